@@ -1,0 +1,58 @@
+"""CRMConnect: a back office for the whole commercial cycle, generated over the database schema."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection, connection_record):
+    """SQLite: enforce foreign keys and let readers work while a writer commits."""
+    if type(dbapi_connection).__module__.startswith("sqlite3"):
+        cur = dbapi_connection.cursor()
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA busy_timeout=5000")
+        cur.close()
+
+
+def create_app(overrides: dict | None = None) -> Flask:
+    from . import config
+    from .extensions import csrf, db, login_manager, migrate
+
+    app = Flask(__name__, template_folder=str(ROOT / "templates"), instance_path=str(ROOT / "instance"))
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    config.load(app)
+    if overrides:
+        app.config.update(overrides)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True, compare_type=True)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    csrf.init_app(app)
+
+    from . import models  # noqa: F401  (register every table)
+    from . import actions  # noqa: F401  (register every action)
+    from . import jobs  # noqa: F401  (after-commit dispatch)
+    from .admin_views import init_admin
+    from .api import init_api
+    from .auth import bp as auth_bp
+    from .cli import crm_cli
+
+    app.register_blueprint(auth_bp)
+    init_api(app)
+    init_admin(app)
+    app.cli.add_command(crm_cli)
+
+    @app.teardown_request
+    def _rollback_unfinished(exc):
+        if exc is not None:
+            db.session.rollback()
+
+    return app

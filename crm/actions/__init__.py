@@ -1,0 +1,4 @@
+"""Actions: the only code that changes business state. Importing this package registers them all."""
+from .registry import (ActionDef, ActionError, ActionForbidden, ActionInvalid, ActionNotFound,  # noqa: F401
+                       action, actions_for, all_actions, get_action, run)
+from . import leads  # noqa: F401,E402

@@ -1,0 +1,55 @@
+"""The admin: one generated view per table, grouped in the menu as the seed documents group it."""
+from __future__ import annotations
+
+from flask_admin import Admin
+from flask_admin.theme import Bootstrap4Theme
+
+from ..resources import CATEGORIES, resource_of
+from .factory import CrmModelView, build_view
+from .home import HomeView
+from .jobs import JobsView
+from .roles import role_view
+from .settings import OptionsView
+
+
+def _extra_views():
+    """Views that show part of a table at the URL the seeds give it."""
+    from ..models import Lead
+
+    return [
+        # Opportunities are leads with is_opportunity = 1 and are listed apart from leads.
+        build_view(Lead, endpoint="opportunities", url="opportunities", label="Opportunities", category="Sales",
+                   where=lambda m: m.is_opportunity.is_(True),
+                   admin={"column_list": ["name", "company", "opportunity_status", "lead_value", "probability",
+                                          "estimated_close_date", "assigned", "pipeline", "source"]}),
+    ]
+
+
+def init_admin(app) -> Admin:
+    from ..models import Lead, Role, all_models
+
+    admin = Admin(app, name="CRMConnect", theme=Bootstrap4Theme(base_template="admin/crm_base.html", fluid=True),
+                  index_view=HomeView(name="Home", url="/admin", endpoint="admin"))
+    views = []
+    for model in all_models():
+        if model is Role:
+            views.append(role_view())
+        elif model is Lead:
+            views.append(build_view(Lead, where=lambda m: m.is_opportunity.is_(False)))
+        else:
+            views.append(build_view(model))
+    views += _extra_views()
+    order = {c: i for i, c in enumerate(CATEGORIES)}
+    views.sort(key=lambda v: (order.get(v.category, len(order)), v.name != "Leads", v.name))
+    for view in views:
+        if view.category is None:
+            view.is_visible = lambda: False  # detail tables: reachable, not in the menu
+        admin.add_view(view)
+    admin.add_view(OptionsView(name="Options", category="Settings", endpoint="settings", url="/admin/settings"))
+    admin.add_view(OptionsView(name="Invoice series", category="Settings", endpoint="billing_config",
+                               url="/admin/billing/config", groups=("Invoices", "Sales orders", "Proposals")))
+    admin.add_view(JobsView(name="Jobs", category="Settings", endpoint="jobs", url="/admin/jobs"))
+    return admin
+
+
+__all__ = ["init_admin", "build_view", "CrmModelView", "resource_of"]

@@ -1,0 +1,338 @@
+"""One factory that builds a Flask-Admin view for any model from its metadata.
+
+Statuses become coloured labels and select boxes, money shows its currency, foreign keys show
+the linked record's name (eager-loaded, so a list page costs the same queries at any page size),
+filters cover status, foreign-key and date columns, search covers text columns, and every
+many-to-one form field is an ajax look-up. Per-table differences live in the model's
+``__crm__.admin`` dict, not here.
+"""
+from __future__ import annotations
+
+from decimal import Decimal
+
+from flask import abort, flash, redirect, request, url_for
+from flask_admin import expose
+from flask_admin.contrib.sqla import ModelView
+from flask_admin.contrib.sqla import filters as sqla_filters
+from flask_admin.model.template import BaseListRowAction
+from flask_login import current_user
+from markupsafe import Markup, escape
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
+from ..auth import can, can_table
+from ..extensions import db
+from ..resources import (columns, currency_relationship, fk_relationships, is_date, is_money, is_text,
+                         primary_key, resource_of, status_enum)
+
+# Columns never worth a search box or a list column.
+HIDDEN = {"hash", "password", "signature", "content", "long_description", "additional_data"}
+# Which column of a linked table names a record, in order of preference.
+DISPLAY_COLUMNS = ("formatted_number", "company", "name", "subject", "commodity_name", "warehouse_name",
+                   "goods_delivery_code", "goods_receipt_code", "packing_list_number", "pur_order_number",
+                   "pur_rq_code", "invoice_number", "unit_name", "firstname", "email", "description", "code",
+                   "awb_number")
+
+
+def display_columns(model) -> list[str]:
+    keys = {c.key for c in columns(model)}
+    found = [c for c in DISPLAY_COLUMNS if c in keys]
+    return found[:3] or [primary_key(model)]
+
+
+def status_badge(enum_cls, code) -> Markup:
+    if code is None:
+        return Markup("")
+    try:
+        member = enum_cls(code)
+    except ValueError:
+        return Markup(f'<span class="badge badge-light">{escape(code)}</span>')
+    return Markup(f'<span class="badge badge-{member.color}" data-code="{escape(code)}">{escape(member.label)}</span>')
+
+
+def format_money(value, currency=None) -> str:
+    if value is None:
+        return ""
+    text = f"{Decimal(value):,.2f}"
+    return f"{text} {currency.name}" if currency is not None else text
+
+
+class FkNameFilter(sqla_filters.BaseSQLAFilter):
+    """Filter a foreign key by the linked record's name, through a subquery (no joins, no aliasing)."""
+
+    def __init__(self, column, name, target, target_cols):
+        super().__init__(column, name)
+        self.target, self.target_cols = target, target_cols
+
+    def apply(self, query, value, alias=None):
+        if str(value).isdigit():
+            return query.filter(self.column == int(value))
+        pk = getattr(self.target, primary_key(self.target))
+        cond = db.or_(*[getattr(self.target, c).ilike(f"%{value}%") for c in self.target_cols])
+        return query.filter(self.column.in_(select(pk).where(cond)))
+
+    def operation(self):
+        return "name contains (or id)"
+
+
+class ActionRowButton(BaseListRowAction):
+    """A row button for a registered action: a CSRF-protected POST, or a parameter form."""
+
+    def __init__(self, adef):
+        super().__init__(title=adef.label)
+        self.adef = adef
+
+    def render(self, context, row_id, row):
+        if not can(current_user, self.adef.permission) or self.adef.refusal(row):
+            return ""
+        macro = self._resolve_symbol(context, "crm_macros.action_button")
+        return macro(self.adef, row_id)
+
+
+class CrmModelView(ModelView):
+    """The generated view. Subclassed per model by :func:`build_view`."""
+
+    list_template = "admin/crm_list.html"
+    details_template = "admin/crm_details.html"
+    can_view_details = True
+    can_export = True
+    export_types = ["csv"]
+    export_max_rows = 0  # streamed, so no cap is needed
+    can_set_page_size = True
+    page_size = 20
+    page_size_options = (20, 50, 100)
+    where = None  # a fixed filter for views that show part of a table (opportunities)
+
+    # --- permissions -------------------------------------------------------------------
+    def is_accessible(self):
+        return current_user.is_authenticated and can_table(current_user, self.model, "view")
+
+    def inaccessible_callback(self, name, **kwargs):
+        if current_user.is_authenticated:
+            abort(403)
+        return redirect(url_for("auth.login", next=request.full_path))
+
+    @property
+    def can_create(self):
+        return not self.crm.readonly and can_table(current_user, self.model, "create")
+
+    @property
+    def can_edit(self):
+        return not self.crm.readonly and can_table(current_user, self.model, "edit")
+
+    @property
+    def can_delete(self):
+        return not self.crm.readonly and can_table(current_user, self.model, "delete")
+
+    # Flask-Admin assigns these in __init__ for some versions; accept and ignore.
+    @can_create.setter
+    def can_create(self, _):
+        pass
+
+    @can_edit.setter
+    def can_edit(self, _):
+        pass
+
+    @can_delete.setter
+    def can_delete(self, _):
+        pass
+
+    # --- queries -----------------------------------------------------------------------
+    def column_equality_args(self) -> dict:
+        """``?status=4`` style arguments (as the seed URLs use) that name a column of the table."""
+        keys = {c.key: c for c in columns(self.model)}
+        out = {}
+        for k, v in request.args.items():
+            if k in keys and v != "":
+                out[k] = v
+        return out
+
+    def _restrict(self, query):
+        if self.where is not None:
+            query = query.filter(self.where(self.model))
+        if request:
+            for key, raw in self.column_equality_args().items():
+                col = getattr(self.model, key)
+                try:
+                    value = col.type.python_type(raw) if not isinstance(raw, col.type.python_type) else raw
+                except (ValueError, TypeError, NotImplementedError):
+                    flash(f"Ignored filter {key}={raw}: not a valid value for {key}.", "error")
+                    continue
+                if col.type.python_type is bool:
+                    value = raw.lower() in ("1", "true", "yes")
+                query = query.filter(col == value)
+        return query
+
+    def get_query(self):
+        return self._restrict(super().get_query())
+
+    def get_count_query(self):
+        return self._restrict(super().get_count_query())
+
+    def get_one(self, id):
+        obj = super().get_one(id)
+        if obj is not None and self.where is not None and not db.session.query(
+                self.get_query().filter(getattr(self.model, primary_key(self.model)) == obj_pk(obj)).exists()
+        ).scalar():
+            return None
+        return obj
+
+    def applied_filters_text(self) -> list[str]:
+        out = []
+        for key, raw in self.column_equality_args().items():
+            col = getattr(self.model, key)
+            enum_cls = status_enum(col)
+            label = (self.column_labels or {}).get(key) or key.replace("_", " ").capitalize()
+            shown = raw
+            if enum_cls is not None:
+                try:
+                    shown = enum_cls.label_of(type(next(iter(enum_cls)).value)(raw))
+                except ValueError:
+                    pass
+            out.append(f"{label} = {shown}")
+        return out
+
+    # --- actions -----------------------------------------------------------------------
+    @expose("/run-action/<name>/<int:obj_id>", methods=["GET", "POST"])
+    def run_action_view(self, name, obj_id):
+        from ..actions import ActionError, get_action, run
+        from ..actions.registry import ActionInvalid
+
+        try:
+            adef = get_action(self.model, name)
+        except ActionError:
+            abort(404)
+        return_url = request.args.get("url") or self.get_url(".index_view")
+        if not return_url.startswith("/"):
+            return_url = self.get_url(".index_view")
+        obj = self.get_one(str(obj_id))
+        if obj is None:
+            abort(404)
+        form = adef.form(request.form if request.method == "POST" else None) if adef.form else None
+        if request.method == "POST":
+            from flask_wtf.csrf import validate_csrf
+            from wtforms import ValidationError
+
+            try:
+                validate_csrf(request.form.get("csrf_token"))
+            except ValidationError:
+                flash("The form expired; please try again.", "error")
+                return redirect(return_url)
+            try:
+                result = run(self.model, obj_id, name, current_user, request.form)
+            except ActionInvalid as exc:
+                for field, msgs in exc.errors.items():
+                    flash(f"{field}: {'; '.join(msgs)}", "error")
+                if form is not None:
+                    return self.render("admin/crm_action_form.html", adef=adef, obj=obj, form=form,
+                                       return_url=return_url), 422
+                return redirect(return_url)
+            except ActionError as exc:
+                flash(exc.message, "error")
+                return redirect(return_url)
+            flash(f"{adef.label}: {result}" if isinstance(result, str) else f"{adef.label}: done.", "success")
+            return redirect(return_url)
+        if form is None:
+            return redirect(return_url)
+        return self.render("admin/crm_action_form.html", adef=adef, obj=obj, form=form, return_url=return_url)
+
+
+def _alias_view(alias):
+    def view(self):
+        return self.index_view()
+
+    view.__name__ = f"alias_{alias}"
+    return view
+
+
+def obj_pk(obj):
+    return getattr(obj, primary_key(type(obj)))
+
+
+def build_view(model, *, endpoint=None, url=None, label=None, category=None, where=None, admin=None):
+    """Build the Flask-Admin view class for ``model`` and return an instance."""
+    from ..actions import actions_for
+
+    res = resource_of(model)
+    overrides = dict(res.admin)
+    overrides.update(admin or {})
+    cols = columns(model)
+    pk = primary_key(model)
+    fk_rels = fk_relationships(model)
+    mapper_rels = {r.key: r for r in db.inspect(model).relationships}
+    currency_rel = currency_relationship(model)
+
+    list_cols = overrides.pop("column_list", None) or [
+        c.key for c in cols if c.key not in HIDDEN and c.key != pk and not c.key.startswith(("billing_", "shipping_"))
+        and not c.key.startswith("acceptance_")][:12]
+    shown = [fk_rels.get(k, k) for k in list_cols]
+    labels = {}
+    formatters = {}
+    filters = []
+    sortable = []
+    form_choices, form_args = {}, {}
+    for c in cols:
+        key = c.key
+        rel_key = fk_rels.get(key)
+        nice = key.replace("_", " ").capitalize()
+        labels[key] = nice
+        enum_cls = status_enum(c)
+        if enum_cls is not None:
+            formatters[key] = (lambda e, k: lambda v, ctx, m, p: status_badge(e, getattr(m, k)))(enum_cls, key)
+            filters.append(sqla_filters.FilterEqual(getattr(model, key), nice, options=enum_cls.choices()))
+            py = type(next(iter(enum_cls)).value)
+            form_choices[key] = [(str(code), lbl) for code, lbl in enum_cls.choices()]
+            form_args[key] = {"coerce": py}
+        elif rel_key:
+            target = mapper_rels[rel_key].mapper.class_
+            labels[rel_key] = nice.removesuffix(" id").removesuffix("id").strip().capitalize() or nice
+            tcols = display_columns(target)
+            filters.append(FkNameFilter(getattr(model, key), labels[rel_key], target, tcols))
+            sortable.append((rel_key, getattr(model, key)))
+        elif is_date(c):
+            filters.append(key)
+        if is_money(c) and currency_rel:
+            formatters[key] = (lambda k: lambda v, ctx, m, p: format_money(getattr(m, k),
+                                                                          getattr(m, currency_rel)))(key)
+        elif is_money(c):
+            formatters[key] = (lambda k: lambda v, ctx, m, p: format_money(getattr(m, k)))(key)
+        if not rel_key:
+            sortable.append(key)
+
+    list_rels = [k for k in shown if k in mapper_rels]
+    auto_joins = list(dict.fromkeys(list_rels + ([currency_rel] if currency_rel else [])))
+    one_to_many = [k for k, r in mapper_rels.items() if r.direction.name != "MANYTOONE"]
+    searchable = overrides.pop("column_searchable_list", None) or [
+        c.key for c in cols if is_text(c) and c.key not in HIDDEN and getattr(c.type, "length", 0)
+        and c.key not in ("color", "rel_type")][:6]
+
+    attrs = {
+        "crm": res,
+        "where": staticmethod(where) if where is not None else None,
+        "column_list": shown,
+        "column_labels": labels,
+        "column_formatters": formatters,
+        "column_formatters_detail": formatters,
+        "column_formatters_export": {k: (lambda kk: lambda v, ctx, m, p: getattr(m, kk))(k) for k in formatters},
+        "column_filters": filters,
+        "column_sortable_list": sortable,
+        "column_searchable_list": searchable,
+        "column_select_related_list": auto_joins,
+        "column_default_sort": (pk, True),
+        "column_details_list": [fk_rels.get(c.key, c.key) for c in cols if c.key not in HIDDEN - {"content"}],
+        "column_export_list": [c.key for c in cols if c.key not in ("password", "hash")],
+        "form_excluded_columns": list(set(overrides.pop("form_excluded_columns", [])) | set(one_to_many)
+                                      | {"password", "hash"}),
+        "form_ajax_refs": {rel: {"fields": display_columns(mapper_rels[rel].mapper.class_), "page_size": 10}
+                           for rel in fk_rels.values()},
+        "form_choices": form_choices,
+        "form_args": form_args,
+        "column_extra_row_actions": [ActionRowButton(a) for a in actions_for(model)],
+    }
+    attrs.update(overrides)
+    # Extra list URLs the seed documents use, e.g. /admin/invoices/list_invoices.
+    for alias in res.aliases if url is None else ():
+        attrs[f"alias_{alias}"] = expose(f"/{alias}")(_alias_view(alias))
+    cls = type(f"{model.__name__}{endpoint or ''}View", (CrmModelView,), attrs)
+    return cls(model, db.session, name=label or res.label, category=category if category is not None else res.category,
+               endpoint=endpoint or res.name, url=f"/admin/{url or res.url}")

@@ -1,0 +1,63 @@
+"""Settings → Jobs: queued, running and failed RQ jobs, with their errors and a retry button."""
+from __future__ import annotations
+
+from flask import abort, flash, redirect, request, url_for
+from flask_admin import BaseView, expose
+from flask_login import current_user
+from flask_wtf import FlaskForm
+
+from ..auth import can
+from ..jobs import queue
+
+
+class JobsView(BaseView):
+    def is_accessible(self):
+        return current_user.is_authenticated and can(current_user, "settings.view")
+
+    def inaccessible_callback(self, name, **kwargs):
+        if current_user.is_authenticated:
+            abort(403)
+        return redirect(url_for("auth.login", next=request.full_path))
+
+    @expose("/")
+    def index(self):
+        from ..extensions import db
+        from ..models import ActivityLog
+
+        q = queue()
+        groups = {}
+        if q is not None:
+            from rq.job import Job
+
+            def load(ids):
+                return [j for j in Job.fetch_many(ids[:200], connection=q.connection) if j is not None]
+
+            groups = {
+                "Queued": q.get_jobs(length=200),
+                "Running": load(q.started_job_registry.get_job_ids()),
+                "Scheduled": load(q.scheduled_job_registry.get_job_ids()),
+                "Failed": load(q.failed_job_registry.get_job_ids()),
+            }
+        inline_failures = (db.session.query(ActivityLog).filter(ActivityLog.rel_type == "job")
+                           .order_by(ActivityLog.id.desc()).limit(50).all()) if q is None else []
+        return self.render("admin/crm_jobs.html", groups=groups, inline=q is None,
+                           inline_failures=inline_failures, form=FlaskForm())
+
+    @expose("/retry/<job_id>", methods=["POST"])
+    def retry(self, job_id):
+        if not FlaskForm().validate_on_submit():
+            abort(400, "The form expired; reload the page.")
+        q = queue()
+        if q is None:
+            abort(404)
+        from rq.exceptions import NoSuchJobError
+        from rq.job import Job
+
+        try:
+            job = Job.fetch(job_id, connection=q.connection)
+        except NoSuchJobError:
+            flash(f"Job {job_id} no longer exists.", "error")
+            return redirect(self.get_url(".index"))
+        q.failed_job_registry.requeue(job)
+        flash(f"Job {job.func_name} queued again.", "success")
+        return redirect(self.get_url(".index"))

@@ -1,0 +1,66 @@
+"""Settings → Options: every known option, typed, grouped, editable, with where its value comes from."""
+from __future__ import annotations
+
+from flask import flash, redirect, request, url_for
+from flask_admin import BaseView, expose
+from flask_login import current_user
+from flask_wtf import FlaskForm
+
+from .. import options
+from ..actions.activity import log_activity
+from ..auth import can
+from ..extensions import db
+
+
+class OptionsView(BaseView):
+    def __init__(self, *args, groups=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.groups = groups
+
+    def is_accessible(self):
+        return current_user.is_authenticated and can(current_user, "settings.edit")
+
+    def inaccessible_callback(self, name, **kwargs):
+        if current_user.is_authenticated:
+            from flask import abort
+
+            abort(403)
+        return redirect(url_for("auth.login", next=request.full_path))
+
+    def _defs(self):
+        return [d for d in options.OPTIONS.values() if self.groups is None or d.group in self.groups]
+
+    @expose("/", methods=["GET", "POST"])
+    def index(self):
+        form = FlaskForm()
+        errors = {}
+        if request.method == "POST" and form.validate_on_submit():
+            changed = []
+            for d in self._defs():
+                if d.type is bool:
+                    raw = "1" if request.form.get(d.name) else "0"
+                elif d.name in request.form:
+                    raw = request.form[d.name]
+                else:
+                    continue
+                try:
+                    value = options.parse(d, raw)
+                except options.OptionError as exc:
+                    errors[d.name] = str(exc)
+                    continue
+                if value != options.get(d.name) and options.source(d.name) != "environment":
+                    options.set(d.name, value)
+                    changed.append(d.name)
+            if errors:
+                db.session.rollback()
+                for msg in errors.values():
+                    flash(msg, "error")
+                return self.render("admin/crm_options.html", defs=self._defs(), form=form, errors=errors,
+                                   options=options, submitted=request.form), 422
+            if changed:
+                log_activity(current_user, "Options changed: " + ", ".join(changed), rel_type="options")
+            db.session.commit()
+            flash(f"Saved {len(changed)} option(s)." if changed else "Nothing changed.", "success")
+            return redirect(self.get_url(".index"))
+        return self.render("admin/crm_options.html", defs=self._defs(), form=form, errors=errors, options=options,
+                           submitted=None)

@@ -1,0 +1,310 @@
+"""The JSON API at /api/v1: CRUD for every table and every registered action, generated.
+
+Resource names are table names without ``tbl``. Authentication is a bearer token from
+``POST /api/v1/auth/token``; permissions are the admin's. OpenAPI at /api/v1/openapi.json.
+"""
+from __future__ import annotations
+
+from flask import g, jsonify, request
+from apispec.ext.marshmallow import MarshmallowPlugin
+from flask_smorest import Api
+from flask_smorest import Blueprint as ApiBlueprint
+from marshmallow import Schema, ValidationError, fields
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
+
+from ..actions import ActionError, actions_for, run
+from ..auth import authenticate, can_table, issue_token, staff_from_token
+from ..extensions import csrf, db
+from ..resources import columns, fk_relationships, primary_key, resource_of
+from .schemas import compositions, filter_schema_for, schema_for
+
+PREFIX = "/api/v1"
+
+
+class CrmApi(Api):
+    """flask-smorest, with every error answered in one shape: error, field at fault, details."""
+
+    def handle_http_exception(self, error):
+        errors = (getattr(error, "data", None) or {}).get("messages")
+        if errors:
+            location_errors = next(iter(errors.values())) if len(errors) == 1 else errors
+            field, msg = _first_error(location_errors)
+            return error_response(error.code, f"{field}: {msg}", field, location_errors)
+        return error_response(error.code or 500, error.description or error.name)
+
+
+def _schema_name(schema) -> str:
+    """Unique OpenAPI names: the partial (PATCH) variant of a schema gets its own."""
+    cls = schema if isinstance(schema, type) else type(schema)
+    name = cls.__name__.removesuffix("Schema")
+    if not isinstance(schema, type) and schema.partial:
+        name += "Patch"
+    return name
+
+
+api = CrmApi(spec_kwargs={"marshmallow_plugin": MarshmallowPlugin(schema_name_resolver=_schema_name)})
+VERB = {"GET": "view", "POST": "create", "PUT": "edit", "PATCH": "edit", "DELETE": "delete"}
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, message: str, field: str | None = None, errors=None):
+        super().__init__(message)
+        self.status, self.message, self.field, self.errors = status, message, field, errors
+
+
+def error_response(status, message, field=None, errors=None):
+    body = {"error": message, "status": status}
+    if field:
+        body["field"] = field
+    if errors:
+        body["errors"] = errors
+    return jsonify(body), status
+
+
+def _first_error(messages, prefix=""):
+    """The first (field path, message) in a marshmallow error dict, e.g. ('items.0.qty', '...')."""
+    if isinstance(messages, dict):
+        key, val = next(iter(messages.items()))
+        return _first_error(val, f"{prefix}{key}.")
+    if isinstance(messages, list) and messages:
+        return _first_error(messages[0], prefix)
+    return prefix.rstrip("."), str(messages)
+
+
+# --- persistence helpers ------------------------------------------------------------------
+
+def _check_foreign_keys(model, data: dict, path=""):
+    """Refuse ids that point at nothing, naming the field (SQLite would not even notice)."""
+    rels = fk_relationships(model)
+    from sqlalchemy import inspect as sa_inspect
+
+    mapper_rels = {r.key: r for r in sa_inspect(model).relationships}
+    for col, rel_key in rels.items():
+        value = data.get(col)
+        if value in (None, "", 0) and col in data and value == 0:
+            continue
+        if value is not None and col in data:
+            target = mapper_rels[rel_key].mapper.class_
+            if db.session.get(target, value) is None:
+                raise ApiError(422, f"{path}{col}: no {resource_of(target).name} with id {value}.", field=f"{path}{col}")
+
+
+def _build(model, data: dict, obj=None, path=""):
+    """Create or update ``obj`` from validated data, replacing nested children wholesale."""
+    nested = {r.key: r for r in compositions(model)}
+    children = {k: data.pop(k) for k in list(data) if k in nested}
+    _check_foreign_keys(model, data, path)
+    if obj is None:
+        obj = model()
+    for key, value in data.items():
+        setattr(obj, key, value)
+    for key, rows in children.items():
+        rel = nested[key]
+        setattr(obj, key, [_build(rel.mapper.class_, dict(row), path=f"{path}{key}.{i}.")
+                           for i, row in enumerate(rows or [])])
+    return obj
+
+
+def _commit(message_subject: str):
+    try:
+        db.session.commit()
+    except IntegrityError as exc:
+        db.session.rollback()
+        detail = str(exc.orig).splitlines()[0]
+        raise ApiError(409, f"{message_subject} conflicts with existing data: {detail}") from None
+
+
+# --- generated endpoints ---------------------------------------------------------------------
+
+def _register_resource(model):
+    res = resource_of(model)
+    name = res.name
+    pk = primary_key(model)
+    Schema_ = schema_for(model)
+    Filter = filter_schema_for(model)
+    eager = [selectinload(getattr(model, r.key)) for r in compositions(model)]
+    eager += [selectinload(getattr(model, r.key)).selectinload(getattr(r.mapper.class_, rr.key))
+              for r in compositions(model) for rr in compositions(r.mapper.class_)]
+    bp = ApiBlueprint(f"api_{name}", f"crm.api.{name}", url_prefix=f"{PREFIX}/{name}",
+                      description=f"{res.label} (table {model.__tablename__})")
+    col_keys = {c.key for c in columns(model)}
+
+    def get_or_404(obj_id):
+        obj = db.session.get(model, obj_id)
+        if obj is None:
+            raise ApiError(404, f"{name} #{obj_id} does not exist.")
+        return obj
+
+    @bp.route("", endpoint="list", methods=["GET"])
+    @bp.arguments(Filter, location="query", as_kwargs=True)
+    @bp.response(200, Schema_(many=True))
+    def list_(page, page_size, **filters):
+        """List, filtered by column equality, newest first."""
+        q = db.session.query(model).options(*eager)
+        for key, value in filters.items():
+            if key in col_keys:
+                q = q.filter(getattr(model, key) == value)
+        total = q.order_by(None).count()
+        rows = q.order_by(getattr(model, pk).desc()).offset((page - 1) * page_size).limit(page_size).all()
+        g.api_pagination = {"total": total, "page": page, "page_size": page_size}
+        return rows
+
+    @bp.route("", endpoint="create", methods=["POST"])
+    @bp.arguments(Schema_)
+    @bp.response(201, Schema_)
+    def create(data):
+        if res.readonly:
+            raise ApiError(405, f"{name} is read-only; it is written by actions.")
+        obj = _build(model, data)
+        db.session.add(obj)
+        _commit(name)
+        return obj
+
+    @bp.route("/<int:obj_id>", endpoint="read", methods=["GET"])
+    @bp.response(200, Schema_)
+    def read(obj_id):
+        return get_or_404(obj_id)
+
+    @bp.route("/<int:obj_id>", endpoint="update", methods=["PATCH", "PUT"])
+    @bp.arguments(Schema_(partial=True))
+    @bp.response(200, Schema_)
+    def update(data, obj_id):
+        if res.readonly:
+            raise ApiError(405, f"{name} is read-only; it is written by actions.")
+        obj = _build(model, data, get_or_404(obj_id))
+        _commit(name)
+        return obj
+
+    @bp.route("/<int:obj_id>", endpoint="delete", methods=["DELETE"])
+    @bp.response(204)
+    def delete(obj_id):
+        if res.readonly:
+            raise ApiError(405, f"{name} is read-only; it is written by actions.")
+        db.session.delete(get_or_404(obj_id))
+        _commit(f"Deleting {name} #{obj_id}")
+
+    for adef in actions_for(model):
+        _register_action(bp, model, adef)
+    return bp
+
+
+class ActionResult(Schema):
+    ok = fields.Boolean()
+    message = fields.String()
+    id = fields.Integer()
+
+
+def _register_action(bp, model, adef):
+    body_fields = {f.name: fields.Raw(required=f.flags.required, metadata={"description": f.label.text})
+                   for f in adef.params}
+    Body = type(f"{model.__name__}{adef.name.title().replace('_', '')}Params", (Schema,), body_fields)
+
+    def view(data, obj_id):
+        result = run(model, obj_id, adef.name, g.api_user, data)
+        out = {"ok": True, "message": result if isinstance(result, str) else f"{adef.label}: done."}
+        if hasattr(result, "__table__"):
+            out["id"] = getattr(result, primary_key(type(result)))
+        return out
+
+    view.__name__ = f"action_{adef.name}"
+    view.__doc__ = f"{adef.label}. Permission: {adef.permission}."
+    bp.route(f"/<int:obj_id>/actions/{adef.name}", endpoint=f"action_{adef.name}", methods=["POST"])(
+        bp.arguments(Body)(bp.response(200, ActionResult)(view)))
+
+
+# --- auth ------------------------------------------------------------------------------------
+
+auth_bp = ApiBlueprint("api_auth", "crm.api.auth", url_prefix=f"{PREFIX}/auth", description="Bearer tokens")
+
+
+class Credentials(Schema):
+    email = fields.Email(required=True)
+    password = fields.String(required=True)
+
+
+class TokenOut(Schema):
+    token = fields.String()
+    token_type = fields.String()
+    expires_in = fields.Integer()
+
+
+@auth_bp.route("/token", methods=["POST"])
+@auth_bp.arguments(Credentials)
+@auth_bp.response(200, TokenOut)
+def token(creds):
+    """Exchange email and password for a bearer token."""
+    from ..auth import TOKEN_MAX_AGE
+
+    staff = authenticate(creds["email"], creds["password"])
+    if staff is None:
+        raise ApiError(401, "Email or password is wrong.", field="password")
+    return {"token": issue_token(staff), "token_type": "Bearer", "expires_in": TOKEN_MAX_AGE}
+
+
+# --- wiring ----------------------------------------------------------------------------------
+
+PUBLIC = {f"{PREFIX}/auth/token", f"{PREFIX}/openapi.json"}
+
+
+def init_api(app):
+    from ..models import all_models
+
+    app.config.setdefault("API_TITLE", "CRMConnect API")
+    app.config.setdefault("API_VERSION", "v1")
+    app.config.setdefault("OPENAPI_VERSION", "3.0.3")
+    app.config.setdefault("OPENAPI_URL_PREFIX", PREFIX)
+    app.config.setdefault("OPENAPI_JSON_PATH", "openapi.json")
+    app.config.setdefault("API_SPEC_OPTIONS", {"components": {"securitySchemes": {
+        "bearer": {"type": "http", "scheme": "bearer"}}}, "security": [{"bearer": []}]})
+    api.init_app(app)
+    api.register_blueprint(auth_bp)
+    for model in all_models():
+        if resource_of(model).api:
+            api.register_blueprint(_register_resource(model))
+    for bp_name in list(app.blueprints):
+        if bp_name.startswith("api_"):
+            csrf.exempt(app.blueprints[bp_name])  # bearer tokens, not cookies: CSRF does not apply
+
+    @app.before_request
+    def _api_auth():
+        path = request.path
+        if not path.startswith(PREFIX) or path in PUBLIC:
+            return None
+        header = request.headers.get("Authorization", "")
+        staff = staff_from_token(header[7:]) if header.startswith("Bearer ") else None
+        if staff is None:
+            return error_response(401, "Send a valid token: Authorization: Bearer <token> "
+                                       f"(get one from POST {PREFIX}/auth/token).")
+        g.api_user = staff
+        view_model = _model_for_path(path)
+        if view_model is not None and "/actions/" not in path:
+            if not can_table(staff, view_model, VERB.get(request.method, "view")):
+                return error_response(403, f"You may not {VERB.get(request.method, 'view')} "
+                                           f"{resource_of(view_model).name}.")
+        return None
+
+    @app.after_request
+    def _pagination_headers(response):
+        info = g.pop("api_pagination", None)
+        if info:
+            response.headers["X-Total-Count"] = str(info["total"])
+            response.headers["X-Page"] = str(info["page"])
+            response.headers["X-Page-Size"] = str(info["page_size"])
+        return response
+
+    @app.errorhandler(ApiError)
+    def _api_error(exc):
+        return error_response(exc.status, exc.message, exc.field, exc.errors)
+
+    @app.errorhandler(ActionError)
+    def _action_error(exc):
+        errors = getattr(exc, "errors", None)
+        return error_response(exc.status, exc.message, exc.field, errors)
+
+
+def _model_for_path(path: str):
+    from ..resources import models_by_resource
+
+    parts = path[len(PREFIX) + 1:].split("/")
+    return models_by_resource().get(parts[0]) if parts and parts[0] else None

@@ -1,0 +1,77 @@
+"""Marshmallow schemas derived from the models (no hand-written field lists).
+
+Composition relationships (lines, and a line's taxes) are nested, so a document is read and
+written together with its ``items``. Status columns also dump their label as ``<col>_label``.
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+
+from marshmallow import RAISE, fields
+from marshmallow_sqlalchemy import SQLAlchemyAutoSchema
+from sqlalchemy import inspect
+
+from ..extensions import db
+from ..resources import columns, primary_key, status_enum
+
+SECRET = ("password", "hash")
+
+
+def compositions(model):
+    """One-to-many relationships whose children belong to the parent (cascade delete-orphan)."""
+    return [r for r in inspect(model).relationships
+            if r.direction.name == "ONETOMANY" and r.cascade.delete_orphan]
+
+
+def parent_link_columns(rel) -> set[str]:
+    """Columns of the child that point back at the parent: set by the relationship, never by clients."""
+    keys = {c.key for c in rel.remote_side}
+    child_cols = {c.key for c in columns(rel.mapper.class_)}
+    return (keys | ({"rel_id", "rel_type"} & child_cols)) & child_cols
+
+
+def _label_field(col_key, enum_cls):
+    return fields.Function(lambda obj: enum_cls.label_of(getattr(obj, col_key)), dump_only=True)
+
+
+@lru_cache
+def schema_for(model, prefix: str = "", exclude: tuple = ()) -> type[SQLAlchemyAutoSchema]:
+    pk = primary_key(model)
+    excluded = tuple(c.key for c in columns(model) if c.key in SECRET) + tuple(exclude)
+    meta = type("Meta", (), {
+        "model": model, "include_fk": True, "include_relationships": False, "load_instance": False,
+        "sqla_session": db.session, "exclude": excluded, "dump_only": (pk,), "unknown": RAISE,
+    })
+    attrs = {"Meta": meta}
+    for c in columns(model):
+        enum_cls = status_enum(c)
+        if enum_cls is not None and c.key not in excluded:
+            attrs[f"{c.key}_label"] = _label_field(c.key, enum_cls)
+    for rel in compositions(model):
+        child = schema_for(rel.mapper.class_, prefix=prefix + model.__name__,
+                           exclude=tuple(sorted(parent_link_columns(rel))))
+        attrs[rel.key] = fields.Nested(child, many=True)
+    return type(f"{prefix}{model.__name__}Schema", (SQLAlchemyAutoSchema,), attrs)
+
+
+@lru_cache
+def filter_schema_for(model):
+    """Query arguments: paging plus equality on any plain column (``?status=4``)."""
+    from marshmallow import Schema
+
+    base = schema_for(model)()
+    attrs = {name: type(f)(required=False, allow_none=True)
+             if not isinstance(f, fields.Nested) else None
+             for name, f in base.fields.items()
+             if name in {c.key for c in columns(model)} and not isinstance(f, (fields.Nested, fields.Function))}
+    attrs = {k: v for k, v in attrs.items() if v is not None}
+    for name in list(attrs):
+        f = base.fields[name]
+        if isinstance(f, fields.Decimal):
+            attrs[name] = fields.Decimal(required=False, allow_none=True)
+        elif hasattr(f, "validators"):
+            attrs[name].validators = []
+    attrs["page"] = fields.Integer(load_default=1, validate=lambda n: n >= 1)
+    attrs["page_size"] = fields.Integer(load_default=50, validate=lambda n: 1 <= n <= 500)
+    attrs["Meta"] = type("Meta", (), {"unknown": RAISE})
+    return type(f"{model.__name__}Filter", (Schema,), attrs)

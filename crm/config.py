@@ -1,0 +1,47 @@
+"""Settings from the environment, with embedded defaults so `make run` needs nothing."""
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+
+def _secret_key(instance_path: str) -> str:
+    """SECRET_KEY from the environment, else one generated once and kept in the instance folder."""
+    if os.environ.get("SECRET_KEY"):
+        return os.environ["SECRET_KEY"]
+    path = Path(instance_path) / "secret_key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_hex(32))
+    return path.read_text().strip()
+
+
+def _database_url(instance_path: str) -> str:
+    url = os.environ.get("DATABASE_URL")
+    if not url:
+        return f"sqlite:///{Path(instance_path) / 'crm.sqlite'}"
+    # PaaS providers hand out postgres:// URLs; SQLAlchemy wants the driver named.
+    if url.startswith("postgres://"):
+        url = "postgresql+psycopg://" + url[len("postgres://"):]
+    elif url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+    elif url.startswith(("mysql://", "mariadb://")):
+        url = "mysql+pymysql://" + url.split("://", 1)[1]
+    return url
+
+
+def load(app) -> None:
+    c = app.config
+    c["SECRET_KEY"] = _secret_key(app.instance_path)
+    c["SQLALCHEMY_DATABASE_URI"] = _database_url(app.instance_path)
+    c["SQLALCHEMY_ENGINE_OPTIONS"] = {"pool_pre_ping": True}
+    c["REDIS_URL"] = os.environ.get("REDIS_URL") or None
+    c["RQ_QUEUE"] = os.environ.get("RQ_QUEUE", "default")
+    c["WTF_CSRF_TIME_LIMIT"] = None  # tokens live as long as the session
+    c["SESSION_COOKIE_HTTPONLY"] = True
+    c["SESSION_COOKIE_SAMESITE"] = "Lax"
+    c["SESSION_COOKIE_SECURE"] = os.environ.get("SESSION_COOKIE_SECURE", "0") == "1"
+    c["MAX_CONTENT_LENGTH"] = int(os.environ.get("MAX_CONTENT_LENGTH", 32 * 1024 * 1024))
+    c["CRM_ADMIN_EMAIL"] = os.environ.get("CRM_ADMIN_EMAIL", "admin@crmconnect.test")
+    c["CRM_ADMIN_PASSWORD"] = os.environ.get("CRM_ADMIN_PASSWORD", "admin1234")

@@ -1,0 +1,99 @@
+"""Building blocks every model uses: money/quantity types, status enums, resource metadata.
+
+A table is declared once, as a model in this package. The optional ``__crm__`` attribute
+(a :class:`Resource`) carries what the generated admin, API and permissions need to know
+beyond the columns themselves: its menu group, the URL the seed documents use, its lines.
+"""
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from sqlalchemy import ForeignKey, Integer, Numeric, String
+from sqlalchemy.orm import mapped_column
+
+# Money is Numeric(15,2) and quantities Numeric(15,3); both come back as Decimal.
+MONEY = Numeric(15, 2, asdecimal=True)
+QTY = Numeric(15, 3, asdecimal=True)
+RATE = Numeric(7, 2, asdecimal=True)  # percentages: tax rates, discounts, probability
+CENT = Decimal("0.01")
+
+
+def money(value: Any) -> Decimal:
+    """Round to 2 places, half-up, the one way every total in the system is rounded."""
+    return Decimal(str(value if value is not None else 0)).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+class StatusEnum(enum.Enum):
+    """An enum of documented status codes with a label and a Bootstrap colour.
+
+    Members are written ``DRAFT = (6, "Draft", "secondary")``; ``.value`` is the code stored
+    in the column (int or str), so ``?status=4`` and the database agree.
+    """
+
+    def __new__(cls, code, label, color="secondary"):
+        obj = object.__new__(cls)
+        obj._value_ = code
+        obj.label = label
+        obj.color = color
+        return obj
+
+    @classmethod
+    def choices(cls) -> list[tuple[Any, str]]:
+        return [(m.value, m.label) for m in cls]
+
+    @classmethod
+    def label_of(cls, code) -> str:
+        try:
+            return cls(code).label
+        except ValueError:
+            return str(code)
+
+
+def status_column(enum_cls: type[StatusEnum], default=None, nullable=False, **kw):
+    """A status column holding the documented codes, indexed, with its enum attached."""
+    sample = next(iter(enum_cls)).value
+    coltype = Integer() if isinstance(sample, int) else String(40)
+    if default is None:
+        default = sample
+    return mapped_column(coltype, default=default, nullable=nullable, index=True,
+                         info={"enum": enum_cls}, **kw)
+
+
+def fk(target: str, nullable=True, ondelete: str | None = "SET NULL", **kw):
+    """A real, indexed foreign key (Perfex declares none; we do)."""
+    if not nullable:
+        ondelete = kw.pop("ondelete", None) or "CASCADE"
+    return mapped_column(ForeignKey(target, ondelete=ondelete), nullable=nullable, index=True, **kw)
+
+
+@dataclass
+class Resource:
+    """Per-table metadata for the generated admin, API and permissions.
+
+    name      API resource and permission key; default: table name without 'tbl'.
+    label     menu label.
+    category  menu group: Sales, Warehouse, Purchasing, Finance, Settings (None: not in menu).
+    url       admin URL under /admin/ (the one the seed documents give); default: name.
+    aliases   extra list URLs under ``url`` (e.g. 'list_invoices').
+    lines     relationship holding the document's lines, nested as ``items`` in the API.
+    number    attribute shown when another record links to this one.
+    admin     small declarative Flask-Admin overrides (column_list, can_create, ...).
+    """
+
+    label: str | None = None
+    category: str | None = None
+    url: str | None = None
+    name: str | None = None
+    aliases: tuple[str, ...] = ()
+    lines: str | None = None
+    admin: dict = field(default_factory=dict)
+    api: bool = True
+    readonly: bool = False
+
+
+__all__ = ["MONEY", "QTY", "RATE", "money", "StatusEnum", "status_column", "fk", "Resource",
+           "date", "datetime", "Decimal"]

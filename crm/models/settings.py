@@ -1,0 +1,125 @@
+"""Staff, roles, options and custom fields: the tables that configure the system."""
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+from flask_login import UserMixin
+from sqlalchemy import Boolean, DateTime, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from ..extensions import db
+from .base import Resource, fk
+
+
+class Role(db.Model):
+    __tablename__ = "tblroles"
+    __crm__ = Resource(label="Roles", category="Settings", url="roles")
+
+    roleid: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(150), unique=True)
+    # JSON list of permission keys, e.g. ["sales.view", "action:leads.mark_lost"].
+    permissions: Mapped[str] = mapped_column(Text, default="[]")
+
+    @property
+    def permission_set(self) -> set[str]:
+        try:
+            return set(json.loads(self.permissions or "[]"))
+        except ValueError:
+            return set()
+
+    def __str__(self):
+        return self.name
+
+
+class Staff(UserMixin, db.Model):
+    __tablename__ = "tblstaff"
+    __crm__ = Resource(label="Staff", category="Settings", url="staff",
+                       admin={"column_exclude_list": ["password"], "form_excluded_columns": ["password"],
+                              "column_details_exclude_list": ["password"]})
+
+    staffid: Mapped[int] = mapped_column(Integer, primary_key=True)
+    email: Mapped[str] = mapped_column(String(100), unique=True)
+    firstname: Mapped[str] = mapped_column(String(50))
+    lastname: Mapped[str] = mapped_column(String(50), default="")
+    phonenumber: Mapped[str | None] = mapped_column(String(30))
+    password: Mapped[str] = mapped_column(String(255), default="")
+    datecreated: Mapped[datetime] = mapped_column(DateTime, default=datetime.utcnow)
+    admin: Mapped[bool] = mapped_column(Boolean, default=False)
+    role: Mapped[int | None] = fk("tblroles.roleid")
+    active: Mapped[bool] = mapped_column(Boolean, default=True, index=True)
+    last_login: Mapped[datetime | None] = mapped_column(DateTime)
+
+    role_rel = relationship(Role)
+
+    def get_id(self):
+        return str(self.staffid)
+
+    @property
+    def is_active(self):
+        return bool(self.active)
+
+    def set_password(self, raw: str) -> None:
+        self.password = generate_password_hash(raw)
+
+    def check_password(self, raw: str) -> bool:
+        return bool(self.password) and check_password_hash(self.password, raw)
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.firstname} {self.lastname}".strip()
+
+    def __str__(self):
+        return self.full_name or self.email
+
+
+class Option(db.Model):
+    """tbloptions: name/value pairs. Read them through crm.options, which knows types and defaults."""
+
+    __tablename__ = "tbloptions"
+    __crm__ = Resource(label="Options", category="Settings", url="settings/options")
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(191), unique=True)
+    value: Mapped[str] = mapped_column(Text, default="")
+    autoload: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    def __str__(self):
+        return self.name
+
+
+class CustomField(db.Model):
+    """Admin-defined fields on leads, clients, proposals, invoices (Perfex tblcustomfields)."""
+
+    __tablename__ = "tblcustomfields"
+    __crm__ = Resource(label="Custom fields", category="Settings", url="custom_fields")
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    fieldto: Mapped[str] = mapped_column(String(30), index=True)  # 'leads', 'customers', 'proposal', 'invoice'
+    name: Mapped[str] = mapped_column(String(150))
+    slug: Mapped[str] = mapped_column(String(150))
+    required: Mapped[bool] = mapped_column(Boolean, default=False)
+    type: Mapped[str] = mapped_column(String(20), default="input")  # input, number, date, select, textarea
+    options: Mapped[str | None] = mapped_column(Text)
+    field_order: Mapped[int] = mapped_column(Integer, default=0)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    show_on_table: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    __table_args__ = (UniqueConstraint("fieldto", "slug"),)
+
+    def __str__(self):
+        return self.name
+
+
+class CustomFieldValue(db.Model):
+    __tablename__ = "tblcustomfieldsvalues"
+    __crm__ = Resource(label="Custom field values")
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    relid: Mapped[int] = mapped_column(Integer, index=True)
+    fieldid: Mapped[int] = fk("tblcustomfields.id", nullable=False)
+    fieldto: Mapped[str] = mapped_column(String(30), index=True)
+    value: Mapped[str | None] = mapped_column(Text)
+
+    field = relationship(CustomField)

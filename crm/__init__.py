@@ -27,6 +27,8 @@ def create_app(overrides: dict | None = None) -> Flask:
 
     app = Flask(__name__, template_folder=str(ROOT / "templates"), instance_path=str(ROOT / "instance"))
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    # The seed documents write screen URLs without the trailing slash (/admin/leads): serve both.
+    app.url_map.strict_slashes = False
     config.load(app)
     if overrides:
         app.config.update(overrides)

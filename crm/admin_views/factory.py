@@ -317,7 +317,7 @@ def build_view(model, *, endpoint=None, url=None, label=None, category=None, whe
         "column_filters": filters,
         "column_sortable_list": sortable,
         "column_searchable_list": searchable,
-        "column_select_related_list": auto_joins,
+        "column_select_related_list": [getattr(model, k) for k in auto_joins],
         "column_default_sort": (pk, True),
         "column_details_list": [fk_rels.get(c.key, c.key) for c in cols if c.key not in HIDDEN - {"content"}],
         "column_export_list": [c.key for c in cols if c.key not in ("password", "hash")],

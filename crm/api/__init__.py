@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from ..actions import ActionError, actions_for, run
+from ..actions.totals import refresh as refresh_totals
 from ..auth import authenticate, can_table, issue_token, staff_from_token
 from ..extensions import csrf, db
 from ..resources import columns, fk_relationships, primary_key, resource_of
@@ -103,6 +104,8 @@ def _build(model, data: dict, obj=None, path=""):
         rel = nested[key]
         setattr(obj, key, [_build(rel.mapper.class_, dict(row), path=f"{path}{key}.{i}.")
                            for i, row in enumerate(rows or [])])
+    if not path:
+        refresh_totals(obj)
     return obj
 
 

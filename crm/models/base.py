@@ -63,10 +63,12 @@ def status_column(enum_cls: type[StatusEnum], default=None, nullable=False, **kw
                          info={"enum": enum_cls}, **kw)
 
 
-def fk(target: str, nullable=True, ondelete: str | None = "SET NULL", **kw):
-    """A real, indexed foreign key (Perfex declares none; we do)."""
-    if not nullable:
-        ondelete = kw.pop("ondelete", None) or "CASCADE"
+def fk(target: str, nullable=True, ondelete: str | None = None, **kw):
+    """A real, indexed foreign key (Perfex declares none; we do).
+
+    Default on delete: SET NULL for optional links, CASCADE for required ones (detail lines).
+    """
+    ondelete = ondelete or ("SET NULL" if nullable else "CASCADE")
     return mapped_column(ForeignKey(target, ondelete=ondelete), nullable=nullable, index=True, **kw)
 
 
@@ -80,7 +82,6 @@ class Resource:
     url       admin URL under /admin/ (the one the seed documents give); default: name.
     aliases   extra list URLs under ``url`` (e.g. 'list_invoices').
     lines     relationship holding the document's lines, nested as ``items`` in the API.
-    number    attribute shown when another record links to this one.
     admin     small declarative Flask-Admin overrides (column_list, can_create, ...).
     """
 

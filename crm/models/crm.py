@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import Boolean, Date, DateTime, Integer, String, Text
+from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -179,7 +179,9 @@ class Client(db.Model):
     website: Mapped[str | None] = mapped_column(String(150))
     datecreated: Mapped[datetime] = mapped_column(DateTime, default=datetime.utcnow, index=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
-    leadid: Mapped[int | None] = fk("tblleads.id")
+    # tblleads.client_id points back here; this side is added after both tables exist (use_alter).
+    leadid: Mapped[int | None] = mapped_column(
+        ForeignKey("tblleads.id", ondelete="SET NULL", use_alter=True), index=True)
     billing_street: Mapped[str | None] = mapped_column(String(200))
     billing_city: Mapped[str | None] = mapped_column(String(100))
     billing_state: Mapped[str | None] = mapped_column(String(100))

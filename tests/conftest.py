@@ -1,0 +1,148 @@
+"""Test fixtures. The database comes from TEST_DATABASE_URL (PostgreSQL, MariaDB) or is a SQLite
+file; the schema is created by the Alembic migrations, as in production. REDIS_URL, when given,
+is used by the job tests against a real Redis."""
+from __future__ import annotations
+
+import os
+import re
+
+import pytest
+from flask_migrate import upgrade
+from sqlalchemy import event
+
+from crm import create_app
+from crm.extensions import db
+
+ADMIN_EMAIL = "admin@test.example"
+ADMIN_PASSWORD = "correct horse battery"
+
+
+def _database_url(tmp_path_factory) -> str:
+    url = os.environ.get("TEST_DATABASE_URL")
+    if url:
+        return url
+    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite'}"
+
+
+@pytest.fixture(scope="session")
+def app(tmp_path_factory):
+    os.environ.pop("REDIS_URL_FOR_APP", None)
+    app = create_app({
+        "TESTING": True,
+        "SQLALCHEMY_DATABASE_URI": _database_url(tmp_path_factory),
+        "REDIS_URL": None,  # jobs inline unless a test opts in
+        "SERVER_NAME": None,
+    })
+    with app.app_context():
+        db.drop_all()
+        with db.engine.begin() as conn:
+            conn.exec_driver_sql("DROP TABLE IF EXISTS alembic_version")
+        upgrade()
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.drop_all()
+        with db.engine.begin() as conn:
+            conn.exec_driver_sql("DROP TABLE IF EXISTS alembic_version")
+
+
+def _wipe():
+    db.session.rollback()
+    with db.engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            names = ", ".join(t.name for t in db.metadata.sorted_tables)
+            conn.exec_driver_sql(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
+        else:
+            if conn.dialect.name in ("mysql", "mariadb"):
+                conn.exec_driver_sql("SET FOREIGN_KEY_CHECKS=0")
+            for table in reversed(db.metadata.sorted_tables):
+                conn.execute(table.delete())
+            if conn.dialect.name in ("mysql", "mariadb"):
+                conn.exec_driver_sql("SET FOREIGN_KEY_CHECKS=1")
+
+
+@pytest.fixture(autouse=True)
+def _clean(app):
+    """Every test starts from an empty database with the roles and an administrator."""
+    with app.app_context():
+        _wipe()
+        from crm.cli import _admin_account
+
+        _admin_account(ADMIN_EMAIL, ADMIN_PASSWORD)
+    yield
+    with app.app_context():
+        db.session.remove()
+
+
+@pytest.fixture
+def ctx(app):
+    with app.app_context():
+        yield
+        db.session.remove()
+
+
+@pytest.fixture
+def admin(app, ctx):
+    from crm.models import Staff
+
+    return db.session.query(Staff).filter_by(email=ADMIN_EMAIL).one()
+
+
+def make_staff(email, role_name=None, password="pass-1234", admin=False):
+    from crm.models import Role, Staff
+
+    role = db.session.query(Role).filter_by(name=role_name).one() if role_name else None
+    staff = Staff(email=email, firstname=email.split("@")[0].title(), lastname="Test", admin=admin,
+                  role=role.roleid if role else None, active=True)
+    staff.set_password(password)
+    db.session.add(staff)
+    db.session.commit()
+    return staff
+
+
+def csrf_from(html: str) -> str:
+    m = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html) or \
+        re.search(r'value="([^"]+)"[^>]*name="csrf_token"', html)
+    assert m, "no CSRF token on the page"
+    return m.group(1)
+
+
+def login(client, email=ADMIN_EMAIL, password=ADMIN_PASSWORD):
+    page = client.get("/login")
+    resp = client.post("/login", data={"email": email, "password": password,
+                                       "csrf_token": csrf_from(page.get_data(as_text=True))})
+    assert resp.status_code == 302, resp.get_data(as_text=True)[:500]
+    return resp
+
+
+@pytest.fixture
+def admin_client(app):
+    client = app.test_client()
+    login(client)
+    return client
+
+
+def api_token(client, email=ADMIN_EMAIL, password=ADMIN_PASSWORD) -> dict:
+    resp = client.post("/api/v1/auth/token", json={"email": email, "password": password})
+    assert resp.status_code == 200, resp.get_json()
+    return {"Authorization": f"Bearer {resp.get_json()['token']}"}
+
+
+@pytest.fixture
+def api_headers(app):
+    return api_token(app.test_client())
+
+
+class QueryCounter:
+    def __init__(self, engine):
+        self.engine, self.count = engine, 0
+
+    def _on(self, *args, **kwargs):
+        self.count += 1
+
+    def __enter__(self):
+        event.listen(self.engine, "before_cursor_execute", self._on)
+        return self
+
+    def __exit__(self, *exc):
+        event.remove(self.engine, "before_cursor_execute", self._on)

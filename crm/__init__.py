@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Flask
+from flask import Flask, flash, redirect, request
+from flask_wtf.csrf import CSRFError
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
@@ -51,6 +52,12 @@ def create_app(overrides: dict | None = None) -> Flask:
     init_api(app)
     init_admin(app)
     app.cli.add_command(crm_cli)
+
+    @app.errorhandler(CSRFError)
+    def _csrf_expired(exc):
+        flash("The form expired or was not sent from this site; please try again.", "error")
+        target = request.referrer if (request.referrer or "").startswith(request.host_url) else request.path
+        return redirect(target if request.method == "POST" and target != request.url else "/")
 
     @app.teardown_request
     def _rollback_unfinished(exc):

@@ -31,7 +31,8 @@ def app(tmp_path_factory):
         "TESTING": True,
         "SQLALCHEMY_DATABASE_URI": _database_url(tmp_path_factory),
         "REDIS_URL": None,  # jobs inline unless a test opts in
-        "SERVER_NAME": None,
+        "CRM_ADMIN_EMAIL": ADMIN_EMAIL,
+        "CRM_ADMIN_PASSWORD": ADMIN_PASSWORD,
     })
     with app.app_context():
         db.drop_all()

@@ -193,8 +193,9 @@ class CrmModelView(ModelView):
         return out
 
     # --- actions -----------------------------------------------------------------------
-    @expose("/run-action/<name>/<int:obj_id>", methods=["GET", "POST"])
-    def run_action_view(self, name, obj_id):
+    @expose("/run-action/<action_name>/<int:obj_id>", methods=["GET", "POST"])
+    def run_action_view(self, action_name, obj_id):
+        name = action_name
         from ..actions import ActionError, get_action, run
         from ..actions.registry import ActionInvalid
 

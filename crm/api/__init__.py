@@ -9,7 +9,7 @@ from flask import g, jsonify, request
 from apispec.ext.marshmallow import MarshmallowPlugin
 from flask_smorest import Api
 from flask_smorest import Blueprint as ApiBlueprint
-from marshmallow import Schema, ValidationError, fields
+from marshmallow import RAISE, Schema, fields
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
@@ -27,6 +27,8 @@ class CrmApi(Api):
     """flask-smorest, with every error answered in one shape: error, field at fault, details."""
 
     def handle_http_exception(self, error):
+        if not request.path.startswith(PREFIX):
+            return error  # admin and portal pages keep Flask's own error pages
         errors = (getattr(error, "data", None) or {}).get("messages")
         if errors:
             location_errors = next(iter(errors.values())) if len(errors) == 1 else errors
@@ -140,7 +142,7 @@ def _register_resource(model):
         return obj
 
     @bp.route("", endpoint="list", methods=["GET"])
-    @bp.arguments(Filter, location="query", as_kwargs=True)
+    @bp.arguments(Filter, location="query", as_kwargs=True, unknown=RAISE)
     @bp.response(200, Schema_(many=True))
     def list_(page, page_size, **filters):
         """List, filtered by column equality, newest first."""

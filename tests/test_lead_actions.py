@@ -1,0 +1,157 @@
+"""Lead actions through every entry point a person uses: grid button, API, CLI."""
+from __future__ import annotations
+
+import pytest
+
+from crm.extensions import db
+
+from .conftest import api_token, csrf_from, login, make_staff
+
+
+@pytest.fixture
+def lead_id(app):
+    from crm.models import Lead, LeadSource, LeadStatus, OpportunityStatus, Pipeline
+
+    with app.app_context():
+        p = Pipeline(name="Direct", isdefault=True)
+        db.session.add(p)
+        db.session.flush()
+        st = LeadStatus(name="Qualified", pipeline=p.id)
+        src = LeadSource(name="Web form")
+        db.session.add_all([st, src, OpportunityStatus(name="Qualification", isdefault=True)])
+        db.session.flush()
+        lead = Lead(name="Ion Popescu", company="Popescu Logistic SRL", email="ion@popescu.ro",
+                    phonenumber="+40 721 000 000", status=st.id, source=src.id, pipeline=p.id)
+        db.session.add(lead)
+        db.session.commit()
+        return lead.id
+
+
+def _lead(app, lead_id):
+    from crm.models import Lead
+
+    with app.app_context():
+        lead = db.session.get(Lead, lead_id)
+        db.session.expunge(lead)
+        return lead
+
+
+def test_grid_button_converts_lead_to_opportunity_and_lead_stays(app, admin_client, lead_id):
+    from crm.models import ActivityLog, Lead
+
+    page = admin_client.get("/admin/leads/").get_data(as_text=True)
+    assert 'data-action="convert_to_opportunity"' in page
+    resp = admin_client.post(f"/admin/leads/run-action/convert_to_opportunity/{lead_id}?url=/admin/leads/",
+                             data={"csrf_token": csrf_from(page)}, follow_redirects=True)
+    html = resp.get_data(as_text=True)
+    assert "Opportunity #" in html and "created" in html
+    with app.app_context():
+        opp = db.session.query(Lead).filter_by(is_opportunity=True).one()
+        assert (opp.name, opp.company, opp.email, opp.converted_from_lead) == \
+            ("Ion Popescu", "Popescu Logistic SRL", "ion@popescu.ro", lead_id)
+        assert opp.opportunity_status is not None
+        assert not db.session.get(Lead, lead_id).is_opportunity  # the lead remains a lead
+        assert db.session.query(ActivityLog).filter_by(rel_type="leads", rel_id=lead_id).count() == 1
+    # listed apart: the opportunity in /admin/opportunities, not among leads
+    assert "Ion Popescu" in admin_client.get("/admin/opportunities").get_data(as_text=True)
+    leads_html = admin_client.get("/admin/leads/").get_data(as_text=True)
+    assert leads_html.count("Ion Popescu") == 1
+
+
+def test_grid_refuses_without_csrf(app, admin_client, lead_id):
+    resp = admin_client.post(f"/admin/leads/run-action/mark_junk/{lead_id}", data={}, follow_redirects=True)
+    assert "expired" in resp.get_data(as_text=True)
+    assert not _lead(app, lead_id).junk
+
+
+def test_mark_lost_needs_a_reason_and_unmark_restores_status(app, admin_client, lead_id):
+    form = admin_client.get(f"/admin/leads/run-action/mark_lost/{lead_id}").get_data(as_text=True)
+    assert 'name="reason"' in form
+    resp = admin_client.post(f"/admin/leads/run-action/mark_lost/{lead_id}",
+                             data={"csrf_token": csrf_from(form), "reason": ""})
+    assert resp.status_code == 422
+    assert "Say why the lead was lost" in resp.get_data(as_text=True)
+    assert not _lead(app, lead_id).lost
+    status_before = _lead(app, lead_id).status
+    admin_client.post(f"/admin/leads/run-action/mark_lost/{lead_id}",
+                      data={"csrf_token": csrf_from(form), "reason": "No budget this year"})
+    lead = _lead(app, lead_id)
+    assert lead.lost and lead.lost_reason == "No budget this year" and lead.last_lead_status == status_before
+    # a lost lead cannot be converted: a clear message, not a 500
+    page = admin_client.get("/admin/leads/").get_data(as_text=True)
+    resp = admin_client.post(f"/admin/leads/run-action/convert_to_opportunity/{lead_id}",
+                             data={"csrf_token": csrf_from(page)}, follow_redirects=True)
+    assert resp.status_code == 200
+    assert "is marked lost; restore it first" in resp.get_data(as_text=True)
+    admin_client.post(f"/admin/leads/run-action/unmark/{lead_id}", data={"csrf_token": csrf_from(page)})
+    lead = _lead(app, lead_id)
+    assert not lead.lost and lead.status == status_before and lead.last_lead_status is None
+
+
+def test_api_actions(app, lead_id):
+    client = app.test_client()
+    headers = api_token(client)
+    r = client.post(f"/api/v1/leads/{lead_id}/actions/mark_junk", json={}, headers=headers)
+    assert r.status_code == 200 and r.get_json()["ok"]
+    assert _lead(app, lead_id).junk
+    r = client.post(f"/api/v1/leads/{lead_id}/actions/mark_junk", json={}, headers=headers)
+    assert r.status_code == 409 and "marked junk" in r.get_json()["error"]
+    r = client.post(f"/api/v1/leads/{lead_id}/actions/unmark", json={}, headers=headers)
+    assert r.status_code == 200
+    r = client.post(f"/api/v1/leads/{lead_id}/actions/mark_lost", json={}, headers=headers)
+    assert r.status_code == 422 and r.get_json()["field"] == "reason"
+    r = client.post(f"/api/v1/leads/{lead_id}/actions/mark_lost", json={"reason": "Chose a competitor"},
+                    headers=headers)
+    assert r.status_code == 200
+    r = client.post("/api/v1/leads/999999/actions/mark_lost", json={"reason": "x"}, headers=headers)
+    assert r.status_code == 404
+    r = client.post(f"/api/v1/leads/{lead_id}/actions/no_such_action", json={}, headers=headers)
+    assert r.status_code in (404, 405)
+
+
+def test_api_action_needs_the_action_permission(app, lead_id):
+    import json
+
+    from crm.models import Role
+
+    with app.app_context():
+        make_staff("wh@test.example", "Warehouse")
+        role = db.session.query(Role).filter_by(name="SDR").one()
+        assert "action:leads.mark_junk" in json.loads(role.permissions)
+        make_staff("sdr@test.example", "SDR")
+    client = app.test_client()
+    r = client.post(f"/api/v1/leads/{lead_id}/actions/mark_junk", json={},
+                    headers=api_token(client, "wh@test.example", "pass-1234"))
+    assert r.status_code == 403
+    assert not _lead(app, lead_id).junk
+    r = client.post(f"/api/v1/leads/{lead_id}/actions/mark_junk", json={},
+                    headers=api_token(client, "sdr@test.example", "pass-1234"))
+    assert r.status_code == 200
+
+
+def test_cli_action(app, lead_id):
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["crm", "action", "leads", str(lead_id), "mark_lost", "reason=Went silent"])
+    assert result.exit_code == 0, result.output
+    assert _lead(app, lead_id).lost_reason == "Went silent"
+    result = runner.invoke(args=["crm", "action", "leads", str(lead_id), "mark_lost", "reason=again"])
+    assert result.exit_code == 1 and "marked lost" in result.output
+    result = runner.invoke(args=["crm", "action", "leads", str(lead_id), "unmark"])
+    assert result.exit_code == 0 and not _lead(app, lead_id).lost
+    result = runner.invoke(args=["crm", "action", "nosuch", "1", "unmark"])
+    assert result.exit_code == 2 and "Unknown resource" in result.output
+
+
+def test_sdr_does_not_see_buttons_of_actions_it_may_not_run(app, lead_id):
+    with app.app_context():
+        make_staff("fin@test.example", "Finance")
+    client = app.test_client()
+    login(client, "fin@test.example", "pass-1234")
+    # Finance may view sales but holds no lead actions
+    html = client.get("/admin/leads/").get_data(as_text=True)
+    assert "Ion Popescu" in html and 'data-action="mark_junk"' not in html
+    page = client.get("/admin/leads/").get_data(as_text=True)
+    resp = client.post(f"/admin/leads/run-action/mark_junk/{lead_id}", data={"csrf_token": csrf_from(page)},
+                       follow_redirects=True)
+    assert "do not have permission" in resp.get_data(as_text=True)
+    assert not _lead(app, lead_id).junk

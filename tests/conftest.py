@@ -147,3 +147,11 @@ class QueryCounter:
 
     def __exit__(self, *exc):
         event.remove(self.engine, "before_cursor_execute", self._on)
+
+
+@pytest.fixture(autouse=True)
+def _push_request_context():
+    """Override pytest-flask's: a request context held open for the whole test would make every
+    test-client request share one app context (one session, one logged-in user). Each request
+    gets its own, as in production."""
+    yield

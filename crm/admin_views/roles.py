@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 
+from flask import request
 from wtforms import SelectMultipleField, widgets
 
 from ..extensions import db
@@ -34,7 +35,7 @@ def role_view():
 
     def edit_form(obj=None, _orig=view.edit_form):
         form = _with_choices(_orig(obj))
-        if obj is not None and not form.is_submitted():
+        if obj is not None and request.method != "POST":
             form.permissions.data = sorted(obj.permission_set)
         return form
 

@@ -1,0 +1,94 @@
+"""Login, roles, anonymous refusal, CSRF on forms."""
+from __future__ import annotations
+
+import pytest
+
+from crm.extensions import db
+
+from .conftest import csrf_from, login, make_staff
+
+
+def test_anonymous_is_sent_to_login_from_every_admin_screen(app):
+    client = app.test_client()
+    urls = [rule.rule for rule in app.url_map.iter_rules()
+            if rule.rule.startswith("/admin") and "<" not in rule.rule and "GET" in rule.methods
+            and not rule.rule.startswith("/admin/static")]
+    assert len(urls) > 100
+    for url in urls:
+        r = client.get(url)
+        assert r.status_code in (302, 401, 403), (url, r.status_code)
+        if r.status_code == 302:
+            assert "/login" in r.headers["Location"], url
+
+
+def test_login_wrong_password_and_logout(app):
+    client = app.test_client()
+    page = client.get("/login").get_data(as_text=True)
+    r = client.post("/login", data={"email": "admin@test.example", "password": "wrong", "csrf_token": csrf_from(page)})
+    assert r.status_code == 401 and "Email or password is wrong" in r.get_data(as_text=True)
+    r = client.post("/login", data={"email": "admin@test.example", "password": "correct horse battery"})
+    assert r.status_code == 302 and "/admin" not in r.headers.get("Location", "")  # no CSRF token → refused
+    login(client)
+    home = client.get("/admin/")
+    assert home.status_code == 200 and "Welcome" in home.get_data(as_text=True)
+    client.post("/logout", data={"csrf_token": csrf_from(home.get_data(as_text=True))})
+    assert client.get("/admin/").status_code == 302
+
+
+def test_passwords_are_hashed(app, ctx, admin):
+    assert admin.password.startswith(("scrypt:", "pbkdf2:")) and "correct horse" not in admin.password
+
+
+@pytest.mark.parametrize("role,allowed,refused", [
+    ("SDR", ["/admin/leads"], ["/admin/warehouse/manage_delivery", "/admin/payments", "/admin/settings"]),
+    ("Warehouse", ["/admin/warehouse/manage_delivery", "/admin/warehouse/warehouse_history"],
+     ["/admin/payments", "/admin/roles"]),
+    ("Purchasing", ["/admin/purchase/purchase_order"], ["/admin/payments"]),
+    ("Finance", ["/admin/payments", "/admin/invoices"], ["/admin/warehouse/manage_delivery"]),
+])
+def test_roles_see_their_areas_only(app, role, allowed, refused):
+    with app.app_context():
+        make_staff(f"{role.lower().replace(' ', '')}@test.example", role)
+    client = app.test_client()
+    login(client, f"{role.lower().replace(' ', '')}@test.example", "pass-1234")
+    for url in allowed:
+        assert client.get(url).status_code == 200, url
+    for url in refused:
+        assert client.get(url).status_code == 403, url
+
+
+def test_sdr_cannot_delete_leads(app):
+    from crm.models import Lead
+
+    with app.app_context():
+        make_staff("sdr@test.example", "SDR")
+        lead = Lead(name="Keep me")
+        db.session.add(lead)
+        db.session.commit()
+        lead_id = lead.id
+    client = app.test_client()
+    login(client, "sdr@test.example", "pass-1234")
+    page = client.get("/admin/leads/").get_data(as_text=True)
+    assert "Keep me" in page and "delete_view" not in page and "/admin/leads/delete/" not in page
+    client.post("/admin/leads/delete/", data={"id": lead_id, "csrf_token": csrf_from(page)})
+    with app.app_context():
+        assert db.session.get(Lead, lead_id) is not None
+
+
+def test_admin_edits_a_role_and_it_applies_at_once(app, admin_client):
+    from crm.models import Role
+
+    with app.app_context():
+        make_staff("wh@test.example", "Warehouse")
+        rid = db.session.query(Role).filter_by(name="Warehouse").one().roleid
+    wh = app.test_client()
+    login(wh, "wh@test.example", "pass-1234")
+    assert wh.get("/admin/payments").status_code == 403
+    form = admin_client.get(f"/admin/roles/edit/?id={rid}").get_data(as_text=True)
+    assert 'value="finance.view"' in form and 'value="action:leads.mark_lost"' in form
+    with app.app_context():
+        current = sorted(db.session.get(Role, rid).permission_set)
+    r = admin_client.post(f"/admin/roles/edit/?id={rid}", data={
+        "csrf_token": csrf_from(form), "name": "Warehouse", "permissions": current + ["finance.view"]})
+    assert r.status_code == 302, r.get_data(as_text=True)[:3000]
+    assert wh.get("/admin/payments").status_code == 200

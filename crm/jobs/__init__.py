@@ -56,7 +56,10 @@ def enqueue(func, *args, **kwargs) -> None:
     """Dispatch ``func(*args, **kwargs)`` after the current transaction commits."""
     from ..extensions import db
 
-    db.session.info.setdefault(_PENDING, []).append((func, args, kwargs))
+    session = db.session()
+    if not session.in_transaction():
+        session.begin()  # so that a rollback, even before any SQL, drops the job
+    session.info.setdefault(_PENDING, []).append((func, args, kwargs))
 
 
 def run_inline(func, args, kwargs):

@@ -1,0 +1,17 @@
+"""Job functions the job tests queue (importable by an RQ worker, as real jobs are)."""
+from crm.jobs import job
+
+
+@job
+def write_note(text):
+    from crm.actions.activity import log_activity
+    from crm.extensions import db
+
+    log_activity(None, text, rel_type="test-job")
+    db.session.commit()
+    return text
+
+
+@job
+def explode(text):
+    raise RuntimeError(f"SMTP refused: {text}")

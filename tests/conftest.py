@@ -35,16 +35,29 @@ def app(tmp_path_factory):
         "CRM_ADMIN_PASSWORD": ADMIN_PASSWORD,
     })
     with app.app_context():
-        db.drop_all()
-        with db.engine.begin() as conn:
-            conn.exec_driver_sql("DROP TABLE IF EXISTS alembic_version")
-        upgrade()
+        _drop_everything()
+        upgrade()  # the schema comes from the migrations, as in production
     yield app
     with app.app_context():
         db.session.remove()
-        db.drop_all()
-        with db.engine.begin() as conn:
-            conn.exec_driver_sql("DROP TABLE IF EXISTS alembic_version")
+        _drop_everything()
+
+
+def _drop_everything():
+    """Remove every table (ours from an earlier run included), whatever the database."""
+    from sqlalchemy import MetaData
+
+    with db.engine.begin() as conn:
+        meta = MetaData()
+        meta.reflect(conn)
+        dialect = conn.dialect.name
+        if dialect in ("mysql", "mariadb"):
+            conn.exec_driver_sql("SET FOREIGN_KEY_CHECKS=0")
+        for table in meta.tables.values():
+            cascade = " CASCADE" if dialect == "postgresql" else ""
+            conn.exec_driver_sql(f"DROP TABLE IF EXISTS {conn.dialect.identifier_preparer.quote(table.name)}{cascade}")
+        if dialect in ("mysql", "mariadb"):
+            conn.exec_driver_sql("SET FOREIGN_KEY_CHECKS=1")
 
 
 def _wipe():

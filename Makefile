@@ -1,0 +1,46 @@
+# The two commands: `make run` (set up, migrate SQLite, load demo data, serve) and `make test`.
+VENV   ?= .venv
+PY      = $(VENV)/bin/python
+FLASK   = $(VENV)/bin/flask --app wsgi
+HOST   ?= 127.0.0.1
+PORT   ?= 5000
+
+.PHONY: run test setup system-deps browser bench clean
+
+run: setup
+	$(FLASK) db upgrade
+	$(FLASK) crm demo-data
+	@echo "CRMConnect is at http://$(HOST):$(PORT)/login"
+	$(FLASK) run --host $(HOST) --port $(PORT)
+
+# SQLite always; PostgreSQL / MariaDB as well when TEST_POSTGRES_URL / TEST_MARIADB_URL are set;
+# the job tests use a real Redis when REDIS_URL is set.
+test: setup browser
+	$(PY) -m pytest
+	@if [ -n "$$TEST_POSTGRES_URL" ]; then echo "== PostgreSQL"; TEST_DATABASE_URL="$$TEST_POSTGRES_URL" $(PY) -m pytest -m "not e2e"; fi
+	@if [ -n "$$TEST_MARIADB_URL" ]; then echo "== MariaDB"; TEST_DATABASE_URL="$$TEST_MARIADB_URL" $(PY) -m pytest -m "not e2e"; fi
+
+setup: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	@$(MAKE) --no-print-directory system-deps
+	python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e ".[test]"
+	touch $@
+
+# WeasyPrint renders PDFs with Pango. Installed from Debian's packages when missing (needs root).
+system-deps:
+	@if ! ldconfig -p | grep -q libpango-1.0; then \
+	  apt-get update -qq && apt-get install -y -qq libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core; fi
+
+# The end-to-end test drives Debian's Chromium through Playwright (no browser download).
+browser:
+	@command -v chromium >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq chromium)
+
+bench: setup
+	$(PY) bench/invoice_list.py --db sqlite
+	$(PY) bench/invoice_list.py --db postgres
+
+clean:
+	rm -rf $(VENV) instance

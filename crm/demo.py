@@ -1,0 +1,1232 @@
+"""Demo data: a Bucharest distributor of IT equipment, office consumables and IT services, with
+records at every stage of the two documented workflows (Lead → Cash and the full commercial cycle).
+
+``load()`` runs :data:`STEPS` in order, in one transaction, behind a progress bar. Each step is a
+small function over the shared :class:`Demo` context; its data is the module-level table just
+above it. Dates are relative to today, so the overdue invoice stays overdue and a coffee lot keeps
+expiring within 30 days whenever the demo is loaded.
+
+Stock convention: every movement is one row of the ledger (tblgoods_transaction_detail) with a
+signed quantity (receipts positive, deliveries and losses negative) and ``old_quantity`` = the
+warehouse's balance of that item just before the movement. For every (item, warehouse) the
+tblinventory_manage balance therefore equals the sum of the ledger.
+
+Stages shown (see /work/shared/seeds): leads in every status of two pipelines, lost and junk;
+opportunities in every opportunity status; proposals 6/4/1/7/3/2/5; sales orders 1-5; invoices
+6/1/3/2/4/5 in RON and EUR with payments; contracts; goals. Commercial cycle: a sales order
+delivered from stock (FIFO over two lots, packing list ready for the courier) after a delivered
+replenishment purchase order; a second one blocked by short stock, with its RFQ, two vendor
+quotations (accepted / rejected) and an approved, undelivered purchase order; vendor invoices
+(unpaid, partially paid); a loss, a draft stock take and a client return awaiting inspection.
+"""
+from __future__ import annotations
+
+import json
+import secrets
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+
+import click
+from sqlalchemy import func
+
+from . import options
+from .actions.invoices import recompute_status
+from .actions.leads import CONTACT_FIELDS
+from .actions.totals import refresh
+from .auth import ensure_roles
+from .extensions import db
+from .models import (ActivityLog, Client, Contact, Contract, ContractStatus, ContractType, Currency, Estimate,
+                     Goal, GoalType, GoodsDelivery, GoodsDeliveryDetail, GoodsReceipt, GoodsReceiptDetail,
+                     InventoryBalance, Invoice, InvoicePayment, Item, ItemGroup, ItemLine, ItemTax, Lead,
+                     LeadActivityLog, LeadSource, LeadStatus, LossAdjustment, LossAdjustmentDetail, MinimumStock,
+                     Note, OpportunityStatus, OrderReturn, OrderReturnDetail, PackingList, PackingListDetail,
+                     PaymentMode, PhysicalInventory, PhysicalInventoryDetail, Pipeline, Proposal, PurchaseOrder,
+                     PurchaseOrderDetail, PurchaseQuotation, PurchaseQuotationDetail, PurchaseRequest,
+                     PurchaseRequestDetail, Reminder, Role, Staff, StockTransaction, Tax, Unit, Vendor,
+                     VendorContact, VendorInvoice, VendorInvoiceDetail, VendorPayment, Warehouse)
+from .models.base import money
+from .resources import primary_key, resource_name
+
+PASSWORD = "demo1234"
+COUNTRY = "Romania"
+HUNDRED = Decimal(100)
+
+# Document kind: (prefix option, next-number option). Numbers are PREFIX + zero-padded number.
+NUMBERING = {
+    "proposal": ("proposal_number_prefix", "next_proposal_number"),
+    "estimate": ("estimate_prefix", "next_estimate_number"),
+    "invoice": ("invoice_prefix", "next_invoice_number"),
+    "goods_receipt": ("goods_receipt_prefix", "next_goods_receipt_number"),
+    "goods_delivery": ("goods_delivery_prefix", "next_goods_delivery_number"),
+    "packing_list": ("packing_list_prefix", "next_packing_list_number"),
+    "pur_request": ("pur_request_prefix", "next_pr_number"),
+    "pur_order": ("pur_order_prefix", "next_po_number"),
+}
+
+# Ledger statuses (tblgoods_transaction_detail.status).
+RECEIPT, DELIVERY, LOSS_ADJUSTMENT = 1, 2, 3
+
+
+@dataclass
+class Demo:
+    """What the steps share: today, the rows made so far (by a short key), document counters."""
+
+    today: date
+    staff: dict = field(default_factory=dict)  # role name -> Staff
+    pipelines: dict = field(default_factory=dict)
+    lead_statuses: dict = field(default_factory=dict)  # (pipeline, status name) -> LeadStatus
+    sources: dict = field(default_factory=dict)
+    opportunity_statuses: dict = field(default_factory=dict)
+    contract_types: dict = field(default_factory=dict)
+    contract_statuses: dict = field(default_factory=dict)
+    currencies: dict = field(default_factory=dict)
+    taxes: dict = field(default_factory=dict)
+    payment_modes: dict = field(default_factory=dict)
+    units: dict = field(default_factory=dict)
+    groups: dict = field(default_factory=dict)
+    warehouses: dict = field(default_factory=dict)
+    items: dict = field(default_factory=dict)  # commodity code -> Item
+    vendors: dict = field(default_factory=dict)
+    clients: dict = field(default_factory=dict)
+    leads: dict = field(default_factory=dict)
+    opportunities: dict = field(default_factory=dict)  # lead key -> the opportunity made from it
+    docs: dict = field(default_factory=dict)  # any numbered document by key: "p_nordic", "po_toner", ...
+    numbers: dict = field(default_factory=dict)
+    lots: int = 0
+
+    def day(self, offset: int) -> date:
+        return self.today + timedelta(days=offset)
+
+    def at(self, offset: int, hour: int = 10) -> datetime:
+        return datetime.combine(self.day(offset), time(hour, 0))
+
+    def number(self, kind: str) -> tuple[int, str, str]:
+        """Take the next number of a kind: (number, prefix, formatted number)."""
+        prefix_option, next_option = NUMBERING[kind]
+        n = self.numbers.setdefault(kind, options.get(next_option))
+        self.numbers[kind] = n + 1
+        prefix = options.get(prefix_option)
+        return n, prefix, f"{prefix}{n:0{options.get('number_padding_prefixes')}d}"
+
+    def next_lot(self) -> str:
+        self.lots += 1
+        return f"{options.get('lot_number_prefix')}-{self.today.year}-{self.lots:03d}"
+
+    def staff_id(self, role: str | None) -> int | None:
+        return self.staff[role].staffid if role else None
+
+
+def load() -> None:
+    """Fill an empty database with the demo; a database that already has clients is left alone."""
+    if db.session.query(Client.userid).first() is not None:
+        click.echo("Demo data already loaded")
+        return
+    demo = Demo(today=date.today())
+    try:
+        with click.progressbar(STEPS, label="Loading demo data", item_show_func=_step_label) as bar:
+            for step in bar:
+                step(demo)
+                db.session.flush()
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+
+
+def _step_label(step) -> str | None:
+    return step.__doc__.split(":")[0] if step else None
+
+
+# --- small helpers -----------------------------------------------------------------------
+
+def _ensure(model, match: dict, **values):
+    """The settings row matching ``match``, created with ``values`` if missing (edits are kept)."""
+    row = db.session.query(model).filter_by(**match).first()
+    if row is None:
+        row = model(**match, **values)
+        db.session.add(row)
+    return row
+
+
+def _amounts(item: Item, qty, price) -> tuple[Decimal, Decimal, Decimal]:
+    """Net, VAT and gross of a warehouse or purchasing line at the item's tax rate."""
+    net = money(Decimal(qty) * Decimal(price))
+    rate = item.tax_rel.taxrate if item.tax_rel else Decimal(0)
+    tax = money(net * rate / HUNDRED)
+    return net, tax, net + tax
+
+
+def _qty_text(qty: Decimal) -> str:
+    return str(int(qty)) if qty == qty.to_integral_value() else str(qty.normalize())
+
+
+def _address(street, city, county, zip_code) -> dict:
+    return {"street": street, "city": city, "state": county, "zip": zip_code, "country": COUNTRY}
+
+
+def _billing_shipping(client: Client) -> dict:
+    """The billing_* and shipping_* columns of a document, copied from the client."""
+    out = {}
+    for kind in ("billing", "shipping"):
+        for part in ("street", "city", "state", "zip", "country"):
+            out[f"{kind}_{part}"] = getattr(client, f"{kind}_{part}")
+    return out
+
+
+def _primary_contact(client: Client) -> Contact:
+    return next(c for c in client.contacts if c.is_primary)
+
+
+def _rel_id(obj) -> int:
+    return getattr(obj, primary_key(type(obj)))
+
+
+# --- settings ------------------------------------------------------------------------------
+
+PIPELINES = (("Direct sales", True), ("Partners", False))  # name, default
+LEAD_STATUSES = (("New", "#28B8DA"), ("Contacted", "#03A9F4"), ("Qualified", "#7CB342"),
+                 ("Demo scheduled", "#FF9800"), ("Proposal sent", "#8E24AA"))
+LEAD_SOURCES = ("Web form", "Facebook Lead Ads", "Email", "Excel import", "Referral", "Manual")
+OPPORTUNITY_STATUSES = (  # name, colour, won, lost
+    ("Qualification", "#84C529", False, False), ("Needs analysis", "#03A9F4", False, False),
+    ("Negotiation", "#FF9800", False, False), ("Won", "#2E7D32", True, False), ("Lost", "#C62828", False, True))
+CONTRACT_TYPES = ("Service agreement", "SLA", "Supply framework")
+CONTRACT_STATUSES = (("Draft", "#9E9E9E"), ("Active", "#43A047"), ("Expired", "#FB8C00"), ("Terminated", "#E53935"))
+CURRENCIES = (  # ISO code, symbol, placement, default, units of RON per unit
+    ("RON", "lei", "after", True, "1"), ("EUR", "€", "before", False, "4.9750"))
+TAXES = (  # name, rate, e-Factura VAT category, exemption reason code, exemption reason
+    ("TVA 21%", "21", "S", None, None),
+    ("TVA 11%", "11", "S", None, None),
+    ("Scutit", "0", "E", "VATEX-EU-132-1I", "Scutit de TVA: formare profesională (art. 292 Cod fiscal)"))
+PAYMENT_MODES = (  # name, description, selected by default, cash on delivery
+    ("Bank transfer", "Ordin de plată în contul RO49 AAAA 1B31 0075 9384 0000, Banca Transilvania", True, False),
+    ("Cash", "Numerar la sediu, cu chitanță", False, False),
+    ("Card", "Card bancar la POS sau online", False, False),
+    ("Ramburs", "Plata la curier, la livrarea coletului", False, True))
+UNITS = (("BUC", "buc", "Bucată"), ("KG", "kg", "Kilogram"), ("SET", "set", "Set"))  # code, symbol, name
+ITEM_GROUPS = ("Echipamente IT", "Consumabile birou", "Horeca", "Servicii")
+WAREHOUSES = (  # code, name, address
+    ("WH-BUC", "Depozit București", _address("Bd. Theodor Pallady nr. 51, Hala 4", "Sector 3", "București", "032258")),
+    ("WH-CLJ", "Depozit Cluj", _address("Str. Traian Vuia nr. 208", "Cluj-Napoca", "Cluj", "400397")))
+
+
+def _settings(d: Demo) -> None:
+    """Settings: pipelines, lead statuses and sources, currencies, taxes, units, warehouses"""
+    for order, (name, default) in enumerate(PIPELINES, 1):
+        d.pipelines[name] = _ensure(Pipeline, {"name": name}, pipeline_order=order, isdefault=default)
+    db.session.flush()
+    for pipeline in d.pipelines.values():
+        for order, (name, color) in enumerate(LEAD_STATUSES, 1):
+            d.lead_statuses[(pipeline.name, name)] = _ensure(
+                LeadStatus, {"name": name, "pipeline": pipeline.id}, statusorder=order, color=color,
+                isdefault=pipeline.isdefault and order == 1)
+    for name in LEAD_SOURCES:
+        d.sources[name] = _ensure(LeadSource, {"name": name})
+    for order, (name, color, won, lost) in enumerate(OPPORTUNITY_STATUSES, 1):
+        d.opportunity_statuses[name] = _ensure(OpportunityStatus, {"name": name}, statusorder=order, color=color,
+                                               isdefault=order == 1, is_won=won, is_lost=lost)
+    for name in CONTRACT_TYPES:
+        d.contract_types[name] = _ensure(ContractType, {"name": name})
+    for order, (name, color) in enumerate(CONTRACT_STATUSES, 1):
+        d.contract_statuses[name] = _ensure(ContractStatus, {"name": name}, color=color, statusorder=order,
+                                            isdefault=order == 1)
+    for code, symbol, placement, default, rate in CURRENCIES:
+        d.currencies[code] = _ensure(Currency, {"name": code}, symbol=symbol, placement=placement,
+                                     decimal_separator=",", thousand_separator=".", isdefault=default,
+                                     exchange_rate=Decimal(rate))
+    for name, rate, category, reason_code, reason in TAXES:
+        d.taxes[name] = _ensure(Tax, {"name": name}, taxrate=Decimal(rate), vat_category=category,
+                                exemption_reason_code=reason_code, exemption_reason=reason)
+    for name, description, default, cod in PAYMENT_MODES:
+        d.payment_modes[name] = _ensure(PaymentMode, {"name": name}, description=description, active=True,
+                                        show_on_pdf=True, selected_by_default=default, cash_on_delivery=cod)
+    for code, symbol, name in UNITS:
+        d.units[symbol] = _ensure(Unit, {"unit_code": code}, unit_symbol=symbol, unit_name=name, display=True)
+    for name in ITEM_GROUPS:
+        d.groups[name] = _ensure(ItemGroup, {"name": name})
+    for order, (code, name, addr) in enumerate(WAREHOUSES, 1):
+        d.warehouses[code] = _ensure(Warehouse, {"warehouse_code": code}, warehouse_name=name,
+                                     warehouse_address=addr["street"], city=addr["city"], state=addr["state"],
+                                     zip_code=addr["zip"], country=COUNTRY, order=order, display=1)
+    db.session.flush()
+    options.set("default_warehouse_id", d.warehouses["WH-BUC"].warehouse_id)
+
+
+# --- staff -----------------------------------------------------------------------------------
+
+STAFF = (  # role, email, first name, last name, phone
+    ("SDR", "sdr@crmconnect.test", "Andreea", "Ionescu", "+40 721 100 201"),
+    ("Sales Agent", "agent@crmconnect.test", "Mihai", "Popescu", "+40 721 100 202"),
+    ("Sales Manager", "manager@crmconnect.test", "Elena", "Dumitrescu", "+40 721 100 203"),
+    ("Warehouse", "warehouse@crmconnect.test", "Vlad", "Stan", "+40 721 100 204"),
+    ("Purchasing", "purchasing@crmconnect.test", "Ioana", "Marin", "+40 721 100 205"),
+    ("Finance", "finance@crmconnect.test", "Cristina", "Radu", "+40 721 100 206"),
+)
+
+
+def _staff(d: Demo) -> None:
+    """Staff: one member per role, password demo1234"""
+    ensure_roles()
+    db.session.flush()
+    for role_name, email, first, last, phone in STAFF:
+        role = db.session.query(Role).filter_by(name=role_name).one()
+        member = _ensure(Staff, {"email": email}, firstname=first, lastname=last, phonenumber=phone,
+                         role=role.roleid, admin=False, active=True, datecreated=d.at(-400))
+        if not member.password:
+            member.set_password(PASSWORD)
+        d.staff[role_name] = member
+    db.session.flush()
+
+
+# --- catalog -------------------------------------------------------------------------------
+
+ITEMS = (  # code, EAN-13, name, unit, group, tax, purchase price, sale price, min, max (None: a service)
+    ("LAP-5440", "5948001000016", "Laptop Dell Latitude 5440, i5, 16 GB, SSD 512 GB", "buc", "Echipamente IT",
+     "TVA 21%", "3850.00", "4790.00", 4, 20),
+    ("MON-P2425", "5948001000023", "Monitor Dell P2425H 24\" IPS", "buc", "Echipamente IT",
+     "TVA 21%", "705.00", "929.00", 8, 30),
+    ("TON-59A", "5948001000030", "Toner HP 59A CF259A", "buc", "Consumabile birou",
+     "TVA 21%", "415.00", "569.00", 15, 40),
+    ("CAB-C6", "5948001000047", "Cablu UTP Cat6, rolă 305 m", "buc", "Echipamente IT",
+     "TVA 21%", "520.00", "689.00", 2, 10),
+    ("KIT-ONB", "5948001000054", "Kit onboarding birou (mouse, tastatură, căști)", "set", "Echipamente IT",
+     "TVA 21%", "165.00", "239.00", 5, 20),
+    ("PAP-A4", "5948001000061", "Hârtie copiator A4 80 g/m², top 500 coli", "buc", "Consumabile birou",
+     "TVA 21%", "17.90", "24.50", 100, 400),
+    ("ETK-100", "5948001000078", "Etichete termice 100x150 mm, rolă 500 buc", "buc", "Consumabile birou",
+     "TVA 21%", "21.00", "32.00", 20, 100),
+    ("DEZ-5L", "5948001000085", "Dezinfectant suprafețe, bidon 5 L", "buc", "Consumabile birou",
+     "TVA 21%", "48.00", "69.00", 10, 40),
+    ("CAF-1KG", "5948001000092", "Cafea boabe Lavazza Super Crema", "kg", "Horeca",
+     "TVA 11%", "68.00", "92.00", 20, 80),
+    ("SRV-INST", "5948001000108", "Instalare și configurare echipamente (oră)", "buc", "Servicii",
+     "TVA 21%", None, "180.00", None, None),
+    ("SRV-MNT", "5948001000115", "Abonament mentenanță IT (lună)", "buc", "Servicii",
+     "TVA 21%", None, "1450.00", None, None),
+    ("SRV-TRN", "5948001000122", "Curs instruire utilizatori (sesiune 4 ore)", "buc", "Servicii",
+     "Scutit", None, "1200.00", None, None),
+)
+
+
+def _catalog(d: Demo) -> None:
+    """Catalog: commodities and services, minimum and maximum stock"""
+    for code, barcode, name, unit, group, tax, cost, price, minimum, maximum in ITEMS:
+        service = minimum is None
+        item = Item(commodity_code=code, sku_code=code, commodity_barcode=barcode, commodity_name=name,
+                    description=name, rate=Decimal(price), purchase_price=Decimal(cost) if cost else None,
+                    tax_rel=d.taxes[tax], unit=unit, unit_type=d.units[unit], group=d.groups[group],
+                    without_checking_warehouse=service, active=True)
+        db.session.add(item)
+        d.items[code] = item
+        if not service:
+            db.session.add(MinimumStock(commodity=item, commodity_code=code, commodity_name=name,
+                                        inventory_number_min=Decimal(minimum),
+                                        inventory_number_max=Decimal(maximum)))
+
+
+# --- vendors ---------------------------------------------------------------------------------
+
+VENDORS = (  # key, code, company, VAT, phone, address, website, payment terms
+    ("tech", "VND-001", "Tech Distribution SRL", "RO14123453", "+40 21 410 2200",
+     _address("Bd. Iuliu Maniu nr. 220", "Sector 6", "București", "061126"), "techdistribution.ro", "30 de zile"),
+    ("office", "VND-002", "Office Direct Supplies SRL", "RO22876541", "+40 264 450 900",
+     _address("Calea Florești nr. 91", "Cluj-Napoca", "Cluj", "400509"), "officedirect.ro", "30 de zile"),
+    ("euroit", "VND-003", "Euro IT Supply SRL", "RO31654323", "+40 256 220 415",
+     _address("Calea Șagului nr. 150", "Timișoara", "Timiș", "300517"), "euroitsupply.ro", "15 zile"),
+)
+VENDOR_CONTACTS = (  # vendor, first name, last name, title, email, phone
+    ("tech", "Cosmin", "Vasilescu", "Key account manager", "cosmin.vasilescu@techdistribution.ro", "+40 744 512 330"),
+    ("tech", "Raluca", "Enache", "Contabilitate", "facturare@techdistribution.ro", "+40 21 410 2210"),
+    ("office", "Sergiu", "Pop", "Agent vânzări", "sergiu.pop@officedirect.ro", "+40 745 118 902"),
+    ("euroit", "Alina", "Bălan", "Vânzări B2B", "alina.balan@euroitsupply.ro", "+40 723 440 117"),
+)
+
+
+def _vendors(d: Demo) -> None:
+    """Vendors: suppliers and their contacts"""
+    for key, code, company, vat, phone, addr, website, terms in VENDORS:
+        vendor = Vendor(vendor_code=code, company=company, vat=vat, phonenumber=phone, website=website,
+                        payment_terms=terms, default_currency=d.currencies["RON"].id,
+                        addedfrom=d.staff_id("Purchasing"), datecreated=d.at(-400), active=True,
+                        address=addr["street"], city=addr["city"], state=addr["state"], zip=addr["zip"],
+                        country=COUNTRY, **{f"{kind}_{part}": addr[part] for kind in ("billing", "shipping")
+                                            for part in ("street", "city", "state", "zip", "country")})
+        db.session.add(vendor)
+        d.vendors[key] = vendor
+    for key, first, last, title, email, phone in VENDOR_CONTACTS:
+        d.vendors[key].contacts.append(VendorContact(firstname=first, lastname=last, title=title, email=email,
+                                                     phonenumber=phone, is_primary=not d.vendors[key].contacts))
+
+
+# --- stock -----------------------------------------------------------------------------------
+
+def _on_hand(warehouse_id: int, item_id: int) -> Decimal:
+    total = db.session.query(func.coalesce(func.sum(InventoryBalance.inventory_number), 0)) \
+        .filter_by(warehouse_id=warehouse_id, commodity_id=item_id).scalar()
+    return Decimal(str(total))
+
+
+def _post(balance: InventoryBalance, qty: Decimal, status: int, rel_type: str, doc_id: int, line_id: int,
+          when: datetime, price=None) -> None:
+    """Move a signed quantity of one lot, with its ledger row holding the balance before."""
+    before = _on_hand(balance.warehouse_id, balance.commodity_id)
+    balance.inventory_number = balance.inventory_number + qty
+    db.session.add(StockTransaction(
+        goods_receipt_id=doc_id, rel_type=rel_type, goods_id=line_id, old_quantity=before, quantity=qty,
+        date_add=when, commodity_id=balance.commodity_id, warehouse_id=balance.warehouse_id, status=status,
+        purchase_price=balance.purchase_price, price=price, expiry_date=balance.expiry_date,
+        lot_number=balance.lot_number))
+
+
+def _lots(warehouse: Warehouse, item: Item) -> list[InventoryBalance]:
+    """The warehouse's lots of an item that still hold stock, in receipt order (FIFO)."""
+    return db.session.query(InventoryBalance).filter(
+        InventoryBalance.warehouse_id == warehouse.warehouse_id, InventoryBalance.commodity_id == item.id,
+        InventoryBalance.inventory_number > 0).order_by(InventoryBalance.id).all()
+
+
+def _goods_receipt(d: Demo, vendor: Vendor, warehouse: Warehouse, days: int, invoice_no: str, lines,
+                   order: PurchaseOrder | None = None) -> GoodsReceipt:
+    """An approved goods receipt; each line is a new lot put in stock with a status-1 ledger row.
+
+    ``lines``: (item, quantity, unit price, made (day offset), expires (day offset or None), PO line or None).
+    """
+    _, _, code = d.number("goods_receipt")
+    receipt = GoodsReceipt(goods_receipt_code=code, supplier_code=vendor.userid, supplier_name=vendor.company,
+                           buyer_id=d.staff_id("Purchasing"), addedfrom=d.staff_id("Warehouse"),
+                           pr_order_id=order.id if order else None, date_c=d.day(days), date_add=d.day(days),
+                           approval=1, warehouse_id=warehouse.warehouse_id, invoice_no=invoice_no,
+                           description=f"Recepție {vendor.company}, factura {invoice_no}")
+    for item, qty, price, made, expires, order_line in lines:
+        net, tax, _ = _amounts(item, qty, price)
+        receipt.items.append(GoodsReceiptDetail(
+            commodity_code=item.id, commodity_name=item.commodity_name, warehouse_id=warehouse.warehouse_id,
+            unit_id=item.unit_id, quantities=Decimal(qty), unit_price=Decimal(price), tax=item.tax,
+            tax_money=tax, goods_money=net, date_manufacture=d.day(made),
+            expiry_date=d.day(expires) if expires is not None else None, lot_number=d.next_lot(),
+            pur_order_detail_id=order_line.id if order_line else None))
+    receipt.total_goods_money = receipt.value_of_inventory = sum(line.goods_money for line in receipt.items)
+    receipt.total_tax_money = sum(line.tax_money for line in receipt.items)
+    receipt.total_money = receipt.total_goods_money + receipt.total_tax_money
+    db.session.add(receipt)
+    db.session.flush()
+    for line, (_, _, _, _, _, order_line) in zip(receipt.items, lines):
+        balance = InventoryBalance(warehouse_id=warehouse.warehouse_id, commodity_id=line.commodity_code,
+                                   inventory_number=Decimal(0), date_manufacture=line.date_manufacture,
+                                   expiry_date=line.expiry_date, lot_number=line.lot_number,
+                                   purchase_price=line.unit_price)
+        db.session.add(balance)
+        _post(balance, line.quantities, RECEIPT, "goods_receipt", receipt.id, line.id, d.at(days, 9))
+        if order_line is not None:
+            order_line.wh_quantity_received = order_line.wh_quantity_received + line.quantities
+    return receipt
+
+
+RECEIPTS = (  # key, vendor, warehouse, day, vendor invoice, lines: (item, qty, made day, expiry day or None)
+    ("nk_tech_buc", "tech", "WH-BUC", -120, "TD-26-001245",
+     (("LAP-5440", 10, -150, None), ("MON-P2425", 8, -140, None), ("TON-59A", 8, -200, 500),
+      ("CAB-C6", 6, -160, None))),
+    ("nk_office_buc", "office", "WH-BUC", -100, "ODS-0088412",
+     (("PAP-A4", 200, -130, None), ("ETK-100", 60, -130, 600), ("CAF-1KG", 40, -345, 20),
+      ("DEZ-5L", 30, -110, 250), ("KIT-ONB", 12, -120, None))),
+    ("nk_tech_clj", "tech", "WH-CLJ", -90, "TD-26-001377",
+     (("LAP-5440", 6, -140, None), ("MON-P2425", 6, -130, None), ("TON-59A", 2, -190, 480))),
+    ("nk_office_clj", "office", "WH-CLJ", -85, "ODS-0088977",
+     (("PAP-A4", 120, -120, None), ("CAF-1KG", 25, -60, 300), ("DEZ-5L", 10, -100, 260),
+      ("KIT-ONB", 5, -110, None))),
+    ("nk_office_recent", "office", "WH-BUC", -20, "ODS-0091273",
+     (("ETK-100", 40, -45, 700), ("PAP-A4", 100, -30, None))),
+)
+
+
+def _opening_stock(d: Demo) -> None:
+    """Stock: approved goods receipts with lots in both warehouses"""
+    for key, vendor, warehouse, days, invoice_no, lines in RECEIPTS:
+        d.docs[key] = _goods_receipt(
+            d, d.vendors[vendor], d.warehouses[warehouse], days, invoice_no,
+            [(d.items[code], qty, d.items[code].purchase_price, made, expires, None)
+             for code, qty, made, expires in lines])
+
+
+# --- clients ---------------------------------------------------------------------------------
+
+CLIENTS = (  # key, company, VAT (CUI), Reg. Com., phone, website, currency, billing, shipping (None: same)
+    ("carpathia", "Carpathia Logistics SRL", "RO18234560", "J40/5612/2005", "+40 21 323 4550",
+     "carpathia-logistics.ro", "RON", _address("Bd. Decebal nr. 12, bl. S7, et. 2", "Sector 3", "București", "030964"),
+     _address("Șos. Berceni nr. 104, Hala C", "Sector 4", "București", "041919")),
+    ("transilvania", "Transilvania Retail SA", "RO24567810", "J12/3321/2008", "+40 264 590 100",
+     "transilvaniaretail.ro", "RON", _address("Str. Memorandumului nr. 28", "Cluj-Napoca", "Cluj", "400114"),
+     _address("Str. Fabricii de Zahăr nr. 7", "Cluj-Napoca", "Cluj", "400632")),
+    ("dunarea", "Dunărea Agro SRL", "RO30987656", "J17/845/2012", "+40 236 410 552", "dunareaagro.ro", "RON",
+     _address("Str. Brăilei nr. 45", "Galați", "Galați", "800310"), None),
+    ("banat", "Banat Industrial Components SRL", "RO16543216", "J35/2210/2004", "+40 256 300 780",
+     "banat-components.ro", "EUR", _address("Calea Aradului nr. 70", "Timișoara", "Timiș", "300291"), None),
+    ("moldova", "Moldova Pharma Distribution SRL", "RO27654325", "J22/1456/2010", "+40 232 210 640",
+     "moldovapharma.ro", "RON", _address("Bd. Independenței nr. 5", "Iași", "Iași", "700102"), None),
+    ("litoral", "Litoral Hospitality SRL", "RO33445560", "J13/987/2014", "+40 241 831 200",
+     "litoralhospitality.ro", "RON", _address("Bd. Mamaia nr. 255", "Constanța", "Constanța", "900527"), None),
+    ("brasov", "Brașov Auto Parts SRL", "RO21987657", "J08/1789/2007", "+40 268 470 355",
+     "brasovautoparts.ro", "RON", _address("Str. Zizinului nr. 110", "Brașov", "Brașov", "500407"), None),
+    ("nordic", "Nordic Software Solutions SRL", "RO38765434", "J40/12345/2017", "+40 31 860 4400",
+     "nordicsoft.ro", "EUR", _address("Str. Fabrica de Glucoză nr. 11, et. 5", "Sector 2", "București", "020331"),
+     None),
+)
+CONTACTS = (  # client, first name, last name, title, email, phone (the first one is primary)
+    ("carpathia", "Radu", "Georgescu", "Director operațiuni", "radu.georgescu@carpathia-logistics.ro",
+     "+40 722 314 551"),
+    ("carpathia", "Irina", "Matei", "Contabil șef", "contabilitate@carpathia-logistics.ro", "+40 21 323 4551"),
+    ("transilvania", "Horia", "Mureșan", "Director IT", "horia.muresan@transilvaniaretail.ro", "+40 740 221 908"),
+    ("transilvania", "Carmen", "Rus", "Achiziții", "achizitii@transilvaniaretail.ro", "+40 264 590 105"),
+    ("dunarea", "Florin", "Munteanu", "Administrator", "florin.munteanu@dunareaagro.ro", "+40 745 612 004"),
+    ("banat", "Adriana", "Kovacs", "Achiziții", "adriana.kovacs@banat-components.ro", "+40 733 508 219"),
+    ("moldova", "Cătălin", "Rusu", "IT Manager", "catalin.rusu@moldovapharma.ro", "+40 752 330 871"),
+    ("litoral", "Mihaela", "Stan", "Director general", "mihaela.stan@litoralhospitality.ro", "+40 723 900 415"),
+    ("brasov", "Dan", "Marinescu", "Manager service", "dan.marinescu@brasovautoparts.ro", "+40 744 207 663"),
+    ("nordic", "Lars", "Nielsen", "Managing Director", "lars.nielsen@nordicsoft.ro", "+40 730 118 442"),
+    ("nordic", "Oana", "Dinu", "Office manager", "office@nordicsoft.ro", "+40 31 860 4401"),
+)
+
+
+def _clients(d: Demo) -> None:
+    """Clients: Romanian companies with addresses and contacts"""
+    for key, company, vat, reg, phone, website, currency, billing, shipping in CLIENTS:
+        shipping = shipping or billing
+        client = Client(company=company, vat=vat, registration_number=reg, phonenumber=phone, website=website,
+                        default_currency=d.currencies[currency].id, addedfrom=d.staff_id("Sales Agent"),
+                        datecreated=d.at(-180), active=True, address=billing["street"], city=billing["city"],
+                        state=billing["state"], zip=billing["zip"], country=COUNTRY,
+                        **{f"billing_{k}": v for k, v in billing.items()},
+                        **{f"shipping_{k}": v for k, v in shipping.items()})
+        db.session.add(client)
+        d.clients[key] = client
+    for key, first, last, title, email, phone in CONTACTS:
+        client = d.clients[key]
+        client.contacts.append(Contact(firstname=first, lastname=last, title=title, email=email, phonenumber=phone,
+                                       is_primary=not client.contacts, datecreated=client.datecreated))
+
+
+# --- leads and opportunities --------------------------------------------------------------------
+
+LEADS = (  # key, name, company, email, phone, city, county, pipeline, status, source, assigned, value, days ago
+    ("carpathia", "Radu Georgescu", "Carpathia Logistics SRL", "radu.georgescu@carpathia-logistics.ro",
+     "+40 722 314 551", "Sector 3", "București", "Direct sales", "Proposal sent", "Web form", "Sales Agent",
+     "68000", 95),
+    ("nordic", "Lars Nielsen", "Nordic Software Solutions SRL", "lars.nielsen@nordicsoft.ro", "+40 730 118 442",
+     "Sector 2", "București", "Direct sales", "Proposal sent", "Referral", "Sales Manager", "95000", 80),
+    ("dunarea", "Florin Munteanu", "Dunărea Agro SRL", "florin.munteanu@dunareaagro.ro", "+40 745 612 004",
+     "Galați", "Galați", "Direct sales", "Qualified", "Facebook Lead Ads", "Sales Agent", "36000", 40),
+    ("banat", "Adriana Kovacs", "Banat Industrial Components SRL", "adriana.kovacs@banat-components.ro",
+     "+40 733 508 219", "Timișoara", "Timiș", "Partners", "Demo scheduled", "Email", "Sales Manager", "90000", 55),
+    ("moldova", "Cătălin Rusu", "Moldova Pharma Distribution SRL", "catalin.rusu@moldovapharma.ro",
+     "+40 752 330 871", "Iași", "Iași", "Direct sales", "Demo scheduled", "Web form", "Sales Agent", "58000", 30),
+    ("petrescu", "Sorin Petrescu", "Petrescu Distribuție SRL", "sorin@petrescudistributie.ro", "+40 744 901 233",
+     "Brașov", "Brașov", "Partners", "Qualified", "Manual", "Sales Manager", "52000", 70),
+    ("toma", "Elisabeta Toma", "Toma Retail SRL", "elisabeta.toma@tomaretail.ro", "+40 746 300 128",
+     "Buzău", "Buzău", "Direct sales", "Proposal sent", "Web form", "Sales Agent", "19000", 35),
+    ("vila", "Simona Pavel", "Vila Carpați Boutique Hotel SRL", "rezervari@vilacarpati.ro", "+40 751 220 094",
+     "Sinaia", "Prahova", "Direct sales", "New", "Facebook Lead Ads", "SDR", "8500", 2),
+    ("neagu", "Alexandru Neagu", "Neagu Construct SRL", "alexandru@neaguconstruct.ro", "+40 724 518 300",
+     "Ploiești", "Prahova", "Direct sales", "New", "Excel import", "SDR", "12000", 5),
+    ("zambet", "Gabriela Stoica", "Clinica Dentară Zâmbet SRL", "office@clinicazambet.ro", "+40 251 412 090",
+     "Craiova", "Dolj", "Direct sales", "Contacted", "Web form", "SDR", "6500", 12),
+    ("ene", "Bogdan Ene", "Ene & Fiii Transport SRL", "bogdan.ene@enetransport.ro", "+40 728 009 441",
+     "Pitești", "Argeș", "Direct sales", "Contacted", "Manual", "SDR", "15000", 15),
+    ("edusmart", "Ioana Matei", "Edu Smart Kids SRL", "ioana.matei@edusmart.ro", "+40 269 210 876",
+     "Sibiu", "Sibiu", "Direct sales", "Qualified", "Email", "Sales Agent", "21000", 20),
+    ("dobre", "Cristian Dobre", "Dobre Mobila SRL", "contact@dobremobila.ro", "+40 230 520 114",
+     "Suceava", "Suceava", "Direct sales", "New", "Excel import", "SDR", "9000", 3),
+    ("voicu", "Daniela Voicu", "Farmacia Voicu SRL", "daniela@farmaciavoicu.ro", "+40 234 580 212",
+     "Bacău", "Bacău", "Direct sales", "Contacted", "Facebook Lead Ads", "SDR", "4800", 9),
+    ("lazar", "Marius Lazăr", "Lazăr Consulting SRL", "marius@lazarconsulting.ro", "+40 259 400 718",
+     "Oradea", "Bihor", "Direct sales", "Qualified", "Referral", "Sales Agent", "17500", 25),
+    ("iliescu", "Roxana Iliescu", "Iliescu Design Studio SRL", "roxana@iliescudesign.ro", "+40 726 114 590",
+     "Sector 1", "București", "Direct sales", "Demo scheduled", "Web form", "Sales Agent", "11000", 18),
+    ("sarbu", "Diana Sârbu", "Sârbu Medical SRL", "diana.sarbu@sarbumedical.ro", "+40 256 494 300",
+     "Timișoara", "Timiș", "Direct sales", "Contacted", "Email", "SDR", "9500", 8),
+    ("tehno", "Paul Constantinescu", "Tehno Service Arad SRL", "paul@tehnoservice.ro", "+40 257 280 655",
+     "Arad", "Arad", "Partners", "New", "Email", "SDR", "30000", 4),
+    ("moldovan", "Larisa Moldovan", "Moldovan IT Partner SRL", "larisa@moldovanit.ro", "+40 740 660 312",
+     "Cluj-Napoca", "Cluj", "Partners", "Contacted", "Referral", "Sales Manager", "45000", 21),
+    ("barbu", "Anca Barbu", "Barbu Soft Integrator SRL", "anca.barbu@barbusoft.ro", "+40 241 600 901",
+     "Constanța", "Constanța", "Partners", "Demo scheduled", "Email", "Sales Manager", "60000", 28),
+    ("oprea", "Victor Oprea", "Oprea Net Solutions SRL", "victor@oprea-net.ro", "+40 265 210 478",
+     "Târgu Mureș", "Mureș", "Partners", "Proposal sent", "Referral", "Sales Manager", "75000", 45),
+    ("ardeleanu", "George Ardeleanu", "Ardeleanu Agro SRL", "george@ardeleanuagro.ro", "+40 258 811 203",
+     "Alba Iulia", "Alba", "Partners", "New", "Facebook Lead Ads", "SDR", "7000", 1),
+    ("craciun", "Ovidiu Crăciun", "Crăciun Metal SRL", "ovidiu@craciunmetal.ro", "+40 255 213 870",
+     "Reșița", "Caraș-Severin", "Direct sales", "Qualified", "Email", "Sales Agent", "23000", 60),
+    ("niculescu", "Teodora Niculescu", "Niculescu Events SRL", "teodora@niculescuevents.ro", "+40 729 447 015",
+     "Sector 5", "București", "Direct sales", "Demo scheduled", "Web form", "Sales Agent", "14000", 50),
+    ("spam", "Test Test", "asdf", "test@test.com", "0000000000", None, None, "Direct sales", "New", "Web form",
+     "SDR", None, 7),
+)
+LOST_LEADS = {"craciun": "Buget amânat pentru anul viitor", "niculescu": "A ales o ofertă concurentă mai ieftină"}
+JUNK_LEADS = ("spam",)
+LEAD_CLIENTS = {"carpathia": "carpathia", "nordic": "nordic"}  # leads converted to customers
+
+
+def _lead_log(lead: Lead, staff: Staff | None, when: datetime, description: str, extra: str | None = None):
+    db.session.add(LeadActivityLog(leadid=lead.id, description=description, additional_data=extra, date=when,
+                                   staffid=staff.staffid if staff else None,
+                                   full_name=staff.full_name if staff else None))
+
+
+def _leads(d: Demo) -> None:
+    """Leads: every status of both pipelines, every source, lost and junk"""
+    for (key, name, company, email, phone, city, county, pipeline, status, source, assigned, value,
+         days) in LEADS:
+        contacted = status != "New"
+        lead = Lead(name=name, company=company, email=email, phonenumber=phone, city=city, state=county,
+                    country=COUNTRY if city else None, pipeline=d.pipelines[pipeline].id,
+                    status=d.lead_statuses[(pipeline, status)].id, source=d.sources[source].id,
+                    assigned=d.staff_id(assigned), addedfrom=d.staff_id("SDR"), dateadded=d.at(-days, 9),
+                    dateassigned=d.day(-days), lead_value=Decimal(value) if value else None,
+                    lastcontact=d.at(-days // 2, 15) if contacted else None,
+                    last_status_change=d.at(-days // 2, 15) if contacted else None,
+                    hash=secrets.token_hex(16), website=email.split("@")[1])
+        db.session.add(lead)
+        d.leads[key] = lead
+    db.session.flush()
+    for key, reason in LOST_LEADS.items():
+        lead = d.leads[key]
+        lead.last_lead_status, lead.lost, lead.lost_reason = lead.status, True, reason
+        _lead_log(lead, lead.assigned_staff, d.at(-5), "Marked as lost", reason)
+    for key in JUNK_LEADS:
+        lead = d.leads[key]
+        lead.last_lead_status, lead.junk = lead.status, True
+        _lead_log(lead, d.staff["SDR"], d.at(-6), "Marked as junk")
+    for lead_key, client_key in LEAD_CLIENTS.items():
+        lead, client = d.leads[lead_key], d.clients[client_key]
+        lead.client_id, client.leadid = client.userid, lead.id
+        lead.date_converted = client.datecreated = lead.dateadded + timedelta(days=40)
+        _lead_log(lead, lead.assigned_staff, lead.date_converted, f"Converted to customer {client.company}")
+
+
+OPPORTUNITIES = (  # lead, opportunity status, probability %, value, expected close (days)
+    ("carpathia", "Won", 100, "68000", -36),
+    ("nordic", "Won", 100, "95000", -33),
+    ("banat", "Negotiation", 70, "90000", 20),
+    ("dunarea", "Needs analysis", 40, "36000", 35),
+    ("moldova", "Qualification", 20, "58000", 60),
+    ("petrescu", "Lost", 0, "52000", -10),
+)
+
+
+def _opportunities(d: Demo) -> None:
+    """Opportunities: leads converted, in every opportunity status"""
+    for key, status, probability, value, close in OPPORTUNITIES:
+        lead = d.leads[key]
+        when = lead.dateadded + timedelta(days=7)
+        fields = {f: getattr(lead, f) for f in CONTACT_FIELDS}  # what "Convert to opportunity" copies
+        fields.update(is_opportunity=True, converted_from_lead=lead.id, hash=secrets.token_hex(16),
+                      addedfrom=lead.assigned, dateadded=when, opportunity_status=d.opportunity_statuses[status].id,
+                      probability=Decimal(probability), lead_value=Decimal(value), estimated_close_date=d.day(close))
+        opportunity = Lead(**fields)
+        db.session.add(opportunity)
+        db.session.flush()
+        lead.date_converted = lead.date_converted or when
+        d.opportunities[key] = opportunity
+        _lead_log(lead, lead.assigned_staff, when, f"Converted to opportunity #{opportunity.id}")
+        _lead_log(opportunity, lead.assigned_staff, when, f"Opportunity created from lead #{lead.id}")
+
+
+# --- sales documents ---------------------------------------------------------------------------
+
+def _catalog_line(d: Demo, code: str, qty, currency: Currency) -> ItemLine:
+    """A document line for a catalog item, priced in the document's currency, with the item's tax."""
+    item = d.items[code]
+    tax = item.tax_rel
+    return ItemLine(description=item.commodity_name, qty=Decimal(qty), rate=money(item.rate / currency.exchange_rate),
+                    unit=item.unit, item_id=item.id, taxes=[ItemTax(taxname=tax.name, taxrate=tax.taxrate)])
+
+
+def _copied_line(line: ItemLine) -> ItemLine:
+    """A line converted from another document: same text, quantity, price, item and taxes."""
+    return ItemLine(description=line.description, long_description=line.long_description, qty=line.qty,
+                    rate=line.rate, unit=line.unit, item_id=line.item_id,
+                    taxes=[ItemTax(taxname=t.taxname, taxrate=t.taxrate) for t in line.taxes])
+
+
+def _sales_document(d: Demo, model, kind: str, spec: dict, numbered: bool = True, **fields):
+    """A proposal, sales order or invoice: number, currency, lines (from the catalog or converted
+    from ``spec['from']``) and the totals computed by crm.actions.totals."""
+    source = d.docs.get(spec.get("from"))
+    currency = source.currency_rel if source else d.currencies[spec.get("currency", "RON")]
+    doc = model(currency_rel=currency, status=spec["status"], date=d.day(spec["days"]),
+                datecreated=d.at(spec["days"]), hash=secrets.token_hex(16), addedfrom=d.staff_id(spec["staff"]),
+                **fields)
+    if numbered:
+        doc.number, prefix, doc.formatted_number = d.number(kind)
+        if hasattr(doc, "prefix"):
+            doc.prefix = prefix
+    elif hasattr(doc, "prefix"):
+        doc.prefix = options.get(NUMBERING[kind][0])  # a draft shows PREFIX + DRAFT until numbered
+    lines = [_copied_line(line) for line in source.items] if source else \
+        [_catalog_line(d, code, qty, currency) for code, qty in spec["lines"]]
+    for order, line in enumerate(lines, 1):
+        line.item_order = order
+        doc.items.append(line)
+    refresh(doc)
+    db.session.add(doc)
+    db.session.flush()
+    if source is not None:
+        _converted(source, doc)
+    d.docs[spec["key"]] = doc
+    return doc
+
+
+def _converted(source, doc) -> None:
+    """The back link a conversion leaves on its source (proposal → sales order / invoice, sales order → invoice)."""
+    when = doc.datecreated
+    if isinstance(source, Proposal):
+        if isinstance(doc, Estimate):
+            source.estimate_id = doc.id
+        else:
+            source.invoice_id = doc.id
+        source.date_converted = when
+    elif isinstance(source, Estimate):
+        source.invoiceid, source.invoiced_date = doc.id, when
+
+
+def _accepted_by(doc, client: Client, when: datetime) -> None:
+    contact = _primary_contact(client)
+    doc.acceptance_firstname, doc.acceptance_lastname = contact.firstname, contact.lastname
+    doc.acceptance_email, doc.acceptance_date, doc.acceptance_ip = contact.email, when, "86.124.10.15"
+
+
+PROPOSALS = (  # in date order (numbering); to: ("client" | "lead", key)
+    dict(key="p_litoral", to=("client", "litoral"), status=2, days=-48, valid=30, staff="Sales Agent",
+         subject="Cafea și consumabile pentru restaurantele hotelului",
+         lines=(("CAF-1KG", 30), ("PAP-A4", 20), ("DEZ-5L", 10))),
+    dict(key="p_carpathia", to=("client", "carpathia"), opportunity="carpathia", status=3, days=-42, valid=30,
+         staff="Sales Agent", subject="Echipare depozit Berceni: laptopuri, monitoare, tonere",
+         lines=(("LAP-5440", 3), ("MON-P2425", 3), ("TON-59A", 10), ("SRV-INST", 6))),
+    dict(key="p_nordic", to=("client", "nordic"), opportunity="nordic", status=3, days=-33, valid=30,
+         currency="EUR", staff="Sales Manager", subject="Mentenanță IT și instruire utilizatori, 12 luni",
+         lines=(("SRV-MNT", 12), ("SRV-TRN", 2), ("SRV-INST", 8))),
+    dict(key="p_brasov", to=("client", "brasov"), status=5, days=-25, valid=30, staff="Sales Agent",
+         subject="Monitoare și cablare rețea pentru showroom",
+         lines=(("MON-P2425", 6), ("CAB-C6", 2), ("SRV-INST", 10))),
+    dict(key="p_toma", to=("lead", "toma"), status=1, days=-20, valid=30, staff="Sales Agent",
+         subject="Laptopuri și etichete pentru magazinele Toma Retail",
+         lines=(("LAP-5440", 2), ("ETK-100", 40), ("KIT-ONB", 2))),
+    dict(key="p_banat", to=("client", "banat"), opportunity="banat", status=7, days=-15, valid=30,
+         currency="EUR", staff="Sales Manager", subject="Consumabile birou pentru fabrica din Timișoara",
+         lines=(("KIT-ONB", 20), ("PAP-A4", 100), ("ETK-100", 50))),
+    dict(key="p_dunarea", to=("client", "dunarea"), opportunity="dunarea", status=4, days=-10, valid=30,
+         staff="Sales Agent", subject="Laptopuri pentru agronomi și instalare",
+         lines=(("LAP-5440", 5), ("KIT-ONB", 5), ("SRV-INST", 5))),
+    dict(key="p_moldova", to=("client", "moldova"), opportunity="moldova", status=6, days=-2, valid=30,
+         staff="Sales Agent", subject="Echipamente pentru echipa de vânzări",
+         lines=(("LAP-5440", 8), ("MON-P2425", 8), ("SRV-INST", 12), ("SRV-TRN", 1))),
+)
+
+
+def _recipient(d: Demo, kind: str, key: str) -> dict:
+    """Who a proposal goes to: a customer (its primary contact) or a lead."""
+    if kind == "client":
+        client = d.clients[key]
+        contact = _primary_contact(client)
+        return dict(rel_type="customer", rel_id=client.userid, proposal_to=client.company, email=contact.email,
+                    phone=contact.phonenumber, address=client.billing_street, city=client.billing_city,
+                    state=client.billing_state, zip=client.billing_zip, country=client.billing_country)
+    lead = d.leads[key]
+    return dict(rel_type="lead", rel_id=lead.id, proposal_to=lead.company, email=lead.email, phone=lead.phonenumber,
+                city=lead.city, state=lead.state, country=lead.country)
+
+
+def _proposals(d: Demo) -> None:
+    """Proposals: draft, sent, reviewed, sent manually, accepted, declined, revised"""
+    for spec in PROPOSALS:
+        opportunity = d.opportunities.get(spec.get("opportunity"))
+        proposal = _sales_document(
+            d, Proposal, "proposal", spec, subject=spec["subject"], assigned=d.staff_id(spec["staff"]),
+            open_till=d.day(spec["days"] + spec["valid"]), opportunity_id=opportunity.id if opportunity else None,
+            content="Prețurile includ livrarea în localitatea de reședință. Garanție 36 de luni pentru echipamente.",
+            **_recipient(d, *spec["to"]))
+        if spec["status"] == 3:
+            _accepted_by(proposal, d.clients[spec["to"][1]], d.at(spec["days"] + 5, 16))
+
+
+ESTIMATES = (  # sales orders, in date order
+    dict(key="e_brasov", client="brasov", status=5, days=-75, valid=30, staff="Sales Agent",
+         reference_no="BAP-2026-311", lines=(("TON-59A", 6), ("PAP-A4", 40))),
+    dict(key="e_carpathia", client="carpathia", status=4, days=-36, valid=30, staff="Sales Agent",
+         reference_no="PO-CARP-2026-118", **{"from": "p_carpathia"}),
+    dict(key="e_litoral", client="litoral", status=3, days=-30, valid=15, staff="Sales Agent",
+         reference_no=None, lines=(("CAF-1KG", 20), ("DEZ-5L", 6))),
+    dict(key="e_dunarea", client="dunarea", status=2, days=-9, valid=30, staff="Sales Agent",
+         reference_no="DA-112", lines=(("ETK-100", 30), ("PAP-A4", 60))),
+    dict(key="e_transilvania", client="transilvania", status=4, days=-6, valid=30, staff="Sales Manager",
+         reference_no="TR-ACH-5520", lines=(("MON-P2425", 12), ("LAP-5440", 4), ("KIT-ONB", 4), ("SRV-INST", 8))),
+    dict(key="e_moldova", client="moldova", status=1, days=-1, valid=30, staff="Sales Agent",
+         reference_no=None, lines=(("DEZ-5L", 10), ("CAF-1KG", 5))),
+)
+
+
+def _estimates(d: Demo) -> None:
+    """Sales orders: draft, sent, declined, accepted/invoiced, expired"""
+    for spec in ESTIMATES:
+        client = d.clients[spec["client"]]
+        sent = spec["status"] != 1
+        estimate = _sales_document(
+            d, Estimate, "estimate", spec, clientid=client.userid, sale_agent=d.staff_id(spec["staff"]),
+            expirydate=d.day(spec["days"] + spec["valid"]), reference_no=spec["reference_no"], sent=sent,
+            datesend=d.at(spec["days"], 12) if sent else None, include_shipping=True,
+            terms="Livrare în 5 zile lucrătoare de la confirmarea comenzii.", **_billing_shipping(client))
+        if spec["status"] == 4:
+            _accepted_by(estimate, client, d.at(spec["days"] + 1, 11))
+
+
+INVOICES = (  # in date order; status before payments (crm.actions.invoices recomputes it after them)
+    dict(key="i_banat", client="banat", status=4, days=-50, due=30, currency="EUR", staff="Sales Manager",
+         lines=(("SRV-MNT", 3), ("SRV-INST", 6))),
+    dict(key="i_litoral", client="litoral", status=5, days=-35, due=30, staff="Sales Agent",
+         lines=(("SRV-INST", 4), ("SRV-TRN", 1)), adminnote="Anulată: emisă din greșeală pe alt punct de lucru."),
+    dict(key="i_nordic", client="nordic", status=1, days=-30, due=45, staff="Sales Manager", **{"from": "p_nordic"}),
+    dict(key="i_carpathia", client="carpathia", status=1, days=-12, due=30, staff="Sales Agent",
+         **{"from": "e_carpathia"}),
+    dict(key="i_transilvania", client="transilvania", status=1, days=-4, due=30, staff="Sales Manager",
+         **{"from": "e_transilvania"}),
+    dict(key="i_moldova", client="moldova", status=6, days=-1, due=30, staff="Sales Agent",
+         lines=(("SRV-MNT", 3), ("SRV-INST", 2))),
+)
+
+
+def _invoices(d: Demo) -> None:
+    """Invoices: draft, unpaid, overdue, cancelled, in RON and EUR"""
+    modes = json.dumps([d.payment_modes[name].id for name in ("Bank transfer", "Card")])
+    for spec in INVOICES:
+        client = d.clients[spec["client"]]
+        draft = spec["status"] == 6
+        invoice = _sales_document(
+            d, Invoice, "invoice", spec, numbered=not draft, clientid=client.userid,
+            sale_agent=d.staff_id(spec["staff"]), duedate=d.day(spec["days"] + spec["due"]), sent=not draft,
+            datesend=None if draft else d.at(spec["days"], 12), number_format=1, include_shipping=True,
+            allowed_payment_modes=modes, adminnote=spec.get("adminnote"),
+            terms="Plata prin ordin de plată în termenul scadent. Vă mulțumim!", **_billing_shipping(client))
+        invoice.exchange_rate = invoice.currency_rel.exchange_rate
+        if spec["status"] == 4:
+            invoice.last_overdue_reminder = invoice.duedate + timedelta(days=1)
+
+
+PAYMENTS = (  # invoice, share of the total, payment mode, day, bank reference
+    ("i_carpathia", "1", "Bank transfer", -5, "OP 4587 / BTRL"),
+    ("i_nordic", "0.5", "Bank transfer", -10, "SEPA NSS-2026-118"),
+)
+
+
+def _payments(d: Demo) -> None:
+    """Payments: one invoice paid in full, one partially"""
+    for key, share, mode, days, reference in PAYMENTS:
+        invoice = d.docs[key]
+        db.session.add(InvoicePayment(invoiceid=invoice.id, amount=money(invoice.total * Decimal(share)),
+                                      paymentmode=str(d.payment_modes[mode].id), date=d.day(days),
+                                      daterecorded=d.at(days, 14), transactionid=reference,
+                                      note=f"Încasare {invoice.formatted_number}"))
+    db.session.flush()
+    for invoice in (doc for doc in d.docs.values() if isinstance(doc, Invoice)):
+        recompute_status(invoice, d.today)
+
+
+CONTRACTS = (  # client, subject, type, status, start day, length (days), signed, value (None: proposal's)
+    ("carpathia", "Furnizare și instalare echipamente IT, depozit Berceni", "Service agreement", "Active",
+     -34, 365, True, None, "p_carpathia"),
+    ("nordic", "SLA suport IT 8x5, timp de răspuns 4 ore", "SLA", "Active", -30, 365, True, "86000.00", None),
+    ("banat", "Acord-cadru furnizare consumabile", "Supply framework", "Draft", 38, 365, False, "120000.00", None),
+    ("litoral", "Mentenanță echipamente IT hotel", "SLA", "Expired", -375, 365, True, "18000.00", None),
+    ("brasov", "Service imprimante și consumabile", "Service agreement", "Terminated", -200, 365, True,
+     "9600.00", None),
+)
+
+
+def _contracts(d: Demo) -> None:
+    """Contracts: one from an accepted proposal, in every status"""
+    for client_key, subject, kind, status, start, length, signed, value, proposal_key in CONTRACTS:
+        proposal = d.docs.get(proposal_key)
+        db.session.add(Contract(
+            client=d.clients[client_key].userid, subject=subject, contract_type=d.contract_types[kind].id,
+            status=d.contract_statuses[status].id, datestart=d.day(start), dateend=d.day(start + length),
+            signed=signed, marked_as_signed=signed, hash=secrets.token_hex(16),
+            contract_value=proposal.subtotal if proposal else Decimal(value), addedfrom=d.staff_id("Sales Manager"),
+            dateadded=d.at(min(start, 0) - 3), proposal_id=proposal.id if proposal else None,
+            description=f"Contract {kind.lower()} cu {d.clients[client_key].company}."))
+
+
+GOALS = (  # subject, type, target, staff role (None: company-wide), period, contract type
+    ("Încasări trimestrul curent", GoalType.TOTAL_INCOME, "150000", None, "quarter", None),
+    ("Clienți noi în {year}", GoalType.ALL_NEW_CUSTOMERS, "24", None, "year", None),
+    ("Contracte SLA începute în {year}", GoalType.CONTRACTS_BY_TYPE_DATESTART, "6", None, "year", "SLA"),
+    ("Lead-uri convertite, trimestrul curent", GoalType.CONVERTED_LEADS, "12", "Sales Agent", "quarter", None),
+    ("Valoare facturată, trimestrul curent", GoalType.INVOICED_AMOUNT, "250000", "Sales Manager", "quarter", None),
+)
+
+
+def _goals(d: Demo) -> None:
+    """Goals: company-wide and per staff member"""
+    quarter_start = date(d.today.year, 3 * ((d.today.month - 1) // 3) + 1, 1)
+    quarter_end = (quarter_start + timedelta(days=92)).replace(day=1) - timedelta(days=1)
+    periods = {"quarter": (quarter_start, quarter_end),
+               "year": (date(d.today.year, 1, 1), date(d.today.year, 12, 31))}
+    for subject, goal_type, target, role, period, contract_type in GOALS:
+        start, end = periods[period]
+        db.session.add(Goal(subject=subject.format(year=d.today.year), goal_type=goal_type.value,
+                            achievement=Decimal(target), start_date=start, end_date=end,
+                            staff_id=d.staff_id(role) or 0,
+                            contract_type=d.contract_types[contract_type].id if contract_type else None))
+
+
+# --- purchasing ---------------------------------------------------------------------------------
+
+def _purchase_document(model, line_model, lines, **fields):
+    """An RFQ, vendor quotation, purchase order or vendor invoice with lines (item, qty, unit price)."""
+    doc = model(**fields)
+    name_column = "item_text" if hasattr(line_model, "item_text") else "description"
+    for item, qty, price in lines:
+        net, tax, gross = _amounts(item, qty, price)
+        doc.items.append(line_model(item_code=item.id, unit_id=item.unit_id, unit_price=Decimal(price),
+                                    quantity=Decimal(qty), into_money=net, tax=item.tax, tax_value=tax, total=gross,
+                                    **{name_column: item.commodity_name}))
+    doc.subtotal = sum(line.into_money for line in doc.items)
+    tax_total = sum(line.tax_value for line in doc.items)
+    setattr(doc, "tax" if model is VendorInvoice else "total_tax", tax_total)
+    doc.total = doc.subtotal + tax_total
+    db.session.add(doc)
+    db.session.flush()
+    return doc
+
+
+def _order_lines(doc) -> list[tuple]:
+    """(item, quantity, unit price) of a purchase document or goods receipt."""
+    if isinstance(doc, GoodsReceipt):
+        return [(line.commodity, line.quantities, line.unit_price) for line in doc.items]
+    return [(line.item, line.quantity, line.unit_price) for line in doc.items]
+
+
+REPLENISHMENT = dict(  # a purchase order for a sales order's shortage, delivered and received
+    key="po_toner", vendor="tech", warehouse="WH-BUC", estimate="e_carpathia", days=-25, received=-15,
+    invoice_no="TD-26-004518",
+    lines=(("TON-59A", 10, "409.00", -40, 700), ("CAB-C6", 2, "515.00", -60, None)))  # item, qty, price, made, expires
+
+
+def _replenishment(d: Demo) -> None:
+    """Purchasing: a delivered purchase order and its goods receipt"""
+    spec = REPLENISHMENT
+    vendor, estimate = d.vendors[spec["vendor"]], d.docs[spec["estimate"]]
+    _, _, number = d.number("pur_order")
+    order = _purchase_document(
+        PurchaseOrder, PurchaseOrderDetail, [(d.items[c], q, p) for c, q, p, _, _ in spec["lines"]],
+        pur_order_number=number, pur_order_name=f"Tonere HP 59A pentru {estimate.formatted_number} și stoc cablu",
+        vendor=vendor.userid, order_date=d.day(spec["days"]), delivery_date=d.day(spec["received"]), status=2,
+        order_status=3, delivery_status=1, datecreated=d.at(spec["days"]), buyer=d.staff_id("Purchasing"),
+        addedfrom=d.staff_id("Purchasing"), sale_estimate=estimate.id, currency=d.currencies["RON"].id,
+        hash=secrets.token_hex(16), terms="Livrare la depozitul București, plata la 30 de zile.")
+    d.docs[spec["key"]] = order
+    lines = [(line.item, line.quantity, line.unit_price, made, expires, line)
+             for line, (_, _, _, made, expires) in zip(order.items, spec["lines"])]
+    d.docs["nk_" + spec["key"]] = _goods_receipt(d, vendor, d.warehouses[spec["warehouse"]], spec["received"],
+                                                 spec["invoice_no"], lines, order=order)
+
+
+BACKORDER = dict(  # the sales order whose delivery is short, and the purchasing that answers it
+    estimate="e_transilvania", warehouse="WH-CLJ", days=-3, po_days=-1, delivery_in=5,
+    quotes=(("tech", "698.00", 2), ("euroit", "735.00", 3)))  # vendor, unit price, status (2 accepted, 3 rejected)
+
+
+def _shortages(d: Demo, estimate: Estimate, warehouse: Warehouse) -> list[tuple[Item, Decimal, Decimal]]:
+    """(item, missing quantity, on hand) for each stock-tracked line the warehouse cannot cover."""
+    out = []
+    for line in estimate.items:
+        item = line.item
+        if item is None or item.without_checking_warehouse:
+            continue
+        on_hand = _on_hand(warehouse.warehouse_id, item.id)
+        if on_hand < line.qty:
+            out.append((item, line.qty - on_hand, on_hand))
+    return out
+
+
+def _backorder(d: Demo) -> None:
+    """Purchasing: RFQ for a shortage, two vendor quotations, an undelivered purchase order"""
+    spec = BACKORDER
+    estimate, warehouse = d.docs[spec["estimate"]], d.warehouses[spec["warehouse"]]
+    shortages = _shortages(d, estimate, warehouse)
+    lines = [(item, missing, item.purchase_price) for item, missing, _ in shortages]
+    _, _, code = d.number("pur_request")
+    client = d.clients[next(c["client"] for c in ESTIMATES if c["key"] == spec["estimate"])]
+    request = _purchase_document(
+        PurchaseRequest, PurchaseRequestDetail, lines, pur_rq_code=code,
+        pur_rq_name=f"Lipsă stoc pentru {estimate.formatted_number} ({client.company})",
+        rq_description="; ".join(f"{item.commodity_name}: comandat {_qty_text(missing + on_hand)}, "
+                                 f"în stoc {_qty_text(on_hand)} în {warehouse.warehouse_name}"
+                                 for item, missing, on_hand in shortages),
+        requester=d.staff_id("Purchasing"), request_date=d.at(spec["days"]), status=2, hash=secrets.token_hex(16),
+        currency=d.currencies["RON"].id, sale_estimate=estimate.id, sale_invoice=estimate.invoiceid,
+        send_to_vendors=",".join(str(d.vendors[v].userid) for v, _, _ in spec["quotes"]))
+    for line, (_, _, on_hand) in zip(request.items, shortages):
+        line.inventory_quantity = on_hand
+    d.docs["rfq_backorder"] = request
+    accepted = None
+    for number, (vendor_key, price, status) in enumerate(spec["quotes"], 1):
+        quote = _purchase_document(
+            PurchaseQuotation, PurchaseQuotationDetail, [(item, qty, price) for item, qty, _ in lines],
+            vendor=d.vendors[vendor_key].userid, pur_request=request.id, number=number, prefix="QT-",
+            date=d.day(spec["days"] + 1), expirydate=d.day(spec["days"] + 15), currency=d.currencies["RON"].id,
+            status=status, buyer=d.staff_id("Purchasing"), addedfrom=d.staff_id("Purchasing"),
+            datecreated=d.at(spec["days"] + 1), hash=secrets.token_hex(16),
+            vendornote=f"Ofertă valabilă 14 zile, livrare în {spec['delivery_in']} zile lucrătoare.")
+        accepted = quote if status == 2 else accepted
+    _, _, number = d.number("pur_order")
+    d.docs["po_backorder"] = _purchase_document(
+        PurchaseOrder, PurchaseOrderDetail, _order_lines(accepted), pur_order_number=number,
+        pur_order_name=f"{request.pur_rq_name}, oferta {accepted}", vendor=accepted.vendor, estimate=accepted.id,
+        order_date=d.day(spec["po_days"]), delivery_date=d.day(spec["po_days"] + spec["delivery_in"]), status=2,
+        order_status=2, delivery_status=0, datecreated=d.at(spec["po_days"]), buyer=d.staff_id("Purchasing"),
+        addedfrom=d.staff_id("Purchasing"), pur_request=request.id, sale_estimate=estimate.id,
+        sale_invoice=estimate.invoiceid, currency=d.currencies["RON"].id, hash=secrets.token_hex(16),
+        terms=f"Livrare la {warehouse.warehouse_name}.")
+
+
+VENDOR_INVOICES = (  # vendor, source document, vendor's number, day, due after, share paid, payment day
+    ("tech", "po_toner", "TD-26-004518", -15, 30, "0.4", -5),
+    ("office", "nk_office_recent", "ODS-0091273", -20, 30, "0", None),
+)
+
+
+def _vendor_invoices(d: Demo) -> None:
+    """Purchasing: vendor invoices, one unpaid and one partially paid"""
+    for n, (vendor_key, source_key, vendor_number, days, due, share, paid_on) in enumerate(VENDOR_INVOICES, 1):
+        source = d.docs[source_key]
+        bill = _purchase_document(
+            VendorInvoice, VendorInvoiceDetail, _order_lines(source), number=n, invoice_number=f"VI-{n:06d}",
+            vendor_invoice_number=vendor_number, invoice_date=d.day(days), duedate=d.day(days + due),
+            vendor=d.vendors[vendor_key].userid, pur_order=source.id if isinstance(source, PurchaseOrder) else None,
+            currency=d.currencies["RON"].id, addedfrom=d.staff_id("Finance"), date_add=d.at(days))
+        paid = money(bill.total * Decimal(share))
+        if paid:
+            bill.payments.append(VendorPayment(amount=paid, paymentmode=str(d.payment_modes["Bank transfer"].id),
+                                               date=d.day(paid_on), daterecorded=d.at(paid_on), approval_status=2,
+                                               requester=d.staff_id("Finance"), transactionid=f"OP {vendor_number}"))
+        bill.payment_status = "unpaid" if not paid else "paid" if paid >= bill.total else "partially_paid"
+
+
+# --- deliveries -----------------------------------------------------------------------------------
+
+DELIVERIES = (  # invoice, warehouse, day, approve, packing list (width, height, length cm, weight kg) or None
+    ("dn_carpathia", "i_carpathia", "WH-BUC", -8, True, (60, 45, 80, "18.5")),
+    ("dn_transilvania", "i_transilvania", "WH-CLJ", -3, False, None),
+)
+
+
+def _delivery_note(d: Demo, invoice: Invoice, warehouse: Warehouse, days: int) -> GoodsDelivery:
+    """A draft delivery note for an invoice's stock-tracked lines, with the stock seen at creation;
+    ``flag_export_warehouse`` is 0 when any line is short."""
+    client = invoice.client
+    _, _, code = d.number("goods_delivery")
+    note = GoodsDelivery(goods_delivery_code=code, customer_code=client.userid, customer_name=client.company,
+                         to_=str(_primary_contact(client)), staff_id=d.staff_id("Warehouse"),
+                         addedfrom=d.staff_id("Warehouse"), date_c=d.day(days), date_add=d.day(days),
+                         address=f"{client.shipping_street}, {client.shipping_city}, {client.shipping_state}",
+                         description=f"Livrare pentru factura {invoice.formatted_number}", approval=0,
+                         warehouse_id=warehouse.warehouse_id, invoice_id=invoice.id, type_of_delivery="total",
+                         delivery_status="ready_for_packing")
+    tax_total = Decimal(0)
+    for line in invoice.items:
+        if line.item is None or line.item.without_checking_warehouse:
+            continue
+        net, tax, _ = _amounts(line.item, line.qty, line.rate)
+        tax_total += tax
+        note.items.append(GoodsDeliveryDetail(
+            commodity_code=line.item_id, commodity_name=line.description, warehouse_id=warehouse.warehouse_id,
+            unit_id=line.item.unit_id, quantities=line.qty, unit_price=line.rate, tax=line.item.tax,
+            total_money=net, total_after_discount=net, itemable_id=line.id,
+            available_quantity=_on_hand(warehouse.warehouse_id, line.item_id)))
+    note.sub_total = note.after_discount = sum(line.total_money for line in note.items)
+    note.total_money = note.sub_total + tax_total
+    note.flag_export_warehouse = int(all(line.available_quantity >= line.quantities for line in note.items))
+    db.session.add(note)
+    db.session.flush()
+    return note
+
+
+def _approve_delivery(d: Demo, note: GoodsDelivery, days: int) -> None:
+    """Take each line out of stock, lots drained oldest first (FIFO), one status-2 ledger row per lot."""
+    if not note.flag_export_warehouse:
+        raise RuntimeError(f"Demo data error: {note.goods_delivery_code} is short of stock.")
+    for line in note.items:
+        left, consumed = line.quantities, []
+        for lot in _lots(note.warehouse, line.invoice_line.item):
+            take = min(left, lot.inventory_number)
+            _post(lot, -take, DELIVERY, "goods_delivery", note.id, line.id, d.at(days, 11), price=line.unit_price)
+            consumed.append((lot, take))
+            left -= take
+            if not left:
+                break
+        line.lot_number = ",".join(f"{lot.lot_number},{_qty_text(take)}" for lot, take in consumed)
+        line.expiry_date = min((lot.expiry_date for lot, _ in consumed if lot.expiry_date), default=None)
+        line.invoice_line.wh_delivered_quantity = line.quantities
+    note.approval = 1
+
+
+def _packing_list(d: Demo, note: GoodsDelivery, days: int, width, height, length, weight) -> None:
+    """The parcel of an approved delivery note, ready for the courier."""
+    client = note.customer
+    _, _, code = d.number("packing_list")
+    packing = PackingList(delivery_note_id=note.id, packing_list_number=code, clientid=client.userid,
+                          packing_list_name=f"Colet {note.goods_delivery_code}, {client.company}",
+                          width=Decimal(width), height=Decimal(height), lenght=Decimal(length),
+                          weight=Decimal(weight), volume=Decimal(width * height * length) / Decimal(1_000_000),
+                          approval=1, staff_id=d.staff_id("Warehouse"), datecreated=d.at(days, 15),
+                          type_of_packing_list="total", delivery_status="wh_ready_to_deliver",
+                          **_billing_shipping(client))
+    for line in note.items:
+        packing.items.append(PackingListDetail(
+            delivery_detail_id=line.id, commodity_code=line.commodity_code, commodity_name=line.commodity_name,
+            quantity=line.quantities, unit_id=line.unit_id, unit_price=line.unit_price, sub_total=line.total_money,
+            tax=line.tax, total_amount=line.total_money, total_after_discount=line.total_money,
+            lot_number=line.lot_number, expiry_date=line.expiry_date))
+        line.packing_qty = line.quantities
+    packing.subtotal = packing.total_after_discount = packing.total_amount = note.sub_total
+    note.delivery_status = "ready_to_deliver"
+    db.session.add(packing)
+    d.docs["pl_" + note.goods_delivery_code] = packing
+
+
+def _deliveries(d: Demo) -> None:
+    """Warehouse: an approved delivery note (FIFO) with its packing list, one blocked by short stock"""
+    for key, invoice_key, warehouse, days, approve, parcel in DELIVERIES:
+        note = _delivery_note(d, d.docs[invoice_key], d.warehouses[warehouse], days)
+        if approve:
+            _approve_delivery(d, note, days)
+        if parcel:
+            _packing_list(d, note, days, *parcel)
+        d.docs[key] = note
+
+
+# --- stock corrections and returns ---------------------------------------------------------------
+
+LOSSES = (  # warehouse, item, change (counted − book), day, reason
+    ("WH-BUC", "DEZ-5L", -2, -6, "Două bidoane fisurate la manipulare; produsul s-a scurs."),
+)
+STOCK_TAKE = dict(warehouse="WH-CLJ", days=-1, differences={"PAP-A4": -2}, not_counted=("KIT-ONB",))
+
+
+def _stock_corrections(d: Demo) -> None:
+    """Warehouse: an approved loss and a physical inventory still being counted"""
+    for warehouse_code, code, change, days, reason in LOSSES:
+        warehouse, item = d.warehouses[warehouse_code], d.items[code]
+        lot = _lots(warehouse, item)[0]
+        loss = LossAdjustment(type="loss" if change < 0 else "adjustment", addfrom=d.staff_id("Warehouse"),
+                              reason=reason, time=d.at(days, 16), date_create=d.day(days), status=1,
+                              warehouses=warehouse.warehouse_id)
+        loss.items.append(LossAdjustmentDetail(
+            items=item.id, unit=item.unit_id, current_number=lot.inventory_number,
+            updates_number=lot.inventory_number + change, expiry_date=lot.expiry_date, lot_number=lot.lot_number,
+            inventory_manage_id=lot.id))
+        db.session.add(loss)
+        db.session.flush()
+        _post(lot, Decimal(change), LOSS_ADJUSTMENT, "loss_adjustment", loss.id, loss.items[0].id, d.at(days, 16))
+    spec = STOCK_TAKE
+    warehouse = d.warehouses[spec["warehouse"]]
+    count = PhysicalInventory(code=f"PI-{d.today.year}-001", warehouse_id=warehouse.warehouse_id,
+                              date=d.day(spec["days"]), status=0, addedfrom=d.staff_id("Warehouse"),
+                              datecreated=d.at(spec["days"], 8),
+                              note=f"Inventar lunar {warehouse.warehouse_name}, numărătoare în curs.")
+    lots = db.session.query(InventoryBalance).filter(InventoryBalance.warehouse_id == warehouse.warehouse_id,
+                                                     InventoryBalance.inventory_number > 0) \
+        .order_by(InventoryBalance.id).all()
+    for lot in lots:
+        code = lot.commodity.commodity_code
+        counted = None if code in spec["not_counted"] else lot.inventory_number + spec["differences"].get(code, 0)
+        count.items.append(PhysicalInventoryDetail(
+            item=lot.commodity_id, warehouse=warehouse.warehouse_id, inventory_manage_id=lot.id,
+            lot_number=lot.lot_number, expiry_date=lot.expiry_date, book_quantity=lot.inventory_number,
+            counted_quantity=counted, difference=(counted - lot.inventory_number) if counted is not None else 0))
+    db.session.add(count)
+
+
+RETURNS = (  # delivery note, item, quantity, day, reason
+    ("dn_carpathia", "MON-P2425", 1, -2, "Monitor cu pixeli defecți; în verificare la service înainte de recepție."),
+)
+
+
+def _client_returns(d: Demo) -> None:
+    """Warehouse: a client return awaiting inspection"""
+    for number, (note_key, code, qty, days, reason) in enumerate(RETURNS, 1):
+        note = d.docs[note_key]
+        line = next(line for line in note.items if line.commodity_code == d.items[code].id)
+        item, qty = d.items[code], Decimal(qty)
+        net, tax, gross = _amounts(item, qty, line.unit_price)
+        doc = OrderReturn(order_return_number=f"RET-{number:06d}",
+                          order_return_name=f"Retur {note.goods_delivery_code}, {note.customer_name}",
+                          rel_type="sales_return_order", return_type="partially", company_id=note.customer_code,
+                          company_name=note.customer_name, invoice_id=note.invoice_id, delivery_note_id=note.id,
+                          warehouse_id=note.warehouse_id, date=d.day(days), approval=0, return_reason=reason,
+                          currency=d.currencies["RON"].id, subtotal=net, total_amount=gross,
+                          staff_id=d.staff_id("Warehouse"), datecreated=d.at(days, 13))
+        doc.items.append(OrderReturnDetail(
+            rel_type_detail_id=line.id, commodity_code=item.id, commodity_name=line.commodity_name, quantity=qty,
+            unit_id=item.unit_id, unit_price=line.unit_price, purchase_price=item.purchase_price, sub_total=net,
+            tax=item.tax, total_amount=gross, total_after_discount=net, lot_number=line.lot_number.split(",")[0],
+            expiry_date=line.expiry_date, reason_return=reason))
+        db.session.add(doc)
+
+
+# --- activity ------------------------------------------------------------------------------------
+
+NOTES = (  # about ("lead" | "customer", key), staff, day, text
+    (("lead", "dunarea"), "Sales Agent", -35, "Apel: vor 5 laptopuri pentru agronomi până în martie, buget aprobat."),
+    (("lead", "moldova"), "Sales Agent", -12, "Demo online făcut; interesați și de instruire pentru 12 utilizatori."),
+    (("lead", "vila"), "SDR", -1, "A completat formularul Facebook; preferă să fie sunată după ora 14."),
+    (("customer", "carpathia"), "Sales Agent", -8, "Livrare confirmată telefonic cu dl. Georgescu, rampa 3."),
+    (("customer", "banat"), "Finance", -15, "Factura restantă: au cerut copia facturii pe e-mail, retrimisă."),
+)
+REMINDERS = (  # about (rel type, key), staff, in days, text
+    (("lead", "moldova"), "Sales Agent", 2, "Revenire după demo: trimite oferta finală."),
+    (("lead", "vila"), "SDR", 1, "Primul apel de calificare."),
+    (("invoice", "i_banat"), "Finance", 1, "Sună la Banat Industrial pentru factura restantă."),
+    (("estimate", "e_dunarea"), "Sales Agent", 5, "Verifică dacă au aprobat comanda de consumabile."),
+)
+ACTIVITY = (  # document, staff, day, description ({doc}: its number)
+    ("p_carpathia", "Sales Agent", -37, "Proposal {doc} accepted by the client"),
+    ("e_carpathia", "Sales Agent", -12, "Sales order {doc} converted to invoice"),
+    ("i_banat", None, -19, "Invoice {doc} is overdue; reminder sent"),
+    ("i_nordic", "Finance", -10, "Partial payment recorded on invoice {doc}"),
+    ("po_toner", "Warehouse", -15, "Purchase order {doc} received in full"),
+    ("dn_carpathia", "Warehouse", -8, "Delivery note {doc} approved; stock taken out FIFO"),
+    ("i_carpathia", "Finance", -5, "Invoice {doc} paid in full"),
+    ("dn_transilvania", "Warehouse", -3, "Delivery note {doc} blocked: not enough stock"),
+    ("po_backorder", "Purchasing", -1, "Purchase order {doc} approved and sent to the vendor"),
+)
+
+
+def _about(d: Demo, rel_type: str, key: str) -> int:
+    registry = {"lead": d.leads, "customer": d.clients}.get(rel_type, d.docs)
+    return _rel_id(registry[key])
+
+
+def _activity(d: Demo) -> None:
+    """Activity: notes, reminders and the activity log"""
+    for (rel_type, key), role, days, text in NOTES:
+        db.session.add(Note(rel_type=rel_type, rel_id=_about(d, rel_type, key), description=text,
+                            addedfrom=d.staff_id(role), dateadded=d.at(days, 17), date_contacted=d.at(days, 16)))
+    for (rel_type, key), role, days, text in REMINDERS:
+        db.session.add(Reminder(rel_type=rel_type, rel_id=_about(d, rel_type, key), description=text,
+                                date=d.at(days, 9), staff=d.staff_id(role), creator=d.staff_id(role),
+                                isnotified=False, notify_by_email=True))
+    for key, role, days, text in ACTIVITY:
+        doc = d.docs[key]
+        db.session.add(ActivityLog(description=text.format(doc=doc), date=d.at(days, 18), staffid=d.staff_id(role),
+                                   rel_type=resource_name(type(doc)), rel_id=_rel_id(doc)))
+
+
+def _numbering(d: Demo) -> None:
+    """Numbering: the next document numbers after the demo's"""
+    for kind, number in d.numbers.items():
+        options.set(NUMBERING[kind][1], number)
+
+
+STEPS = (_settings, _staff, _catalog, _vendors, _opening_stock, _clients, _leads, _opportunities, _proposals,
+         _estimates, _invoices, _payments, _contracts, _goals, _replenishment, _backorder, _vendor_invoices,
+         _deliveries, _stock_corrections, _client_returns, _activity, _numbering)

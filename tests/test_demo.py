@@ -1,0 +1,221 @@
+"""The demo data (`flask crm demo-data`): every stage of both workflows, as a user would find it."""
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from datetime import date, timedelta
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import func, select
+
+from crm.extensions import db
+
+from .conftest import login
+from .test_admin_urls import DEFERRED, URLS
+
+
+@pytest.fixture
+def demo(app, ctx):
+    from crm.demo import load
+
+    load()
+    db.session.expire_all()
+
+
+def _statuses(model) -> set:
+    return set(db.session.scalars(select(model.status).distinct()))
+
+
+def test_every_status_of_proposals_sales_orders_and_invoices(demo):
+    from crm.models import Estimate, Invoice, Proposal
+
+    assert _statuses(Proposal) == {6, 4, 1, 7, 3, 2, 5}
+    assert _statuses(Estimate) == {1, 2, 3, 4, 5}
+    assert _statuses(Invoice) == {6, 1, 3, 2, 4, 5}
+
+
+def test_documents_are_numbered_and_the_next_numbers_follow(demo):
+    from crm import options
+    from crm.models import Estimate, Invoice, Proposal
+
+    for model, pattern, option in ((Invoice, r"INV-\d{6}", "next_invoice_number"),
+                                   (Estimate, r"EST-\d{6}", "next_estimate_number"),
+                                   (Proposal, r"PRO-\d{6}", "next_proposal_number")):
+        docs = db.session.query(model).all()
+        numbered = [d for d in docs if d.status != 6 or model is not Invoice]
+        assert all(re.fullmatch(pattern, d.formatted_number) for d in numbered), model
+        assert len({d.number for d in numbered}) == len(numbered), f"{model.__name__}: a number is used twice"
+        assert options.get(option) == max(d.number for d in numbered) + 1
+    drafts = db.session.query(Invoice).filter_by(status=6).all()
+    assert drafts and all(d.number is None and d.formatted_number is None for d in drafts)
+    assert str(drafts[0]) == "INV-DRAFT"
+
+
+def test_invoices_in_ron_and_eur_with_payments_that_explain_their_status(demo):
+    from crm.actions.totals import compute
+    from crm.models import Invoice, InvoicePayment
+
+    invoices = db.session.query(Invoice).all()
+    assert {i.currency_rel.name for i in invoices} == {"RON", "EUR"}
+    assert all(i.exchange_rate == i.currency_rel.exchange_rate for i in invoices)
+    for invoice in invoices:
+        assert invoice.total == compute(invoice.items).total > 0
+        assert all(line.item_id and line.taxes for line in invoice.items)
+        paid = sum((p.amount for p in invoice.payments), Decimal(0))
+        if invoice.status == 2:
+            assert paid == invoice.total
+        elif invoice.status == 3:
+            assert 0 < paid < invoice.total
+        else:
+            assert paid == 0
+        if invoice.status == 4:
+            assert invoice.duedate < date.today()
+    assert db.session.query(InvoicePayment).count() == 2
+
+
+def test_conversions_leave_their_links(demo):
+    from crm.models import Contract, Estimate, Lead, Proposal
+
+    to_invoice = db.session.query(Proposal).filter(Proposal.status == 3, Proposal.invoice_id.isnot(None)).one()
+    assert [(line.description, line.qty) for line in to_invoice.invoice.items] == \
+        [(line.description, line.qty) for line in to_invoice.items]
+    assert to_invoice.invoice.total == to_invoice.total
+    invoiced = db.session.query(Estimate).filter(Estimate.status == 4, Estimate.invoiceid.isnot(None)).all()
+    assert invoiced and all(e.invoiced_date for e in invoiced)
+    from_proposal = db.session.query(Contract).filter(Contract.proposal_id.isnot(None)).one()
+    assert from_proposal.proposal.status == 3
+    opportunities = db.session.query(Lead).filter_by(is_opportunity=True).all()
+    assert len(opportunities) >= 6
+    assert all(o.converted_from_lead and o.opportunity_status and o.estimated_close_date for o in opportunities)
+    assert {o.opportunity_status_rel.name for o in opportunities} >= {"Won", "Lost", "Qualification"}
+
+
+def test_leads_in_both_pipelines_every_source_lost_and_junk(demo):
+    from crm.models import Lead, LeadSource, LeadStatus
+
+    leads = db.session.query(Lead).filter_by(is_opportunity=False).all()
+    assert len(leads) >= 25
+    assert {lead.pipeline_rel.name for lead in leads} == {"Direct sales", "Partners"}
+    assert {lead.source for lead in leads} == {s.id for s in db.session.query(LeadSource)}
+    assert {lead.status_rel.name for lead in leads} == {s.name for s in db.session.query(LeadStatus)}
+    lost = [lead for lead in leads if lead.lost]
+    assert len(lost) == 2 and all(lead.lost_reason and lead.last_lead_status for lead in lost)
+    assert sum(lead.junk for lead in leads) == 1
+
+
+def test_stock_balance_equals_the_ledger_and_deliveries_drain_lots_fifo(demo):
+    from crm.models import GoodsDelivery, InventoryBalance, StockTransaction
+
+    balances = defaultdict(Decimal)
+    for row in db.session.query(InventoryBalance):
+        assert row.inventory_number >= 0
+        balances[(row.commodity_id, row.warehouse_id)] += row.inventory_number
+    ledger = defaultdict(Decimal)
+    for move in db.session.query(StockTransaction).order_by(StockTransaction.id):
+        key = (move.commodity_id, move.warehouse_id)
+        assert move.old_quantity == ledger[key], f"ledger row {move.id}: old_quantity is not the balance before"
+        ledger[key] += move.quantity
+    assert balances == ledger
+    assert {m.status for m in db.session.query(StockTransaction)} == {1, 2, 3}
+
+    approved = db.session.query(GoodsDelivery).filter_by(approval=1).one()
+    assert approved.flag_export_warehouse == 1
+    for line in approved.items:
+        moves = db.session.query(StockTransaction).filter_by(status=2, goods_id=line.id) \
+            .order_by(StockTransaction.id).all()
+        assert -sum(m.quantity for m in moves) == line.quantities
+        lot_ids = [db.session.query(InventoryBalance.id).filter_by(
+            lot_number=m.lot_number, warehouse_id=m.warehouse_id).scalar() for m in moves]
+        assert lot_ids == sorted(lot_ids)  # oldest receipt first
+        earlier = db.session.query(InventoryBalance).filter(
+            InventoryBalance.commodity_id == line.commodity_code, InventoryBalance.warehouse_id == line.warehouse_id,
+            InventoryBalance.id < lot_ids[-1]).all()
+        assert all(lot.inventory_number == 0 for lot in earlier)  # drained before the next lot is touched
+    assert any("," in line.lot_number.split(",", 2)[-1] for line in approved.items)  # one line took two lots
+
+    blocked = db.session.query(GoodsDelivery).filter_by(approval=0).one()
+    assert blocked.flag_export_warehouse == 0
+    assert any(line.available_quantity < line.quantities for line in blocked.items)
+    assert db.session.query(StockTransaction).filter_by(rel_type="goods_delivery",
+                                                        goods_receipt_id=blocked.id).count() == 0
+
+
+def test_stock_alerts_a_user_would_see(demo):
+    from crm.models import InventoryBalance, MinimumStock, PackingList
+
+    below = [m for m in db.session.query(MinimumStock) if db.session.query(
+        func.coalesce(func.sum(InventoryBalance.inventory_number), 0)).filter_by(
+        commodity_id=m.commodity_id).scalar() < m.inventory_number_min]
+    assert below, "no item below its minimum"
+    soon = db.session.query(InventoryBalance).filter(
+        InventoryBalance.inventory_number > 0, InventoryBalance.expiry_date >= date.today(),
+        InventoryBalance.expiry_date <= date.today() + timedelta(days=30)).all()
+    assert soon, "no lot expiring within 30 days"
+    packing = db.session.query(PackingList).one()
+    assert packing.delivery_status == "wh_ready_to_deliver" and packing.weight and packing.lenght
+    assert packing.delivery_note.approval == 1
+
+
+def test_purchasing_cycle_for_the_short_sales_order(demo):
+    from crm.models import GoodsReceipt, PurchaseOrder, PurchaseQuotation, PurchaseRequest, VendorInvoice
+
+    request = db.session.query(PurchaseRequest).one()
+    assert request.sale_estimate_rel.formatted_number in request.pur_rq_name
+    assert request.items
+    quotes = db.session.query(PurchaseQuotation).filter_by(pur_request=request.id).all()
+    assert sorted(q.status for q in quotes) == [2, 3]
+    pending = db.session.query(PurchaseOrder).filter_by(delivery_status=0).one()
+    assert pending.status == 2 and pending.estimate_rel.status == 2 and pending.pur_request == request.id
+    delivered = db.session.query(PurchaseOrder).filter_by(delivery_status=1).one()
+    receipt = db.session.query(GoodsReceipt).filter_by(pr_order_id=delivered.id).one()
+    assert receipt.approval == 1
+    assert all(line.wh_quantity_received == line.quantity for line in delivered.items)
+    assert {v.payment_status for v in db.session.query(VendorInvoice)} == {"unpaid", "partially_paid"}
+    partial = db.session.query(VendorInvoice).filter_by(payment_status="partially_paid").one()
+    assert 0 < sum(p.amount for p in partial.payments) < partial.total
+
+
+def test_admin_screens_show_the_demo(app, admin_client):
+    from crm.demo import load
+
+    with app.app_context():
+        load()
+    html = admin_client.get("/admin/purchase/purchase_order?delivery_status=0").get_data(as_text=True)
+    assert "#PO000002" in html and "#PO000001" not in html
+    assert "INV-000005" in admin_client.get("/admin/invoices/list_invoices?status=1").get_data(as_text=True)
+    for url in URLS:
+        if url.split("?")[0] in DEFERRED:
+            continue
+        resp = admin_client.get(url, follow_redirects=True)
+        assert resp.status_code == 200 and "Traceback" not in resp.get_data(as_text=True), url
+
+
+def test_demo_staff_log_in_with_the_demo_password(app):
+    from crm.demo import STAFF, load
+    from crm.models import Staff
+
+    with app.app_context():
+        load()
+        roles = {s.email: s.role_rel.name for s in db.session.query(Staff).filter(Staff.role.isnot(None))}
+    assert roles == {email: role for role, email, *_ in STAFF}
+    login(app.test_client(), "sdr@crmconnect.test", "demo1234")
+
+
+def _row_counts() -> dict[str, int]:
+    with db.engine.connect() as conn:
+        return {t.name: conn.execute(select(func.count()).select_from(t)).scalar() for t in db.metadata.sorted_tables}
+
+
+def test_cli_loads_once_and_a_second_run_changes_nothing(app):
+    runner = app.test_cli_runner()
+    first = runner.invoke(args=["crm", "demo-data"])
+    assert first.exit_code == 0, first.output
+    with app.app_context():
+        counts = _row_counts()
+    assert counts["tblclients"] >= 8 and counts["tblleads"] >= 25 and counts["tblitems"] >= 12
+    second = runner.invoke(args=["crm", "demo-data"])
+    assert second.exit_code == 0, second.output
+    assert "Demo data already loaded" in second.output
+    with app.app_context():
+        assert _row_counts() == counts

@@ -384,7 +384,10 @@ def run(args, url) -> int:
 
     # Measure outside the set-up app context: each test-client request then pushes its own app
     # context, so the session (and its identity map) is fresh per request, as in production.
+    load_before = os.getloadavg()[0]
     results = measure(app, engine, args, matching)
+    log(f"Load average (1 min) before/after measuring: {load_before:.2f}/{os.getloadavg()[0]:.2f} "
+        f"on {os.cpu_count()} CPUs")
     log(f"\nGET /admin/invoices/?status={args.status}&sort=<{args.sort_column}>&desc=1&page_size=N, "
         f"{args.repeat} timed requests after {args.warmup} warm-up")
     log(f"{'page_size':>9} {'median ms':>10} {'p95 ms':>8} {'min ms':>8} {'SQL ms':>8} {'queries':>8}")

@@ -45,19 +45,29 @@ def app(tmp_path_factory):
 
 def _drop_everything():
     """Remove every table (ours from an earlier run included), whatever the database."""
+    import warnings
+
     from sqlalchemy import MetaData
 
-    with db.engine.begin() as conn:
+    with db.engine.connect() as conn:
+        dialect = conn.dialect.name
+        if dialect == "sqlite":
+            conn.exec_driver_sql("PRAGMA foreign_keys=OFF")  # outside a transaction, as SQLite requires
+        elif dialect in ("mysql", "mariadb"):
+            conn.exec_driver_sql("SET FOREIGN_KEY_CHECKS=0")
         meta = MetaData()
         meta.reflect(conn)
-        dialect = conn.dialect.name
-        if dialect in ("mysql", "mariadb"):
-            conn.exec_driver_sql("SET FOREIGN_KEY_CHECKS=0")
-        for table in meta.tables.values():
-            cascade = " CASCADE" if dialect == "postgresql" else ""
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # the lead <-> client cycle
+            tables = list(reversed(meta.sorted_tables))
+        cascade = " CASCADE" if dialect == "postgresql" else ""
+        for table in tables:
             conn.exec_driver_sql(f"DROP TABLE IF EXISTS {conn.dialect.identifier_preparer.quote(table.name)}{cascade}")
-        if dialect in ("mysql", "mariadb"):
+        if dialect == "sqlite":
+            conn.exec_driver_sql("PRAGMA foreign_keys=ON")
+        elif dialect in ("mysql", "mariadb"):
             conn.exec_driver_sql("SET FOREIGN_KEY_CHECKS=1")
+        conn.commit()
 
 
 def _wipe():

@@ -587,6 +587,17 @@ class OrderReturnDetail(db.Model):
         return f"{self.commodity_name or self.commodity} x {self.quantity}"
 
 
+class ShipmentStatus(StatusEnum):
+    """Our side of an AWB's life; the courier's own wording is kept in ``last_event``."""
+
+    PENDING = ("pending", "Pending", "secondary")
+    CREATED = ("created", "AWB created", "info")
+    IN_TRANSIT = ("in_transit", "In transit", "primary")
+    DELIVERED = ("delivered", "Delivered", "success")
+    CANCELLED = ("cancelled", "Cancelled", "dark")
+    FAILED = ("failed", "Failed", "danger")
+
+
 class Shipment(db.Model):
     """tblwh_omni_shipments: the courier shipment (AWB) of a packing list, booked through Innoship."""
 
@@ -603,7 +614,7 @@ class Shipment(db.Model):
     price: Mapped[Decimal | None] = mapped_column(MONEY)
     currency: Mapped[str | None] = mapped_column(String(10))  # currency code returned by the courier
     tracking_url: Mapped[str | None] = mapped_column(String(255))
-    status: Mapped[str | None] = mapped_column(String(40), index=True)  # e.g. pending, created, failed, delivered
+    status: Mapped[str] = status_column(ShipmentStatus, default="pending")
     label_path: Mapped[str | None] = mapped_column(String(255))
     last_event: Mapped[str | None] = mapped_column(Text)
     events: Mapped[str | None] = mapped_column(Text)  # JSON list of tracking events

@@ -165,6 +165,15 @@ def _address(street, city, county, zip_code) -> dict:
     return {"street": street, "city": city, "state": county, "zip": zip_code, "country": COUNTRY}
 
 
+def _address_columns(billing: dict, shipping: dict | None = None) -> dict:
+    """address/city/state/zip/country plus billing_* and shipping_* of a client or vendor row."""
+    shipping = shipping or billing
+    columns = {"address": billing["street"], **{k: billing[k] for k in ("city", "state", "zip", "country")}}
+    columns.update({f"billing_{k}": v for k, v in billing.items()})
+    columns.update({f"shipping_{k}": v for k, v in shipping.items()})
+    return columns
+
+
 def _billing_shipping(client: Client) -> dict:
     """The billing_* and shipping_* columns of a document, copied from the client."""
     out = {}
@@ -349,9 +358,7 @@ def _vendors(d: Demo) -> None:
         vendor = Vendor(vendor_code=code, company=company, vat=vat, phonenumber=phone, website=website,
                         payment_terms=terms, default_currency=d.currencies["RON"].id,
                         addedfrom=d.staff_id("Purchasing"), datecreated=d.at(-400), active=True,
-                        address=addr["street"], city=addr["city"], state=addr["state"], zip=addr["zip"],
-                        country=COUNTRY, **{f"{kind}_{part}": addr[part] for kind in ("billing", "shipping")
-                                            for part in ("street", "city", "state", "zip", "country")})
+                        **_address_columns(addr))
         db.session.add(vendor)
         d.vendors[key] = vendor
     for key, first, last, title, email, phone in VENDOR_CONTACTS:
@@ -411,15 +418,15 @@ def _goods_receipt(d: Demo, vendor: Vendor, warehouse: Warehouse, days: int, inv
     receipt.total_money = receipt.total_goods_money + receipt.total_tax_money
     db.session.add(receipt)
     db.session.flush()
-    for line, (_, _, _, _, _, order_line) in zip(receipt.items, lines):
+    for line in receipt.items:
         balance = InventoryBalance(warehouse_id=warehouse.warehouse_id, commodity_id=line.commodity_code,
                                    inventory_number=Decimal(0), date_manufacture=line.date_manufacture,
                                    expiry_date=line.expiry_date, lot_number=line.lot_number,
                                    purchase_price=line.unit_price)
         db.session.add(balance)
         _post(balance, line.quantities, RECEIPT, "goods_receipt", receipt.id, line.id, d.at(days, 9))
-        if order_line is not None:
-            order_line.wh_quantity_received = order_line.wh_quantity_received + line.quantities
+        if line.pur_order_line is not None:
+            line.pur_order_line.wh_quantity_received += line.quantities
     return receipt
 
 
@@ -491,13 +498,9 @@ CONTACTS = (  # client, first name, last name, title, email, phone (the first on
 def _clients(d: Demo) -> None:
     """Clients: Romanian companies with addresses and contacts"""
     for key, company, vat, reg, phone, website, currency, billing, shipping in CLIENTS:
-        shipping = shipping or billing
         client = Client(company=company, vat=vat, registration_number=reg, phonenumber=phone, website=website,
                         default_currency=d.currencies[currency].id, addedfrom=d.staff_id("Sales Agent"),
-                        datecreated=d.at(-180), active=True, address=billing["street"], city=billing["city"],
-                        state=billing["state"], zip=billing["zip"], country=COUNTRY,
-                        **{f"billing_{k}": v for k, v in billing.items()},
-                        **{f"shipping_{k}": v for k, v in shipping.items()})
+                        datecreated=d.at(-180), active=True, **_address_columns(billing, shipping))
         db.session.add(client)
         d.clients[key] = client
     for key, first, last, title, email, phone in CONTACTS:
@@ -954,7 +957,7 @@ def _backorder(d: Demo) -> None:
     shortages = _shortages(d, estimate, warehouse)
     lines = [(item, missing, item.purchase_price) for item, missing, _ in shortages]
     _, _, code = d.number("pur_request")
-    client = d.clients[next(c["client"] for c in ESTIMATES if c["key"] == spec["estimate"])]
+    client = estimate.client
     request = _purchase_document(
         PurchaseRequest, PurchaseRequestDetail, lines, pur_rq_code=code,
         pur_rq_name=f"Lipsă stoc pentru {estimate.formatted_number} ({client.company})",

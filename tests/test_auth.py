@@ -92,3 +92,25 @@ def test_admin_edits_a_role_and_it_applies_at_once(app, admin_client):
         "csrf_token": csrf_from(form), "name": "Warehouse", "permissions": current + ["finance.view"]})
     assert r.status_code == 302, r.get_data(as_text=True)[:3000]
     assert wh.get("/admin/payments").status_code == 200
+
+
+def test_admin_creates_staff_with_a_hashed_password_who_can_log_in(app, admin_client):
+    from crm.models import Role, Staff
+
+    with app.app_context():
+        rid = db.session.query(Role).filter_by(name="Finance").one().roleid
+    page = admin_client.get("/admin/staff/new/").get_data(as_text=True)
+    assert 'name="new_password"' in page
+    r = admin_client.post("/admin/staff/new/", data={
+        "csrf_token": csrf_from(page), "email": "New.Person@Test.Example", "firstname": "New", "lastname": "Person",
+        "role_rel": str(rid), "active": "y"})
+    assert "needs a password" in admin_client.get("/admin/staff/").get_data(as_text=True) or r.status_code == 200
+    with app.app_context():
+        assert db.session.query(Staff).filter_by(email="new.person@test.example").count() == 0
+    r = admin_client.post("/admin/staff/new/", data={
+        "csrf_token": csrf_from(page), "email": "New.Person@Test.Example", "firstname": "New", "lastname": "Person",
+        "role_rel": str(rid), "active": "y", "new_password": "s3cret-pass"})
+    assert r.status_code == 302
+    client = app.test_client()
+    login(client, "new.person@test.example", "s3cret-pass")
+    assert client.get("/admin/payments").status_code == 200

@@ -10,6 +10,7 @@ from .home import HomeView
 from .jobs import JobsView
 from .roles import role_view
 from .settings import OptionsView
+from .staff import staff_view
 
 
 def _extra_views():
@@ -26,7 +27,7 @@ def _extra_views():
 
 
 def init_admin(app) -> Admin:
-    from ..models import Lead, Role, all_models
+    from ..models import Lead, Role, Staff, all_models
 
     admin = Admin(app, name="CRMConnect", theme=Bootstrap4Theme(base_template="admin/crm_base.html", fluid=True),
                   index_view=HomeView(name="Home", url="/admin", endpoint="admin"))
@@ -34,6 +35,8 @@ def init_admin(app) -> Admin:
     for model in all_models():
         if model is Role:
             views.append(role_view())
+        elif model is Staff:
+            views.append(staff_view())
         elif model is Lead:
             views.append(build_view(Lead, where=lambda m: m.is_opportunity.is_(False)))
         else:

@@ -20,6 +20,8 @@ from markupsafe import Markup, escape
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
+from ..actions.totals import refresh as refresh_totals
+from ..api.schemas import compositions, parent_link_columns
 from ..auth import can, can_table
 from ..extensions import db
 from ..resources import (columns, currency_relationship, fk_relationships, is_date, is_money, is_text,
@@ -192,6 +194,9 @@ class CrmModelView(ModelView):
             out.append(f"{label} = {shown}")
         return out
 
+    def on_model_change(self, form, model, is_created):
+        refresh_totals(model)  # the server computes document totals, whatever the entry point
+
     # --- actions -----------------------------------------------------------------------
     @expose("/run-action/<action_name>/<int:obj_id>", methods=["GET", "POST"])
     def run_action_view(self, action_name, obj_id):
@@ -236,6 +241,20 @@ class CrmModelView(ModelView):
         if form is None:
             return redirect(return_url)
         return self.render("admin/crm_action_form.html", adef=adef, obj=obj, form=form, return_url=return_url)
+
+
+def _inline_lines(rel):
+    """A document's lines edited in its form; their own links are ajax look-ups too."""
+    child = rel.mapper.class_
+    child_rels = {r.key: r for r in db.inspect(child).relationships}
+    own = {k: v for k, v in fk_relationships(child).items() if child_rels[v].mapper.class_ is not rel.parent.class_}
+    nested = [r.key for r in compositions(child)]
+    return (child, {
+        "form_excluded_columns": sorted(parent_link_columns(rel) | set(nested) | {rel.back_populates or ""} - {""}
+                                        | {k for k, r in child_rels.items() if r.mapper.class_ is rel.parent.class_}),
+        "form_ajax_refs": {r: {"fields": display_columns(child_rels[r].mapper.class_), "page_size": 10}
+                           for r in own.values()},
+    })
 
 
 def _alias_view(alias):
@@ -330,6 +349,11 @@ def build_view(model, *, endpoint=None, url=None, label=None, category=None, whe
         "form_args": form_args,
         "column_extra_row_actions": [ActionRowButton(a) for a in actions_for(model)],
     }
+    # Flask-Admin edits lines inline only through a line -> document relationship; tblitemable's
+    # polymorphic lines have none and are edited through the API and the document actions.
+    inline = [_inline_lines(rel) for rel in compositions(model) if rel.back_populates]
+    if inline:
+        attrs["inline_models"] = inline
     attrs.update(overrides)
     # Extra list URLs the seed documents use, e.g. /admin/invoices/list_invoices.
     for alias in res.aliases if url is None else ():

@@ -1,0 +1,31 @@
+"""Settings → Staff: the generated view plus a password field (stored hashed, never shown)."""
+from __future__ import annotations
+
+from wtforms import PasswordField
+from wtforms.validators import Length, Optional
+
+
+def staff_view():
+    from ..models import Staff
+    from .factory import build_view
+
+    view = build_view(Staff, admin={
+        "form_extra_fields": {"new_password": PasswordField(
+            "Password", validators=[Optional(), Length(min=8, message="Use at least 8 characters.")],
+            description="Leave empty to keep the current password.")},
+    })
+    base_change = view.on_model_change
+
+    def on_model_change(form, model, is_created):
+        from flask_admin.babel import gettext  # noqa: F401  (keeps Flask-Admin's i18n loaded)
+        from wtforms import ValidationError
+
+        if form.new_password.data:
+            model.set_password(form.new_password.data)
+        elif is_created:
+            raise ValidationError("new_password: a new staff member needs a password.")
+        model.email = (model.email or "").strip().lower()
+        base_change(form, model, is_created)
+
+    view.on_model_change = on_model_change
+    return view

@@ -150,3 +150,40 @@ def test_admin_adds_a_pipeline_with_a_status_and_leads_use_it_at_once(app, admin
     # the new status is offered in the lead form's look-up right away
     found = admin_client.get("/admin/leads/ajax/lookup/?name=status_rel&query=Demo").get_json()
     assert any(row[1] == "Demo scheduled" for row in found)
+
+
+def test_opportunity_created_from_its_own_screen_is_an_opportunity(app, admin_client):
+    from crm.models import Lead
+
+    from .conftest import csrf_from
+
+    page = admin_client.get("/admin/opportunities/new/").get_data(as_text=True)
+    r = admin_client.post("/admin/opportunities/new/", data={"csrf_token": csrf_from(page), "name": "Big deal",
+                                                            "lead_value": "25000.00", "probability": "40"})
+    assert r.status_code == 302
+    with app.app_context():
+        assert db.session.query(Lead).filter_by(name="Big deal").one().is_opportunity
+    assert "Big deal" in admin_client.get("/admin/opportunities").get_data(as_text=True)
+    assert "Big deal" not in admin_client.get("/admin/leads").get_data(as_text=True)
+
+
+def test_purchase_order_with_inline_lines_from_the_form(app, admin_client):
+    from crm.models import Item, PurchaseOrder, Vendor
+
+    from .conftest import csrf_from
+
+    with app.app_context():
+        v, item = Vendor(company="Furnizor SA"), Item(description="Cutie carton", commodity_name="Cutie carton")
+        db.session.add_all([v, item])
+        db.session.commit()
+        vid, iid = v.userid, item.id
+    page = admin_client.get("/admin/purchase/purchase_order/new/").get_data(as_text=True)
+    assert "inline-field" in page
+    data = {"csrf_token": csrf_from(page), "vendor_rel": str(vid), "pur_order_name": "Cutii",
+            "pur_order_number": "#PO-000009", "order_date": "2026-11-20", "status": "1", "order_status": "1",
+            "delivery_status": "0", "items-0-item": str(iid), "items-0-quantity": "100", "items-0-unit_price": "2.50"}
+    r = admin_client.post("/admin/purchase/purchase_order/new/", data=data)
+    assert r.status_code == 302, r.get_data(as_text=True)[:3000]
+    with app.app_context():
+        po = db.session.query(PurchaseOrder).filter_by(pur_order_number="#PO-000009").one()
+        assert [(line.item_code, str(line.quantity)) for line in po.items] == [(iid, "100.000")]

@@ -67,7 +67,8 @@ def compute(lines, discount_percent=0, discount_type=None, discount_total=None, 
 
 def refresh(document) -> None:
     """Store the computed totals on a proposal, estimate or invoice (no-op for other records)."""
-    if not hasattr(document, "items") or not hasattr(document, "total_tax") or not hasattr(document, "subtotal"):
+    rel = type(document).__mapper__.relationships.get("items")
+    if rel is None or rel.mapper.class_.__tablename__ != "tblitemable":
         return
     t = compute(document.items, document.discount_percent, document.discount_type, document.discount_total,
                 document.adjustment)

@@ -20,7 +20,7 @@ def _extra_views():
     return [
         # Opportunities are leads with is_opportunity = 1 and are listed apart from leads.
         build_view(Lead, endpoint="opportunities", url="opportunities", label="Opportunities", category="Sales",
-                   where=lambda m: m.is_opportunity.is_(True),
+                   where=lambda m: m.is_opportunity.is_(True), create_defaults={"is_opportunity": True},
                    admin={"column_list": ["name", "company", "opportunity_status", "lead_value", "probability",
                                           "estimated_close_date", "assigned", "pipeline", "source"]}),
     ]

@@ -194,7 +194,12 @@ class CrmModelView(ModelView):
             out.append(f"{label} = {shown}")
         return out
 
+    create_defaults: dict = {}  # values a partial view sets on what it creates (opportunities)
+
     def on_model_change(self, form, model, is_created):
+        if is_created:
+            for key, value in self.create_defaults.items():
+                setattr(model, key, value)
         refresh_totals(model)  # the server computes document totals, whatever the entry point
 
     # --- actions -----------------------------------------------------------------------
@@ -269,7 +274,8 @@ def obj_pk(obj):
     return getattr(obj, primary_key(type(obj)))
 
 
-def build_view(model, *, endpoint=None, url=None, label=None, category=None, where=None, admin=None):
+def build_view(model, *, endpoint=None, url=None, label=None, category=None, where=None, admin=None,
+               create_defaults=None):
     """Build the Flask-Admin view class for ``model`` and return an instance."""
     from ..actions import actions_for
 
@@ -329,6 +335,7 @@ def build_view(model, *, endpoint=None, url=None, label=None, category=None, whe
     attrs = {
         "crm": res,
         "where": staticmethod(where) if where is not None else None,
+        "create_defaults": create_defaults or {},
         "column_list": shown,
         "column_labels": labels,
         "column_formatters": formatters,

@@ -187,3 +187,11 @@ def test_purchase_order_with_inline_lines_from_the_form(app, admin_client):
     with app.app_context():
         po = db.session.query(PurchaseOrder).filter_by(pur_order_number="#PO-000009").one()
         assert [(line.item_code, str(line.quantity)) for line in po.items] == [(iid, "100.000")]
+
+
+def test_create_and_edit_forms_carry_their_own_csrf_token(admin_client):
+    import re
+
+    html = admin_client.get("/admin/clients/new/").get_data(as_text=True)
+    form = re.search(r'(?s)<form[^>]*class="admin-form[^"]*".*?</form>', html)
+    assert form and 'name="csrf_token"' in form.group(0)

@@ -64,3 +64,15 @@ def test_options_through_the_api(app):
     assert r.status_code == 201
     with app.app_context():
         assert options.get("invoice_prefix") == "API-"
+
+
+def test_api_refuses_a_badly_typed_option(app):
+    from .conftest import api_token
+
+    client = app.test_client()
+    h = api_token(client)
+    r = client.post("/api/v1/options", json={"name": "invoice_due_after", "value": "soon"}, headers=h)
+    assert r.status_code == 422 and r.get_json()["field"] == "value"
+    assert "expected a whole number" in r.get_json()["error"]
+    with app.app_context():
+        assert options.get("invoice_due_after") == 30

@@ -16,6 +16,7 @@ from flask_admin.contrib.sqla import ModelView
 from flask_admin.contrib.sqla import filters as sqla_filters
 from flask_admin.model.template import BaseListRowAction
 from flask_login import current_user
+from flask_wtf import FlaskForm
 from markupsafe import Markup, escape
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
@@ -94,6 +95,7 @@ class ActionRowButton(BaseListRowAction):
 class CrmModelView(ModelView):
     """The generated view. Subclassed per model by :func:`build_view`."""
 
+    form_base_class = FlaskForm  # Flask-WTF's CSRF token in every create/edit form
     list_template = "admin/crm_list.html"
     details_template = "admin/crm_details.html"
     can_view_details = True

@@ -17,6 +17,7 @@ from ..actions import ActionError, actions_for, run
 from ..actions.totals import refresh as refresh_totals
 from ..auth import authenticate, can_table, issue_token, staff_from_token
 from ..extensions import csrf, db
+from ..models.base import FieldError
 from ..resources import columns, fk_relationships, primary_key, resource_of
 from .schemas import compositions, filter_schema_for, schema_for
 
@@ -100,8 +101,12 @@ def _build(model, data: dict, obj=None, path=""):
     _check_foreign_keys(model, data, path)
     if obj is None:
         obj = model()
-    for key, value in data.items():
-        setattr(obj, key, value)
+    # Set the name-like keys first so validators that depend on them (options) see them.
+    for key, value in sorted(data.items(), key=lambda kv: kv[0] != "name"):
+        try:
+            setattr(obj, key, value)
+        except FieldError as exc:
+            raise ApiError(422, f"{path}{exc.field}: {exc.message}", field=f"{path}{exc.field}") from None
     for key, rows in children.items():
         rel = nested[key]
         setattr(obj, key, [_build(rel.mapper.class_, dict(row), path=f"{path}{key}.{i}.")

@@ -72,6 +72,14 @@ def fk(target: str, nullable=True, ondelete: str | None = None, **kw):
     return mapped_column(ForeignKey(target, ondelete=ondelete), nullable=nullable, index=True, **kw)
 
 
+class FieldError(ValueError):
+    """A value a model refuses; ``field`` names the column so forms and the API can point at it."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(f"{field}: {message}")
+        self.field, self.message = field, message
+
+
 @dataclass
 class Resource:
     """Per-table metadata for the generated admin, API and permissions.
@@ -96,5 +104,5 @@ class Resource:
     readonly: bool = False
 
 
-__all__ = ["MONEY", "QTY", "RATE", "money", "StatusEnum", "status_column", "fk", "Resource",
+__all__ = ["FieldError", "MONEY", "QTY", "RATE", "money", "StatusEnum", "status_column", "fk", "Resource",
            "date", "datetime", "Decimal"]

@@ -6,11 +6,11 @@ from datetime import datetime
 
 from flask_login import UserMixin
 from sqlalchemy import Boolean, DateTime, Integer, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..extensions import db
-from .base import Resource, fk
+from .base import FieldError, Resource, fk
 
 
 class Role(db.Model):
@@ -84,6 +84,19 @@ class Option(db.Model):
     name: Mapped[str] = mapped_column(String(191), unique=True)
     value: Mapped[str] = mapped_column(Text, default="")
     autoload: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    @validates("value")
+    def _typed(self, key, value):
+        """A known option must hold a value of its type (INVOICE_DUE_AFTER is a whole number)."""
+        from .. import options
+
+        defn = options.OPTIONS.get(self.name or "")
+        if defn is not None:
+            try:
+                return options.serialize(defn, options.parse(defn, value))
+            except options.OptionError as exc:
+                raise FieldError("value", str(exc)) from None
+        return value
 
     def __str__(self):
         return self.name

@@ -204,14 +204,15 @@ def test_one_demo_staff_member_per_role_signs_in_with_the_demo_password(app):
         api_token(client, email, "demo1234")
 
 
-@pytest.mark.xfail(strict=True, reason="/login's Email() validator (email-validator 2) refuses the reserved .test "
-                   "domain, so @crmconnect.test accounts (the default admin too) cannot use the form")
 def test_demo_staff_use_the_login_form(app):
     from crm.demo import load
 
     with app.app_context():
         load()
-    login(app.test_client(), "sdr@crmconnect.test", "demo1234")
+    client = app.test_client()
+    login(client, "sdr@crmconnect.test", "demo1234")
+    assert client.get("/admin/leads").status_code == 200
+    assert client.get("/admin/warehouse/manage_delivery").status_code == 403
 
 
 def _row_counts() -> dict[str, int]:

@@ -67,7 +67,7 @@ def mark_lost(lead: Lead, actor, reason: str):
 
 
 @action(Lead, "mark_junk", "Mark as junk", precondition=_open, destructive=True,
-        confirm="Mark this lead as junk?", icon="fa-trash-o")
+        confirm="Mark this lead as junk?", icon="fa-ban")
 def mark_junk(lead: Lead, actor):
     lead.last_lead_status = lead.status
     lead.junk = True

@@ -365,7 +365,10 @@ def run(args, url) -> int:
         t0 = time.perf_counter()
         upgrade()
         log(f"Migrations: {time.perf_counter() - t0:.1f} s")
-        admin_id = _admin_account(ADMIN_EMAIL, ADMIN_PASSWORD).staffid
+        _admin_account(ADMIN_EMAIL, ADMIN_PASSWORD)  # returns the Staff or (newer) a bool: look it up
+        from crm.models import Staff
+
+        admin_id = db.session.query(Staff.staffid).filter_by(email=ADMIN_EMAIL.lower()).scalar()
         db.session.remove()
 
         t0 = time.perf_counter()

@@ -12,19 +12,22 @@ from .extensions import db
 crm_cli = AppGroup("crm", help="CRMConnect commands.")
 
 
-def _admin_account(email: str, password: str):
+def _admin_account(email: str, password: str, reset: bool = True):
+    """Create the administrator (and the documented roles); ``reset`` also resets the password."""
     from .auth import ensure_roles
     from .models import Staff
 
     ensure_roles()
     staff = db.session.query(Staff).filter_by(email=email.lower()).one_or_none()
-    if staff is None:
+    created = staff is None
+    if created:
         staff = Staff(email=email.lower(), firstname="Admin", lastname="", admin=True, active=True)
         db.session.add(staff)
     staff.admin = True
-    staff.set_password(password)
+    if created or reset:
+        staff.set_password(password)
     db.session.commit()
-    return staff
+    return created
 
 
 @crm_cli.command("create-admin")
@@ -77,9 +80,10 @@ def demo_data():
 
     email = current_app.config["CRM_ADMIN_EMAIL"]
     password = current_app.config["CRM_ADMIN_PASSWORD"]
-    _admin_account(email, password)
+    created = _admin_account(email, password, reset=False)
     load()
-    click.echo(f"Log in at http://127.0.0.1:5000/login as {email} / {password}")
+    shown = password if created else "(your password; `crm create-admin` resets it)"
+    click.echo(f"Log in at http://127.0.0.1:5000/login as {email} / {shown}")
 
 
 @crm_cli.command("cron")

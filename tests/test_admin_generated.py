@@ -195,3 +195,19 @@ def test_create_and_edit_forms_carry_their_own_csrf_token(admin_client):
     html = admin_client.get("/admin/clients/new/").get_data(as_text=True)
     form = re.search(r'(?s)<form[^>]*class="admin-form[^"]*".*?</form>', html)
     assert form and 'name="csrf_token"' in form.group(0)
+
+
+def test_editing_a_record_with_a_unique_column_saves(app, admin_client):
+    from crm.models import LeadSource
+
+    from .conftest import csrf_from
+
+    with app.app_context():
+        db.session.add(LeadSource(name="Fair"))
+        db.session.commit()
+        sid = db.session.query(LeadSource).one().id
+    page = admin_client.get(f"/admin/leads/sources/edit/?id={sid}").get_data(as_text=True)
+    r = admin_client.post(f"/admin/leads/sources/edit/?id={sid}", data={"csrf_token": csrf_from(page), "name": "Fair"})
+    assert r.status_code == 302
+    r = admin_client.post("/admin/leads/sources/new/", data={"csrf_token": csrf_from(page), "name": "Fair"})
+    assert r.status_code == 200 and "Already exists" in r.get_data(as_text=True)

@@ -90,7 +90,8 @@ def test_admin_edits_a_role_and_it_applies_at_once(app, admin_client):
         current = sorted(db.session.get(Role, rid).permission_set)
     r = admin_client.post(f"/admin/roles/edit/?id={rid}", data={
         "csrf_token": csrf_from(form), "name": "Warehouse", "permissions": current + ["finance.view"]})
-    assert r.status_code == 302, r.get_data(as_text=True)[:3000]
+    import re
+    assert r.status_code == 302, re.findall(r"(?s)(?:invalid-feedback|alert-danger).{0,600}", r.get_data(as_text=True))
     assert wh.get("/admin/payments").status_code == 200
 
 

@@ -92,10 +92,19 @@ class ActionRowButton(BaseListRowAction):
         return macro(self.adef, row_id)
 
 
+class CrmForm(FlaskForm):
+    """Flask-WTF's form (CSRF token) that also remembers the edited object, as Flask-Admin's
+    Unique validator expects (otherwise saving a record would clash with itself)."""
+
+    def __init__(self, *args, obj=None, **kwargs):
+        self._obj = obj
+        super().__init__(*args, obj=obj, **kwargs)
+
+
 class CrmModelView(ModelView):
     """The generated view. Subclassed per model by :func:`build_view`."""
 
-    form_base_class = FlaskForm  # Flask-WTF's CSRF token in every create/edit form
+    form_base_class = CrmForm  # Flask-WTF's CSRF token in every create/edit form
     list_template = "admin/crm_list.html"
     details_template = "admin/crm_details.html"
     can_view_details = True

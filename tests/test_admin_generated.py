@@ -211,3 +211,35 @@ def test_editing_a_record_with_a_unique_column_saves(app, admin_client):
     assert r.status_code == 302
     r = admin_client.post("/admin/leads/sources/new/", data={"csrf_token": csrf_from(page), "name": "Fair"})
     assert r.status_code == 200 and "Already exists" in r.get_data(as_text=True)
+
+
+def test_linked_columns_sort_by_the_name_shown(app, admin_client):
+    from datetime import date
+
+    from crm.models import Client, Invoice
+
+    with app.app_context():
+        z, a = Client(company="Zeta SRL"), Client(company="Alpha SRL")
+        db.session.add_all([z, a])
+        db.session.flush()
+        db.session.add_all([Invoice(clientid=z.userid, formatted_number="INV-Z", date=date(2026, 1, 1)),
+                            Invoice(clientid=a.userid, formatted_number="INV-A", date=date(2026, 1, 2))])
+        db.session.commit()
+    view = next(v for v in generated_views(app) if v.endpoint == "invoices")
+    idx = [c for c, _ in view._list_columns].index("client")
+    html = admin_client.get(f"/admin/invoices/?sort={idx}").get_data(as_text=True)
+    assert html.index("Alpha SRL") < html.index("Zeta SRL")
+    html = admin_client.get(f"/admin/invoices/?sort={idx}&desc=1").get_data(as_text=True)
+    assert html.index("Zeta SRL") < html.index("Alpha SRL")
+
+
+def test_every_linked_column_of_every_view_sorts(app, admin_client):
+    failures = []
+    for v in generated_views(app):
+        names = [c for c, _ in v._list_columns]
+        for i, name in enumerate(names):
+            if name in v._sortable_columns and "." not in name and name.endswith(("_rel", "_staff", "client")):
+                r = admin_client.get(f"{v.url}/?sort={i}")
+                if r.status_code != 200:
+                    failures.append((v.url, name, r.status_code))
+    assert not failures, failures

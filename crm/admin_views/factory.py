@@ -325,7 +325,7 @@ def build_view(model, *, endpoint=None, url=None, label=None, category=None, whe
             labels[rel_key] = nice.removesuffix(" id").removesuffix("id").strip().capitalize() or nice
             tcols = display_columns(target)
             filters.append(FkNameFilter(getattr(model, key), labels[rel_key], target, tcols))
-            sortable.append((rel_key, getattr(model, key)))
+            sortable.append((rel_key, f"{rel_key}.{tcols[0]}"))  # sorted by the name shown
         elif is_date(c):
             filters.append(key)
         if is_money(c) and currency_rel:

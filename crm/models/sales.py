@@ -252,6 +252,9 @@ class Invoice(_BillingShipping, db.Model):
                                          "last_recurring_date", "total_cycles"]},
     )
 
+    # The lists people open most: invoices of one status, newest first (bench/README.md).
+    __table_args__ = (Index("ix_tblinvoices_status_date", "status", "date"),)
+
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     sent: Mapped[bool] = mapped_column(Boolean, default=False)
     datesend: Mapped[datetime | None] = mapped_column(DateTime)

@@ -49,7 +49,9 @@ def default_roles() -> dict[str, list[str]]:
         "Warehouse": _area_perms("warehouse", ("view", "create", "edit")) + ["sales.view", "purchasing.view"]
         + actions_in("Warehouse"),
         "Purchasing": _area_perms("purchasing") + ["warehouse.view", "sales.view"] + actions_in("Purchasing"),
-        "Finance": _area_perms("finance") + ["sales.view", "purchasing.view"] + actions_in("Finance"),
+        # Finance works on invoices (a Sales screen) and payments: collecting, cancelling, sending.
+        "Finance": _area_perms("finance") + ["sales.view", "purchasing.view"] + actions_in("Finance")
+        + actions_in("Sales", resources={"invoices"}),
     }
 
 

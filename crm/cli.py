@@ -18,6 +18,7 @@ def _admin_account(email: str, password: str, reset: bool = True):
     from .models import Staff
 
     ensure_roles()
+    __import__("crm.mail", fromlist=["ensure_email_templates"]).ensure_email_templates()
     staff = db.session.query(Staff).filter_by(email=email.lower()).one_or_none()
     created = staff is None
     if created:
@@ -95,3 +96,8 @@ def cron(name):
     for job_name, (func, _schedule) in PERIODIC.items():
         if name in (None, job_name):
             click.echo(f"{job_name}: {func() or 'done'}")
+
+
+from .capture.cli import leads_cli  # noqa: E402  (lead capture: `crm leads pipe`, `crm leads poll`)
+
+crm_cli.add_command(leads_cli)

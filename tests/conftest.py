@@ -36,7 +36,7 @@ def app(tmp_path_factory):
     })
     with app.app_context():
         _drop_everything()
-        upgrade(revision="heads")  # the schema comes from the migrations, as in production
+        upgrade()  # the schema comes from the migrations, as in production
     yield app
     with app.app_context():
         db.session.remove()

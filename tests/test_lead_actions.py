@@ -155,3 +155,8 @@ def test_sdr_does_not_see_buttons_of_actions_it_may_not_run(app, lead_id):
                        follow_redirects=True)
     assert "do not have permission" in resp.get_data(as_text=True)
     assert not _lead(app, lead_id).junk
+
+
+def test_details_page_offers_the_actions(app, admin_client, lead_id):
+    html = admin_client.get(f"/admin/leads/details/?id={lead_id}").get_data(as_text=True)
+    assert 'data-testid="detail-actions"' in html and 'data-action="mark_junk"' in html

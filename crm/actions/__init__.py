@@ -2,3 +2,9 @@
 from .registry import (ActionDef, ActionError, ActionForbidden, ActionInvalid, ActionNotFound,  # noqa: F401
                        action, actions_for, all_actions, get_action, run)
 from . import leads  # noqa: F401,E402
+from . import pipeline  # noqa: F401,E402
+from . import sending  # noqa: F401,E402
+from . import invoices  # noqa: F401,E402
+from . import proposals  # noqa: F401,E402
+from . import estimates  # noqa: F401,E402
+from . import payments  # noqa: F401,E402

@@ -7,6 +7,10 @@ from decimal import Decimal
 from sqlalchemy import func
 
 from ..extensions import db
+from ..models import Invoice, InvoiceStatus
+from .numbering import assign, shown
+from .registry import ActionError, action
+from .sales_activity import log_sales_activity
 
 DRAFT, UNPAID, PAID, PARTIAL, OVERDUE, CANCELLED = 6, 1, 2, 3, 4, 5
 
@@ -52,3 +56,64 @@ def sweep_overdue(today: date | None = None) -> int:
             changed += 1
     db.session.commit()
     return changed
+
+
+# --- invoice actions: issue a draft, cancel, restore (recording a payment: payments.py) ---
+
+
+def invoice_name(invoice) -> str:
+    return f"Invoice {shown(invoice)}"
+
+
+def issue_draft(invoice) -> None:
+    """A draft leaves draft: it takes its real number and its status from payments and due date."""
+    if invoice.status == DRAFT:
+        assign(invoice)
+        invoice.status = UNPAID
+        recompute_status(invoice)
+
+
+def _is_draft(invoice) -> str | None:
+    if invoice.status != DRAFT:
+        return f"{invoice_name(invoice)} is not a draft (it is {InvoiceStatus.label_of(invoice.status)})."
+    return None
+
+
+@action(Invoice, "issue", "Issue (mark draft as unpaid)", precondition=_is_draft, icon="fa-hashtag")
+def issue(invoice, actor):
+    issue_draft(invoice)
+    log_sales_activity(invoice, actor, f"Issued as {shown(invoice)}")
+    return f"{invoice_name(invoice)} issued ({InvoiceStatus.label_of(invoice.status)})"
+
+
+def _cancellable(invoice) -> str | None:
+    if invoice.status == CANCELLED:
+        return f"{invoice_name(invoice)} is already cancelled."
+    if invoice.status in (PAID, PARTIAL):
+        return (f"{invoice_name(invoice)} is {InvoiceStatus.label_of(invoice.status)}; an invoice with payments "
+                "cannot be cancelled (issue a credit note, or delete the payments first).")
+    return None
+
+
+@action(Invoice, "mark_cancelled", "Mark as cancelled", precondition=_cancellable, destructive=True,
+        confirm="Mark this invoice as cancelled?", icon="fa-ban")
+def mark_cancelled(invoice, actor):
+    paid = amount_paid(invoice.id)
+    if paid > 0:  # the status may lag behind a payment recorded elsewhere
+        raise ActionError(f"{invoice_name(invoice)} has {paid} paid; an invoice with payments cannot be cancelled.")
+    invoice.status = CANCELLED
+    log_sales_activity(invoice, actor, "Marked as cancelled")
+    return f"{invoice_name(invoice)} cancelled"
+
+
+def _is_cancelled(invoice) -> str | None:
+    return None if invoice.status == CANCELLED else f"{invoice_name(invoice)} is not cancelled."
+
+
+@action(Invoice, "unmark_cancelled", "Unmark as cancelled", precondition=_is_cancelled, icon="fa-undo")
+def unmark_cancelled(invoice, actor):
+    # Back to what its payments and due date say; a draft that was cancelled is a draft again.
+    invoice.status = DRAFT if invoice.number is None else UNPAID
+    recompute_status(invoice)
+    log_sales_activity(invoice, actor, "Unmarked as cancelled")
+    return f"{invoice_name(invoice)} restored ({InvoiceStatus.label_of(invoice.status)})"

@@ -7,6 +7,7 @@ from datetime import datetime
 from wtforms import Form, StringField
 from wtforms.validators import DataRequired, Length
 
+from .. import options
 from ..extensions import db
 from ..models import Lead
 from .activity import log_lead_activity
@@ -88,3 +89,96 @@ def unmark(lead: Lead, actor):
     lead.last_lead_status = None
     log_lead_activity(lead, actor, "Restored (unmarked lost/junk)")
     return "Restored"
+
+
+# --- lead → customer ----------------------------------------------------------------------
+
+def _convertible(lead: Lead) -> str | None:
+    if lead.client_id is not None:
+        return f"“{lead.name}” is already a customer ({lead.client or f'client #{lead.client_id}'})."
+    return _open(lead)
+
+
+def customer_from_lead(lead: Lead, actor, email: str | None = None):
+    """Create the tblclients row and its primary contact from ``lead``; link both ways.
+
+    ``email`` is used when the lead has none (a proposal's address, for instance). Proposals
+    addressed to the lead now address the customer, as in Perfex.
+    """
+    from ..models import Client, Contact, Proposal
+
+    refusal = _convertible(lead)
+    if refusal:
+        raise ActionError(refusal)
+    email = (lead.email or email or "").strip().lower()
+    if not email:
+        raise ActionError(f"“{lead.name}” has no email; add one to the lead so the customer's contact can log in.")
+    taken = db.session.query(Contact).filter(Contact.email == email).first()
+    if taken is not None:
+        raise ActionError(f"A contact with email {email} already exists (customer “{taken.client}”); "
+                          "link the lead to that customer instead.")
+    client = Client(company=lead.company or lead.name, phonenumber=lead.phonenumber, country=lead.country,
+                    city=lead.city, zip=lead.zip, state=lead.state, address=lead.address, website=lead.website,
+                    billing_street=lead.address, billing_city=lead.city, billing_state=lead.state,
+                    billing_zip=lead.zip, billing_country=lead.country, leadid=lead.id,
+                    addedfrom=getattr(actor, "staffid", None))
+    db.session.add(client)
+    db.session.flush()
+    firstname, _, lastname = (lead.name or "").strip().partition(" ")
+    db.session.add(Contact(userid=client.userid, is_primary=True, firstname=firstname or client.company,
+                           lastname=lastname.strip(), email=email, phonenumber=lead.phonenumber, title=lead.title))
+    now = datetime.utcnow()
+    linked = [lead] + ([lead.origin_lead] if lead.origin_lead is not None and lead.origin_lead.client_id is None
+                       else [])
+    for row in linked:  # an opportunity's lead is the same prospect
+        row.client_id, row.date_converted = client.userid, now
+        log_lead_activity(row, actor, f"Converted to customer “{client.company}” (#{client.userid})")
+    db.session.query(Proposal).filter(Proposal.rel_type == "lead", Proposal.rel_id.in_([r.id for r in linked])) \
+        .update({Proposal.rel_type: "customer", Proposal.rel_id: client.userid}, synchronize_session="fetch")
+    return client
+
+
+@action(Lead, "convert_to_customer", "Convert to customer", precondition=_convertible, icon="fa-user-plus")
+def convert_to_customer(lead: Lead, actor):
+    client = customer_from_lead(lead, actor)
+    return f"Customer “{client.company}” (#{client.userid}) created"
+
+
+# --- opportunity → proposal ---------------------------------------------------------------
+
+def _is_open_opportunity(lead: Lead) -> str | None:
+    if not lead.is_opportunity:
+        return f"“{lead.name}” is a lead, not an opportunity; convert it to an opportunity first."
+    return _open(lead)
+
+
+@action(Lead, "create_proposal", "Create proposal", precondition=_is_open_opportunity, icon="fa-file-text-o")
+def create_proposal(opp: Lead, actor):
+    """A draft proposal to the opportunity's customer (or to the lead), with one line of its value."""
+    from datetime import date, timedelta
+    from decimal import Decimal
+
+    from ..models import Currency, ItemLine, Proposal
+    from . import numbering
+    from .sales_activity import log_sales_activity
+    from .totals import refresh
+
+    client_id = opp.client_id or (opp.origin_lead.client_id if opp.origin_lead is not None else None)
+    currency = db.session.query(Currency).filter_by(isdefault=True).first()
+    subject = opp.company or opp.name
+    today = date.today()
+    proposal = Proposal(
+        subject=subject, rel_type="customer" if client_id else "lead", rel_id=client_id or opp.id,
+        proposal_to=opp.company or opp.name, email=opp.email, phone=opp.phonenumber, address=opp.address,
+        city=opp.city, state=opp.state, zip=opp.zip, country=opp.country, assigned=opp.assigned,
+        currency=currency.id if currency else None, opportunity_id=opp.id, date=today,
+        open_till=today + timedelta(days=int(options.get("proposal_due_after") or 7)),
+        status=6, hash=secrets.token_hex(16), addedfrom=getattr(actor, "staffid", None))
+    proposal.items.append(ItemLine(description=subject, qty=Decimal(1), rate=opp.lead_value or Decimal(0),
+                                   item_order=1))
+    refresh(proposal)
+    db.session.add(proposal)
+    number = numbering.assign(proposal)
+    log_sales_activity(proposal, actor, f"Created from opportunity #{opp.id}")
+    log_lead_activity(opp, actor, f"Proposal {number} created")
+    return f"Proposal {number} created"

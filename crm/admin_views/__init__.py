@@ -6,6 +6,8 @@ from flask_admin.theme import Bootstrap4Theme
 
 from ..resources import CATEGORIES, resource_of
 from .factory import CrmModelView, build_view
+from .capture import capture_screens, web_forms_view
+from .board import PipelineBoardView
 from .home import HomeView
 from .jobs import JobsView
 from .roles import role_view
@@ -27,7 +29,7 @@ def _extra_views():
 
 
 def init_admin(app) -> Admin:
-    from ..models import Lead, Role, Staff, all_models
+    from ..models import Lead, Role, Staff, WebToLead, all_models
 
     admin = Admin(app, name="CRMConnect", theme=Bootstrap4Theme(base_template="admin/crm_base.html", fluid=True),
                   index_view=HomeView(name="Home", url="/admin", endpoint="admin"))
@@ -39,6 +41,8 @@ def init_admin(app) -> Admin:
             views.append(staff_view())
         elif model is Lead:
             views.append(build_view(Lead, where=lambda m: m.is_opportunity.is_(False)))
+        elif model is WebToLead:
+            views.append(web_forms_view())
         else:
             views.append(build_view(model))
     views += _extra_views()
@@ -48,10 +52,14 @@ def init_admin(app) -> Admin:
         if view.category is None:
             view.is_visible = lambda: False  # detail tables: reachable, not in the menu
         admin.add_view(view)
+    admin.add_view(PipelineBoardView(name="Pipeline board", category="Sales", endpoint="leads_board",
+                                     url="/admin/leads/board"))
     admin.add_view(OptionsView(name="Options", category="Settings", endpoint="settings", url="/admin/settings"))
     admin.add_view(OptionsView(name="Invoice series", category="Settings", endpoint="billing_config",
                                url="/admin/billing/config", groups=("Invoices", "Sales orders", "Proposals")))
     admin.add_view(JobsView(name="Jobs", category="Settings", endpoint="jobs", url="/admin/jobs"))
+    for view in capture_screens():  # /admin/leads/email_integration, /admin/excelimport
+        admin.add_view(view)
     return admin
 
 

@@ -190,6 +190,12 @@ class CrmModelView(ModelView):
             return None
         return obj
 
+    @staticmethod
+    def pdf_url(obj):
+        from ..documents import pdf_url
+
+        return pdf_url(obj)
+
     def applied_filters_text(self) -> list[str]:
         out = []
         for key, raw in self.column_equality_args().items():

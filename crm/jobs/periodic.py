@@ -3,6 +3,8 @@ by crm/jobs/cron.py; `flask --app wsgi crm cron` runs them once without Redis.""
 from __future__ import annotations
 
 from . import job
+from ..capture.email_pipe import poll_leads_mailbox
+from .sales_jobs import expire_estimates
 
 
 @job
@@ -15,4 +17,6 @@ def sweep_overdue_invoices():
 
 PERIODIC = {
     "sweep_overdue_invoices": (sweep_overdue_invoices, "15 1 * * *"),
+    "poll_leads_mailbox": (poll_leads_mailbox, "*/5 * * * *"),
+    "expire_estimates": (expire_estimates, "30 1 * * *"),
 }

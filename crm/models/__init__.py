@@ -1,12 +1,14 @@
 """All models, imported once so SQLAlchemy and Alembic see every table."""
 from .base import Resource, StatusEnum  # noqa: F401
-from . import settings, crm, catalog, sales, warehouse, purchase  # noqa: F401
+from . import settings, crm, catalog, sales, warehouse, purchase, messaging, capture  # noqa: F401
 from .settings import *  # noqa: F401,F403
 from .crm import *  # noqa: F401,F403
 from .catalog import *  # noqa: F401,F403
 from .sales import *  # noqa: F401,F403
 from .warehouse import *  # noqa: F401,F403
 from .purchase import *  # noqa: F401,F403
+from .capture import *  # noqa: F401,F403
+from .messaging import *  # noqa: F401,F403
 
 
 def all_models():

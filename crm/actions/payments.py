@@ -1,0 +1,83 @@
+"""Recording a payment on an invoice (tblinvoicepaymentrecords).
+
+A payment on a draft first gives the invoice its real number; the status is then recomputed
+by invoices.recompute_status. A payment above what is left to pay is refused unless the option
+``allow_payment_above_total`` is on.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from wtforms import DateField, DecimalField, Form, SelectField, StringField, TextAreaField
+from wtforms.validators import InputRequired, Length, Optional, ValidationError
+
+from .. import options
+from ..extensions import db
+from ..models import Invoice, InvoicePayment, InvoiceStatus, PaymentMode
+from ..models.base import money
+from .invoices import CANCELLED, PAID, amount_paid, invoice_name, issue_draft, recompute_status
+from .numbering import shown
+from .registry import ActionError, action
+from .sales_activity import log_sales_activity
+
+
+def _active_modes():
+    try:
+        from wtforms.fields.choices import SelectChoice
+    except ImportError:  # WTForms before 3.3: (value, label) pairs
+        SelectChoice = lambda value, label: (value, label)  # noqa: E731,N806
+    rows = db.session.query(PaymentMode).filter_by(active=True) \
+        .order_by(PaymentMode.selected_by_default.desc(), PaymentMode.name).all()
+    return [SelectChoice(str(m.id), m.name) for m in rows]
+
+
+def _positive(form, field):
+    if field.data is not None and field.data <= 0:
+        raise ValidationError("The amount must be more than 0.")
+
+
+class PaymentForm(Form):
+    amount = DecimalField("Amount", places=2,
+                          validators=[InputRequired(message="Enter the amount received."), _positive])
+    date = DateField("Payment date", default=dt.date.today, validators=[Optional()])  # empty: today
+    # Choices are read when the form is shown or checked, so a mode added in Settings appears at once.
+    paymentmode = SelectField("Payment mode", coerce=int, choices=_active_modes,
+                              validators=[InputRequired(message="Choose the payment mode.")],
+                              invalid_choice_message="Choose an active payment mode.")
+    transactionid = StringField("Transaction ID", validators=[Optional(), Length(max=191)])
+    note = TextAreaField("Note", validators=[Optional()])
+
+
+def _currency(invoice) -> str:
+    return f" {invoice.currency_rel.name}" if invoice.currency_rel is not None else ""
+
+
+def _payable(invoice) -> str | None:
+    if invoice.status == CANCELLED:
+        return f"{invoice_name(invoice)} is cancelled; unmark it as cancelled before recording a payment."
+    if invoice.status == PAID and not options.get("allow_payment_above_total"):
+        return f"{invoice_name(invoice)} is already paid."
+    return None
+
+
+@action(Invoice, "record_payment", "Record payment", form=PaymentForm, precondition=_payable, icon="fa-money")
+def record_payment(invoice, actor, amount: Decimal, paymentmode: int, date: dt.date | None = None,
+                   transactionid: str | None = None, note: str | None = None):
+    amount, date = money(amount), date or dt.date.today()
+    left = money(invoice.total - money(amount_paid(invoice.id)))
+    if amount > left and not options.get("allow_payment_above_total"):
+        raise ActionError(f"{amount}{_currency(invoice)} is more than what is left to pay on "
+                          f"{invoice_name(invoice)}: {max(left, Decimal('0.00'))}{_currency(invoice)}.",
+                          field="amount")
+    issue_draft(invoice)  # a payment on a draft first gives it its real number
+    db.session.add(InvoicePayment(invoiceid=invoice.id, amount=amount, paymentmode=str(paymentmode), date=date,
+                                  transactionid=(transactionid or "").strip() or None, note=note or None))
+    db.session.flush()
+    recompute_status(invoice)
+    status = InvoiceStatus.label_of(invoice.status)
+    log_sales_activity(invoice, actor, f"Payment of {amount}{_currency(invoice)} recorded; now {status}",
+                       additional_data=transactionid or None)
+    left_now = max(left - amount, Decimal("0.00"))
+    return (f"Payment of {amount}{_currency(invoice)} recorded on {shown(invoice)}; {status}"
+            + (f", {left_now}{_currency(invoice)} left to pay" if left_now else ""))

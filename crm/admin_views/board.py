@@ -1,0 +1,54 @@
+"""The pipeline board (kanban): one column per status of a pipeline, a card per open lead.
+
+Dragging a card posts the `change_status` action, so the board holds no rule of its own."""
+from __future__ import annotations
+
+from collections import defaultdict
+
+from flask import abort, redirect, request, url_for
+from flask_admin import BaseView, expose
+from flask_login import current_user
+from sqlalchemy.orm import joinedload
+
+from ..auth import can, can_table
+from ..extensions import db
+
+
+class PipelineBoardView(BaseView):
+    def is_accessible(self):
+        from ..models import Lead
+
+        return current_user.is_authenticated and can_table(current_user, Lead, "view")
+
+    def inaccessible_callback(self, name, **kwargs):
+        if current_user.is_authenticated:
+            abort(403)
+        return redirect(url_for("auth.login", next=request.full_path))
+
+    @expose("/")
+    def index(self):
+        from ..models import Lead, LeadStatus, Pipeline
+
+        pipelines = db.session.query(Pipeline).order_by(Pipeline.pipeline_order, Pipeline.id).all()
+        if not pipelines:
+            return self.render("admin/crm_board.html", pipelines=[], pipeline=None, statuses=[], cards={},
+                               unassigned=[], no_pipeline=0, can_move=False)
+        wanted = request.args.get("pipeline", type=int)
+        pipeline = next((p for p in pipelines if p.id == wanted), None) or \
+            next((p for p in pipelines if p.isdefault), pipelines[0])
+        statuses = db.session.query(LeadStatus).filter_by(pipeline=pipeline.id).order_by(LeadStatus.statusorder).all()
+        leads = (db.session.query(Lead)
+                 .options(joinedload(Lead.assigned_staff))
+                 .filter(Lead.pipeline == pipeline.id, Lead.is_opportunity.is_(False),
+                         Lead.lost.is_(False), Lead.junk.is_(False))
+                 .order_by(Lead.leadorder, Lead.id.desc()).all())
+        cards = defaultdict(list)
+        ids = {s.id for s in statuses}
+        unassigned = []
+        for lead in leads:
+            (cards[lead.status] if lead.status in ids else unassigned).append(lead)
+        no_pipeline = db.session.query(Lead).filter(Lead.pipeline.is_(None), Lead.is_opportunity.is_(False),
+                                                    Lead.lost.is_(False), Lead.junk.is_(False)).count()
+        return self.render("admin/crm_board.html", pipelines=pipelines, pipeline=pipeline, statuses=statuses,
+                           cards=cards, unassigned=unassigned, no_pipeline=no_pipeline,
+                           can_move=can(current_user, "action:leads.change_status"))

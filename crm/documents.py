@@ -1,0 +1,211 @@
+"""PDF documents: proposals, sales orders (estimates), invoices and payment receipts.
+
+One template (templates/pdf/document.html) serves the three sales documents; the receipt has its
+own. Staff download them at ``GET /admin/documents/<kind>/<id>.pdf`` with the view permission
+of the document's area. :func:`public_url` is the client-portal address sent in emails.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass
+from decimal import Decimal
+
+from flask import Blueprint, Response, abort, current_app, has_request_context, redirect, render_template, request, \
+    url_for
+from flask_login import current_user
+
+from . import ROOT, options
+from .extensions import db
+
+
+@dataclass(frozen=True)
+class Kind:
+    name: str  # URL segment and rel_type
+    model: str  # class name in crm.models
+    title: str  # printed on the document
+    date_label: str = ""
+    until_field: str = ""
+    until_label: str = ""
+
+
+KINDS = {k.name: k for k in (
+    Kind("proposal", "Proposal", "Proposal", "Date", "open_till", "Open till"),
+    Kind("estimate", "Estimate", "Sales order", "Date", "expirydate", "Valid until"),
+    Kind("invoice", "Invoice", "Invoice", "Invoice date", "duedate", "Due date"),
+    Kind("receipt", "InvoicePayment", "Payment receipt"),
+)}
+
+
+def model_of(kind: str):
+    from . import models
+
+    return getattr(models, KINDS[kind].model)
+
+
+def kind_of(doc) -> Kind:
+    return next(k for k in KINDS.values() if k.model == type(doc).__name__)
+
+
+def pdf_url(doc) -> str | None:
+    """The staff download link of a record that has a PDF, else None (used by the details page)."""
+    from flask import url_for
+
+    kind = next((k for k in KINDS.values() if k.model == type(doc).__name__), None)
+    return url_for("documents.download", kind=kind.name, doc_id=doc.id) if kind else None
+
+
+# --- portal links ----------------------------------------------------------------------------
+
+def ensure_hash(doc) -> str:
+    if not doc.hash:
+        doc.hash = secrets.token_hex(16)
+    return doc.hash
+
+
+def base_url() -> str:
+    """PUBLIC_URL (config or environment), else the address of the current request, else localhost."""
+    url = current_app.config.get("PUBLIC_URL") or os.environ.get("PUBLIC_URL")
+    if not url and has_request_context():
+        url = request.url_root
+    return (url or "http://127.0.0.1:5000").rstrip("/")
+
+
+def public_url(doc) -> str:
+    """The client-portal address of a proposal, estimate or invoice (sets its hash if empty)."""
+    return f"{base_url()}/portal/{kind_of(doc).name}/{doc.id}/{ensure_hash(doc)}"
+
+
+# --- what a document shows ---------------------------------------------------------------------
+
+def fmt(value, currency: str = "") -> str:
+    text = f"{Decimal(value or 0):,.2f}"
+    return f"{text} {currency}".strip()
+
+
+def fmt_qty(value) -> str:
+    """1.000 → 1, 2.500 → 2.5, 19.00 → 19."""
+    return f"{Decimal(value or 0).normalize():f}"
+
+
+def number_of(doc) -> str:
+    """The number a person sees (INV-000042, INV-DRAFT), as crm.actions.numbering shows it."""
+    try:
+        from .actions.numbering import shown
+    except ImportError:
+        return doc.formatted_number or f"#{doc.id}"
+    return shown(doc)
+
+
+def currency_of(doc) -> str:
+    cur = getattr(doc, "currency_rel", None)
+    return cur.name if cur is not None else (options.get("base_currency") or "")
+
+
+def company() -> dict:
+    return {"name": options.get("companyname"), "vat": options.get("company_vat")}
+
+
+def _address(*parts) -> list[str]:
+    return [p for p in parts if p]
+
+
+def client_block(doc) -> dict:
+    if type(doc).__name__ == "Proposal":
+        client = None
+        if doc.rel_type == "customer" and doc.rel_id:
+            from .models import Client
+
+            client = db.session.get(Client, doc.rel_id)
+        return {"name": doc.proposal_to or (client.company if client else ""),
+                "vat": client.vat if client else None,
+                "lines": _address(doc.address, " ".join(_address(doc.zip, doc.city)), doc.state, doc.country),
+                "email": doc.email, "phone": doc.phone}
+    c = doc.client
+    return {"name": c.company, "vat": c.vat, "registration": c.registration_number,
+            "lines": _address(doc.billing_street or c.billing_street or c.address,
+                              " ".join(_address(doc.billing_zip or c.billing_zip, doc.billing_city or c.billing_city)),
+                              doc.billing_state or c.billing_state, doc.billing_country or c.billing_country),
+            "email": None, "phone": c.phonenumber}
+
+
+def lines_and_totals(doc):
+    """The printed lines and totals, computed by the one totals function (crm.actions.totals)."""
+    from .actions.totals import compute, line_amount
+
+    lines = [{"description": ln.description, "long_description": ln.long_description, "qty": fmt_qty(ln.qty),
+              "unit": ln.unit or "", "rate": fmt(ln.rate), "amount": fmt(line_amount(ln)),
+              "taxes": ", ".join(f"{t.taxname} {fmt_qty(t.taxrate)}%" for t in ln.taxes),
+              "optional": ln.is_optional and not ln.is_selected} for ln in doc.items]
+    if doc.items:
+        t = compute(doc.items, doc.discount_percent, doc.discount_type, doc.discount_total, doc.adjustment)
+        subtotal, discount, adjustment, total = t.subtotal, t.discount, t.adjustment, t.total
+        taxes = [(f"{name} {fmt_qty(rate)}%", amount) for (name, rate), amount in sorted(t.taxes.items())]
+    else:  # a document without lines: print what is stored
+        subtotal, discount, adjustment, total = doc.subtotal, doc.discount_total, doc.adjustment, doc.total
+        taxes = [("Tax", doc.total_tax)] if doc.total_tax else []
+    return lines, {"subtotal": subtotal, "taxes": taxes, "discount": discount or Decimal(0),
+                   "adjustment": adjustment or Decimal(0), "total": total}
+
+
+def document_context(doc) -> dict:
+    kind = kind_of(doc)
+    lines, totals = lines_and_totals(doc)
+    cur = currency_of(doc)
+    ctx = {"kind": kind, "doc": doc, "number": number_of(doc), "company": company(), "client": client_block(doc),
+           "lines": lines, "totals": totals, "currency": cur, "fmt": fmt,
+           "date": doc.date, "until": getattr(doc, kind.until_field, None) if kind.until_field else None,
+           "subject": getattr(doc, "subject", None), "notes": getattr(doc, "clientnote", None),
+           "terms": getattr(doc, "terms", None), "paid": None}
+    if kind.name == "invoice" and doc.id:
+        from .actions.invoices import amount_paid
+
+        paid = Decimal(amount_paid(doc.id))
+        ctx["paid"], ctx["due"] = paid, totals["total"] - paid
+    return ctx
+
+
+def render_html(doc) -> str:
+    if kind_of(doc).name == "receipt":
+        inv = doc.invoice
+        return render_template("pdf/receipt.html", payment=doc, invoice=inv, company=company(),
+                               client=client_block(inv), currency=currency_of(inv), fmt=fmt,
+                               invoice_number=number_of(inv))
+    return render_template("pdf/document.html", **document_context(doc))
+
+
+def render_pdf(doc) -> bytes:
+    from weasyprint import HTML
+
+    return HTML(string=render_html(doc), base_url=str(ROOT / "templates")).write_pdf()
+
+
+def pdf_filename(doc) -> str:
+    kind = kind_of(doc)
+    if kind.name == "receipt":
+        return f"receipt-{doc.id}.pdf"
+    return f"{number_of(doc) if doc.formatted_number else f'{kind.name}-{doc.id}'}.pdf".replace("/", "-")
+
+
+# --- staff download ----------------------------------------------------------------------------
+
+bp = Blueprint("documents", __name__)
+
+
+@bp.route("/admin/documents/<kind>/<int:doc_id>.pdf")
+def download(kind, doc_id):
+    from .auth import can_table
+
+    if kind not in KINDS:
+        abort(404)
+    if not current_user.is_authenticated:
+        return redirect(url_for("auth.login", next=request.full_path))
+    model = model_of(kind)
+    if not can_table(current_user, model, "view"):
+        abort(403)
+    doc = db.session.get(model, doc_id)
+    if doc is None:
+        abort(404)
+    disposition = "inline" if request.args.get("inline") else "attachment"
+    return Response(render_pdf(doc), mimetype="application/pdf",
+                    headers={"Content-Disposition": f'{disposition}; filename="{pdf_filename(doc)}"'})

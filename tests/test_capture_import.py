@@ -1,0 +1,237 @@
+"""Spreadsheet import through /admin/excelimport: upload, mapping, preview, job, progress."""
+from __future__ import annotations
+
+import io
+import re
+import time
+
+import pytest
+from openpyxl import Workbook
+
+from crm.extensions import db
+
+from .conftest import csrf_from
+
+
+@pytest.fixture(autouse=True)
+def _upload_folder(app, tmp_path, monkeypatch):
+    """Uploads go to a temporary folder, not the instance folder."""
+    monkeypatch.setitem(app.config, "CRM_IMPORT_FOLDER", str(tmp_path / "imports"))
+    yield tmp_path / "imports"
+
+
+@pytest.fixture
+def pipeline(app):
+    from crm.models import LeadStatus, Pipeline
+
+    with app.app_context():
+        p = Pipeline(name="Direct", isdefault=True)
+        p2 = Pipeline(name="Partners")
+        db.session.add_all([p, p2])
+        db.session.flush()
+        db.session.add_all([LeadStatus(name="New", statusorder=0, pipeline=p.id),
+                            LeadStatus(name="Qualified", statusorder=1, pipeline=p2.id)])
+        db.session.commit()
+        return p.id, p2.id
+
+
+def _xlsx(rows) -> io.BytesIO:
+    wb = Workbook()
+    ws = wb.active
+    for r in rows:
+        ws.append(r)
+    buf = io.BytesIO()
+    wb.save(buf)
+    buf.seek(0)
+    return buf
+
+
+ROWS = [
+    ["Full name", "E-mail", "Phone", "Company", "Value", "Status", "Notes to ignore"],
+    ["Ana Pop", "ana@pop.ro", 40722111222, "Pop SRL", 1500.5, "Qualified", "x"],
+    ["Bogdan Ene", "not-an-email", None, "Ene SA", None, None, "y"],
+    [None, "fara.nume@x.ro", None, None, "abc", "Nope", None],
+    ["Carmen Dinu", None, "0744 000 111", None, None, None, None],
+]
+
+
+def _upload(client, content, filename):
+    page = client.get("/admin/excelimport/")
+    return client.post("/admin/excelimport/", data={"csrf_token": csrf_from(page.get_data(as_text=True)),
+                                                    "file": (content, filename)},
+                       content_type="multipart/form-data")
+
+
+def _leads(app):
+    from crm.models import Lead
+
+    with app.app_context():
+        rows = db.session.query(Lead).order_by(Lead.id).all()
+        for r in rows:
+            db.session.expunge(r)
+        return rows
+
+
+def _mapping_form(html):
+    data = {"csrf_token": csrf_from(html)}
+    for m in re.finditer(r'<select name="(map_\d+)".*?</select>', html, re.S):
+        sel = re.search(r'<option value="([^"]*)" selected>', m.group(0))
+        data[m.group(1)] = sel.group(1) if sel else ""
+    return data
+
+
+def test_xlsx_upload_guesses_mapping_previews_errors_and_keeps_good_rows(app, admin_client, pipeline):
+    from crm.models import ActivityLog, LeadSource, LeadStatus
+
+    r = _upload(admin_client, _xlsx(ROWS), "prospects.xlsx")
+    assert r.status_code == 302
+    map_url = r.headers["Location"]
+    html = admin_client.get(map_url).get_data(as_text=True)
+    form = _mapping_form(html)
+    assert [form[f"map_{i}"] for i in range(7)] == ["name", "email", "phonenumber", "company", "lead_value",
+                                                     "status", ""]
+    # Per-cell errors in the preview, by row number and column name.
+    assert 'data-error="E-mail: “not-an-email” is not a valid email address."' in html
+    assert 'data-error="Full name: Name is required."' in html
+    assert 'data-error="Value: “abc” is not an amount."' in html
+    assert "no lead status is named “Nope”" in html
+    r = admin_client.post(map_url, data={**form, "mode": "keep", "do": "import"})
+    assert r.status_code == 302
+    status_url = r.headers["Location"]
+    data = admin_client.get(status_url + "/progress.json").get_json()
+    assert (data["status"], data["total"], data["done"], data["imported"], data["percent"]) == ("done", 4, 4, 2, 100)
+    assert {(e["row"], e["column"]) for e in data["errors"]} == {(3, "E-mail"), (4, "Full name"), (4, "Value"),
+                                                                  (4, "Status")}
+    page = admin_client.get(status_url).get_data(as_text=True)
+    assert "Imported 2 lead(s); 2 row(s) skipped with 4 bad cell(s)." in page and "progress-bar" in page
+    leads = _leads(app)
+    assert [(lead.name, lead.email, lead.phonenumber) for lead in leads] == [
+        ("Ana Pop", "ana@pop.ro", "40722111222"), ("Carmen Dinu", None, "0744 000 111")]
+    with app.app_context():
+        assert str(leads[0].lead_value) == "1500.50"
+        assert db.session.get(LeadStatus, leads[0].status).name == "Qualified"
+        assert leads[0].pipeline == pipeline[1]  # the status' own pipeline
+        assert (db.session.get(LeadStatus, leads[1].status).name, leads[1].pipeline) == ("New", pipeline[0])
+        assert {db.session.get(LeadSource, lead.source).name for lead in leads} == {"Excel import"}
+        assert db.session.query(ActivityLog).filter_by(rel_type="leads_import").count() == 1
+    # The mapping page of a finished import goes to its progress page; the job does not run twice.
+    assert admin_client.get(map_url).status_code == 302
+    from crm.capture.excel_import import run_import
+
+    with app.app_context():
+        assert "nothing to do" in run_import(data["id"])
+    assert len(_leads(app)) == 2
+
+
+def test_finished_imports_delete_their_upload(app, admin_client, pipeline, _upload_folder):
+    r = _upload(admin_client, io.BytesIO(b"Name\nAna\n"), "a.csv")
+    assert len(list(_upload_folder.iterdir())) == 1
+    map_url = r.headers["Location"]
+    form = _mapping_form(admin_client.get(map_url).get_data(as_text=True))
+    admin_client.post(map_url, data={**form, "mode": "keep", "do": "import"})
+    assert list(_upload_folder.iterdir()) == []
+
+
+def test_refuse_mode_imports_nothing_when_a_row_is_bad(app, admin_client, pipeline):
+    r = _upload(admin_client, _xlsx(ROWS), "prospects.xlsx")
+    map_url = r.headers["Location"]
+    form = _mapping_form(admin_client.get(map_url).get_data(as_text=True))
+    r = admin_client.post(map_url, data={**form, "mode": "refuse", "do": "import"})
+    data = admin_client.get(r.headers["Location"] + "/progress.json").get_json()
+    assert data["status"] == "refused" and data["imported"] == 0 and data["error_count"] == 4
+    assert "nothing was imported" in data["message"]
+    assert _leads(app) == []
+
+
+def test_csv_with_semicolons_and_a_source_column(app, admin_client, pipeline):
+    from crm.models import LeadSource
+
+    csv_bytes = "Nume;Email;Sursa\nIon Ionescu;ion@x.ro;Târg 2026\nDana;dana@x.ro;\n".encode()
+    r = _upload(admin_client, io.BytesIO(csv_bytes), "leads.csv")
+    map_url = r.headers["Location"]
+    form = _mapping_form(admin_client.get(map_url).get_data(as_text=True))
+    assert (form["map_0"], form["map_1"], form["map_2"]) == ("name", "email", "source")
+    admin_client.post(map_url, data={**form, "mode": "refuse", "do": "import"})
+    leads = _leads(app)
+    with app.app_context():
+        assert [(lead.name, db.session.get(LeadSource, lead.source).name) for lead in leads] == [
+            ("Ion Ionescu", "Târg 2026"), ("Dana", "Excel import")]
+
+
+@pytest.mark.parametrize("content, filename, message", [
+    (None, None, "file: choose an .xlsx or .csv file"),
+    (b"hello", "notes.txt", "is not an .xlsx or .csv file"),
+    (b"PK\x03\x04 broken", "broken.xlsx", "file: cannot read this file as .xlsx"),
+    (b"Name,Email\n", "empty.csv", "file: the file has a header row but no data rows."),
+    (b"", "nothing.csv", "file: the file is empty"),
+])
+def test_bad_uploads_are_400_naming_the_file(app, admin_client, content, filename, message):
+    if content is None:
+        page = admin_client.get("/admin/excelimport/")
+        r = admin_client.post("/admin/excelimport/", data={"csrf_token": csrf_from(page.get_data(as_text=True))},
+                              content_type="multipart/form-data")
+    else:
+        r = _upload(admin_client, io.BytesIO(content), filename)
+    assert r.status_code == 400
+    assert message in r.get_data(as_text=True)
+    from crm.models import LeadImport
+
+    with app.app_context():
+        assert db.session.query(LeadImport).count() == 0
+
+
+def test_bad_mapping_is_422_and_nothing_queued(app, admin_client, pipeline):
+    from crm.models import LeadImport
+
+    r = _upload(admin_client, _xlsx(ROWS), "prospects.xlsx")
+    map_url = r.headers["Location"]
+    form = _mapping_form(admin_client.get(map_url).get_data(as_text=True))
+    r = admin_client.post(map_url, data={**form, "map_0": "", "mode": "keep", "do": "import"})
+    assert r.status_code == 422
+    assert "map: choose the column that holds the lead&#39;s Name" in r.get_data(as_text=True)
+    r = admin_client.post(map_url, data={**form, "map_6": "email", "mode": "keep", "do": "import"})
+    assert r.status_code == 422 and "map_6: Email is already mapped to another column." in r.get_data(as_text=True)
+    r = admin_client.post(map_url, data={**form, "mode": "maybe", "do": "import"})
+    assert r.status_code == 422 and "mode: choose" in r.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.query(LeadImport).one().status == "uploaded"
+    assert _leads(app) == []
+
+
+def test_no_pipeline_fails_the_import_with_a_clear_message(app, admin_client):
+    r = _upload(admin_client, io.BytesIO(b"Name\nAna\n"), "a.csv")
+    map_url = r.headers["Location"]
+    form = _mapping_form(admin_client.get(map_url).get_data(as_text=True))
+    r = admin_client.post(map_url, data={**form, "mode": "keep", "do": "import"})
+    data = admin_client.get(r.headers["Location"] + "/progress.json").get_json()
+    assert data["status"] == "failed" and "No lead pipeline exists" in data["message"]
+    assert _leads(app) == []
+
+
+def test_ten_thousand_rows(app, admin_client, pipeline):
+    lines = ["Name,Email,Company"] + [f"Lead {i},lead{i}@example.com,Company {i % 97}" for i in range(10_000)]
+    lines[5001] = "Broken,broken-email,X"
+    r = _upload(admin_client, io.BytesIO("\n".join(lines).encode()), "big.csv")
+    map_url = r.headers["Location"]
+    form = _mapping_form(admin_client.get(map_url).get_data(as_text=True))
+    started = time.monotonic()
+    r = admin_client.post(map_url, data={**form, "mode": "keep", "do": "import"})
+    elapsed = time.monotonic() - started
+    data = admin_client.get(r.headers["Location"] + "/progress.json").get_json()
+    assert (data["status"], data["total"], data["imported"]) == ("done", 10_000, 9_999)
+    assert data["errors"] == [{"row": 5002, "column": "Email", "message": "“broken-email” is not a valid email address."}]
+    assert elapsed < 30, elapsed
+    from crm.models import Lead
+
+    with app.app_context():
+        assert db.session.query(Lead).count() == 9_999
+
+
+def test_import_screen_needs_permission(app):
+    from .conftest import login, make_staff
+
+    with app.app_context():
+        make_staff("viewer@test.example", "Warehouse")
+    client = app.test_client()
+    login(client, "viewer@test.example", "pass-1234")
+    assert client.get("/admin/excelimport/").status_code == 403

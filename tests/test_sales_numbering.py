@@ -1,0 +1,169 @@
+"""Document numbers: the four formats, drafts, the counter, and no number given twice, even when
+invoices are numbered at the same time (PostgreSQL)."""
+from __future__ import annotations
+
+import os
+import threading
+from datetime import date
+
+import pytest
+
+from crm.extensions import db
+
+from .conftest import ADMIN_EMAIL, api_token
+from .test_sales_support import TODAY, api, base_data, get, make_client, make_invoice, press, set_option
+
+
+@pytest.fixture
+def ids(app):
+    with app.app_context():
+        ids = base_data()
+        ids["client"] = make_client().userid
+        return ids
+
+
+def _draft(app, ids, **kw):
+    from crm.models import Client
+
+    with app.app_context():
+        return make_invoice(ids, db.session.get(Client, ids["client"]), status=6, **kw).id
+
+
+@pytest.mark.parametrize("fmt,expected", [(1, "INV-0007"), (2, "INV-2026/0007"), (3, "INV-0007-26"),
+                                          (4, "INV-0007/03/2026")])
+def test_formats(app, ctx, fmt, expected):
+    from crm import options
+    from crm.actions.numbering import format_number
+
+    options.set("number_padding_prefixes", 4)
+    assert format_number("INV-", 7, fmt, date(2026, 3, 5)) == expected
+
+
+def test_drafts_show_prefix_draft_and_take_the_next_number_when_issued(app, admin_client, ids):
+    from crm import options
+    from crm.actions.numbering import shown
+    from crm.models import Invoice
+
+    first, second = _draft(app, ids), _draft(app, ids)
+    with app.app_context():
+        assert [shown(db.session.get(Invoice, i)) for i in (first, second)] == ["INV-DRAFT", "INV-DRAFT"]
+        assert options.get("next_invoice_number") == 1  # a draft takes no number
+    set_option(app, "invoice_number_format", 4)
+    # the second draft is issued first: numbers follow issuing, not creation
+    html = press(admin_client, "invoices", "issue", second).get_data(as_text=True)
+    assert f"Invoice INV-000001/{TODAY:%m/%Y} issued" in html
+    set_option(app, "invoice_number_format", 2)
+    r = api(admin_client, api_token(admin_client), "invoices", first, "issue")
+    assert r.get_json()["message"].startswith(f"Invoice INV-{TODAY:%Y}/000002 issued")
+    inv = get(app, Invoice, first)
+    assert (inv.number, inv.prefix, inv.number_format) == (2, "INV-", 2)
+    with app.app_context():
+        assert options.get("next_invoice_number") == 3
+
+
+def test_a_counter_moved_back_never_repeats_a_number(app, ids):
+    from crm import options
+    from crm.actions import run
+    from crm.models import Invoice, Staff
+
+    drafts = [_draft(app, ids) for _ in range(3)]
+    with app.app_context():
+        admin = db.session.query(Staff).filter_by(email=ADMIN_EMAIL).one()
+        run(Invoice, drafts[0], "issue", admin)
+        run(Invoice, drafts[1], "issue", admin)
+        options.set("next_invoice_number", 1)  # an admin resets the counter by mistake
+        db.session.commit()
+        run(Invoice, drafts[2], "issue", admin)
+        assert db.session.get(Invoice, drafts[2]).formatted_number == "INV-000003"
+        assert options.get("next_invoice_number") == 4
+
+
+def test_each_series_has_its_own_counter(app, ids):
+    from crm.models import Client, Proposal
+
+    from .test_sales_support import make_estimate, make_proposal
+
+    with app.app_context():
+        client = db.session.get(Client, ids["client"])
+        assert make_proposal(ids, client).formatted_number == "PRO-000001"
+        assert make_estimate(ids, client).formatted_number == "EST-000001"
+        assert make_invoice(ids, client).formatted_number == "INV-000001"
+        assert make_proposal(ids, client).formatted_number == "PRO-000002"
+        assert db.session.query(Proposal).count() == 2
+
+
+def _is_postgres() -> bool:
+    return (os.environ.get("TEST_DATABASE_URL") or "").startswith("postgresql")
+
+
+@pytest.mark.skipif(not _is_postgres(), reason="row locks are tested on PostgreSQL (TEST_DATABASE_URL)")
+@pytest.mark.parametrize("counter_row", [False, True], ids=["first-number", "counter-exists"])
+def test_concurrent_issuing_never_shares_a_number(app, ids, counter_row):
+    from crm import options
+    from crm.actions import run
+    from crm.models import Invoice, Staff
+
+    if counter_row:
+        set_option(app, "next_invoice_number", 41)
+    n = 8
+    drafts = [_draft(app, ids) for _ in range(n)]
+    start = threading.Barrier(n)
+    errors = []
+
+    def issue(inv_id):
+        with app.app_context():
+            try:
+                admin = db.session.query(Staff).filter_by(email=ADMIN_EMAIL).one()
+                start.wait()
+                run(Invoice, inv_id, "issue", admin)
+            except Exception as exc:  # pragma: no cover - reported below
+                errors.append(exc)
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=issue, args=(i,)) for i in drafts]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert not errors, errors
+    first = 41 if counter_row else 1
+    with app.app_context():
+        numbers = sorted(db.session.get(Invoice, i).number for i in drafts)
+        assert numbers == list(range(first, first + n))
+        assert len({db.session.get(Invoice, i).formatted_number for i in drafts}) == n
+        assert options.get("next_invoice_number") == first + n
+
+
+@pytest.mark.skipif(not _is_postgres(), reason="row locks are tested on PostgreSQL (TEST_DATABASE_URL)")
+def test_concurrent_counter_takes_are_serialised(app):
+    """The counter itself, without the duplicate check of assign(): the row lock alone keeps
+    transactions that read it at the same time from taking the same number."""
+    import time
+
+    from crm.actions.numbering import take_next
+
+    set_option(app, "next_estimate_number", 1)
+    n, taken, errors = 6, [], []
+    start = threading.Barrier(n)
+
+    def take():
+        with app.app_context():
+            try:
+                start.wait()
+                number = take_next("next_estimate_number")
+                time.sleep(0.05)  # hold the transaction open while the others try
+                db.session.commit()
+                taken.append(number)
+            except Exception as exc:  # pragma: no cover - reported below
+                errors.append(exc)
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=take) for _ in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert not errors, errors
+    assert sorted(taken) == list(range(1, n + 1))

@@ -41,6 +41,7 @@ browser:
 bench: setup
 	$(PY) bench/invoice_list.py --db sqlite
 	$(PY) bench/invoice_list.py --db postgres
+	$(PY) bench/invoice_pdf.py
 
 clean:
 	rm -rf $(VENV) instance

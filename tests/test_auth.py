@@ -115,3 +115,15 @@ def test_admin_creates_staff_with_a_hashed_password_who_can_log_in(app, admin_cl
     client = app.test_client()
     login(client, "new.person@test.example", "s3cret-pass")
     assert client.get("/admin/payments").status_code == 200
+
+
+def test_documented_roles_hold_the_actions_of_their_work(app, ctx):
+    import json
+
+    from crm.models import Role
+
+    perms = {r.name: set(json.loads(r.permissions)) for r in db.session.query(Role)}
+    assert "action:invoices.record_payment" in perms["Finance"]
+    assert "action:leads.convert_to_opportunity" in perms["SDR"]
+    assert "action:invoices.record_payment" not in perms["SDR"]
+    assert "action:proposals.send" in perms["Sales Agent"]

@@ -192,3 +192,30 @@ def client_decline(p: Proposal, firstname: str | None = None, lastname: str | No
     assign(p)
     p.status = S.DECLINED.value
     log_client(p, _ref(p), "declined", f"{firstname or ''} {lastname or ''}", ip)
+
+
+@portal_transaction
+def client_comment(p: Proposal, content: str, name: str | None = None, ip: str | None = None):
+    """The client comments from the portal (when ``allow_comments``): a tblnotes row
+    (rel_type 'proposal') and the proposal becomes Revised (5), for staff to rework it.
+    Returns the note."""
+    from ..models import Note
+
+    content = (content or "").strip()
+    if not p.allow_comments:
+        raise ActionError("Comments are turned off for this proposal.")
+    if p.status == S.DRAFT.value or _conversion(p):
+        raise ActionError("This proposal is not open for comments.")
+    if p.status in (S.ACCEPTED.value, S.DECLINED.value):
+        raise ActionError(f"This proposal is {S.label_of(p.status)}; write to {options.get('companyname')} "
+                          "about any change.")
+    if not content:
+        raise ActionError("Write a comment first.", field="content")
+    who = (name or "").strip() or "The client"
+    note = Note(rel_type="proposal", rel_id=p.id, description=f"{who} (client portal): {content}")
+    db.session.add(note)
+    if p.status != S.REVISED.value:
+        p.status = S.REVISED.value
+    log_client(p, _ref(p), "commented on", who, ip)
+    db.session.flush()
+    return note

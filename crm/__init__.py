@@ -48,10 +48,12 @@ def create_app(overrides: dict | None = None) -> Flask:
     from .auth import bp as auth_bp
     from .capture.web_forms import bp as capture_bp
     from .cli import crm_cli
+    from .portal import bp as portal_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(__import__("crm.documents", fromlist=["bp"]).bp)
     app.register_blueprint(capture_bp)  # public lead-capture forms (/forms/wtl/...)
+    app.register_blueprint(portal_bp)  # client portal (/portal/<kind>/<id>/<hash>), no staff login
     init_api(app)
     init_admin(app)
     app.cli.add_command(crm_cli)

@@ -132,6 +132,8 @@ def test_form_status_source_and_responsible_are_used(app, pipeline, admin):
     db.session.add(src)
     db.session.commit()
     _, key = _form(app, lead_status=st.id, lead_source=src.id, responsible=admin.staffid)
+    # The request shares this test's app context: end its snapshot (MariaDB reads repeatably).
+    db.session.rollback()
     assert app.test_client().post(f"/forms/wtl/{key}", data={"name": "C", "email": "c@c.ro"}).status_code == 200
     [lead] = _leads(app)
     assert (lead.status, lead.source, lead.assigned, lead.pipeline) == (st.id, src.id, admin.staffid, pipeline)

@@ -13,7 +13,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from sqlalchemy import ForeignKey, Integer, Numeric, String
-from sqlalchemy.orm import mapped_column
+from sqlalchemy.orm import Mapped, mapped_column
 
 # Money is Numeric(15,2) and quantities Numeric(15,3); both come back as Decimal.
 MONEY = Numeric(15, 2, asdecimal=True)
@@ -72,6 +72,21 @@ def fk(target: str, nullable=True, ondelete: str | None = None, **kw):
     return mapped_column(ForeignKey(target, ondelete=ondelete), nullable=nullable, index=True, **kw)
 
 
+class BillingShipping:
+    """billing_* and shipping_* address columns, as Perfex has them on clients, vendors and documents."""
+
+    billing_street: Mapped[str | None] = mapped_column(String(200), sort_order=10)
+    billing_city: Mapped[str | None] = mapped_column(String(100), sort_order=10)
+    billing_state: Mapped[str | None] = mapped_column(String(100), sort_order=10)
+    billing_zip: Mapped[str | None] = mapped_column(String(100), sort_order=10)
+    billing_country: Mapped[str | None] = mapped_column(String(100), sort_order=10)
+    shipping_street: Mapped[str | None] = mapped_column(String(200), sort_order=10)
+    shipping_city: Mapped[str | None] = mapped_column(String(100), sort_order=10)
+    shipping_state: Mapped[str | None] = mapped_column(String(100), sort_order=10)
+    shipping_zip: Mapped[str | None] = mapped_column(String(100), sort_order=10)
+    shipping_country: Mapped[str | None] = mapped_column(String(100), sort_order=10)
+
+
 class FieldError(ValueError):
     """A value a model refuses; ``field`` names the column so forms and the API can point at it."""
 
@@ -104,5 +119,5 @@ class Resource:
     readonly: bool = False
 
 
-__all__ = ["FieldError", "MONEY", "QTY", "RATE", "money", "StatusEnum", "status_column", "fk", "Resource",
+__all__ = ["BillingShipping", "FieldError", "MONEY", "QTY", "RATE", "money", "StatusEnum", "status_column", "fk", "Resource",
            "date", "datetime", "Decimal"]

@@ -8,7 +8,7 @@ from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Integer, String, Tex
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
-from .base import MONEY, RATE, Resource, fk
+from .base import BillingShipping, MONEY, RATE, Resource, fk
 
 
 class Pipeline(db.Model):
@@ -158,7 +158,7 @@ class LeadActivityLog(db.Model):
     staff = relationship("Staff")
 
 
-class Client(db.Model):
+class Client(BillingShipping, db.Model):
     __tablename__ = "tblclients"
     __crm__ = Resource(
         label="Clients", category="Sales", url="clients",
@@ -182,16 +182,6 @@ class Client(db.Model):
     # tblleads.client_id points back here; this side is added after both tables exist (use_alter).
     leadid: Mapped[int | None] = mapped_column(
         ForeignKey("tblleads.id", ondelete="SET NULL", use_alter=True), index=True)
-    billing_street: Mapped[str | None] = mapped_column(String(200))
-    billing_city: Mapped[str | None] = mapped_column(String(100))
-    billing_state: Mapped[str | None] = mapped_column(String(100))
-    billing_zip: Mapped[str | None] = mapped_column(String(100))
-    billing_country: Mapped[str | None] = mapped_column(String(100))
-    shipping_street: Mapped[str | None] = mapped_column(String(200))
-    shipping_city: Mapped[str | None] = mapped_column(String(100))
-    shipping_state: Mapped[str | None] = mapped_column(String(100))
-    shipping_zip: Mapped[str | None] = mapped_column(String(100))
-    shipping_country: Mapped[str | None] = mapped_column(String(100))
     default_currency: Mapped[int | None] = fk("tblcurrencies.id")
     addedfrom: Mapped[int | None] = fk("tblstaff.staffid")
 

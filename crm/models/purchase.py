@@ -14,10 +14,10 @@ from sqlalchemy import Boolean, Date, DateTime, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
-from .base import MONEY, QTY, RATE, Resource, StatusEnum, fk, status_column
+from .base import BillingShipping, MONEY, QTY, RATE, Resource, StatusEnum, fk, status_column
 
 
-class Vendor(db.Model):
+class Vendor(BillingShipping, db.Model):
     __tablename__ = "tblpur_vendor"
     __crm__ = Resource(
         label="Vendors", category="Purchasing", url="purchase/vendors", name="pur_vendor",
@@ -38,16 +38,6 @@ class Vendor(db.Model):
     website: Mapped[str | None] = mapped_column(String(150))
     datecreated: Mapped[datetime] = mapped_column(DateTime, default=datetime.utcnow, index=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
-    billing_street: Mapped[str | None] = mapped_column(String(200))
-    billing_city: Mapped[str | None] = mapped_column(String(100))
-    billing_state: Mapped[str | None] = mapped_column(String(100))
-    billing_zip: Mapped[str | None] = mapped_column(String(100))
-    billing_country: Mapped[str | None] = mapped_column(String(100))
-    shipping_street: Mapped[str | None] = mapped_column(String(200))
-    shipping_city: Mapped[str | None] = mapped_column(String(100))
-    shipping_state: Mapped[str | None] = mapped_column(String(100))
-    shipping_zip: Mapped[str | None] = mapped_column(String(100))
-    shipping_country: Mapped[str | None] = mapped_column(String(100))
     payment_terms: Mapped[str | None] = mapped_column(String(255))
     default_currency: Mapped[int | None] = fk("tblcurrencies.id")
     addedfrom: Mapped[int | None] = fk("tblstaff.staffid")

@@ -16,7 +16,7 @@ from sqlalchemy import Boolean, Date, DateTime, Index, Integer, Numeric, String,
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
-from .base import MONEY, QTY, RATE, Resource, StatusEnum, fk, status_column
+from .base import BillingShipping, MONEY, QTY, RATE, Resource, StatusEnum, fk, status_column
 
 __all__ = [
     "DISCOUNT_TYPES", "LINE_REL_TYPES", "itemable_lines",
@@ -50,19 +50,9 @@ def itemable_lines(owner: str, rel_type: str):
     )
 
 
-class _BillingShipping:
-    """billing_* and shipping_* address columns of estimates and invoices (as on tblclients)."""
+class _BillingShipping(BillingShipping):
+    """The address columns plus include_shipping, as estimates and invoices carry them."""
 
-    billing_street: Mapped[str | None] = mapped_column(String(200), sort_order=10)
-    billing_city: Mapped[str | None] = mapped_column(String(100), sort_order=10)
-    billing_state: Mapped[str | None] = mapped_column(String(100), sort_order=10)
-    billing_zip: Mapped[str | None] = mapped_column(String(100), sort_order=10)
-    billing_country: Mapped[str | None] = mapped_column(String(100), sort_order=10)
-    shipping_street: Mapped[str | None] = mapped_column(String(200), sort_order=10)
-    shipping_city: Mapped[str | None] = mapped_column(String(100), sort_order=10)
-    shipping_state: Mapped[str | None] = mapped_column(String(100), sort_order=10)
-    shipping_zip: Mapped[str | None] = mapped_column(String(100), sort_order=10)
-    shipping_country: Mapped[str | None] = mapped_column(String(100), sort_order=10)
     include_shipping: Mapped[bool] = mapped_column(Boolean, default=False, sort_order=10)
 
 

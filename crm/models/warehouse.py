@@ -15,7 +15,7 @@ from sqlalchemy import Date, DateTime, Index, Integer, Numeric, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
-from .base import MONEY, QTY, RATE, Resource, StatusEnum, fk, status_column
+from .base import BillingShipping, MONEY, QTY, RATE, Resource, StatusEnum, fk, status_column
 
 # Parcel dimensions (cm), weight (kg) and volume (m3) on packing lists.
 MEASURE = Numeric(15, 3, asdecimal=True)
@@ -319,7 +319,7 @@ class PackingListStatus(StatusEnum):
     DELIVERED = ("wh_delivered", "Delivered", "success")
 
 
-class PackingList(db.Model):
+class PackingList(BillingShipping, db.Model):
     """tblwh_packing_lists (prefix 'PL'): the parcel of a delivery note, dimensions in cm, weight in kg."""
 
     __tablename__ = "tblwh_packing_lists"
@@ -341,16 +341,6 @@ class PackingList(db.Model):
     additional_discount: Mapped[Decimal] = mapped_column(MONEY, default=Decimal("0"))
     total_after_discount: Mapped[Decimal] = mapped_column(MONEY, default=Decimal("0"))
     total_amount: Mapped[Decimal] = mapped_column(MONEY, default=Decimal("0"))
-    billing_street: Mapped[str | None] = mapped_column(String(200))
-    billing_city: Mapped[str | None] = mapped_column(String(100))
-    billing_state: Mapped[str | None] = mapped_column(String(100))
-    billing_zip: Mapped[str | None] = mapped_column(String(100))
-    billing_country: Mapped[str | None] = mapped_column(String(100))
-    shipping_street: Mapped[str | None] = mapped_column(String(200))
-    shipping_city: Mapped[str | None] = mapped_column(String(100))
-    shipping_state: Mapped[str | None] = mapped_column(String(100))
-    shipping_zip: Mapped[str | None] = mapped_column(String(100))
-    shipping_country: Mapped[str | None] = mapped_column(String(100))
     client_note: Mapped[str | None] = mapped_column(Text)
     admin_note: Mapped[str | None] = mapped_column(Text)
     approval: Mapped[int] = status_column(WarehouseApproval, default=0)

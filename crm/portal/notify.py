@@ -3,7 +3,7 @@ and an email through the outbox (crm.mail.queue_email). The caller commits."""
 from __future__ import annotations
 
 from flask import render_template
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 from .. import options
 from ..actions.activity import log_activity
@@ -37,5 +37,3 @@ def notify_staff(doc, what: str, detail: str | None = None, who: str | None = No
     queue_email(staff.email, subject, html, html_to_text(str(body)), rel_type=kind.name, rel_id=doc.id,
                 template=f"portal-client-{what.split()[0]}")
 
-
-__all__ = ["notify_staff", "responsible_staff", "escape"]

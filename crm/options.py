@@ -87,6 +87,10 @@ OPTIONS: dict[str, OptionDef] = {d.name: d for d in [
            ("leads_email_source", str, "Email", "Lead source for captured emails"),
            ("web_to_lead_rate_limit", int, 10, "Web form submissions allowed per client IP"),
            ("web_to_lead_rate_window", int, 600, "...within this many seconds")),
+    *_defs("Attachments",
+           ("attachment_max_mb", int, 10, "Largest attachment (MB; uploads are also capped by MAX_CONTENT_LENGTH)"),
+           ("attachment_allowed_extensions", str, "pdf,png,jpg,jpeg,gif,doc,docx,xls,xlsx,csv,txt,zip",
+            "Allowed attachment types (comma-separated extensions)")),
 ]}
 
 _TRUE = {"1", "true", "yes", "on"}

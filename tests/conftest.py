@@ -178,3 +178,23 @@ def _push_request_context():
     test-client request share one app context (one session, one logged-in user). Each request
     gets its own, as in production."""
     yield
+
+
+@pytest.fixture
+def lead_id(app):
+    """A lead in a pipeline, with a status, a source and an opportunity status to convert into."""
+    from crm.models import Lead, LeadSource, LeadStatus, OpportunityStatus, Pipeline
+
+    with app.app_context():
+        p = Pipeline(name="Direct", isdefault=True)
+        db.session.add(p)
+        db.session.flush()
+        st = LeadStatus(name="Qualified", pipeline=p.id)
+        src = LeadSource(name="Web form")
+        db.session.add_all([st, src, OpportunityStatus(name="Qualification", isdefault=True)])
+        db.session.flush()
+        lead = Lead(name="Ion Popescu", company="Popescu Logistic SRL", email="ion@popescu.ro",
+                    phonenumber="+40 721 000 000", status=st.id, source=src.id, pipeline=p.id)
+        db.session.add(lead)
+        db.session.commit()
+        return lead.id

@@ -8,25 +8,6 @@ from crm.extensions import db
 from .conftest import api_token, csrf_from, login, make_staff
 
 
-@pytest.fixture
-def lead_id(app):
-    from crm.models import Lead, LeadSource, LeadStatus, OpportunityStatus, Pipeline
-
-    with app.app_context():
-        p = Pipeline(name="Direct", isdefault=True)
-        db.session.add(p)
-        db.session.flush()
-        st = LeadStatus(name="Qualified", pipeline=p.id)
-        src = LeadSource(name="Web form")
-        db.session.add_all([st, src, OpportunityStatus(name="Qualification", isdefault=True)])
-        db.session.flush()
-        lead = Lead(name="Ion Popescu", company="Popescu Logistic SRL", email="ion@popescu.ro",
-                    phonenumber="+40 721 000 000", status=st.id, source=src.id, pipeline=p.id)
-        db.session.add(lead)
-        db.session.commit()
-        return lead.id
-
-
 def _lead(app, lead_id):
     from crm.models import Lead
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from flask import abort, flash, redirect, request, url_for
+from flask import abort, flash, redirect, request, send_file, url_for
 from flask_admin import expose
 from flask_admin.contrib.sqla import ModelView
 from flask_admin.contrib.sqla import filters as sqla_filters
@@ -20,6 +20,8 @@ from flask_wtf import FlaskForm
 from markupsafe import Markup, escape
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
+from werkzeug.datastructures import CombinedMultiDict
+from werkzeug.utils import import_string
 
 from ..actions.totals import refresh as refresh_totals
 from ..api.schemas import compositions, parent_link_columns
@@ -115,6 +117,10 @@ class CrmModelView(ModelView):
     page_size = 20
     page_size_options = (20, 50, 100)
     where = None  # a fixed filter for views that show part of a table (opportunities)
+    # A template included below the details fields, and "module:function" giving it a context dict
+    # (the lead activity tab); set through the model's __crm__ admin overrides.
+    details_extra_template: str | None = None
+    details_extra_context: str | None = None
 
     # --- permissions -------------------------------------------------------------------
     def is_accessible(self):
@@ -224,14 +230,13 @@ class CrmModelView(ModelView):
     def run_action_view(self, action_name, obj_id):
         name = action_name
         from ..actions import ActionError, get_action, run
-        from ..actions.registry import ActionInvalid
-
+        
         try:
             adef = get_action(self.model, name)
         except ActionError:
             abort(404)
         return_url = request.args.get("url") or self.get_url(".index_view")
-        if not return_url.startswith("/"):
+        if not return_url.startswith("/") or return_url.startswith("//"):
             return_url = self.get_url(".index_view")
         obj = self.get_one(str(obj_id))
         if obj is None:
@@ -247,22 +252,46 @@ class CrmModelView(ModelView):
                 flash("The form expired; please try again.", "error")
                 return redirect(return_url)
             try:
-                result = run(self.model, obj_id, name, current_user, request.form)
-            except ActionInvalid as exc:
-                for field, msgs in exc.errors.items():
-                    flash(f"{field}: {'; '.join(msgs)}", "error")
-                if form is not None:
-                    return self.render("admin/crm_action_form.html", adef=adef, obj=obj, form=form,
-                                       return_url=return_url), 422
-                return redirect(return_url)
+                result = run(self.model, obj_id, name, current_user, CombinedMultiDict([request.files, request.form]))
             except ActionError as exc:
-                flash(exc.message, "error")
+                errors = getattr(exc, "errors", None) or {None: [exc.message]}
+                for field, msgs in errors.items():
+                    flash(f"{field}: {'; '.join(msgs)}" if field else "; ".join(msgs), "error")
+                if form is not None:  # show the parameters again, with the refusal's status (422, 413, ...)
+                    return self.render("admin/crm_action_form.html", adef=adef, obj=obj, form=form,
+                                       return_url=return_url), exc.status
                 return redirect(return_url)
             flash(f"{adef.label}: {result}" if isinstance(result, str) else f"{adef.label}: done.", "success")
             return redirect(return_url)
         if form is None:
             return redirect(return_url)
         return self.render("admin/crm_action_form.html", adef=adef, obj=obj, form=form, return_url=return_url)
+
+    def details_extra(self, obj) -> dict:
+        return import_string(self.details_extra_context)(obj) if self.details_extra_context else {}
+
+    # --- attachments (models with an ``attach_file`` action; uploads go through run_action_view) ---
+    @expose("/attachment/<int:file_id>")
+    def attachment_view(self, file_id):
+        """Download an attachment: for those who may view the record and attach files to it."""
+        from ..actions.attachments import may_download, original_name, rel_type_of, stored_path
+        from ..models import File
+
+        rel_type = rel_type_of(self.model)
+        if rel_type is None:
+            abort(404)
+        if not may_download(current_user, self.model):
+            abort(403)
+        row = db.session.get(File, file_id)
+        if row is None or row.rel_type != rel_type or self.get_one(str(row.rel_id)) is None:
+            abort(404)
+        path = stored_path(row)
+        if path is None or not path.is_file():
+            abort(404)
+        # The type is guessed from the name, not taken from what the uploader's browser declared.
+        resp = send_file(path, as_attachment=True, download_name=original_name(row.file_name))
+        resp.headers["X-Content-Type-Options"] = "nosniff"
+        return resp
 
 
 def _inline_lines(rel):

@@ -49,6 +49,12 @@ DEFAULTS: dict[str, tuple[str, str, str, str]] = {
         "<p>{staff_name} sent proposal <b>{proposal_number}</b> – {proposal_subject} ({total}) to "
         "{client_company} at {recipient}.</p>"
         '<p>Client portal link: <a href="{portal_link}">{portal_link}</a></p>'),
+    "staff-reminder": (
+        "staff", "Reminder (to the staff member it is for)", "Reminder: {reminder_about}",
+        "<p>Hello {staff_name},</p>"
+        "<p>A reminder set for {reminder_date} (UTC):</p>"
+        "<blockquote>{reminder_description}</blockquote>"
+        '<p>About: <a href="{reminder_link}">{reminder_about}</a></p>'),
 }
 
 

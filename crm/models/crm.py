@@ -84,6 +84,8 @@ class Lead(db.Model):
             "column_searchable_list": ["name", "company", "email", "phonenumber"],
             "form_excluded_columns": ["hash", "last_lead_status", "lost", "junk", "is_opportunity",
                                       "date_converted", "last_status_change", "dateassigned"],
+            "details_extra_template": "admin/lead_activity.html",  # the activity tab
+            "details_extra_context": "crm.admin_views.lead_activity:activity_context",
         },
     )
 

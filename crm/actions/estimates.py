@@ -11,6 +11,7 @@ from datetime import date, datetime
 from .. import options
 from ..extensions import db
 from ..models import Client, Estimate, EstimateStatus
+from . import manual_status
 from .acceptance import log_client, portal_transaction, record_acceptance, refuse_if_expired
 from .conversions import invoice_from
 from .numbering import assign, shown
@@ -29,22 +30,11 @@ def _invoiced(e: Estimate) -> str | None:
 
 
 def _status_may_change(e: Estimate, to: EstimateStatus) -> str | None:
-    refusal = _invoiced(e)
-    if refusal:
-        return refusal
-    if e.status == S.DRAFT.value:
-        return f"{_name(e)} is Draft; send it (or mark it as sent) first."
-    if e.status == to.value:
-        return f"{_name(e)} is already {to.label.split('/')[0]}."
-    return None
+    return manual_status.refusal(e, _name(e), _invoiced(e), to)
 
 
 def _set_status(e: Estimate, actor, to: EstimateStatus) -> str:
-    before = S.label_of(e.status)
-    e.status = to.value
-    label = to.label.split("/")[0]
-    log_sales_activity(e, actor, f"Status changed from {before} to {label}")
-    return f"{_name(e)} marked {label}"
+    return manual_status.set_status(e, actor, _name(e), to)
 
 
 @action(Estimate, "accept", "Mark as accepted", precondition=lambda e: _status_may_change(e, S.ACCEPTED),

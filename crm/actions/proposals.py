@@ -13,6 +13,7 @@ from datetime import date, datetime
 from .. import options
 from ..extensions import db
 from ..models import Client, Contract, ContractStatus, EstimateStatus, Lead, Proposal, ProposalStatus
+from . import manual_status
 from .acceptance import log_client, portal_transaction, record_acceptance, refuse_if_expired
 from .conversions import estimate_from, invoice_from
 from .leads import customer_from_lead
@@ -42,21 +43,13 @@ def _conversion(p: Proposal) -> str | None:
 def _status_may_change(p: Proposal, to: ProposalStatus) -> str | None:
     """Staff change a proposal's status by hand once it was sent, until it is converted."""
     done = _conversion(p)
-    if done:
-        return f"{_name(p)} was converted to {done}; its status can no longer change."
-    if p.status == S.DRAFT.value:
-        return f"{_name(p)} is Draft; send it (or mark it as sent) first."
-    if p.status == to.value:
-        return f"{_name(p)} is already {to.label}."
-    return None
+    closed = f"{_name(p)} was converted to {done}; its status can no longer change." if done else None
+    return manual_status.refusal(p, _name(p), closed, to)
 
 
 def _set_status(p: Proposal, actor, to: ProposalStatus) -> str:
     assign(p)  # a proposal made in the plain form has no number until it leaves draft
-    before = S.label_of(p.status)
-    p.status = to.value
-    log_sales_activity(p, actor, f"Status changed from {before} to {to.label}")
-    return f"{_name(p)} marked {to.label}"
+    return manual_status.set_status(p, actor, _name(p), to)
 
 
 @action(Proposal, "accept", "Mark as accepted", precondition=lambda p: _status_may_change(p, S.ACCEPTED),

@@ -41,6 +41,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     csrf.init_app(app)
 
     from . import models  # noqa: F401  (register every table)
+    from . import events  # noqa: F401  (business events announced after each flush)
     from . import actions  # noqa: F401  (register every action)
     from . import jobs  # noqa: F401  (after-commit dispatch)
     from .admin_views import init_admin

@@ -139,16 +139,16 @@ def run(model, obj_id, name: str, actor, data=None):
     refusal = adef.refusal(obj)
     if refusal:
         raise ActionError(refusal)
+    db.session.info["actor"] = actor  # events raised by this transaction name who did it
     try:
         result = adef.func(obj, actor, **params)
         log_activity(actor, f"{adef.label}: {adef.resource} #{obj_id}"
                      + (f" ({result})" if isinstance(result, str) else ""),
                      rel_type=adef.resource, rel_id=obj_id)
         db.session.commit()
-    except ActionError:
+    except (ActionError, SQLAlchemyError):
         db.session.rollback()
         raise
-    except SQLAlchemyError:
-        db.session.rollback()
-        raise
+    finally:
+        db.session.info.pop("actor", None)
     return result

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from .. import events
 from ..extensions import db
 from ..mail import queue_email, render_email, requeue, resend_refusal, smtp_url
 from ..models import (Client, Contact, EmailOutbox, Estimate, EstimateStatus, Invoice, InvoiceStatus, Lead,
@@ -139,6 +140,7 @@ def send_proposal(proposal: Proposal, actor):
     if proposal.status in RESENDABLE:
         proposal.status = ProposalStatus.SENT.value
     notify_assigned_staff(proposal, actor, recipient(proposal)[0])
+    events.emit("proposal.sent", proposal, actor)
     return message
 
 
@@ -169,6 +171,7 @@ def send_estimate(estimate: Estimate, actor):
     if estimate.status == EstimateStatus.DRAFT.value:
         estimate.status = EstimateStatus.SENT.value
     estimate.sent, estimate.datesend = True, datetime.utcnow()
+    events.emit("estimate.sent", estimate, actor)
     return message
 
 
@@ -194,6 +197,7 @@ def send_invoice(invoice: Invoice, actor):
         db.session.flush()
     message = email_document(invoice, actor, "invoice-send-to-client")
     invoice.sent, invoice.datesend = True, datetime.utcnow()
+    events.emit("invoice.sent", invoice, actor)
     return message
 
 

@@ -14,6 +14,7 @@ from ..actions.activity import log_activity
 from ..actions.registry import ActionError
 from ..actions.sales_activity import log_sales_activity
 from ..documents import document_context, model_of, number_of, pdf_filename, render_pdf
+from .. import events
 from ..extensions import db
 from ..resources import resource_name
 from ..models import EstimateStatus, InvoiceStatus, Note, Proposal, ProposalStatus
@@ -133,6 +134,7 @@ def _mark_reviewed(p: Proposal) -> None:
     log_sales_activity(p, None, "Viewed by the client; status changed to Reviewed", additional_data=ip,
                        full_name="The client")
     notify_staff(p, "opened")
+    events.emit("proposal.viewed", p)
     db.session.commit()
 
 

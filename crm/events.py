@@ -1,0 +1,119 @@
+"""Business events: what happened, in words other parts of the system (and the outside world) react to.
+
+Events come from one place: a session listener that looks, after each flush, at the rows created and
+at the status columns that changed. So an event fires the same way whichever door the change came
+through (an admin button, the API, the portal, a job) and never fires for a change that was rolled
+back: subscribers write their own rows (webhook deliveries, notifications) in the same transaction.
+Events that are not a row or a status (an email sent, a document opened) are announced by the
+action with ``emit``.
+
+A subscriber is ``fn(name, obj, actor, data)``; register it with ``@subscribe``.
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+from sqlalchemy import event as sa_event, inspect
+from sqlalchemy.orm import Session
+
+from .models import Client, Estimate, Invoice, InvoicePayment, Lead, Proposal
+from .models.sales import EstimateStatus, InvoiceStatus, ProposalStatus
+
+# name -> what it means (shown where people pick events, e.g. webhook settings)
+EVENTS: dict[str, str] = {
+    "lead.created": "A lead was created (form, email, import, Facebook, API or by hand)",
+    "client.created": "A customer was created",
+    "proposal.sent": "A proposal was emailed to the client",
+    "proposal.viewed": "The client opened a proposal in the portal",
+    "proposal.accepted": "A proposal was accepted",
+    "proposal.declined": "A proposal was declined",
+    "estimate.sent": "A sales order was emailed to the client",
+    "estimate.accepted": "A sales order was accepted",
+    "estimate.declined": "A sales order was declined",
+    "estimate.expired": "A sent sales order passed its expiry date",
+    "invoice.created": "An invoice was created",
+    "invoice.sent": "An invoice was emailed to the client",
+    "invoice.overdue": "An invoice passed its due date unpaid",
+    "invoice.paid": "An invoice was paid in full",
+    "invoice.cancelled": "An invoice was cancelled",
+    "payment.recorded": "A payment was recorded on an invoice",
+}
+
+# Rows whose creation is an event.
+CREATED: dict[type, str] = {
+    Lead: "lead.created",
+    Client: "client.created",
+    Invoice: "invoice.created",
+    InvoicePayment: "payment.recorded",
+}
+
+# (model, new status code) -> event. Several names of one code (aliases) share one entry.
+STATUS_CHANGED: dict[tuple[type, int], str] = {
+    (Proposal, ProposalStatus.ACCEPTED.value): "proposal.accepted",
+    (Proposal, ProposalStatus.DECLINED.value): "proposal.declined",
+    (Estimate, EstimateStatus.ACCEPTED.value): "estimate.accepted",
+    (Estimate, EstimateStatus.DECLINED.value): "estimate.declined",
+    (Estimate, EstimateStatus.EXPIRED.value): "estimate.expired",
+    (Invoice, InvoiceStatus.OVERDUE.value): "invoice.overdue",
+    (Invoice, InvoiceStatus.PAID.value): "invoice.paid",
+    (Invoice, InvoiceStatus.CANCELLED.value): "invoice.cancelled",
+}
+
+_subscribers: list[Callable] = []
+
+
+def subscribe(fn: Callable) -> Callable:
+    if fn not in _subscribers:
+        _subscribers.append(fn)
+    return fn
+
+
+def emit(name: str, obj, actor=None, **data) -> None:
+    """Announce ``name`` about ``obj``; subscribers run now, inside the caller's transaction."""
+    if name not in EVENTS:
+        raise KeyError(f"unknown event {name!r}")
+    for fn in list(_subscribers):
+        fn(name, obj, actor, data)
+
+
+def register(model, created: str | None = None, statuses: dict[int, str] | None = None,
+             described: dict[str, str] | None = None) -> None:
+    """Let another module declare events of its own tables (contracts, delivery notes, ...)."""
+    EVENTS.update(described or {})
+    if created:
+        CREATED[model] = created
+    for code, name in (statuses or {}).items():
+        STATUS_CHANGED[(model, code)] = name
+
+
+def _status_change(obj) -> str | None:
+    model = type(obj)
+    if not any(m is model for m, _ in STATUS_CHANGED):
+        return None
+    history = inspect(obj).attrs.status.history
+    if not history.added or history.added[0] in history.deleted:
+        return None
+    return STATUS_CHANGED.get((model, history.added[0]))
+
+
+def _signed_in():
+    """The staff member behind a generic create/edit (admin form, API), when there is one."""
+    from flask import g, has_request_context
+    from flask_login import current_user
+
+    if not has_request_context():
+        return None
+    if getattr(g, "api_user", None) is not None:
+        return g.api_user
+    return current_user._get_current_object() if current_user.is_authenticated else None
+
+
+@sa_event.listens_for(Session, "after_flush")
+def _announce(session, flush_context) -> None:
+    # After a flush ids are known and attribute history still shows what changed. Rows subscribers
+    # add here are flushed by the commit's next flush pass.
+    found = [(CREATED[type(o)], o) for o in session.new if type(o) in CREATED]
+    found += [(name, o) for o in session.dirty if (name := _status_change(o))]
+    actor = session.info.get("actor") or _signed_in()
+    for name, obj in found:
+        emit(name, obj, actor)

@@ -17,7 +17,9 @@ from sqlalchemy import event as sa_event, inspect
 from sqlalchemy.orm import Session
 
 from .models import Client, Estimate, Invoice, InvoicePayment, Lead, Proposal
+from .models.purchase import PurchaseOrder, PurchaseOrderStatus
 from .models.sales import EstimateStatus, InvoiceStatus, ProposalStatus
+from .models.warehouse import GoodsDelivery, GoodsReceipt, WarehouseApproval
 
 # name -> what it means (shown where people pick events, e.g. webhook settings)
 EVENTS: dict[str, str] = {
@@ -37,6 +39,9 @@ EVENTS: dict[str, str] = {
     "invoice.paid": "An invoice was paid in full",
     "invoice.cancelled": "An invoice was cancelled",
     "payment.recorded": "A payment was recorded on an invoice",
+    "purchase_order.approved": "A purchase order was approved",
+    "goods_receipt.approved": "A goods receipt was approved and its goods put in stock",
+    "delivery_note.approved": "A delivery note was approved and its goods taken out of stock",
 }
 
 # Rows whose creation is an event.
@@ -47,16 +52,19 @@ CREATED: dict[type, str] = {
     InvoicePayment: "payment.recorded",
 }
 
-# (model, new status code) -> event. Several names of one code (aliases) share one entry.
-STATUS_CHANGED: dict[tuple[type, int], str] = {
-    (Proposal, ProposalStatus.ACCEPTED.value): "proposal.accepted",
-    (Proposal, ProposalStatus.DECLINED.value): "proposal.declined",
-    (Estimate, EstimateStatus.ACCEPTED.value): "estimate.accepted",
-    (Estimate, EstimateStatus.DECLINED.value): "estimate.declined",
-    (Estimate, EstimateStatus.EXPIRED.value): "estimate.expired",
-    (Invoice, InvoiceStatus.OVERDUE.value): "invoice.overdue",
-    (Invoice, InvoiceStatus.PAID.value): "invoice.paid",
-    (Invoice, InvoiceStatus.CANCELLED.value): "invoice.cancelled",
+# (model, status column, new code) -> event. Several names of one code (aliases) share one entry.
+STATUS_CHANGED: dict[tuple[type, str, object], str] = {
+    (Proposal, "status", ProposalStatus.ACCEPTED.value): "proposal.accepted",
+    (Proposal, "status", ProposalStatus.DECLINED.value): "proposal.declined",
+    (Estimate, "status", EstimateStatus.ACCEPTED.value): "estimate.accepted",
+    (Estimate, "status", EstimateStatus.DECLINED.value): "estimate.declined",
+    (Estimate, "status", EstimateStatus.EXPIRED.value): "estimate.expired",
+    (Invoice, "status", InvoiceStatus.OVERDUE.value): "invoice.overdue",
+    (Invoice, "status", InvoiceStatus.PAID.value): "invoice.paid",
+    (Invoice, "status", InvoiceStatus.CANCELLED.value): "invoice.cancelled",
+    (PurchaseOrder, "status", PurchaseOrderStatus.APPROVED.value): "purchase_order.approved",
+    (GoodsReceipt, "approval", WarehouseApproval.APPROVED.value): "goods_receipt.approved",
+    (GoodsDelivery, "approval", WarehouseApproval.APPROVED.value): "delivery_note.approved",
 }
 
 _subscribers: list[Callable] = []
@@ -76,24 +84,24 @@ def emit(name: str, obj, actor=None, **data) -> None:
         fn(name, obj, actor, data)
 
 
-def register(model, created: str | None = None, statuses: dict[int, str] | None = None,
+def register(model, created: str | None = None, statuses: dict[object, str] | None = None, column="status",
              described: dict[str, str] | None = None) -> None:
-    """Let another module declare events of its own tables (contracts, delivery notes, ...)."""
+    """Let another module declare events of its own tables (contracts, packing lists, ...)."""
     EVENTS.update(described or {})
     if created:
         CREATED[model] = created
     for code, name in (statuses or {}).items():
-        STATUS_CHANGED[(model, code)] = name
+        STATUS_CHANGED[(model, column, code)] = name
 
 
-def _status_change(obj) -> str | None:
-    model = type(obj)
-    if not any(m is model for m, _ in STATUS_CHANGED):
-        return None
-    history = inspect(obj).attrs.status.history
-    if not history.added or history.added[0] in history.deleted:
-        return None
-    return STATUS_CHANGED.get((model, history.added[0]))
+def _status_changes(obj) -> list[str]:
+    model, found = type(obj), []
+    for column in {c for m, c, _ in STATUS_CHANGED if m is model}:
+        history = inspect(obj).attrs[column].history
+        if history.added and history.added[0] not in history.deleted:
+            if name := STATUS_CHANGED.get((model, column, history.added[0])):
+                found.append(name)
+    return found
 
 
 def _signed_in():
@@ -113,7 +121,7 @@ def _announce(session, flush_context) -> None:
     # After a flush ids are known and attribute history still shows what changed. Rows subscribers
     # add here are flushed by the commit's next flush pass.
     found = [(CREATED[type(o)], o) for o in session.new if type(o) in CREATED]
-    found += [(name, o) for o in session.dirty if (name := _status_change(o))]
+    found += [(name, o) for o in session.dirty for name in _status_changes(o)]
     actor = session.info.get("actor") or _signed_in()
     for name, obj in found:
         emit(name, obj, actor)

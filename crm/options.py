@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from flask import g, has_request_context
+from sqlalchemy import event
+from sqlalchemy.orm import Session
 
 from .extensions import db
 
@@ -126,15 +127,23 @@ def serialize(defn: OptionDef, value: Any) -> str:
     return str(value)
 
 
+_CACHE = "crm_options"
+
+
 def _stored() -> dict[str, str]:
+    """The stored options, read once per transaction (a commit or rollback forgets them)."""
     from .models import Option
 
-    if has_request_context():
-        cache = g.get("_crm_options")
-        if cache is None:
-            cache = g._crm_options = {o.name: o.value for o in db.session.query(Option).all()}
-        return cache
-    return {o.name: o.value for o in db.session.query(Option).all()}
+    cache = db.session.info.get(_CACHE)
+    if cache is None:
+        cache = db.session.info[_CACHE] = {o.name: o.value for o in db.session.query(Option).all()}
+    return cache
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget(session, transaction) -> None:
+    if transaction.parent is None:  # the outermost transaction, not a savepoint
+        session.info.pop(_CACHE, None)
 
 
 def source(name: str) -> str:
@@ -168,5 +177,4 @@ def set(name: str, value: Any) -> None:  # noqa: A001 - mirrors get()
         db.session.add(row)
     else:
         row.value = text
-    if has_request_context():
-        g.pop("_crm_options", None)
+    db.session.info.pop(_CACHE, None)

@@ -332,8 +332,9 @@ class ItemLine(db.Model):
     __table_args__ = (Index("ix_tblitemable_rel_id_rel_type", "rel_id", "rel_type"),)
 
     item = relationship("Item")
+    # selectin: a document's lines come with all their taxes in one more query, not one per line
     taxes = relationship("ItemTax", back_populates="line", cascade="all, delete-orphan",
-                         order_by="ItemTax.id")
+                         order_by="ItemTax.id", lazy="selectin")
 
     def __str__(self):
         return self.description

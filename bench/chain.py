@@ -1,0 +1,148 @@
+#!/usr/bin/env python
+"""Benchmark of the Lead → Cash chain, without PDF or email.
+
+    python bench/chain.py --db sqlite|postgres [--chains 300] [--min-rate 100]
+
+One chain, each step through ``crm.actions.registry.run`` (the code behind the grid buttons, the
+API's action endpoints and the CLI: permission, parameters, precondition, one transaction,
+activity log, business events):
+
+1. a lead is created (one transaction, as the API's POST /api/v1/leads does);
+2. ``convert_to_opportunity``; 3. ``create_proposal`` on the opportunity;
+4. the proposal gets 5 lines with two VAT rates (19 % and 9 %) and a 10 % discount before tax, its
+   totals computed by the shared totals rule (one transaction, as an edit through the API does);
+5. ``mark_sent`` (the chain sends no email) and ``accept``; 6. ``convert_to_invoice`` (which makes the lead a customer with its contact);
+7. ``record_payment`` of 40 % of the total, then 8. of the rest — the invoice must end Paid.
+
+The database is fresh (SQLite temp file, or the PostgreSQL database of --url, default crm_bench,
+dropped and recreated) and migrated with Alembic. Jobs run inline (no Redis). Prints chains/s over
+--chains chains after --warmup; exit status 1 below --min-rate.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from decimal import Decimal
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from invoice_list import db_version, fresh_database, log  # noqa: E402  (shared bench helpers)
+
+LINES = [  # description, qty, rate, VAT %
+    ("Consulting day", "3", "1200.00", "19.00"),
+    ("Licence, 12 months", "2", "499.90", "19.00"),
+    ("Training handbook", "10", "45.50", "9.00"),
+    ("On-site setup", "1", "850.00", "19.00"),
+    ("Printed manuals", "4", "12.25", "9.00"),
+]
+
+
+def setup_reference_data():
+    from crm.extensions import db
+    from crm.models import Currency, LeadSource, LeadStatus, PaymentMode, Pipeline
+
+    db.session.add_all([Currency(symbol="lei", name="RON", isdefault=True),
+                        PaymentMode(name="Bank transfer", selected_by_default=True)])
+    pipeline = Pipeline(name="Sales")
+    db.session.add(pipeline)
+    db.session.flush()
+    db.session.add_all([LeadStatus(name="New", pipeline=pipeline.id, statusorder=1, isdefault=True),
+                        LeadSource(name="Web")])
+    db.session.commit()
+
+
+def one_chain(n: int, actor, refs: dict) -> None:
+    from crm.actions.registry import run
+    from crm.actions.totals import refresh
+    from crm.extensions import db
+    from crm.models import Invoice, ItemLine, ItemTax, Lead, Proposal
+
+    lead = Lead(name=f"Client Contact {n}", company=f"Chain Buyer {n} SRL", email=f"buyer{n}@chain.example",
+                status=refs["status"], source=refs["source"], lead_value=Decimal("5000.00"),
+                addedfrom=actor.staffid)
+    db.session.add(lead)
+    db.session.commit()
+    run(Lead, lead.id, "convert_to_opportunity", actor)
+    opp_id = db.session.query(Lead.id).filter_by(converted_from_lead=lead.id).scalar()
+    run(Lead, opp_id, "create_proposal", actor)
+    proposal = db.session.query(Proposal).filter_by(opportunity_id=opp_id).one()
+    proposal.items[:] = [ItemLine(description=d, qty=Decimal(q), rate=Decimal(r), unit="buc", item_order=i,
+                                  taxes=[ItemTax(taxname="TVA", taxrate=Decimal(t))])
+                         for i, (d, q, r, t) in enumerate(LINES, 1)]
+    proposal.discount_percent, proposal.discount_type = Decimal("10"), "before_tax"
+    refresh(proposal)
+    db.session.commit()
+    run(Proposal, proposal.id, "mark_sent", actor)  # sent without email: the benchmark sends none
+    run(Proposal, proposal.id, "accept", actor)
+    run(Proposal, proposal.id, "convert_to_invoice", actor)
+    invoice = db.session.get(Invoice, db.session.get(Proposal, proposal.id).invoice_id)
+    first = (invoice.total * Decimal("0.4")).quantize(Decimal("0.01"))
+    run(Invoice, invoice.id, "record_payment", actor, {"amount": str(first), "paymentmode": refs["mode"]})
+    run(Invoice, invoice.id, "record_payment", actor,
+        {"amount": str(invoice.total - first), "paymentmode": refs["mode"]})
+    invoice = db.session.get(Invoice, invoice.id)
+    if invoice.status != 2:
+        raise SystemExit(f"chain {n}: invoice ended with status {invoice.status}, not Paid (2)")
+    db.session.remove()  # a fresh session per chain, as each request has
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--db", choices=("sqlite", "postgres"), default="sqlite")
+    parser.add_argument("--url", help="database URL (PostgreSQL: a database whose name contains 'bench')")
+    parser.add_argument("--force-drop", action="store_true")
+    parser.add_argument("--chains", type=int, default=300)
+    parser.add_argument("--warmup", type=int, default=20)
+    parser.add_argument("--min-rate", type=float, default=100.0, help="chains/s below which the exit status is 1")
+    args = parser.parse_args(argv)
+
+    url, cleanup = fresh_database(args)
+    os.environ.pop("REDIS_URL", None)  # jobs inline: the chain itself enqueues none
+    try:
+        return measure(args, url)
+    finally:
+        cleanup()
+
+
+def measure(args, url) -> int:
+    from flask_migrate import upgrade
+
+    from crm import create_app
+    from crm.cli import _admin_account
+    from crm.extensions import db
+    from crm.models import LeadSource, LeadStatus, PaymentMode, Staff
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "TESTING": False})
+    with app.app_context():
+        upgrade()
+        _admin_account("bench-admin@bench.example", "bench password 1234")
+        setup_reference_data()
+        refs = {"status": db.session.query(LeadStatus.id).scalar(), "source": db.session.query(LeadSource.id).scalar(),
+                "mode": str(db.session.query(PaymentMode.id).scalar())}
+        admin_id = db.session.query(Staff.staffid).filter_by(email="bench-admin@bench.example").scalar()
+        log(f"database: {db_version(db.engine)}")
+
+        def actor():
+            return db.session.get(Staff, admin_id)
+
+        for n in range(args.warmup):
+            one_chain(n, actor(), refs)
+        start = time.perf_counter()
+        for n in range(args.warmup, args.warmup + args.chains):
+            one_chain(n, actor(), refs)
+        elapsed = time.perf_counter() - start
+    rate = args.chains / elapsed
+    log(f"{args.chains} chains in {elapsed:.2f} s: {rate:.1f} chains/s ({1000 * elapsed / args.chains:.1f} ms per chain)")
+    if rate < args.min_rate:
+        log(f"FAIL: below {args.min_rate:g} chains/s")
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -55,6 +55,11 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.register_blueprint(__import__("crm.documents", fromlist=["bp"]).bp)
     app.register_blueprint(capture_bp)  # public lead-capture forms (/forms/wtl/...)
     app.register_blueprint(portal_bp)  # client portal (/portal/<kind>/<id>/<hash>), no staff login
+    app.register_blueprint(__import__("crm.admin_views.shipping", fromlist=["bp"]).bp)  # AWB labels
+    if app.config.get("CRM_SANDBOX"):
+        from .sandbox import mount
+
+        mount(app)
     init_api(app)
     init_admin(app)
     app.cli.add_command(crm_cli)

@@ -37,6 +37,8 @@ def load(app) -> None:
     c["SQLALCHEMY_DATABASE_URI"] = _database_url(app.instance_path)
     c["SQLALCHEMY_ENGINE_OPTIONS"] = {"pool_pre_ping": True}
     c["REDIS_URL"] = os.environ.get("REDIS_URL") or None
+    # The demo: stand-ins of the outside services served by the app at /sandbox/<name>
+    c["CRM_SANDBOX"] = os.environ.get("CRM_SANDBOX", "0") == "1"
     c["RQ_QUEUE"] = os.environ.get("RQ_QUEUE", "default")
     c["WTF_CSRF_TIME_LIMIT"] = None  # tokens live as long as the session
     c["SESSION_COOKIE_HTTPONLY"] = True

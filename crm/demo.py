@@ -260,6 +260,19 @@ def _settings(d: Demo) -> None:
                                      zip_code=addr["zip"], country=COUNTRY, order=order, display=1)
     db.session.flush()
     options.set("default_warehouse_id", d.warehouses["WH-BUC"].warehouse_id)
+    _sandbox_settings()
+
+
+def _sandbox_settings() -> None:
+    """Point the integrations at the stand-ins `make run` serves at /sandbox/<name>."""
+    import os
+
+    from .sandbox import DEMO_KEYS
+
+    base = (os.environ.get("PUBLIC_URL") or "http://127.0.0.1:5000").rstrip("/")
+    options.set("innoship_api_url", f"{base}/sandbox/innoship")
+    options.set("innoship_api_key", DEMO_KEYS["innoship"])
+    options.set("innoship_location_id", "WH-BUC")
 
 
 # --- staff -----------------------------------------------------------------------------------

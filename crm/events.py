@@ -1,9 +1,10 @@
 """Business events: what happened, in words other parts of the system (and the outside world) react to.
 
 Events come from one place: a session listener that looks, after each flush, at the rows created and
-at the status columns that changed. So an event fires the same way whichever door the change came
-through (an admin button, the API, the portal, a job) and never fires for a change that was rolled
-back: subscribers write their own rows (webhook deliveries, notifications) in the same transaction.
+at the status columns that changed, and announces them just before the transaction commits. So an
+event fires the same way whichever door the change came through (an admin button, the API, the
+portal, a job) and never fires for a change that was rolled back: subscribers write their own rows
+(webhook deliveries, notifications) in the same transaction, and may query and flush.
 Events that are not a row or a status (an email sent, a document opened) are announced by the
 action with ``emit``.
 
@@ -116,12 +117,32 @@ def _signed_in():
     return current_user._get_current_object() if current_user.is_authenticated else None
 
 
+_PENDING = "crm_pending_events"
+
+
 @sa_event.listens_for(Session, "after_flush")
-def _announce(session, flush_context) -> None:
-    # After a flush ids are known and attribute history still shows what changed. Rows subscribers
-    # add here are flushed by the commit's next flush pass.
+def _collect(session, flush_context) -> None:
+    # After a flush ids are known and attribute history still shows what changed; but a session
+    # cannot be used while it flushes, so subscribers run just before the commit (_announce).
     found = [(CREATED[type(o)], o) for o in session.new if type(o) in CREATED]
     found += [(name, o) for o in session.dirty for name in _status_changes(o)]
-    actor = session.info.get("actor") or _signed_in()
-    for name, obj in found:
-        emit(name, obj, actor)
+    if found:
+        actor = session.info.get("actor") or _signed_in()
+        session.info.setdefault(_PENDING, []).extend((name, obj, actor) for name, obj in found)
+
+
+@sa_event.listens_for(Session, "before_commit")
+def _announce(session) -> None:
+    """Run the subscribers of what this transaction did, inside it; what they write is announced too."""
+    for _ in range(10):  # subscribers' own rows may announce events in turn; never loop forever
+        session.flush()
+        pending = session.info.pop(_PENDING, None)
+        if not pending:
+            return
+        for name, obj, actor in pending:
+            emit(name, obj, actor)
+
+
+@sa_event.listens_for(Session, "after_rollback")
+def _forget(session) -> None:
+    session.info.pop(_PENDING, None)

@@ -19,7 +19,6 @@ DEFERRED = {
     "/admin/reports/sales": "issue 7 (reports)",
     "/admin/reports/leads": "issue 7 (reports)",
     "/admin/sales": "issue 7 (sales overview)",
-    "/admin/innoship/awb": "issue 6 (Innoship)",
 }
 
 

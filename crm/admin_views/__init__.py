@@ -57,6 +57,8 @@ def init_admin(app) -> Admin:
     admin.add_view(OptionsView(name="Options", category="Settings", endpoint="settings", url="/admin/settings"))
     admin.add_view(OptionsView(name="Invoice series", category="Settings", endpoint="billing_config",
                                url="/admin/billing/config", groups=("Invoices", "Sales orders", "Proposals")))
+    admin.add_view(OptionsView(name="Innoship (courier)", category="Settings", endpoint="innoship",
+                               url="/admin/innoship", groups=("Innoship",)))
     admin.add_view(JobsView(name="Jobs", category="Settings", endpoint="jobs", url="/admin/jobs"))
     for view in capture_screens():  # /admin/leads/email_integration, /admin/excelimport
         admin.add_view(view)

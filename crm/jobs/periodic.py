@@ -16,9 +16,27 @@ def sweep_overdue_invoices():
     return f"{sweep_overdue()} invoice(s) marked overdue"
 
 
+@job
+def track_awbs():
+    """Every 30 minutes: where is each open AWB (Innoship tracking)."""
+    from ..actions.shipping import track_awbs as track
+
+    return track()
+
+
+@job
+def retry_awb_bookings():
+    """Every 5 minutes: book again the AWBs a 5xx or a timeout left pending."""
+    from ..actions.shipping import retry_due_bookings
+
+    return retry_due_bookings()
+
+
 PERIODIC = {
     "sweep_overdue_invoices": (sweep_overdue_invoices, "15 1 * * *"),
     "poll_leads_mailbox": (poll_leads_mailbox, "*/5 * * * *"),
     "expire_estimates": (expire_estimates, "30 1 * * *"),
     "send_due_reminders": (send_due_reminders, "*/5 * * * *"),
+    "track_awbs": (track_awbs, "*/30 * * * *"),
+    "retry_awb_bookings": (retry_awb_bookings, "*/5 * * * *"),
 }

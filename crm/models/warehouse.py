@@ -324,7 +324,9 @@ class PackingList(BillingShipping, db.Model):
 
     __tablename__ = "tblwh_packing_lists"
     __crm__ = Resource(label="Packing lists", category="Warehouse", url="warehouse/manage_packing_list",
-                       lines="items")
+                       lines="items",
+                       admin={"details_extra_template": "admin/packing_list_shipment.html",
+                              "details_extra_context": "crm.admin_views.shipping:shipment_context"})
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     delivery_note_id: Mapped[int | None] = fk("tblgoods_delivery.id")
@@ -355,6 +357,8 @@ class PackingList(BillingShipping, db.Model):
     staff = relationship("Staff")
     items = relationship("PackingListDetail", back_populates="packing_list", cascade="all, delete-orphan",
                          order_by="PackingListDetail.id")
+    # Its courier booking (one at most); selectin so a list page's row buttons need one query in all.
+    shipment = relationship("Shipment", uselist=False, viewonly=True, lazy="selectin")
 
     def __str__(self):
         return self.packing_list_number or f"Packing list #{self.id}"
@@ -592,7 +596,12 @@ class Shipment(db.Model):
     """tblwh_omni_shipments: the courier shipment (AWB) of a packing list, booked through Innoship."""
 
     __tablename__ = "tblwh_omni_shipments"
-    __crm__ = Resource(label="Shipments", category="Warehouse", url="warehouse/shipments")
+    # The seed's "AWBs in transit" report: this list, filtered by status.
+    __crm__ = Resource(label="AWBs (Innoship)", category="Warehouse", url="innoship/awb", name="innoship_awb",
+                       readonly=True,
+                       admin={"column_list": ["awb_number", "packing_list", "courier", "status", "price", "currency",
+                                              "last_event", "created_at", "error"],
+                              "column_default_sort": ("created_at", True)})
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     packing_list_id: Mapped[int | None] = fk("tblwh_packing_lists.id", unique=True)
@@ -612,6 +621,9 @@ class Shipment(db.Model):
     created_at: Mapped[datetime] = mapped_column(DateTime, default=datetime.utcnow, index=True)
     updated_at: Mapped[datetime | None] = mapped_column(DateTime, default=datetime.utcnow, onupdate=datetime.utcnow)
     error: Mapped[str | None] = mapped_column(Text)
+    # Booking retries after a 5xx or a timeout: how many so far, and when the next one is due.
+    attempts: Mapped[int] = mapped_column(Integer, default=0, nullable=False, server_default="0")
+    next_attempt_at: Mapped[datetime | None] = mapped_column(DateTime, index=True)
 
     packing_list = relationship("PackingList")
     delivery_note = relationship("GoodsDelivery")

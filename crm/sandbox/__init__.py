@@ -1,3 +1,42 @@
 """Stand-ins for the outside services we cannot reach here (ANAF, Innoship, Facebook Graph,
 payment gateways). Each speaks its service's documented HTTP API on loopback; the real client
 code talks to it through a base-URL setting. They arrive with the issues that need them."""
+
+import threading
+
+from werkzeug.serving import make_server
+
+
+class Served:
+    """A WSGI app listening on 127.0.0.1 (a free port) in a daemon thread."""
+
+    def __init__(self, wsgi_app):
+        self.server = make_server("127.0.0.1", 0, wsgi_app, threaded=True)
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.thread.join(5)
+
+
+# name -> factory of a stand-in; mounted at /sandbox/<name> by ``mount`` (the demo: CRM_SANDBOX=1)
+def _innoship():
+    from .innoship import InnoshipSandbox
+
+    return InnoshipSandbox(api_key=DEMO_KEYS["innoship"])
+
+
+DEMO_KEYS = {"innoship": "demo-innoship-key"}
+SANDBOXES = {"innoship": _innoship}
+
+
+def mount(app) -> dict:
+    """Serve every stand-in inside the app itself at /sandbox/<name>, so `make run` needs nothing else."""
+    from werkzeug.middleware.dispatcher import DispatcherMiddleware
+
+    made = {name: factory() for name, factory in SANDBOXES.items()}
+    app.wsgi_app = DispatcherMiddleware(app.wsgi_app, {f"/sandbox/{name}": sb.app for name, sb in made.items()})
+    app.extensions["crm_sandboxes"] = made
+    return made

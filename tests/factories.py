@@ -32,6 +32,8 @@ def _value(col, i: int):
     if isinstance(t, (String, Text)):
         if col.key == "vat_category":
             return "S"
+        if col.table.name in ("tblcustomfields", "tblcustomfieldsvalues") and col.key in ("fieldto", "type"):
+            return {"fieldto": "leads", "type": "input"}[col.key]  # the values the model accepts
         if col.key == "email":
             return f"row{i}@example.test"
         text = f"{col.key} {i}"

@@ -10,19 +10,24 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from flask import abort, flash, redirect, request, send_file, url_for
+from flask import abort, flash, jsonify, redirect, request, send_file, url_for
 from flask_admin import expose
 from flask_admin.contrib.sqla import ModelView
+from flask_admin.helpers import get_form_data
 from flask_admin.contrib.sqla import filters as sqla_filters
 from flask_admin.model.template import BaseListRowAction
 from flask_login import current_user
 from flask_wtf import FlaskForm
+from jinja2 import pass_context
 from markupsafe import Markup, escape
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 from werkzeug.datastructures import CombinedMultiDict
 from werkzeug.utils import import_string
 
+from . import custom_fields as cf_admin
+from . import line_editor
+from .. import custom_fields as cf
 from ..actions.totals import refresh as refresh_totals
 from ..api.schemas import compositions, parent_link_columns
 from ..auth import can, can_table
@@ -98,9 +103,16 @@ class CrmForm(FlaskForm):
     """Flask-WTF's form (CSRF token) that also remembers the edited object, as Flask-Admin's
     Unique validator expects (otherwise saving a record would clash with itself)."""
 
+    _crm_extra: frozenset = frozenset()  # custom fields and the line editor: saved apart, not set on the row
+
     def __init__(self, *args, obj=None, **kwargs):
         self._obj = obj
         super().__init__(*args, obj=obj, **kwargs)
+
+    def populate_obj(self, obj):
+        for name, field in self._fields.items():
+            if name not in self._crm_extra:
+                field.populate_obj(obj, name)
 
 
 class CrmModelView(ModelView):
@@ -223,7 +235,104 @@ class CrmModelView(ModelView):
         if is_created:
             for key, value in self.create_defaults.items():
                 setattr(model, key, value)
+        extra = getattr(form, "_crm_extra", ())
+        if line_editor.FIELD in extra and line_editor.MARKER in request.form:
+            line_editor.apply(model, getattr(form, line_editor.FIELD))
         refresh_totals(model)  # the server computes document totals, whatever the entry point
+        if any(name.startswith(cf.PREFIX) for name in extra):
+            cf_admin.save_from_form(self.model, form, model)  # same transaction as the row
+
+    def on_model_delete(self, model):
+        if cf.fieldto_of(self.model):
+            cf.delete_values(self.model, obj_pk(model))
+
+    # --- custom fields and the line editor: fields added per request -----------------------
+    def _extended_form(self, base_cls, obj):
+        formdata = get_form_data()
+        attrs, data = cf_admin.form_fields(self.model, obj)
+        if line_editor.has_lines(self.model):
+            attrs[line_editor.FIELD] = line_editor.lines_field(obj)
+            data[line_editor.FIELD] = line_editor.initial_lines(obj)
+        if not attrs:
+            return base_cls(formdata, obj=obj)
+        cls = type(base_cls.__name__, (base_cls,), {**attrs, "_crm_extra": frozenset(attrs)})
+        return cls(formdata, obj=obj, **({} if formdata else data))
+
+    def create_form(self, obj=None):
+        return self._extended_form(self._create_form_class, obj)
+
+    def edit_form(self, obj=None):
+        return self._extended_form(self._edit_form_class, obj)
+
+    def validate_form(self, form):
+        ok = super().validate_form(form)
+        if not ok and line_editor.FIELD in getattr(form, "_crm_extra", ()):
+            for message in line_editor.line_errors(getattr(form, line_editor.FIELD)):
+                flash(message, "error")
+        return ok
+
+    # Grid, details and CSV columns: the model's, then its custom fields (read per request).
+    @property
+    def _list_columns(self):
+        return self.__dict__.get("_crm_list_columns", []) + cf_admin.columns(self.model, "list")
+
+    @_list_columns.setter
+    def _list_columns(self, value):
+        self.__dict__["_crm_list_columns"] = value
+
+    @property
+    def _details_columns(self):
+        return self.__dict__.get("_crm_details_columns", []) + cf_admin.columns(self.model, "details")
+
+    @_details_columns.setter
+    def _details_columns(self, value):
+        self.__dict__["_crm_details_columns"] = value
+
+    @property
+    def _export_columns(self):
+        return self.__dict__.get("_crm_export_columns", []) + cf_admin.columns(self.model, "export")
+
+    @_export_columns.setter
+    def _export_columns(self, value):
+        self.__dict__["_crm_export_columns"] = value
+
+    def get_list(self, *args, **kwargs):
+        count, data = super().get_list(*args, **kwargs)
+        executed = kwargs.get("execute", args[5] if len(args) > 5 else True)
+        cf_admin.remember_page(self.model, data if executed else None)  # one query for the page
+        return count, data
+
+    @pass_context
+    def get_list_value(self, context, model, name):
+        if name.startswith(cf.PREFIX):
+            return cf_admin.value(self.model, model, name)
+        return super().get_list_value(context, model, name)
+
+    @pass_context
+    def get_detail_value(self, context, model, name):
+        if name.startswith(cf.PREFIX):
+            return cf_admin.value(self.model, model, name)
+        return super().get_detail_value(context, model, name)
+
+    def get_export_value(self, model, name):
+        if name.startswith(cf.PREFIX):
+            return cf_admin.value(self.model, model, name)
+        return super().get_export_value(model, name)
+
+    @expose("/lines/preview", methods=["POST"])
+    def lines_preview_view(self):
+        """Totals of the editor's current lines, computed as the save will compute them."""
+        if not line_editor.has_lines(self.model):
+            abort(404)
+        doc = self.get_one(request.args["id"]) if request.args.get("id", "").isdigit() else None
+        return jsonify(line_editor.preview(request.form, doc))
+
+    @expose("/lines/catalog")
+    def lines_catalog_view(self):
+        """Catalog items for the editor's look-up: what a line copies from the item."""
+        if not line_editor.has_lines(self.model):
+            abort(404)
+        return jsonify(line_editor.catalog(request.args.get("q", "").strip()))
 
     # --- actions -----------------------------------------------------------------------
     @expose("/run-action/<action_name>/<int:obj_id>", methods=["GET", "POST"])
@@ -403,7 +512,14 @@ def build_view(model, *, endpoint=None, url=None, label=None, category=None, whe
         "column_extra_row_actions": [ActionRowButton(a) for a in actions_for(model)],
     }
     # Flask-Admin edits lines inline only through a line -> document relationship; tblitemable's
-    # polymorphic lines have none and are edited through the API and the document actions.
+    # polymorphic lines have none: the line editor (line_editor.py) edits them, and the server
+    # computes the totals, so they are not form fields.
+    if line_editor.has_lines(model):
+        attrs["form_excluded_columns"] = list(set(attrs["form_excluded_columns"]) | {"subtotal", "total_tax", "total"})
+        attrs["form_choices"] = {**form_choices, "discount_type": [("before_tax", "Before tax"),
+                                                                   ("after_tax", "After tax")]}
+        attrs["form_args"] = {**form_args, "discount_total": {
+            "description": "A fixed discount, used when the discount percent is 0."}}
     inline = [_inline_lines(rel) for rel in compositions(model) if rel.back_populates]
     if inline:
         attrs["inline_models"] = inline

@@ -13,6 +13,7 @@ from marshmallow import RAISE, Schema, fields
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
+from .. import custom_fields as cf
 from ..actions import ActionError, actions_for, run
 from ..actions.totals import refresh as refresh_totals
 from ..auth import authenticate, can_table, issue_token, staff_from_token
@@ -95,7 +96,15 @@ def _check_foreign_keys(model, data: dict, path=""):
 
 
 def _build(model, data: dict, obj=None, path=""):
-    """Create or update ``obj`` from validated data, replacing nested children wholesale."""
+    """Create or update ``obj`` from validated data, replacing nested children wholesale.
+
+    Custom fields are checked before anything is built and written with the row (same transaction)."""
+    custom = None
+    if not path and ("custom_fields" in data or (obj is None and cf.definitions(model))):
+        try:
+            custom = cf.validate(model, data.pop("custom_fields", None) or {}, creating=obj is None)
+        except FieldError as exc:
+            raise ApiError(422, f"{exc.field}: {exc.message}", field=exc.field) from None
     nested = {r.key: r for r in compositions(model)}
     children = {k: data.pop(k) for k in list(data) if k in nested}
     _check_foreign_keys(model, data, path)
@@ -113,12 +122,18 @@ def _build(model, data: dict, obj=None, path=""):
                            for i, row in enumerate(rows or [])])
     if not path:
         refresh_totals(obj)
+    obj._crm_cf_pending = custom  # written by _commit, in the row's transaction
     return obj
 
 
-def _commit(message_subject: str):
+def _commit(message_subject: str, obj=None):
     try:
+        if getattr(obj, "_crm_cf_pending", None):
+            cf.save(obj, obj._crm_cf_pending)
         db.session.commit()
+    except FieldError as exc:  # a rule checked at flush (e.g. a select custom field without choices)
+        db.session.rollback()
+        raise ApiError(422, f"{exc.field}: {exc.message}", field=exc.field) from None
     except IntegrityError as exc:
         db.session.rollback()
         detail = str(exc.orig).splitlines()[0]
@@ -157,6 +172,7 @@ def _register_resource(model):
                 q = q.filter(getattr(model, key) == value)
         total = q.order_by(None).count()
         rows = q.order_by(getattr(model, pk).desc()).offset((page - 1) * page_size).limit(page_size).all()
+        cf.prefetch(model, rows)  # one query for the custom fields of the whole page
         g.api_pagination = {"total": total, "page": page, "page_size": page_size}
         return rows
 
@@ -168,7 +184,7 @@ def _register_resource(model):
             raise ApiError(405, f"{name} is read-only; it is written by actions.")
         obj = _build(model, data)
         db.session.add(obj)
-        _commit(name)
+        _commit(name, obj)
         return obj
 
     @bp.route("/<int:obj_id>", endpoint="read", methods=["GET"])
@@ -183,7 +199,7 @@ def _register_resource(model):
         if res.readonly:
             raise ApiError(405, f"{name} is read-only; it is written by actions.")
         obj = _build(model, data, get_or_404(obj_id))
-        _commit(name)
+        _commit(name, obj)
         return obj
 
     @bp.route("/<int:obj_id>", endpoint="delete", methods=["DELETE"])
@@ -192,6 +208,8 @@ def _register_resource(model):
         if res.readonly:
             raise ApiError(405, f"{name} is read-only; it is written by actions.")
         db.session.delete(get_or_404(obj_id))
+        if cf.fieldto_of(model):
+            cf.delete_values(model, obj_id)
         _commit(f"Deleting {name} #{obj_id}")
 
     for adef in actions_for(model):

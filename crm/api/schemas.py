@@ -11,6 +11,7 @@ from marshmallow import RAISE, fields
 from marshmallow_sqlalchemy import SQLAlchemyAutoSchema
 from sqlalchemy import inspect
 
+from ..custom_fields import as_dict as custom_fields_of, fieldto_of
 from ..extensions import db
 from ..resources import columns, primary_key, status_enum
 
@@ -47,6 +48,12 @@ def schema_for(model, prefix: str = "", exclude: tuple = ()) -> type[SQLAlchemyA
         enum_cls = status_enum(c)
         if enum_cls is not None and c.key not in excluded:
             attrs[f"{c.key}_label"] = _label_field(c.key, enum_cls)
+    if fieldto_of(model) and not prefix:
+        attrs["custom_fields"] = fields.Method(
+            "_dump_custom_fields", deserialize="_load_custom_fields",
+            metadata={"description": "Custom fields defined in Settings, as {slug: value}."})
+        attrs["_dump_custom_fields"] = lambda self, obj: custom_fields_of(obj)
+        attrs["_load_custom_fields"] = lambda self, value: value  # checked against the definitions on save
     for rel in compositions(model):
         child = schema_for(rel.mapper.class_, prefix=prefix + model.__name__,
                            exclude=tuple(sorted(parent_link_columns(rel))))

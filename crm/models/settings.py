@@ -102,16 +102,35 @@ class Option(db.Model):
         return self.name
 
 
+# tblcustomfields.fieldto: the tables that carry custom fields (Perfex's keys), and the field types.
+CUSTOM_FIELD_TABLES = {"leads": "Leads", "customers": "Customers", "proposal": "Proposals",
+                       "invoice": "Invoices", "estimate": "Sales orders", "contracts": "Contracts"}
+CUSTOM_FIELD_TYPES = {"input": "Text", "number": "Number", "textarea": "Long text", "date": "Date",
+                      "select": "Select (one option)", "multiselect": "Multi-select",
+                      "checkbox": "Checkbox (yes/no)"}
+
+
 class CustomField(db.Model):
     """Admin-defined fields on leads, clients, proposals, invoices (Perfex tblcustomfields)."""
 
     __tablename__ = "tblcustomfields"
-    __crm__ = Resource(label="Custom fields", category="Settings", url="custom_fields")
+    __crm__ = Resource(
+        label="Custom fields", category="Settings", url="custom_fields",
+        admin={"column_list": ["fieldto", "name", "slug", "type", "options", "required", "active",
+                               "show_on_table", "field_order"],
+               "form_columns": ["fieldto", "name", "type", "options", "required", "active", "show_on_table",
+                                "field_order", "slug"],
+               "form_args": {"options": {"description": "Choices of a select or multi-select, separated by commas."},
+                             "slug": {"description": "Key in the API (custom_fields.<slug>); left empty, "
+                                                     "it is made from the name."}},
+               "form_choices": {"fieldto": list(CUSTOM_FIELD_TABLES.items()),
+                                "type": list(CUSTOM_FIELD_TYPES.items())}},
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     fieldto: Mapped[str] = mapped_column(String(30), index=True)  # 'leads', 'customers', 'proposal', 'invoice'
     name: Mapped[str] = mapped_column(String(150))
-    slug: Mapped[str] = mapped_column(String(150))
+    slug: Mapped[str] = mapped_column(String(150), default="")  # empty: made from the name on save
     required: Mapped[bool] = mapped_column(Boolean, default=False)
     type: Mapped[str] = mapped_column(String(20), default="input")  # input, number, date, select, textarea
     options: Mapped[str | None] = mapped_column(Text)
@@ -120,6 +139,24 @@ class CustomField(db.Model):
     show_on_table: Mapped[bool] = mapped_column(Boolean, default=False)
 
     __table_args__ = (UniqueConstraint("fieldto", "slug"),)
+
+    @validates("fieldto")
+    def _known_table(self, key, value):
+        if value not in CUSTOM_FIELD_TABLES:
+            raise FieldError("fieldto", f"must be one of {', '.join(CUSTOM_FIELD_TABLES)}.")
+        return value
+
+    @validates("type")
+    def _known_type(self, key, value):
+        if value not in CUSTOM_FIELD_TYPES:
+            raise FieldError("type", f"must be one of {', '.join(CUSTOM_FIELD_TYPES)}.")
+        return value
+
+    @validates("slug")
+    def _slug(self, key, value):
+        from ..custom_fields import slugify
+
+        return slugify(value) if value else value
 
     def __str__(self):
         return self.name
@@ -136,3 +173,23 @@ class CustomFieldValue(db.Model):
     value: Mapped[str | None] = mapped_column(Text)
 
     field = relationship(CustomField)
+
+
+@db.event.listens_for(CustomField, "before_insert")
+@db.event.listens_for(CustomField, "before_update")
+def _custom_field_ready(mapper, connection, field):
+    """A slug made from the name when none is given (unique within its table); choices for selects."""
+    from sqlalchemy import select
+
+    from ..custom_fields import CHOICE_TYPES, options_of, slugify
+
+    if field.type in CHOICE_TYPES and not options_of(field):
+        raise FieldError("options", f"a {field.type} field needs its choices, separated by commas.")
+    if not field.slug:
+        base = slugify(field.name)
+        taken = set(connection.scalars(select(CustomField.slug).where(
+            CustomField.fieldto == field.fieldto, CustomField.slug.like(f"{base}%"))))
+        slug, n = base, 2
+        while slug in taken:
+            slug, n = f"{base}_{n}", n + 1
+        field.slug = slug

@@ -11,7 +11,7 @@ run: setup
 	$(FLASK) db upgrade
 	$(FLASK) crm demo-data
 	@echo "CRMConnect is at http://$(HOST):$(PORT)/login"
-	$(FLASK) run --host $(HOST) --port $(PORT)
+	STRIPE_SANDBOX=1 $(FLASK) run --host $(HOST) --port $(PORT)
 
 # SQLite always; PostgreSQL / MariaDB as well when TEST_POSTGRES_URL / TEST_MARIADB_URL are set;
 # the job tests use a real Redis when REDIS_URL is set.

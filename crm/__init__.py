@@ -55,6 +55,13 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.register_blueprint(__import__("crm.documents", fromlist=["bp"]).bp)
     app.register_blueprint(capture_bp)  # public lead-capture forms (/forms/wtl/...)
     app.register_blueprint(portal_bp)  # client portal (/portal/<kind>/<id>/<hash>), no staff login
+    from .portal.payments import webhooks as webhooks_bp
+
+    app.register_blueprint(webhooks_bp)  # /webhooks/stripe: signed by Stripe, so no CSRF token
+    csrf.exempt(webhooks_bp)
+    from .sandbox.stripe import mount as mount_stripe_sandbox
+
+    mount_stripe_sandbox(app)  # only with STRIPE_SANDBOX=1 (the demo)
     init_api(app)
     init_admin(app)
     app.cli.add_command(crm_cli)

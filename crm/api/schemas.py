@@ -11,8 +11,10 @@ from marshmallow import RAISE, fields
 from marshmallow_sqlalchemy import SQLAlchemyAutoSchema
 from sqlalchemy import inspect
 
+from werkzeug.utils import import_string
+
 from ..extensions import db
-from ..resources import columns, primary_key, status_enum
+from ..resources import columns, primary_key, resource_of, status_enum
 
 SECRET = ("password", "hash")
 
@@ -47,6 +49,8 @@ def schema_for(model, prefix: str = "", exclude: tuple = ()) -> type[SQLAlchemyA
         enum_cls = status_enum(c)
         if enum_cls is not None and c.key not in excluded:
             attrs[f"{c.key}_label"] = _label_field(c.key, enum_cls)
+    for name, path in resource_of(model).api_extra.items():  # computed, read-only (e.g. a client's credit)
+        attrs[name] = fields.Function(import_string(path), dump_only=True)
     for rel in compositions(model):
         child = schema_for(rel.mapper.class_, prefix=prefix + model.__name__,
                            exclude=tuple(sorted(parent_link_columns(rel))))

@@ -67,9 +67,10 @@ def create_checkout_session(*, amount: Decimal, currency: str, name: str, invoic
     return client().v1.checkout.sessions.create(params)
 
 
-def construct_event(payload: bytes, signature: str | None):
-    """The verified event, or stripe.SignatureVerificationError / ValueError for a bad one."""
-    return stripe.Webhook.construct_event(payload, signature or "", options.get("stripe_webhook_secret"))
+def construct_event(payload: bytes, signature: str | None) -> dict:
+    """The verified event as plain data, or stripe.SignatureVerificationError / ValueError for a bad one."""
+    event = stripe.Webhook.construct_event(payload, signature or "", options.get("stripe_webhook_secret"))
+    return event.to_dict()
 
 
 Error = stripe.StripeError

@@ -31,10 +31,15 @@ _CACHE = "crm_advance_credit"
 # --- what is available ------------------------------------------------------------------------
 
 def default_currency_id() -> int | None:
+    """The base currency's id (kept for the request: grid rows without a currency ask for it)."""
     from .. import options
 
+    if has_request_context() and "crm_default_currency" in g:
+        return g.crm_default_currency
     row = (db.session.query(Currency).filter(Currency.isdefault.is_(True)).order_by(Currency.id).first()
            or db.session.query(Currency).filter_by(name=options.get("base_currency")).first())
+    if has_request_context():
+        g.crm_default_currency = row.id if row else None
     return row.id if row else None
 
 

@@ -131,3 +131,18 @@ def test_list_pages_do_not_query_credit_per_row(app, admin_client, ids):
         html = admin_client.get("/admin/invoices/?page_size=20").get_data(as_text=True)
     assert html.count('data-action="apply_advance"') == 8
     assert few.count == more.count
+
+
+def test_finance_records_advances_warehouse_may_not(app, ids):
+    from .conftest import make_staff
+
+    with app.app_context():
+        make_staff("fin@test.example", "Finance")
+        make_staff("wh@test.example", "Warehouse")
+    client = app.test_client()
+    r = api(client, api_token(client, "fin@test.example", "pass-1234"), "clients", ids["client"],
+            "record_advance_payment", amount="25", paymentmode=ids["bank"])
+    assert r.status_code == 200, r.get_json()
+    r = api(client, api_token(client, "wh@test.example", "pass-1234"), "clients", ids["client"],
+            "record_advance_payment", amount="25", paymentmode=ids["bank"])
+    assert r.status_code == 403 and "action:clients.record_advance_payment" in r.get_json()["error"]

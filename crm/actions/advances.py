@@ -16,6 +16,7 @@ from sqlalchemy import func
 from wtforms import DateField, DecimalField, Form, SelectField
 from wtforms.validators import Optional
 
+from .. import events
 from ..extensions import db
 from ..models import Client, ClientAdvancePayment, Currency, Invoice, InvoicePayment, InvoiceStatus
 from ..models.base import money
@@ -25,6 +26,9 @@ from .payments import PaymentForm, _positive, add_payment, left_to_pay
 from .registry import ActionError, action
 
 ZERO = Decimal("0.00")
+
+events.register(ClientAdvancePayment, created="advance_payment.recorded",
+                described={"advance_payment.recorded": "An advance payment was recorded on a client's account"})
 _CACHE = "crm_advance_credit"
 
 

@@ -182,6 +182,11 @@ def test_overdue_reminder_schedule(app, smtp, ids):
     assert f"/portal/invoice/{late}/{inv.hash}" in text
     [(name, pdf)] = _pdfs(msg)
     assert name == "INV-000001.pdf" and "INV-000001" in pdf_text(pdf)
+    with app.app_context():
+        from crm.models import SalesActivity
+
+        assert db.session.query(SalesActivity).filter_by(rel_type="invoice", rel_id=late).filter(
+            SalesActivity.description == "Overdue reminder emailed to buyer@nordic.ro (2 day(s) past due)").count() == 1
     assert get(app, Invoice, recent).last_overdue_reminder is None
     assert get(app, Invoice, muted).last_overdue_reminder is None
 

@@ -19,6 +19,7 @@ from ..mail import queue_email, render_email
 from ..mail.templates import _BUTTON, DEFAULTS
 from ..models import EmailOutbox, Invoice, InvoicePayment, InvoiceStatus, PaymentMode
 from .registry import ActionError
+from .sales_activity import log_sales_activity
 
 RECEIPT = "invoice-payment-recorded"
 OVERDUE_NOTICE = "invoice-overdue-notice"
@@ -156,6 +157,8 @@ def send_overdue_reminders(today: date | None = None) -> int:
         queue_email(email, rendered.subject, rendered.html, rendered.text,
                     attachments=[(pdf_filename(invoice), render_pdf(invoice), "application/pdf")],
                     rel_type="invoice", rel_id=invoice.id, template=OVERDUE_NOTICE)
+        log_sales_activity(invoice, None, f"Overdue reminder emailed to {email} "
+                                          f"({fields['days_overdue']} day(s) past due)", full_name="System")
         db.session.commit()
         sent += 1
     return sent

@@ -217,3 +217,35 @@ def test_provider_errors_and_overpayment(app, live_url, sandbox, ids):
         notes = [a.description for a in db.session.query(SalesActivity).filter_by(rel_type="invoice")]
         assert any("NOT recorded" in n and "Refund it in Stripe" in n for n in notes)
     assert get(app, Invoice, ids["invoice"]).status == 3
+
+
+def test_two_first_deliveries_racing_record_one_payment(app, live_url, sandbox, ids):
+    """The same event delivered twice at the same moment, before either was recorded."""
+    from crm.models import Invoice, PaymentGatewayEvent
+
+    session = {"id": "cs_test_race", "object": "checkout.session", "payment_status": "paid", "status": "complete",
+               "amount_total": 10000, "currency": "ron", "payment_intent": "pi_race",
+               "metadata": {"invoice_id": str(ids["invoice"])}}
+    payload = json.dumps({"id": "evt_race", "object": "event", "type": "checkout.session.completed",
+                          "data": {"object": session}}).encode()
+    barrier, answers = threading.Barrier(4), []
+
+    def deliver():
+        barrier.wait()
+        answers.append(requests.post(f"{live_url}/webhooks/stripe", data=payload,
+                                     headers={"Stripe-Signature": sign(payload, WHSEC)}, timeout=60))
+
+    threads = [threading.Thread(target=deliver) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert [a.status_code for a in answers] == [200] * 4
+    outcomes = sorted(a.json()["outcome"].split(":")[0] for a in answers)
+    assert outcomes == ["Payment of 100.00 RON recorded on INV-000001; Partially paid, 198.10 RON left to pay",
+                        "already recorded", "already recorded", "already recorded"]
+    [payment] = _payments(app)
+    assert (payment.amount, payment.transactionid) == (Decimal("100.00"), "pi_race")
+    assert get(app, Invoice, ids["invoice"]).status == 3
+    with app.app_context():
+        assert db.session.query(PaymentGatewayEvent).count() == 1

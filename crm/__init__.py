@@ -60,6 +60,10 @@ def create_app(overrides: dict | None = None) -> Flask:
         from .sandbox import mount
 
         mount(app)
+    from .portal.payments import webhooks as webhooks_bp
+
+    app.register_blueprint(webhooks_bp)  # /webhooks/stripe: signed by Stripe, so no CSRF token
+    csrf.exempt(webhooks_bp)
     init_api(app)
     init_admin(app)
     app.cli.add_command(crm_cli)

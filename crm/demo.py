@@ -1246,3 +1246,34 @@ def _numbering(d: Demo) -> None:
 STEPS = (_settings, _staff, _catalog, _vendors, _opening_stock, _clients, _leads, _opportunities, _proposals,
          _estimates, _invoices, _payments, _contracts, _goals, _replenishment, _backorder, _vendor_invoices,
          _deliveries, _stock_corrections, _client_returns, _activity, _numbering)
+
+
+# --- online payments and advances (Stripe sandbox at /sandbox/stripe with CRM_SANDBOX=1) ----
+
+STRIPE_DEMO = {"stripe_secret_key": "sk_test_crmconnect_demo", "stripe_publishable_key": "pk_test_crmconnect_demo",
+               "stripe_webhook_secret": "whsec_crmconnect_demo"}
+
+
+def _online_payments(d: Demo) -> None:
+    """Online payments: Stripe (sandbox) on unpaid invoices, an advance payment on a client's account"""
+    import os
+
+    from .actions.online_payments import stripe_mode
+    from .models import ClientAdvancePayment
+
+    for name, value in STRIPE_DEMO.items():
+        options.set(name, value)
+    base = os.environ.get("PUBLIC_URL") or "http://127.0.0.1:5000"
+    options.set("stripe_api_base", f"{base.rstrip('/')}/sandbox/stripe")
+    mode = stripe_mode(create=True)
+    for invoice in (doc for doc in d.docs.values() if isinstance(doc, Invoice) and doc.status in (1, 3, 4)):
+        allowed = json.loads(invoice.allowed_payment_modes or "[]")
+        invoice.allowed_payment_modes = json.dumps(allowed + [mode.id])
+    client = d.clients["banat"]
+    _ensure(ClientAdvancePayment, {"clientid": client.userid, "transactionid": "OP 5120 / BCR"},
+            amount=Decimal("5000.00"), currency=d.currencies["RON"].id, date=d.day(-3),
+            paymentmode=d.payment_modes["Bank transfer"].id, note="Avans comandă consumabile",
+            staffid=d.staff_id("Finance"))
+
+
+STEPS = STEPS + (_online_payments,)

@@ -168,9 +168,19 @@ def document_context(doc) -> dict:
 def render_html(doc) -> str:
     if kind_of(doc).name == "receipt":
         inv = doc.invoice
+        from sqlalchemy import func
+
+        from .actions.payment_emails import mode_name
+        from .models import InvoicePayment
+
+        # What was left once this payment was in (later payments do not change an old receipt).
+        paid = db.session.query(func.coalesce(func.sum(InvoicePayment.amount), 0)).filter(
+            InvoicePayment.invoiceid == inv.id, InvoicePayment.id <= doc.id).scalar()
+
         return render_template("pdf/receipt.html", payment=doc, invoice=inv, company=company(),
                                client=client_block(inv), currency=currency_of(inv), fmt=fmt,
-                               invoice_number=number_of(inv))
+                               invoice_number=number_of(inv), mode=mode_name(doc),
+                               left=max(inv.total - Decimal(paid or 0), Decimal(0)))
     return render_template("pdf/document.html", **document_context(doc))
 
 

@@ -10,3 +10,4 @@ from . import estimates  # noqa: F401,E402
 from . import payments  # noqa: F401,E402
 from . import lead_activity, attachments  # noqa: F401,E402
 from . import shipping  # noqa: F401,E402
+from . import advances, payment_emails, online_payments  # noqa: F401,E402

@@ -61,23 +61,47 @@ def _payable(invoice) -> str | None:
     return None
 
 
-@action(Invoice, "record_payment", "Record payment", form=PaymentForm, precondition=_payable, icon="fa-money")
-def record_payment(invoice, actor, amount: Decimal, paymentmode: int, date: dt.date | None = None,
-                   transactionid: str | None = None, note: str | None = None):
+def left_to_pay(invoice) -> Decimal:
+    return money(invoice.total - money(amount_paid(invoice.id)))
+
+
+def add_payment(invoice, actor, amount: Decimal, paymentmode: str | None, date: dt.date | None = None,
+                transactionid: str | None = None, note: str | None = None, *, advance_payment_id: int | None = None,
+                who: str | None = None, email_receipt: bool = True) -> tuple[InvoicePayment, str]:
+    """Record one payment on ``invoice`` (the caller commits): refuse more than what is left unless
+    ``allow_payment_above_total``, number a draft, recompute the status, log it, and email the client
+    the receipt after commit. Every door that records a payment comes through here.
+    Returns the row and a message for the person."""
     amount, date = money(amount), date or dt.date.today()
-    left = money(invoice.total - money(amount_paid(invoice.id)))
+    refusal = _payable(invoice)
+    if refusal:
+        raise ActionError(refusal)
+    left = left_to_pay(invoice)
     if amount > left and not options.get("allow_payment_above_total"):
         raise ActionError(f"{amount}{_currency(invoice)} is more than what is left to pay on "
                           f"{invoice_name(invoice)}: {max(left, Decimal('0.00'))}{_currency(invoice)}.",
                           field="amount")
     issue_draft(invoice)  # a payment on a draft first gives it its real number
-    db.session.add(InvoicePayment(invoiceid=invoice.id, amount=amount, paymentmode=str(paymentmode), date=date,
-                                  transactionid=(transactionid or "").strip() or None, note=note or None))
+    payment = InvoicePayment(invoiceid=invoice.id, amount=amount, date=date,
+                             paymentmode=str(paymentmode) if paymentmode not in (None, "") else None,
+                             transactionid=(transactionid or "").strip() or None, note=note or None,
+                             advance_payment_id=advance_payment_id)
+    db.session.add(payment)
     db.session.flush()
     recompute_status(invoice)
     status = InvoiceStatus.label_of(invoice.status)
     log_sales_activity(invoice, actor, f"Payment of {amount}{_currency(invoice)} recorded; now {status}",
-                       additional_data=transactionid or None)
+                       additional_data=transactionid or None, full_name=who)
+    if email_receipt:
+        from .payment_emails import queue_receipt_email
+
+        queue_receipt_email(payment)
     left_now = max(left - amount, Decimal("0.00"))
-    return (f"Payment of {amount}{_currency(invoice)} recorded on {shown(invoice)}; {status}"
-            + (f", {left_now}{_currency(invoice)} left to pay" if left_now else ""))
+    return payment, (f"Payment of {amount}{_currency(invoice)} recorded on {shown(invoice)}; {status}"
+                     + (f", {left_now}{_currency(invoice)} left to pay" if left_now else ""))
+
+
+@action(Invoice, "record_payment", "Record payment", form=PaymentForm, precondition=_payable, icon="fa-money")
+def record_payment(invoice, actor, amount: Decimal, paymentmode: int, date: dt.date | None = None,
+                   transactionid: str | None = None, note: str | None = None):
+    return add_payment(invoice, actor, amount, str(paymentmode), date, transactionid, note)[1]

@@ -99,6 +99,25 @@ class ActionRowButton(BaseListRowAction):
         return macro(self.adef, row_id)
 
 
+class PdfRowLink(BaseListRowAction):
+    """A row link to the record's PDF (documents and payment receipts: crm.documents.KINDS)."""
+
+    def __init__(self, kind: str):
+        super().__init__(title="PDF")
+        self.kind = kind
+
+    def render(self, context, row_id, row):
+        href = url_for("documents.download", kind=self.kind, doc_id=row_id)
+        return Markup(f'<a class="crm-action-link" href="{escape(href)}" title="PDF" data-action="pdf">'
+                      '<span class="fa fa-file-pdf-o"></span></a>')
+
+
+def _pdf_row_links(model) -> list:
+    from ..documents import KINDS
+
+    return [PdfRowLink(k.name) for k in KINDS.values() if k.model == model.__name__]
+
+
 class CrmForm(FlaskForm):
     """Flask-WTF's form (CSRF token) that also remembers the edited object, as Flask-Admin's
     Unique validator expects (otherwise saving a record would clash with itself)."""
@@ -509,7 +528,7 @@ def build_view(model, *, endpoint=None, url=None, label=None, category=None, whe
                            for rel in fk_rels.values()},
         "form_choices": form_choices,
         "form_args": form_args,
-        "column_extra_row_actions": [ActionRowButton(a) for a in actions_for(model)],
+        "column_extra_row_actions": [ActionRowButton(a) for a in actions_for(model)] + _pdf_row_links(model),
     }
     # Flask-Admin edits lines inline only through a line -> document relationship; tblitemable's
     # polymorphic lines have none: the line editor (line_editor.py) edits them, and the server

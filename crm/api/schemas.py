@@ -12,8 +12,10 @@ from marshmallow_sqlalchemy import SQLAlchemyAutoSchema
 from sqlalchemy import inspect
 
 from ..custom_fields import as_dict as custom_fields_of, fieldto_of
+from werkzeug.utils import import_string
+
 from ..extensions import db
-from ..resources import columns, primary_key, status_enum
+from ..resources import columns, primary_key, resource_of, status_enum
 
 SECRET = ("password", "hash")
 
@@ -54,6 +56,8 @@ def schema_for(model, prefix: str = "", exclude: tuple = ()) -> type[SQLAlchemyA
             metadata={"description": "Custom fields defined in Settings, as {slug: value}."})
         attrs["_dump_custom_fields"] = lambda self, obj: custom_fields_of(obj)
         attrs["_load_custom_fields"] = lambda self, value: value  # checked against the definitions on save
+    for name, path in resource_of(model).api_extra.items():  # computed, read-only (e.g. a client's credit)
+        attrs[name] = fields.Function(import_string(path), dump_only=True)
     for rel in compositions(model):
         child = schema_for(rel.mapper.class_, prefix=prefix + model.__name__,
                            exclude=tuple(sorted(parent_link_columns(rel))))

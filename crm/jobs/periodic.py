@@ -10,10 +10,12 @@ from .sales_jobs import expire_estimates
 
 @job
 def sweep_overdue_invoices():
-    """Daily: invoices past their due date with nothing paid become Overdue (4)."""
+    """Daily: invoices past their due date with nothing paid become Overdue (4); clients get the
+    overdue reminder on the schedule the options set."""
     from ..actions.invoices import sweep_overdue
+    from ..actions.payment_emails import send_overdue_reminders
 
-    return f"{sweep_overdue()} invoice(s) marked overdue"
+    return f"{sweep_overdue()} invoice(s) marked overdue; {send_overdue_reminders()} overdue reminder(s) emailed"
 
 
 @job

@@ -16,3 +16,5 @@ def all_models():
     from ..extensions import db
 
     return [m.class_ for m in db.Model.registry.mappers]
+from . import payments  # noqa: F401,E402
+from .payments import *  # noqa: F401,F403,E402

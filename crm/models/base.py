@@ -106,6 +106,7 @@ class Resource:
     aliases   extra list URLs under ``url`` (e.g. 'list_invoices').
     lines     relationship holding the document's lines, nested as ``items`` in the API.
     admin     small declarative Flask-Admin overrides (column_list, can_create, ...).
+    api_extra read-only values the API adds to each record: name -> "module:function" (function(obj)).
     """
 
     label: str | None = None
@@ -117,6 +118,7 @@ class Resource:
     admin: dict = field(default_factory=dict)
     api: bool = True
     readonly: bool = False
+    api_extra: dict = field(default_factory=dict)
 
 
 __all__ = ["BillingShipping", "FieldError", "MONEY", "QTY", "RATE", "money", "StatusEnum", "status_column", "fk", "Resource",

@@ -165,7 +165,11 @@ class Client(BillingShipping, db.Model):
     __crm__ = Resource(
         label="Clients", category="Sales", url="clients",
         admin={"column_list": ["company", "vat", "phonenumber", "city", "country", "active", "datecreated"],
-               "column_searchable_list": ["company", "vat", "phonenumber"]},
+               "column_searchable_list": ["company", "vat", "phonenumber"],
+               # the advance payments kept on the client's account (crm.actions.advances)
+               "details_extra_template": "admin/client_credit.html",
+               "details_extra_context": "crm.actions.advances:client_page"},
+        api_extra={"available_credit": "crm.actions.advances:api_credit"},
     )
 
     userid: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -400,8 +400,11 @@ class InvoicePayment(db.Model):
     daterecorded: Mapped[datetime] = mapped_column(DateTime, default=datetime.utcnow)
     note: Mapped[str | None] = mapped_column(Text)
     transactionid: Mapped[str | None] = mapped_column(String(191), index=True)
+    # Addition: set when the payment is (part of) a client's advance applied to this invoice.
+    advance_payment_id: Mapped[int | None] = fk("tblclient_advance_payments.id", ondelete="RESTRICT")
 
     invoice = relationship(Invoice, back_populates="payments")
+    advance = relationship("ClientAdvancePayment")
 
     def __str__(self):
         return f"Payment #{self.id}"

@@ -113,6 +113,9 @@ def _page(kind: str, doc, values=None, errors=None, notice=None, comment=None, s
     if kind == "invoice":
         ctx["paid"] = ctx.get("paid") or 0
         ctx["due"] = ctx.get("due", ctx["totals"]["total"])
+        from .payments import invoice_payments_context
+
+        ctx.update(invoice_payments_context(doc))
     return render_template("portal/document.html", **ctx), status
 
 

@@ -21,22 +21,29 @@ class Served:
         self.thread.join(5)
 
 
-# name -> factory of a stand-in; mounted at /sandbox/<name> by ``mount`` (the demo: CRM_SANDBOX=1)
-def _innoship():
+# name -> factory(app) of a stand-in's WSGI app; mounted at /sandbox/<name> by ``mount``
+# (the demo: CRM_SANDBOX=1, set by `make run`; the demo data points the options there).
+def _innoship(app):
     from .innoship import InnoshipSandbox
 
-    return InnoshipSandbox(api_key=DEMO_KEYS["innoship"])
+    return InnoshipSandbox(api_key=DEMO_KEYS["innoship"]).app
+
+
+def _stripe(app):
+    from .stripe import for_app
+
+    return for_app(app)
 
 
 DEMO_KEYS = {"innoship": "demo-innoship-key"}
-SANDBOXES = {"innoship": _innoship}
+SANDBOXES = {"innoship": _innoship, "stripe": _stripe}
 
 
 def mount(app) -> dict:
     """Serve every stand-in inside the app itself at /sandbox/<name>, so `make run` needs nothing else."""
     from werkzeug.middleware.dispatcher import DispatcherMiddleware
 
-    made = {name: factory() for name, factory in SANDBOXES.items()}
-    app.wsgi_app = DispatcherMiddleware(app.wsgi_app, {f"/sandbox/{name}": sb.app for name, sb in made.items()})
+    made = {name: factory(app) for name, factory in SANDBOXES.items()}
+    app.wsgi_app = DispatcherMiddleware(app.wsgi_app, {f"/sandbox/{name}": wsgi for name, wsgi in made.items()})
     app.extensions["crm_sandboxes"] = made
     return made

@@ -1,0 +1,17 @@
+"""merge the branches of payments, Innoship and the other parts built beside them
+
+Revision ID: m4merge0001
+Revises: in6ship0001, py3paym0001
+"""
+revision = "m4merge0001"
+down_revision = ("in6ship0001", "py3paym0001")
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    pass
+
+
+def downgrade():
+    pass

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from . import job
 from ..capture.email_pipe import poll_leads_mailbox
+from ..capture.facebook import retry_facebook_leads
 from .reminder_jobs import send_due_reminders
 from .sales_jobs import expire_estimates
 
@@ -21,4 +22,5 @@ PERIODIC = {
     "poll_leads_mailbox": (poll_leads_mailbox, "*/5 * * * *"),
     "expire_estimates": (expire_estimates, "30 1 * * *"),
     "send_due_reminders": (send_due_reminders, "*/5 * * * *"),
+    "retry_facebook_leads": (retry_facebook_leads, "*/5 * * * *"),
 }

@@ -163,16 +163,18 @@ def _ident(value) -> str | None:
     return text if ID_RE.match(text) else None
 
 
-def _insert_once(values: dict) -> bool:
-    """INSERT the row unless its leadgen id exists; True if this call inserted it (race-safe)."""
+def _insert_once(values: dict) -> int | None:
+    """INSERT the row unless its leadgen id exists (race-safe); its id if this call inserted it."""
     table = FacebookLead.__table__
     dialect = db.session.get_bind().dialect.name
     if dialect in ("postgresql", "sqlite"):
         mod = __import__(f"sqlalchemy.dialects.{dialect}", fromlist=["insert"])
         stmt = mod.insert(table).values(**values).on_conflict_do_nothing(index_elements=["leadgen_id"])
-    else:  # MySQL / MariaDB
-        stmt = insert(table).values(**values).prefix_with("IGNORE")
-    return db.session.execute(stmt).rowcount == 1
+        return db.session.execute(stmt.returning(table.c.id)).scalar()
+    # MySQL / MariaDB: IGNORE turns the duplicate key into "0 rows"
+    if db.session.execute(insert(table).values(**values).prefix_with("IGNORE")).rowcount != 1:
+        return None
+    return db.session.query(FacebookLead.id).filter_by(leadgen_id=values["leadgen_id"]).scalar()
 
 
 def record_delivery(payload: dict) -> tuple[list[int], int]:
@@ -188,10 +190,11 @@ def record_delivery(payload: dict) -> tuple[list[int], int]:
                "status": S.RECEIVED.value, "attempts": 0, "received_at": _now(),
                "created_time": datetime.fromtimestamp(created, timezone.utc).replace(tzinfo=None)
                if isinstance(created, (int, float)) else None}
-        if _insert_once(row):
-            new.append(db.session.query(FacebookLead.id).filter_by(leadgen_id=leadgen_id).scalar())
-        else:
+        row_id = _insert_once(row)
+        if row_id is None:
             seen += 1
+        else:
+            new.append(row_id)
     return new, seen
 
 

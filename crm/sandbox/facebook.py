@@ -213,6 +213,7 @@ class FacebookSandbox:
 
 # --- the demo's in-process sandbox ---------------------------------------------------------------
 
+DEMO_URL = "http://127.0.0.1:5081"  # where the demo's facebook_graph_url points
 _local: dict[int, FacebookSandbox] = {}
 _local_lock = threading.Lock()
 LOOPBACK = ("127.0.0.1", "localhost")

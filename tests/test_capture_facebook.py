@@ -435,3 +435,39 @@ def test_test_lead_button_reports_a_refused_signature(app, sandbox, admin_client
         server.shutdown()
     assert "answered 403" in html and "X-Hub-Signature-256" in html
     assert _rows(app) == [] and _leads(app) == []
+
+
+def test_a_lead_that_cannot_be_created_says_why_and_is_created_once_fixed(app, sandbox, statuses, admin_client):
+    from crm import options
+
+    with app.app_context():
+        options.set("facebook_lead_status", 987654)  # e.g. a status deleted since it was chosen
+        db.session.commit()
+    lead_id = sandbox.add_lead(PERSON)
+    assert deliver(app.test_client(), sandbox, lead_id).status_code == 200
+    [row] = _rows(app)
+    assert row.status == "error" and "Lead status #987654 does not exist" in row.error
+    assert "/admin/facebookleadsintegration" in row.error and _leads(app) == []
+    with app.app_context():
+        options.set("facebook_lead_status", statuses["facebook"])
+        db.session.commit()
+    page = admin_client.get(SETTINGS).get_data(as_text=True)
+    admin_client.post(SETTINGS + "retry", data={"csrf_token": csrf_from(page)})
+    [lead] = _leads(app)
+    assert lead.status == statuses["facebook"] and _rows(app)[0].leadid == lead.id
+
+
+def test_signed_but_malformed_bodies_store_nothing(app, sandbox):
+    client = app.test_client()
+    for body in (b"not json", b"[1, 2]"):
+        resp = _post(client, body, sandbox.sign(body))
+        assert resp.status_code == 400 and "JSON object" in resp.get_json()["error"]
+    odd = json.dumps({"object": "page", "entry": [
+        {"id": "1", "changes": [{"field": "feed", "value": {"leadgen_id": "55"}}]},
+        {"id": "1", "changes": [{"field": "leadgen", "value": {"leadgen_id": "bad id!"}}]},
+        {"id": "1", "changes": [{"field": "leadgen", "value": {"leadgen_id": "66", "created_time": 10 ** 30}}]},
+        "junk"]}).encode()
+    resp = _post(client, odd, sandbox.sign(odd))
+    assert resp.get_json() == {"received": 1, "duplicates": 0}  # only the well-formed leadgen change
+    [row] = _rows(app)
+    assert (row.leadgen_id, row.created_time, row.status) == ("66", None, "error")  # unknown to Graph: code 100

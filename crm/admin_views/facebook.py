@@ -73,7 +73,8 @@ class FacebookLeadsView(OptionsView):
             template = "capture/facebook_integration.html"
             kwargs.update(
                 webhook_url=webhook_url(), multiline=("facebook_field_mapping",), choices=self._choices(),
-                recent=db.session.query(FacebookLead).order_by(FacebookLead.id.desc()).limit(20).all(),
+                recent=db.session.query(FacebookLead).order_by(FacebookLead.received_at.desc(), FacebookLead.id.desc())
+                .limit(20).all(),
                 attention=db.session.query(FacebookLead).filter(FacebookLead.status == S.ERROR.value)
                 .order_by(FacebookLead.id.desc()).limit(5).all(),
                 retrying=db.session.query(FacebookLead).filter(FacebookLead.status == S.FAILED.value).count(),

@@ -163,6 +163,13 @@ def _ident(value) -> str | None:
     return text if ID_RE.match(text) else None
 
 
+def _timestamp(value) -> datetime | None:
+    try:
+        return datetime.fromtimestamp(int(value), timezone.utc).replace(tzinfo=None)
+    except (TypeError, ValueError, OverflowError, OSError):
+        return None
+
+
 def _insert_once(values: dict) -> int | None:
     """INSERT the row unless its leadgen id exists (race-safe); its id if this call inserted it."""
     table = FacebookLead.__table__
@@ -184,12 +191,10 @@ def record_delivery(payload: dict) -> tuple[list[int], int]:
         leadgen_id = _ident(value.get("leadgen_id"))
         if leadgen_id is None:
             continue
-        created = value.get("created_time")
         row = {"leadgen_id": leadgen_id, "page_id": _ident(value.get("page_id") or entry.get("id")),
                "form_id": _ident(value.get("form_id")), "ad_id": _ident(value.get("ad_id")),
                "status": S.RECEIVED.value, "attempts": 0, "received_at": _now(),
-               "created_time": datetime.fromtimestamp(created, timezone.utc).replace(tzinfo=None)
-               if isinstance(created, (int, float)) else None}
+               "created_time": _timestamp(value.get("created_time"))}
         row_id = _insert_once(row)
         if row_id is None:
             seen += 1
@@ -271,8 +276,10 @@ def fetch_facebook_lead(row_id: int, force: bool = False) -> str:
         created = _capture(row, lead)
     except (ActionError, ValueError) as exc:
         db.session.rollback()
-        what = getattr(exc, "message", None) or f"facebook_field_mapping: {exc}"
-        return _failed(row_id, token, row.attempts, f"The lead could not be created: {what}", retry=False)
+        what = getattr(exc, "message", None) or f"facebook_field_mapping: {exc}."
+        return _failed(row_id, token, row.attempts, f"The lead could not be created: {what} What to do: correct "
+                       "the settings at /admin/facebookleadsintegration (or the pipelines and statuses), then "
+                       "press “Retry now”.", retry=False)
     if not _finish(row_id, token, status=S.FETCHED.value, leadid=created.id, error=None, next_attempt_at=None,
                    fetched_at=_now()):
         db.session.rollback()  # another worker took over this row: its lead is the one

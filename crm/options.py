@@ -89,7 +89,7 @@ OPTIONS: dict[str, OptionDef] = {d.name: d for d in [
            ("web_to_lead_rate_window", int, 600, "...within this many seconds")),
     *_defs("Facebook Lead Ads",
            ("facebook_app_secret", str, "", "App secret (Facebook signs each webhook delivery with it)"),
-           ("facebook_verify_token", str, "", "Verify token (any secret text; type the same in Facebook's webhook setup)"),
+           ("facebook_verify_token", str, "", "Verify token (any secret text; type the same in Facebook's webhook)"),
            ("facebook_page_access_token", str, "", "Page access token (with the leads_retrieval permission)"),
            ("facebook_graph_url", str, "https://graph.facebook.com", "Graph API base URL"),
            ("facebook_graph_version", str, "v21.0", "Graph API version"),

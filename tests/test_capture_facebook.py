@@ -111,11 +111,13 @@ def _run(app, func, *args):
 
 def test_challenge_is_echoed_only_for_our_verify_token(app, sandbox):
     client = app.test_client()
-    ok = client.get(URL, query_string={"hub.mode": "subscribe", "hub.verify_token": VERIFY, "hub.challenge": "1158201444"})
+    ok = client.get(URL, query_string={"hub.mode": "subscribe", "hub.verify_token": VERIFY,
+                                       "hub.challenge": "1158201444"})
     assert ok.status_code == 200 and ok.get_data(as_text=True) == "1158201444"
     assert ok.mimetype == "text/plain"
     wrong = client.get(URL, query_string={"hub.mode": "subscribe", "hub.verify_token": "guess", "hub.challenge": "1"})
-    assert wrong.status_code == 403 and "hub.verify_token does not match facebook_verify_token" in wrong.get_data(as_text=True)
+    assert wrong.status_code == 403
+    assert "hub.verify_token does not match facebook_verify_token" in wrong.get_data(as_text=True)
     mode = client.get(URL, query_string={"hub.mode": "unsubscribe", "hub.verify_token": VERIFY, "hub.challenge": "1"})
     assert mode.status_code == 403 and "hub.mode" in mode.get_data(as_text=True)
 
@@ -459,14 +461,16 @@ def test_a_lead_that_cannot_be_created_says_why_and_is_created_once_fixed(app, s
 
 def test_signed_but_malformed_bodies_store_nothing(app, sandbox):
     client = app.test_client()
-    for body in (b"not json", b"[1, 2]"):
+    for body in (b"not json", b"[1, 2]", b"\xff\xfe"):
         resp = _post(client, body, sandbox.sign(body))
         assert resp.status_code == 400 and "JSON object" in resp.get_json()["error"]
+    assert _post(client, b'{"entry": 5}', sandbox.sign(b'{"entry": 5}')).get_json() == {"received": 0,
+                                                                                       "duplicates": 0}
     odd = json.dumps({"object": "page", "entry": [
         {"id": "1", "changes": [{"field": "feed", "value": {"leadgen_id": "55"}}]},
         {"id": "1", "changes": [{"field": "leadgen", "value": {"leadgen_id": "bad id!"}}]},
         {"id": "1", "changes": [{"field": "leadgen", "value": {"leadgen_id": "66", "created_time": 10 ** 30}}]},
-        "junk"]}).encode()
+        {"id": "2", "changes": 7}, "junk"]}).encode()
     resp = _post(client, odd, sandbox.sign(odd))
     assert resp.get_json() == {"received": 1, "duplicates": 0}  # only the well-formed leadgen change
     [row] = _rows(app)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from urllib.parse import urlsplit
 
-from flask import flash, redirect, url_for
+from flask import flash, redirect
 from flask_admin import expose
 from flask_wtf import FlaskForm
 

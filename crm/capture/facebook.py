@@ -150,10 +150,10 @@ def receive():
 
 
 def _announced(payload: dict):
-    for entry in payload.get("entry") or []:
-        if not isinstance(entry, dict):
-            continue
-        for change in entry.get("changes") or []:
+    entries = payload.get("entry")
+    for entry in entries if isinstance(entries, list) else []:
+        changes = entry.get("changes") if isinstance(entry, dict) else None
+        for change in changes if isinstance(changes, list) else []:
             if isinstance(change, dict) and change.get("field") == "leadgen" and isinstance(change.get("value"), dict):
                 yield entry, change["value"]
 

@@ -13,6 +13,7 @@ from crm import events
 from crm.extensions import db
 
 from .conftest import csrf_from
+from .test_jobs import _work, needs_redis, redis_app  # noqa: F401  (redis_app is a fixture)
 
 URL = "/webhooks/facebook/leads"
 SETTINGS = "/admin/facebookleadsintegration/"
@@ -475,3 +476,14 @@ def test_signed_but_malformed_bodies_store_nothing(app, sandbox):
     assert resp.get_json() == {"received": 1, "duplicates": 0}  # only the well-formed leadgen change
     [row] = _rows(app)
     assert (row.leadgen_id, row.created_time, row.status) == ("66", None, "error")  # unknown to Graph: code 100
+
+
+@needs_redis
+def test_with_a_worker_the_webhook_answers_before_the_lead_is_fetched(redis_app, sandbox):
+    app = redis_app
+    lead_id = sandbox.add_lead(PERSON)
+    assert deliver(app.test_client(), sandbox, lead_id).get_json() == {"received": 1, "duplicates": 0}
+    assert [r.status for r in _rows(app)] == ["received"] and sandbox.reads == 0 and _leads(app) == []
+    _work(app)
+    [lead] = _leads(app)
+    assert lead.name == "Ion Popescu" and _rows(app)[0].status == "fetched"

@@ -139,8 +139,9 @@ class FacebookLeadsView(OptionsView):
         elif row is not None and row.leadid:
             flash(f"Test lead {row.leadgen_id} received and fetched: lead #{row.leadid} “{row.lead.name}”.",
                   "success")
+        elif row is not None:  # fetched by a worker (RQ), or failed: the table below tells
+            flash(f"Test lead {row.leadgen_id} received; its status is {row.status_label}"
+                  + (f": {row.error}" if row.error else "."), "info")
         else:
-            flash(f"Test lead {result.get('id')} received; "
-                  + (f"its status is {row.status_label}" + (f": {row.error}" if row and row.error else "")
-                     if row else "it is being fetched") + ".", "info")
+            flash(f"The sandbox delivered test lead {result.get('id')}, but it was not recorded.", "error")
         return redirect(self.get_url(".index"))

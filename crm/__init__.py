@@ -54,6 +54,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.register_blueprint(auth_bp)
     app.register_blueprint(__import__("crm.documents", fromlist=["bp"]).bp)
     app.register_blueprint(capture_bp)  # public lead-capture forms (/forms/wtl/...)
+    app.register_blueprint(__import__("crm.capture.facebook", fromlist=["bp"]).bp)  # /webhooks/facebook/leads
     app.register_blueprint(portal_bp)  # client portal (/portal/<kind>/<id>/<hash>), no staff login
     app.register_blueprint(__import__("crm.admin_views.shipping", fromlist=["bp"]).bp)  # AWB labels
     if app.config.get("CRM_SANDBOX"):

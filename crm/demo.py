@@ -1277,3 +1277,21 @@ def _online_payments(d: Demo) -> None:
 
 
 STEPS = STEPS + (_online_payments,)
+def _facebook_lead_ads(d: Demo) -> None:
+    """Facebook Lead Ads: settings pointing at the in-process sandbox, the demo's Facebook leads as received"""
+    from .models import FacebookLead
+    from .sandbox import facebook as sandbox
+
+    for name, value in {"facebook_app_secret": "demo-app-secret", "facebook_verify_token": "demo-verify-token",
+                        "facebook_page_access_token": "demo-page-access-token", "facebook_graph_url": sandbox.DEMO_URL,
+                        "facebook_lead_assigned": d.staff_id("SDR")}.items():
+        options.set(name, value)
+    source = d.sources["Facebook Lead Ads"].id
+    for n, lead in enumerate(sorted((x for x in d.leads.values() if x.source == source), key=lambda x: x.id), 1):
+        db.session.add(FacebookLead(leadgen_id=f"90000000000{n:04d}", page_id=sandbox.PAGE_ID, form_id=sandbox.FORM_ID,
+                                    ad_id=sandbox.AD_ID, status="fetched", attempts=1, leadid=lead.id,
+                                    created_time=lead.dateadded, received_at=lead.dateadded,
+                                    fetched_at=lead.dateadded))
+
+
+STEPS += (_facebook_lead_ads,)

@@ -103,6 +103,21 @@ OPTIONS: dict[str, OptionDef] = {d.name: d for d in [
            ("stripe_publishable_key", str, "", "Stripe publishable key"),
            ("stripe_webhook_secret", str, "", "Stripe webhook signing secret (whsec_...) of /webhooks/stripe"),
            ("stripe_api_base", str, "https://api.stripe.com", "Stripe API base URL")),
+    *_defs("Facebook Lead Ads",
+           ("facebook_app_secret", str, "", "App secret (Facebook signs each webhook delivery with it)"),
+           ("facebook_verify_token", str, "", "Verify token (any secret text; type the same in Facebook's webhook)"),
+           ("facebook_page_access_token", str, "", "Page access token (with the leads_retrieval permission)"),
+           ("facebook_graph_url", str, "https://graph.facebook.com", "Graph API base URL"),
+           ("facebook_graph_version", str, "v21.0", "Graph API version"),
+           ("facebook_field_mapping", str,
+            '{"full_name": "name", "first_name": "name", "last_name": "name", "email": "email", '
+            '"work_email": "email", "phone_number": "phonenumber", "work_phone_number": "phonenumber", '
+            '"company_name": "company", "job_title": "title", "street_address": "address", "city": "city", '
+            '"state": "state", "province": "state", "zip_code": "zip", "post_code": "zip", "country": "country"}',
+            "Field mapping (JSON: Facebook field name → lead column; other fields go to the description)"),
+           ("facebook_lead_source", str, "Facebook Lead Ads", "Lead source of Facebook leads"),
+           ("facebook_lead_status", int, 0, "Status of new Facebook leads (0: the default pipeline's first status)"),
+           ("facebook_lead_assigned", int, 0, "Assign new Facebook leads to (0: nobody)")),
     *_defs("Attachments",
            ("attachment_max_mb", int, 10, "Largest attachment (MB; uploads are also capped by MAX_CONTENT_LENGTH)"),
            ("attachment_allowed_extensions", str, "pdf,png,jpg,jpeg,gif,doc,docx,xls,xlsx,csv,txt,zip",

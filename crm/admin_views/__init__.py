@@ -62,6 +62,10 @@ def init_admin(app) -> Admin:
     admin.add_view(JobsView(name="Jobs", category="Settings", endpoint="jobs", url="/admin/jobs"))
     for view in capture_screens():  # /admin/leads/email_integration, /admin/excelimport
         admin.add_view(view)
+    from .facebook import FacebookLeadsView
+
+    admin.add_view(FacebookLeadsView(name="Facebook Lead Ads", category="Sales", endpoint="facebookleadsintegration",
+                                     url="/admin/facebookleadsintegration"))
     return admin
 
 

@@ -30,6 +30,9 @@ class OptionsView(BaseView):
     def _defs(self):
         return [d for d in options.OPTIONS.values() if self.groups is None or d.group in self.groups]
 
+    def check(self, defn, value) -> None:
+        """Screens with rules beyond the option's type raise options.OptionError naming the option."""
+
     @expose("/", methods=["GET", "POST"])
     def index(self):
         form = FlaskForm()
@@ -45,6 +48,7 @@ class OptionsView(BaseView):
                     continue
                 try:
                     value = options.parse(d, raw)
+                    self.check(d, value)
                 except options.OptionError as exc:
                     errors[d.name] = str(exc)
                     continue

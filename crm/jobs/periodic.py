@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from . import job
 from ..capture.email_pipe import poll_leads_mailbox
+from ..capture.facebook import retry_facebook_leads
 from .reminder_jobs import send_due_reminders
 from .sales_jobs import expire_estimates
 
@@ -41,4 +42,5 @@ PERIODIC = {
     "send_due_reminders": (send_due_reminders, "*/5 * * * *"),
     "track_awbs": (track_awbs, "*/30 * * * *"),
     "retry_awb_bookings": (retry_awb_bookings, "*/5 * * * *"),
+    "retry_facebook_leads": (retry_facebook_leads, "*/5 * * * *"),
 }

@@ -6,6 +6,7 @@ from . import job
 from ..capture.email_pipe import poll_leads_mailbox
 from .reminder_jobs import send_due_reminders
 from .sales_jobs import expire_estimates
+from .contract_jobs import send_contract_expiry_reminders
 
 
 @job
@@ -21,4 +22,5 @@ PERIODIC = {
     "poll_leads_mailbox": (poll_leads_mailbox, "*/5 * * * *"),
     "expire_estimates": (expire_estimates, "30 1 * * *"),
     "send_due_reminders": (send_due_reminders, "*/5 * * * *"),
+    "send_contract_expiry_reminders": (send_contract_expiry_reminders, "0 7 * * *"),
 }

@@ -6,3 +6,4 @@ declined, proposals commented on. The business rules live in crm.actions (client
 client_decline, client_comment); this package only reads the forms and shows the outcome.
 """
 from .views import bp  # noqa: F401
+from . import contracts  # noqa: F401,E402  (contract pages on the same blueprint)

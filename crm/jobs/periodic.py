@@ -7,6 +7,7 @@ from ..capture.email_pipe import poll_leads_mailbox
 from .reminder_jobs import send_due_reminders
 from .sales_jobs import expire_estimates
 from .contract_jobs import send_contract_expiry_reminders
+from .campaign_jobs import send_scheduled_campaigns
 
 
 @job
@@ -23,4 +24,5 @@ PERIODIC = {
     "expire_estimates": (expire_estimates, "30 1 * * *"),
     "send_due_reminders": (send_due_reminders, "*/5 * * * *"),
     "send_contract_expiry_reminders": (send_contract_expiry_reminders, "0 7 * * *"),
+    "send_scheduled_campaigns": (send_scheduled_campaigns, "*/5 * * * *"),
 }

@@ -9,6 +9,8 @@ from .warehouse import *  # noqa: F401,F403
 from .purchase import *  # noqa: F401,F403
 from .capture import *  # noqa: F401,F403
 from .messaging import *  # noqa: F401,F403
+from . import marketing  # noqa: F401,E402
+from .marketing import *  # noqa: F401,F403,E402
 
 
 def all_models():

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import event as sa_event, update
+from sqlalchemy import event as sa_event, inspect, update
 from wtforms import DateField, EmailField, Form, StringField
 from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 
@@ -180,8 +180,8 @@ def client_sign(c: Contract, firstname: str, lastname: str, email: str, signatur
 
 @sa_event.listens_for(Contract.dateend, "set")
 def _new_end_date(target, value, oldvalue, initiator):
-    # A contract given a new end date is reminded again before that one.
-    if value != oldvalue and target.isexpirynotified:
+    # A stored contract given a new end date is reminded again before that one.
+    if value != oldvalue and inspect(target).persistent and target.isexpirynotified:
         target.isexpirynotified = False
 
 

@@ -112,6 +112,8 @@ def test_accepted_proposal_to_contract_sent_and_signed_in_the_portal(app, admin_
         assert c.proposal_id == pid and c.signed is False
         assert c.contract_value == db.session.get(Proposal, pid).total
 
+    details = admin_client.get(f"/admin/contracts/details/?id={cid}").get_data(as_text=True)
+    assert f'href="/admin/documents/contract/{cid}.pdf"' in details and "send_for_signature" in details
     # the grid's button: an email with the PDF and the portal link, to the client's primary contact
     resp = press(admin_client, "contracts", "send_for_signature", cid)
     assert "Queued for buyer@nordic.ro" in resp.get_data(as_text=True)

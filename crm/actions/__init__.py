@@ -10,5 +10,5 @@ from . import estimates  # noqa: F401,E402
 from . import payments  # noqa: F401,E402
 from . import lead_activity, attachments  # noqa: F401,E402
 from . import contracts  # noqa: F401,E402
-from . import lead_email  # noqa: F401,E402
+from . import activity_email  # noqa: F401,E402
 from . import campaigns  # noqa: F401,E402

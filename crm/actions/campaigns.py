@@ -25,7 +25,7 @@ from ..jobs import enqueue, job
 from ..models import (CampaignRecipient, CampaignStatus, Client, Contact, EmailOutbox, Lead, MarketingCampaign,
                       MarketingUnsubscribe, RecipientStatus)
 from .lead_activity import DATETIME_FORMATS
-from .lead_email import compose, lead_fields
+from .activity_email import compose, lead_fields
 from .registry import action
 
 log = logging.getLogger(__name__)

@@ -25,6 +25,7 @@ from ..models import Contract, Staff
 from .acceptance import log_client, portal_transaction, record_acceptance, refuse_if_expired
 from .activity import log_activity
 from .registry import ActionError, action
+from .sales_activity import log_sales_activity
 from .sending import OUTBOX, primary_contact
 
 log = logging.getLogger(__name__)
@@ -125,6 +126,7 @@ def send_for_signature(c: Contract, actor):
     queue_email(contact.email, mail.subject, mail.html, mail.text,
                 attachments=[(pdf_filename(c), render_pdf(c), "application/pdf")],
                 rel_type="contract", rel_id=c.id, template=mail.slug, actor=actor)
+    log_sales_activity(c, actor, f"Sent for signature to {contact.email}")
     events.emit("contract.sent", c, actor)
     if not smtp_url():
         return f"Queued for {contact.email}; no SMTP is configured, so it waits in {OUTBOX}"

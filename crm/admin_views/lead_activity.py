@@ -90,7 +90,7 @@ def _emails(lead) -> list[dict]:
 def _email_form(lead) -> dict | None:
     """The "Send email" form: None without the permission; the refusal when the lead has no email."""
     from ..actions import get_action
-    from ..actions.lead_email import LeadEmailForm
+    from ..actions.activity_email import LeadEmailForm
     from ..models import Lead
 
     adef = get_action(Lead, "send_email")

@@ -1,5 +1,6 @@
-"""Emails from a lead's activity tab, delivered for real to an SMTP server on loopback (aiosmtpd):
-typed or from a template with merge fields, logged, listed in the tab with their delivery state."""
+"""Emails written by staff, delivered for real to an SMTP server on loopback (aiosmtpd): from a lead's
+activity tab (typed or from a template with merge fields, logged, listed in the tab with their
+delivery state) and from a client's grid button."""
 from __future__ import annotations
 
 import pytest
@@ -113,3 +114,28 @@ def test_a_failed_delivery_shows_in_the_tab(app, admin_client, lead_id, monkeypa
     _send(admin_client, lead_id, subject="Hello", body="Are you there?")
     page = _tab(admin_client, lead_id)
     assert 'data-kind="email" data-state="failed"' in page and "Failed" in page
+
+
+def test_email_a_client_from_its_grid_button(app, admin_client, smtp):  # noqa: F811
+    from crm.models import Contact, EmailOutbox
+
+    from .test_sales_support import make_client, press
+
+    with app.app_context():
+        client_id = make_client().userid
+    resp = press(admin_client, "clients", "send_email", client_id,
+                 {"subject": "Your account, {contact_firstname}", "body": "Dear {contact_name} of {client_company}"})
+    assert "Email to buyer@nordic.ro queued for sending" in resp.get_data(as_text=True)
+    (msg,) = smtp.inbox.to("buyer@nordic.ro")
+    assert msg["Subject"] == "Your account, Bogdan"
+    assert "Dear Bogdan Buyer of Nordic Trade SRL" in msg.get_body(("plain",)).get_content()
+    assert [r.status for r in _rows(app, EmailOutbox, rel_type="client", rel_id=client_id)] == ["sent"]
+
+    with app.app_context():
+        db.session.query(Contact).update({"is_primary": False})
+        db.session.commit()
+    api = app.test_client()
+    r = api.post(f"/api/v1/clients/{client_id}/actions/send_email", headers=api_token(api),
+                 json={"to": "x@nordic.ro", "subject": "Hi", "body": "Hi"})
+    assert r.status_code == 409 and "has no primary contact with an email" in r.get_json()["error"]
+    assert len(smtp.inbox.messages) == 1

@@ -1,10 +1,11 @@
-"""Emails to a lead from its activity tab, sent for real through the outbox (crm.mail).
+"""Emails written by staff to a lead (from its activity tab) or to a client, sent for real through
+the outbox (crm.mail).
 
 The person writes a subject and a plain-text body, or picks a template of tblemailtemplates
-(what they type wins over the template's subject or message). ``{lead_name}`` and the other
-fields below are merged into both, the way every template is merged (crm/mail/templates.py).
-The outbox row keeps ``rel_type='lead'`` so the tab lists the message with its delivery state,
-and a tbllead_activity_log line says who sent what.
+(what they type wins over the template's subject or message). ``{lead_name}`` (or
+``{client_company}``) and the other fields below are merged into both, the way every template is
+merged (crm/mail/templates.py). The outbox row keeps ``rel_type`` 'lead' / 'client' so the lead's
+tab lists the message with its delivery state; a lead's activity log line says who sent what.
 """
 from __future__ import annotations
 
@@ -17,10 +18,10 @@ from .. import options
 from ..extensions import db
 from ..mail import html_to_text, merge, queue_email, smtp_url
 from ..mail.templates import DEFAULTS
-from ..models import EmailTemplate, Lead
+from ..models import Client, EmailTemplate, Lead
 from .activity import log_lead_activity
 from .registry import ActionError, ActionInvalid, action
-from .sending import OUTBOX
+from .sending import OUTBOX, primary_contact
 
 TEMPLATE_TYPE = "leads"
 DEFAULTS.update({
@@ -91,10 +92,9 @@ def _no_email(lead: Lead) -> str | None:
     return None
 
 
-@action(Lead, "send_email", "Send email", form=LeadEmailForm, precondition=_no_email, icon="fa-envelope-o")
-def send_email(lead: Lead, actor, to: str | None = None, template: str | None = None, subject: str | None = None,
-               body: str | None = None):
-    to = (to or "").strip() or lead.email.strip()
+def _written(to: str, template: str | None, subject: str | None, body: str | None, fields: dict, actor,
+             rel_type: str, rel_id: int):
+    """Queue what the person wrote (or the template they chose) to ``to``; returns (outbox row, subject)."""
     subject, body = (subject or "").strip(), (body or "").strip()
     tpl = db.session.query(EmailTemplate).filter_by(slug=template).one_or_none() if template else None
     if tpl is not None and not tpl.active:
@@ -103,11 +103,49 @@ def send_email(lead: Lead, actor, to: str | None = None, template: str | None = 
         raise ActionInvalid({"subject": ["Write a subject or choose a template."]})
     if tpl is None and not body:
         raise ActionInvalid({"body": ["Write the message or choose a template."]})
-    subject, html, text = compose(subject or tpl.subject, text_to_html(body) if body else tpl.message,
-                                  lead_fields(lead, actor))
-    msg = queue_email(to, subject, html, text, rel_type="lead", rel_id=lead.id,
+    subject, html, text = compose(subject or tpl.subject, text_to_html(body) if body else tpl.message, fields)
+    msg = queue_email(to, subject, html, text, rel_type=rel_type, rel_id=rel_id,
                       template=tpl.slug if tpl else None, actor=actor)
-    log_lead_activity(lead, actor, f"Sent an email to {to}: {subject}", f"outbox #{msg.id}")
+    return msg, subject
+
+
+def _queued(to: str) -> str:
     if not smtp_url():
         return f"Email to {to} queued; no SMTP is configured, so it waits in {OUTBOX}"
     return f"Email to {to} queued for sending"
+
+
+@action(Lead, "send_email", "Send email", form=LeadEmailForm, precondition=_no_email, icon="fa-envelope-o")
+def send_email(lead: Lead, actor, to: str | None = None, template: str | None = None, subject: str | None = None,
+               body: str | None = None):
+    to = (to or "").strip() or lead.email.strip()
+    msg, subject = _written(to, template, subject, body, lead_fields(lead, actor), actor, "lead", lead.id)
+    log_lead_activity(lead, actor, f"Sent an email to {to}: {subject}", f"outbox #{msg.id}")
+    return _queued(to)
+
+
+# --- clients -------------------------------------------------------------------------------
+
+class ClientEmailForm(LeadEmailForm):
+    to = EmailField("To (empty: the primary contact's email)",
+                    validators=[Optional(), Email(message="Enter a valid address."), Length(max=255)])
+
+
+def _no_contact(client: Client) -> str | None:
+    if primary_contact(client.userid) is None:
+        return (f"Client {client.company} has no primary contact with an email; add one under the client's "
+                "contacts before emailing it.")
+    return None
+
+
+@action(Client, "send_email", "Send email", form=ClientEmailForm, precondition=_no_contact, icon="fa-envelope-o")
+def send_client_email(client: Client, actor, to: str | None = None, template: str | None = None,
+                      subject: str | None = None, body: str | None = None):
+    contact = primary_contact(client.userid)
+    to = (to or "").strip() or contact.email.strip()
+    first, _, last = str(contact).partition(" ")
+    fields = {"client_company": client.company or "", "contact_name": str(contact), "contact_firstname": first,
+              "contact_lastname": last, "companyname": options.get("companyname"),
+              "staff_name": getattr(actor, "full_name", "") or "", "staff_email": getattr(actor, "email", "") or ""}
+    _written(to, template, subject, body, fields, actor, "client", client.userid)
+    return _queued(to)

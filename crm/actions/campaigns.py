@@ -139,7 +139,7 @@ def deliver_campaign(campaign_id: int) -> str:
 
 def _can_send(c: MarketingCampaign) -> str | None:
     if c.status not in (S.DRAFT.value, S.SCHEDULED.value):
-        return f"Campaign “{c.name}” is {S.label_of(c.status)}; a campaign is sent once (copy it to send again)."
+        return f"Campaign “{c.name}” is {S.label_of(c.status)}; a campaign is sent once; create a new one to send again."
     if not c.audience_leads and not c.audience_contacts:
         return f"Campaign “{c.name}” has no audience: choose leads, client contacts or both."
     return None

@@ -222,3 +222,21 @@ def test_an_audience_without_addresses_is_refused(app, admin_client, world, no_s
     r = app.test_client().post(f"/api/v1/marketing_campaigns/{nobody}/actions/send",
                                headers=api_token(app.test_client()))
     assert r.status_code == 409 and "has no audience" in r.get_json()["error"]
+
+
+def test_deleting_a_sent_campaign_removes_its_recipients_not_the_opt_outs(app, admin_client, world, smtp):  # noqa: F811
+    from crm.actions.campaigns import unsubscribe
+    from crm.models import CampaignRecipient, EmailOutbox, MarketingCampaign, MarketingUnsubscribe
+
+    cid = _campaign(app, lead_pipeline=world["p2"])
+    press(admin_client, "marketing/campaigns", "send", cid)
+    (row,) = _rows(app, CampaignRecipient, campaign_id=cid)
+    with app.app_context():
+        unsubscribe(row.token)
+    page = admin_client.get("/admin/marketing/campaigns/").get_data(as_text=True)
+    resp = admin_client.post("/admin/marketing/campaigns/delete/", data={"id": cid, "csrf_token": csrf_from(page)})
+    assert resp.status_code == 302
+    assert _rows(app, MarketingCampaign) == [] and _rows(app, CampaignRecipient) == []
+    (opt_out,) = _rows(app, MarketingUnsubscribe)
+    assert (opt_out.email, opt_out.campaign_id) == ("paul@example.ro", None)
+    assert len(_rows(app, EmailOutbox, rel_type="campaign")) == 1  # what was sent stays in the outbox

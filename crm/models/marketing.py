@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import Boolean, DateTime, Integer, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, backref, mapped_column, relationship
 
 from ..extensions import db
 from .base import Resource, StatusEnum, fk, status_column
@@ -91,7 +91,9 @@ class CampaignRecipient(db.Model):
 
     __table_args__ = (UniqueConstraint("campaign_id", "email"),)
 
-    campaign = relationship(MarketingCampaign, backref="recipients")
+    # Deleting a campaign deletes its recipient rows (the database's ON DELETE CASCADE).
+    campaign = relationship(MarketingCampaign, backref=backref("recipients", cascade="all, delete-orphan",
+                                                               passive_deletes=True))
     outbox = relationship("EmailOutbox")
 
     def __str__(self):

@@ -133,6 +133,8 @@ def test_accepted_proposal_to_contract_sent_and_signed_in_the_portal(app, admin_
     page = client.get(url).get_data(as_text=True)
     assert "you signed the contract" in page and 'data-testid="sign"' not in page
     assert "Signed by Ion Popescu (ion@nordic.ro)" in page
+    assert f'src="{url}/signature.png"' in page
+    assert client.get(f"{url}/signature.png").data.startswith(b"\x89PNG")
     c = get(app, Contract, cid)
     assert (c.signed, c.marked_as_signed, c.acceptance_firstname, c.acceptance_lastname, c.acceptance_email) == \
         (True, False, "Ion", "Popescu", "ion@nordic.ro")
@@ -174,6 +176,7 @@ def test_portal_refuses_an_expired_contract_bad_forms_and_wrong_links(app, ids):
     url = f"/portal/contract/{cid}/{'a' * 32}"
     assert client.get(f"/portal/contract/{cid}/{'b' * 32}").status_code == 404
     assert client.get(f"/portal/contract/{cid + 1}/{'a' * 32}").status_code == 404
+    assert client.get(url + "/signature.png").status_code == 404  # nothing signed yet
     page = client.get(url).get_data(as_text=True)
     assert f"This contract expired on {TODAY - timedelta(days=1):%d.%m.%Y}" in page and 'data-testid="sign"' not in page
     resp = client.post(url + "/sign", data={**SIGNER, "signature": png_data_url(), "csrf_token": _any_csrf(client, url)})

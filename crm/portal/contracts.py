@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hmac
 
-from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask import Response, abort, flash, redirect, render_template, request, send_file, url_for
 
 from ..actions import contracts as contract_actions
 from ..actions.registry import ActionError
@@ -40,6 +40,8 @@ def _page(c: Contract, values=None, errors=None, notice=None, status=200):
     except ActionError as exc:
         refusal = exc.message
     ctx = contract_context(c)
+    if ctx["signature_uri"]:  # the PDF reads the file; a browser asks this page's own link
+        ctx["signature_uri"] = url_for("portal.contract_signature", doc_id=c.id, doc_hash=c.hash)
     ctx.update(here=_here(c), pdf_link=url_for("portal.contract_pdf", doc_id=c.id, doc_hash=c.hash),
                can_sign=refusal is None, refusal=refusal, values=values or {}, errors=errors or {}, notice=notice)
     return render_template("portal/contract.html", **ctx), status
@@ -56,6 +58,15 @@ def contract_pdf(doc_id, doc_hash):
     disposition = "inline" if request.args.get("inline") else "attachment"
     return Response(render_pdf(c), mimetype="application/pdf",
                     headers={"Content-Disposition": f'{disposition}; filename="{pdf_filename(c)}"'})
+
+
+@bp.get(f"{URL}/signature.png")
+def contract_signature(doc_id, doc_hash):
+    c = _contract(doc_id, doc_hash)
+    path = signatures.path_of(c.signature) if c.signature else None
+    if path is None or not path.is_file():
+        abort(404)
+    return send_file(path, mimetype="image/png")
 
 
 @bp.post(f"{URL}/sign")

@@ -29,10 +29,11 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install -q -e ".[test]"
 	touch $@
 
-# WeasyPrint renders PDFs with Pango. Installed from Debian's packages when missing (needs root).
+# WeasyPrint renders PDFs with Pango; the PDF tests read them back with poppler's pdftotext.
+# Installed from Debian's packages when missing (needs root).
 system-deps:
-	@if ! ldconfig -p | grep -q libpango-1.0; then \
-	  apt-get update -qq && apt-get install -y -qq libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core; fi
+	@if ! ldconfig -p | grep -q libpango-1.0 || ! command -v pdftotext >/dev/null; then \
+	  apt-get update -qq && apt-get install -y -qq libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core poppler-utils; fi
 
 # The end-to-end test drives Debian's Chromium through Playwright (no browser download).
 browser:

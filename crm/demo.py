@@ -1243,9 +1243,26 @@ def _numbering(d: Demo) -> None:
         options.set(NUMBERING[kind][1], number)
 
 
+def _marketing(d: Demo) -> None:
+    """Marketing: a draft newsletter to the leads of the first pipeline, a webinar invitation scheduled"""
+    from .models import MarketingCampaign
+
+    pipeline = next(iter(d.pipelines.values()))
+    author = d.staff_id("Sales Manager")
+    db.session.add_all([
+        MarketingCampaign(name="Newsletter: oferta lunii", subject="{companyname}: oferta lunii pentru {company}",
+                          body="<p>Bună ziua, {firstname},</p><p>Luna aceasta, echipamentele IT au 10% reducere.</p>",
+                          audience_leads=True, lead_pipeline=pipeline.id, addedfrom=author),
+        MarketingCampaign(name="Invitație webinar", subject="Webinar: digitalizarea depozitului",
+                          body="<p>Bună ziua, {firstname},</p><p>Vă invităm la webinarul nostru de joi.</p>",
+                          audience_leads=True, audience_contacts=True, status="scheduled", scheduled_at=d.at(7, 9),
+                          addedfrom=author),
+    ])
+
+
 STEPS = (_settings, _staff, _catalog, _vendors, _opening_stock, _clients, _leads, _opportunities, _proposals,
          _estimates, _invoices, _payments, _contracts, _goals, _replenishment, _backorder, _vendor_invoices,
-         _deliveries, _stock_corrections, _client_returns, _activity, _numbering)
+         _deliveries, _stock_corrections, _client_returns, _activity, _numbering, _marketing)
 
 
 # --- online payments and advances (Stripe sandbox at /sandbox/stripe with CRM_SANDBOX=1) ----

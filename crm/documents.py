@@ -34,6 +34,7 @@ KINDS = {k.name: k for k in (
     Kind("estimate", "Estimate", "Sales order", "Date", "expirydate", "Valid until"),
     Kind("invoice", "Invoice", "Invoice", "Invoice date", "duedate", "Due date"),
     Kind("receipt", "InvoicePayment", "Payment receipt"),
+    Kind("contract", "Contract", "Contract", "Start date", "dateend", "End date"),
 )}
 
 
@@ -72,7 +73,7 @@ def base_url() -> str:
 
 
 def public_url(doc) -> str:
-    """The client-portal address of a proposal, estimate or invoice (sets its hash if empty)."""
+    """The client-portal address of a proposal, estimate, invoice or contract (sets its hash if empty)."""
     return f"{base_url()}/portal/{kind_of(doc).name}/{doc.id}/{ensure_hash(doc)}"
 
 
@@ -90,6 +91,8 @@ def fmt_qty(value) -> str:
 
 def number_of(doc) -> str:
     """The number a person sees (INV-000042, INV-DRAFT), as crm.actions.numbering shows it."""
+    if not hasattr(doc, "formatted_number"):  # contracts are not numbered: #id
+        return f"#{doc.id}"
     try:
         from .actions.numbering import shown
     except ImportError:
@@ -165,7 +168,25 @@ def document_context(doc) -> dict:
     return ctx
 
 
+def contract_context(contract) -> dict:
+    """What a contract's PDF and portal page show: parties, dates, value, content and the signature."""
+    from .portal.signatures import path_of
+
+    client = contract.client_rel
+    signature = path_of(contract.signature) if contract.signature else None
+    return {"kind": kind_of(contract), "doc": contract, "number": number_of(contract), "company": company(),
+            "client": {"name": client.company, "vat": client.vat,
+                       "lines": _address(client.billing_street or client.address,
+                                         " ".join(_address(client.billing_zip or client.zip,
+                                                           client.billing_city or client.city)),
+                                         client.billing_country or client.country)},
+            "currency": options.get("base_currency") or "", "fmt": fmt,
+            "signature_uri": signature.as_uri() if signature is not None and signature.is_file() else None}
+
+
 def render_html(doc) -> str:
+    if kind_of(doc).name == "contract":
+        return render_template("pdf/contract.html", **contract_context(doc))
     if kind_of(doc).name == "receipt":
         inv = doc.invoice
         from sqlalchemy import func
@@ -192,8 +213,8 @@ def render_pdf(doc) -> bytes:
 
 def pdf_filename(doc) -> str:
     kind = kind_of(doc)
-    if kind.name == "receipt":
-        return f"receipt-{doc.id}.pdf"
+    if kind.name in ("receipt", "contract"):
+        return f"{kind.name}-{doc.id}.pdf"
     return f"{number_of(doc) if doc.formatted_number else f'{kind.name}-{doc.id}'}.pdf".replace("/", "-")
 
 

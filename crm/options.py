@@ -122,6 +122,9 @@ OPTIONS: dict[str, OptionDef] = {d.name: d for d in [
            ("attachment_max_mb", int, 10, "Largest attachment (MB; uploads are also capped by MAX_CONTENT_LENGTH)"),
            ("attachment_allowed_extensions", str, "pdf,png,jpg,jpeg,gif,doc,docx,xls,xlsx,csv,txt,zip",
             "Allowed attachment types (comma-separated extensions)")),
+    *_defs("Contracts",
+           ("contract_expiration_before", int, 4, "Send the contract expiry reminder this many days before its end date"),
+           ("contract_expiry_notify_client", bool, False, "Send the expiry reminder to the client's primary contact too")),
 ]}
 
 _TRUE = {"1", "true", "yes", "on"}

@@ -11,3 +11,6 @@ from . import payments  # noqa: F401,E402
 from . import lead_activity, attachments  # noqa: F401,E402
 from . import shipping  # noqa: F401,E402
 from . import advances, payment_emails, online_payments  # noqa: F401,E402
+from . import contracts  # noqa: F401,E402
+from . import activity_email  # noqa: F401,E402
+from . import campaigns  # noqa: F401,E402

@@ -4,7 +4,8 @@ from __future__ import annotations
 from ..extensions import db
 
 # Document table -> tblsales_activity.rel_type (the words Perfex uses).
-REL_TYPES = {"tblproposals": "proposal", "tblestimates": "estimate", "tblinvoices": "invoice"}
+REL_TYPES = {"tblproposals": "proposal", "tblestimates": "estimate", "tblinvoices": "invoice",
+             "tblcontracts": "contract"}
 
 
 def log_sales_activity(doc, actor, description: str, additional_data: str | None = None,

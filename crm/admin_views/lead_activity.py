@@ -1,7 +1,8 @@
 """The activity tab under a lead's (or opportunity's) details: what admin/lead_activity.html shows.
 
-Four queries whatever the history's length: notes (calls and SMS included), reminders, activity
-log lines and attachments, each with its staff member joined in.
+Six queries whatever the history's length: notes (calls and SMS included), reminders, activity
+log lines, emails (outbox rows about the lead, with their delivery state) and attachments, each
+with its staff member joined in, and the email templates of the "Send email" form.
 """
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from ..extensions import db
 LIMIT = 200  # newest rows of each kind shown
 BUTTONS = ("add_note", "log_call", "log_sms", "add_reminder")
 ICONS = {"note": "fa-sticky-note-o", "call": "fa-phone", "sms": "fa-commenting-o", "reminder": "fa-bell-o",
-         "log": "fa-history"}
+         "log": "fa-history", "email": "fa-envelope-o"}
 
 
 def activity_context(lead) -> dict:
@@ -50,6 +51,7 @@ def activity_context(lead) -> dict:
     for a in logs:
         entries.append({"kind": "log", "when": a.date, "who": a.full_name or "", "text": a.description,
                         "extra": a.additional_data or ""})
+    entries += _emails(lead)
     entries.sort(key=lambda e: e["when"] or datetime.min, reverse=True)
     for e in entries:
         e["icon"] = ICONS[e["kind"]]
@@ -66,4 +68,33 @@ def activity_context(lead) -> dict:
                and not a.refusal(lead)]
     buttons.sort(key=lambda a: BUTTONS.index(a.name))
     return {"entries": entries, "files": files, "show_files": show_files, "buttons": buttons,
-            "can_attach": show_files}
+            "can_attach": show_files, "email": _email_form(lead)}
+
+
+def _emails(lead) -> list[dict]:
+    from ..models import EmailOutbox, OutboxStatus
+
+    rows = (db.session.query(EmailOutbox).options(joinedload(EmailOutbox.staff))
+            .filter(EmailOutbox.rel_type == "lead", EmailOutbox.rel_id == lead.id)
+            .order_by(EmailOutbox.datecreated.desc(), EmailOutbox.id.desc()).limit(LIMIT).all())
+    out = []
+    for m in rows:
+        state = OutboxStatus.label_of(m.status) + (f" {m.sent_at:%Y-%m-%d %H:%M}" if m.sent_at else "")
+        detail = m.last_error if m.status == "failed" else m.note
+        out.append({"kind": "email", "when": m.datecreated, "who": str(m.staff) if m.staff else "",
+                    "text": f"{m.subject} → {m.to_email}", "state": m.status,
+                    "extra": state + (f": {detail}" if detail else "")})
+    return out
+
+
+def _email_form(lead) -> dict | None:
+    """The "Send email" form: None without the permission; the refusal when the lead has no email."""
+    from ..actions import get_action
+    from ..actions.activity_email import LeadEmailForm
+    from ..models import Lead
+
+    adef = get_action(Lead, "send_email")
+    if not can(current_user, adef.permission):
+        return None
+    return {"refusal": adef.refusal(lead), "to": lead.email or "",
+            "templates": list(LeadEmailForm().template.iter_choices())}

@@ -7,6 +7,8 @@ from ..capture.email_pipe import poll_leads_mailbox
 from ..capture.facebook import retry_facebook_leads
 from .reminder_jobs import send_due_reminders
 from .sales_jobs import expire_estimates
+from .contract_jobs import send_contract_expiry_reminders
+from .campaign_jobs import send_scheduled_campaigns
 
 
 @job
@@ -43,4 +45,6 @@ PERIODIC = {
     "track_awbs": (track_awbs, "*/30 * * * *"),
     "retry_awb_bookings": (retry_awb_bookings, "*/5 * * * *"),
     "retry_facebook_leads": (retry_facebook_leads, "*/5 * * * *"),
+    "send_contract_expiry_reminders": (send_contract_expiry_reminders, "0 7 * * *"),
+    "send_scheduled_campaigns": (send_scheduled_campaigns, "*/5 * * * *"),
 }

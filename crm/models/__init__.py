@@ -11,6 +11,8 @@ from .capture import *  # noqa: F401,F403
 from .messaging import *  # noqa: F401,F403
 from . import facebook  # noqa: F401,E402
 from .facebook import *  # noqa: F401,F403,E402
+from . import marketing  # noqa: F401,E402
+from .marketing import *  # noqa: F401,F403,E402
 
 
 def all_models():

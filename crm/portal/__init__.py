@@ -7,3 +7,5 @@ client_decline, client_comment); this package only reads the forms and shows the
 """
 from .views import bp  # noqa: F401
 from . import payments  # noqa: F401,E402  (pay online, receipts; the Stripe webhook blueprint)
+from . import contracts  # noqa: F401,E402  (contract pages on the same blueprint)
+from . import unsubscribe  # noqa: F401,E402  (campaign opt-out link)

@@ -13,12 +13,13 @@ from ..resources import resource_name
 
 
 def responsible_staff(doc):
-    """The proposal's assigned staff member, the sales order's / invoice's sales agent."""
-    return getattr(doc, "assigned_staff", None) or getattr(doc, "sale_agent_staff", None)
+    """The proposal's assigned staff member, the sales order's / invoice's sales agent, the contract's author."""
+    return getattr(doc, "assigned_staff", None) or getattr(doc, "sale_agent_staff", None) or \
+        (doc.added_by if type(doc).__name__ == "Contract" else None)
 
 
 def notify_staff(doc, what: str, detail: str | None = None, who: str | None = None) -> None:
-    """``what``: "opened", "accepted", "declined", "commented on"."""
+    """``what``: "opened", "accepted", "declined", "commented on", "signed"."""
     kind = kind_of(doc)
     number = number_of(doc)
     who = (who or "").strip() or "The client"

@@ -163,9 +163,8 @@ def _answerable(kind, doc_id, doc_hash):
     return _document(kind, doc_id, doc_hash)
 
 
-@bp.post(f"/{KIND}/accept")
-def accept(kind, doc_id, doc_hash):
-    doc = _answerable(kind, doc_id, doc_hash)
+def read_signer() -> tuple[dict, dict, bytes | None]:
+    """The signer's name, email and drawn signature from the posted form: (values, errors by field, PNG)."""
     values = {name: (request.form.get(name) or "").strip() for name, _label, _max in ACCEPT_FIELDS}
     errors = {}
     for name, label, longest in ACCEPT_FIELDS:
@@ -180,6 +179,13 @@ def accept(kind, doc_id, doc_hash):
         png = signatures.decode(request.form.get("signature"))
     except signatures.SignatureError as exc:
         errors["signature"] = str(exc)
+    return values, errors, png
+
+
+@bp.post(f"/{KIND}/accept")
+def accept(kind, doc_id, doc_hash):
+    doc = _answerable(kind, doc_id, doc_hash)
+    values, errors, png = read_signer()
     if errors:
         return _page(kind, doc, values, errors, status=422)
     filename = signatures.store(kind, doc.id, png)

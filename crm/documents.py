@@ -34,7 +34,11 @@ KINDS = {k.name: k for k in (
     Kind("estimate", "Estimate", "Sales order", "Date", "expirydate", "Valid until"),
     Kind("invoice", "Invoice", "Invoice", "Invoice date", "duedate", "Due date"),
     Kind("receipt", "InvoicePayment", "Payment receipt"),
+    # Purchasing documents sent to vendors (crm/purchase_documents.py renders them).
+    Kind("pur_request", "PurchaseRequest", "Request for quotation", "Date", "", ""),
+    Kind("pur_order", "PurchaseOrder", "Purchase order", "Order date", "delivery_date", "Delivery date"),
 )}
+PURCHASE_KINDS = ("pur_request", "pur_order")
 
 
 def model_of(kind: str):
@@ -166,6 +170,10 @@ def document_context(doc) -> dict:
 
 
 def render_html(doc) -> str:
+    if kind_of(doc).name in PURCHASE_KINDS:
+        from .purchase_documents import render_html as render_purchase
+
+        return render_purchase(doc)
     if kind_of(doc).name == "receipt":
         inv = doc.invoice
         return render_template("pdf/receipt.html", payment=doc, invoice=inv, company=company(),
@@ -184,6 +192,8 @@ def pdf_filename(doc) -> str:
     kind = kind_of(doc)
     if kind.name == "receipt":
         return f"receipt-{doc.id}.pdf"
+    if kind.name in PURCHASE_KINDS:
+        return f"{str(doc).lstrip('#') or kind.name}.pdf".replace("/", "-")
     return f"{number_of(doc) if doc.formatted_number else f'{kind.name}-{doc.id}'}.pdf".replace("/", "-")
 
 

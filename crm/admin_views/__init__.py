@@ -60,6 +60,9 @@ def init_admin(app) -> Admin:
     admin.add_view(JobsView(name="Jobs", category="Settings", endpoint="jobs", url="/admin/jobs"))
     for view in capture_screens():  # /admin/leads/email_integration, /admin/excelimport
         admin.add_view(view)
+    from .purchasing import CompareView  # /admin/purchase/compare/<rfq id>
+
+    admin.add_view(CompareView(name="Compare quotations", endpoint="purchase_compare", url="/admin/purchase/compare"))
     return admin
 
 

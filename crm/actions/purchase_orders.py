@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from sqlalchemy.orm.attributes import set_committed_value
+
 from .. import events
 from ..extensions import db
 from ..models import (GoodsReceipt, PurchaseOrder, PurchaseOrderDeliveryStatus, PurchaseOrderProgress,
@@ -139,4 +141,8 @@ def create_vendor_invoice(po: PurchaseOrder, actor):
 def _complete_when_delivered(name_, obj, actor, data):
     """All goods received: the order is Completed (a receipt's approval sets delivery_status)."""
     if name_ == "purchase_order.delivered" and obj.status == S.APPROVED.value:
-        obj.order_status = PurchaseOrderProgress.COMPLETED.value
+        # Announced after a flush, when changes to flushed rows would be forgotten: write it directly.
+        done = PurchaseOrderProgress.COMPLETED.value
+        table = PurchaseOrder.__table__
+        db.session.connection().execute(table.update().where(table.c.id == obj.id).values(order_status=done))
+        set_committed_value(obj, "order_status", done)

@@ -16,9 +16,18 @@ def sweep_overdue_invoices():
     return f"{sweep_overdue()} invoice(s) marked overdue"
 
 
+@job
+def replenish_stock():
+    """Daily, when purchase_auto_replenishment is on: RFQs for items below their minimum stock."""
+    from ..actions.replenishment import run_replenishment
+
+    return run_replenishment()
+
+
 PERIODIC = {
     "sweep_overdue_invoices": (sweep_overdue_invoices, "15 1 * * *"),
     "poll_leads_mailbox": (poll_leads_mailbox, "*/5 * * * *"),
     "expire_estimates": (expire_estimates, "30 1 * * *"),
     "send_due_reminders": (send_due_reminders, "*/5 * * * *"),
+    "replenish_stock": (replenish_stock, "0 5 * * *"),
 }

@@ -101,6 +101,6 @@ def test_replenishment_creates_one_rfq_per_preferred_vendor_and_never_twice(app,
     assert "0 replenishment RFQ(s) created" in _cron(app)
     # Once one is rejected, its items are asked for again.
     with app.app_context():
-        db.session.get(PurchaseRequest, 2).status = 3
+        db.session.query(PurchaseRequest).filter_by(pur_rq_code="#PR000002").one().status = 3
         db.session.commit()
     assert "1 replenishment RFQ(s) created: #PR000003" in _cron(app)

@@ -227,8 +227,8 @@ def test_purchase_order_from_accepted_quotation_approve_send_cancel(app, admin_c
     with app.app_context():
         db.session.get(PurchaseOrder, po_id).items[0].wh_quantity_received = Decimal("10")
         db.session.commit()
-    page = admin_client.get(f"/admin/{PO_URL}/").get_data(as_text=True)
-    assert 'data-action="cancel"' not in page
+    html = press(admin_client, PO_URL, "cancel", po_id).get_data(as_text=True)
+    assert "cannot be canceled: goods were already received" in html
     resp = api(admin_client, api_headers, "pur_orders", po_id, "cancel")
     assert resp.status_code == 409
     assert "cannot be canceled: goods were already received" in resp.get_json()["error"]
@@ -320,3 +320,41 @@ def test_purchasing_screens_open(admin_client, app, api_headers, ids):
         assert admin_client.get(f"/admin/{url}").status_code == 200
     assert admin_client.get(f"/admin/documents/pur_request/{rfq['id']}.pdf").data.startswith(b"%PDF")
     assert admin_client.get(f"/admin/purchase/compare/{rfq['id']}").status_code == 200
+
+
+def test_rfq_from_the_admin_form_is_numbered_and_totalled(app, admin_client, ids):
+    from crm.models import PurchaseRequest
+
+    page = admin_client.get(f"/admin/{RFQ_URL}/new/").get_data(as_text=True)
+    data = {"csrf_token": csrf_from(page), "pur_rq_name": "Toner for the office", "status": "1",
+            "items-0-item": str(ids["toner"]), "items-0-quantity": "3", "items-0-unit_price": "99.90",
+            "items-0-tax_rel": str(ids["vat"])}
+    resp = admin_client.post(f"/admin/{RFQ_URL}/new/", data=data)
+    assert resp.status_code == 302, resp.get_data(as_text=True)[:2000]
+    with app.app_context():
+        rq = db.session.query(PurchaseRequest).one()
+        # 3 × 99.90 = 299.70; 19% = 56.943 → 56.94
+        assert (rq.pur_rq_code, rq.subtotal, rq.total_tax, rq.total) == ("#PR000001", Decimal("299.70"),
+                                                                        Decimal("56.94"), Decimal("356.64"))
+
+
+def test_purchasing_and_finance_roles(app, ids):
+    from .conftest import api_token, make_staff
+
+    with app.app_context():
+        make_staff("buyer@test.example", "Purchasing")
+        make_staff("cfo@test.example", "Finance")
+        make_staff("sdr@test.example", "SDR")
+    client = app.test_client()
+    buyer = api_token(client, "buyer@test.example", "pass-1234")
+    rfq = create_rfq(client, buyer, ids)
+    assert api(client, buyer, "pur_request", rfq["id"], "approve").status_code == 200
+    sdr = api_token(client, "sdr@test.example", "pass-1234")
+    resp = api(client, sdr, "pur_request", rfq["id"], "cancel")
+    assert resp.status_code == 403 and "action:pur_request.cancel" in resp.get_json()["error"]
+    resp = client.post("/api/v1/pur_invoices", headers=buyer, json={
+        "vendor": ids["v1"], "items": [{"description": "Paper", "quantity": "1", "unit_price": "10"}]})
+    cfo = api_token(client, "cfo@test.example", "pass-1234")
+    resp = api(client, cfo, "pur_invoices", resp.get_json()["id"], "record_payment", amount="10",
+               paymentmode=ids["bank"])
+    assert resp.status_code == 200 and "Paid" in resp.get_json()["message"]

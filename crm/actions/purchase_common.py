@@ -23,6 +23,13 @@ HUNDRED = Decimal(100)
 ZERO = Decimal("0.00")
 
 
+def refuse(refusal: str | None) -> None:
+    """Raise a refusal found inside an action. Grid preconditions look at the status only (no query per
+    row of a list page); what needs the database is checked here, when the action runs."""
+    if refusal:
+        raise ActionError(refusal)
+
+
 # --- totals ----------------------------------------------------------------------------------
 
 def line_totals(line) -> None:
@@ -34,7 +41,8 @@ def line_totals(line) -> None:
     discount = money(amount * Decimal(getattr(line, "discount", None) or 0) / HUNDRED)
     if hasattr(line, "discount_money"):
         line.discount_money = discount
-    tax = db.session.get(Tax, line.tax) if line.tax else None
+    # A form sets the relationship, the API the id; before a flush only the one given is there.
+    tax = line.tax_rel if line.tax_rel is not None else (db.session.get(Tax, line.tax) if line.tax else None)
     rate = Decimal(tax.taxrate) if tax is not None and tax.taxrate is not None else Decimal(0)
     line.tax_value = money((amount - discount) * rate / HUNDRED)
     line.total = money(amount - discount + line.tax_value)

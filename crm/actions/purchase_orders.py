@@ -16,7 +16,7 @@ from .. import events
 from ..extensions import db
 from ..models import (GoodsReceipt, PurchaseOrder, PurchaseOrderDeliveryStatus, PurchaseOrderProgress,
                       PurchaseOrderStatus, VendorInvoice, VendorInvoiceDetail, WarehouseApproval)
-from .purchase_common import assign_number, copy_lines, refresh_totals, vendor_email
+from .purchase_common import assign_number, copy_lines, refresh_totals, refuse, vendor_email
 from .registry import ActionError, action
 from .vendor_mail import email_vendor, queued_note, vendor_link
 
@@ -41,13 +41,13 @@ def _approvable(po) -> str | None:
         return f"{name(po)} is {_label(po)}; only a draft purchase order can be approved."
     if po.vendor is None:
         return f"{name(po)} has no vendor; choose the vendor first."
-    if not po.items:
-        return f"{name(po)} has no lines; add what to order first."
     return None
 
 
 @action(PurchaseOrder, "approve", "Approve", precondition=_approvable, icon="fa-check")
 def approve(po: PurchaseOrder, actor):
+    if not po.items:
+        raise ActionError(f"{name(po)} has no lines; add what to order first.")
     for line in po.items:
         if not line.quantity or line.quantity <= 0:
             raise ActionError(f"{name(po)}: the line “{line}” has no quantity.", field="quantity")
@@ -80,6 +80,10 @@ def approved_receipts(po) -> list[GoodsReceipt]:
 def _cancellable(po) -> str | None:
     if po.status in (S.CANCELED.value, S.REJECTED.value):
         return f"{name(po)} is already {_label(po)}."
+    return None
+
+
+def _nothing_received(po) -> str | None:
     receipts = approved_receipts(po)
     if received(po) > 0 or receipts:
         which = f" (goods receipt {', '.join(r.goods_receipt_code or f'#{r.id}' for r in receipts)})" if receipts else ""
@@ -91,6 +95,7 @@ def _cancellable(po) -> str | None:
 @action(PurchaseOrder, "cancel", "Cancel", precondition=_cancellable, destructive=True,
         confirm="Cancel this purchase order?", icon="fa-ban")
 def cancel(po: PurchaseOrder, actor):
+    refuse(_nothing_received(po))
     po.status = S.CANCELED.value
     drafts = (db.session.query(GoodsReceipt)
               .filter(GoodsReceipt.pr_order_id == po.id, GoodsReceipt.approval == WarehouseApproval.DRAFT.value).all())
@@ -114,9 +119,13 @@ def invoices_of(po) -> list[VendorInvoice]:
     return db.session.query(VendorInvoice).filter(VendorInvoice.pur_order == po.id).order_by(VendorInvoice.id).all()
 
 
-def _billable(po) -> str | None:
+def _approved(po) -> str | None:
     if po.status != S.APPROVED.value:
         return f"{name(po)} is {_label(po)}; only an approved purchase order is billed."
+    return None
+
+
+def _not_billed(po) -> str | None:
     existing = invoices_of(po)
     if existing:
         return (f"{name(po)} already has vendor invoice {', '.join(str(i) for i in existing)}; record a further "
@@ -124,9 +133,11 @@ def _billable(po) -> str | None:
     return None
 
 
-@action(PurchaseOrder, "create_vendor_invoice", "Create vendor invoice", precondition=_billable, icon="fa-file-text-o")
+@action(PurchaseOrder, "create_vendor_invoice", "Create vendor invoice", precondition=_approved,
+        icon="fa-file-text-o")
 def create_vendor_invoice(po: PurchaseOrder, actor):
     """The vendor's bill for this order: its lines, prices and totals copied, unpaid."""
+    refuse(_not_billed(po))
     inv = VendorInvoice(vendor=po.vendor, pur_order=po.id, currency=po.currency, terms=po.terms,
                         addedfrom=getattr(actor, "staffid", None), discount_total=po.discount_total,
                         payment_status="unpaid", items=copy_lines(po.items, VendorInvoiceDetail))

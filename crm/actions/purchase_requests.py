@@ -15,7 +15,7 @@ from ..extensions import db
 from ..models import (PurchaseOrder, PurchaseOrderStatus, PurchaseQuotation, PurchaseQuotationDetail,
                       PurchaseQuotationStatus, PurchaseRequest, PurchaseRequestStatus, Vendor)
 from .purchase_common import VendorsField, assign_number, copy_lines, parse_vendor_ids, refresh_totals, \
-    vendor_email, vendor_ids_text
+    refuse, vendor_email, vendor_ids_text
 from .registry import ActionError, action
 from .vendor_mail import email_vendor, queued_note, vendor_link
 
@@ -43,17 +43,10 @@ def _draft_only(verb):
     return check
 
 
-def _approvable(rq) -> str | None:
-    refusal = _draft_only("approved")(rq)
-    if refusal:
-        return refusal
-    if not rq.items:
-        return f"{name(rq)} has no lines; add the items and quantities to request first."
-    return None
-
-
-@action(PurchaseRequest, "approve", "Approve", precondition=_approvable, icon="fa-check")
+@action(PurchaseRequest, "approve", "Approve", precondition=_draft_only("approved"), icon="fa-check")
 def approve(rq: PurchaseRequest, actor):
+    if not rq.items:
+        raise ActionError(f"{name(rq)} has no lines; add the items and quantities to request first.")
     for line in rq.items:
         if not line.quantity or line.quantity <= 0:
             raise ActionError(f"{name(rq)}: the line “{line}” has no quantity; enter how many to request.",
@@ -80,6 +73,10 @@ def open_orders(rq) -> list[PurchaseOrder]:
 def _cancellable(rq) -> str | None:
     if rq.status in (S.REJECTED.value, S.CANCELED.value):
         return f"{name(rq)} is already {_status(rq)}."
+    return None
+
+
+def _without_orders(rq) -> str | None:
     orders = open_orders(rq)
     if orders:
         return (f"{name(rq)} has purchase order {', '.join(str(o) for o in orders)}; cancel the purchase order "
@@ -90,6 +87,7 @@ def _cancellable(rq) -> str | None:
 @action(PurchaseRequest, "cancel", "Cancel", precondition=_cancellable, destructive=True,
         confirm="Cancel this request for quotation and its pending quotations?", icon="fa-ban")
 def cancel(rq: PurchaseRequest, actor):
+    refuse(_without_orders(rq))
     rq.status = S.CANCELED.value
     pending = [q for q in quotations_of(rq) if q.status == Q.PENDING.value]
     for q in pending:

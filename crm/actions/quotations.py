@@ -16,7 +16,7 @@ from ..models import (PurchaseOrder, PurchaseOrderDetail, PurchaseOrderStatus, P
                       PurchaseQuotationStatus, PurchaseRequestStatus)
 from ..models.base import money
 from .activity import log_activity
-from .purchase_common import assign_number, copy_lines, refresh_totals
+from .purchase_common import assign_number, copy_lines, refresh_totals, refuse
 from .registry import ActionError, action
 
 Q = PurchaseQuotationStatus
@@ -45,9 +45,13 @@ def siblings(q) -> list[PurchaseQuotation]:
             .with_for_update().order_by(PurchaseQuotation.id).all())
 
 
-def _acceptable(q) -> str | None:
+def _pending(q) -> str | None:
     if q.status != Q.PENDING.value:
-        return f"{name(q)} is {Q.label_of(q.status)}; only a pending quotation can be accepted."
+        return f"Quotation {q} is {Q.label_of(q.status)}; only a pending quotation can be accepted."
+    return None
+
+
+def _acceptable(q) -> str | None:
     if q.pur_request_rel is not None and q.pur_request_rel.status != PurchaseRequestStatus.APPROVED.value:
         return (f"Its {q.pur_request_rel} is {PurchaseRequestStatus.label_of(q.pur_request_rel.status)}; "
                 "quotations of an approved RFQ only can be accepted.")
@@ -56,9 +60,10 @@ def _acceptable(q) -> str | None:
     return None
 
 
-@action(PurchaseQuotation, "accept", "Accept", precondition=_acceptable, icon="fa-trophy",
+@action(PurchaseQuotation, "accept", "Accept", precondition=_pending, icon="fa-trophy",
         confirm="Accept this quotation? The other quotations of its RFQ are rejected.")
 def accept(q: PurchaseQuotation, actor):
+    refuse(_acceptable(q))
     rejected = []
     for other in siblings(q):
         if other.status == Q.ACCEPTED.value and orders_of(other):
@@ -73,25 +78,30 @@ def accept(q: PurchaseQuotation, actor):
 
 @action(PurchaseQuotation, "reject", "Reject", destructive=True, confirm="Reject this quotation?", icon="fa-times",
         precondition=lambda q: None if q.status == Q.PENDING.value else
-        f"{name(q)} is {Q.label_of(q.status)}; only a pending quotation can be rejected.")
+        f"Quotation {q} is {Q.label_of(q.status)}; only a pending quotation can be rejected.")
 def reject(q: PurchaseQuotation, actor):
     q.status = Q.REJECTED.value
     return f"{name(q)} rejected"
 
 
-def _convertible(q) -> str | None:
+def _accepted(q) -> str | None:
     if q.status != Q.ACCEPTED.value:
-        return f"{name(q)} is {Q.label_of(q.status)}; accept it before creating its purchase order."
+        return f"Quotation {q} is {Q.label_of(q.status)}; accept it before creating its purchase order."
+    return None
+
+
+def _convertible(q) -> str | None:
     orders = orders_of(q)
     if orders:
         return f"{name(q)} already has purchase order {', '.join(str(o) for o in orders)}."
     return None
 
 
-@action(PurchaseQuotation, "create_purchase_order", "Create purchase order", precondition=_convertible,
+@action(PurchaseQuotation, "create_purchase_order", "Create purchase order", precondition=_accepted,
         icon="fa-shopping-cart")
 def create_purchase_order(q: PurchaseQuotation, actor):
     """A Draft purchase order to the quotation's vendor, its lines and prices copied, linked back."""
+    refuse(_convertible(q))
     rq = q.pur_request_rel
     po = PurchaseOrder(pur_order_name=(rq.pur_rq_name if rq is not None else None) or f"From {q}",
                        vendor=q.vendor, estimate=q.id, pur_request=q.pur_request, currency=q.currency,

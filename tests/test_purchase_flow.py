@@ -319,7 +319,34 @@ def test_purchasing_screens_open(admin_client, app, api_headers, ids):
     for url in (RFQ_URL, QUOTES_URL, PO_URL, VI_URL):
         assert admin_client.get(f"/admin/{url}").status_code == 200
     assert admin_client.get(f"/admin/documents/pur_request/{rfq['id']}.pdf").data.startswith(b"%PDF")
-    assert admin_client.get(f"/admin/purchase/compare/{rfq['id']}").status_code == 200
+    assert "No quotations yet" in admin_client.get(f"/admin/purchase/compare/{rfq['id']}").get_data(as_text=True)
+    assert admin_client.get("/admin/purchase/compare/999").status_code == 404
+
+
+def test_cli_asks_vendors_and_the_quotation_page_links_back(app, admin_client, api_headers, ids):
+    rfq = _approved_rfq(app, admin_client, api_headers, ids)
+    result = app.test_cli_runner().invoke(args=["crm", "action", "pur_request", str(rfq["id"]), "send_to_vendors",
+                                                f"vendors={ids['v1']},{ids['v2']}"])
+    assert result.exit_code == 0, result.output
+    assert "sent to Alfa Distributie SRL (oferte@alfa.ro), Beta Import SA (sales@beta.ro)" in result.output
+    from crm.models import PurchaseQuotation
+
+    with app.app_context():
+        qid = db.session.query(PurchaseQuotation.id).order_by(PurchaseQuotation.id).first()[0]
+    html = admin_client.get(f"/admin/{QUOTES_URL}/details/?id={qid}").get_data(as_text=True)
+    assert f'href="/admin/purchase/compare/{rfq["id"]}"' in html
+    link = urlsplit(portal_link(_outbox(app, "pur_request")[0].body_html)).path
+    assert f'{link}" data-testid="vendor-link"' in html
+    # The order's PDF from its details page.
+    resp = api(admin_client, api_headers, "pur_estimates", qid, "reject")
+    assert resp.status_code == 200
+    resp = admin_client.post("/api/v1/pur_orders", headers=api_headers, json={
+        "vendor": ids["v1"], "items": [{"item_code": ids["paper"], "quantity": "1", "unit_price": "2"}]})
+    po_id = resp.get_json()["id"]
+    html = admin_client.get(f"/admin/{PO_URL}/details/?id={po_id}").get_data(as_text=True)
+    assert f'href="/admin/documents/pur_order/{po_id}.pdf"' in html
+    pdf = admin_client.get(f"/admin/documents/pur_order/{po_id}.pdf")
+    assert pdf.data.startswith(b"%PDF") and 'filename="PO000001.pdf"' in pdf.headers["Content-Disposition"]
 
 
 def test_rfq_from_the_admin_form_is_numbered_and_totalled(app, admin_client, ids):

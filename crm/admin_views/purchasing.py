@@ -54,6 +54,14 @@ def rfq_details(rq) -> dict:
             "compare_url": url_for("purchase_compare.compare", rfq_id=rq.id)}
 
 
+def quotation_details(q) -> dict:
+    from ..actions.vendor_mail import vendor_link
+
+    link = vendor_link(q) if q.hash else None  # the vendor's link, once it was sent one
+    return {"compare_url": url_for("purchase_compare.compare", rfq_id=q.pur_request) if q.pur_request else None,
+            "vendor_link": link}
+
+
 class CompareView(BaseView):
     """/admin/purchase/compare/<rfq id>: the quotations of one RFQ side by side."""
 

@@ -160,7 +160,9 @@ class PurchaseQuotation(db.Model):
 
     __tablename__ = "tblpur_estimates"
     __crm__ = Resource(label="Vendor quotations", category="Purchasing", url="purchase/myquotations",
-                       lines="items")
+                       lines="items",
+                       admin={"details_extra_template": "admin/purchase_quotation_extra.html",
+                              "details_extra_context": "crm.admin_views.purchasing:quotation_details"})
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     vendor: Mapped[int | None] = fk("tblpur_vendor.userid", ondelete="RESTRICT")

@@ -10,6 +10,8 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
+from sqlalchemy.exc import DBAPIError
+
 from .. import events
 from ..extensions import db
 from ..models import (PurchaseOrder, PurchaseOrderDetail, PurchaseOrderStatus, PurchaseQuotation,
@@ -64,8 +66,15 @@ def _acceptable(q) -> str | None:
         confirm="Accept this quotation? The other quotations of its RFQ are rejected.")
 def accept(q: PurchaseQuotation, actor):
     refuse(_acceptable(q))
-    rejected = []
-    for other in siblings(q):
+    rejected, rfq = [], str(q.pur_request_rel)  # named now: after a deadlock the session cannot load it
+    try:
+        others = siblings(q)
+    except DBAPIError:
+        # Two quotations of one RFQ accepted at the same moment: each holds its own row and waits for
+        # the other's; the database picks this one to give way (a deadlock), the other goes through.
+        raise ActionError(f"Another quotation of {rfq} was being accepted at the same moment; "
+                          "reload the page to see which one won.") from None
+    for other in others:
         if other.status == Q.ACCEPTED.value and orders_of(other):
             raise ActionError(f"{name(other)} was already accepted and has purchase order "
                               f"{', '.join(str(o) for o in orders_of(other))}; cancel that order first.")

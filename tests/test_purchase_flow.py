@@ -141,6 +141,11 @@ def test_vendors_answer_in_the_portal_and_the_comparison_marks_the_best(app, adm
     resp = _answer(vendor, beta, ["18,90", "155"], delivery=date.today() + timedelta(days=3))
     assert resp.status_code == 200
     assert vendor.get(urlsplit(alfa).path + "/pdf").data.startswith(b"%PDF")
+    # The buyer (who sent the RFQ) is told each time a vendor answers.
+    told = _outbox(app, "pur_estimate")
+    assert [m.subject for m in told] == ["Alfa Distributie SRL quoted 2,880.50 RON for #PR000001 (quotation Q-1)",
+                                         "Beta Import SA quoted 2,869.10 RON for #PR000001 (quotation Q-2)"]
+    assert told[0].to_email == "admin@test.example" and f"/admin/purchase/compare/{rfq['id']}" in told[0].body_html
     with app.app_context():
         a, b = db.session.query(PurchaseQuotation).order_by(PurchaseQuotation.id).all()
         # 100 × 19.50 + 19% + 4 × 140 ; 100 × 18.90 + 19% + 4 × 155

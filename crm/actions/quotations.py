@@ -20,6 +20,7 @@ from ..models.base import money
 from .activity import log_activity
 from .purchase_common import assign_number, copy_lines, refresh_totals, refuse
 from .registry import ActionError, action
+from .vendor_mail import notify_buyer
 
 Q = PurchaseQuotationStatus
 
@@ -156,4 +157,5 @@ def vendor_answer(q: PurchaseQuotation, prices: dict[int, Decimal], delivery_dat
                        f"from the vendor portal (total {q.total})" + (f", IP {ip}" if ip else ""),
                  rel_type="pur_estimates", rel_id=q.id)
     events.emit("pur_quotation.answered", q)
+    notify_buyer(q)
     db.session.commit()

@@ -21,6 +21,14 @@ DEFAULTS.setdefault("purchase-order-to-vendor", (
     ", to be delivered by {delivery_date}.</p>" + _BUTTON
     + "<p>Kind regards,<br>{staff_name}<br>{companyname}</p>"))
 
+DEFAULTS.setdefault("purchase-quotation-answered", (
+    "staff", "Vendor answered a request for quotation (to the buyer)",
+    "{vendor_name} quoted {total} for {document_number}",
+    "<p>Hello {staff_name},</p>"
+    "<p>{vendor_name} entered its prices for <b>{document_number}</b> in the vendor portal: {total}, "
+    "delivery by {delivery_date}.</p>"
+    '<p>Compare the quotations: <a href="{compare_link}">{compare_link}</a></p>'))
+
 OUTBOX = "Settings → Email outbox"
 
 
@@ -62,3 +70,22 @@ def vendor_link(doc) -> str:
     from ..documents import base_url, ensure_hash
 
     return f"{base_url()}/vendor/{VENDOR_KINDS[doc.__tablename__]}/{doc.id}/{ensure_hash(doc)}"
+
+
+def notify_buyer(q) -> None:
+    """Tell the quotation's buyer that the vendor answered (an email through the outbox)."""
+    from ..documents import base_url, currency_of, fmt
+
+    buyer = q.buyer_rel
+    if buyer is None or not buyer.email or buyer.active is False:
+        return
+    delivery = q.delivery_date
+    rendered = render_email("purchase-quotation-answered", {
+        "staff_name": buyer.firstname or buyer.email, "vendor_name": q.vendor_rel.company if q.vendor_rel else "",
+        "document_number": f"{q.pur_request_rel or ''} (quotation {q})".strip(), "total": fmt(q.total, currency_of(q)),
+        "delivery_date": f"{delivery:%Y-%m-%d}" if delivery else "-", "companyname": options.get("companyname"),
+        "compare_link": f"{base_url()}/admin/purchase/compare/{q.pur_request}" if q.pur_request
+        else f"{base_url()}/admin/purchase/myquotations/details/?id={q.id}"})
+    if rendered is not None:
+        queue_email(buyer.email, rendered.subject, rendered.html, rendered.text, rel_type="pur_estimate",
+                    rel_id=q.id, template=rendered.slug)

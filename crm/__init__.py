@@ -68,6 +68,11 @@ def create_app(overrides: dict | None = None) -> Flask:
     init_api(app)
     init_admin(app)
     app.cli.add_command(crm_cli)
+    from .traceability import init_trace
+    from .vendor_portal import bp as vendor_portal_bp
+
+    app.register_blueprint(vendor_portal_bp)  # vendor portal (/vendor/<kind>/<id>/<hash>), no staff login
+    init_trace(app, app.extensions["admin"][0])  # /admin/trace/..., /api/v1/<resource>/<id>/trace
 
     @app.errorhandler(CSRFError)
     def _csrf_expired(exc):

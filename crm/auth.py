@@ -51,7 +51,8 @@ def default_roles() -> dict[str, list[str]]:
         "Purchasing": _area_perms("purchasing") + ["warehouse.view", "sales.view"] + actions_in("Purchasing"),
         # Finance works on invoices (a Sales screen) and payments: collecting, cancelling, sending.
         "Finance": _area_perms("finance") + ["sales.view", "purchasing.view"] + actions_in("Finance")
-        + actions_in("Sales", resources={"invoices"}) + ["action:clients.record_advance_payment"],
+        + actions_in("Sales", resources={"invoices"}) + ["action:clients.record_advance_payment"]
+        + actions_in("Purchasing", resources={"pur_invoices"}),  # paying vendor invoices
     }
 
 

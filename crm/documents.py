@@ -35,7 +35,11 @@ KINDS = {k.name: k for k in (
     Kind("invoice", "Invoice", "Invoice", "Invoice date", "duedate", "Due date"),
     Kind("receipt", "InvoicePayment", "Payment receipt"),
     Kind("contract", "Contract", "Contract", "Start date", "dateend", "End date"),
+    # Purchasing documents sent to vendors (crm/purchase_documents.py renders them).
+    Kind("pur_request", "PurchaseRequest", "Request for quotation", "Date", "", ""),
+    Kind("pur_order", "PurchaseOrder", "Purchase order", "Order date", "delivery_date", "Delivery date"),
 )}
+PURCHASE_KINDS = ("pur_request", "pur_order")
 
 
 def model_of(kind: str):
@@ -187,6 +191,10 @@ def contract_context(contract) -> dict:
 def render_html(doc) -> str:
     if kind_of(doc).name == "contract":
         return render_template("pdf/contract.html", **contract_context(doc))
+    if kind_of(doc).name in PURCHASE_KINDS:
+        from .purchase_documents import render_html as render_purchase
+
+        return render_purchase(doc)
     if kind_of(doc).name == "receipt":
         inv = doc.invoice
         from sqlalchemy import func
@@ -215,6 +223,8 @@ def pdf_filename(doc) -> str:
     kind = kind_of(doc)
     if kind.name in ("receipt", "contract"):
         return f"{kind.name}-{doc.id}.pdf"
+    if kind.name in PURCHASE_KINDS:
+        return f"{str(doc).lstrip('#') or kind.name}.pdf".replace("/", "-")
     return f"{number_of(doc) if doc.formatted_number else f'{kind.name}-{doc.id}'}.pdf".replace("/", "-")
 
 

@@ -14,3 +14,4 @@ from . import advances, payment_emails, online_payments  # noqa: F401,E402
 from . import contracts  # noqa: F401,E402
 from . import activity_email  # noqa: F401,E402
 from . import campaigns  # noqa: F401,E402
+from . import purchase_requests, quotations, purchase_orders, vendor_invoices  # noqa: F401,E402

@@ -66,6 +66,9 @@ def init_admin(app) -> Admin:
 
     admin.add_view(FacebookLeadsView(name="Facebook Lead Ads", category="Sales", endpoint="facebookleadsintegration",
                                      url="/admin/facebookleadsintegration"))
+    from .purchasing import CompareView  # /admin/purchase/compare/<rfq id>
+
+    admin.add_view(CompareView(name="Compare quotations", endpoint="purchase_compare", url="/admin/purchase/compare"))
     return admin
 
 

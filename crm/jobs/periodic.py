@@ -37,6 +37,14 @@ def retry_awb_bookings():
     return retry_due_bookings()
 
 
+@job
+def replenish_stock():
+    """Daily, when purchase_auto_replenishment is on: RFQs for items below their minimum stock."""
+    from ..actions.replenishment import run_replenishment
+
+    return run_replenishment()
+
+
 PERIODIC = {
     "sweep_overdue_invoices": (sweep_overdue_invoices, "15 1 * * *"),
     "poll_leads_mailbox": (poll_leads_mailbox, "*/5 * * * *"),
@@ -47,4 +55,5 @@ PERIODIC = {
     "retry_facebook_leads": (retry_facebook_leads, "*/5 * * * *"),
     "send_contract_expiry_reminders": (send_contract_expiry_reminders, "0 7 * * *"),
     "send_scheduled_campaigns": (send_scheduled_campaigns, "*/5 * * * *"),
+    "replenish_stock": (replenish_stock, "0 5 * * *"),
 }

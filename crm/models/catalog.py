@@ -129,11 +129,14 @@ class Item(db.Model):
     unit_id: Mapped[int | None] = fk("tblware_unit_type.unit_type_id")
     without_checking_warehouse: Mapped[bool] = mapped_column(Boolean, default=False)  # not stock-tracked
     active: Mapped[bool] = mapped_column(Boolean, default=True, index=True)
+    # Replenishment RFQs are grouped by this vendor (crm/actions/replenishment.py).
+    preferred_vendor: Mapped[int | None] = fk("tblpur_vendor.userid")
 
     tax_rel = relationship(Tax, foreign_keys=[tax])
     tax2_rel = relationship(Tax, foreign_keys=[tax2])
     group = relationship(ItemGroup)
     unit_type = relationship(Unit)
+    preferred_vendor_rel = relationship("Vendor")
 
     def __str__(self):
         name = self.commodity_name or self.description

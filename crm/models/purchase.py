@@ -90,7 +90,9 @@ class PurchaseRequest(db.Model):
 
     __tablename__ = "tblpur_request"
     __crm__ = Resource(label="Requests for quotation", category="Purchasing", url="purchase/purchase_request",
-                       lines="items")
+                       lines="items",
+                       admin={"details_extra_template": "admin/purchase_request_extra.html",
+                              "details_extra_context": "crm.admin_views.purchasing:rfq_details"})
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     pur_rq_code: Mapped[str | None] = mapped_column(String(100), index=True)
@@ -158,7 +160,9 @@ class PurchaseQuotation(db.Model):
 
     __tablename__ = "tblpur_estimates"
     __crm__ = Resource(label="Vendor quotations", category="Purchasing", url="purchase/myquotations",
-                       lines="items")
+                       lines="items",
+                       admin={"details_extra_template": "admin/purchase_quotation_extra.html",
+                              "details_extra_context": "crm.admin_views.purchasing:quotation_details"})
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     vendor: Mapped[int | None] = fk("tblpur_vendor.userid", ondelete="RESTRICT")
@@ -167,6 +171,7 @@ class PurchaseQuotation(db.Model):
     prefix: Mapped[str | None] = mapped_column(String(50))
     date: Mapped[date | None] = mapped_column(Date, default=date.today, index=True)
     expirydate: Mapped[date | None] = mapped_column(Date, index=True)
+    delivery_date: Mapped[date | None] = mapped_column(Date, index=True)  # the vendor's promised delivery
     currency: Mapped[int | None] = fk("tblcurrencies.id")
     subtotal: Mapped[Decimal] = mapped_column(MONEY, default=Decimal("0"))
     total_tax: Mapped[Decimal] = mapped_column(MONEY, default=Decimal("0"))
@@ -396,7 +401,8 @@ class VendorPayment(db.Model):
     """tblpur_invoice_payment: only approved payments (approval_status 2) count towards paid."""
 
     __tablename__ = "tblpur_invoice_payment"
-    __crm__ = Resource(label="Vendor payments", category="Finance", url="purchase/vendor_payments")
+    # Written by the record_payment action only, so payment_status is always recomputed.
+    __crm__ = Resource(label="Vendor payments", category="Finance", url="purchase/vendor_payments", readonly=True)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     pur_invoice: Mapped[int] = fk("tblpur_invoices.id", nullable=False)

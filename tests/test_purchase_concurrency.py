@@ -1,0 +1,63 @@
+"""Two quotations of one RFQ accepted at the same moment, in real concurrent sessions: exactly one
+wins, the other is told, and the RFQ ends with one accepted quotation."""
+from __future__ import annotations
+
+import threading
+from decimal import Decimal
+
+import pytest
+
+from crm.extensions import db
+
+
+def test_concurrent_accepts_leave_one_winner(app):
+    from crm.actions import ActionError, run
+    from crm.actions import quotations
+    from crm.models import (PurchaseQuotation, PurchaseQuotationDetail, PurchaseRequest, Staff, Vendor)
+
+    with app.app_context():
+        if db.engine.dialect.name == "sqlite":
+            pytest.skip("SQLite serialises writers; the race needs row locks (PostgreSQL, MariaDB)")
+        rq = PurchaseRequest(pur_rq_name="Race", status=2)
+        v1, v2 = Vendor(company="One"), Vendor(company="Two")
+        db.session.add_all([rq, v1, v2])
+        db.session.flush()
+        qs = [PurchaseQuotation(vendor=v.userid, pur_request=rq.id, status=1, total=Decimal("10"),
+                                items=[PurchaseQuotationDetail(quantity=Decimal(1), unit_price=Decimal(10))])
+              for v in (v1, v2)]
+        db.session.add_all(qs)
+        db.session.commit()
+        ids = [q.id for q in qs]
+        admin_id = db.session.query(Staff.staffid).filter_by(admin=True).scalar()
+
+    both_locked = threading.Barrier(2, timeout=20)
+    real_siblings = quotations.siblings
+
+    def siblings_after_both_locked(q):
+        both_locked.wait()  # each transaction holds its own quotation before reaching for the other
+        return real_siblings(q)
+
+    outcomes = {}
+
+    def accept(qid):
+        with app.app_context():
+            try:
+                outcomes[qid] = run(PurchaseQuotation, qid, "accept", db.session.get(Staff, admin_id))
+            except ActionError as exc:
+                outcomes[qid] = exc
+
+    quotations.siblings = siblings_after_both_locked
+    try:
+        threads = [threading.Thread(target=accept, args=(qid,)) for qid in ids]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+    finally:
+        quotations.siblings = real_siblings
+    refused = [o for o in outcomes.values() if isinstance(o, ActionError)]
+    assert len(outcomes) == 2 and len(refused) == 1, outcomes
+    assert "was being accepted at the same moment" in refused[0].message
+    with app.app_context():
+        statuses = sorted(q.status for q in db.session.query(PurchaseQuotation).filter(PurchaseQuotation.id.in_(ids)))
+        assert statuses == [2, 3]

@@ -9,6 +9,7 @@ from .warehouse import *  # noqa: F401,F403
 from .purchase import *  # noqa: F401,F403
 from .capture import *  # noqa: F401,F403
 from .messaging import *  # noqa: F401,F403
+from .efactura import *  # noqa: F401,F403
 
 
 def all_models():

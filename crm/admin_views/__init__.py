@@ -60,6 +60,10 @@ def init_admin(app) -> Admin:
     admin.add_view(JobsView(name="Jobs", category="Settings", endpoint="jobs", url="/admin/jobs"))
     for view in capture_screens():  # /admin/leads/email_integration, /admin/excelimport
         admin.add_view(view)
+    from .efactura import efactura_views
+
+    for view in efactura_views():  # /admin/billing/efactura, the invoice's e-Factura files
+        admin.add_view(view)
     return admin
 
 

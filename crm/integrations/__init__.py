@@ -1,0 +1,1 @@
+"""Clients of outside services (ANAF, couriers, payment gateways); base URLs come from options."""

@@ -170,7 +170,7 @@ def send(invoice, confirm_resend: bool = False) -> str:
         index = client().upload(gen.xml, cif, standard="CN" if gen.doc.kind == "CreditNote" else "UBL",
                                 extern=gen.doc.customer.country not in (None, "RO"))
     except AnafError as err:
-        if err.maybe_received:
+        if err.maybe_received or err.kind == "malformed":  # no readable answer: ANAF may have it
             _fail(invoice, ES.UNCERTAIN.value, f"{err.message} ANAF may have received the invoice: look for it "
                   "in SPV before sending it again.", err)
         _fail(invoice, ES.SEND_FAILED.value, f"Not sent: {err.message}", err)

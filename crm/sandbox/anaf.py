@@ -83,6 +83,7 @@ class AnafSandbox:
         self.refresh_tokens: set[str] = set()
         self.codes: set[str] = set()
         self.faults: dict[str, deque] = defaultdict(deque)
+        self.unknown_cifs: set[str] = set()  # sellers ANAF does not know (rule R6.1)
         self.calls: dict[str, int] = defaultdict(int)
         self._ids = itertools.count(5000000001)
         self._lock = threading.Lock()
@@ -210,6 +211,9 @@ class AnafSandbox:
 
     def _decide(self, index, upload):
         errors = judge(upload["xml"])
+        if upload["cif"] in self.unknown_cifs:  # ANAF's own server-side check (R6.1)
+            errors.append(f"E: validari globale\n eroare regula: R6.1: CIF-ul vanzatorului nu figureaza in baza "
+                          f"de date:{upload['cif']}")
         download_id = str(next(self._ids))
         if errors:
             body = (XML_HEAD + f'<header xmlns="{ERRORS_NS}" Index_incarcare="{index}" Cif_emitent="{upload["cif"]}">'

@@ -84,12 +84,13 @@ class AnafClient:
             headers["Authorization"] = f"Bearer {self.token}"
         url = (base or self.base_url) + path
         try:
-            resp = self.http.request(method, url, headers=headers, timeout=self.timeout, **kw)
+            kw.setdefault("timeout", self.timeout)
+            resp = self.http.request(method, url, headers=headers, **kw)
         except requests.ConnectTimeout:
             raise AnafError("connection", f"ANAF could not be reached for {what} (connection timed out); "
                             "nothing was sent.") from None
         except requests.Timeout:
-            raise AnafError("timeout", f"ANAF did not answer {what} within {self.timeout:g} s.",
+            raise AnafError("timeout", f"ANAF did not answer {what} within {kw['timeout']:g} s.",
                             maybe_received=True) from None
         except requests.ConnectionError as exc:
             refused = "refused" in str(exc).lower() or "NewConnectionError" in str(exc)
@@ -172,7 +173,8 @@ class AnafClient:
         if not self.public_url:
             raise AnafError("refused", "No ANAF public services URL is set (efactura_public_url).")
         resp = self._request("POST", f"transformare/{standard}", "the PDF transformation", base=self.public_url,
-                             auth=False, data=xml, headers={"Content-Type": "text/plain"})
+                             auth=False, data=xml, headers={"Content-Type": "text/plain"},
+                             timeout=max(self.timeout, 20))  # rendering a PDF takes ANAF a while
         if not resp.content.startswith(b"%PDF"):
             raise AnafError("malformed", f"ANAF did not return a PDF: {_json_error(resp)}")
         return resp.content

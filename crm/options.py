@@ -172,13 +172,23 @@ def source(name: str) -> str:
 
 
 def get(name: str) -> Any:
+    return _resolve(name, None)
+
+
+def get_many(*names: str) -> dict[str, Any]:
+    """Several options from one read of tbloptions (outside a request each get() reads it)."""
+    stored = _stored()
+    return {name: _resolve(name, stored) for name in names}
+
+
+def _resolve(name: str, stored: dict[str, str] | None) -> Any:
     defn = OPTIONS.get(name)
     env = os.environ.get(name.upper())
     if defn is None:  # an option we do not know: a plain string
-        return env if env is not None else _stored().get(name)
+        return env if env is not None else (stored if stored is not None else _stored()).get(name)
     if env is not None:
         return parse(defn, env)
-    stored = _stored()
+    stored = stored if stored is not None else _stored()
     if name in stored:
         return parse(defn, stored[name])
     return defn.default

@@ -156,15 +156,15 @@ class Company:
     def from_options(cls) -> "Company":
         from .. import options
 
-        return cls(name=options.get("efactura_company_name") or options.get("companyname"),
-                   cui=codes.cui_digits(options.get("efactura_cui") or options.get("company_vat")),
-                   vat_registered=options.get("efactura_vat_registered"),
-                   trade_register=options.get("efactura_trade_register") or None,
-                   street=options.get("efactura_street") or None, city=options.get("efactura_city") or None,
-                   postal_zone=options.get("efactura_postal_code") or None,
-                   county=options.get("efactura_county") or None,
-                   country=options.get("efactura_country") or "RO", iban=options.get("efactura_iban") or None,
-                   email=options.get("efactura_email") or None, phone=options.get("efactura_phone") or None)
+        o = {k.removeprefix("efactura_"): v for k, v in options.get_many(
+            "companyname", "company_vat", "efactura_company_name", "efactura_cui", "efactura_vat_registered",
+            "efactura_trade_register", "efactura_street", "efactura_city", "efactura_postal_code",
+            "efactura_county", "efactura_country", "efactura_iban", "efactura_email", "efactura_phone").items()}
+        return cls(name=o["company_name"] or o["companyname"], cui=codes.cui_digits(o["cui"] or o["company_vat"]),
+                   vat_registered=o["vat_registered"], trade_register=o["trade_register"] or None,
+                   street=o["street"] or None, city=o["city"] or None, postal_zone=o["postal_code"] or None,
+                   county=o["county"] or None, country=o["country"] or "RO", iban=o["iban"] or None,
+                   email=o["email"] or None, phone=o["phone"] or None)
 
 
 SETTINGS = "e-Factura settings (/admin/billing/efactura)"

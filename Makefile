@@ -9,9 +9,9 @@ PORT   ?= 5000
 
 run: setup
 	$(FLASK) db upgrade
-	$(FLASK) crm demo-data
+	CRM_SANDBOX=1 PORT=$(PORT) $(FLASK) crm demo-data
 	@echo "CRMConnect is at http://$(HOST):$(PORT)/login"
-	$(FLASK) run --host $(HOST) --port $(PORT)
+	CRM_SANDBOX=1 PORT=$(PORT) $(FLASK) run --host $(HOST) --port $(PORT)
 
 # SQLite always; PostgreSQL / MariaDB as well when TEST_POSTGRES_URL / TEST_MARIADB_URL are set;
 # the job tests use a real Redis when REDIS_URL is set.

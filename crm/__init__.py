@@ -58,6 +58,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     init_api(app)
     init_admin(app)
     app.cli.add_command(crm_cli)
+    __import__("crm.sandbox.anaf", fromlist=["mount"]).mount(app)  # CRM_SANDBOX=1: ANAF stand-in for the demo
 
     @app.errorhandler(CSRFError)
     def _csrf_expired(exc):

@@ -84,6 +84,7 @@ class AnafSandbox:
         self.codes: set[str] = set()
         self.faults: dict[str, deque] = defaultdict(deque)
         self.unknown_cifs: set[str] = set()  # sellers ANAF does not know (rule R6.1)
+        self.accept_any_token = False  # the demo: tokens survive a restart of the sandbox
         self.calls: dict[str, int] = defaultdict(int)
         self._ids = itertools.count(5000000001)
         self._lock = threading.Lock()
@@ -170,6 +171,10 @@ class AnafSandbox:
         auth = request.headers.get("Authorization", "")
         token = auth[7:] if auth.startswith("Bearer ") else None
         exp = self.tokens.get(token or "")
+        if exp is None and self.accept_any_token:
+            from ..integrations.anaf import jwt_expiry
+
+            exp = jwt_expiry(token)
         if exp is None or exp <= datetime.utcnow():
             return _json({"timestamp": datetime.utcnow().isoformat(), "status": 401, "error": "Unauthorized",
                           "message": "Token expirat sau invalid"}, 401)
@@ -324,3 +329,36 @@ def _header(ns: str, attrs: dict, error: str | None = None) -> Response:
 
 def _json(data, status=200) -> Response:
     return Response(json.dumps(data), status, content_type="application/json")
+
+
+MOUNT = "/_sandbox/anaf"
+
+
+def mount(app) -> AnafSandbox | None:
+    """With CRM_SANDBOX=1 (the demo, `make run`), serve the sandbox inside the app at /_sandbox/anaf/.
+
+    Never in production: ANAF is then the real one, at the URLs of the efactura_* options."""
+    import os
+
+    from werkzeug.middleware.dispatcher import DispatcherMiddleware
+
+    if os.environ.get("CRM_SANDBOX") != "1" or app.config.get("TESTING"):
+        return None
+    sandbox = AnafSandbox(polls_before_result=1)
+    sandbox.accept_any_token = True
+    sandbox.codes = _AnyCode()  # a restart must not break a login in progress
+    app.wsgi_app = DispatcherMiddleware(app.wsgi_app, {MOUNT: sandbox.wsgi})
+    app.extensions["anaf_sandbox"] = sandbox
+    return sandbox
+
+
+class _AnyCode(set):
+    def __contains__(self, code):
+        return bool(code)
+
+
+def demo_urls(base: str) -> dict[str, str]:
+    """The efactura_* URL options pointing at the mounted sandbox of the app served at ``base``."""
+    root = base.rstrip("/") + MOUNT
+    return {"efactura_api_url": f"{root}/test/FCTEL/rest/", "efactura_oauth_url": f"{root}/anaf-oauth2/v1/",
+            "efactura_public_url": f"{root}/prod/FCTEL/rest/"}

@@ -209,3 +209,35 @@ def test_code_lists():
     assert codes.valid_cui("18547290") and not codes.valid_cui("18547291")
     assert codes.cui_digits("RO 185 472 90") == "18547290"
     assert codes.unit_code("buc") == "H87" and codes.unit_code("ora") == "HUR" and codes.unit_code(None) == "C62"
+
+
+def test_cancelled_accepted_invoice_is_reversed_by_a_credit_note(app):
+    from crm.models import Invoice
+
+    with app.app_context():
+        samples.ensure_company()
+        client = samples.make_client("Nordic Trade SRL", vat="RO14399840", city="Cluj-Napoca", state="Cluj")
+        inv = samples.make_invoice(client, [("Laptop", 2, "3500.00", "TVA 21%", "buc", 10),
+                                            ("Carte", 1, "89.90", "TVA 11%", "buc", 0)],
+                                   discount_type="before_tax", discount_percent=Decimal("5"))
+        db.session.commit()
+        inv_id, number, total = inv.id, str(inv), inv.total
+    headers = api_token(app.test_client())
+    api = app.test_client()
+    refused = api.post(f"/api/v1/invoices/{inv_id}/actions/efactura_credit_note", headers=headers)
+    assert refused.status_code == 409 and "not cancelled" in refused.get_json()["error"]
+    with app.app_context():
+        inv = db.session.get(Invoice, inv_id)
+        inv.status, inv.efactura_status = 5, "ok"  # cancelled after ANAF accepted it
+        db.session.commit()
+    resp = api.post(f"/api/v1/invoices/{inv_id}/actions/efactura_credit_note", headers=headers)
+    assert resp.status_code == 200, resp.get_json()
+    with app.app_context():
+        credit = db.session.query(Invoice).filter(Invoice.id != inv_id).one()
+        assert credit.total == -total and credit.efactura_billing_reference == number
+        doc, xml, findings = _generate(credit)
+    assert [str(f) for f in findings if f.fatal] == []
+    tree = etree.fromstring(xml)
+    assert etree.QName(tree).localname == "CreditNote"
+    assert tree.findtext("cac:BillingReference/cac:InvoiceDocumentReference/cbc:ID", namespaces=NS) == number
+    assert Decimal(tree.findtext("cac:LegalMonetaryTotal/cbc:PayableAmount", namespaces=NS)) == total

@@ -76,3 +76,47 @@ def efactura_download(invoice, actor):
     archive = _run(service.download, invoice)
     pdf = " and PDF" if service.pdf_path(invoice) else " (PDF not available from ANAF)"
     return f"archive {invoice.efactura_download_id}.zip ({len(archive)} bytes){pdf} kept on the invoice"
+
+
+def _creditable(invoice) -> str | None:
+    if invoice.status != 5:
+        return f"Invoice {invoice} is not cancelled; only a cancelled invoice is reversed by a credit note."
+    if invoice.efactura_status != ES.OK.value:
+        return (f"Invoice {invoice} was not accepted by ANAF ({ES.label_of(invoice.efactura_status)}); "
+                "there is nothing to reverse in e-Factura.")
+    return None
+
+
+@action(Invoice, "efactura_credit_note", "Create e-Factura credit note", precondition=_creditable,
+        icon="fa-undo", confirm="Create a credit note reversing this invoice?")
+def efactura_credit_note(invoice, actor):
+    """A new invoice with every line negated and BT-25 pointing at the original: sent as a CreditNote."""
+    from datetime import date
+
+    from ..extensions import db
+    from . import numbering
+    from .conversions import ADDRESS_PARTS, copy_lines
+    from .totals import refresh
+
+    credit = Invoice(clientid=invoice.clientid, date=date.today(), duedate=date.today(), currency=invoice.currency,
+                     exchange_rate=invoice.exchange_rate, status=1, sale_agent=invoice.sale_agent,
+                     discount_percent=invoice.discount_percent, discount_type=invoice.discount_type,
+                     discount_total=invoice.discount_total,
+                     adjustment=-invoice.adjustment if invoice.adjustment else None,
+                     efactura_billing_reference=str(invoice), terms=invoice.terms,
+                     clientnote=f"Stornare factura {invoice} din {invoice.date:%d.%m.%Y}",
+                     addedfrom=getattr(actor, "staffid", None),
+                     **{f"{k}_{p}": getattr(invoice, f"{k}_{p}") for k in ("billing", "shipping")
+                        for p in ADDRESS_PARTS})
+    copy_lines(invoice, credit)
+    for line in credit.items:
+        line.qty = -line.qty
+    if credit.discount_type and not credit.discount_percent:
+        credit.discount_total = -(invoice.discount_total or 0)
+    refresh(credit)
+    db.session.add(credit)
+    db.session.flush()
+    numbering.assign(credit)
+    log_sales_activity(invoice, actor, f"e-Factura credit note {credit} created")
+    log_sales_activity(credit, actor, f"Credit note reversing invoice {invoice}")
+    return f"credit note {credit} created ({credit.total}); send it to ANAF from its page"

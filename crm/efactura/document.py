@@ -95,6 +95,8 @@ class EDocument:
     rounding: Decimal = ZERO
     delivery_date: date | None = None
     delivery_country: str | None = None
+    billing_reference: str | None = None  # BT-25, the invoice a credit note reverses
+    billing_reference_date: date | None = None
 
     @property
     def type_code(self) -> str:
@@ -342,6 +344,10 @@ def from_invoice(invoice, company: Company | None = None, taxes: _TaxLookup | No
     doc = EDocument(kind=kind, number=name, issue_date=invoice.date, due_date=invoice.duedate,
                     payment_terms=(invoice.terms or "").strip()[:300] or None, currency=currency,
                     exchange_rate=rate, supplier=supplier, customer=customer, iban=company.iban, lines=lines)
+    if invoice.efactura_billing_reference:
+        doc.billing_reference = invoice.efactura_billing_reference.strip()
+        original = _invoice_by_number(doc.billing_reference)
+        doc.billing_reference_date = original.date if original is not None else None
     if invoice.clientnote:
         doc.notes.append(invoice.clientnote.strip()[:300])
     if "K" in cats:
@@ -359,6 +365,13 @@ def from_invoice(invoice, company: Company | None = None, taxes: _TaxLookup | No
     if doc.due_date and doc.due_date < doc.issue_date:
         findings.append(Finding(inv_record, "due date", "is before the invoice date"))
     return doc, findings
+
+
+def _invoice_by_number(number: str):
+    from ..extensions import db
+    from ..models import Invoice
+
+    return db.session.query(Invoice).filter_by(formatted_number=number).first()
 
 
 def _line_category(item, company, taxes, findings, line_record):

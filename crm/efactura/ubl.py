@@ -60,6 +60,11 @@ class _Writer:
         self.cbc(root, "DocumentCurrencyCode", doc.currency)
         if doc.tax_currency:
             self.cbc(root, "TaxCurrencyCode", doc.tax_currency)
+        if doc.billing_reference:
+            ref = self.cac(self.cac(root, "BillingReference"), "InvoiceDocumentReference")
+            self.cbc(ref, "ID", doc.billing_reference)
+            if doc.billing_reference_date:
+                self.cbc(ref, "IssueDate", doc.billing_reference_date.isoformat())
         self.party(self.cac(root, "AccountingSupplierParty"), doc.supplier, seller=True)
         self.party(self.cac(root, "AccountingCustomerParty"), doc.customer, seller=False)
         if doc.delivery_date:

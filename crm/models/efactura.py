@@ -35,6 +35,9 @@ class EfacturaInvoice:
     efactura_check_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0", sort_order=30)
     efactura_message: Mapped[str | None] = mapped_column(Text, sort_order=30)  # last result or errors
     efactura_archive: Mapped[str | None] = mapped_column(String(255), sort_order=30)  # the ZIP, under uploads/
+    # BT-25: the invoice a credit note (negative total) reverses or corrects, by its number.
+    efactura_billing_reference: Mapped[str | None] = mapped_column(String(100), sort_order=30)
 
 
-EFACTURA_COLUMNS = [name for name in EfacturaInvoice.__annotations__]
+# Kept by the e-Factura steps, not typed in the invoice form (the billing reference is).
+EFACTURA_COLUMNS = [name for name in EfacturaInvoice.__annotations__ if name != "efactura_billing_reference"]

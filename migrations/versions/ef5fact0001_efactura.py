@@ -28,6 +28,7 @@ def upgrade():
         batch_op.add_column(sa.Column('efactura_check_count', sa.Integer(), server_default='0', nullable=False))
         batch_op.add_column(sa.Column('efactura_message', sa.Text(), nullable=True))
         batch_op.add_column(sa.Column('efactura_archive', sa.String(length=255), nullable=True))
+        batch_op.add_column(sa.Column('efactura_billing_reference', sa.String(length=100), nullable=True))
         batch_op.create_index(batch_op.f('ix_tblinvoices_efactura_status'), ['efactura_status'], unique=False)
         batch_op.create_index(batch_op.f('ix_tblinvoices_efactura_upload_index'), ['efactura_upload_index'],
                               unique=False)
@@ -56,6 +57,7 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_tblinvoices_efactura_next_check'))
         batch_op.drop_index(batch_op.f('ix_tblinvoices_efactura_upload_index'))
         batch_op.drop_index(batch_op.f('ix_tblinvoices_efactura_status'))
+        batch_op.drop_column('efactura_billing_reference')
         batch_op.drop_column('efactura_archive')
         batch_op.drop_column('efactura_message')
         batch_op.drop_column('efactura_check_count')

@@ -360,3 +360,70 @@ def test_received_invoices_become_vendor_invoices_once(app, anaf):
         assert [(d.description, str(d.quantity), str(d.unit_price)) for d in bill.items] == [
             ("Tabla zincata", "10.000", "52.40"), ("Transport", "1.000", "150.00")]
         assert db.session.query(Vendor).count() == 1
+
+
+SAMPLES = __import__("pathlib").Path(__file__).parent / "data" / "anaf-samples"
+
+
+@pytest.mark.parametrize("sample, expected", [
+    ("stare_mesaj_ok.xml", ("ok", "1234")),
+    ("stare_mesaj_not_ok.xml", ("nok", "123")),
+    ("stare_mesaj_in_prelucrare.xml", ("in prelucrare", None)),
+    ("stare_mesaj_xml_erori.xml", ("XML cu erori nepreluat de sistem", None)),
+    ("stare_mesaj_limita_apeluri.xml", "limit"),
+    ("stare_mesaj_lipsa_drepturi.xml", "refused"),
+    ("stare_mesaj_index_invalid.xml", "refused"),
+    ("stare_mesaj_factura_inexistenta.xml", "refused"),
+    ("stare_mesaj_drept_id_incarcare.xml", "refused"),
+])
+def test_client_reads_anafs_recorded_status_answers(anaf, sample, expected):
+    from crm.integrations.anaf import AnafClient, AnafError
+
+    client = AnafClient(anaf.url, anaf.issue_token(), timeout=5)
+    anaf.fail("stareMesaj", (SAMPLES / sample).read_bytes())
+    if isinstance(expected, tuple):
+        status = client.status("3828")
+        assert (status.state, status.download_id) == expected
+    else:
+        with pytest.raises(AnafError) as err:
+            client.status("3828")
+        assert err.value.kind == expected and err.value.retry == (expected == "limit")
+
+
+def test_client_reads_anafs_recorded_upload_answers(anaf):
+    from crm.integrations.anaf import AnafClient, AnafError
+
+    client = AnafClient(anaf.url, anaf.issue_token(), timeout=5)
+    anaf.fail("upload", (SAMPLES / "upload_success.xml").read_bytes())
+    assert client.upload(b"<Invoice/>", "18547290") == "3828"
+    anaf.fail("upload", (SAMPLES / "upload_standard_invalid.xml").read_bytes())
+    with pytest.raises(AnafError) as err:
+        client.upload(b"<Invoice/>", "18547290")
+    assert err.value.kind == "refused" and "parametrul standard" in err.value.message
+
+
+def test_rejection_errors_are_read_from_anafs_zip():
+    from crm.efactura.service import rejection_errors
+
+    errors = rejection_errors((SAMPLES / "3828.zip").read_bytes())
+    assert errors == ["E: validari globale eroare regula: R6.1: CIF-ul vanzatorului nu figureaza in baza de "
+                      "date:6443019833"]
+
+
+def test_a_stale_send_loses_the_race_and_uploads_nothing(app, anaf):
+    """Two people press Send at once: the conditional UPDATE lets only one upload through."""
+    from sqlalchemy import update
+
+    from crm.efactura import service
+    from crm.models import Invoice
+
+    inv = _invoice(app)
+    with app.app_context():
+        stale = db.session.get(Invoice, inv)  # read before the other send claims the upload
+        assert stale.efactura_status == "not_sent"
+        with db.engine.begin() as other:  # the other person's request claims it meanwhile
+            other.execute(update(Invoice).where(Invoice.id == inv).values(efactura_status="uploading"))
+        with pytest.raises(service.EfacturaFailure, match="being sent or was sent meanwhile"):
+            service.send(stale)
+    assert anaf.calls["upload"] == 0 and not anaf.uploads
+    assert _state(app, inv)["efactura_status"] == "uploading"

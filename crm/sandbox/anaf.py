@@ -10,7 +10,7 @@ Uploads are judged with the project's own checks (XSD, CIUS-RO rules and, when p
 official validator), so a bad invoice comes back ``nok`` with its errors in the ZIP.
 
 Faults for tests: ``sandbox.fail("upload", "500" | "timeout" | "timeout_after" | "204" |
-"malformed" | "401")`` makes the next call to that endpoint fail that way ("timeout_after" keeps
+"malformed" | "401" | <bytes of a recorded answer>)`` makes the next call to that endpoint fail that way ("timeout_after" keeps
 the upload, as a real server that answered too late would).
 """
 from __future__ import annotations
@@ -152,6 +152,8 @@ class AnafSandbox:
     def _fault(self, fault, endpoint, request):
         if fault is None:
             return None
+        if isinstance(fault, bytes):  # a recorded ANAF answer, served as it is
+            return Response(fault, 200, content_type="application/xml")
         if fault == "500":
             return Response("<html><body>Internal Server Error</body></html>", 500, content_type="text/html")
         if fault == "204":

@@ -60,8 +60,8 @@ class EfacturaSettingsView(OptionsView):
 
         expected = session.pop(_STATE, None)
         if request.args.get("error"):
-            flash(f"ANAF did not authorize the connection: {request.args.get('error_description') or request.args['error']}.",
-                  "error")
+            reason = request.args.get("error_description") or request.args["error"]
+            flash(f"ANAF did not authorize the connection: {reason}.", "error")
             return redirect(url_for(".index"))
         if not expected or request.args.get("state") != expected or not request.args.get("code"):
             flash("The answer from ANAF does not match a connection started here; press Connect to ANAF again.",

@@ -111,9 +111,8 @@ def twenty_lines():
 
 
 def make_corpus() -> dict[str, object]:
-    """Every case the issue names, as invoices in the database (the caller commits)."""
-    from .. import options
-
+    """Every case the issue names, as invoices in the database (the caller commits); the seller not
+    registered for VAT (category O) is :func:`make_not_vat_registered_case`, as it changes a setting."""
     ensure_company()
     ensure_taxes()
     cases = {}
@@ -149,7 +148,6 @@ def make_corpus() -> dict[str, object]:
                                                 adjustment=Decimal("0.01"))
     cases["twenty_lines"] = make_invoice(cluj, twenty_lines())
     db.session.flush()
-    # Not subject to VAT (O): the seller is not VAT-registered; built last and reset after.
     return cases
 
 

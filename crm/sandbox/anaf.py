@@ -10,8 +10,8 @@ Uploads are judged with the project's own checks (XSD, CIUS-RO rules and, when p
 official validator), so a bad invoice comes back ``nok`` with its errors in the ZIP.
 
 Faults for tests: ``sandbox.fail("upload", "500" | "timeout" | "timeout_after" | "204" |
-"malformed" | "401" | <bytes of a recorded answer>)`` makes the next call to that endpoint fail that way ("timeout_after" keeps
-the upload, as a real server that answered too late would).
+"malformed" | "401" | <bytes of a recorded answer>)`` makes the next call to that endpoint fail
+that way ("timeout_after" keeps the upload, as a real server that answered too late would).
 """
 from __future__ import annotations
 

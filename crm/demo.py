@@ -1236,21 +1236,19 @@ STEPS = (_settings, _staff, _catalog, _vendors, _opening_stock, _clients, _leads
 
 
 def _efactura(d: Demo) -> None:
-    """e-Factura: company identity; with CRM_SANDBOX=1 the ANAF sandbox, connected (token for 90 days)"""
+    """e-Factura: company identity, the ANAF stand-in `make run` serves at /sandbox/anaf, connected"""
     import os
 
-    from . import options
     from .efactura import samples
     from .sandbox import anaf
 
     samples.ensure_company()
-    if os.environ.get("CRM_SANDBOX") == "1":
-        base = os.environ.get("PUBLIC_URL") or f"http://127.0.0.1:{os.environ.get('PORT', '5000')}"
-        for name, value in anaf.demo_urls(base).items():
-            options.set(name, value)
-        options.set("efactura_client_id", "crmconnect-demo")
-        options.set("efactura_client_secret", "demo-secret")
-        options.set("efactura_access_token", anaf.make_jwt(datetime.utcnow() + timedelta(days=90)))
+    base = os.environ.get("PUBLIC_URL") or "http://127.0.0.1:5000"
+    for name, value in anaf.demo_urls(base).items():
+        options.set(name, value)
+    options.set("efactura_client_id", "crmconnect-demo")
+    options.set("efactura_client_secret", "demo-secret")
+    options.set("efactura_access_token", anaf.make_jwt(datetime.utcnow() + timedelta(days=90)))
 
 
 STEPS = STEPS + (_efactura,)

@@ -333,24 +333,33 @@ def _json(data, status=200) -> Response:
     return Response(json.dumps(data), status, content_type="application/json")
 
 
-MOUNT = "/_sandbox/anaf"
+MOUNT = "/sandbox/anaf"
+
+
+def for_app(app) -> AnafSandbox:
+    """The stand-in the demo serves inside the app at /sandbox/anaf (tokens and login codes of a
+    previous run keep working, since the sandbox's memory does not survive a restart)."""
+    sandbox = AnafSandbox(polls_before_result=1)
+    sandbox.accept_any_token = True
+    sandbox.codes = _AnyCode()
+    app.extensions["anaf_sandbox"] = sandbox
+    return sandbox
 
 
 def mount(app) -> AnafSandbox | None:
-    """With CRM_SANDBOX=1 (the demo, `make run`), serve the sandbox inside the app at /_sandbox/anaf/.
+    """With CRM_SANDBOX=1 (`make run`), serve the stand-in inside the app at /sandbox/anaf.
 
     Never in production: ANAF is then the real one, at the URLs of the efactura_* options."""
     import os
 
     from werkzeug.middleware.dispatcher import DispatcherMiddleware
 
-    if os.environ.get("CRM_SANDBOX") != "1" or app.config.get("TESTING"):
+    if os.environ.get("CRM_SANDBOX") != "1" and not app.config.get("CRM_SANDBOX"):
         return None
-    sandbox = AnafSandbox(polls_before_result=1)
-    sandbox.accept_any_token = True
-    sandbox.codes = _AnyCode()  # a restart must not break a login in progress
+    if app.config.get("TESTING"):
+        return None
+    sandbox = for_app(app)
     app.wsgi_app = DispatcherMiddleware(app.wsgi_app, {MOUNT: sandbox.wsgi})
-    app.extensions["anaf_sandbox"] = sandbox
     return sandbox
 
 
@@ -360,7 +369,7 @@ class _AnyCode(set):
 
 
 def demo_urls(base: str) -> dict[str, str]:
-    """The efactura_* URL options pointing at the mounted sandbox of the app served at ``base``."""
+    """The efactura_* URL options pointing at the stand-in served by the app at ``base``."""
     root = base.rstrip("/") + MOUNT
     return {"efactura_api_url": f"{root}/test/FCTEL/rest/", "efactura_oauth_url": f"{root}/anaf-oauth2/v1/",
             "efactura_public_url": f"{root}/prod/FCTEL/rest/"}

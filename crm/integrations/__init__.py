@@ -1,1 +1,3 @@
-"""Clients of outside services (ANAF, couriers, payment gateways); base URLs come from options."""
+"""Clients for the services outside (Innoship, ...): plain HTTP with timeouts, base URL a setting.
+
+The same code talks to the real service and to its stand-in under ``crm/sandbox/``."""

@@ -1312,3 +1312,22 @@ def _facebook_lead_ads(d: Demo) -> None:
 
 
 STEPS += (_facebook_lead_ads,)
+
+
+def _efactura(d: Demo) -> None:
+    """e-Factura: company identity, the ANAF stand-in `make run` serves at /sandbox/anaf, connected"""
+    import os
+
+    from .efactura import samples
+    from .sandbox import anaf
+
+    samples.ensure_company()
+    base = os.environ.get("PUBLIC_URL") or "http://127.0.0.1:5000"
+    for name, value in anaf.demo_urls(base).items():
+        options.set(name, value)
+    options.set("efactura_client_id", "crmconnect-demo")
+    options.set("efactura_client_secret", "demo-secret")
+    options.set("efactura_access_token", anaf.make_jwt(datetime.utcnow() + timedelta(days=90)))
+
+
+STEPS = STEPS + (_efactura,)

@@ -81,7 +81,34 @@ OPTIONS: dict[str, OptionDef] = {d.name: d for d in [
             "Replenishment: a daily job creates RFQs for items below their minimum stock")),
     *_defs("e-Factura",
            ("efactura_auto_send", bool, False, "Auto-send eFactura"),
-           ("efactura_auto_send_after_days", int, 5, "Auto-send after (days)")),
+           ("efactura_auto_send_after_days", int, 5, "Auto-send after (days)"),
+           ("efactura_company_name", str, "", "Legal name (empty: the company name)"),
+           ("efactura_cui", str, "", "CUI (fiscal code, without RO; empty: from the company VAT number)"),
+           ("efactura_vat_registered", bool, True, "Registered for VAT (plătitor de TVA)"),
+           ("efactura_trade_register", str, "", "Trade register number (J40/123/2020)"),
+           ("efactura_street", str, "", "Street and number"),
+           ("efactura_city", str, "", "City (in Bucharest: Sector 1 … Sector 6)"),
+           ("efactura_county", str, "", "County (ISO 3166-2:RO code, e.g. RO-CJ, RO-B)"),
+           ("efactura_postal_code", str, "", "Postal code"),
+           ("efactura_country", str, "RO", "Country (ISO code)"),
+           ("efactura_iban", str, "", "IBAN"),
+           ("efactura_email", str, "", "Contact email on the invoice"),
+           ("efactura_phone", str, "", "Contact phone on the invoice"),
+           ("efactura_api_url", str, "https://api.anaf.ro/test/FCTEL/rest/",
+            "Environment: ANAF API base URL (test …/test/FCTEL/rest/, production …/prod/FCTEL/rest/)"),
+           ("efactura_oauth_url", str, "https://logincert.anaf.ro/anaf-oauth2/v1/", "ANAF OAuth base URL"),
+           ("efactura_public_url", str, "https://webservicesp.anaf.ro/prod/FCTEL/rest/",
+            "ANAF public services URL (XML to PDF)"),
+           ("efactura_client_id", str, "", "OAuth client id"),
+           ("efactura_client_secret", str, "", "OAuth client secret"),
+           ("efactura_redirect_uri", str, "", "OAuth redirect URI (empty: this site's callback)"),
+           ("efactura_access_token", str, "", "Access token (JWT)"),
+           ("efactura_refresh_token", str, "", "Refresh token"),
+           ("efactura_token_expires", str, "", "Access token expiry (UTC, from the JWT exp)"),
+           ("efactura_token_status", str, "", "Token status (empty, active, expired, refused)"),
+           ("efactura_timeout", int, 30, "ANAF request timeout (seconds)"),
+           ("efactura_refresh_days_before", int, 7, "Refresh the token this many days before it expires"),
+           ("efactura_received_days", int, 5, "Received invoices: look back this many days (1-60)")),
     *_defs("Email",
            ("smtp_url", str, "", "SMTP URL (smtp://user:pass@host:port, smtps://...; empty: keep mail in the outbox)"),
            ("smtp_email", str, "crm@example.test", "Sender address")),
@@ -193,13 +220,23 @@ def source(name: str) -> str:
 
 
 def get(name: str) -> Any:
+    return _resolve(name, None)
+
+
+def get_many(*names: str) -> dict[str, Any]:
+    """Several options from one read of tbloptions (outside a request each get() reads it)."""
+    stored = _stored()
+    return {name: _resolve(name, stored) for name in names}
+
+
+def _resolve(name: str, stored: dict[str, str] | None) -> Any:
     defn = OPTIONS.get(name)
     env = os.environ.get(name.upper())
     if defn is None:  # an option we do not know: a plain string
-        return env if env is not None else _stored().get(name)
+        return env if env is not None else (stored if stored is not None else _stored()).get(name)
     if env is not None:
         return parse(defn, env)
-    stored = _stored()
+    stored = stored if stored is not None else _stored()
     if name in stored:
         return parse(defn, stored[name])
     return defn.default

@@ -15,3 +15,4 @@ from . import contracts  # noqa: F401,E402
 from . import activity_email  # noqa: F401,E402
 from . import campaigns  # noqa: F401,E402
 from . import purchase_requests, quotations, purchase_orders, vendor_invoices  # noqa: F401,E402
+from . import efactura  # noqa: F401,E402

@@ -16,7 +16,7 @@ from ..extensions import db
 from . import numbering
 from .totals import refresh
 
-LINE_FIELDS = ("description", "long_description", "qty", "rate", "unit", "item_order", "item_id")
+LINE_FIELDS = ("description", "long_description", "qty", "rate", "unit", "item_order", "item_id", "discount_percent")
 TOTAL_FIELDS = ("subtotal", "total_tax", "total", "adjustment", "discount_percent", "discount_total",
                 "discount_type")
 ADDRESS_PARTS = ("street", "city", "state", "zip", "country")

@@ -35,7 +35,9 @@ class Totals:
 def line_amount(line) -> Decimal:
     if getattr(line, "is_optional", False) and not getattr(line, "is_selected", True):
         return Decimal(0)
-    return money(Decimal(line.qty or 0) * Decimal(line.rate or 0))
+    gross = money(Decimal(line.qty or 0) * Decimal(line.rate or 0))
+    pct = Decimal(getattr(line, "discount_percent", None) or 0)  # a line discount, e-Factura style
+    return gross - money(gross * pct / HUNDRED) if pct else gross
 
 
 def compute(lines, discount_percent=0, discount_type=None, discount_total=None, adjustment=0) -> Totals:

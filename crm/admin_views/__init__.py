@@ -69,6 +69,10 @@ def init_admin(app) -> Admin:
     from .purchasing import CompareView  # /admin/purchase/compare/<rfq id>
 
     admin.add_view(CompareView(name="Compare quotations", endpoint="purchase_compare", url="/admin/purchase/compare"))
+    from .efactura import efactura_views
+
+    for view in efactura_views():  # /admin/billing/efactura, the invoice's e-Factura files
+        admin.add_view(view)
     return admin
 
 

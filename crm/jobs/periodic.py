@@ -57,3 +57,43 @@ PERIODIC = {
     "send_scheduled_campaigns": (send_scheduled_campaigns, "*/5 * * * *"),
     "replenish_stock": (replenish_stock, "0 5 * * *"),
 }
+
+
+@job
+def efactura_check_pending():
+    """Every 5 minutes: ask ANAF about uploads awaiting validation whose next check (backoff) is due."""
+    from ..efactura.service import poll_pending
+
+    return f"{poll_pending()} e-Factura upload(s) checked"
+
+
+@job
+def efactura_auto_send():
+    """Hourly: with Auto-send eFactura ON, send invoices issued efactura_auto_send_after_days ago."""
+    from ..efactura.service import auto_send
+
+    return f"{auto_send()} invoice(s) sent to ANAF"
+
+
+@job
+def efactura_refresh_token():
+    """Daily: refresh the ANAF token before it expires."""
+    from ..efactura.oauth import refresh_if_due
+
+    return refresh_if_due()
+
+
+@job
+def efactura_fetch_received():
+    """Hourly: received e-Factura invoices (FACTURA PRIMITA) become vendor invoices."""
+    from ..efactura.received import fetch_received
+
+    return fetch_received()
+
+
+PERIODIC.update({
+    "efactura_check_pending": (efactura_check_pending, "*/5 * * * *"),
+    "efactura_auto_send": (efactura_auto_send, "10 * * * *"),
+    "efactura_refresh_token": (efactura_refresh_token, "40 3 * * *"),
+    "efactura_fetch_received": (efactura_fetch_received, "25 * * * *"),
+})

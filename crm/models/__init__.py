@@ -13,6 +13,7 @@ from . import facebook  # noqa: F401,E402
 from .facebook import *  # noqa: F401,F403,E402
 from . import marketing  # noqa: F401,E402
 from .marketing import *  # noqa: F401,F403,E402
+from .efactura import *  # noqa: F401,F403
 
 
 def all_models():

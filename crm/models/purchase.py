@@ -356,6 +356,9 @@ class VendorInvoice(db.Model):
     terms: Mapped[str | None] = mapped_column(Text)
     addedfrom: Mapped[int | None] = fk("tblstaff.staffid")
     date_add: Mapped[datetime] = mapped_column(DateTime, default=datetime.utcnow)
+    # Addition: the ANAF message id (id_descarcare) of a bill received through e-Factura; unique,
+    # so a received invoice is never recorded twice.
+    efactura_download_id: Mapped[str | None] = mapped_column(String(40), unique=True)
 
     vendor_rel = relationship("Vendor")
     pur_order_rel = relationship("PurchaseOrder")

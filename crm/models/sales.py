@@ -17,6 +17,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
 from .base import BillingShipping, MONEY, QTY, RATE, Resource, StatusEnum, fk, status_column
+from .efactura import EFACTURA_COLUMNS, EfacturaInvoice
 
 __all__ = [
     "DISCOUNT_TYPES", "LINE_REL_TYPES", "itemable_lines",
@@ -230,16 +231,18 @@ class InvoiceStatus(StatusEnum):
     CANCELLED = (5, "Cancelled", "dark")
 
 
-class Invoice(_BillingShipping, db.Model):
+class Invoice(_BillingShipping, EfacturaInvoice, db.Model):
     __tablename__ = "tblinvoices"
     __crm__ = Resource(
         label="Invoices", category="Sales", url="invoices", aliases=("list_invoices",), lines="items",
         admin={"column_list": ["formatted_number", "clientid", "total", "date", "duedate", "status", "sent",
-                               "sale_agent"],
+                               "sale_agent", "efactura_status"],
                "column_searchable_list": ["formatted_number"],
                "form_excluded_columns": ["hash", "number", "formatted_number", "datecreated", "sent", "datesend",
                                          "last_overdue_reminder", "last_due_reminder", "is_recurring_from",
-                                         "last_recurring_date", "total_cycles"]},
+                                         "last_recurring_date", "total_cycles", *EFACTURA_COLUMNS],
+               "details_extra_template": "admin/efactura_invoice.html",
+               "details_extra_context": "crm.admin_views.efactura:invoice_context"},
     )
 
     # The lists people open most: invoices of one status, newest first (bench/README.md).
@@ -327,6 +330,8 @@ class ItemLine(db.Model):
     is_optional: Mapped[bool] = mapped_column(Boolean, default=False)
     is_selected: Mapped[bool] = mapped_column(Boolean, default=True)
     item_id: Mapped[int | None] = fk("tblitems.id")  # addition: the catalog item (Perfex copies text)
+    # Addition: a line discount in percent, taken off qty × rate (e-Factura line AllowanceCharge).
+    discount_percent: Mapped[Decimal] = mapped_column(RATE, default=Decimal("0"), server_default="0")
     wh_delivered_quantity: Mapped[Decimal] = mapped_column(QTY, default=Decimal("0"))  # Warehouse module
 
     __table_args__ = (Index("ix_tblitemable_rel_id_rel_type", "rel_id", "rel_type"),)

@@ -597,7 +597,7 @@ class Shipment(db.Model):
 
     __tablename__ = "tblwh_omni_shipments"
     # The seed's "AWBs in transit" report: this list, filtered by status.
-    __crm__ = Resource(label="AWBs (Innoship)", category="Warehouse", url="innoship/awb", name="innoship_awb",
+    __crm__ = Resource(label="AWBs (Innoship)", category="Warehouse", url="innoship/awb",
                        readonly=True,
                        admin={"column_list": ["awb_number", "packing_list", "courier", "status", "price", "currency",
                                               "last_event", "created_at", "error"],

@@ -35,8 +35,14 @@ def _stripe(app):
     return for_app(app)
 
 
+def _anaf(app):
+    from .anaf import for_app
+
+    return for_app(app).wsgi
+
+
 DEMO_KEYS = {"innoship": "demo-innoship-key"}
-SANDBOXES = {"innoship": _innoship, "stripe": _stripe}
+SANDBOXES = {"innoship": _innoship, "stripe": _stripe, "anaf": _anaf}
 
 
 def mount(app) -> dict:

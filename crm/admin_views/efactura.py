@@ -1,0 +1,165 @@
+"""e-Factura screens: the settings at /admin/billing/efactura (company identity, environment, OAuth,
+auto-send) with the token's state and the Connect / Regenerate buttons, and the invoice files
+(generated XML, ANAF archive and PDF) shown on an invoice's details page."""
+from __future__ import annotations
+
+import secrets
+
+from flask import abort, flash, redirect, request, send_file, session, url_for, Response
+from flask_admin import BaseView, expose
+from flask_login import current_user
+
+from .. import options
+from ..actions.activity import log_activity
+from ..auth import can_table
+from ..extensions import db
+from ..integrations.anaf import AnafError
+from ..models import Invoice
+from ..models.efactura import EfacturaStatus
+from .settings import OptionsView
+
+# Shown on the screen, never in the form: they come from ANAF.
+TOKEN_OPTIONS = ("efactura_access_token", "efactura_refresh_token", "efactura_token_expires",
+                 "efactura_token_status")
+_STATE = "efactura_oauth_state"
+
+
+class EfacturaSettingsView(OptionsView):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, groups=("e-Factura",), **kwargs)
+
+    def _defs(self):
+        return [d for d in super()._defs() if d.name not in TOKEN_OPTIONS]
+
+    def render(self, template, **kwargs):
+        if template == "admin/crm_options.html":
+            from ..efactura import checks, oauth
+
+            template = "admin/efactura_settings.html"
+            kwargs.update(token=oauth.token_info(), official=checks.official_xslt() is not None)
+        return super().render(template, **kwargs)
+
+    def _callback_url(self) -> str:
+        return url_for(".callback", _external=True)
+
+    @expose("/connect", methods=["POST"])
+    def connect(self):
+        from ..efactura import oauth
+
+        missing = oauth.missing_client_settings()
+        if missing:
+            flash(missing, "error")
+            return redirect(url_for(".index"))
+        state = secrets.token_urlsafe(24)
+        session[_STATE] = state
+        return redirect(oauth.oauth_client(self._callback_url()).authorize_url(state))
+
+    @expose("/callback")
+    def callback(self):
+        from ..efactura import oauth
+
+        expected = session.pop(_STATE, None)
+        if request.args.get("error"):
+            reason = request.args.get("error_description") or request.args["error"]
+            flash(f"ANAF did not authorize the connection: {reason}.", "error")
+            return redirect(url_for(".index"))
+        if not expected or request.args.get("state") != expected or not request.args.get("code"):
+            flash("The answer from ANAF does not match a connection started here; press Connect to ANAF again.",
+                  "error")
+            return redirect(url_for(".index"))
+        try:
+            expires = oauth.store_tokens(oauth.oauth_client(self._callback_url()).exchange(request.args["code"]))
+        except AnafError as err:
+            db.session.rollback()
+            flash(err.message, "error")
+            return redirect(url_for(".index"))
+        log_activity(current_user, "Connected to ANAF (e-Factura token obtained)", rel_type="options")
+        db.session.commit()
+        flash(f"Connected to ANAF; the token is valid until {expires:%Y-%m-%d %H:%M} UTC." if expires
+              else "Connected to ANAF.", "success")
+        return redirect(url_for(".index"))
+
+    @expose("/regenerate", methods=["POST"])
+    def regenerate(self):
+        """Refresh with the refresh token; if ANAF refuses it (or there is none), log in again."""
+        from ..efactura import oauth
+
+        if options.get("efactura_refresh_token"):
+            try:
+                expires = oauth.refresh(self._callback_url())
+            except AnafError as err:
+                flash(f"{err.message} Log in to ANAF again.", "warning")
+            else:
+                log_activity(current_user, "ANAF token regenerated", rel_type="options")
+                db.session.commit()
+                flash(f"Token regenerated; valid until {expires:%Y-%m-%d %H:%M} UTC." if expires
+                      else "Token regenerated.", "success")
+                return redirect(url_for(".index"))
+        return self.connect()
+
+
+class EfacturaFilesView(BaseView):
+    """/admin/efactura/invoice/<id>/...: for whoever may view invoices."""
+
+    def is_visible(self):
+        return False
+
+    def is_accessible(self):
+        return current_user.is_authenticated and can_table(current_user, Invoice, "view")
+
+    def inaccessible_callback(self, name, **kwargs):
+        if current_user.is_authenticated:
+            abort(403)
+        return redirect(url_for("auth.login", next=request.full_path))
+
+    def _invoice(self, invoice_id):
+        invoice = db.session.get(Invoice, invoice_id)
+        if invoice is None:
+            abort(404)
+        return invoice
+
+    @expose("/")
+    def index(self):
+        abort(404)
+
+    @expose("/invoice/<int:invoice_id>.xml")
+    def invoice_xml(self, invoice_id):
+        from ..efactura import service
+
+        invoice = self._invoice(invoice_id)
+        gen = service.generate(invoice, official=False)
+        headers = {"Content-Disposition": f'attachment; filename="efactura-{invoice_id}.xml"'}
+        if gen.fatal:
+            headers["X-Efactura-Findings"] = str(len(gen.fatal))
+        return Response(gen.xml, mimetype="application/xml", headers=headers)
+
+    @expose("/invoice/<int:invoice_id>/archive.zip")
+    def invoice_archive(self, invoice_id):
+        from ..efactura import service
+
+        path = service.archive_path(self._invoice(invoice_id))
+        if path is None or not path.is_file():
+            abort(404)
+        return send_file(path, as_attachment=True, download_name=path.name, mimetype="application/zip")
+
+    @expose("/invoice/<int:invoice_id>/archive.pdf")
+    def invoice_archive_pdf(self, invoice_id):
+        from ..efactura import service
+
+        path = service.pdf_path(self._invoice(invoice_id))
+        if path is None:
+            abort(404)
+        return send_file(path, as_attachment=True, download_name=path.name, mimetype="application/pdf")
+
+
+def invoice_context(invoice) -> dict:
+    from ..efactura import service
+
+    status = EfacturaStatus(invoice.efactura_status) if invoice.efactura_status else EfacturaStatus.NOT_SENT
+    return {"label": status.label, "color": status.color, "has_pdf": service.pdf_path(invoice) is not None}
+
+
+def efactura_views():
+    return [EfacturaSettingsView(name="e-Factura", category="Settings", endpoint="efactura",
+                                 url="/admin/billing/efactura"),
+            EfacturaFilesView(name="e-Factura files", endpoint="efactura_files", url="/admin/efactura")]

@@ -1,0 +1,359 @@
+"""e-Factura operations on invoices: generate, send, check, download, and the jobs around them.
+
+Sending is guarded so an invoice is never uploaded twice: the upload is claimed with a
+conditional UPDATE (status must still be sendable) and committed as ``uploading`` before the
+request leaves; the answer's index_incarcare is committed at once. If no answer comes (a
+timeout after the request went out) the status is ``uncertain`` and a person must confirm,
+after looking in SPV, before it is sent again. Only a rejected (or refused-at-upload) invoice
+goes again without that.
+"""
+from __future__ import annotations
+
+import io
+import logging
+import zipfile
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+from lxml import etree
+from sqlalchemy import update
+
+from .. import options
+from ..extensions import db
+from ..integrations.anaf import AnafClient, AnafError
+from ..models import Invoice
+from ..models.efactura import EfacturaStatus as ES
+from . import checks, document, ubl
+from .findings import Finding
+
+log = logging.getLogger(__name__)
+
+SENDABLE = (ES.NOT_SENT.value, ES.REJECTED.value, ES.SEND_FAILED.value)
+UNCERTAIN = (ES.UNCERTAIN.value, ES.UPLOADING.value)
+# Minutes to wait before each further status check (about 20 calls a day at most per upload).
+BACKOFF_MINUTES = (1, 2, 5, 10, 20, 30, 60, 120, 240)
+DRAFT, CANCELLED = 6, 5
+
+
+class EfacturaFailure(Exception):
+    """An e-Factura step failed; the invoice already shows it (status and message are committed)."""
+
+
+@dataclass
+class Generated:
+    doc: document.EDocument
+    xml: bytes
+    findings: list[Finding]
+
+    @property
+    def fatal(self) -> list[Finding]:
+        return checks.blocking(self.findings)
+
+
+def generate(invoice, official: bool = True) -> Generated:
+    doc, data_findings = document.from_invoice(invoice)
+    xml = ubl.to_xml(doc)
+    return Generated(doc, xml, checks.precheck(doc, xml, data_findings, official=official))
+
+
+def describe(findings: list[Finding], limit: int = 12) -> str:
+    lines = [f"• {f}" for f in findings[:limit]]
+    if len(findings) > limit:
+        lines.append(f"… and {len(findings) - limit} more")
+    return "\n".join(lines)
+
+
+def company_cif() -> str | None:
+    return document.Company.from_options().cui
+
+
+def client() -> AnafClient:
+    return AnafClient.from_options()
+
+
+# --- files: what was sent and what ANAF returned, under the uploads folder ---
+
+def _folder(invoice_id: int) -> Path:
+    from ..actions.attachments import upload_root
+
+    return upload_root() / "efactura" / str(int(invoice_id))
+
+
+def archive_path(invoice) -> Path | None:
+    if not invoice.efactura_archive:
+        return None
+    from ..actions.attachments import upload_root
+
+    root = (upload_root() / "efactura").resolve()
+    path = (upload_root() / invoice.efactura_archive).resolve()
+    return path if root in path.parents else None
+
+
+def _write(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(path.suffix + ".part")
+    tmp.write_bytes(data)
+    tmp.replace(path)  # whole file or none
+
+
+# --- token state ---
+
+def token_problem(err: AnafError) -> None:
+    """Remember that ANAF refused the token, for the settings screen and the buttons."""
+    if err.kind == "token":
+        options.set("efactura_token_status", "expired")
+
+
+def token_refusal() -> str | None:
+    """Why e-Factura calls cannot go out now (no token, or it has expired), or None."""
+    from ..integrations.anaf import jwt_expiry
+
+    token = options.get("efactura_access_token")
+    if not token:
+        return "There is no ANAF token: connect to ANAF at /admin/billing/efactura (Connect to ANAF)."
+    expires = jwt_expiry(token)
+    if (expires is not None and expires <= datetime.utcnow()) or options.get("efactura_token_status") == "expired":
+        return ("The ANAF token has expired: regenerate it at /admin/billing/efactura → Regenerate button, "
+                "then try again.")
+    return None
+
+
+# --- send ---
+
+def _fail(invoice, status: str | None, message: str, err: AnafError | None = None):
+    if status:
+        invoice.efactura_status = status
+    invoice.efactura_message = message
+    if err is not None:
+        token_problem(err)
+    db.session.commit()
+    raise EfacturaFailure(message)
+
+
+def send_refusal(invoice, confirm_resend: bool = False) -> str | None:
+    name = str(invoice)
+    if invoice.status == DRAFT:
+        return f"Invoice {name} is a draft: issue it before sending it to ANAF."
+    if invoice.status == CANCELLED:
+        return f"Invoice {name} is cancelled; a cancelled invoice is not sent to ANAF."
+    state = invoice.efactura_status
+    if state in (ES.AWAITING.value, ES.OK.value):
+        return (f"Invoice {name} was already sent to ANAF (index {invoice.efactura_upload_index}, "
+                f"{ES.label_of(state)}); an invoice is never uploaded twice.")
+    if state in UNCERTAIN and not confirm_resend:
+        return (f"The last upload of invoice {name} got no answer, so ANAF may already have it. Look for it "
+                "in SPV; if it is not there, send again and tick “ANAF does not have it”.")
+    return None
+
+
+def send(invoice, confirm_resend: bool = False) -> str:
+    refusal = send_refusal(invoice, confirm_resend) or token_refusal()
+    if refusal:
+        raise EfacturaFailure(refusal)
+    gen = generate(invoice)
+    if gen.fatal:
+        raise EfacturaFailure(f"Invoice {invoice} cannot be sent: correct these first.\n{describe(gen.fatal)}")
+    cif = company_cif()
+    allowed = SENDABLE + (UNCERTAIN if confirm_resend else ())
+    claimed = db.session.execute(
+        update(Invoice).where(Invoice.id == invoice.id, Invoice.efactura_status.in_(allowed))
+        .values(efactura_status=ES.UPLOADING.value, efactura_message="Upload to ANAF started")
+        .execution_options(synchronize_session=False)).rowcount
+    if claimed != 1:
+        db.session.rollback()
+        raise EfacturaFailure(f"Invoice {invoice} is being sent or was sent meanwhile; it is not uploaded twice.")
+    db.session.commit()  # from here on, a crash leaves "uploading": never silently re-sent
+    db.session.refresh(invoice)
+    _write(_folder(invoice.id) / "sent.xml", gen.xml)
+    try:
+        index = client().upload(gen.xml, cif, standard="CN" if gen.doc.kind == "CreditNote" else "UBL",
+                                extern=gen.doc.customer.country not in (None, "RO"))
+    except AnafError as err:
+        if err.maybe_received or err.kind == "malformed":  # no readable answer: ANAF may have it
+            _fail(invoice, ES.UNCERTAIN.value, f"{err.message} ANAF may have received the invoice: look for it "
+                  "in SPV before sending it again.", err)
+        _fail(invoice, ES.SEND_FAILED.value, f"Not sent: {err.message}", err)
+    invoice.efactura_status = ES.AWAITING.value
+    invoice.efactura_upload_index = index
+    invoice.efactura_download_id = None
+    invoice.efactura_archive = None
+    invoice.efactura_sent_at = datetime.utcnow()
+    invoice.efactura_check_count = 0
+    invoice.efactura_next_check = datetime.utcnow() + timedelta(minutes=BACKOFF_MINUTES[0])
+    invoice.efactura_message = f"Sent to ANAF: index_incarcare {index}. Awaiting validation."
+    db.session.commit()  # the index is kept at once
+    return f"sent to ANAF, registration (index_incarcare) {index}"
+
+
+# --- check ---
+
+def _schedule_next(invoice) -> None:
+    n = invoice.efactura_check_count or 0
+    minutes = BACKOFF_MINUTES[min(n, len(BACKOFF_MINUTES) - 1)]
+    invoice.efactura_next_check = datetime.utcnow() + timedelta(minutes=minutes)
+
+
+def check(invoice) -> str:
+    """Ask ANAF where the upload stands and record it; raises EfacturaFailure when it cannot tell."""
+    if not invoice.efactura_upload_index:
+        raise EfacturaFailure(f"Invoice {invoice} has not been sent to ANAF yet.")
+    refusal = token_refusal()
+    if refusal:
+        _fail(invoice, None, refusal)
+    invoice.efactura_checked_at = datetime.utcnow()
+    invoice.efactura_check_count = (invoice.efactura_check_count or 0) + 1
+    try:
+        status = client().status(invoice.efactura_upload_index)
+    except AnafError as err:
+        if err.retry:
+            _schedule_next(invoice)
+        else:
+            invoice.efactura_next_check = None
+        _fail(invoice, None, f"Status not known yet: {err.message}", err)
+    state = status.state.strip().lower()
+    if state == "in prelucrare":
+        _schedule_next(invoice)
+        invoice.efactura_status = ES.AWAITING.value
+        invoice.efactura_message = (f"ANAF is still processing upload {invoice.efactura_upload_index} "
+                                    f"(check {invoice.efactura_check_count}); checked again automatically.")
+        db.session.commit()
+        return invoice.efactura_message
+    invoice.efactura_next_check = None
+    invoice.efactura_download_id = status.download_id
+    if state == "ok":
+        invoice.efactura_status = ES.OK.value
+        invoice.efactura_message = f"Validated by ANAF (id_descarcare {status.download_id})."
+        db.session.commit()
+        _download_quietly(invoice)
+        return invoice.efactura_message
+    invoice.efactura_status = ES.REJECTED.value
+    if state == "nok":
+        invoice.efactura_message = "Rejected by ANAF; downloading the errors…"
+        db.session.commit()
+        try:
+            errors = rejection_errors(download(invoice))
+        except EfacturaFailure as exc:
+            errors = [f"(the error list could not be downloaded: {exc})"]
+        invoice.efactura_message = ("Rejected by ANAF. Correct the invoice (client VAT number, address, VAT) and "
+                                    "send it again:\n" + "\n".join(f"• {e}" for e in errors))
+    else:
+        invoice.efactura_message = (f"Rejected by ANAF at intake: “{status.state}”. Correct the invoice and send "
+                                    "it again.")
+    db.session.commit()
+    return invoice.efactura_message
+
+
+def _download_quietly(invoice) -> None:
+    try:
+        download(invoice)
+    except EfacturaFailure as exc:
+        invoice.efactura_message += f" The archive will be downloaded later: {exc}"
+        db.session.commit()
+
+
+def rejection_errors(archive: bytes) -> list[str]:
+    """The errorMessage of each Error in the ZIP's <id>.xml (mesajEroriFactuta)."""
+    with zipfile.ZipFile(io.BytesIO(archive)) as zf:
+        names = [n for n in zf.namelist() if n.endswith(".xml") and not n.startswith("semnatura_")]
+        if not names:
+            return ["the archive holds no error list"]
+        root = etree.fromstring(zf.read(names[0]))
+    errors = [" ".join(e.get("errorMessage", "").split()) for e in root.iter()
+              if etree.QName(e).localname == "Error"]
+    return errors or ["ANAF gave no reason"]
+
+
+# --- download ---
+
+def download(invoice) -> bytes:
+    """Fetch and keep the ZIP (invoice or errors + ANAF's signature); the PDF too when ANAF makes it."""
+    if not invoice.efactura_download_id:
+        raise EfacturaFailure(f"Invoice {invoice} has no ANAF download id yet: check its status first.")
+    try:
+        archive = client().download(invoice.efactura_download_id)
+    except AnafError as err:
+        token_problem(err)
+        raise EfacturaFailure(err.message) from None
+    try:
+        with zipfile.ZipFile(io.BytesIO(archive)) as zf:
+            names = zf.namelist()
+            xml_name = next((n for n in names if n.endswith(".xml") and not n.startswith("semnatura_")), None)
+            signed_xml = zf.read(xml_name) if xml_name else None
+    except zipfile.BadZipFile:
+        raise EfacturaFailure("ANAF's archive is not a valid ZIP; it will be downloaded again.") from None
+    if not any(n.startswith("semnatura_") for n in names):
+        raise EfacturaFailure("ANAF's archive has no signature file (semnatura_…xml).")
+    relative = f"efactura/{invoice.id}/{invoice.efactura_download_id}.zip"
+    _write(_folder(invoice.id) / f"{invoice.efactura_download_id}.zip", archive)
+    invoice.efactura_archive = relative
+    db.session.commit()
+    if invoice.efactura_status == ES.OK.value and signed_xml:
+        try:
+            pdf = client().to_pdf(signed_xml, "FACT1" if b"<Invoice" in signed_xml[:500] else "FCN")
+            _write(_folder(invoice.id) / f"{invoice.efactura_download_id}.pdf", pdf)
+        except AnafError as err:
+            log.info("ANAF PDF not available for invoice %s: %s", invoice.id, err.message)
+    return archive
+
+
+def pdf_path(invoice) -> Path | None:
+    path = archive_path(invoice)
+    if path is None:
+        return None
+    pdf = path.with_suffix(".pdf")
+    return pdf if pdf.is_file() else None
+
+
+# --- jobs ---
+
+def poll_pending(now: datetime | None = None) -> int:
+    """Check every upload awaiting validation whose next check is due."""
+    now = now or datetime.utcnow()
+    if token_refusal():
+        return 0
+    ids = [i for (i,) in db.session.query(Invoice.id).filter(
+        Invoice.efactura_status == ES.AWAITING.value, Invoice.efactura_next_check <= now)]
+    done = 0
+    for invoice_id in ids:
+        invoice = db.session.get(Invoice, invoice_id)
+        try:
+            check(invoice)
+            done += 1
+        except EfacturaFailure:
+            pass
+    # Archives that failed to download after validation are fetched again.
+    for invoice in db.session.query(Invoice).filter(Invoice.efactura_status.in_([ES.OK.value, ES.REJECTED.value]),
+                                                    Invoice.efactura_download_id.isnot(None),
+                                                    Invoice.efactura_archive.is_(None)).limit(50):
+        try:
+            download(invoice)
+        except EfacturaFailure:
+            pass
+    return done
+
+
+def auto_send(today: date | None = None) -> int:
+    """Send the invoices issued at least ``efactura_auto_send_after_days`` ago that were not sent."""
+    if not options.get("efactura_auto_send") or token_refusal():
+        return 0
+    today = today or date.today()
+    cutoff = today - timedelta(days=options.get("efactura_auto_send_after_days"))
+    ids = [i for (i,) in db.session.query(Invoice.id).filter(
+        Invoice.efactura_status == ES.NOT_SENT.value, Invoice.date <= cutoff,
+        Invoice.status.notin_([DRAFT, CANCELLED])).order_by(Invoice.id)]
+    sent = 0
+    for invoice_id in ids:
+        invoice = db.session.get(Invoice, invoice_id)
+        try:
+            send(invoice)
+            sent += 1
+        except EfacturaFailure as exc:
+            db.session.rollback()
+            invoice = db.session.get(Invoice, invoice_id)
+            if invoice.efactura_status == ES.NOT_SENT.value:  # refused before sending: say why on the invoice
+                invoice.efactura_message = f"Auto-send: {exc}"
+                db.session.commit()
+            if token_refusal():
+                break
+    return sent

@@ -91,6 +91,11 @@ OPTIONS: dict[str, OptionDef] = {d.name: d for d in [
            ("attachment_max_mb", int, 10, "Largest attachment (MB; uploads are also capped by MAX_CONTENT_LENGTH)"),
            ("attachment_allowed_extensions", str, "pdf,png,jpg,jpeg,gif,doc,docx,xls,xlsx,csv,txt,zip",
             "Allowed attachment types (comma-separated extensions)")),
+    *_defs("Webhooks and notifications",
+           ("webhook_max_attempts", int, 8, "Webhook delivery attempts before it is marked failed"),
+           ("webhook_retry_base_seconds", int, 60, "First webhook retry after (seconds; doubles each attempt)"),
+           ("webhook_timeout_seconds", int, 10, "Webhook receiver timeout (seconds)"),
+           ("notifications_email_staff", bool, True, "Email staff their notifications (besides the bell)")),
 ]}
 
 _TRUE = {"1", "true", "yes", "on"}

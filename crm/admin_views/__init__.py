@@ -13,6 +13,7 @@ from .jobs import JobsView
 from .roles import role_view
 from .settings import OptionsView
 from .staff import staff_view
+from .webhooks import webhook_view
 
 
 def _extra_views():
@@ -43,6 +44,8 @@ def init_admin(app) -> Admin:
             views.append(build_view(Lead, where=lambda m: m.is_opportunity.is_(False)))
         elif model is WebToLead:
             views.append(web_forms_view())
+        elif model.__tablename__ == "tblwebhooks":
+            views.append(webhook_view())
         else:
             views.append(build_view(model))
     views += _extra_views()

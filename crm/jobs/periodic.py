@@ -6,6 +6,8 @@ from . import job
 from ..capture.email_pipe import poll_leads_mailbox
 from .reminder_jobs import send_due_reminders
 from .sales_jobs import expire_estimates
+from ..mail.flush import flush_outbox
+from ..webhooks.delivery import retry_webhook_deliveries
 
 
 @job
@@ -21,4 +23,6 @@ PERIODIC = {
     "poll_leads_mailbox": (poll_leads_mailbox, "*/5 * * * *"),
     "expire_estimates": (expire_estimates, "30 1 * * *"),
     "send_due_reminders": (send_due_reminders, "*/5 * * * *"),
+    "retry_webhook_deliveries": (retry_webhook_deliveries, "* * * * *"),
+    "flush_outbox": (flush_outbox, "*/5 * * * *"),
 }

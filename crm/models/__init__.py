@@ -16,3 +16,6 @@ def all_models():
     from ..extensions import db
 
     return [m.class_ for m in db.Model.registry.mappers]
+from . import webhooks, notifications  # noqa: F401,E402
+from .webhooks import *  # noqa: F401,F403,E402
+from .notifications import *  # noqa: F401,F403,E402

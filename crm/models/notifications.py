@@ -1,0 +1,40 @@
+"""tblnotifications: what staff are told in the app (the bell), as Perfex keeps it.
+
+Rows are written by crm.notifications from business events, in the transaction of the change.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Boolean, DateTime, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ..extensions import db
+from .base import Resource, fk
+
+__all__ = ["Notification"]
+
+
+class Notification(db.Model):
+    __tablename__ = "tblnotifications"
+    # Each staff member reads their own at /admin/notifications; this generated screen lists everyone's.
+    __crm__ = Resource(label="Notifications", url="notifications/all", readonly=True,
+                       admin={"column_list": ["date", "touserid", "description", "from_fullname", "isread"]})
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    isread: Mapped[bool] = mapped_column(Boolean, default=False)
+    isread_inline: Mapped[bool] = mapped_column(Boolean, default=False)
+    date: Mapped[datetime] = mapped_column(DateTime, default=datetime.utcnow)
+    description: Mapped[str] = mapped_column(Text)
+    fromuserid: Mapped[int | None] = fk("tblstaff.staffid")
+    fromclientid: Mapped[int | None] = fk("tblclients.userid")
+    from_fullname: Mapped[str] = mapped_column(String(100), default="")
+    touserid: Mapped[int] = fk("tblstaff.staffid", nullable=False)
+    fromcompany: Mapped[int | None] = mapped_column(Integer)
+    link: Mapped[str | None] = mapped_column(Text)
+    additional_data: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (Index("ix_tblnotifications_touserid_isread", "touserid", "isread"),)
+
+    def __str__(self):
+        return self.description

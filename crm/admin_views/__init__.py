@@ -14,6 +14,7 @@ from .roles import role_view
 from .settings import OptionsView
 from .staff import staff_view
 from .webhooks import webhook_view
+from .notifications import init_notifications
 
 
 def _extra_views():
@@ -63,6 +64,7 @@ def init_admin(app) -> Admin:
     admin.add_view(JobsView(name="Jobs", category="Settings", endpoint="jobs", url="/admin/jobs"))
     for view in capture_screens():  # /admin/leads/email_integration, /admin/excelimport
         admin.add_view(view)
+    init_notifications(admin, app)  # /admin/notifications and the navbar bell
     return admin
 
 

@@ -20,7 +20,11 @@ class Rule:
 
 
 def _invoice_of(payment):
-    return payment.invoice
+    # A payment just inserted (the event fires in its flush) does not lazy-load: look it up by key.
+    from ..extensions import db
+    from ..models import Invoice
+
+    return payment.invoice or db.session.get(Invoice, payment.invoiceid)
 
 
 RULES: tuple[Rule, ...] = (

@@ -181,6 +181,10 @@ def test_admin_creates_a_webhook_with_events_chosen_from_the_list(app, admin_cli
     page = admin_client.get("/admin/webhooks/new/").get_data(as_text=True)
     for name in events.EVENTS:  # every event, including those other modules registered
         assert f'value="{name}"' in page
+    assert 'name="events" required' not in page  # a browser would demand every box
+    none_chosen = admin_client.post("/admin/webhooks/new/", data={
+        "csrf_token": csrf_from(page), "name": "Accounting", "url": receiver.url, "active": "y"})
+    assert none_chosen.status_code == 422 and "Choose at least one event to send." in none_chosen.get_data(as_text=True)
     resp = admin_client.post("/admin/webhooks/new/", data={
         "csrf_token": csrf_from(page), "name": "Accounting", "url": receiver.url,
         "events": ["lead.created", "proposal.accepted"], "active": "y"})

@@ -28,6 +28,11 @@ class EventsField(SelectMultipleField):
         super().process_data(value)
 
 
+def _some_chosen(form, field):
+    if not field.data:
+        raise ValidationError("Choose at least one event to send.")
+
+
 def _model_rule(check):
     """A form validator running the model's own check, so the form and the API say the same."""
 
@@ -58,9 +63,12 @@ def webhook_view():
         CrmModelView.on_model_change(self, form, model, is_created)
 
     return build_view(Webhook, admin={
-        "form_overrides": {"events": EventsField},
-        "form_args": {"events": {"choices": _event_choices, "label": "Events"},
-                      "url": {"validators": [_model_rule(check_webhook_url)]}},
+        # Our own field rather than the generated one: Flask-Admin would mark a NOT NULL column
+        # "required", and on checkboxes the browser would then demand every one of them.
+        "form_excluded_columns": ["datecreated", "addedfrom", "added_by", "events"],
+        "form_extra_fields": {"events": EventsField("Events", choices=_event_choices, validators=[_some_chosen],
+                                                    description="The events sent to this URL.")},
+        "form_args": {"url": {"validators": [_model_rule(check_webhook_url)]}},
         "create_view": expose("/new/", methods=("GET", "POST"))(create_view),
         "edit_view": expose("/edit/", methods=("GET", "POST"))(edit_view),
         "on_model_change": on_model_change,

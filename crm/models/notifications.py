@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import Boolean, DateTime, Index, Integer, String, Text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
 from .base import Resource, fk
@@ -19,7 +19,8 @@ class Notification(db.Model):
     __tablename__ = "tblnotifications"
     # Each staff member reads their own at /admin/notifications; this generated screen lists everyone's.
     __crm__ = Resource(label="Notifications", url="notifications/all", readonly=True,
-                       admin={"column_list": ["date", "touserid", "description", "from_fullname", "isread"]})
+                       admin={"column_list": ["date", "touserid", "description", "from_fullname", "isread"],
+                              "column_searchable_list": ["description", "from_fullname"]})
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     isread: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -35,6 +36,10 @@ class Notification(db.Model):
     additional_data: Mapped[str | None] = mapped_column(Text)
 
     __table_args__ = (Index("ix_tblnotifications_touserid_isread", "touserid", "isread"),)
+
+    to_staff = relationship("Staff", foreign_keys=[touserid])
+    from_staff = relationship("Staff", foreign_keys=[fromuserid])
+    from_client = relationship("Client", foreign_keys=[fromclientid])
 
     def __str__(self):
         return self.description

@@ -81,7 +81,7 @@ class Webhook(db.Model):
     name: Mapped[str] = mapped_column(String(191))
     url: Mapped[str] = mapped_column(String(500))
     secret: Mapped[str] = mapped_column(String(100), default=_new_secret)
-    events: Mapped[str] = mapped_column(Text, default="")  # event names, comma-separated
+    events: Mapped[str] = mapped_column(Text)  # event names, comma-separated
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     addedfrom: Mapped[int | None] = fk("tblstaff.staffid")
     datecreated: Mapped[datetime] = mapped_column(DateTime, default=datetime.utcnow)
@@ -94,7 +94,10 @@ class Webhook(db.Model):
 
     @validates("events")
     def _valid_events(self, key, value):
-        return ",".join(parse_event_names(value))
+        names = parse_event_names(value)
+        if not names:
+            raise FieldError("events", "choose at least one event to send")
+        return ",".join(names)
 
     @validates("secret")
     def _valid_secret(self, key, value):

@@ -161,7 +161,10 @@ def test_mark_read_one_and_all_and_the_list_costs_the_same_queries_at_any_length
     assert bell(agent.get("/admin/").get_data(as_text=True)) == 0
     # nobody reads or opens another's notifications
     with app.app_context():
-        other = Notification(touserid=1, description="Admin's", link="/admin/")
+        from crm.models import Staff
+
+        admin_id = db.session.query(Staff.staffid).filter_by(email="admin@test.example").scalar()
+        other = Notification(touserid=admin_id, description="Admin's", link="/admin/")
         db.session.add(other)
         db.session.commit()
         other_id = other.id

@@ -10,6 +10,7 @@ import pytest
 from crm.extensions import db
 
 from .conftest import api_token, csrf_from
+from .test_jobs import _work, needs_redis, redis_app  # noqa: F401
 from .test_sales_support import TODAY, base_data, make_client, make_invoice, press
 from .webhook_receiver import Receiver, serve
 
@@ -240,3 +241,24 @@ def test_send_test_and_redeliver(app, admin_client, receiver):
     assert row.status == "delivered"
     again = press(admin_client, "webhooks/deliveries", "redeliver", row.id).get_data(as_text=True)
     assert "it is not sent twice" in again and len(receiver.received) == 2
+
+
+@needs_redis
+def test_on_redis_the_workers_post_and_retry(redis_app, client, receiver):
+    from crm.jobs import queue
+    from crm.webhooks import retry_webhook_deliveries
+
+    app = redis_app
+    make_hook(app, receiver.url)
+    receiver.answers = [502]
+    assert client.post("/api/v1/leads", json={"name": "Via Redis"}, headers=api_token(client)).status_code == 201
+    assert receiver.received == []  # queued for a worker, not posted in the request
+    _work(app)
+    assert [r["answered"] for r in receiver.received] == [502]
+    with app.app_context():
+        assert "1 due webhook delivery queued" in retry_webhook_deliveries(now=datetime.utcnow() + timedelta(hours=1))
+        assert queue().count == 1
+    _work(app)
+    assert [r["answered"] for r in receiver.received] == [502, 200] and all(r["signed"] for r in receiver.received)
+    [row] = deliveries(app)
+    assert (row.status, row.attempts) == ("delivered", 2)

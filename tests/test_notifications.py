@@ -120,7 +120,8 @@ def test_leads_tell_their_assignee(app, client):
     headers = api_token(client)
     lead = client.post("/api/v1/leads", json={"name": "Ana Pop", "assigned": agent_id}, headers=headers).get_json()
     [note] = notes(app)
-    assert note.description == "New lead Ana Pop, assigned to you" and note.link == f"/admin/leads/details/?id={lead['id']}"
+    assert note.description == "New lead Ana Pop, assigned to you"
+    assert note.link == f"/admin/leads/details/?id={lead['id']}"
     assert client.patch(f"/api/v1/leads/{lead['id']}", json={"assigned": other_id}, headers=headers).status_code == 200
     [moved] = notes(app, "sdr@test.example")
     assert moved.description == "Admin assigned lead Ana Pop to you"

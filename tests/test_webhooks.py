@@ -3,6 +3,7 @@ committed changes, retried with backoff, never delivered twice; the admin screen
 from __future__ import annotations
 
 import re
+import secrets
 from datetime import datetime, timedelta
 
 import pytest
@@ -152,11 +153,10 @@ def test_inactive_webhook_and_unchosen_events_send_nothing(app, client, receiver
 
 
 def test_proposal_accepted_in_the_portal_posts_what_the_api_returns(app, client, receiver):
-    from .test_portal import SIGNER, docs as _docs, png_data_url, post_form  # noqa: F401
-
     from crm.models import Proposal
+
     from .test_pdf_documents import build_sales_documents
-    import secrets
+    from .test_portal import SIGNER, png_data_url, post_form
 
     with app.app_context():
         ids = build_sales_documents()

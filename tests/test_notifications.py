@@ -186,3 +186,27 @@ def test_every_rule_names_a_known_event_and_real_columns():
         model = about[rule.event.split(".")[0]]
         for column in rule.recipients:
             assert column in model.__table__.columns, (rule.event, column)
+
+
+def test_a_staff_member_can_stop_the_emails_and_keep_the_bell(app, docs):
+    client = app.test_client()  # the client in the portal (pytest-flask's would keep its request context)
+
+    def choose(on: bool) -> str:
+        agent = agent_client(app)
+        page = agent.get("/admin/notifications/").get_data(as_text=True)
+        return agent.post("/admin/notifications/email", follow_redirects=True,
+                          data={"csrf_token": csrf_from(page), "email": "1" if on else "0"}).get_data(as_text=True)
+
+    assert "Notifications are also emailed to you." in agent_client(app).get("/admin/notifications/").get_data(
+        as_text=True)
+    assert "Notifications are not emailed to you." in choose(False)
+    client.get(docs["urls"]["proposal"])  # the client opens the proposal
+    [note] = notes(app)
+    assert "opened proposal PRO-000007" in note.description
+    assert outbox(app, to_email=AGENT) == []
+    assert "Notifications are also emailed to you." in choose(True)
+    post_form(client, docs["urls"]["proposal"], {"_action": "decline", "firstname": "Ion", "lastname": "Popescu",
+                                                 "email": ""})
+    assert notes(app)[-1].description == "Ion Popescu declined proposal PRO-000007"
+    [mail] = outbox(app, to_email=AGENT)
+    assert mail.subject == "Ion Popescu declined proposal PRO-000007"

@@ -40,9 +40,26 @@ class NotificationsView(BaseView):
         total = q.count()
         rows = q.order_by(Notification.date.desc(), Notification.id.desc()) \
             .offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE).all()
+        from .. import options
+        from ..notifications import wants_email
+
         return self.render("admin/crm_notifications.html", rows=rows, page=page, total=total,
                            pages=max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1), unread_only=unread_only,
-                           form=FlaskForm())
+                           form=FlaskForm(), emailed=wants_email(current_user.staffid),
+                           email_option=options.get("notifications_email_staff"))
+
+    @expose("/email", methods=["POST"])
+    def email_preference(self):
+        """The staff member's own on/off for notification emails."""
+        from ..notifications import set_wants_email
+
+        if self._checked_post():
+            on = request.form.get("email") == "1"
+            set_wants_email(current_user.staffid, on)
+            db.session.commit()
+            flash("Notifications will be emailed to you." if on else "Notifications will no longer be emailed "
+                  "to you; they stay here.", "success")
+        return redirect(self.get_url(".index"))
 
     def _checked_post(self):
         if not FlaskForm().validate_on_submit():

@@ -6,13 +6,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, DateTime, Index, Integer, String, Text
+from sqlalchemy import Boolean, DateTime, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
 from .base import Resource, fk
 
-__all__ = ["Notification"]
+__all__ = ["Notification", "NotificationPreference"]
 
 
 class Notification(db.Model):
@@ -43,3 +43,17 @@ class Notification(db.Model):
 
     def __str__(self):
         return self.description
+
+
+class NotificationPreference(db.Model):
+    """tblnotification_preferences: a staff member's own choice, set on /admin/notifications.
+    No row: the default (emailed, unless the notifications_email_staff option is off for everyone)."""
+
+    __tablename__ = "tblnotification_preferences"
+    __crm__ = Resource(label="Notification preferences", readonly=True)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    staffid: Mapped[int] = mapped_column(Integer, ForeignKey("tblstaff.staffid", ondelete="CASCADE"), unique=True)
+    email: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    staff = relationship("Staff")

@@ -32,6 +32,25 @@ def unread_count(staff) -> int:
                                                  Notification.isread.is_(False)).count()
 
 
+def wants_email(staffid: int) -> bool:
+    """The staff member's own choice (/admin/notifications); emailed unless they switched it off."""
+    from ..models import NotificationPreference
+
+    pref = db.session.query(NotificationPreference).filter_by(staffid=staffid).one_or_none()
+    return pref is None or bool(pref.email)
+
+
+def set_wants_email(staffid: int, on: bool) -> None:
+    """Record the choice; the caller commits."""
+    from ..models import NotificationPreference
+
+    pref = db.session.query(NotificationPreference).filter_by(staffid=staffid).one_or_none()
+    if pref is None:
+        db.session.add(NotificationPreference(staffid=staffid, email=on))
+    else:
+        pref.email = on
+
+
 # --- what the notification says ------------------------------------------------------------------
 
 def label_of(doc) -> str:
@@ -107,7 +126,8 @@ def _email(staff, note, rule: Rule, doc, actor) -> None:
     from ..mail import queue_email, render_email
     from ..resources import resource_name
 
-    if not options.get("notifications_email_staff") or not staff.email or staff.active is False:
+    if not options.get("notifications_email_staff") or not staff.email or staff.active is False \
+            or not wants_email(staff.staffid):
         return
     if rule.email_template == "proposal-sent-to-staff":
         from ..actions.sending import merge_fields, recipient

@@ -88,9 +88,20 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_tblnotifications_touserid'), ['touserid'], unique=False)
         batch_op.create_index('ix_tblnotifications_touserid_isread', ['touserid', 'isread'], unique=False)
 
+    op.create_table('tblnotification_preferences',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('staffid', sa.Integer(), nullable=False),
+    sa.Column('email', sa.Boolean(), nullable=False),
+    sa.ForeignKeyConstraint(['staffid'], ['tblstaff.staffid'],
+                            name=op.f('fk_tblnotification_preferences_staffid_tblstaff'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_tblnotification_preferences')),
+    sa.UniqueConstraint('staffid', name=op.f('uq_tblnotification_preferences_staffid'))
+    )
+
 
 def downgrade():
     # Indexes go with their tables (MariaDB refuses to drop an index a foreign key uses first).
+    op.drop_table('tblnotification_preferences')
     op.drop_table('tblnotifications')
     op.drop_table('tblwebhook_deliveries')
     op.drop_table('tblwebhooks')

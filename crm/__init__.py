@@ -44,6 +44,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     from . import events  # noqa: F401  (business events announced after each flush)
     from . import actions  # noqa: F401  (register every action)
     from . import jobs  # noqa: F401  (after-commit dispatch)
+    from . import webhooks, notifications  # noqa: F401  (event subscribers: webhook deliveries, staff notifications)
     from .admin_views import init_admin
     from .api import init_api
     from .auth import bp as auth_bp

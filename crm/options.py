@@ -159,6 +159,11 @@ OPTIONS: dict[str, OptionDef] = {d.name: d for d in [
     *_defs("Contracts",
            ("contract_expiration_before", int, 4, "Send the contract expiry reminder this many days before its end date"),
            ("contract_expiry_notify_client", bool, False, "Send the expiry reminder to the client's primary contact too")),
+    *_defs("Webhooks and notifications",
+           ("webhook_max_attempts", int, 8, "Webhook delivery attempts before it is marked failed"),
+           ("webhook_retry_base_seconds", int, 60, "First webhook retry after (seconds; doubles each attempt)"),
+           ("webhook_timeout_seconds", int, 10, "Webhook receiver timeout (seconds)"),
+           ("notifications_email_staff", bool, True, "Email staff their notifications (besides the bell)")),
 ]}
 
 _TRUE = {"1", "true", "yes", "on"}

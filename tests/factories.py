@@ -36,6 +36,10 @@ def _value(col, i: int):
             return {"fieldto": "leads", "type": "input"}[col.key]  # the values the model accepts
         if col.key == "email":
             return f"row{i}@example.test"
+        if col.key == "url":
+            return f"https://example.test/{i}"
+        if col.key == "events":
+            return "lead.created"
         text = f"{col.key} {i}"
         return text[: t.length] if getattr(t, "length", None) else text
     return None

@@ -143,8 +143,9 @@ def test_accepted_proposal_to_contract_sent_and_signed_in_the_portal(app, admin_
     with app.app_context():
         logs = [a.description for a in db.session.query(ActivityLog).filter_by(rel_type="contracts", rel_id=cid)]
     assert any(d.startswith("Ion Popescu signed contract") and "from the portal" in d for d in logs), logs
-    (told,) = _outbox(app, template="portal-client-signed")
-    assert told.to_email == "admin@test.example" and told.subject == f"Contract #{cid} was signed by Ion Popescu"
+    (told,) = _outbox(app, template="staff-notification")
+    assert told.to_email == "admin@test.example"
+    assert told.subject == "Ion Popescu signed contract Laptops for the Brasov office"
 
     # the PDF now shows who signed, when, and the signature image
     text = _contract_pdf(admin_client, cid)

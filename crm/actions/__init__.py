@@ -16,3 +16,4 @@ from . import activity_email  # noqa: F401,E402
 from . import campaigns  # noqa: F401,E402
 from . import purchase_requests, quotations, purchase_orders, vendor_invoices  # noqa: F401,E402
 from . import efactura  # noqa: F401,E402
+from . import webhooks  # noqa: F401,E402

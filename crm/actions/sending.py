@@ -112,21 +112,6 @@ def email_document(doc, actor, slug: str) -> str:
     return f"Emailed to {email}"
 
 
-def notify_assigned_staff(proposal: Proposal, actor, email: str) -> None:
-    """Tell the proposal's assigned staff member it went out (not when they sent it themselves)."""
-    from ..documents import public_url
-
-    staff = proposal.assigned_staff
-    if staff is None or not staff.email or staff.staffid == getattr(actor, "staffid", None):
-        return
-    fields = merge_fields(proposal, actor, "", email, public_url(proposal))
-    fields["assigned_name"] = staff.firstname
-    rendered = render_email("proposal-sent-to-staff", fields)
-    if rendered is not None:
-        queue_email(staff.email, rendered.subject, rendered.html, rendered.text, rel_type="proposal",
-                    rel_id=proposal.id, template=rendered.slug, actor=actor)
-
-
 # --- proposals ---------------------------------------------------------------------------------
 
 RESENDABLE = (ProposalStatus.DRAFT.value, ProposalStatus.SENT_MANUALLY.value, ProposalStatus.REVISED.value)
@@ -139,7 +124,6 @@ def send_proposal(proposal: Proposal, actor):
     message = email_document(proposal, actor, "proposal-send-to-customer")
     if proposal.status in RESENDABLE:
         proposal.status = ProposalStatus.SENT.value
-    notify_assigned_staff(proposal, actor, recipient(proposal)[0])
     events.emit("proposal.sent", proposal, actor)
     return message
 

@@ -13,6 +13,8 @@ from .jobs import JobsView
 from .roles import role_view
 from .settings import OptionsView
 from .staff import staff_view
+from .webhooks import webhook_view
+from .notifications import init_notifications
 
 
 def _extra_views():
@@ -43,6 +45,8 @@ def init_admin(app) -> Admin:
             views.append(build_view(Lead, where=lambda m: m.is_opportunity.is_(False)))
         elif model is WebToLead:
             views.append(web_forms_view())
+        elif model.__tablename__ == "tblwebhooks":
+            views.append(webhook_view())
         else:
             views.append(build_view(model))
     views += _extra_views()
@@ -73,6 +77,7 @@ def init_admin(app) -> Admin:
 
     for view in efactura_views():  # /admin/billing/efactura, the invoice's e-Factura files
         admin.add_view(view)
+    init_notifications(admin, app)  # /admin/notifications and the navbar bell
     return admin
 
 

@@ -9,6 +9,8 @@ from .reminder_jobs import send_due_reminders
 from .sales_jobs import expire_estimates
 from .contract_jobs import send_contract_expiry_reminders
 from .campaign_jobs import send_scheduled_campaigns
+from ..mail.flush import flush_outbox
+from ..webhooks.delivery import retry_webhook_deliveries
 
 
 @job
@@ -56,6 +58,8 @@ PERIODIC = {
     "send_contract_expiry_reminders": (send_contract_expiry_reminders, "0 7 * * *"),
     "send_scheduled_campaigns": (send_scheduled_campaigns, "*/5 * * * *"),
     "replenish_stock": (replenish_stock, "0 5 * * *"),
+    "retry_webhook_deliveries": (retry_webhook_deliveries, "* * * * *"),
+    "flush_outbox": (flush_outbox, "*/5 * * * *"),
 }
 
 

@@ -49,6 +49,13 @@ DEFAULTS: dict[str, tuple[str, str, str, str]] = {
         "<p>{staff_name} sent proposal <b>{proposal_number}</b> – {proposal_subject} ({total}) to "
         "{client_company} at {recipient}.</p>"
         '<p>Client portal link: <a href="{portal_link}">{portal_link}</a></p>'),
+    "staff-notification": (
+        "staff", "Notification (to the staff member told, see /admin/notifications)", "{notification}",
+        "<p>Hello {staff_name},</p>"
+        "<p>{notification}.</p>"
+        '<p><a href="{link}">Open {about}</a></p>'
+        '<p style="color:#666;font-size:12px">You get these emails because notifications are emailed to staff '
+        "(Settings → Options: notifications_email_staff).</p>"),
     "staff-reminder": (
         "staff", "Reminder (to the staff member it is for)", "Reminder: {reminder_about}",
         "<p>Hello {staff_name},</p>"

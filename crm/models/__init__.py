@@ -23,3 +23,6 @@ def all_models():
     return [m.class_ for m in db.Model.registry.mappers]
 from . import payments  # noqa: F401,E402
 from .payments import *  # noqa: F401,F403,E402
+from . import webhooks, notifications  # noqa: F401,E402
+from .webhooks import *  # noqa: F401,F403,E402
+from .notifications import *  # noqa: F401,F403,E402

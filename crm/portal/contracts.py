@@ -13,7 +13,6 @@ from ..documents import contract_context, pdf_filename, render_pdf
 from ..extensions import db
 from ..models import Contract
 from . import signatures
-from .notify import notify_staff
 from .views import _ip, bp, read_signer
 
 URL = "/contract/<int:doc_id>/<doc_hash>"
@@ -82,8 +81,7 @@ def contract_sign(doc_id, doc_hash):
         signatures.remove(filename)
         return _page(c, values, notice=exc.message, status=exc.status)
     who = f"{values['firstname']} {values['lastname']}"
-    notify_staff(c, "signed", who=who)
-    db.session.commit()
+    db.session.commit()  # contract.signed tells the staff (crm/notifications)
     flash(f"Thank you, {who}: you signed the contract “{c.subject}”. Download the signed PDF for your records.",
           "success")
     return redirect(_here(c))

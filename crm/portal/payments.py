@@ -89,7 +89,7 @@ def pay_cancelled(kind, doc_id, doc_hash):
 
 # --- the webhook -------------------------------------------------------------------------------
 
-webhooks = Blueprint("webhooks", __name__, url_prefix="/webhooks")
+webhooks = Blueprint("stripe_webhook", __name__, url_prefix="/webhooks")
 
 
 @webhooks.post("/stripe")

@@ -19,7 +19,7 @@ from ..extensions import db
 from ..resources import resource_name
 from ..models import EstimateStatus, InvoiceStatus, Note, Proposal, ProposalStatus
 from . import signatures
-from .notify import notify_staff
+from ..notifications import portal_client
 
 bp = Blueprint("portal", __name__, url_prefix="/portal")
 
@@ -136,7 +136,6 @@ def _mark_reviewed(p: Proposal) -> None:
                  rel_type=resource_name(Proposal), rel_id=p.id)
     log_sales_activity(p, None, "Viewed by the client; status changed to Reviewed", additional_data=ip,
                        full_name="The client")
-    notify_staff(p, "opened")
     events.emit("proposal.viewed", p)
     db.session.commit()
 
@@ -189,15 +188,14 @@ def accept(kind, doc_id, doc_hash):
     if errors:
         return _page(kind, doc, values, errors, status=422)
     filename = signatures.store(kind, doc.id, png)
+    who = f"{values['firstname']} {values['lastname']}"
     try:
-        invoice = ACTIONS[kind].client_accept(doc, values["firstname"], values["lastname"], values["email"],
-                                              filename, _ip())
+        with portal_client(who):
+            invoice = ACTIONS[kind].client_accept(doc, values["firstname"], values["lastname"], values["email"],
+                                                  filename, _ip())
     except ActionError as exc:
         signatures.remove(filename)
         return _page(kind, doc, values, notice=exc.message, status=exc.status)
-    who = f"{values['firstname']} {values['lastname']}"
-    notify_staff(doc, "accepted", who=who)
-    db.session.commit()
     message = f"Thank you, {who}: you accepted {number_of(doc)}."
     if invoice is not None:
         message += f" Invoice {number_of(invoice)} was issued for it."
@@ -210,13 +208,11 @@ def decline(kind, doc_id, doc_hash):
     doc = _answerable(kind, doc_id, doc_hash)
     values = {name: (request.form.get(name) or "").strip()[:longest] for name, _label, longest in ACCEPT_FIELDS}
     try:
-        ACTIONS[kind].client_decline(doc, values["firstname"] or None, values["lastname"] or None,
-                                     values["email"] or None, _ip())
+        with portal_client(f"{values['firstname']} {values['lastname']}"):
+            ACTIONS[kind].client_decline(doc, values["firstname"] or None, values["lastname"] or None,
+                                         values["email"] or None, _ip())
     except ActionError as exc:
         return _page(kind, doc, values, notice=exc.message, status=exc.status)
-    who = f"{values['firstname']} {values['lastname']}".strip()
-    notify_staff(doc, "declined", who=who)
-    db.session.commit()
     flash(f"You declined {number_of(doc)}. {options.get('companyname')} was told and may contact you with "
           "a new offer.", "info")
     return redirect(_here(doc, kind))
@@ -236,7 +232,7 @@ def comment(kind, doc_id, doc_hash):
         if exc.field == "content":
             return _page(kind, doc, errors={"content": exc.message}, status=422)
         return _page(kind, doc, notice=exc.message, comment=content, status=exc.status)
-    notify_staff(doc, "commented on", detail=content, who=name)
+    events.emit("proposal.commented", doc, None, who=name, comment=content)
     db.session.commit()
     flash("Thank you: your comment was sent; we will revise the proposal and get back to you.", "success")
     return redirect(_here(doc, kind))

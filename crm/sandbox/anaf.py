@@ -344,3 +344,10 @@ def for_app(app) -> AnafSandbox:
     sandbox.codes = _AnyCode()
     app.extensions["anaf_sandbox"] = sandbox
     return sandbox
+
+
+def demo_urls(base: str) -> dict[str, str]:
+    """The efactura_* URL options pointing at the stand-in served by the app at ``base``."""
+    root = base.rstrip("/") + MOUNT
+    return {"efactura_api_url": f"{root}/test/FCTEL/rest/", "efactura_oauth_url": f"{root}/anaf-oauth2/v1/",
+            "efactura_public_url": f"{root}/prod/FCTEL/rest/"}

@@ -1,0 +1,24 @@
+"""lead.assigned: a lead's assigned staff member changed (created leads announce lead.created)."""
+from __future__ import annotations
+
+from sqlalchemy import event as sa_event, inspect
+from sqlalchemy.orm import Session
+
+from .. import events
+from ..models import Lead
+
+events.register(Lead, described={"lead.assigned": "A lead was assigned to a staff member"})
+
+
+@sa_event.listens_for(Session, "after_flush")
+def _announce_assignment(session, flush_context) -> None:
+    changed = []
+    for obj in session.dirty:
+        if isinstance(obj, Lead):
+            history = inspect(obj).attrs.assigned.history
+            if history.added and history.added[0] and history.added[0] not in history.deleted:
+                changed.append(obj)
+    if changed:
+        actor = session.info.get("actor") or events._signed_in()
+        for lead in changed:
+            events.emit("lead.assigned", lead, actor)

@@ -1,0 +1,59 @@
+"""Who is told what, per event: the one table of staff notifications.
+
+A rule names the event, the record the notification is about (a payment is about its invoice),
+the columns of that record holding the staff members to tell, and the wording. The staff member
+who did it is never told about their own act (crm.notifications drops them).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+
+@dataclass(frozen=True)
+class Rule:
+    event: str
+    recipients: tuple[str, ...]  # the record's staff id columns; each one set is told
+    wording: str  # {who} {number} {client} {amount} {duedate} {comment}
+    about: Callable | None = None  # the record the notification is about, when not the event's object
+    email_template: str = "staff-notification"
+
+
+def _invoice_of(payment):
+    # A payment just inserted (the event fires in its flush) does not lazy-load: look it up by key.
+    from ..extensions import db
+    from ..models import Invoice
+
+    return payment.invoice or db.session.get(Invoice, payment.invoiceid)
+
+
+RULES: tuple[Rule, ...] = (
+    Rule("lead.created", ("assigned",), "New lead {number}, assigned to you"),
+    Rule("lead.assigned", ("assigned",), "{who} assigned lead {number} to you"),
+    Rule("proposal.sent", ("assigned",), "{who} sent proposal {number} to {client}",
+         email_template="proposal-sent-to-staff"),
+    Rule("proposal.viewed", ("assigned",), "{who} opened proposal {number} in the client portal"),
+    Rule("proposal.commented", ("assigned",), "{who} commented on proposal {number}: “{comment}”"),
+    Rule("proposal.accepted", ("assigned",), "{who} accepted proposal {number}"),
+    Rule("proposal.declined", ("assigned",), "{who} declined proposal {number}"),
+    Rule("estimate.accepted", ("sale_agent",), "{who} accepted sales order {number}"),
+    Rule("estimate.declined", ("sale_agent",), "{who} declined sales order {number}"),
+    Rule("invoice.overdue", ("sale_agent",), "Invoice {number} is overdue (due {duedate})"),
+    Rule("invoice.paid", ("sale_agent",), "Invoice {number} was paid in full"),
+    Rule("payment.recorded", ("sale_agent",), "A payment of {amount} was recorded on invoice {number}",
+         about=_invoice_of),
+    Rule("purchase_order.approved", ("addedfrom",), "Purchase order {number} was approved"),
+    Rule("goods_receipt.approved", ("addedfrom",), "Goods receipt {number} was approved"),
+    Rule("delivery_note.approved", ("addedfrom",), "Delivery note {number} was approved"),
+    Rule("contract.signed", ("addedfrom",), "{who} signed contract {number}"),
+    Rule("contract.expiring", ("addedfrom",), "Contract {number} ends soon"),
+)
+
+BY_EVENT: dict[str, list[Rule]] = {}
+for _rule in RULES:
+    BY_EVENT.setdefault(_rule.event, []).append(_rule)
+
+
+def add_rule(rule: Rule) -> None:
+    """For other modules: tell staff about an event of theirs (register the event first)."""
+    BY_EVENT.setdefault(rule.event, []).append(rule)

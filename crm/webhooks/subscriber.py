@@ -1,0 +1,66 @@
+"""One delivery row per active webhook that chose the event, in the transaction of the change.
+
+The rows roll back with the change; the job that posts them is dispatched only after commit
+(crm.jobs.enqueue). The body written now is a fallback: the first attempt rebuilds it from the
+committed row, so ``data`` is exactly what the API returns for it (crm.webhooks.delivery).
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import event as sa_event, inspect
+from sqlalchemy.orm import Session
+
+from .. import events
+from ..extensions import db
+from ..jobs import enqueue
+from ..resources import resource_name
+from .signing import body, occurred, serialise
+
+_HOOKS = "crm_active_webhooks"  # session.info cache: one query per transaction
+
+
+def _active_hooks(session) -> list[tuple[int, set[str]]]:
+    if _HOOKS not in session.info:
+        from ..models import Webhook
+
+        rows = session.execute(db.select(Webhook.id, Webhook.events).where(Webhook.active.is_(True))).all()
+        session.info[_HOOKS] = [(hid, set((names or "").split(","))) for hid, names in rows]
+    return session.info[_HOOKS]
+
+
+def queue_delivery(webhook_id: int, name: str, data: dict, rel=(None, None), now: datetime | None = None):
+    """Add a pending delivery of ``name`` to ``webhook_id`` and post it after commit; returns it."""
+    from ..models.webhooks import WebhookDelivery, _new_uuid
+
+    now = now or datetime.utcnow()
+    uid = _new_uuid()
+    row = WebhookDelivery(uuid=uid, webhookid=webhook_id, event=name, status="pending", attempts=0,
+                          next_attempt_at=now, datecreated=now, rel_type=rel[0], rel_id=rel[1],
+                          payload=body(uid, name, occurred(now), data))
+    db.session.add(row)
+    from .delivery import deliver_webhook
+
+    enqueue(deliver_webhook, uid)
+    return row
+
+
+@events.subscribe
+def deliveries_for(name, obj, actor, data) -> None:
+    session = db.session()
+    hooks = [hid for hid, names in _active_hooks(session) if name in names]
+    if not hooks:
+        return
+    mapper = inspect(type(obj), raiseerr=False)
+    # In after_flush a new row has its primary key but not yet its identity key.
+    rel = (resource_name(type(obj)), mapper.primary_key_from_instance(obj)[0]) if mapper is not None else (None, None)
+    snapshot = serialise(obj)
+    now = datetime.utcnow()
+    for hid in hooks:
+        queue_delivery(hid, name, snapshot, rel, now)
+
+
+@sa_event.listens_for(Session, "after_commit")
+@sa_event.listens_for(Session, "after_soft_rollback")
+def _forget_hooks(session, *args) -> None:
+    session.info.pop(_HOOKS, None)

@@ -58,6 +58,10 @@ def init_admin(app) -> Admin:
         admin.add_view(view)
     admin.add_view(PipelineBoardView(name="Pipeline board", category="Sales", endpoint="leads_board",
                                      url="/admin/leads/board"))
+    from .weighted_pipeline import WeightedPipelineView
+
+    admin.add_view(WeightedPipelineView(name="Weighted pipeline", category="Sales", endpoint="weighted_pipeline",
+                                        url="/admin/opportunities/pipeline"))
     admin.add_view(OptionsView(name="Options", category="Settings", endpoint="settings", url="/admin/settings"))
     admin.add_view(OptionsView(name="Invoice series", category="Settings", endpoint="billing_config",
                                url="/admin/billing/config", groups=("Invoices", "Sales orders", "Proposals")))

@@ -91,6 +91,10 @@ OPTIONS: dict[str, OptionDef] = {d.name: d for d in [
            ("attachment_max_mb", int, 10, "Largest attachment (MB; uploads are also capped by MAX_CONTENT_LENGTH)"),
            ("attachment_allowed_extensions", str, "pdf,png,jpg,jpeg,gif,doc,docx,xls,xlsx,csv,txt,zip",
             "Allowed attachment types (comma-separated extensions)")),
+    *_defs("Warehouse stock",
+           ("goods_receipt_require_lot_expiry", bool, False, "Lot number and expiry date required on receipt lines"),
+           ("warehouse_consume_fefo", bool, False,
+            "Deliver the earliest expiry first (FEFO; expired lots never delivered) instead of FIFO")),
 ]}
 
 _TRUE = {"1", "true", "yes", "on"}

@@ -260,3 +260,9 @@ def balance_sums() -> dict[tuple, Decimal]:
 __all__ = ["StockShort", "Ref", "lock", "put", "take", "draw", "set_to", "available", "on_hand", "drain_order",
            "lots_text", "balances_of_item", "totals_by_warehouse", "RECEIPT", "DELIVERY", "ADJUSTMENT", "TRANSFER",
            "RETURN"]
+
+
+def item_stock_context(item) -> dict:
+    """The item page's Inventory tab."""
+    return {"warehouses": totals_by_warehouse(item.id), "lots": balances_of_item(item.id), "qty": qty,
+            "reservation": reservations_on(), "today": date.today()}

@@ -282,12 +282,17 @@ class StockTransaction(db.Model):
     """tblgoods_transaction_detail: the stock ledger, one row per movement of one lot.
 
     ``goods_receipt_id`` is the parent document of any type (named by ``rel_type``) and
-    ``goods_id`` its line; ``old_quantity`` is the balance before the movement.
+    ``goods_id`` its line; ``old_quantity`` is the lot's balance before the movement and ``quantity``
+    the signed change (+ in, - out), so a balance is the sum of its lot's ledger rows.
     """
 
     __tablename__ = "tblgoods_transaction_detail"
     __crm__ = Resource(label="Stock history", category="Warehouse", url="warehouse/warehouse_history",
-                       readonly=True)
+                       readonly=True,
+                       admin={"column_list": ["date_add", "status", "commodity", "warehouse", "lot_number",
+                                              "expiry_date", "old_quantity", "quantity", "purchase_price",
+                                              "rel_type", "goods_receipt_id", "note"],
+                              "column_searchable_list": ["lot_number", "rel_type", "note"]})
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     goods_receipt_id: Mapped[int | None] = mapped_column(Integer, index=True)

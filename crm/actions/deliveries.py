@@ -58,12 +58,12 @@ def needs(note) -> dict[tuple[int, int], Decimal]:
     return out
 
 
-def shortages(note, rows_by_pair=None) -> list[tuple[str, str, Decimal, Decimal]]:
+def shortages(note, rows_by_pair=None, fefo_on=None) -> list[tuple[str, str, Decimal, Decimal]]:
     """(item, warehouse, needed, available) for each item the note cannot be served from stock."""
-    out = []
+    out, fefo_on = [], stock.fefo() if fefo_on is None else fefo_on
     for (wh, item), need in sorted(needs(note).items()):
         rows = rows_by_pair[(wh, item)] if rows_by_pair is not None else None
-        have = stock.available(wh, item, rows=rows)
+        have = stock.available(wh, item, rows=rows, fefo_on=fefo_on)
         if have < need:
             line = next(ln for ln in note.items if ln.commodity_code == item and _warehouse_of(note, ln) == wh)
             from ..models import Warehouse
@@ -76,11 +76,12 @@ def shortages(note, rows_by_pair=None) -> list[tuple[str, str, Decimal, Decimal]
 def check(note) -> bool:
     """Set ``flag_export_warehouse`` (1 enough stock, 0 short) and each line's available quantity."""
     with db.session.no_autoflush:
+        fefo_on = stock.fefo()
         for line in note.items:
             wh = _warehouse_of(note, line)
             if line.commodity_code is not None and wh is not None:
-                line.available_quantity = stock.available(wh, line.commodity_code)
-        note.flag_export_warehouse = 0 if shortages(note) else 1
+                line.available_quantity = stock.available(wh, line.commodity_code, fefo_on=fefo_on)
+        note.flag_export_warehouse = 0 if shortages(note, fefo_on=fefo_on) else 1
     return note.flag_export_warehouse == 1
 
 
@@ -207,8 +208,12 @@ def post_delivery(note, today: date | None = None) -> None:
         if (line.quantities or ZERO) <= 0:
             raise ActionError(f"Line {n} ({_item_name(line)}): the quantity must be positive.",
                               field=f"items[{n}].quantities")
-    locked = stock.lock(needs(note).keys())
-    short = shortages(note, locked)
+    # one query for the lines' items; held here, so the lines' many-to-one loads find them in the
+    # (weak-referencing) identity map
+    items = db.session.execute(select(Item).where(Item.id.in_({ln.commodity_code for ln in note.items}))).scalars().all()
+    fefo_on = stock.fefo()
+    locked = stock.lock_for_delivery(needs(note), today, fefo_on)
+    short = shortages(note, locked, fefo_on)
     if short:
         raise stock.StockShort(short, f" to approve {name_of(note)}")
     for line in note.items:
@@ -217,7 +222,7 @@ def post_delivery(note, today: date | None = None) -> None:
             continue
         rows = locked[(wh, line.commodity_code)]
         taken = stock.draw(rows, line.quantities, stock.DELIVERY,
-                           stock.Ref("goods_delivery", note.id, line.id, price=line.unit_price), today)
+                           stock.Ref("goods_delivery", note.id, line.id, price=line.unit_price), today, fefo_on)
         line.lot_number = stock.lots_text(taken)[:255]
         expiries = [row.expiry_date for row, _ in taken if row.expiry_date]
         line.expiry_date = min(expiries) if expiries else None
@@ -225,6 +230,7 @@ def post_delivery(note, today: date | None = None) -> None:
         if line.itemable_id:
             inv_line = db.session.get(ItemLine, line.itemable_id)
             inv_line.wh_delivered_quantity = (inv_line.wh_delivered_quantity or ZERO) + line.quantities
+    del items
 
 
 def type_of_delivery(note) -> str:
@@ -240,8 +246,8 @@ def type_of_delivery(note) -> str:
         confirm="Approve this delivery note and take its goods out of stock?")
 def approve(note, actor):
     note_code(note)
+    note.approval = APPROVED  # first: the draft stock check has nothing more to say about this note
     post_delivery(note)
-    note.approval = APPROVED
     note.flag_export_warehouse = 1
     note.type_of_delivery = type_of_delivery(note)
     if note.delivery_status == GoodsDeliveryStatus.READY_FOR_PACKING.value:
@@ -264,7 +270,7 @@ def restore_note(note, reason: str) -> None:
     moves = db.session.execute(select(StockTransaction).where(
         StockTransaction.rel_type == "goods_delivery", StockTransaction.goods_receipt_id == note.id,
         StockTransaction.status == stock.DELIVERY).order_by(StockTransaction.id)).scalars().all()
-    locked = stock.lock((m.warehouse_id, m.commodity_id) for m in moves)
+    locked = stock.lock([(m.warehouse_id, m.commodity_id) for m in moves], all_rows=True)
     for m in moves:
         stock.put(locked[(m.warehouse_id, m.commodity_id)], warehouse_id=m.warehouse_id, commodity_id=m.commodity_id,
                   quantity=-m.quantity, status=stock.RETURN,

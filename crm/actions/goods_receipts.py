@@ -155,7 +155,8 @@ def post_receipt(receipt) -> list[int]:
     """Put a receipt's lines in stock and count them on the PO; returns the items received."""
     validate_lines(receipt)
     tracked = [ln for ln in receipt.items if stock.is_tracked(ln.commodity)]
-    locked = stock.lock((ln.warehouse_id or receipt.warehouse_id, ln.commodity_code) for ln in tracked)
+    locked = stock.lock([(ln.warehouse_id or receipt.warehouse_id, ln.commodity_code) for ln in tracked],
+                        all_rows=True)
     for line in tracked:
         wh = line.warehouse_id or receipt.warehouse_id
         stock.put(locked[(wh, line.commodity_code)], warehouse_id=wh, commodity_id=line.commodity_code,

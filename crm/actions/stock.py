@@ -18,7 +18,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Iterable
 
-from sqlalchemy import event as sa_event, func, or_, select
+from sqlalchemy import event as sa_event, func, literal_column, or_, select, tuple_
 from sqlalchemy.orm import Session
 
 from .. import options
@@ -27,6 +27,8 @@ from ..models import InventoryBalance, Item, StockTransaction, StockTransactionT
 from .registry import ActionError
 
 ZERO = Decimal("0")
+# A literal, not a bound parameter: the databases then match it to the partial index of the lots in stock.
+IN_STOCK = InventoryBalance.inventory_number > literal_column("0")
 RECEIPT, DELIVERY, ADJUSTMENT, TRANSFER, RETURN = (t.value for t in StockTransactionType)
 
 
@@ -86,37 +88,79 @@ def _run_pending(session, flush_context) -> None:
 
 # --- reading -----------------------------------------------------------------------------------
 
-def _rows_query(warehouse_id: int, commodity_id: int):
-    return (select(InventoryBalance)
-            .where(InventoryBalance.warehouse_id == warehouse_id, InventoryBalance.commodity_id == commodity_id)
-            .order_by(InventoryBalance.id))
+def _rows_query(warehouse_id: int, commodity_id: int, all_rows: bool = False):
+    q = (select(InventoryBalance)
+         .where(InventoryBalance.warehouse_id == warehouse_id, InventoryBalance.commodity_id == commodity_id)
+         .order_by(InventoryBalance.id))
+    # Drained lots stay as rows at zero; reading stock skips them (they only matter to put goods back
+    # into the same lot).
+    return q if all_rows else q.where(IN_STOCK)
 
 
-def lock(pairs: Iterable[tuple[int, int]]) -> dict[tuple[int, int], list[InventoryBalance]]:
-    """Lock and re-read the balance rows of each (warehouse, item), in sorted order; FIFO order inside."""
-    out = {}
-    for wh, item in sorted(set(pairs)):
-        out[(wh, item)] = list(db.session.execute(
-            _rows_query(wh, item).with_for_update().execution_options(populate_existing=True)).scalars())
+def lock(pairs: Iterable[tuple[int, int]], all_rows: bool = False) -> dict[tuple[int, int], list[InventoryBalance]]:
+    """Lock and re-read the balance rows of each (warehouse, item) in one query, in (warehouse, item,
+    id) order; the lists come in FIFO order. ``all_rows``: empty lots too (to refill a lot)."""
+    pairs = sorted(set(pairs))
+    out: dict[tuple[int, int], list[InventoryBalance]] = {p: [] for p in pairs}
+    if not pairs:
+        return out
+    q = (select(InventoryBalance)
+         .where(tuple_(InventoryBalance.warehouse_id, InventoryBalance.commodity_id).in_(pairs))
+         .order_by(InventoryBalance.warehouse_id, InventoryBalance.commodity_id, InventoryBalance.id))
+    if not all_rows:
+        q = q.where(IN_STOCK)
+    for row in db.session.execute(q.with_for_update().execution_options(populate_existing=True)).scalars():
+        out[(row.warehouse_id, row.commodity_id)].append(row)
     return out
 
 
-def usable(row: InventoryBalance, today: date | None = None) -> bool:
+BATCH = 8  # lots locked at first for one delivery line; more only when these do not cover it
+
+
+def lock_for_delivery(need: dict[tuple[int, int], Decimal], today: date | None = None,
+                      fefo_on: bool | None = None) -> dict[tuple[int, int], list[InventoryBalance]]:
+    """Lock, per (warehouse, item), the deliverable lots in drain order, only as many as the quantity
+    needs (an item may have thousands of lots; a delivery takes the first few). When the first
+    batch falls short every deliverable lot is locked, so a shortage is measured on all of them."""
+    fefo_on = fefo() if fefo_on is None else fefo_on
+    today = today or date.today()
+    out = {}
+    for (wh, item) in sorted(need):
+        q = select(InventoryBalance).where(InventoryBalance.warehouse_id == wh, InventoryBalance.commodity_id == item,
+                                           IN_STOCK)
+        if fefo_on:
+            q = q.where(or_(InventoryBalance.expiry_date.is_(None), InventoryBalance.expiry_date >= today)) \
+                .order_by(InventoryBalance.expiry_date.is_(None), InventoryBalance.expiry_date, InventoryBalance.id)
+        else:
+            q = q.order_by(InventoryBalance.id)
+        q = q.with_for_update().execution_options(populate_existing=True)
+        rows = list(db.session.execute(q.limit(BATCH)).scalars())
+        if len(rows) == BATCH and sum((r.inventory_number for r in rows), ZERO) < need[(wh, item)]:
+            rows = list(db.session.execute(q).scalars())
+        out[(wh, item)] = rows
+    return out
+
+
+def usable(row: InventoryBalance, today: date | None = None, fefo_on: bool | None = None) -> bool:
     """Whether a lot can be delivered: with FEFO on, an expired lot never is."""
-    return not (fefo() and row.expiry_date is not None and row.expiry_date < (today or date.today()))
+    fefo_on = fefo() if fefo_on is None else fefo_on
+    return not (fefo_on and row.expiry_date is not None and row.expiry_date < (today or date.today()))
 
 
-def drain_order(rows: list[InventoryBalance], today: date | None = None) -> list[InventoryBalance]:
+def drain_order(rows: list[InventoryBalance], today: date | None = None,
+                fefo_on: bool | None = None) -> list[InventoryBalance]:
     """The order deliveries take lots in: FIFO (receipt order, id ASC) or FEFO (earliest expiry first,
     lots without expiry last, expired lots left out)."""
-    if not fefo():
+    if not (fefo() if fefo_on is None else fefo_on):
         return sorted(rows, key=lambda r: r.id or 0)
-    live = [r for r in rows if usable(r, today)]
+    today = today or date.today()
+    live = [r for r in rows if usable(r, today, True)]
     return sorted(live, key=lambda r: (r.expiry_date is None, r.expiry_date or date.max, r.id or 0))
 
 
-def on_hand(rows: list[InventoryBalance], today: date | None = None) -> Decimal:
-    return sum((r.inventory_number for r in rows if usable(r, today)), ZERO)
+def on_hand(rows: list[InventoryBalance], today: date | None = None, fefo_on: bool | None = None) -> Decimal:
+    fefo_on, today = fefo() if fefo_on is None else fefo_on, today or date.today()
+    return sum((r.inventory_number for r in rows if usable(r, today, fefo_on)), ZERO)
 
 
 def reserved(rows: list[InventoryBalance]) -> Decimal:
@@ -124,12 +168,21 @@ def reserved(rows: list[InventoryBalance]) -> Decimal:
 
 
 def available(warehouse_id: int, commodity_id: int, today: date | None = None,
-              rows: list[InventoryBalance] | None = None) -> Decimal:
+              rows: list[InventoryBalance] | None = None, fefo_on: bool | None = None) -> Decimal:
     """What can still be promised: on hand (deliverable lots) minus reserved when reservation is on."""
-    if rows is None:
-        rows = list(db.session.execute(_rows_query(warehouse_id, commodity_id)).scalars())
-    have = on_hand(rows, today)
-    return have - reserved(rows) if reservations_on() else have
+    fefo_on = fefo() if fefo_on is None else fefo_on
+    if rows is None:  # not locked: one aggregate query
+        q = select(func.coalesce(func.sum(InventoryBalance.inventory_number), 0),
+                   func.coalesce(func.sum(InventoryBalance.reserved_quantity), 0)).where(
+            InventoryBalance.warehouse_id == warehouse_id, InventoryBalance.commodity_id == commodity_id,
+            IN_STOCK)
+        if fefo_on:
+            q = q.where(or_(InventoryBalance.expiry_date.is_(None),
+                            InventoryBalance.expiry_date >= (today or date.today())))
+        have, held = (Decimal(v) for v in db.session.execute(q).one())
+    else:
+        have, held = on_hand(rows, today, fefo_on), reserved(rows)
+    return have - held if reservations_on() else have
 
 
 def balances_of_item(commodity_id: int) -> list[InventoryBalance]:
@@ -213,12 +266,12 @@ def set_to(row: InventoryBalance, counted: Decimal, ref: Ref) -> StockTransactio
     return _ledger(row, change, ADJUSTMENT, ref) if change else None
 
 
-def draw(rows: list[InventoryBalance], quantity: Decimal, status: int, ref: Ref,
-         today: date | None = None) -> list[tuple[InventoryBalance, Decimal]]:
+def draw(rows: list[InventoryBalance], quantity: Decimal, status: int, ref: Ref, today: date | None = None,
+         fefo_on: bool | None = None) -> list[tuple[InventoryBalance, Decimal]]:
     """Take ``quantity`` from the locked lots of one (warehouse, item) in drain order (FIFO/FEFO);
     returns the lots consumed with their quantities. Refused, naming the shortfall, when short."""
     quantity = Decimal(quantity)
-    order = drain_order(rows, today)
+    order = drain_order(rows, today, fefo_on)
     have = sum((r.inventory_number for r in order), ZERO)
     if have < quantity:
         sample = rows[0] if rows else None

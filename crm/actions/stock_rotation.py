@@ -31,7 +31,7 @@ def approve_adjustment(doc, actor):
         raise ActionError(f"{doc} has no warehouse.", field="warehouses")
     if not doc.items:
         raise ActionError(f"{doc} has no lines.", field="items")
-    locked = stock.lock((doc.warehouses, ln.items) for ln in doc.items if ln.items)
+    locked = stock.lock([(doc.warehouses, ln.items) for ln in doc.items if ln.items], all_rows=True)
     for n, line in enumerate(doc.items, start=1):
         if line.items is None:
             raise ActionError(f"Line {n} of {doc} has no item.", field=f"items[{n}].items")
@@ -65,7 +65,7 @@ def approve_return(doc, actor):
     if not doc.items:
         raise ActionError(f"{doc} has no lines.", field="items")
     tracked = [ln for ln in doc.items if stock.is_tracked(ln.commodity)]
-    locked = stock.lock((doc.warehouse_id, ln.commodity_code) for ln in tracked)
+    locked = stock.lock([(doc.warehouse_id, ln.commodity_code) for ln in tracked], all_rows=True)
     for n, line in enumerate(doc.items, start=1):
         if (line.quantity or ZERO) <= 0:
             raise ActionError(f"Line {n} of {doc}: the quantity returned must be positive.",

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import Date, DateTime, Index, Integer, Numeric, String, Text
+from sqlalchemy import Date, DateTime, Index, Integer, Numeric, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -65,7 +65,12 @@ class InventoryBalance(db.Model):
     warehouse = relationship("Warehouse")
     commodity = relationship("Item")
 
-    __table_args__ = (Index(None, "warehouse_id", "commodity_id"),)
+    # The lots a delivery can draw on, in FIFO order, without walking the drained ones (they stay at
+    # zero as the lot's record). Partial on PostgreSQL and SQLite; MariaDB has no partial indexes.
+    __table_args__ = (Index(None, "warehouse_id", "commodity_id"),
+                      Index("ix_tblinventory_manage_in_stock", "warehouse_id", "commodity_id", "id",
+                            postgresql_where=text("inventory_number > 0"),
+                            sqlite_where=text("inventory_number > 0")))
 
     def __str__(self):
         lot = f" lot {self.lot_number}" if self.lot_number else ""

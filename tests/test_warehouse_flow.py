@@ -256,3 +256,26 @@ def test_item_page_and_history_screens(app, admin_client, wh):
     assert hist.status_code == 200 and "LOT-A" in hist.get_data(as_text=True)
     export = admin_client.get("/admin/warehouse/warehouse_history/export/csv/")
     assert export.status_code == 200 and "LOT-A" in export.get_data(as_text=True)
+
+
+def test_delivery_note_pdf_lists_products_quantities_and_lots(app, admin_client, wh):
+    from crm.actions import run
+    from crm.models import GoodsDelivery, Invoice, Staff
+
+    with app.app_context():
+        a = item()
+        receipt(wh, [(a, "2", "LOT-X", TODAY + timedelta(days=9), "1.00")], approve=True)
+        receipt(wh, [(a, "5", "LOT-Y", None, "1.00")], approve=True)
+        inv = invoice(client(), [(a, "Pallet jack", "4", "100.00")])
+        admin = db.session.query(Staff).filter_by(admin=True).first()
+        run(Invoice, inv, "create_delivery_note", admin)
+        note_id = db.session.query(GoodsDelivery.id).scalar()
+        run(GoodsDelivery, note_id, "approve", admin)
+    resp = admin_client.get(f"/admin/documents/delivery_note/{note_id}.pdf")
+    assert resp.status_code == 200 and resp.data.startswith(b"%PDF")
+    assert 'filename="XK000001.pdf"' in resp.headers["Content-Disposition"]
+    from .test_pdf_documents import pdf_text
+
+    text = " ".join(pdf_text(resp.data).split())
+    assert "Delivery note" in text and "XK000001" in text and "INV-000001" in text
+    assert "LOT-X, 2 · LOT-Y, 2" in text and "Pallet jack" in text

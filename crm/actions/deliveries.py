@@ -226,6 +226,7 @@ def post_delivery(note, today: date | None = None) -> None:
         line.lot_number = stock.lots_text(taken)[:255]
         expiries = [row.expiry_date for row, _ in taken if row.expiry_date]
         line.expiry_date = min(expiries) if expiries else None
+    stock.write()
     for line in note.items:
         if line.itemable_id:
             inv_line = db.session.get(ItemLine, line.itemable_id)
@@ -276,6 +277,7 @@ def restore_note(note, reason: str) -> None:
                   quantity=-m.quantity, status=stock.RETURN,
                   ref=stock.Ref("goods_delivery", note.id, m.goods_id, note=reason, price=m.price),
                   lot_number=m.lot_number, expiry_date=m.expiry_date, purchase_price=m.purchase_price)
+    stock.write()
     for line in note.items:
         if line.itemable_id:
             inv_line = db.session.get(ItemLine, line.itemable_id)

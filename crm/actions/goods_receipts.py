@@ -164,6 +164,7 @@ def post_receipt(receipt) -> list[int]:
                   ref=stock.Ref("goods_receipt", receipt.id, line.id, price=line.unit_price),
                   lot_number=(line.lot_number or "").strip() or None, expiry_date=line.expiry_date,
                   date_manufacture=line.date_manufacture, purchase_price=line.unit_price)
+    stock.write()
     po_lines = [ln for ln in receipt.items if ln.pur_order_detail_id]
     for line in po_lines:
         po_line = db.session.get(PurchaseOrderDetail, line.pur_order_detail_id, with_for_update=True)

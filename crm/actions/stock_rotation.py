@@ -47,6 +47,7 @@ def approve_adjustment(doc, actor):
                       status=stock.ADJUSTMENT, ref=ref, lot_number=line.lot_number, expiry_date=line.expiry_date)
         elif counted < 0:
             raise ActionError(f"Line {n}: the counted quantity cannot be negative.", field=f"items[{n}].updates_number")
+    stock.write()
     doc.status = LossAdjustmentStatus.APPROVED.value
     return f"{doc} applied to stock"
 
@@ -76,5 +77,6 @@ def approve_return(doc, actor):
                   ref=stock.Ref("order_return", doc.id, line.id, note=line.reason_return or doc.return_reason,
                                 price=line.unit_price),
                   lot_number=line.lot_number, expiry_date=line.expiry_date, purchase_price=line.purchase_price)
+    stock.write()
     doc.approval = WarehouseApproval.APPROVED.value
     return f"{doc}: {len(tracked)} line(s) back in stock"

@@ -279,3 +279,61 @@ def test_delivery_note_pdf_lists_products_quantities_and_lots(app, admin_client,
     text = " ".join(pdf_text(resp.data).split())
     assert "Delivery note" in text and "XK000001" in text and "INV-000001" in text
     assert "LOT-X, 2 · LOT-Y, 2" in text and "Pallet jack" in text
+
+
+def test_warehouse_role_receives_and_delivers_but_a_sales_agent_cannot_approve(app, wh):
+    from .conftest import make_staff
+
+    with app.app_context():
+        a = item()
+        po_id = purchase_order(vendor(), [(a, "3", "5.00")])
+        make_staff("store@test.example", "Warehouse")
+        make_staff("seller@test.example", "Sales Agent")
+    store = app.test_client()
+    h = api_token(store, "store@test.example", "pass-1234")
+    assert api(store, h, "pur_orders", po_id, "create_goods_receipt").status_code == 200
+    with app.app_context():
+        from crm.models import GoodsReceipt
+
+        gr = db.session.query(GoodsReceipt.id).scalar()
+    assert api(store, h, "goods_receipt", gr, "approve").status_code == 200
+    seller = app.test_client()
+    hs = api_token(seller, "seller@test.example", "pass-1234")
+    with app.app_context():
+        inv = invoice(client(), [(a, "Pallet jack", "1", "100.00")])
+    assert api(seller, hs, "invoices", inv, "create_delivery_note").status_code == 200
+    with app.app_context():
+        from crm.models import GoodsDelivery
+
+        note = db.session.query(GoodsDelivery.id).scalar()
+    r = api(seller, hs, "goods_delivery", note, "approve")
+    assert r.status_code == 403 and "action:goods_delivery.approve" in r.get_json()["error"]
+    assert api(store, h, "goods_delivery", note, "approve").status_code == 200
+    with app.app_context():
+        assert on_hand(a) == 2
+
+
+def test_backorder_rfq_for_exactly_the_shortfall_linked_to_order_invoice_and_note(app, admin_client, wh):
+    from crm.models import Estimate, GoodsDelivery, PurchaseRequest
+
+    with app.app_context():
+        a, b = item("A-1", "Gloves"), item("B-1", "Boots")
+        receipt(wh, [(a, "3", None, None, "1.00"), (b, "9", None, None, "1.00")], approve=True)
+        buyer = client()
+        inv = invoice(buyer, [(a, "Gloves", "5", "9.00"), (b, "Boots", "2", "30.00")])
+        est = Estimate(clientid=buyer, date=TODAY, status=4, invoiceid=inv, number=1, formatted_number="EST-000001")
+        db.session.add(est)
+        db.session.commit()
+        est_id = est.id
+    headers = api_token(admin_client)
+    api(admin_client, headers, "invoices", inv, "create_delivery_note")
+    with app.app_context():
+        note_id = db.session.query(GoodsDelivery.id).scalar()
+    html = press(admin_client, "warehouse/manage_delivery", "create_backorder_rfq", note_id).get_data(as_text=True)
+    assert "Request for quotation #PR000001 created for the shortfall: A-1 Gloves x 2" in html
+    with app.app_context():
+        rfq = db.session.query(PurchaseRequest).one()
+        assert (rfq.goods_delivery_id, rfq.sale_invoice, rfq.sale_estimate) == (note_id, inv, est_id)
+        assert [(ln.item_code, ln.quantity, ln.inventory_quantity) for ln in rfq.items] == [(a, 2, 3)]
+    r = api(admin_client, headers, "goods_delivery", note_id, "create_backorder_rfq")
+    assert r.status_code == 409 and "already has an open request for quotation, #PR000001" in r.get_json()["error"]

@@ -9,4 +9,4 @@ from . import proposals  # noqa: F401,E402
 from . import estimates  # noqa: F401,E402
 from . import payments  # noqa: F401,E402
 from . import lead_activity, attachments  # noqa: F401,E402
-from . import stock, goods_receipts, deliveries, stock_rotation  # noqa: F401,E402
+from . import stock, goods_receipts, deliveries, stock_rotation, backorders  # noqa: F401,E402

@@ -39,18 +39,22 @@ def open_rfq(note) -> PurchaseRequest | None:
         PurchaseRequest.goods_delivery_id == note.id, PurchaseRequest.status.in_(OPEN))).scalars().first()
 
 
-def _refusal(note) -> str | None:
+def _short_draft(note) -> str | None:
+    # Evaluated for every row of the list: no query here (the open-RFQ check is in the action).
     if note.approval != WarehouseApproval.DRAFT.value:
         return f"{name_of(note)} is not a draft."
-    rfq = open_rfq(note)
-    if rfq is not None:
-        return f"{name_of(note)} already has an open request for quotation, {rfq.pur_rq_code or f'#{rfq.id}'}."
+    if note.flag_export_warehouse != 0:
+        return f"{name_of(note)} has the stock it needs."
     return None
 
 
-@action(GoodsDelivery, "create_backorder_rfq", "Request the missing stock (RFQ)", precondition=_refusal,
+@action(GoodsDelivery, "create_backorder_rfq", "Request the missing stock (RFQ)", precondition=_short_draft,
         icon="fa-shopping-cart")
 def create_backorder_rfq(note, actor):
+    rfq = open_rfq(note)
+    if rfq is not None:
+        raise ActionError(f"{name_of(note)} already has an open request for quotation, "
+                          f"{rfq.pur_rq_code or f'#{rfq.id}'}.")
     missing = shortfall(note)
     if not missing:
         raise ActionError(f"{name_of(note)} is not short of stock; nothing to order.")

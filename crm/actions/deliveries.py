@@ -52,7 +52,7 @@ def needs(note) -> dict[tuple[int, int], Decimal]:
     out: dict[tuple[int, int], Decimal] = defaultdict(lambda: ZERO)
     for line in note.items:
         wh = _warehouse_of(note, line)
-        if line.commodity_code is None or wh is None or not stock.is_tracked(line.commodity):
+        if line.commodity_code is None or wh is None or not stock.is_tracked(stock.item_of(line)):
             continue
         out[(wh, line.commodity_code)] += Decimal(line.quantities or 0)
     return out
@@ -218,7 +218,7 @@ def post_delivery(note, today: date | None = None) -> None:
         raise stock.StockShort(short, f" to approve {name_of(note)}")
     for line in note.items:
         wh = _warehouse_of(note, line)
-        if not stock.is_tracked(line.commodity):
+        if not stock.is_tracked(stock.item_of(line)):
             continue
         rows = locked[(wh, line.commodity_code)]
         taken = stock.draw(rows, line.quantities, stock.DELIVERY,

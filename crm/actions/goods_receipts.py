@@ -154,7 +154,7 @@ def validate_lines(receipt) -> None:
 def post_receipt(receipt) -> list[int]:
     """Put a receipt's lines in stock and count them on the PO; returns the items received."""
     validate_lines(receipt)
-    tracked = [ln for ln in receipt.items if stock.is_tracked(ln.commodity)]
+    tracked = [ln for ln in receipt.items if stock.is_tracked(stock.item_of(ln))]
     locked = stock.lock([(ln.warehouse_id or receipt.warehouse_id, ln.commodity_code) for ln in tracked],
                         all_rows=True)
     for line in tracked:

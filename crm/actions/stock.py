@@ -59,6 +59,12 @@ def is_tracked(item: Item | None) -> bool:
     return item is not None and not item.without_checking_warehouse
 
 
+def item_of(line, column: str = "commodity_code") -> Item | None:
+    """A document line's item, also for a line not flushed yet (its relationship is still empty)."""
+    item_id = getattr(line, column)
+    return db.session.get(Item, item_id) if item_id is not None else None
+
+
 @dataclass(frozen=True)
 class Ref:
     """The document line behind a movement, written on its ledger row."""

@@ -65,7 +65,7 @@ def approve_return(doc, actor):
         raise ActionError(f"{doc} has no warehouse to put the goods back in.", field="warehouse_id")
     if not doc.items:
         raise ActionError(f"{doc} has no lines.", field="items")
-    tracked = [ln for ln in doc.items if stock.is_tracked(ln.commodity)]
+    tracked = [ln for ln in doc.items if stock.is_tracked(stock.item_of(ln))]
     locked = stock.lock([(doc.warehouse_id, ln.commodity_code) for ln in tracked], all_rows=True)
     for n, line in enumerate(doc.items, start=1):
         if (line.quantity or ZERO) <= 0:

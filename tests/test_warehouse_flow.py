@@ -337,3 +337,21 @@ def test_backorder_rfq_for_exactly_the_shortfall_linked_to_order_invoice_and_not
         assert [(ln.item_code, ln.quantity, ln.inventory_quantity) for ln in rfq.items] == [(a, 2, 3)]
     r = api(admin_client, headers, "goods_delivery", note_id, "create_backorder_rfq")
     assert r.status_code == 409 and "already has an open request for quotation, #PR000001" in r.get_json()["error"]
+
+
+def test_a_line_drawing_on_more_lots_than_the_first_batch(app, wh):
+    from crm.actions import run, stock
+    from crm.models import GoodsDelivery, Invoice, Staff
+
+    with app.app_context():
+        a = item()
+        for n in range(stock.BATCH + 3):
+            receipt(wh, [(a, "1", f"L{n:02d}", None, "1.00")], approve=True)
+        inv = invoice(client(), [(a, "Pallet jack", str(stock.BATCH + 2), "100.00")])
+        admin = db.session.query(Staff).filter_by(admin=True).first()
+        run(Invoice, inv, "create_delivery_note", admin)
+        note_id = db.session.query(GoodsDelivery.id).scalar()
+        run(GoodsDelivery, note_id, "approve", admin)
+        assert on_hand(a) == 1 and lots(a)[f"L{stock.BATCH + 2:02d}"] == 1
+        assert db.session.get(GoodsDelivery, note_id).items[0].lot_number.startswith("L00,1,L01,1,")
+        ledger_matches_balances()

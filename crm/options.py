@@ -94,7 +94,9 @@ OPTIONS: dict[str, OptionDef] = {d.name: d for d in [
     *_defs("Warehouse stock",
            ("goods_receipt_require_lot_expiry", bool, False, "Lot number and expiry date required on receipt lines"),
            ("warehouse_consume_fefo", bool, False,
-            "Deliver the earliest expiry first (FEFO; expired lots never delivered) instead of FIFO")),
+            "Deliver the earliest expiry first (FEFO; expired lots never delivered) instead of FIFO"),
+           ("warehouse_backorder_auto", bool, False,
+            "A delivery note created short of stock requests the shortfall (RFQ) at once")),
 ]}
 
 _TRUE = {"1", "true", "yes", "on"}

@@ -355,3 +355,17 @@ def test_a_line_drawing_on_more_lots_than_the_first_batch(app, wh):
         assert on_hand(a) == 1 and lots(a)[f"L{stock.BATCH + 2:02d}"] == 1
         assert db.session.get(GoodsDelivery, note_id).items[0].lot_number.startswith("L00,1,L01,1,")
         ledger_matches_balances()
+
+
+def test_auto_backorder_option(app, admin_client, wh):
+    from crm.models import PurchaseRequest
+
+    with app.app_context():
+        a = item()
+        inv = invoice(client(), [(a, "Pallet jack", "3", "100.00")])
+    set_option(app, "warehouse_backorder_auto", True)
+    r = api(admin_client, api_token(admin_client), "invoices", inv, "create_delivery_note")
+    assert "Request for quotation #PR000001 created for the shortfall: P-100 Pallet jack x 3" in r.get_json()["message"]
+    with app.app_context():
+        rfq = db.session.query(PurchaseRequest).one()
+        assert rfq.sale_invoice == inv and rfq.items[0].quantity == 3

@@ -55,6 +55,17 @@ def create_backorder_rfq(note, actor):
     if rfq is not None:
         raise ActionError(f"{name_of(note)} already has an open request for quotation, "
                           f"{rfq.pur_rq_code or f'#{rfq.id}'}.")
+    return backorder(note, actor)
+
+
+def maybe_auto_backorder(note, actor) -> str:
+    """warehouse_backorder_auto = 1: a note created short asks for its shortfall at once."""
+    if not options.get("warehouse_backorder_auto") or note.flag_export_warehouse or open_rfq(note):
+        return ""
+    return "; " + backorder(note, actor)
+
+
+def backorder(note, actor) -> str:
     missing = shortfall(note)
     if not missing:
         raise ActionError(f"{name_of(note)} is not short of stock; nothing to order.")

@@ -170,7 +170,9 @@ def create_delivery_note(invoice, actor, warehouse_id=None):
     note_code(note)
     db.session.flush()
     ok = note.flag_export_warehouse == 1
-    extra = "" if ok else f"; not enough stock: {_short_text(note)}"
+    from .backorders import maybe_auto_backorder
+
+    extra = "" if ok else f"; not enough stock: {_short_text(note)}" + maybe_auto_backorder(note, actor)
     return f"{name_of(note)} created{extra}"
 
 

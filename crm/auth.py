@@ -47,7 +47,7 @@ def default_roles() -> dict[str, list[str]]:
         "Sales Manager": _area_perms("sales") + ["finance.view", "warehouse.view", "purchasing.view"]
         + actions_in("Sales"),
         "Warehouse": _area_perms("warehouse", ("view", "create", "edit")) + ["sales.view", "purchasing.view"]
-        + actions_in("Warehouse"),
+        + actions_in("Warehouse") + ["action:invoices.create_delivery_note", "action:pur_orders.create_goods_receipt"],
         "Purchasing": _area_perms("purchasing") + ["warehouse.view", "sales.view"] + actions_in("Purchasing"),
         # Finance works on invoices (a Sales screen) and payments: collecting, cancelling, sending.
         "Finance": _area_perms("finance") + ["sales.view", "purchasing.view"] + actions_in("Finance")

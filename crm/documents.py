@@ -38,6 +38,7 @@ KINDS = {k.name: k for k in (
     # Purchasing documents sent to vendors (crm/purchase_documents.py renders them).
     Kind("pur_request", "PurchaseRequest", "Request for quotation", "Date", "", ""),
     Kind("pur_order", "PurchaseOrder", "Purchase order", "Order date", "delivery_date", "Delivery date"),
+    Kind("delivery_note", "GoodsDelivery", "Delivery note"),
 )}
 PURCHASE_KINDS = ("pur_request", "pur_order")
 
@@ -210,7 +211,27 @@ def render_html(doc) -> str:
                                client=client_block(inv), currency=currency_of(inv), fmt=fmt,
                                invoice_number=number_of(inv), mode=mode_name(doc),
                                left=max(inv.total - Decimal(paid or 0), Decimal(0)))
+    if kind_of(doc).name == "delivery_note":
+        return render_template("pdf/delivery_note.html", **delivery_note_context(doc))
     return render_template("pdf/document.html", **document_context(doc))
+
+
+def delivery_note_context(note) -> dict:
+    """Products, quantities, the lots each line was taken from (after approval) and the AWB numbers."""
+    from .models import Shipment
+
+    lines = [{"name": ln.commodity_name or str(ln.commodity or ""), "qty": fmt_qty(ln.quantities),
+              "lots": " · ".join(", ".join(pair) for pair in _pairs((ln.lot_number or "").split(",")))
+              if ln.lot_number else "", "expiry": ln.expiry_date.isoformat() if ln.expiry_date else ""}
+             for ln in note.items]
+    awbs = [s.awb_number for s in db.session.query(Shipment).filter_by(delivery_note_id=note.id) if s.awb_number]
+    return {"note": note, "number": note.goods_delivery_code or f"#{note.id}", "company": company(),
+            "lines": lines, "awbs": awbs, "invoice_number": number_of(note.invoice) if note.invoice else None}
+
+
+def _pairs(parts):
+    """"LOT1,4,LOT2,6" as [("LOT1", "4"), ("LOT2", "6")]."""
+    return list(zip(parts[::2], parts[1::2]))
 
 
 def render_pdf(doc) -> bytes:
@@ -225,6 +246,8 @@ def pdf_filename(doc) -> str:
         return f"{kind.name}-{doc.id}.pdf"
     if kind.name in PURCHASE_KINDS:
         return f"{str(doc).lstrip('#') or kind.name}.pdf".replace("/", "-")
+    if kind.name == "delivery_note":
+        return f"{doc.goods_delivery_code or f'delivery-note-{doc.id}'}.pdf".replace("/", "-")
     return f"{number_of(doc) if doc.formatted_number else f'{kind.name}-{doc.id}'}.pdf".replace("/", "-")
 
 

@@ -164,6 +164,12 @@ OPTIONS: dict[str, OptionDef] = {d.name: d for d in [
            ("webhook_retry_base_seconds", int, 60, "First webhook retry after (seconds; doubles each attempt)"),
            ("webhook_timeout_seconds", int, 10, "Webhook receiver timeout (seconds)"),
            ("notifications_email_staff", bool, True, "Email staff their notifications (besides the bell)")),
+    *_defs("Warehouse stock",
+           ("goods_receipt_require_lot_expiry", bool, False, "Lot number and expiry date required on receipt lines"),
+           ("warehouse_consume_fefo", bool, False,
+            "Deliver the earliest expiry first (FEFO; expired lots never delivered) instead of FIFO"),
+           ("warehouse_backorder_auto", bool, False,
+            "A delivery note created short of stock requests the shortfall (RFQ) at once")),
 ]}
 
 _TRUE = {"1", "true", "yes", "on"}

@@ -17,3 +17,4 @@ from . import campaigns  # noqa: F401,E402
 from . import purchase_requests, quotations, purchase_orders, vendor_invoices  # noqa: F401,E402
 from . import efactura  # noqa: F401,E402
 from . import webhooks  # noqa: F401,E402
+from . import stock, goods_receipts, deliveries, stock_rotation, backorders  # noqa: F401,E402

@@ -110,11 +110,14 @@ class PurchaseRequest(db.Model):
     sale_invoice: Mapped[int | None] = fk("tblinvoices.id")
     sale_estimate: Mapped[int | None] = fk("tblestimates.id")
     send_to_vendors: Mapped[str | None] = mapped_column(Text)  # comma-separated vendor ids
+    # Backorder: the short delivery note this RFQ buys for (with sale_invoice and sale_estimate).
+    goods_delivery_id: Mapped[int | None] = fk("tblgoods_delivery.id")
 
     requester_rel = relationship("Staff")
     currency_rel = relationship("Currency")
     sale_invoice_rel = relationship("Invoice")
     sale_estimate_rel = relationship("Estimate")
+    goods_delivery = relationship("GoodsDelivery")
     items = relationship("PurchaseRequestDetail", back_populates="pur_request_rel", cascade="all, delete-orphan",
                          order_by="PurchaseRequestDetail.id")
 

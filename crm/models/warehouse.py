@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import Date, DateTime, Index, Integer, Numeric, String, Text
+from sqlalchemy import Date, DateTime, Index, Integer, Numeric, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -65,7 +65,12 @@ class InventoryBalance(db.Model):
     warehouse = relationship("Warehouse")
     commodity = relationship("Item")
 
-    __table_args__ = (Index(None, "warehouse_id", "commodity_id"),)
+    # The lots a delivery can draw on, in FIFO order, without walking the drained ones (they stay at
+    # zero as the lot's record). Partial on PostgreSQL and SQLite; MariaDB has no partial indexes.
+    __table_args__ = (Index(None, "warehouse_id", "commodity_id"),
+                      Index("ix_tblinventory_manage_in_stock", "warehouse_id", "commodity_id", "id",
+                            postgresql_where=text("inventory_number > 0"),
+                            sqlite_where=text("inventory_number > 0")))
 
     def __str__(self):
         lot = f" lot {self.lot_number}" if self.lot_number else ""
@@ -282,12 +287,17 @@ class StockTransaction(db.Model):
     """tblgoods_transaction_detail: the stock ledger, one row per movement of one lot.
 
     ``goods_receipt_id`` is the parent document of any type (named by ``rel_type``) and
-    ``goods_id`` its line; ``old_quantity`` is the balance before the movement.
+    ``goods_id`` its line; ``old_quantity`` is the lot's balance before the movement and ``quantity``
+    the signed change (+ in, - out), so a balance is the sum of its lot's ledger rows.
     """
 
     __tablename__ = "tblgoods_transaction_detail"
     __crm__ = Resource(label="Stock history", category="Warehouse", url="warehouse/warehouse_history",
-                       readonly=True)
+                       readonly=True,
+                       admin={"column_list": ["date_add", "status", "commodity", "warehouse", "lot_number",
+                                              "expiry_date", "old_quantity", "quantity", "purchase_price",
+                                              "rel_type", "goods_receipt_id", "note"],
+                              "column_searchable_list": ["lot_number", "rel_type", "note"]})
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     goods_receipt_id: Mapped[int | None] = mapped_column(Integer, index=True)

@@ -1,0 +1,336 @@
+"""Delivery notes (tblgoods_delivery, prefix 'XK'): made from an invoice (by hand or with
+``auto_create_goods_delivery``), checked against stock on creation and on every change
+(``flag_export_warehouse``), approved by taking the lots out of stock FIFO (or FEFO), and put back
+when their invoice is cancelled with ``cancelled_invoice_reverse_inventory``."""
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import event as sa_event, func, select
+from sqlalchemy.orm import Session
+from wtforms import Form, IntegerField
+from wtforms.validators import Optional
+
+from .. import events, options
+from ..extensions import db
+from ..models import (GoodsDelivery, Item, GoodsDeliveryDetail, GoodsDeliveryStatus, Invoice, InvoiceStatus, ItemLine,
+                      StockTransaction, WarehouseApproval)
+from . import stock
+from .goods_receipts import default_warehouse_id
+from .numbering import format_number, take_next
+from .registry import ActionError, action
+
+ZERO = Decimal("0")
+DRAFT, APPROVED = WarehouseApproval.DRAFT.value, WarehouseApproval.APPROVED.value
+
+
+def note_code(note: GoodsDelivery) -> str:
+    if not note.goods_delivery_code:
+        note.goods_delivery_code = format_number(options.get("goods_delivery_prefix") or "",
+                                                 take_next("next_goods_delivery_number"))
+    return note.goods_delivery_code
+
+
+def name_of(note: GoodsDelivery) -> str:
+    return f"Delivery note {note.goods_delivery_code or f'#{note.id}'}"
+
+
+def _warehouse_of(note, line) -> int | None:
+    return line.warehouse_id or note.warehouse_id
+
+
+def _item_name(line) -> str:
+    return line.commodity_name or str(line.commodity or f"line #{line.id}")
+
+
+# --- the stock check ---------------------------------------------------------------------------
+
+def needs(note) -> dict[tuple[int, int], Decimal]:
+    """Quantity needed per (warehouse, item) by the stock-tracked lines of a note."""
+    out: dict[tuple[int, int], Decimal] = defaultdict(lambda: ZERO)
+    for line in note.items:
+        wh = _warehouse_of(note, line)
+        if line.commodity_code is None or wh is None or not stock.is_tracked(stock.item_of(line)):
+            continue
+        out[(wh, line.commodity_code)] += Decimal(line.quantities or 0)
+    return out
+
+
+def shortages(note, rows_by_pair=None, fefo_on=None) -> list[tuple[str, str, Decimal, Decimal]]:
+    """(item, warehouse, needed, available) for each item the note cannot be served from stock."""
+    out, fefo_on = [], stock.fefo() if fefo_on is None else fefo_on
+    for (wh, item), need in sorted(needs(note).items()):
+        rows = rows_by_pair[(wh, item)] if rows_by_pair is not None else None
+        have = stock.available(wh, item, rows=rows, fefo_on=fefo_on)
+        if have < need:
+            line = next(ln for ln in note.items if ln.commodity_code == item and _warehouse_of(note, ln) == wh)
+            from ..models import Warehouse
+
+            out.append((_item_name(line), str(db.session.get(Warehouse, wh)), need, have))
+    return out
+
+
+
+def check(note) -> bool:
+    """Set ``flag_export_warehouse`` (1 enough stock, 0 short) and each line's available quantity."""
+    with db.session.no_autoflush:
+        fefo_on = stock.fefo()
+        for line in note.items:
+            wh = _warehouse_of(note, line)
+            if line.commodity_code is not None and wh is not None:
+                line.available_quantity = stock.available(wh, line.commodity_code, fefo_on=fefo_on)
+        note.flag_export_warehouse = 0 if shortages(note, fefo_on=fefo_on) else 1
+    return note.flag_export_warehouse == 1
+
+
+@sa_event.listens_for(Session, "before_flush")
+def _check_on_change(session, flush_context, instances):
+    """Every change to a draft note or its lines, whatever the door (admin, API, action), re-checks it."""
+    notes = set()
+    for obj in list(session.new) + list(session.dirty) + list(session.deleted):
+        if isinstance(obj, GoodsDelivery) and obj not in session.deleted:
+            notes.add(obj)
+        elif isinstance(obj, GoodsDeliveryDetail) and obj.goods_delivery is not None:
+            notes.add(obj.goods_delivery)
+    for note in notes:
+        if note.approval == DRAFT and note not in session.deleted:
+            check(note)
+
+
+# --- from an invoice ---------------------------------------------------------------------------
+
+def _on_notes(line_ids) -> dict[int, Decimal]:
+    """Invoice lines' quantities already on delivery notes (draft or approved, not returned)."""
+    if not line_ids:
+        return {}
+    rows = db.session.execute(
+        select(GoodsDeliveryDetail.itemable_id, func.sum(GoodsDeliveryDetail.quantities))
+        .join(GoodsDelivery, GoodsDelivery.id == GoodsDeliveryDetail.goods_delivery_id)
+        .where(GoodsDeliveryDetail.itemable_id.in_(line_ids), GoodsDelivery.approval != WarehouseApproval.REJECTED.value,
+               GoodsDelivery.delivery_status != GoodsDeliveryStatus.RETURNED.value)
+        .group_by(GoodsDeliveryDetail.itemable_id)).all()
+    return {k: v or ZERO for k, v in rows}
+
+
+def _delivered_lines(invoice):
+    return [ln for ln in invoice.items if ln.item_id is not None and (not ln.is_optional or ln.is_selected)]
+
+
+def note_from_invoice(invoice, warehouse_id: int | None, actor=None) -> GoodsDelivery | None:
+    """A draft note with what the invoice still has to deliver (lines linked to catalog items)."""
+    lines = _delivered_lines(invoice)
+    with db.session.no_autoflush:
+        taken = _on_notes([ln.id for ln in lines if ln.id])
+    client = invoice.client
+    note = GoodsDelivery(invoice_id=invoice.id, customer_code=invoice.clientid,
+                         customer_name=client.company if client else None,
+                         to_=client.company if client else None,
+                         address=", ".join(p for p in (invoice.shipping_street, invoice.shipping_city) if p) or None,
+                         staff_id=invoice.sale_agent, addedfrom=getattr(actor, "staffid", None),
+                         warehouse_id=warehouse_id, date_c=date.today(), date_add=date.today(),
+                         description=f"Delivery of {invoice}", approval=DRAFT)
+    for line in lines:
+        left = Decimal(line.qty or 0) - taken.get(line.id, ZERO)
+        if left <= 0:
+            continue
+        item = db.session.get(Item, line.item_id)
+        note.items.append(GoodsDeliveryDetail(
+            commodity_code=line.item_id, commodity_name=line.description, warehouse_id=warehouse_id,
+            quantities=left, unit_price=line.rate or ZERO, total_money=(left * (line.rate or ZERO)).quantize(Decimal("0.01")),
+            total_after_discount=(left * (line.rate or ZERO)).quantize(Decimal("0.01")), invoice_line=line,
+            unit_id=getattr(item, "unit_id", None)))
+    if not note.items:
+        return None
+    note.sub_total = note.after_discount = note.total_money = sum((i.total_money for i in note.items), ZERO)
+    db.session.add(note)
+    return note
+
+
+class WarehouseForm(Form):
+    warehouse_id = IntegerField("Warehouse (id; empty: the default warehouse)", validators=[Optional()])
+
+
+def _invoice_deliverable(invoice) -> str | None:
+    if invoice.status == InvoiceStatus.CANCELLED.value:
+        return f"Invoice {invoice} is cancelled; nothing is delivered against it."
+    return None
+
+
+@action(Invoice, "create_delivery_note", "Create delivery note", form=WarehouseForm,
+        precondition=_invoice_deliverable, icon="fa-truck")
+def create_delivery_note(invoice, actor, warehouse_id=None):
+    from .goods_receipts import _warehouse
+
+    note = note_from_invoice(invoice, _warehouse(warehouse_id), actor)
+    if note is None:
+        raise ActionError(f"Every product line of invoice {invoice} is already on a delivery note "
+                          "(lines without a catalog item are not delivered from stock).")
+    note_code(note)
+    db.session.flush()
+    ok = note.flag_export_warehouse == 1
+    from .backorders import maybe_auto_backorder
+
+    extra = "" if ok else f"; not enough stock: {_short_text(note)}" + maybe_auto_backorder(note, actor)
+    return f"{name_of(note)} created{extra}"
+
+
+def _short_text(note) -> str:
+    return "; ".join(f"{i} needs {stock.qty(n)}, {stock.qty(h)} available" for i, _w, n, h in shortages(note))
+
+
+@events.subscribe
+def _invoice_events(name, obj, actor, data):
+    if name == "invoice.created" and options.get("auto_create_goods_delivery"):
+        note_from_invoice(obj, default_warehouse_id(), actor)
+    elif name == "invoice.cancelled" and options.get("cancelled_invoice_reverse_inventory"):
+        restore_invoice(obj, actor)
+
+
+# --- approval ----------------------------------------------------------------------------------
+
+def _draft(note) -> str | None:
+    if note.approval != DRAFT:
+        return f"{name_of(note)} is {WarehouseApproval.label_of(note.approval)}, not a draft."
+    return None
+
+
+def post_delivery(note, today: date | None = None) -> None:
+    """Take the note's lines out of stock: lock, check every item, then drain the lots."""
+    if not note.items:
+        raise ActionError(f"{name_of(note)} has no lines.", field="items")
+    for n, line in enumerate(note.items, start=1):
+        if line.commodity_code is None:
+            raise ActionError(f"Line {n} of {name_of(note)} has no item.", field=f"items[{n}].commodity_code")
+        if _warehouse_of(note, line) is None:
+            raise ActionError(f"Line {n} ({_item_name(line)}) of {name_of(note)} has no warehouse.",
+                              field=f"items[{n}].warehouse_id")
+        if (line.quantities or ZERO) <= 0:
+            raise ActionError(f"Line {n} ({_item_name(line)}): the quantity must be positive.",
+                              field=f"items[{n}].quantities")
+    # one query for the lines' items; held here, so the lines' many-to-one loads find them in the
+    # (weak-referencing) identity map
+    items = db.session.execute(select(Item).where(Item.id.in_({ln.commodity_code for ln in note.items}))).scalars().all()
+    fefo_on = stock.fefo()
+    locked = stock.lock_for_delivery(needs(note), today, fefo_on)
+    short = shortages(note, locked, fefo_on)
+    if short:
+        raise stock.StockShort(short, f" to approve {name_of(note)}")
+    for line in note.items:
+        wh = _warehouse_of(note, line)
+        if not stock.is_tracked(stock.item_of(line)):
+            continue
+        rows = locked[(wh, line.commodity_code)]
+        taken = stock.draw(rows, line.quantities, stock.DELIVERY,
+                           stock.Ref("goods_delivery", note.id, line.id, price=line.unit_price), today, fefo_on)
+        line.lot_number = stock.lots_text(taken)[:255]
+        expiries = [row.expiry_date for row, _ in taken if row.expiry_date]
+        line.expiry_date = min(expiries) if expiries else None
+    stock.write()
+    for line in note.items:
+        if line.itemable_id:
+            inv_line = db.session.get(ItemLine, line.itemable_id)
+            inv_line.wh_delivered_quantity = (inv_line.wh_delivered_quantity or ZERO) + line.quantities
+    del items
+
+
+def type_of_delivery(note) -> str:
+    """'total' when every product line of the invoice is delivered in full, else 'partial'."""
+    if note.invoice is None:
+        return "total"
+    lines = _delivered_lines(note.invoice)
+    done = all((ln.wh_delivered_quantity or ZERO) >= (ln.qty or ZERO) for ln in lines)
+    return "total" if done else "partial"
+
+
+@action(GoodsDelivery, "approve", "Approve (take out of stock)", precondition=_draft, icon="fa-check",
+        confirm="Approve this delivery note and take its goods out of stock?")
+def approve(note, actor):
+    note_code(note)
+    note.approval = APPROVED  # first: the draft stock check has nothing more to say about this note
+    post_delivery(note)
+    note.flag_export_warehouse = 1
+    note.type_of_delivery = type_of_delivery(note)
+    if note.delivery_status == GoodsDeliveryStatus.READY_FOR_PACKING.value:
+        note.delivery_status = GoodsDeliveryStatus.READY_TO_DELIVER.value
+    rest = " (partial: the rest goes on a later note)" if note.type_of_delivery == "partial" else ""
+    return f"{name_of(note)} approved{rest}"
+
+
+@action(GoodsDelivery, "check_stock", "Check stock", precondition=_draft, icon="fa-refresh")
+def check_stock(note, actor):
+    if check(note):
+        return f"{name_of(note)}: stock is available"
+    return f"{name_of(note)}: not enough stock: {_short_text(note)}"
+
+
+# --- cancelled invoices and waiting notes ------------------------------------------------------
+
+def restore_note(note, reason: str) -> None:
+    """Put back every lot an approved note took (ledger status 5, return) and mark it returned."""
+    moves = db.session.execute(select(StockTransaction).where(
+        StockTransaction.rel_type == "goods_delivery", StockTransaction.goods_receipt_id == note.id,
+        StockTransaction.status == stock.DELIVERY).order_by(StockTransaction.id)).scalars().all()
+    locked = stock.lock([(m.warehouse_id, m.commodity_id) for m in moves], all_rows=True)
+    for m in moves:
+        stock.put(locked[(m.warehouse_id, m.commodity_id)], warehouse_id=m.warehouse_id, commodity_id=m.commodity_id,
+                  quantity=-m.quantity, status=stock.RETURN,
+                  ref=stock.Ref("goods_delivery", note.id, m.goods_id, note=reason, price=m.price),
+                  lot_number=m.lot_number, expiry_date=m.expiry_date, purchase_price=m.purchase_price)
+    stock.write()
+    for line in note.items:
+        if line.itemable_id:
+            inv_line = db.session.get(ItemLine, line.itemable_id)
+            inv_line.wh_delivered_quantity = max(ZERO, (inv_line.wh_delivered_quantity or ZERO) - line.quantities)
+    note.delivery_status = GoodsDeliveryStatus.RETURNED.value
+
+
+def restore_invoice(invoice, actor=None) -> int:
+    notes = db.session.execute(select(GoodsDelivery).where(
+        GoodsDelivery.invoice_id == invoice.id, GoodsDelivery.approval == APPROVED,
+        GoodsDelivery.delivery_status != GoodsDeliveryStatus.RETURNED.value)).scalars().all()
+    for note in notes:
+        restore_note(note, f"Invoice {invoice} cancelled")
+    return len(notes)
+
+
+def recheck_waiting(item_ids, actor=None) -> list[str]:
+    """After stock came in: re-check the draft notes that were short of these items; notify the
+    owner of each that can now be approved. Returns their numbers."""
+    if not item_ids:
+        return []
+    notes = db.session.execute(
+        select(GoodsDelivery).join(GoodsDeliveryDetail, GoodsDeliveryDetail.goods_delivery_id == GoodsDelivery.id)
+        .where(GoodsDelivery.approval == DRAFT, GoodsDelivery.flag_export_warehouse == 0,
+               GoodsDeliveryDetail.commodity_code.in_(item_ids))
+        .distinct().order_by(GoodsDelivery.id)).scalars().all()
+    ready = []
+    for note in notes:
+        db.session.flush()  # the stock just put in counts
+        if check(note):
+            ready.append(name_of(note))
+            notify_ready(note)
+    return ready
+
+
+def notify_ready(note) -> None:
+    """Tell the note's owner (who made it, else the invoice's sales agent) it can be approved."""
+    from flask import render_template
+    from markupsafe import Markup
+
+    from ..documents import base_url
+    from ..mail import html_to_text, queue_email
+    from ..models import Staff
+    from .activity import log_activity
+
+    line = f"{name_of(note)} can now be approved: the missing stock has arrived"
+    log_activity(None, line, rel_type="goods_delivery", rel_id=note.id)
+    owner = db.session.get(Staff, note.addedfrom or note.staff_id) if (note.addedfrom or note.staff_id) else None
+    if owner is None or not owner.email or owner.active is False:
+        return
+    body = Markup('<p>Hello {name},</p><p>{line}.</p><p><a href="{link}">Open the delivery notes</a></p>').format(
+        name=owner.firstname or "", line=line, link=f"{base_url()}/admin/warehouse/manage_delivery/")
+    html = render_template("email/layout.html", body=body, subject=line, companyname=options.get("companyname"))
+    queue_email(owner.email, line, html, html_to_text(str(body)), rel_type="goods_delivery", rel_id=note.id,
+                template="delivery-note-ready")

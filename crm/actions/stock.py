@@ -1,0 +1,399 @@
+"""Stock movements: the one place that changes tblinventory_manage, always with its ledger row.
+
+A balance row is one warehouse x item x lot x expiry x purchase price. Every movement locks the
+balance rows of its (warehouse, item) with SELECT ... FOR UPDATE (PostgreSQL, MariaDB; SQLite
+serialises writers), re-reads them, changes one row and writes one tblgoods_transaction_detail row
+with the row's quantity before (``old_quantity``) and the signed change (``quantity``: + in, - out)
+so that every balance equals the sum of its ledger. Nothing here lets a balance go negative: a
+movement that would is refused with a message naming the item, what is needed and what there is.
+
+Callers lock every (warehouse, item) they will touch first, in one sorted order (:func:`lock`), so
+two documents touching the same items in a different order wait for each other instead of
+deadlocking.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Iterable
+
+from sqlalchemy import (Integer, case, column, event as sa_event, func, literal_column, or_, select, true,
+                        tuple_, values)
+from sqlalchemy.orm import Session
+
+from .. import options
+from ..extensions import db
+from ..models import InventoryBalance, Item, StockTransaction, StockTransactionType, Warehouse
+from .registry import ActionError
+
+ZERO = Decimal("0")
+# A literal, not a bound parameter: the databases then match it to the partial index of the lots in stock.
+IN_STOCK = InventoryBalance.__table__.c.inventory_number > literal_column("0")
+RECEIPT, DELIVERY, ADJUSTMENT, TRANSFER, RETURN = (t.value for t in StockTransactionType)
+
+
+class StockShort(ActionError):
+    """Not enough stock: ``shortages`` lists (item, warehouse, needed, available)."""
+
+    def __init__(self, shortages: list[tuple[str, str, Decimal, Decimal]], what: str = ""):
+        self.shortages = shortages
+        parts = [f"{item} in {wh}: needed {qty(need)}, available {qty(have)}" for item, wh, need, have in shortages]
+        super().__init__(f"Not enough stock{what}: " + "; ".join(parts) + ".")
+
+
+def qty(value) -> str:
+    """A quantity as a person writes it: 5, 2.5 (no trailing zeros)."""
+    d = Decimal(value or 0).normalize()
+    return f"{d:f}" if d == d.to_integral() or d.as_tuple().exponent < 0 else str(d)
+
+
+def fefo() -> bool:
+    return bool(options.get("warehouse_consume_fefo"))
+
+
+def reservations_on() -> bool:
+    return False  # the reservation option is not offered yet: nothing is ever reserved
+
+
+def is_tracked(item: Item | None) -> bool:
+    return item is not None and not item.without_checking_warehouse
+
+
+def item_of(line, column: str = "commodity_code") -> Item | None:
+    """A document line's item, also for a line not flushed yet (its relationship is still empty)."""
+    item_id = getattr(line, column)
+    return db.session.get(Item, item_id) if item_id is not None else None
+
+
+@dataclass(frozen=True)
+class Ref:
+    """The document line behind a movement, written on its ledger row."""
+
+    rel_type: str
+    doc_id: int | None
+    line_id: int | None = None
+    note: str | None = None
+    price: Decimal | None = None
+
+
+# --- work requested by event subscribers ------------------------------------------------------
+
+# --- reading ---------------------------------------------------------------------------------
+
+BAL = InventoryBalance.__table__
+LEDGER = StockTransaction.__table__
+
+
+@dataclass
+class Lot:
+    """One balance row as a movement sees it: read under lock with Core (no ORM identity to keep in
+    step), changed in memory, written back by :func:`write` with the rest of the operation's moves."""
+
+    id: int | None
+    warehouse_id: int
+    commodity_id: int
+    inventory_number: Decimal
+    reserved_quantity: Decimal = ZERO
+    lot_number: str | None = None
+    expiry_date: date | None = None
+    purchase_price: Decimal = ZERO
+    date_manufacture: date | None = None
+    changed: bool = False
+
+    @classmethod
+    def of(cls, row) -> "Lot":
+        m = row._mapping
+        return cls(m["id"], m["warehouse_id"], m["commodity_id"], Decimal(m["inventory_number"] or 0),
+                   Decimal(m["reserved_quantity"] or 0), m["lot_number"], m["expiry_date"],
+                   Decimal(m["purchase_price"] or 0), m["date_manufacture"])
+
+    @property
+    def commodity(self):
+        return db.session.get(Item, self.commodity_id)
+
+    @property
+    def warehouse(self):
+        return db.session.get(Warehouse, self.warehouse_id)
+
+
+def _rows_query(warehouse_id: int, commodity_id: int, all_rows: bool = False):
+    q = (select(BAL).where(BAL.c.warehouse_id == warehouse_id, BAL.c.commodity_id == commodity_id)
+         .order_by(BAL.c.id))
+    # Drained lots stay as rows at zero; reading stock skips them (they only matter to put goods back
+    # into the same lot).
+    return q if all_rows else q.where(IN_STOCK)
+
+
+def lock(pairs: Iterable[tuple[int, int]], all_rows: bool = False) -> dict[tuple[int, int], list[Lot]]:
+    """Lock and read the balance rows of each (warehouse, item) in one query, in (warehouse, item, id)
+    order; the lists come in FIFO order. ``all_rows``: empty lots too (to refill a lot)."""
+    pairs = sorted(set(pairs))
+    out: dict[tuple[int, int], list[Lot]] = {p: [] for p in pairs}
+    if not pairs:
+        return out
+    q = (select(BAL).where(tuple_(BAL.c.warehouse_id, BAL.c.commodity_id).in_(pairs))
+         .order_by(BAL.c.warehouse_id, BAL.c.commodity_id, BAL.c.id))
+    if not all_rows:
+        q = q.where(IN_STOCK)
+    for row in db.session.execute(q.with_for_update()):
+        lot = Lot.of(row)
+        out[(lot.warehouse_id, lot.commodity_id)].append(lot)
+    return out
+
+
+BATCH = 8  # lots locked at first for one delivery line; more only when these do not cover it
+
+
+def lock_for_delivery(need: dict[tuple[int, int], Decimal], today: date | None = None,
+                      fefo_on: bool | None = None) -> dict[tuple[int, int], list[Lot]]:
+    """Lock, per (warehouse, item), the first deliverable lots in drain order, only as many as the
+    quantity needs (an item may have thousands of lots; a delivery takes the first few): one query
+    for every item of the note. An item whose first lots fall short gets all its deliverable lots
+    locked, so a shortage is measured on all of them."""
+    fefo_on = fefo() if fefo_on is None else fefo_on
+    today = today or date.today()
+    if not need:
+        return {}
+    pairs = sorted(need)
+
+    def deliverable(q):
+        q = q.where(IN_STOCK)
+        return q.where(or_(BAL.c.expiry_date.is_(None), BAL.c.expiry_date >= today)) if fefo_on else q
+
+    order = [BAL.c.expiry_date.is_(None), BAL.c.expiry_date, BAL.c.id] if fefo_on else [BAL.c.id]
+    if db.session.get_bind().dialect.name == "postgresql" and not fefo_on:
+        # The first lots of each item straight from the index, locked item after item (sorted) in
+        # id order. (FEFO takes the ranked path below, which also locks in id order.)
+        wanted = values(column("wh", Integer), column("item", Integer), name="wanted").data(pairs)
+        first = deliverable(select(BAL).where(BAL.c.warehouse_id == wanted.c.wh, BAL.c.commodity_id == wanted.c.item)) \
+            .order_by(*order).limit(BATCH).with_for_update().lateral("lots")
+        q = select(first).select_from(wanted.join(first, true()))
+    else:
+        ranked = deliverable(select(BAL.c.id, func.row_number().over(
+            partition_by=(BAL.c.warehouse_id, BAL.c.commodity_id), order_by=order).label("rn"))
+            .where(tuple_(BAL.c.warehouse_id, BAL.c.commodity_id).in_(pairs))).subquery()
+        # Locked in (warehouse, item, id) order whatever the drain order, as lock() does: no deadlocks.
+        q = deliverable(select(BAL).where(BAL.c.id.in_(select(ranked.c.id).where(ranked.c.rn <= BATCH)))) \
+            .order_by(BAL.c.warehouse_id, BAL.c.commodity_id, BAL.c.id).with_for_update()
+    out: dict[tuple[int, int], list[Lot]] = {p: [] for p in pairs}
+    for row in db.session.execute(q):
+        lot = Lot.of(row)
+        out[(lot.warehouse_id, lot.commodity_id)].append(lot)
+    for (wh, item) in pairs:
+        rows = out[(wh, item)]
+        if len(rows) == BATCH and sum((r.inventory_number for r in rows), ZERO) < need[(wh, item)]:
+            more = deliverable(select(BAL).where(BAL.c.warehouse_id == wh, BAL.c.commodity_id == item))
+            out[(wh, item)] = [Lot.of(r) for r in db.session.execute(more.order_by(BAL.c.id).with_for_update())]
+    return out
+
+
+def usable(row: Lot, today: date | None = None, fefo_on: bool | None = None) -> bool:
+    """Whether a lot can be delivered: with FEFO on, an expired lot never is."""
+    fefo_on = fefo() if fefo_on is None else fefo_on
+    return not (fefo_on and row.expiry_date is not None and row.expiry_date < (today or date.today()))
+
+
+def drain_order(rows: list[Lot], today: date | None = None, fefo_on: bool | None = None) -> list[Lot]:
+    """The order deliveries take lots in: FIFO (receipt order, id ASC) or FEFO (earliest expiry first,
+    lots without expiry last, expired lots left out)."""
+    if not (fefo() if fefo_on is None else fefo_on):
+        return sorted(rows, key=lambda r: r.id or 0)
+    today = today or date.today()
+    live = [r for r in rows if usable(r, today, True)]
+    return sorted(live, key=lambda r: (r.expiry_date is None, r.expiry_date or date.max, r.id or 0))
+
+
+def on_hand(rows: list[Lot], today: date | None = None, fefo_on: bool | None = None) -> Decimal:
+    fefo_on, today = fefo() if fefo_on is None else fefo_on, today or date.today()
+    return sum((r.inventory_number for r in rows if usable(r, today, fefo_on)), ZERO)
+
+
+def reserved(rows: list[Lot]) -> Decimal:
+    return sum((r.reserved_quantity or ZERO for r in rows), ZERO)
+
+
+def available(warehouse_id: int, commodity_id: int, today: date | None = None,
+              rows: list[Lot] | None = None, fefo_on: bool | None = None) -> Decimal:
+    """What can still be promised: on hand (deliverable lots) minus reserved when reservation is on."""
+    fefo_on = fefo() if fefo_on is None else fefo_on
+    if rows is None:  # not locked: one aggregate query
+        q = select(func.coalesce(func.sum(InventoryBalance.inventory_number), 0),
+                   func.coalesce(func.sum(InventoryBalance.reserved_quantity), 0)).where(
+            InventoryBalance.warehouse_id == warehouse_id, InventoryBalance.commodity_id == commodity_id,
+            IN_STOCK)
+        if fefo_on:
+            q = q.where(or_(InventoryBalance.expiry_date.is_(None),
+                            InventoryBalance.expiry_date >= (today or date.today())))
+        have, held = (Decimal(v) for v in db.session.execute(q).one())
+    else:
+        have, held = on_hand(rows, today, fefo_on), reserved(rows)
+    return have - held if reservations_on() else have
+
+
+def balances_of_item(commodity_id: int) -> list[InventoryBalance]:
+    """Every non-empty lot of an item, by warehouse then receipt order (the product page)."""
+    return list(db.session.execute(
+        select(InventoryBalance).where(InventoryBalance.commodity_id == commodity_id,
+                                       or_(InventoryBalance.inventory_number != 0,
+                                           InventoryBalance.reserved_quantity != 0))
+        .order_by(InventoryBalance.warehouse_id, InventoryBalance.id)).scalars())
+
+
+def totals_by_warehouse(commodity_id: int) -> list[dict]:
+    rows = db.session.execute(
+        select(Warehouse, func.sum(InventoryBalance.inventory_number), func.sum(InventoryBalance.reserved_quantity))
+        .join(InventoryBalance, InventoryBalance.warehouse_id == Warehouse.warehouse_id)
+        .where(InventoryBalance.commodity_id == commodity_id)
+        .group_by(Warehouse.warehouse_id).order_by(Warehouse.warehouse_id)).all()
+    out = []
+    for wh, on, res in rows:
+        on, res = on or ZERO, res or ZERO
+        out.append({"warehouse": wh, "on_hand": on, "reserved": res,
+                    "available": on - res if reservations_on() else on})
+    return out
+
+
+# --- writing -----------------------------------------------------------------------------------
+# Moves are kept on the session and written by write(): one multi-row INSERT of ledger rows, one
+# executemany UPDATE of the balances changed, one INSERT per new lot.
+
+def _pending() -> dict:
+    return db.session.info.setdefault("stock_moves", {"ledger": [], "lots": {}})
+
+
+def _ledger(row: Lot, change: Decimal, status: int, ref: Ref) -> dict:
+    entry = {"goods_receipt_id": ref.doc_id, "rel_type": ref.rel_type, "goods_id": ref.line_id,
+             "old_quantity": row.inventory_number, "quantity": change, "date_add": datetime.utcnow(),
+             "commodity_id": row.commodity_id, "warehouse_id": row.warehouse_id, "status": status,
+             "purchase_price": row.purchase_price, "price": ref.price, "expiry_date": row.expiry_date,
+             "lot_number": row.lot_number, "note": ref.note}
+    pending = _pending()
+    pending["ledger"].append(entry)
+    pending["lots"][id(row)] = row
+    row.inventory_number += change
+    row.changed = True
+    return entry
+
+
+def write() -> None:
+    """Write the moves made since the last write, in the caller's transaction."""
+    pending = db.session.info.pop("stock_moves", None)
+    if not pending:
+        return
+    lots = list(pending["lots"].values())
+    for lot in (lt for lt in lots if lt.id is None):
+        lot.id = db.session.execute(BAL.insert().values(
+            warehouse_id=lot.warehouse_id, commodity_id=lot.commodity_id, inventory_number=lot.inventory_number,
+            reserved_quantity=lot.reserved_quantity, lot_number=lot.lot_number, expiry_date=lot.expiry_date,
+            purchase_price=lot.purchase_price, date_manufacture=lot.date_manufacture)).inserted_primary_key[0]
+    changed = {lt.id: lt.inventory_number for lt in lots if lt.changed}
+    if changed:  # one statement for all the lots changed
+        db.session.execute(BAL.update().where(BAL.c.id.in_(list(changed)))
+                           .values(inventory_number=case(changed, value=BAL.c.id)))
+    if pending["ledger"]:
+        db.session.execute(LEDGER.insert(), pending["ledger"])
+    for lt in lots:
+        lt.changed = False
+
+
+@sa_event.listens_for(Session, "after_soft_rollback")
+def _forget(session, previous_transaction) -> None:
+    session.info.pop("stock_moves", None)
+
+
+def _same_lot(row, lot_number, expiry_date, purchase_price) -> bool:
+    return (row.lot_number or None) == (lot_number or None) and row.expiry_date == expiry_date \
+        and Decimal(row.purchase_price or 0) == Decimal(purchase_price or 0)
+
+
+def put(rows: list[Lot], *, warehouse_id: int, commodity_id: int, quantity: Decimal, status: int,
+        ref: Ref, lot_number: str | None = None, expiry_date: date | None = None,
+        date_manufacture: date | None = None, purchase_price: Decimal | None = None) -> Lot:
+    """Add ``quantity`` to the lot matching (lot, expiry, purchase price) among the locked ``rows``
+    of (warehouse, item), or to a new lot appended to ``rows``."""
+    quantity = Decimal(quantity)
+    if quantity <= 0:
+        raise ActionError(f"A quantity put in stock must be positive (got {qty(quantity)}).", field="quantities")
+    price = Decimal(purchase_price or 0)
+    row = next((r for r in rows if _same_lot(r, lot_number, expiry_date, price)), None)
+    if row is None:
+        row = Lot(None, warehouse_id, commodity_id, ZERO, ZERO, lot_number or None, expiry_date, price,
+                  date_manufacture)
+        rows.append(row)
+    _ledger(row, quantity, status, ref)
+    return row
+
+
+def take(row: Lot, quantity: Decimal, status: int, ref: Ref) -> dict:
+    """Take ``quantity`` out of one locked lot; refused if the lot holds less."""
+    quantity = Decimal(quantity)
+    if quantity <= 0:
+        raise ActionError(f"A quantity taken from stock must be positive (got {qty(quantity)}).")
+    if quantity > row.inventory_number:
+        raise StockShort([(str(row.commodity), str(row.warehouse), quantity, row.inventory_number)])
+    return _ledger(row, -quantity, status, ref)
+
+
+def set_to(row: Lot, counted: Decimal, ref: Ref) -> dict | None:
+    """Loss / adjustment: set a lot to the counted quantity (never below zero)."""
+    counted = Decimal(counted)
+    if counted < 0:
+        raise ActionError(f"The counted quantity of {row.commodity} cannot be negative.", field="updates_number")
+    change = counted - row.inventory_number
+    return _ledger(row, change, ADJUSTMENT, ref) if change else None
+
+
+def draw(rows: list[Lot], quantity: Decimal, status: int, ref: Ref, today: date | None = None,
+         fefo_on: bool | None = None) -> list[tuple[Lot, Decimal]]:
+    """Take ``quantity`` from the locked lots of one (warehouse, item) in drain order (FIFO/FEFO);
+    returns the lots consumed with their quantities. Refused, naming the shortfall, when short."""
+    quantity = Decimal(quantity)
+    order = drain_order(rows, today, fefo_on)
+    have = sum((r.inventory_number for r in order), ZERO)
+    if have < quantity:
+        sample = rows[0] if rows else None
+        item = str(sample.commodity) if sample else "item"
+        raise StockShort([(item, str(sample.warehouse) if sample else "warehouse", quantity, have)])
+    taken, left = [], quantity
+    for row in order:
+        if left <= 0:
+            break
+        part = min(left, row.inventory_number)
+        if part <= 0:
+            continue
+        take(row, part, status, ref)
+        taken.append((row, part))
+        left -= part
+    return taken
+
+
+def lots_text(taken: list[tuple[Lot, Decimal]]) -> str:
+    """The lots consumed as the delivery line records them: "LOT1,4,LOT2,6" (no lot: "-")."""
+    return ",".join(f"{row.lot_number or '-'},{qty(part)}" for row, part in taken)
+
+
+def ledger_sums() -> dict[tuple, Decimal]:
+    """Sum of the ledger per lot key; used to prove balances and ledger agree."""
+    key = (StockTransaction.warehouse_id, StockTransaction.commodity_id, StockTransaction.lot_number,
+           StockTransaction.expiry_date, StockTransaction.purchase_price)
+    return {tuple(r[:5]): r[5] for r in db.session.execute(
+        select(*key, func.sum(StockTransaction.quantity)).group_by(*key)).all()}
+
+
+def balance_sums() -> dict[tuple, Decimal]:
+    key = (InventoryBalance.warehouse_id, InventoryBalance.commodity_id, InventoryBalance.lot_number,
+           InventoryBalance.expiry_date, InventoryBalance.purchase_price)
+    return {tuple(r[:5]): r[5] for r in db.session.execute(
+        select(*key, func.sum(InventoryBalance.inventory_number)).group_by(*key)).all()}
+
+
+__all__ = ["StockShort", "Ref", "Lot", "write", "lock", "lock_for_delivery", "put", "take", "draw", "set_to", "available", "on_hand", "drain_order",
+           "lots_text", "balances_of_item", "totals_by_warehouse", "RECEIPT", "DELIVERY", "ADJUSTMENT", "TRANSFER",
+           "RETURN"]
+
+
+def item_stock_context(item) -> dict:
+    """The item page's Inventory tab."""
+    return {"warehouses": totals_by_warehouse(item.id), "lots": balances_of_item(item.id), "qty": qty,
+            "reservation": reservations_on(), "today": date.today()}

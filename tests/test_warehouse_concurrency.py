@@ -1,0 +1,75 @@
+"""Two approvals competing for the last units, in real concurrent sessions (PostgreSQL, MariaDB):
+exactly one wins, the other is told why, stock never goes negative."""
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from crm.extensions import db
+
+from .warehouse_support import client, invoice, item, ledger_matches_balances, on_hand, receipt, warehouse
+
+
+def _needs_server_db(app):
+    if db.engine.dialect.name == "sqlite":
+        pytest.skip("row locks need PostgreSQL or MariaDB (TEST_DATABASE_URL)")
+
+
+@pytest.mark.parametrize("rounds", [3])
+def test_two_concurrent_delivery_approvals_for_the_last_units(app, rounds):
+    from crm.actions import ActionError, run
+    from crm.models import GoodsDelivery, Invoice, Staff
+
+    with app.app_context():
+        _needs_server_db(app)
+        wh = warehouse()
+        a = item()
+        buyer = client()
+        admin_id = db.session.query(Staff.staffid).filter_by(admin=True).scalar()
+    for r in range(rounds):
+        with app.app_context():
+            receipt(wh, [(a, "5", f"L{r}", None, "1.00")], approve=True)
+            admin = db.session.get(Staff, admin_id)
+            notes = []
+            for k in range(2):  # two notes, each wanting 4 of the 5 in stock
+                inv = invoice(buyer, [(a, "Pallet jack", "4", "10.00")], number=r * 2 + k + 1)
+                run(Invoice, inv, "create_delivery_note", admin)
+                notes.append(db.session.query(GoodsDelivery.id).filter_by(invoice_id=inv).scalar())
+        barrier = threading.Barrier(2)
+        results: dict[int, str] = {}
+
+        def approve(note_id):
+            with app.app_context():
+                staff = db.session.get(Staff, admin_id)
+                barrier.wait()
+                try:
+                    results[note_id] = "ok: " + run(GoodsDelivery, note_id, "approve", staff)
+                except ActionError as exc:
+                    results[note_id] = "refused: " + exc.message
+                finally:
+                    db.session.remove()
+
+        threads = [threading.Thread(target=approve, args=(n,)) for n in notes]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+        outcomes = sorted(results.values())
+        assert len(outcomes) == 2 and outcomes[0].startswith("ok: "), outcomes
+        assert outcomes[1].startswith("refused: Not enough stock") and "needed 4, available 1" in outcomes[1]
+        with app.app_context():
+            assert on_hand(a) == 1
+            approved = db.session.query(GoodsDelivery).filter(GoodsDelivery.id.in_(notes),
+                                                              GoodsDelivery.approval == 1).count()
+            assert approved == 1
+            ledger_matches_balances()
+            # take the last unit out so the next round starts from the new receipt only
+            from crm.models import LossAdjustment, LossAdjustmentDetail
+
+            adj = LossAdjustment(type="loss", warehouses=wh, reason="round over")
+            adj.items.append(LossAdjustmentDetail(items=a, lot_number=f"L{r}", updates_number=0))
+            db.session.add(adj)
+            db.session.commit()
+            run(LossAdjustment, adj.id, "approve", db.session.get(Staff, admin_id))
+            assert on_hand(a) == 0

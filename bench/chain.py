@@ -33,6 +33,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from invoice_list import db_version, fresh_database, log  # noqa: E402  (shared bench helpers)
 
+NO_EMAIL = ("email_payment_receipt_to_client", "notifications_email_staff")
 LINES = [  # description, qty, rate, VAT %
     ("Consulting day", "3", "1200.00", "19.00"),
     ("Licence, 12 months", "2", "499.90", "19.00"),
@@ -43,6 +44,7 @@ LINES = [  # description, qty, rate, VAT %
 
 
 def setup_reference_data():
+    from crm import options
     from crm.extensions import db
     from crm.models import Currency, LeadSource, LeadStatus, PaymentMode, Pipeline
 
@@ -53,6 +55,8 @@ def setup_reference_data():
     db.session.flush()
     db.session.add_all([LeadStatus(name="New", pipeline=pipeline.id, statusorder=1, isdefault=True),
                         LeadSource(name="Web")])
+    for name in NO_EMAIL:  # "without PDF or email": no receipt or staff emails (and their PDFs)
+        options.set(name, False)
     db.session.commit()
 
 

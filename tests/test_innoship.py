@@ -101,6 +101,27 @@ def test_book_from_the_grid_stores_awb_and_label(app, admin_client, sandbox, pac
     assert s.awb_number in listing and "PL-000001" in listing
 
 
+def test_the_client_gets_the_awb_and_the_delivery_note_shows_it(app, admin_client, sandbox, packing):
+    from crm.actions.shipping import email_shipment
+    from crm.models import EmailOutbox
+
+    from .test_pdf_documents import pdf_text
+
+    book(admin_client, packing["pl"])
+    s = shipment(app, packing["pl"])
+    with app.app_context():
+        (mail,) = db.session.query(EmailOutbox).filter_by(template="delivery-note-shipped").all()
+        assert mail.to_email == "buyer@nordic.ro"
+        assert mail.subject == f"Your order XK-000001 is on its way: AWB {s.awb_number}"
+        assert "Cargus" in mail.body_html and s.tracking_url in mail.body_html
+        (att,) = json.loads(mail.attachments)
+        assert att["filename"].endswith(".pdf")
+        assert f"AWB: {s.awb_number}" in pdf_text((Path(app.instance_path) / att["path"]).read_bytes())
+        assert email_shipment(s.id) == f"AWB {s.awb_number} was already emailed"  # the job again
+    pdf = admin_client.get(f"/admin/documents/delivery_note/{packing['note']}.pdf")
+    assert pdf.status_code == 200 and s.awb_number in pdf_text(pdf.data)
+
+
 def test_one_packing_list_never_gets_two_awbs(app, admin_client, sandbox, packing):
     from crm.actions.shipping import book_awb
 

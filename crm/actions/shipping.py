@@ -20,7 +20,9 @@ from .. import events, options
 from ..extensions import db
 from ..integrations.innoship import Client, InnoshipError
 from ..jobs import enqueue, job
-from ..models import Contact, PackingList, PaymentMode, Shipment
+from ..mail import queue_email, render_email
+from ..mail.templates import DEFAULTS
+from ..models import Contact, EmailOutbox, PackingList, PaymentMode, Shipment
 from ..models.warehouse import GoodsDeliveryStatus, PackingListStatus, ShipmentStatus, WarehouseApproval
 from .activity import log_activity
 from .registry import ActionError, action
@@ -206,6 +208,8 @@ def book_awb(shipment_id: int) -> str:
                  rel_type="packing_list", rel_id=pl.id)
     db.session.commit()  # the AWB is ours before anything else can fail
     _fetch_label(client, shipment)
+    if options.get("innoship_email_client"):
+        enqueue(email_shipment, shipment.id)
     db.session.commit()
     return f"AWB {shipment.awb_number}"
 
@@ -228,6 +232,50 @@ def retry_due_bookings() -> str:
     for sid in due:
         book_awb(sid)
     return f"{len(due)} booking(s) retried"
+
+
+# --- telling the client -----------------------------------------------------------------------
+
+SHIPPED = "delivery-note-shipped"
+DEFAULTS.update({SHIPPED: (
+    "delivery_note", "Goods shipped, with the AWB (to customer)",
+    "Your order {delivery_note} is on its way: AWB {awb_number}",
+    "<p>Dear {contact_name},</p>"
+    "<p>We handed your goods ({delivery_note}, {packing_list}) to <b>{courier}</b>. "
+    "Your AWB number is <b>{awb_number}</b>.</p>"
+    '<p><a href="{tracking_url}">Follow the delivery</a> ({tracking_url})</p>'
+    "<p>The delivery note is attached.</p><p>Kind regards,<br>{companyname}</p>")})
+
+
+@job
+def email_shipment(shipment_id: int) -> str:
+    """Email the client the AWB, tracking link and delivery note PDF; once per AWB."""
+    from ..documents import pdf_filename, render_pdf
+    from .sending import primary_contact
+
+    s = db.session.get(Shipment, shipment_id)
+    if s is None or not s.awb_number:
+        return "no AWB to tell about"
+    # One row per packing list is reused when it is booked again: "once" is per AWB number.
+    if db.session.query(EmailOutbox.id).filter(EmailOutbox.template == SHIPPED, EmailOutbox.rel_type == "shipment",
+                                               EmailOutbox.rel_id == s.id,
+                                               EmailOutbox.subject.contains(s.awb_number)).first():
+        return f"AWB {s.awb_number} was already emailed"
+    pl, note = s.packing_list, s.delivery_note
+    contact = primary_contact(pl.clientid)
+    if contact is None:
+        return f"AWB {s.awb_number} not emailed: the client has no primary contact with an email"
+    fields = {"contact_name": str(contact), "courier": s.courier, "awb_number": s.awb_number,
+              "tracking_url": s.tracking_url or "", "packing_list": str(pl),
+              "delivery_note": str(note) if note is not None else str(pl), "companyname": options.get("companyname")}
+    rendered = render_email(SHIPPED, fields)
+    if rendered is None:
+        return f"the template {SHIPPED} is disabled"
+    attachments = [(pdf_filename(note), render_pdf(note), "application/pdf")] if note is not None else []
+    queue_email(contact.email, rendered.subject, rendered.html, rendered.text, attachments=attachments,
+                rel_type="shipment", rel_id=s.id, template=SHIPPED)
+    db.session.commit()
+    return f"AWB {s.awb_number} emailed to {contact.email}"
 
 
 # --- tracking -------------------------------------------------------------------------------

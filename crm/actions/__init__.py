@@ -18,3 +18,4 @@ from . import purchase_requests, quotations, purchase_orders, vendor_invoices  #
 from . import efactura  # noqa: F401,E402
 from . import webhooks  # noqa: F401,E402
 from . import stock, goods_receipts, deliveries, stock_rotation, backorders  # noqa: F401,E402
+from . import packing_lists  # noqa: F401,E402

@@ -58,7 +58,11 @@ def init_admin(app) -> Admin:
         admin.add_view(view)
     admin.add_view(PipelineBoardView(name="Pipeline board", category="Sales", endpoint="leads_board",
                                      url="/admin/leads/board"))
+    from .stock_reports import StockReportsView
     from .weighted_pipeline import WeightedPipelineView
+
+    admin.add_view(StockReportsView(name="Stock reports", category="Warehouse", endpoint="stock_reports",
+                                    url="/admin/warehouse/reports"))
 
     admin.add_view(WeightedPipelineView(name="Weighted pipeline", category="Sales", endpoint="weighted_pipeline",
                                         url="/admin/opportunities/pipeline"))

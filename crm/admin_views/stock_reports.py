@@ -1,0 +1,108 @@
+"""Warehouse reports the seed names: current stock vs minimum, and lots expiring within N days.
+
+Both are single SQL queries (aggregates and a join), paginated, exportable as CSV."""
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date, timedelta
+
+from flask import Response, abort, redirect, request, url_for
+from flask_admin import BaseView, expose
+from flask_login import current_user
+from sqlalchemy import func, select
+
+from ..auth import can_table
+from ..extensions import db
+
+PAGE = 100
+
+
+def stock_vs_minimum(below_only: bool = True, page: int = 1, page_size: int = PAGE):
+    """Items with a minimum: on hand (all warehouses), minimum, maximum, shortfall; fewest first."""
+    from ..models import InventoryBalance, Item, MinimumStock
+
+    on_hand = (select(InventoryBalance.commodity_id, func.sum(InventoryBalance.inventory_number).label("qty"))
+               .group_by(InventoryBalance.commodity_id).subquery())
+    qty = func.coalesce(on_hand.c.qty, 0)
+    # count(*) over (): the total comes with the page, so the aggregate runs once per request
+    query = (select(Item.id, Item.commodity_code, Item.commodity_name, qty.label("on_hand"),
+                    MinimumStock.inventory_number_min, MinimumStock.inventory_number_max,
+                    (MinimumStock.inventory_number_min - qty).label("short"), func.count().over().label("total"))
+             .join(MinimumStock, MinimumStock.commodity_id == Item.id)
+             .outerjoin(on_hand, on_hand.c.commodity_id == Item.id))
+    if below_only:
+        query = query.where(qty < MinimumStock.inventory_number_min)
+    rows = db.session.execute(query.order_by((MinimumStock.inventory_number_min - qty).desc(), Item.id)
+                              .limit(page_size).offset((page - 1) * page_size)).all()
+    if rows or page == 1:
+        return (rows[0].total if rows else 0), rows
+    return db.session.execute(select(func.count()).select_from(query.subquery())).scalar(), []
+
+
+def expiring_lots(days: int, page: int = 1, page_size: int = PAGE):
+    """Lots in stock whose expiry date is within ``days`` (expired ones first)."""
+    from ..models import InventoryBalance, Item, Warehouse
+
+    until = date.today() + timedelta(days=days)
+    query = (select(InventoryBalance.lot_number, InventoryBalance.expiry_date, InventoryBalance.inventory_number,
+                    Item.id, Item.commodity_code, Item.commodity_name, Warehouse.warehouse_name)
+             .join(Item, Item.id == InventoryBalance.commodity_id)
+             .join(Warehouse, Warehouse.warehouse_id == InventoryBalance.warehouse_id)
+             .where(InventoryBalance.inventory_number > 0, InventoryBalance.expiry_date.isnot(None),
+                    InventoryBalance.expiry_date <= until))
+    total = db.session.execute(select(func.count()).select_from(query.subquery())).scalar()
+    rows = db.session.execute(query.order_by(InventoryBalance.expiry_date, InventoryBalance.id)
+                              .limit(page_size).offset((page - 1) * page_size)).all()
+    return total, rows
+
+
+def _csv(header, rows, filename) -> Response:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(header)
+    writer.writerows(rows)
+    return Response(out.getvalue(), mimetype="text/csv",
+                    headers={"Content-Disposition": f"attachment; filename={filename}"})
+
+
+class StockReportsView(BaseView):
+    def is_accessible(self):
+        from ..models import InventoryBalance
+
+        return current_user.is_authenticated and can_table(current_user, InventoryBalance, "view")
+
+    def inaccessible_callback(self, name, **kwargs):
+        if current_user.is_authenticated:
+            abort(403)
+        return redirect(url_for("auth.login", next=request.full_path))
+
+    @expose("/")
+    def index(self):
+        return redirect(url_for(".minimum"))
+
+    @expose("/minimum")
+    def minimum(self):
+        below = request.args.get("all") != "1"
+        page = max(request.args.get("page", 1, type=int), 1)
+        if request.args.get("export") == "csv":
+            _, rows = stock_vs_minimum(below, 1, 1_000_000)
+            return _csv(["item id", "code", "name", "on hand", "minimum", "maximum", "short"],
+                        [r[:7] for r in rows], "stock-vs-minimum.csv")
+        total, rows = stock_vs_minimum(below, page)
+        return self.render("admin/stock_reports.html", report="minimum", rows=rows, total=total, page=page,
+                           pages=max((total + PAGE - 1) // PAGE, 1), below=below)
+
+    @expose("/expiring")
+    def expiring(self):
+        days = request.args.get("days", 30, type=int)
+        if days is None or days < 0 or days > 3650:
+            abort(400, "days must be a number of days between 0 and 3650")
+        page = max(request.args.get("page", 1, type=int), 1)
+        if request.args.get("export") == "csv":
+            _, rows = expiring_lots(days, 1, 1_000_000)
+            return _csv(["lot", "expiry", "quantity", "item id", "code", "name", "warehouse"], rows,
+                        "expiring-lots.csv")
+        total, rows = expiring_lots(days, page)
+        return self.render("admin/stock_reports.html", report="expiring", rows=rows, total=total, page=page,
+                           pages=max((total + PAGE - 1) // PAGE, 1), days=days, today=date.today())

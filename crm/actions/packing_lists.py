@@ -18,7 +18,7 @@ from ..models import GoodsDelivery, PackingList, PackingListDetail, WarehouseApp
 from ..models.warehouse import GoodsDeliveryStatus, PackingListStatus
 from .deliveries import name_of
 from .numbering import format_number, take_next
-from .registry import action
+from .registry import ActionError, action
 
 ZERO = Decimal("0")
 DRAFT, APPROVED = WarehouseApproval.DRAFT.value, WarehouseApproval.APPROVED.value
@@ -82,16 +82,16 @@ def create_packing_list(note: GoodsDelivery, actor, weight, width=None, height=N
     return f"Packing list {pl.packing_list_number} created for {name_of(note)} ({len(pl.items)} line(s))"
 
 
-def _draft(pl: PackingList) -> str | None:
+def _draft(pl: PackingList) -> str | None:  # shown per grid row: no query here
     if pl.approval != DRAFT:
         return f"Packing list {pl} is {WarehouseApproval.label_of(pl.approval)}, not a draft."
-    if not pl.items:
-        return f"Packing list {pl} has no lines."
     return None
 
 
 @action(PackingList, "approve", "Approve (ready for the courier)", precondition=_draft, icon="fa-check")
 def approve(pl: PackingList, actor):
+    if not pl.items:
+        raise ActionError(f"Packing list {pl} has no lines; add what it holds before approving it.")
     pl.approval = APPROVED  # announces packing_list.approved: the AWB is booked when Innoship is set
     return f"Packing list {pl} approved"
 

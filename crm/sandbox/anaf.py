@@ -346,6 +346,13 @@ def for_app(app) -> AnafSandbox:
     return sandbox
 
 
+class _AnyCode(set):
+    """The demo's login codes: any non-empty code is one ANAF issued (the sandbox forgets on restart)."""
+
+    def __contains__(self, code):
+        return bool(code)
+
+
 def demo_urls(base: str) -> dict[str, str]:
     """The efactura_* URL options pointing at the stand-in served by the app at ``base``."""
     root = base.rstrip("/") + MOUNT

@@ -49,6 +49,7 @@ bench: setup
 	-$(PY) bench/efactura.py
 	-$(PY) bench/stock_report.py --db postgres
 	-$(PY) bench/delivery_approve.py --db postgresql+psycopg://postgres@127.0.0.1:5432/crm_bench
+	-$(PY) bench/reports.py
 
 clean:
 	rm -rf $(VENV) instance

@@ -7,10 +7,11 @@ One chain, each step through ``crm.actions.registry.run`` (the code behind the g
 API's action endpoints and the CLI: permission, parameters, precondition, one transaction,
 activity log, business events):
 
-1. a lead is created (one transaction, as the API's POST /api/v1/leads does);
+1. a lead is created by the API's own code behind POST /api/v1/leads (custom fields, references
+   checked, one transaction);
 2. ``convert_to_opportunity``; 3. ``create_proposal`` on the opportunity;
-4. the proposal gets 5 lines with two VAT rates (19 % and 9 %) and a 10 % discount before tax, its
-   totals computed by the shared totals rule (one transaction, as an edit through the API does);
+4. the proposal gets 5 lines with two VAT rates (19 % and 9 %) and a 10 % discount before tax through
+   the code behind PATCH /api/v1/proposals/<id> (lines replaced, totals by the shared rule);
 5. ``mark_sent`` (the chain sends no email) and ``accept``; 6. ``convert_to_invoice`` (which makes the lead a customer with its contact);
 7. ``record_payment`` of 40 % of the total, then 8. of the rest — the invoice must end Paid.
 
@@ -62,25 +63,27 @@ def setup_reference_data():
 
 def one_chain(n: int, actor, refs: dict) -> None:
     from crm.actions.registry import run
-    from crm.actions.totals import refresh
+    from crm.api import _build, _commit
     from crm.extensions import db
-    from crm.models import Invoice, ItemLine, ItemTax, Lead, Proposal
+    from crm.models import Invoice, Lead, Proposal
 
-    lead = Lead(name=f"Client Contact {n}", company=f"Chain Buyer {n} SRL", email=f"buyer{n}@chain.example",
-                status=refs["status"], source=refs["source"], lead_value=Decimal("5000.00"),
-                addedfrom=actor.staffid)
+    # What POST /api/v1/leads does once the JSON is read: custom fields and references checked,
+    # the row built, committed (lead.created and its subscribers run).
+    lead = _build(Lead, {"name": f"Client Contact {n}", "company": f"Chain Buyer {n} SRL",
+                         "email": f"buyer{n}@chain.example", "status": refs["status"], "source": refs["source"],
+                         "lead_value": Decimal("5000.00"), "addedfrom": actor.staffid})
     db.session.add(lead)
-    db.session.commit()
+    _commit("Lead", lead)
     run(Lead, lead.id, "convert_to_opportunity", actor)
     opp_id = db.session.query(Lead.id).filter_by(converted_from_lead=lead.id).scalar()
     run(Lead, opp_id, "create_proposal", actor)
+    # What PATCH /api/v1/proposals/<id> with the lines does: lines and taxes replaced, totals recomputed.
     proposal = db.session.query(Proposal).filter_by(opportunity_id=opp_id).one()
-    proposal.items[:] = [ItemLine(description=d, qty=Decimal(q), rate=Decimal(r), unit="buc", item_order=i,
-                                  taxes=[ItemTax(taxname="TVA", taxrate=Decimal(t))])
-                         for i, (d, q, r, t) in enumerate(LINES, 1)]
-    proposal.discount_percent, proposal.discount_type = Decimal("10"), "before_tax"
-    refresh(proposal)
-    db.session.commit()
+    _build(Proposal, {"items": [{"description": d, "qty": Decimal(q), "rate": Decimal(r), "unit": "buc",
+                                 "item_order": i, "taxes": [{"taxname": "TVA", "taxrate": Decimal(t)}]}
+                                for i, (d, q, r, t) in enumerate(LINES, 1)],
+                      "discount_percent": Decimal("10"), "discount_type": "before_tax"}, proposal)
+    _commit("Proposal", proposal)
     run(Proposal, proposal.id, "mark_sent", actor)  # sent without email: the benchmark sends none
     run(Proposal, proposal.id, "accept", actor)
     run(Proposal, proposal.id, "convert_to_invoice", actor)
@@ -103,6 +106,10 @@ def main(argv=None) -> int:
     parser.add_argument("--chains", type=int, default=300)
     parser.add_argument("--warmup", type=int, default=20)
     parser.add_argument("--min-rate", type=float, default=100.0, help="chains/s below which the exit status is 1")
+    parser.add_argument("--profile", type=int, default=20, metavar="N",
+                        help="after the timed run, profile N more chains to count function calls (0: skip)")
+    parser.add_argument("--top", type=int, default=0, help="print the N costliest functions of the profile")
+    parser.add_argument("--show-sql", action="store_true", help="print the statements of one chain")
     args = parser.parse_args(argv)
 
     url, cleanup = fresh_database(args)
@@ -111,6 +118,45 @@ def main(argv=None) -> int:
         return measure(args, url)
     finally:
         cleanup()
+
+
+class SqlCounter:
+    """Counts the statements sent to the database and the time spent waiting on them."""
+
+    def __init__(self, engine):
+        from sqlalchemy import event
+
+        self.count, self.seconds, self.statements, self.keep = 0, 0.0, [], False
+        event.listen(engine, "before_cursor_execute", self._before)
+        event.listen(engine, "after_cursor_execute", self._after)
+
+    def _before(self, conn, cursor, statement, parameters, context, executemany):
+        conn.info["crm_bench_t0"] = time.perf_counter()
+
+    def _after(self, conn, cursor, statement, parameters, context, executemany):
+        self.count += 1
+        self.seconds += time.perf_counter() - conn.info.pop("crm_bench_t0")
+        if self.keep:
+            self.statements.append(" ".join(statement.split())[:160])
+
+
+def profile_chains(n0: int, count: int, actor, refs: dict, top: int) -> int:
+    """Run ``count`` chains under cProfile; print the costliest functions; return calls per chain."""
+    import cProfile
+    import pstats
+
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for n in range(n0, n0 + count):
+        one_chain(n, actor(), refs)
+    profiler.disable()
+    stats = pstats.Stats(profiler)
+    if os.environ.get("CHAIN_PROFILE_DUMP"):
+        stats.dump_stats(os.environ["CHAIN_PROFILE_DUMP"])
+    if top:
+        stats.sort_stats("tottime").print_stats(top)
+        stats.sort_stats("cumulative").print_stats(top)
+    return round(stats.total_calls / count)
 
 
 def measure(args, url) -> int:
@@ -130,18 +176,35 @@ def measure(args, url) -> int:
                 "mode": str(db.session.query(PaymentMode.id).scalar())}
         admin_id = db.session.query(Staff.staffid).filter_by(email="bench-admin@bench.example").scalar()
         log(f"database: {db_version(db.engine)}")
+        sql = SqlCounter(db.engine)
 
         def actor():
             return db.session.get(Staff, admin_id)
 
         for n in range(args.warmup):
             one_chain(n, actor(), refs)
-        start = time.perf_counter()
-        for n in range(args.warmup, args.warmup + args.chains):
+        if args.show_sql:  # the statements of one chain, in order
+            sql.keep = True
+            one_chain(args.warmup, actor(), refs)
+            sql.keep = False
+            for i, statement in enumerate(sql.statements, 1):
+                log(f"{i:4d} {statement}")
+        n0 = args.warmup + 1
+        sql.count, sql.seconds = 0, 0.0
+        load_before = os.getloadavg()[0]
+        start, cpu_start = time.perf_counter(), time.process_time()
+        for n in range(n0, n0 + args.chains):
             one_chain(n, actor(), refs)
-        elapsed = time.perf_counter() - start
-    rate = args.chains / elapsed
-    log(f"{args.chains} chains in {elapsed:.2f} s: {rate:.1f} chains/s ({1000 * elapsed / args.chains:.1f} ms per chain)")
+        elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu_start
+        load_after = os.getloadavg()[0]
+        statements, sql_seconds = sql.count / args.chains, sql.seconds
+        calls = profile_chains(n0 + args.chains, args.profile, actor, refs, args.top) if args.profile else None
+    rate, per = args.chains / elapsed, 1000 / args.chains
+    log(f"{args.chains} chains in {elapsed:.2f} s: {rate:.1f} chains/s ({per * elapsed:.1f} ms per chain)")
+    log(f"per chain: {statements:.1f} SQL statements, {per * sql_seconds:.1f} ms waiting on the database, "
+        f"{per * (elapsed - sql_seconds):.1f} ms in Python (wall), {per * cpu:.1f} ms CPU of this process"
+        + (f", {calls} Python function calls (cProfile, {args.profile} chains)" if calls else ""))
+    log(f"load average (1 min) {load_before:.2f} before, {load_after:.2f} after, on {os.cpu_count()} CPUs")
     if rate < args.min_rate:
         log(f"FAIL: below {args.min_rate:g} chains/s")
         return 1

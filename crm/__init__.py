@@ -58,6 +58,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.register_blueprint(__import__("crm.capture.facebook", fromlist=["bp"]).bp)  # /webhooks/facebook/leads
     app.register_blueprint(portal_bp)  # client portal (/portal/<kind>/<id>/<hash>), no staff login
     app.register_blueprint(__import__("crm.admin_views.shipping", fromlist=["bp"]).bp)  # AWB labels
+    app.register_blueprint(__import__("crm.admin_views.physical_inventory", fromlist=["bp"]).bp)  # count sheets
     if app.config.get("CRM_SANDBOX"):
         from .sandbox import mount
 

@@ -75,14 +75,28 @@ def can_table(staff, model, verb: str) -> bool:
     return can(staff, f"{area_of(model).lower()}.{verb}")
 
 
+ROLE_DEFAULTS_OFFERED = "roles_defaults_offered"  # tbloptions: {role: the defaults it was last given}
+
+
 def ensure_roles() -> None:
-    """Create the documented roles if missing (never overwrite an admin's edits)."""
+    """Create the documented roles if missing; on an existing install, grant each documented role the
+    default permissions that have appeared since it was last synced (an upgrade's new screens and
+    actions). What an admin removed was offered before, so it is never given back; a role that
+    predates this record is left as it is and recorded, as its edits cannot be told apart."""
+    from . import options
     from .models import Role
 
-    existing = {r.name for r in db.session.query(Role).all()}
+    offered = json.loads(options.get(ROLE_DEFAULTS_OFFERED) or "{}")
+    roles = {r.name: r for r in db.session.query(Role).all()}
     for name, perms in default_roles().items():
-        if name not in existing:
-            db.session.add(Role(name=name, permissions=json.dumps(sorted(set(perms)))))
+        perms = set(perms)
+        role = roles.get(name)
+        if role is None:
+            db.session.add(Role(name=name, permissions=json.dumps(sorted(perms))))
+        elif name in offered and perms - set(offered[name]):
+            role.permissions = json.dumps(sorted(role.permission_set | (perms - set(offered[name]))))
+        offered[name] = sorted(perms)
+    options.set(ROLE_DEFAULTS_OFFERED, json.dumps(offered, sort_keys=True))
 
 
 # --- API tokens ------------------------------------------------------------------------

@@ -41,6 +41,16 @@ def create_admin(email, password):
     click.echo(f"Administrator: {email}")
 
 
+@crm_cli.command("sync-roles")
+def sync_roles():
+    """Create missing documented roles and grant them permissions new in this version (release step)."""
+    from .auth import ensure_roles
+
+    ensure_roles()
+    db.session.commit()
+    click.echo("Roles are up to date.")
+
+
 @crm_cli.command("action")
 @click.argument("resource")
 @click.argument("obj_id", type=int)
@@ -77,14 +87,14 @@ def run_action(resource, obj_id, name, params, as_email):
 @crm_cli.command("demo-data")
 def demo_data():
     """Load believable demo data at every stage of both workflows, and the administrator."""
-    from .demo import load
+    from .demo import load, public_base
 
     email = current_app.config["CRM_ADMIN_EMAIL"]
     password = current_app.config["CRM_ADMIN_PASSWORD"]
     created = _admin_account(email, password, reset=False)
     load()
     shown = password if created else "(your password; `crm create-admin` resets it)"
-    click.echo(f"Log in at http://127.0.0.1:5000/login as {email} / {shown}")
+    click.echo(f"Log in at {public_base()}/login as {email} / {shown}")
 
 
 @crm_cli.command("cron")
@@ -101,3 +111,13 @@ def cron(name):
 from .capture.cli import leads_cli  # noqa: E402  (lead capture: `crm leads pipe`, `crm leads poll`)
 
 crm_cli.add_command(leads_cli)
+
+
+@crm_cli.command("reports-rebuild")
+def reports_rebuild():
+    """Recompute the sales reports' daily roll-ups from every invoice and payment."""
+    from .reports.rollup import rebuild
+
+    rebuild()
+    db.session.commit()
+    click.echo("Report roll-ups rebuilt.")

@@ -22,6 +22,7 @@ quotations (accepted / rejected) and an approved, undelivered purchase order; ve
 from __future__ import annotations
 
 import json
+import os
 import secrets
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -263,13 +264,17 @@ def _settings(d: Demo) -> None:
     _sandbox_settings()
 
 
+def public_base() -> str:
+    """Where `make run` serves the app (PUBLIC_URL): the stand-ins live under it at /sandbox/<name>."""
+    return (os.environ.get("PUBLIC_URL") or "http://127.0.0.1:5000").rstrip("/")
+
+
 def _sandbox_settings() -> None:
     """Point the integrations at the stand-ins `make run` serves at /sandbox/<name>."""
-    import os
 
     from .sandbox import DEMO_KEYS
 
-    base = (os.environ.get("PUBLIC_URL") or "http://127.0.0.1:5000").rstrip("/")
+    base = public_base()
     options.set("innoship_api_url", f"{base}/sandbox/innoship")
     options.set("innoship_api_key", DEMO_KEYS["innoship"])
     options.set("innoship_location_id", "WH-BUC")
@@ -1273,15 +1278,14 @@ STRIPE_DEMO = {"stripe_secret_key": "sk_test_crmconnect_demo", "stripe_publishab
 
 def _online_payments(d: Demo) -> None:
     """Online payments: Stripe (sandbox) on unpaid invoices, an advance payment on a client's account"""
-    import os
 
     from .actions.online_payments import stripe_mode
     from .models import ClientAdvancePayment
 
     for name, value in STRIPE_DEMO.items():
         options.set(name, value)
-    base = os.environ.get("PUBLIC_URL") or "http://127.0.0.1:5000"
-    options.set("stripe_api_base", f"{base.rstrip('/')}/sandbox/stripe")
+    base = public_base()
+    options.set("stripe_api_base", f"{base}/sandbox/stripe")
     mode = stripe_mode(create=True)
     for invoice in (doc for doc in d.docs.values() if isinstance(doc, Invoice) and doc.status in (1, 3, 4)):
         allowed = json.loads(invoice.allowed_payment_modes or "[]")
@@ -1295,12 +1299,15 @@ def _online_payments(d: Demo) -> None:
 
 STEPS = STEPS + (_online_payments,)
 def _facebook_lead_ads(d: Demo) -> None:
-    """Facebook Lead Ads: settings pointing at the in-process sandbox, the demo's Facebook leads as received"""
+    """Facebook Lead Ads: settings pointing at the stand-in `make run` serves at /sandbox/facebook, the demo's Facebook leads as received"""
     from .models import FacebookLead
-    from .sandbox import facebook as sandbox
+    from .sandbox import DEMO_KEYS, facebook as sandbox
 
-    for name, value in {"facebook_app_secret": "demo-app-secret", "facebook_verify_token": "demo-verify-token",
-                        "facebook_page_access_token": "demo-page-access-token", "facebook_graph_url": sandbox.DEMO_URL,
+    base = public_base()
+    for name, value in {"facebook_app_secret": DEMO_KEYS["facebook_app_secret"],
+                        "facebook_verify_token": "demo-verify-token",
+                        "facebook_page_access_token": DEMO_KEYS["facebook_page_access_token"],
+                        "facebook_graph_url": f"{base}/sandbox/facebook",
                         "facebook_lead_assigned": d.staff_id("SDR")}.items():
         options.set(name, value)
     source = d.sources["Facebook Lead Ads"].id
@@ -1316,13 +1323,12 @@ STEPS += (_facebook_lead_ads,)
 
 def _efactura(d: Demo) -> None:
     """e-Factura: company identity, the ANAF stand-in `make run` serves at /sandbox/anaf, connected"""
-    import os
 
     from .efactura import samples
     from .sandbox import anaf
 
     samples.ensure_company()
-    base = os.environ.get("PUBLIC_URL") or "http://127.0.0.1:5000"
+    base = public_base()
     for name, value in anaf.demo_urls(base).items():
         options.set(name, value)
     options.set("efactura_client_id", "crmconnect-demo")

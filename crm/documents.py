@@ -1,8 +1,9 @@
-"""PDF documents: proposals, sales orders (estimates), invoices and payment receipts.
+"""PDF documents: proposals, sales orders (estimates), invoices, payment receipts, contracts,
+purchasing documents, delivery notes and inventory count sheets.
 
-One template (templates/pdf/document.html) serves the three sales documents; the receipt has its
-own. Staff download them at ``GET /admin/documents/<kind>/<id>.pdf`` with the view permission
-of the document's area. :func:`public_url` is the client-portal address sent in emails.
+One template (templates/pdf/document.html) serves the three sales documents; the other kinds name
+their own renderer and file name in :data:`KINDS`. Staff download them at
+``GET /admin/documents/<kind>/<id>.pdf`` with the view permission of the document's area. :func:`public_url` is the client-portal address sent in emails.
 """
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import os
 import secrets
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any, Callable
 
 from flask import Blueprint, Response, abort, current_app, has_request_context, redirect, render_template, request, \
     url_for
@@ -27,20 +29,8 @@ class Kind:
     date_label: str = ""
     until_field: str = ""
     until_label: str = ""
-
-
-KINDS = {k.name: k for k in (
-    Kind("proposal", "Proposal", "Proposal", "Date", "open_till", "Open till"),
-    Kind("estimate", "Estimate", "Sales order", "Date", "expirydate", "Valid until"),
-    Kind("invoice", "Invoice", "Invoice", "Invoice date", "duedate", "Due date"),
-    Kind("receipt", "InvoicePayment", "Payment receipt"),
-    Kind("contract", "Contract", "Contract", "Start date", "dateend", "End date"),
-    # Purchasing documents sent to vendors (crm/purchase_documents.py renders them).
-    Kind("pur_request", "PurchaseRequest", "Request for quotation", "Date", "", ""),
-    Kind("pur_order", "PurchaseOrder", "Purchase order", "Order date", "delivery_date", "Delivery date"),
-    Kind("delivery_note", "GoodsDelivery", "Delivery note"),
-)}
-PURCHASE_KINDS = ("pur_request", "pur_order")
+    html: Callable[[Any], str] | None = None  # the PDF's HTML; None: the sales document template
+    filename: Callable[[Any], str] | None = None  # None: the document's number
 
 
 def model_of(kind: str):
@@ -189,31 +179,39 @@ def contract_context(contract) -> dict:
             "signature_uri": signature.as_uri() if signature is not None and signature.is_file() else None}
 
 
+def _contract_html(contract) -> str:
+    return render_template("pdf/contract.html", **contract_context(contract))
+
+
+def _purchase_html(doc) -> str:
+    from .purchase_documents import render_html as render_purchase
+
+    return render_purchase(doc)
+
+
+def _receipt_html(payment) -> str:
+    from sqlalchemy import func
+
+    from .actions.payment_emails import mode_name
+    from .models import InvoicePayment
+
+    inv = payment.invoice
+    # What was left once this payment was in (later payments do not change an old receipt).
+    paid = db.session.query(func.coalesce(func.sum(InvoicePayment.amount), 0)).filter(
+        InvoicePayment.invoiceid == inv.id, InvoicePayment.id <= payment.id).scalar()
+    return render_template("pdf/receipt.html", payment=payment, invoice=inv, company=company(),
+                           client=client_block(inv), currency=currency_of(inv), fmt=fmt,
+                           invoice_number=number_of(inv), mode=mode_name(payment),
+                           left=max(inv.total - Decimal(paid or 0), Decimal(0)))
+
+
+def _delivery_note_html(note) -> str:
+    return render_template("pdf/delivery_note.html", **delivery_note_context(note))
+
+
 def render_html(doc) -> str:
-    if kind_of(doc).name == "contract":
-        return render_template("pdf/contract.html", **contract_context(doc))
-    if kind_of(doc).name in PURCHASE_KINDS:
-        from .purchase_documents import render_html as render_purchase
-
-        return render_purchase(doc)
-    if kind_of(doc).name == "receipt":
-        inv = doc.invoice
-        from sqlalchemy import func
-
-        from .actions.payment_emails import mode_name
-        from .models import InvoicePayment
-
-        # What was left once this payment was in (later payments do not change an old receipt).
-        paid = db.session.query(func.coalesce(func.sum(InvoicePayment.amount), 0)).filter(
-            InvoicePayment.invoiceid == inv.id, InvoicePayment.id <= doc.id).scalar()
-
-        return render_template("pdf/receipt.html", payment=doc, invoice=inv, company=company(),
-                               client=client_block(inv), currency=currency_of(inv), fmt=fmt,
-                               invoice_number=number_of(inv), mode=mode_name(doc),
-                               left=max(inv.total - Decimal(paid or 0), Decimal(0)))
-    if kind_of(doc).name == "delivery_note":
-        return render_template("pdf/delivery_note.html", **delivery_note_context(doc))
-    return render_template("pdf/document.html", **document_context(doc))
+    kind = kind_of(doc)
+    return kind.html(doc) if kind.html else render_template("pdf/document.html", **document_context(doc))
 
 
 def delivery_note_context(note) -> dict:
@@ -240,15 +238,53 @@ def render_pdf(doc) -> bytes:
     return HTML(string=render_html(doc), base_url=str(ROOT / "templates")).write_pdf()
 
 
+def _by_id(doc) -> str:
+    return f"{kind_of(doc).name}-{doc.id}"
+
+
+def _by_name(doc) -> str:
+    return str(doc).lstrip("#") or kind_of(doc).name
+
+
+def _delivery_note_name(note) -> str:
+    return note.goods_delivery_code or f"delivery-note-{note.id}"
+
+
+def _count_sheet_html(count) -> str:
+    from .count_sheets import pdf_html
+
+    return pdf_html(count)
+
+
+def _count_sheet_name(count) -> str:
+    return f"count-sheet-{count.code or count.id}"
+
+
 def pdf_filename(doc) -> str:
     kind = kind_of(doc)
-    if kind.name in ("receipt", "contract"):
-        return f"{kind.name}-{doc.id}.pdf"
-    if kind.name in PURCHASE_KINDS:
-        return f"{str(doc).lstrip('#') or kind.name}.pdf".replace("/", "-")
-    if kind.name == "delivery_note":
-        return f"{doc.goods_delivery_code or f'delivery-note-{doc.id}'}.pdf".replace("/", "-")
-    return f"{number_of(doc) if doc.formatted_number else f'{kind.name}-{doc.id}'}.pdf".replace("/", "-")
+    if kind.filename:
+        stem = kind.filename(doc)
+    else:
+        stem = number_of(doc) if doc.formatted_number else f"{kind.name}-{doc.id}"
+    return f"{stem}.pdf".replace("/", "-")
+
+
+KINDS = {k.name: k for k in (
+    Kind("proposal", "Proposal", "Proposal", "Date", "open_till", "Open till"),
+    Kind("estimate", "Estimate", "Sales order", "Date", "expirydate", "Valid until"),
+    Kind("invoice", "Invoice", "Invoice", "Invoice date", "duedate", "Due date"),
+    Kind("receipt", "InvoicePayment", "Payment receipt", html=_receipt_html, filename=_by_id),
+    Kind("contract", "Contract", "Contract", "Start date", "dateend", "End date", html=_contract_html,
+         filename=_by_id),
+    # Purchasing documents sent to vendors (crm/purchase_documents.py renders them).
+    Kind("pur_request", "PurchaseRequest", "Request for quotation", "Date", html=_purchase_html,
+         filename=_by_name),
+    Kind("pur_order", "PurchaseOrder", "Purchase order", "Order date", "delivery_date", "Delivery date",
+         html=_purchase_html, filename=_by_name),
+    Kind("delivery_note", "GoodsDelivery", "Delivery note", html=_delivery_note_html, filename=_delivery_note_name),
+    Kind("count_sheet", "PhysicalInventory", "Inventory count sheet", html=_count_sheet_html,
+         filename=_count_sheet_name),
+)}
 
 
 # --- staff download ----------------------------------------------------------------------------

@@ -95,9 +95,24 @@ def register(model, created: str | None = None, statuses: dict[object, str] | No
         STATUS_CHANGED[(model, column, code)] = name
 
 
-def _status_changes(obj) -> list[str]:
+def _watched_columns() -> dict[type, set[str]]:
+    """model -> its status columns that announce events (STATUS_CHANGED regrouped, kept in step)."""
+    global _watched, _watched_size
+    if _watched_size != len(STATUS_CHANGED):
+        _watched = {}
+        for model, column, _ in STATUS_CHANGED:
+            _watched.setdefault(model, set()).add(column)
+        _watched_size = len(STATUS_CHANGED)
+    return _watched
+
+
+_watched: dict[type, set[str]] = {}
+_watched_size = -1
+
+
+def _status_changes(obj, columns) -> list[str]:
     model, found = type(obj), []
-    for column in {c for m, c, _ in STATUS_CHANGED if m is model}:
+    for column in columns:
         history = inspect(obj).attrs[column].history
         if history.added and history.added[0] not in history.deleted:
             if name := STATUS_CHANGED.get((model, column, history.added[0])):
@@ -125,7 +140,9 @@ def _collect(session, flush_context) -> None:
     # After a flush ids are known and attribute history still shows what changed; but a session
     # cannot be used while it flushes, so subscribers run just before the commit (_announce).
     found = [(CREATED[type(o)], o) for o in session.new if type(o) in CREATED]
-    found += [(name, o) for o in session.dirty for name in _status_changes(o)]
+    watched = _watched_columns()
+    found += [(name, o) for o in session.dirty if type(o) in watched
+              for name in _status_changes(o, watched[type(o)])]
     if found:
         actor = session.info.get("actor") or _signed_in()
         session.info.setdefault(_PENDING, []).extend((name, obj, actor) for name, obj in found)

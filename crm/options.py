@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from .extensions import db
@@ -65,6 +65,8 @@ OPTIONS: dict[str, OptionDef] = {d.name: d for d in [
            ("next_goods_delivery_number", int, 1, "Next delivery note number"),
            ("packing_list_prefix", str, "PL", "Packing list prefix"),
            ("next_packing_list_number", int, 1, "Next packing list number"),
+           ("physical_inventory_prefix", str, "PI", "Physical inventory (stock take) prefix"),
+           ("next_physical_inventory_number", int, 1, "Next physical inventory number"),
            ("lot_number_prefix", str, "LOT", "Lot number prefix"),
            ("default_warehouse_id", int, 1, "Warehouse used for automatic delivery notes")),
     *_defs("Purchasing",
@@ -164,13 +166,17 @@ OPTIONS: dict[str, OptionDef] = {d.name: d for d in [
            ("webhook_max_attempts", int, 8, "Webhook delivery attempts before it is marked failed"),
            ("webhook_retry_base_seconds", int, 60, "First webhook retry after (seconds; doubles each attempt)"),
            ("webhook_timeout_seconds", int, 10, "Webhook receiver timeout (seconds)"),
+           ("webhook_allow_private_addresses", bool, False,
+            "Let webhooks post to private, loopback and link-local addresses (an on-premises receiver)"),
            ("notifications_email_staff", bool, True, "Email staff their notifications (besides the bell)")),
     *_defs("Warehouse stock",
            ("goods_receipt_require_lot_expiry", bool, False, "Lot number and expiry date required on receipt lines"),
            ("warehouse_consume_fefo", bool, False,
             "Deliver the earliest expiry first (FEFO; expired lots never delivered) instead of FIFO"),
            ("warehouse_backorder_auto", bool, False,
-            "A delivery note created short of stock requests the shortfall (RFQ) at once")),
+            "A delivery note created short of stock requests the shortfall (RFQ) at once"),
+           ("warehouse_reserve_on_accept", bool, False,
+            "Accepting a sales order reserves its quantities (available = on hand - reserved) until delivered")),
 ]}
 
 _TRUE = {"1", "true", "yes", "on"}
@@ -215,8 +221,17 @@ def _stored() -> dict[str, str]:
 
     cache = db.session.info.get(_CACHE)
     if cache is None:
-        cache = db.session.info[_CACHE] = {o.name: o.value for o in db.session.query(Option).all()}
+        # Plain rows, not Option objects: always the stored values, and cheaper to read.
+        rows = db.session.execute(select(Option.name, Option.value))
+        cache = db.session.info[_CACHE] = {name: value for name, value in rows}
     return cache
+
+
+def remember(name: str, text: str) -> None:
+    """A value this transaction just wrote to tbloptions without the ORM (a number series)."""
+    cache = db.session.info.get(_CACHE)
+    if cache is not None:
+        cache[name] = text
 
 
 @event.listens_for(Session, "after_transaction_end")

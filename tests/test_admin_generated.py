@@ -210,7 +210,7 @@ def test_editing_a_record_with_a_unique_column_saves(app, admin_client):
     r = admin_client.post(f"/admin/leads/sources/edit/?id={sid}", data={"csrf_token": csrf_from(page), "name": "Fair"})
     assert r.status_code == 302
     r = admin_client.post("/admin/leads/sources/new/", data={"csrf_token": csrf_from(page), "name": "Fair"})
-    assert r.status_code == 200 and "Already exists" in r.get_data(as_text=True)
+    assert r.status_code == 422 and "Already exists" in r.get_data(as_text=True)
 
 
 def test_linked_columns_sort_by_the_name_shown(app, admin_client):

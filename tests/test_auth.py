@@ -105,7 +105,7 @@ def test_admin_creates_staff_with_a_hashed_password_who_can_log_in(app, admin_cl
     r = admin_client.post("/admin/staff/new/", data={
         "csrf_token": csrf_from(page), "email": "New.Person@Test.Example", "firstname": "New", "lastname": "Person",
         "role_rel": str(rid), "active": "y"})
-    assert "needs a password" in admin_client.get("/admin/staff/").get_data(as_text=True) or r.status_code == 200
+    assert r.status_code == 422 and "needs a password" in r.get_data(as_text=True)
     with app.app_context():
         assert db.session.query(Staff).filter_by(email="new.person@test.example").count() == 0
     r = admin_client.post("/admin/staff/new/", data={
@@ -127,3 +127,29 @@ def test_documented_roles_hold_the_actions_of_their_work(app, ctx):
     assert "action:leads.convert_to_opportunity" in perms["SDR"]
     assert "action:invoices.record_payment" not in perms["SDR"]
     assert "action:proposals.send" in perms["Sales Agent"]
+
+
+def test_an_upgrade_grants_new_default_permissions_but_not_what_an_admin_removed(app, ctx, monkeypatch):
+    import json
+
+    from crm import auth
+    from crm.models import Role
+
+    sdr = db.session.query(Role).filter_by(name="SDR").one()
+    sdr.permissions = json.dumps(sorted(sdr.permission_set - {"sales.edit"}))  # the admin's edit
+    db.session.commit()
+    defaults = auth.default_roles()
+    monkeypatch.setattr(auth, "default_roles",
+                        lambda: {**defaults, "SDR": defaults["SDR"] + ["action:leads.new_in_this_version"]})
+
+    result = app.test_cli_runner().invoke(args=["crm", "sync-roles"])
+
+    assert result.exit_code == 0, result.output
+    db.session.expire_all()
+    perms = db.session.query(Role).filter_by(name="SDR").one().permission_set
+    assert "action:leads.new_in_this_version" in perms
+    assert "sales.edit" not in perms
+    # run again: nothing changes, the removed permission still stays removed
+    app.test_cli_runner().invoke(args=["crm", "sync-roles"])
+    db.session.expire_all()
+    assert db.session.query(Role).filter_by(name="SDR").one().permission_set == perms

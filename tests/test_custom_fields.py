@@ -82,7 +82,7 @@ def test_lead_form_shows_each_type_validates_and_saves_with_the_row(app, admin_c
                          ({"cf_budget": "100", "cf_industry": "Mining"}, "Industry must be one of"),
                          ({"cf_budget": "100", "cf_follow_up": "31/12/2026"}, "Follow up must be a date")):
         r = admin_client.post("/admin/leads/new/", data={**base, **bad})
-        assert r.status_code == 200 and message in r.get_data(as_text=True), (bad, message)
+        assert r.status_code == 422 and message in r.get_data(as_text=True), (bad, message)
     with app.app_context():
         assert db.session.query(Lead).count() == 0 and db.session.query(CustomFieldValue).count() == 0
 

@@ -41,6 +41,15 @@ def page():
         browser.close()
 
 
+def sign_in(page, live_url) -> None:
+    """Log in as the administrator through the login page, as a person does."""
+    page.goto(f"{live_url}/login")
+    page.fill("input[name=email]", ADMIN_EMAIL)
+    page.fill("input[name=password]", ADMIN_PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url("**/admin/**")
+
+
 def test_login_and_mark_a_lead_as_junk_from_the_grid(app, live_url, page, tmp_path):
     from crm.models import Lead
 

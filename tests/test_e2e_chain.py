@@ -7,8 +7,7 @@ import pytest
 
 from crm.extensions import db
 
-from .conftest import ADMIN_EMAIL, ADMIN_PASSWORD
-from .test_e2e_browser import live_url, page  # noqa: F401  (browser fixtures)
+from .test_e2e_browser import live_url, page, sign_in  # noqa: F401  (browser fixtures)
 
 pytestmark = pytest.mark.e2e
 
@@ -56,10 +55,7 @@ def test_lead_to_cash_in_the_browser(app, live_url, page, prospect):  # noqa: F8
     from crm.models import EmailOutbox, Invoice, Lead, Proposal
 
     page.on("dialog", lambda dialog: dialog.accept())  # confirmations of the row actions
-    page.goto(f"{live_url}/login")
-    page.fill("input[name=email]", ADMIN_EMAIL)
-    page.fill("input[name=password]", ADMIN_PASSWORD)
-    page.click("button[type=submit]")
+    sign_in(page, live_url)
 
     page.goto(f"{live_url}/admin/leads/")
     assert "Opportunity #" in press(page, "Elena Marin", "convert_to_opportunity")

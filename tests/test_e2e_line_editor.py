@@ -8,8 +8,7 @@ import pytest
 
 from crm.extensions import db
 
-from .conftest import ADMIN_EMAIL, ADMIN_PASSWORD
-from .test_e2e_browser import live_url, page  # noqa: F401  (fixtures)
+from .test_e2e_browser import live_url, page, sign_in  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.e2e
 
@@ -23,11 +22,7 @@ def test_add_two_lines_in_the_editor_and_save(app, live_url, page, tmp_path):  #
         db.session.flush()
         db.session.add(Item(description="Pallet rack 2m", rate=Decimal("250.00"), unit="buc", tax=vat.id))
         db.session.commit()
-    page.goto(f"{live_url}/login")
-    page.fill("input[name=email]", ADMIN_EMAIL)
-    page.fill("input[name=password]", ADMIN_PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url("**/admin/**")
+    sign_in(page, live_url)
     page.goto(f"{live_url}/admin/proposals/new/")
     page.fill("input[name=subject]", "Racks for Brasov")
     page.fill("input[name=date]", "2026-11-23")

@@ -167,7 +167,7 @@ def test_invalid_lines_are_named_and_nothing_is_saved(app, admin_client, setup, 
            ("", "1", "10", "", []), ("Refund", "1", "-5", "", ["GST|7.00"])]
     r = admin_client.post(f"/admin/{resource}/new/", data={**header(resource, setup, csrf_from(page)),
                                                            **line_data(bad)})
-    assert r.status_code == 200
+    assert r.status_code == 422
     text = errors_of(r)
     assert "Line 2, quantity" in text and "Line 3, description: description is required." in text
     assert "Line 4, rate: rate cannot be negative." in text and "Line 4, taxes" in text

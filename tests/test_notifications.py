@@ -176,15 +176,17 @@ def test_every_rule_names_a_known_event_and_real_columns():
     from crm import events
     from crm.models import Estimate, GoodsDelivery, GoodsReceipt, Invoice, InvoicePayment, Lead, Proposal
     from crm.models.purchase import PurchaseOrder
-    from crm.models import Contract
+    from crm.models import Contract, PhysicalInventory
     from crm.notifications.rules import RULES
 
     about = {"lead": Lead, "proposal": Proposal, "estimate": Estimate, "invoice": Invoice, "payment": Invoice,
              "purchase_order": PurchaseOrder, "goods_receipt": GoodsReceipt, "delivery_note": GoodsDelivery,
-             "contract": Contract}
+             "contract": Contract, "physical_inventory": PhysicalInventory}
     assert InvoicePayment.invoice is not None
     for rule in RULES:
         assert rule.event in events.EVENTS, rule.event
+        if callable(rule.recipients):
+            continue  # a function of the record (a goal's staff member or the admins: tests/test_goals.py)
         model = about[rule.event.split(".")[0]]
         for column in rule.recipients:
             assert column in model.__table__.columns, (rule.event, column)

@@ -6,7 +6,7 @@ import pytest
 from crm.extensions import db
 
 from .conftest import csrf_from
-from .test_e2e_browser import live_url, page  # noqa: F401  (browser fixtures)
+from .test_e2e_browser import live_url, page, sign_in  # noqa: F401  (browser fixtures)
 
 
 @pytest.fixture
@@ -67,13 +67,7 @@ def test_pipeline_without_statuses_says_what_to_do(app, admin_client):
 def test_drag_a_card(app, board, live_url, page):  # noqa: F811
     from crm.models import Lead
 
-    from .conftest import ADMIN_EMAIL, ADMIN_PASSWORD
-
-    page.goto(f"{live_url}/login")
-    page.fill("input[name=email]", ADMIN_EMAIL)
-    page.fill("input[name=password]", ADMIN_PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url("**/admin/**")
+    sign_in(page, live_url)
     page.goto(f"{live_url}/admin/leads/board")
     page.drag_and_drop(f"[data-testid=card-{board['lead']}]", f"[data-testid=col-{board['qualified']}]")
     page.wait_for_selector(f"[data-testid=col-{board['qualified']}] [data-testid=card-{board['lead']}]")

@@ -147,7 +147,8 @@ def test_fefo_takes_the_earliest_expiry_and_never_an_expired_lot(app, admin_clie
     r = api(admin_client, headers, "goods_delivery", note_id, "approve")
     assert r.status_code == 200, r.get_json()
     with app.app_context():
-        assert db.session.get(GoodsDelivery, note_id).items[0].lot_number == "SOON,5,LATE,3"
+        line = db.session.get(GoodsDelivery, note_id).items[0]
+        assert line.lot_number == "SOON,5,LATE,3" and line.expiry_date == TODAY + timedelta(days=5)
         assert lots(a) == {"OLD": 5, "SOON": 0, "LATE": 2}
         inv2 = invoice(client(), [(a, "Milk", "3", "2.00")], number=2)
     # 2 deliverable left (the expired 5 do not count): refused, naming what is there
@@ -369,3 +370,35 @@ def test_auto_backorder_option(app, admin_client, wh):
     with app.app_context():
         rfq = db.session.query(PurchaseRequest).one()
         assert rfq.sale_invoice == inv and rfq.items[0].quantity == 3
+
+
+def test_approval_statements_do_not_grow_with_the_lines_and_lots_of_the_note(app, wh):
+    """Approving a delivery note made from an invoice takes as many SQL statements for 1 line
+    drawing on 1 lot as for 6 lines drawing on 3 lots each: lots locked, balances, ledger rows,
+    the lines' lots and the invoice lines each read or written in one statement."""
+    from crm.actions import run
+    from crm.models import GoodsDelivery, Invoice, ItemLine, Staff
+
+    from .conftest import QueryCounter
+
+    def approval_statements(n_lines, n_lots):
+        with app.app_context():
+            items = [item(f"S-{n_lines}-{i}", f"Part {n_lines}-{i}") for i in range(n_lines)]
+            receipt(wh, [(it, "1", f"L{k}", None, "1.00") for it in items for k in range(n_lots)], approve=True)
+            inv = invoice(client(), [(it, f"Part {it}", str(n_lots), "10.00") for it in items], number=n_lines)
+            admin_id = db.session.query(Staff.staffid).filter_by(admin=True).scalar()
+            run(Invoice, inv, "create_delivery_note", db.session.get(Staff, admin_id))
+            note_id = db.session.query(GoodsDelivery.id).filter_by(invoice_id=inv).scalar()
+            db.session.remove()  # as a new request: nothing in the session
+            actor = db.session.get(Staff, admin_id)
+            with QueryCounter(db.engine) as counted:
+                run(GoodsDelivery, note_id, "approve", actor)
+            db.session.remove()
+            note = db.session.get(GoodsDelivery, note_id)
+            assert [ln.lot_number for ln in note.items] == [",".join(f"L{k},1" for k in range(n_lots))] * n_lines
+            assert {il.wh_delivered_quantity for il in db.session.query(ItemLine).filter_by(rel_id=inv, rel_type="invoice")} == {n_lots}
+            assert all(on_hand(it) == 0 for it in items)
+            ledger_matches_balances()
+            return counted.count
+
+    assert approval_statements(1, 1) == approval_statements(6, 3)

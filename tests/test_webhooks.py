@@ -18,6 +18,12 @@ from .webhook_receiver import Receiver, serve
 SECRET = "s3cret-for-the-receiver-0123456789"
 
 
+@pytest.fixture(autouse=True)
+def _private_receivers_allowed(monkeypatch):
+    """The receivers here listen on loopback, which production refuses by default (tested below)."""
+    monkeypatch.setenv("WEBHOOK_ALLOW_PRIVATE_ADDRESSES", "1")
+
+
 @pytest.fixture
 def receiver():
     rec = Receiver(SECRET)
@@ -275,3 +281,29 @@ def test_on_redis_the_workers_post_and_retry(redis_app, client, receiver):
     assert [r["answered"] for r in receiver.received] == [502, 200] and all(r["signed"] for r in receiver.received)
     [row] = deliveries(app)
     assert (row.status, row.attempts) == ("delivered", 2)
+
+
+def test_a_receiver_on_a_private_address_is_refused_by_default(app, client, receiver, monkeypatch):
+    monkeypatch.delenv("WEBHOOK_ALLOW_PRIVATE_ADDRESSES")
+    make_hook(app, receiver.url)
+
+    assert client.post("/api/v1/leads", json={"name": "Ana"}, headers=api_token(client)).status_code == 201
+
+    [row] = deliveries(app)
+    assert row.status == "failed" and row.next_attempt_at is None  # a setting to change: not retried
+    assert "127.0.0.1, which is not a public address" in row.last_error
+    assert receiver.received == []
+
+
+@pytest.mark.parametrize("url, refused", [
+    ("https://8.8.8.8/hooks", False),
+    ("http://169.254.169.254/latest/meta-data", True),  # a cloud's metadata service
+    ("http://10.1.2.3:8080/x", True),
+    ("http://[::1]:9/x", True),
+    ("http://localhost:9/x", True),
+])
+def test_which_destinations_are_private(app, ctx, monkeypatch, url, refused):
+    from crm.webhooks.delivery import destination_refusal
+
+    monkeypatch.delenv("WEBHOOK_ALLOW_PRIVATE_ADDRESSES")
+    assert (destination_refusal(url) is not None) == refused

@@ -12,10 +12,12 @@ from . import lead_activity, attachments  # noqa: F401,E402
 from . import shipping  # noqa: F401,E402
 from . import advances, payment_emails, online_payments  # noqa: F401,E402
 from . import contracts  # noqa: F401,E402
+from . import goals  # noqa: F401,E402
 from . import activity_email  # noqa: F401,E402
 from . import campaigns  # noqa: F401,E402
 from . import purchase_requests, quotations, purchase_orders, vendor_invoices  # noqa: F401,E402
 from . import efactura  # noqa: F401,E402
 from . import webhooks  # noqa: F401,E402
-from . import stock, goods_receipts, deliveries, stock_rotation, backorders  # noqa: F401,E402
+from . import stock, goods_receipts, deliveries, reservations, stock_rotation, backorders  # noqa: F401,E402
 from . import packing_lists  # noqa: F401,E402
+from . import physical_inventory  # noqa: F401,E402

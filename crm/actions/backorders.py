@@ -14,7 +14,7 @@ from .. import options
 from ..extensions import db
 from ..models import Estimate, GoodsDelivery, Item, WarehouseApproval
 from ..models.purchase import PurchaseRequest, PurchaseRequestDetail, PurchaseRequestStatus
-from . import stock
+from . import reservations, stock
 from .deliveries import name_of, needs
 from .numbering import format_number, take_next
 from .registry import ActionError, action
@@ -26,8 +26,9 @@ OPEN = (PurchaseRequestStatus.DRAFT.value, PurchaseRequestStatus.APPROVED.value)
 def shortfall(note) -> dict[int, tuple[Decimal, Decimal]]:
     """item id -> (missing quantity, available) over the note's warehouses."""
     out: dict[int, tuple[Decimal, Decimal]] = {}
+    order = reservations.order_of_note(note)
     for (wh, item), need in sorted(needs(note).items()):
-        have = stock.available(wh, item)
+        have = stock.available(wh, item, besides=order)
         if have < need:
             missing, seen = out.get(item, (ZERO, ZERO))
             out[item] = (missing + need - have, seen + have)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import secrets
 from datetime import date, timedelta
+from decimal import Decimal
 
 from .. import options
 from ..extensions import db
@@ -83,14 +84,13 @@ def invoice_from(source, client, actor):
     from ..models import Invoice, PaymentMode
     from .invoices import recompute_status
 
-    modes = [m.id for m in db.session.query(PaymentMode).filter_by(active=True, selected_by_default=True)]
+    modes = list(db.session.scalars(db.select(PaymentMode.id).filter_by(active=True, selected_by_default=True)))
     invoice = _converted(Invoice, source, client, actor, status=1,
                          duedate=date.today() + timedelta(days=int(options.get("invoice_due_after") or 0)),
                          allowed_payment_modes=json.dumps(modes),
                          clientnote=getattr(source, "clientnote", None))
     numbering.assign(invoice)
-    db.session.flush()
-    recompute_status(invoice)
+    recompute_status(invoice, paid=Decimal(0))  # a new invoice has no payments yet
     return invoice
 
 

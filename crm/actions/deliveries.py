@@ -10,6 +10,7 @@ from decimal import Decimal
 
 from sqlalchemy import event as sa_event, func, select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 from wtforms import Form, IntegerField
 from wtforms.validators import Optional
 
@@ -17,7 +18,7 @@ from .. import events, options
 from ..extensions import db
 from ..models import (GoodsDelivery, Item, GoodsDeliveryDetail, GoodsDeliveryStatus, Invoice, InvoiceStatus, ItemLine,
                       StockTransaction, WarehouseApproval)
-from . import stock
+from . import bulk, reservations, stock
 from .goods_receipts import default_warehouse_id
 from .numbering import format_number, take_next
 from .registry import ActionError, action
@@ -47,23 +48,27 @@ def _item_name(line) -> str:
 
 # --- the stock check ---------------------------------------------------------------------------
 
-def needs(note) -> dict[tuple[int, int], Decimal]:
-    """Quantity needed per (warehouse, item) by the stock-tracked lines of a note."""
+def needs(note, tracked: set[int] | None = None) -> dict[tuple[int, int], Decimal]:
+    """Quantity needed per (warehouse, item) by the stock-tracked lines of a note (``tracked``: the
+    ids of the tracked items, when already known)."""
     out: dict[tuple[int, int], Decimal] = defaultdict(lambda: ZERO)
     for line in note.items:
         wh = _warehouse_of(note, line)
-        if line.commodity_code is None or wh is None or not stock.is_tracked(stock.item_of(line)):
+        if line.commodity_code is None or wh is None:
             continue
-        out[(wh, line.commodity_code)] += Decimal(line.quantities or 0)
+        if line.commodity_code in tracked if tracked is not None else stock.is_tracked(stock.item_of(line)):
+            out[(wh, line.commodity_code)] += Decimal(line.quantities or 0)
     return out
 
 
-def shortages(note, rows_by_pair=None, fefo_on=None) -> list[tuple[str, str, Decimal, Decimal]]:
-    """(item, warehouse, needed, available) for each item the note cannot be served from stock."""
+def shortages(note, rows_by_pair=None, fefo_on=None, needed=None) -> list[tuple[str, str, Decimal, Decimal]]:
+    """(item, warehouse, needed, available) for each item the note cannot be served from stock
+    (``needed``: what :func:`needs` gives, when already known)."""
     out, fefo_on = [], stock.fefo() if fefo_on is None else fefo_on
-    for (wh, item), need in sorted(needs(note).items()):
+    order = reservations.order_of_note(note)
+    for (wh, item), need in sorted((needs(note) if needed is None else needed).items()):
         rows = rows_by_pair[(wh, item)] if rows_by_pair is not None else None
-        have = stock.available(wh, item, rows=rows, fefo_on=fefo_on)
+        have = stock.available(wh, item, rows=rows, fefo_on=fefo_on, besides=order)
         if have < need:
             line = next(ln for ln in note.items if ln.commodity_code == item and _warehouse_of(note, ln) == wh)
             from ..models import Warehouse
@@ -76,11 +81,11 @@ def shortages(note, rows_by_pair=None, fefo_on=None) -> list[tuple[str, str, Dec
 def check(note) -> bool:
     """Set ``flag_export_warehouse`` (1 enough stock, 0 short) and each line's available quantity."""
     with db.session.no_autoflush:
-        fefo_on = stock.fefo()
+        fefo_on, order = stock.fefo(), reservations.order_of_note(note)
         for line in note.items:
             wh = _warehouse_of(note, line)
             if line.commodity_code is not None and wh is not None:
-                line.available_quantity = stock.available(wh, line.commodity_code, fefo_on=fefo_on)
+                line.available_quantity = stock.available(wh, line.commodity_code, fefo_on=fefo_on, besides=order)
         note.flag_export_warehouse = 0 if shortages(note, fefo_on=fefo_on) else 1
     return note.flag_export_warehouse == 1
 
@@ -209,30 +214,48 @@ def post_delivery(note, today: date | None = None) -> None:
         if (line.quantities or ZERO) <= 0:
             raise ActionError(f"Line {n} ({_item_name(line)}): the quantity must be positive.",
                               field=f"items[{n}].quantities")
-    # one query for the lines' items; held here, so the lines' many-to-one loads find them in the
-    # (weak-referencing) identity map
-    items = db.session.execute(select(Item).where(Item.id.in_({ln.commodity_code for ln in note.items}))).scalars().all()
+    tracked = stock.tracked_ids(ln.commodity_code for ln in note.items)
     fefo_on = stock.fefo()
-    locked = stock.lock_for_delivery(needs(note), today, fefo_on)
-    short = shortages(note, locked, fefo_on)
+    needed = needs(note, tracked)
+    locked = stock.lock_for_delivery(needed, today, fefo_on)
+    short = shortages(note, locked, fefo_on, needed)
     if short:
-        raise stock.StockShort(short, f" to approve {name_of(note)}")
+        raise stock.StockShort(short, f" to approve {name_of(note)}{reservations.shortage_words()}")
+    drawn = {}
     for line in note.items:
-        wh = _warehouse_of(note, line)
-        if not stock.is_tracked(stock.item_of(line)):
+        if line.commodity_code not in tracked:
             continue
-        rows = locked[(wh, line.commodity_code)]
+        rows = locked[(_warehouse_of(note, line), line.commodity_code)]
         taken = stock.draw(rows, line.quantities, stock.DELIVERY,
                            stock.Ref("goods_delivery", note.id, line.id, price=line.unit_price), today, fefo_on)
-        line.lot_number = stock.lots_text(taken)[:255]
         expiries = [row.expiry_date for row, _ in taken if row.expiry_date]
-        line.expiry_date = min(expiries) if expiries else None
+        drawn[line] = {"lot_number": stock.lots_text(taken)[:255], "expiry_date": min(expiries) if expiries else None}
     stock.write()
-    for line in note.items:
-        if line.itemable_id:
-            inv_line = db.session.get(ItemLine, line.itemable_id)
-            inv_line.wh_delivered_quantity = (inv_line.wh_delivered_quantity or ZERO) + line.quantities
-    del items
+    _record_lots(drawn)
+    reservations.consume(note)
+    for line, inv_line in _invoice_lines(note):
+        inv_line.wh_delivered_quantity = (inv_line.wh_delivered_quantity or ZERO) + line.quantities
+
+
+def _invoice_lines(note) -> list[tuple[GoodsDeliveryDetail, ItemLine]]:
+    """The note's lines with the invoice lines they deliver, read in one query."""
+    ids = {line.itemable_id for line in note.items if line.itemable_id}
+    if not ids:
+        return []
+    by_id = {il.id: il for il in db.session.execute(select(ItemLine).where(ItemLine.id.in_(ids))).scalars()}
+    return [(line, by_id[line.itemable_id]) for line in note.items if line.itemable_id in by_id]
+
+
+RECORD_LOTS = bulk.UpdateById(GoodsDeliveryDetail.__table__, "lot_number", "expiry_date")
+
+
+def _record_lots(drawn: dict[GoodsDeliveryDetail, dict]) -> None:
+    """Write the lots each line drew and their earliest expiry in one statement for the note (the
+    ORM would send one UPDATE per line); the lines then hold these values as saved."""
+    RECORD_LOTS({line.id: values for line, values in drawn.items()})
+    for line, values in drawn.items():
+        for name, value in values.items():
+            set_committed_value(line, name, value)
 
 
 def type_of_delivery(note) -> str:
@@ -248,12 +271,15 @@ def type_of_delivery(note) -> str:
         confirm="Approve this delivery note and take its goods out of stock?")
 def approve(note, actor):
     note_code(note)
-    note.approval = APPROVED  # first: the draft stock check has nothing more to say about this note
-    post_delivery(note)
-    note.flag_export_warehouse = 1
-    note.type_of_delivery = type_of_delivery(note)
-    if note.delivery_status == GoodsDeliveryStatus.READY_FOR_PACKING.value:
-        note.delivery_status = GoodsDeliveryStatus.READY_TO_DELIVER.value
+    # The note and its lines are written once, at the commit: nothing read here needs them flushed
+    # (the stock moves are written by stock.write, the invoice lines changed are in the session).
+    with db.session.no_autoflush:
+        note.approval = APPROVED  # first: the draft stock check has nothing more to say about this note
+        post_delivery(note)
+        note.flag_export_warehouse = 1
+        note.type_of_delivery = type_of_delivery(note)
+        if note.delivery_status == GoodsDeliveryStatus.READY_FOR_PACKING.value:
+            note.delivery_status = GoodsDeliveryStatus.READY_TO_DELIVER.value
     rest = " (partial: the rest goes on a later note)" if note.type_of_delivery == "partial" else ""
     return f"{name_of(note)} approved{rest}"
 
@@ -279,10 +305,8 @@ def restore_note(note, reason: str) -> None:
                   ref=stock.Ref("goods_delivery", note.id, m.goods_id, note=reason, price=m.price),
                   lot_number=m.lot_number, expiry_date=m.expiry_date, purchase_price=m.purchase_price)
     stock.write()
-    for line in note.items:
-        if line.itemable_id:
-            inv_line = db.session.get(ItemLine, line.itemable_id)
-            inv_line.wh_delivered_quantity = max(ZERO, (inv_line.wh_delivered_quantity or ZERO) - line.quantities)
+    for line, inv_line in _invoice_lines(note):
+        inv_line.wh_delivered_quantity = max(ZERO, (inv_line.wh_delivered_quantity or ZERO) - line.quantities)
     note.delivery_status = GoodsDeliveryStatus.RETURNED.value
 
 

@@ -11,7 +11,7 @@ from datetime import date, datetime
 from .. import options
 from ..extensions import db
 from ..models import Client, Estimate, EstimateStatus
-from . import manual_status
+from . import manual_status, reservations
 from .acceptance import log_client, portal_transaction, record_acceptance, refuse_if_expired
 from .conversions import invoice_from
 from .numbering import assign, shown
@@ -40,7 +40,7 @@ def _set_status(e: Estimate, actor, to: EstimateStatus) -> str:
 @action(Estimate, "accept", "Mark as accepted", precondition=lambda e: _status_may_change(e, S.ACCEPTED),
         icon="fa-check")
 def accept(e: Estimate, actor):
-    return _set_status(e, actor, S.ACCEPTED)
+    return _said(_set_status(e, actor, S.ACCEPTED), reservations.reserve(e, actor))
 
 
 @action(Estimate, "decline", "Mark as declined", precondition=lambda e: _status_may_change(e, S.DECLINED),
@@ -57,6 +57,11 @@ def _convertible(e: Estimate) -> str | None:
     return None
 
 
+def _said(message: str, reserved: str) -> str:
+    """The action's message, with what was reserved (option warehouse_reserve_on_accept)."""
+    return f"{message}. {reserved}" if reserved else message
+
+
 def _to_invoice(e: Estimate, actor) -> str:
     assign(e)  # a draft sales order takes its number as it leaves draft
     client = db.session.get(Client, e.clientid)
@@ -70,7 +75,7 @@ def _to_invoice(e: Estimate, actor) -> str:
 
 @action(Estimate, "convert_to_invoice", "Convert to invoice", precondition=_convertible, icon="fa-file-text")
 def convert_to_invoice(e: Estimate, actor):
-    return _to_invoice(e, actor)
+    return _said(_to_invoice(e, actor), reservations.reserve(e, actor))
 
 
 # --- the client, from the portal --------------------------------------------------------------

@@ -36,9 +36,11 @@ def amount_paid(invoice_id: int) -> Decimal:
         .filter(InvoicePayment.invoiceid == invoice_id).scalar() or Decimal(0)
 
 
-def recompute_status(invoice, today: date | None = None) -> int:
-    invoice.status = compute_status(invoice.status, invoice.total, Decimal(amount_paid(invoice.id)),
-                                    invoice.duedate, today or date.today())
+def recompute_status(invoice, today: date | None = None, paid: Decimal | None = None) -> int:
+    """``paid``: what the caller already knows was paid (a new invoice, a payment just added to a
+    locked invoice); otherwise it is summed from the payments."""
+    paid = Decimal(amount_paid(invoice.id)) if paid is None else paid
+    invoice.status = compute_status(invoice.status, invoice.total, paid, invoice.duedate, today or date.today())
     return invoice.status
 
 

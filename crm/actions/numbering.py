@@ -6,10 +6,12 @@ Format 3: PREFIX + padded + -YY                                        (INV-0000
 Format 4: PREFIX + padded + /MM/YYYY                                   (INV-000001/11/2026)
 The year and month are the document's date.
 
-The next number lives in a ``next_*_number`` row of tbloptions. :func:`take_next` reads it with
-SELECT ... FOR UPDATE (PostgreSQL, MariaDB), so a second transaction numbering the same series
-waits until the first commits and then reads the incremented value; SQLite serialises writers
-(a racing writer fails with "database is locked" instead of reusing a number). A number is
+The next number lives in a ``next_*_number`` row of tbloptions. :func:`take_next` advances it
+with one ``UPDATE ... RETURNING`` (PostgreSQL, SQLite); MariaDB has no UPDATE ... RETURNING, so
+there it reads the row with SELECT ... FOR UPDATE and writes it back. Either way the row stays
+locked until commit, so a second transaction numbering the same series waits for the first and
+then gets the next value; SQLite serialises writers (a racing writer fails with "database is
+locked" instead of reusing a number). A number is
 taken only when a document is really numbered: a draft shows PREFIX + "DRAFT" and is numbered
 when it leaves draft (:func:`assign`).
 """
@@ -18,7 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import select, true
+from sqlalchemy import Integer, Text, cast, select, true
 from sqlalchemy.exc import IntegrityError
 
 from .. import options
@@ -77,6 +79,18 @@ def _locked_option(name: str):
 
 def take_next(next_option: str) -> int:
     """Take the next number of a series and advance the counter (in the caller's transaction)."""
+    from ..models import Option
+
+    connection = db.session.connection()
+    if connection.dialect.update_returning:
+        table = Option.__table__
+        advanced = connection.execute(
+            table.update().where(table.c.name == next_option)
+            .values(value=cast(cast(table.c.value, Integer) + 1, Text)).returning(table.c.value)).scalar()
+        if advanced is not None:
+            options.remember(next_option, advanced)
+            return int(advanced) - 1
+    # MariaDB, or the first number of the series (no row yet): lock, read, write back.
     row = _locked_option(next_option)
     number = int(row.value)
     options.set(next_option, number + 1)  # the same locked row; clears the per-request cache
@@ -105,21 +119,28 @@ def assign(doc) -> str:
     series = series_of(doc)
     prefix = options.get(series.prefix_option) or ""
     fmt = _format_of(series)
-    model = type(doc)
-    while True:
-        number = take_next(series.next_option)
-        formatted = format_number(prefix, number, fmt, doc.date)
-        # An admin may have moved the counter back: never hand out a number already in use.
-        taken = db.session.query(model.id).filter(model.formatted_number == formatted,
-                                                  model.id != doc.id if doc.id else true()).first()
-        if taken is None:
-            break
+    # Not flushed first: a new document is inserted once, with its number.
+    with db.session.no_autoflush:
+        while True:
+            number = take_next(series.next_option)
+            formatted = format_number(prefix, number, fmt, doc.date)
+            # An admin may have moved the counter back: never hand out a number already in use.
+            if not _in_use(doc, formatted):
+                break
     doc.number, doc.formatted_number = number, formatted
     if hasattr(doc, "prefix"):
         doc.prefix = prefix
     if hasattr(doc, "number_format"):
         doc.number_format = fmt
     return formatted
+
+
+def _in_use(doc, formatted: str) -> bool:
+    model = type(doc)
+    if any(type(o) is model and o is not doc and o.formatted_number == formatted for o in db.session.new):
+        return True  # numbered earlier in this transaction, not written yet
+    return db.session.query(model.id).filter(model.formatted_number == formatted,
+                                             model.id != doc.id if doc.id else true()).first() is not None
 
 
 def draft_prefix(doc) -> None:

@@ -61,8 +61,8 @@ def _payable(invoice) -> str | None:
     return None
 
 
-def left_to_pay(invoice) -> Decimal:
-    return money(invoice.total - money(amount_paid(invoice.id)))
+def left_to_pay(invoice, paid: Decimal | None = None) -> Decimal:
+    return money(invoice.total - (money(amount_paid(invoice.id)) if paid is None else paid))
 
 
 def add_payment(invoice, actor, amount: Decimal, paymentmode: str | None, date: dt.date | None = None,
@@ -76,7 +76,8 @@ def add_payment(invoice, actor, amount: Decimal, paymentmode: str | None, date: 
     refusal = _payable(invoice)
     if refusal:
         raise ActionError(refusal)
-    left = left_to_pay(invoice)
+    paid = money(amount_paid(invoice.id))  # every door locks the invoice row first: this stays true
+    left = left_to_pay(invoice, paid)
     if amount > left and not options.get("allow_payment_above_total"):
         raise ActionError(f"{amount}{_currency(invoice)} is more than what is left to pay on "
                           f"{invoice_name(invoice)}: {max(left, Decimal('0.00'))}{_currency(invoice)}.",
@@ -88,7 +89,7 @@ def add_payment(invoice, actor, amount: Decimal, paymentmode: str | None, date: 
                              advance_payment_id=advance_payment_id)
     db.session.add(payment)
     db.session.flush()
-    recompute_status(invoice)
+    recompute_status(invoice, paid=paid + amount)
     status = InvoiceStatus.label_of(invoice.status)
     log_sales_activity(invoice, actor, f"Payment of {amount}{_currency(invoice)} recorded; now {status}",
                        additional_data=transactionid or None, full_name=who)

@@ -133,22 +133,36 @@ def run(model, obj_id, name: str, actor, data=None):
     if not can(actor, adef.permission):
         raise ActionForbidden(f"You do not have permission to {adef.label.lower()} ({adef.permission}).")
     params = parse_params(adef, data)
-    obj = db.session.get(model, obj_id, with_for_update=True)
+    # The lock reads the row as it is now, even when this session already holds the object.
+    obj = db.session.get(model, obj_id, with_for_update=True, populate_existing=True)
     if obj is None:
         raise ActionNotFound(f"{adef.resource} #{obj_id} does not exist.")
     refusal = adef.refusal(obj)
     if refusal:
         raise ActionError(refusal)
-    db.session.info["actor"] = actor  # events raised by this transaction name who did it
+    session = db.session()
+    session.info["actor"] = actor  # events raised by this transaction name who did it
     try:
         result = adef.func(obj, actor, **params)
         log_activity(actor, f"{adef.label}: {adef.resource} #{obj_id}"
                      + (f" ({result})" if isinstance(result, str) else ""),
                      rel_type=adef.resource, rel_id=obj_id)
-        db.session.commit()
+        _commit_keeping_state(session)
     except (ActionError, SQLAlchemyError):
-        db.session.rollback()
+        session.rollback()
         raise
     finally:
-        db.session.info.pop("actor", None)
+        session.info.pop("actor", None)
     return result
+
+
+def _commit_keeping_state(session) -> None:
+    """Commit without expiring what the session holds: what the action just wrote is what the
+    caller shows next (the API's answer, the grid's message, the next action of a chain), so it
+    is not read again. The next action locks and re-reads its own row (populate_existing above)."""
+    keep = session.expire_on_commit
+    session.expire_on_commit = False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = keep

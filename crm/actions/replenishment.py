@@ -2,7 +2,7 @@
 documents the minimum as informational only).
 
 A periodic job finds the items whose stock on hand (Σ tblinventory_manage.inventory_number over all
-warehouses) is below their minimum (tblinventory_commodity_min) and creates draft RFQs for
+warehouses; less what accepted sales orders hold when the reservation option is on) is below their minimum (tblinventory_commodity_min) and creates draft RFQs for
 max − on hand − already on order (open purchase-order lines not yet received), one RFQ per
 preferred vendor (tblitems.preferred_vendor). An item that is already on an open RFQ (draft or
 approved, not yet turned into a purchase order) is left alone, so the job never asks twice.
@@ -44,11 +44,19 @@ class Shortage:
 
 
 def on_hand_by_item() -> dict[int, Decimal]:
+    """Stock per item, all warehouses; with reservations on, what is not promised to a sales order
+    (what is promised will leave: planning on it would order too late)."""
     from ..models import InventoryBalance
+    from . import reservations
 
     rows = db.session.query(InventoryBalance.commodity_id, func.sum(InventoryBalance.inventory_number)) \
         .group_by(InventoryBalance.commodity_id)
-    return {item: Decimal(total or 0) for item, total in rows}
+    stock = {item: Decimal(total or 0) for item, total in rows}
+    if reservations.on():
+        held = reservations.held_per_item()
+        for item, qty in db.session.query(held.c.commodity_id, held.c.qty):
+            stock[item] = stock.get(item, ZERO) - Decimal(qty or 0)
+    return stock
 
 
 def on_order_by_item() -> dict[int, Decimal]:

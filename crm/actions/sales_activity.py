@@ -1,7 +1,7 @@
 """tblsales_activity: the history shown on a proposal, sales order or invoice."""
 from __future__ import annotations
 
-from ..extensions import db
+from .activity import queue_line
 
 # Document table -> tblsales_activity.rel_type (the words Perfex uses).
 REL_TYPES = {"tblproposals": "proposal", "tblestimates": "estimate", "tblinvoices": "invoice",
@@ -13,7 +13,6 @@ def log_sales_activity(doc, actor, description: str, additional_data: str | None
     """One history line on ``doc``; ``full_name`` names a client acting from the portal."""
     from ..models import SalesActivity
 
-    db.session.flush()  # a new document needs its id
-    db.session.add(SalesActivity(rel_type=REL_TYPES[doc.__tablename__], rel_id=doc.id, description=description,
-                                 additional_data=additional_data, staffid=getattr(actor, "staffid", None),
-                                 full_name=full_name or getattr(actor, "full_name", None)))
+    queue_line(SalesActivity, {"rel_type": REL_TYPES[doc.__tablename__], "description": description,
+                               "additional_data": additional_data, "staffid": getattr(actor, "staffid", None),
+                               "full_name": full_name or getattr(actor, "full_name", None)}, id_of=doc)

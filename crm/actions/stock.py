@@ -18,13 +18,13 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Iterable
 
-from sqlalchemy import (Integer, case, column, event as sa_event, func, literal_column, or_, select, true,
-                        tuple_, values)
+from sqlalchemy import Integer, event as sa_event, func, literal_column, or_, select, true, tuple_
 from sqlalchemy.orm import Session
 
 from .. import options
 from ..extensions import db
 from ..models import InventoryBalance, Item, StockTransaction, StockTransactionType, Warehouse
+from . import bulk
 from .registry import ActionError
 
 ZERO = Decimal("0")
@@ -53,11 +53,22 @@ def fefo() -> bool:
 
 
 def reservations_on() -> bool:
-    return False  # the reservation option is not offered yet: nothing is ever reserved
+    from .reservations import on  # held per sales order in tblstock_reservations (reservations.py)
+
+    return on()
 
 
 def is_tracked(item: Item | None) -> bool:
     return item is not None and not item.without_checking_warehouse
+
+
+def tracked_ids(item_ids: Iterable[int]) -> set[int]:
+    """The stock-tracked ones among these items (the rule of :func:`is_tracked`), in one query."""
+    ids = {i for i in item_ids if i is not None}
+    if not ids:
+        return set()
+    rows = db.session.execute(select(Item.id, Item.without_checking_warehouse).where(Item.id.in_(ids)))
+    return {item_id for item_id, untracked in rows if not untracked}
 
 
 def item_of(line, column: str = "commodity_code") -> Item | None:
@@ -142,7 +153,13 @@ def lock(pairs: Iterable[tuple[int, int]], all_rows: bool = False) -> dict[tuple
     return out
 
 
+# The first lots of each item straight from the partial index, one lateral read per (warehouse,
+# item) in the order of the arrays (sorted), each locking in id order (PostgreSQL, FIFO).
 BATCH = 8  # lots locked at first for one delivery line; more only when these do not cover it
+_wanted = bulk.arrays("wanted", {"wh": Integer, "item": Integer})
+_first = (select(BAL).where(BAL.c.warehouse_id == _wanted.c.wh, BAL.c.commodity_id == _wanted.c.item, IN_STOCK)
+          .order_by(BAL.c.id).limit(BATCH).with_for_update().lateral("lots"))
+PG_FIRST_LOTS = select(_first).select_from(_wanted.join(_first, true()))
 
 
 def lock_for_delivery(need: dict[tuple[int, int], Decimal], today: date | None = None,
@@ -162,14 +179,10 @@ def lock_for_delivery(need: dict[tuple[int, int], Decimal], today: date | None =
         return q.where(or_(BAL.c.expiry_date.is_(None), BAL.c.expiry_date >= today)) if fefo_on else q
 
     order = [BAL.c.expiry_date.is_(None), BAL.c.expiry_date, BAL.c.id] if fefo_on else [BAL.c.id]
-    if db.session.get_bind().dialect.name == "postgresql" and not fefo_on:
-        # The first lots of each item straight from the index, locked item after item (sorted) in
-        # id order. (FEFO takes the ranked path below, which also locks in id order.)
-        wanted = values(column("wh", Integer), column("item", Integer), name="wanted").data(pairs)
-        first = deliverable(select(BAL).where(BAL.c.warehouse_id == wanted.c.wh, BAL.c.commodity_id == wanted.c.item)) \
-            .order_by(*order).limit(BATCH).with_for_update().lateral("lots")
-        q = select(first).select_from(wanted.join(first, true()))
+    if bulk.postgresql() and not fefo_on:  # (FEFO takes the ranked path below, which also locks in id order)
+        q, params = PG_FIRST_LOTS, {"wanted_wh": [wh for wh, _ in pairs], "wanted_item": [it for _, it in pairs]}
     else:
+        params = None
         ranked = deliverable(select(BAL.c.id, func.row_number().over(
             partition_by=(BAL.c.warehouse_id, BAL.c.commodity_id), order_by=order).label("rn"))
             .where(tuple_(BAL.c.warehouse_id, BAL.c.commodity_id).in_(pairs))).subquery()
@@ -177,7 +190,7 @@ def lock_for_delivery(need: dict[tuple[int, int], Decimal], today: date | None =
         q = deliverable(select(BAL).where(BAL.c.id.in_(select(ranked.c.id).where(ranked.c.rn <= BATCH)))) \
             .order_by(BAL.c.warehouse_id, BAL.c.commodity_id, BAL.c.id).with_for_update()
     out: dict[tuple[int, int], list[Lot]] = {p: [] for p in pairs}
-    for row in db.session.execute(q):
+    for row in db.session.execute(q, params).all():
         lot = Lot.of(row)
         out[(lot.warehouse_id, lot.commodity_id)].append(lot)
     for (wh, item) in pairs:
@@ -209,26 +222,26 @@ def on_hand(rows: list[Lot], today: date | None = None, fefo_on: bool | None = N
     return sum((r.inventory_number for r in rows if usable(r, today, fefo_on)), ZERO)
 
 
-def reserved(rows: list[Lot]) -> Decimal:
-    return sum((r.reserved_quantity or ZERO for r in rows), ZERO)
-
-
 def available(warehouse_id: int, commodity_id: int, today: date | None = None,
-              rows: list[Lot] | None = None, fefo_on: bool | None = None) -> Decimal:
-    """What can still be promised: on hand (deliverable lots) minus reserved when reservation is on."""
+              rows: list[Lot] | None = None, fefo_on: bool | None = None, besides: int | None = None) -> Decimal:
+    """What can still be promised: on hand (deliverable lots) minus what sales orders hold when
+    reservation is on; ``besides``: a sales order whose own hold counts as available (its delivery)."""
     fefo_on = fefo() if fefo_on is None else fefo_on
     if rows is None:  # not locked: one aggregate query
-        q = select(func.coalesce(func.sum(InventoryBalance.inventory_number), 0),
-                   func.coalesce(func.sum(InventoryBalance.reserved_quantity), 0)).where(
+        q = select(func.coalesce(func.sum(InventoryBalance.inventory_number), 0)).where(
             InventoryBalance.warehouse_id == warehouse_id, InventoryBalance.commodity_id == commodity_id,
             IN_STOCK)
         if fefo_on:
             q = q.where(or_(InventoryBalance.expiry_date.is_(None),
                             InventoryBalance.expiry_date >= (today or date.today())))
-        have, held = (Decimal(v) for v in db.session.execute(q).one())
+        have = Decimal(db.session.execute(q).scalar())
     else:
-        have, held = on_hand(rows, today, fefo_on), reserved(rows)
-    return have - held if reservations_on() else have
+        have = on_hand(rows, today, fefo_on)
+    if not reservations_on():
+        return have
+    from .reservations import held
+
+    return have - held(warehouse_id, commodity_id, besides, locked=rows is not None)
 
 
 def balances_of_item(commodity_id: int) -> list[InventoryBalance]:
@@ -242,21 +255,32 @@ def balances_of_item(commodity_id: int) -> list[InventoryBalance]:
 
 def totals_by_warehouse(commodity_id: int) -> list[dict]:
     rows = db.session.execute(
-        select(Warehouse, func.sum(InventoryBalance.inventory_number), func.sum(InventoryBalance.reserved_quantity))
+        select(Warehouse, func.sum(InventoryBalance.inventory_number))
         .join(InventoryBalance, InventoryBalance.warehouse_id == Warehouse.warehouse_id)
         .where(InventoryBalance.commodity_id == commodity_id)
         .group_by(Warehouse.warehouse_id).order_by(Warehouse.warehouse_id)).all()
+    reserving = reservations_on()
+    if reserving:
+        from .reservations import held_by_warehouse
+
+        holds = held_by_warehouse(commodity_id)
     out = []
-    for wh, on, res in rows:
-        on, res = on or ZERO, res or ZERO
-        out.append({"warehouse": wh, "on_hand": on, "reserved": res,
-                    "available": on - res if reservations_on() else on})
+    for wh, on in rows:
+        on = on or ZERO
+        res = holds.get(wh.warehouse_id, ZERO) if reserving else ZERO
+        out.append({"warehouse": wh, "on_hand": on, "reserved": res, "available": on - res})
     return out
 
 
 # --- writing -----------------------------------------------------------------------------------
-# Moves are kept on the session and written by write(): one multi-row INSERT of ledger rows, one
-# executemany UPDATE of the balances changed, one INSERT per new lot.
+# Moves are kept on the session and written by write(): one INSERT of all the ledger rows, one
+# UPDATE of all the balances changed (crm.actions.bulk), one INSERT per new lot.
+
+LEDGER_COLUMNS = ("goods_receipt_id", "rel_type", "goods_id", "old_quantity", "quantity", "date_add", "commodity_id",
+                  "warehouse_id", "status", "purchase_price", "price", "expiry_date", "lot_number", "note")
+SET_BALANCES = bulk.UpdateById(BAL, "inventory_number")
+INSERT_LEDGER = bulk.InsertRows(LEDGER, LEDGER_COLUMNS)
+
 
 def _pending() -> dict:
     return db.session.info.setdefault("stock_moves", {"ledger": [], "lots": {}})
@@ -287,12 +311,8 @@ def write() -> None:
             warehouse_id=lot.warehouse_id, commodity_id=lot.commodity_id, inventory_number=lot.inventory_number,
             reserved_quantity=lot.reserved_quantity, lot_number=lot.lot_number, expiry_date=lot.expiry_date,
             purchase_price=lot.purchase_price, date_manufacture=lot.date_manufacture)).inserted_primary_key[0]
-    changed = {lt.id: lt.inventory_number for lt in lots if lt.changed}
-    if changed:  # one statement for all the lots changed
-        db.session.execute(BAL.update().where(BAL.c.id.in_(list(changed)))
-                           .values(inventory_number=case(changed, value=BAL.c.id)))
-    if pending["ledger"]:
-        db.session.execute(LEDGER.insert(), pending["ledger"])
+    SET_BALANCES({lt.id: {"inventory_number": lt.inventory_number} for lt in lots if lt.changed})
+    INSERT_LEDGER(pending["ledger"])
     for lt in lots:
         lt.changed = False
 

@@ -17,7 +17,8 @@ def _adjustment_created(doc) -> str | None:
     return None
 
 
-def _lot_of(rows, line):
+def lot_of(rows, line):
+    """The locked lot a counted line is about: its exact balance row, else the same lot and expiry."""
     if line.inventory_manage_id:
         return next((r for r in rows if r.id == line.inventory_manage_id), None)
     return next((r for r in rows if (r.lot_number or None) == (line.lot_number or None)
@@ -37,7 +38,7 @@ def approve_adjustment(doc, actor):
             raise ActionError(f"Line {n} of {doc} has no item.", field=f"items[{n}].items")
         rows = locked[(doc.warehouses, line.items)]
         ref = stock.Ref("loss_adjustment", doc.id, line.id, note=doc.reason)
-        row = _lot_of(rows, line)
+        row = lot_of(rows, line)
         counted = Decimal(line.updates_number or 0)
         if row is not None:
             line.current_number = row.inventory_number

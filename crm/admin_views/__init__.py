@@ -8,6 +8,7 @@ from ..resources import CATEGORIES, resource_of
 from .factory import CrmModelView, build_view
 from .capture import capture_screens, web_forms_view
 from .board import PipelineBoardView
+from .goals import goal_view
 from .home import HomeView
 from .jobs import JobsView
 from .roles import role_view
@@ -31,7 +32,7 @@ def _extra_views():
 
 
 def init_admin(app) -> Admin:
-    from ..models import Lead, Role, Staff, WebToLead, all_models
+    from ..models import Goal, Lead, Role, Staff, WebToLead, all_models
 
     admin = Admin(app, name="CRMConnect", theme=Bootstrap4Theme(base_template="admin/crm_base.html", fluid=True),
                   index_view=HomeView(name="Home", url="/admin", endpoint="admin"))
@@ -43,6 +44,8 @@ def init_admin(app) -> Admin:
             views.append(staff_view())
         elif model is Lead:
             views.append(build_view(Lead, where=lambda m: m.is_opportunity.is_(False)))
+        elif model is Goal:
+            views.append(goal_view())
         elif model is WebToLead:
             views.append(web_forms_view())
         elif model.__tablename__ == "tblwebhooks":
@@ -66,6 +69,14 @@ def init_admin(app) -> Admin:
 
     admin.add_view(WeightedPipelineView(name="Weighted pipeline", category="Sales", endpoint="weighted_pipeline",
                                         url="/admin/opportunities/pipeline"))
+    from .reports import LeadsReportView, SalesOverviewView, SalesReportView
+
+    admin.add_view(SalesOverviewView(name="Sales overview", category="Reports", endpoint="reports_overview",
+                                     url="/admin/sales"))
+    admin.add_view(SalesReportView(name="Sales report", category="Reports", endpoint="reports_sales",
+                                   url="/admin/reports/sales"))
+    admin.add_view(LeadsReportView(name="Leads report", category="Reports", endpoint="reports_leads",
+                                   url="/admin/reports/leads"))
     admin.add_view(OptionsView(name="Options", category="Settings", endpoint="settings", url="/admin/settings"))
     admin.add_view(OptionsView(name="Invoice series", category="Settings", endpoint="billing_config",
                                url="/admin/billing/config", groups=("Invoices", "Sales orders", "Proposals")))

@@ -5,25 +5,18 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from flask import abort, redirect, request, url_for
-from flask_admin import BaseView, expose
+from flask import request
+from flask_admin import expose
 from flask_login import current_user
 from sqlalchemy.orm import joinedload
 
-from ..auth import can, can_table
+from ..auth import can
 from ..extensions import db
+from .access import StaffView
 
 
-class PipelineBoardView(BaseView):
-    def is_accessible(self):
-        from ..models import Lead
-
-        return current_user.is_authenticated and can_table(current_user, Lead, "view")
-
-    def inaccessible_callback(self, name, **kwargs):
-        if current_user.is_authenticated:
-            abort(403)
-        return redirect(url_for("auth.login", next=request.full_path))
+class PipelineBoardView(StaffView):
+    table = "Lead"
 
     @expose("/")
     def index(self):

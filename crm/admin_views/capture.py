@@ -5,18 +5,18 @@ from __future__ import annotations
 import imaplib
 import json
 
-from flask import abort, flash, jsonify, make_response, redirect, request, url_for
-from flask_admin import BaseView, expose
+from flask import abort, flash, jsonify, redirect, request
+from flask_admin import expose
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms.validators import ValidationError
 
-from ..auth import can_table
 from ..extensions import db
 from ..models.base import FieldError
 from ..models.capture import ImportStatus
-from .factory import CrmModelView, build_view
+from .factory import build_view
 from .settings import OptionsView
+from .access import StaffView
 
 
 def _form_data_valid(form, field):
@@ -28,28 +28,10 @@ def _form_data_valid(form, field):
         raise ValidationError(exc.message) from None
 
 
-def _refused_post(resp):
-    """A create/edit POST that re-renders the form (it did not save) answers 422, not 200."""
-    if request.method == "POST" and not (300 <= getattr(resp, "status_code", 200) < 400) \
-            and not isinstance(resp, tuple):
-        resp = make_response(resp, 422)
-    return resp
-
-
 def web_forms_view():
     from ..models import WebToLead
 
-    def create_view(self):
-        return _refused_post(CrmModelView.create_view(self))
-
-    def edit_view(self):
-        return _refused_post(CrmModelView.edit_view(self))
-
-    return build_view(WebToLead, admin={
-        "form_args": {"form_data": {"validators": [_form_data_valid]}},
-        "create_view": expose("/new/", methods=("GET", "POST"))(create_view),
-        "edit_view": expose("/edit/", methods=("GET", "POST"))(edit_view),
-    })
+    return build_view(WebToLead, admin={"form_args": {"form_data": {"validators": [_form_data_valid]}}})
 
 
 class EmailIntegrationView(OptionsView):
@@ -89,18 +71,11 @@ class EmailIntegrationView(OptionsView):
         return redirect(self.get_url(".index"))
 
 
-class ExcelImportView(BaseView):
+class ExcelImportView(StaffView):
     """/admin/excelimport: upload, map columns, preview, import as a job, follow its progress."""
 
-    def is_accessible(self):
-        from ..models import Lead
-
-        return current_user.is_authenticated and can_table(current_user, Lead, "create")
-
-    def inaccessible_callback(self, name, **kwargs):
-        if current_user.is_authenticated:
-            abort(403)
-        return redirect(url_for("auth.login", next=request.full_path))
+    table = "Lead"
+    verb = "create"
 
     def _get(self, import_id):
         from ..models import LeadImport

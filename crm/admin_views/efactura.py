@@ -6,17 +6,17 @@ from __future__ import annotations
 import secrets
 
 from flask import abort, flash, redirect, request, send_file, session, url_for, Response
-from flask_admin import BaseView, expose
+from flask_admin import expose
 from flask_login import current_user
 
 from .. import options
 from ..actions.activity import log_activity
-from ..auth import can_table
 from ..extensions import db
 from ..integrations.anaf import AnafError
 from ..models import Invoice
 from ..models.efactura import EfacturaStatus
 from .settings import OptionsView
+from .access import StaffView
 
 # Shown on the screen, never in the form: they come from ANAF.
 TOKEN_OPTIONS = ("efactura_access_token", "efactura_refresh_token", "efactura_token_expires",
@@ -98,19 +98,13 @@ class EfacturaSettingsView(OptionsView):
         return self.connect()
 
 
-class EfacturaFilesView(BaseView):
+class EfacturaFilesView(StaffView):
     """/admin/efactura/invoice/<id>/...: for whoever may view invoices."""
 
     def is_visible(self):
         return False
 
-    def is_accessible(self):
-        return current_user.is_authenticated and can_table(current_user, Invoice, "view")
-
-    def inaccessible_callback(self, name, **kwargs):
-        if current_user.is_authenticated:
-            abort(403)
-        return redirect(url_for("auth.login", next=request.full_path))
+    table = "Invoice"
 
     def _invoice(self, invoice_id):
         invoice = db.session.get(Invoice, invoice_id)

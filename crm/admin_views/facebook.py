@@ -113,7 +113,7 @@ class FacebookLeadsView(OptionsView):
             return redirect(self.get_url(".index"))
         base = options.get("facebook_graph_url")
         if not sandbox.is_local(base):
-            flash("“Send a test lead” talks to the sandbox (facebook_graph_url on http://127.0.0.1:<port>). With "
+            flash("“Send a test lead” talks to the sandbox (facebook_graph_url on http://127.0.0.1:<port>/...). With "
                   "Facebook itself, use its Lead Ads Testing Tool (developers.facebook.com/tools/lead-ads-testing).",
                   "error")
             return redirect(self.get_url(".index"))
@@ -122,10 +122,9 @@ class FacebookLeadsView(OptionsView):
         if missing:
             flash(", ".join(missing) + ": fill in and save first.", "error")
             return redirect(self.get_url(".index"))
-        token, secret = options.get("facebook_page_access_token"), options.get("facebook_app_secret")
-        args = (base, options.get("facebook_graph_version"), token, webhook_url(), options.get("facebook_verify_token"))
+        args = (base, options.get("facebook_graph_version"), options.get("facebook_page_access_token"), webhook_url(),
+                options.get("facebook_verify_token"))
         db.session.commit()  # hold no transaction while the sandbox calls our webhook back
-        sandbox.ensure_local(base, token, secret)
         try:
             result = sandbox.send_test_lead(*args)
         except sandbox.SandboxError as exc:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from flask import abort, flash, jsonify, redirect, request, send_file, url_for
+from flask import abort, flash, jsonify, make_response, redirect, request, send_file, url_for
 from flask_admin import expose
 from flask_admin.contrib.sqla import ModelView
 from flask_admin.helpers import get_form_data
@@ -21,12 +21,12 @@ from flask_wtf import FlaskForm
 from jinja2 import pass_context
 from markupsafe import Markup, escape
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload
 from werkzeug.datastructures import CombinedMultiDict
 from werkzeug.utils import import_string
 
 from . import custom_fields as cf_admin
 from . import line_editor
+from .access import StaffOnly
 from .. import custom_fields as cf
 from ..actions.totals import refresh as refresh_totals
 from ..api.schemas import compositions, parent_link_columns
@@ -118,6 +118,13 @@ def _pdf_row_links(model) -> list:
     return [PdfRowLink(k.name) for k in KINDS.values() if k.model == model.__name__]
 
 
+def _refused_post(resp):
+    if request.method == "POST" and not (300 <= getattr(resp, "status_code", 200) < 400) \
+            and not isinstance(resp, tuple):
+        resp = make_response(resp, 422)
+    return resp
+
+
 class CrmForm(FlaskForm):
     """Flask-WTF's form (CSRF token) that also remembers the edited object, as Flask-Admin's
     Unique validator expects (otherwise saving a record would clash with itself)."""
@@ -134,7 +141,7 @@ class CrmForm(FlaskForm):
                 field.populate_obj(obj, name)
 
 
-class CrmModelView(ModelView):
+class CrmModelView(StaffOnly, ModelView):
     """The generated view. Subclassed per model by :func:`build_view`."""
 
     form_base_class = CrmForm  # Flask-WTF's CSRF token in every create/edit form
@@ -156,11 +163,6 @@ class CrmModelView(ModelView):
     # --- permissions -------------------------------------------------------------------
     def is_accessible(self):
         return current_user.is_authenticated and can_table(current_user, self.model, "view")
-
-    def inaccessible_callback(self, name, **kwargs):
-        if current_user.is_authenticated:
-            abort(403)
-        return redirect(url_for("auth.login", next=request.full_path))
 
     @property
     def can_create(self):
@@ -189,12 +191,14 @@ class CrmModelView(ModelView):
 
     # --- queries -----------------------------------------------------------------------
     def column_equality_args(self) -> dict:
-        """``?status=4`` style arguments (as the seed URLs use) that name a column of the table."""
+        """``?status=4`` style arguments (as the seed URLs use) that name a column of the table;
+        a repeated one (``?status=1&status=4``) means any of its values (a list)."""
         keys = {c.key: c for c in columns(self.model)}
         out = {}
-        for k, v in request.args.items():
-            if k in keys and v != "":
-                out[k] = v
+        for k in request.args:
+            values = [v for v in request.args.getlist(k) if v != ""]
+            if k in keys and values:
+                out[k] = values if len(values) > 1 else values[0]
         return out
 
     def _restrict(self, query):
@@ -204,14 +208,18 @@ class CrmModelView(ModelView):
             for key, raw in self.column_equality_args().items():
                 col = getattr(self.model, key)
                 try:
-                    value = col.type.python_type(raw) if not isinstance(raw, col.type.python_type) else raw
+                    values = [self._typed(col, r) for r in (raw if isinstance(raw, list) else [raw])]
                 except (ValueError, TypeError, NotImplementedError):
                     flash(f"Ignored filter {key}={raw}: not a valid value for {key}.", "error")
                     continue
-                if col.type.python_type is bool:
-                    value = raw.lower() in ("1", "true", "yes")
-                query = query.filter(col == value)
+                query = query.filter(col == values[0] if len(values) == 1 else col.in_(values))
         return query
+
+    @staticmethod
+    def _typed(col, raw):
+        if col.type.python_type is bool:
+            return raw.lower() in ("1", "true", "yes")
+        return col.type.python_type(raw) if not isinstance(raw, col.type.python_type) else raw
 
     def get_query(self):
         return self._restrict(super().get_query())
@@ -239,16 +247,26 @@ class CrmModelView(ModelView):
             col = getattr(self.model, key)
             enum_cls = status_enum(col)
             label = (self.column_labels or {}).get(key) or key.replace("_", " ").capitalize()
-            shown = raw
-            if enum_cls is not None:
+            shown = []
+            for one in raw if isinstance(raw, list) else [raw]:
                 try:
-                    shown = enum_cls.label_of(type(next(iter(enum_cls)).value)(raw))
+                    shown.append(enum_cls.label_of(type(next(iter(enum_cls)).value)(one)) if enum_cls else one)
                 except ValueError:
-                    pass
-            out.append(f"{label} = {shown}")
+                    shown.append(one)
+            out.append(f"{label} = {' or '.join(shown)}")
         return out
 
     create_defaults: dict = {}  # values a partial view sets on what it creates (opportunities)
+
+    # A create/edit POST that shows the form again did not save (a field refused, a rule checked at
+    # flush): it answers 422, so a client or a script sees the refusal, not a 200.
+    @expose("/new/", methods=("GET", "POST"))
+    def create_view(self):
+        return _refused_post(super().create_view())
+
+    @expose("/edit/", methods=("GET", "POST"))
+    def edit_view(self):
+        return _refused_post(super().edit_view())
 
     def on_model_change(self, form, model, is_created):
         if is_created:

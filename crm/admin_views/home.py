@@ -1,16 +1,19 @@
-"""The admin home page: who you are and the lists you are likely to open first."""
-from flask import redirect, request, url_for
+"""The admin home page: who you are, the figures your role needs first (crm.dashboard), and the
+lists you are likely to open."""
 from flask_admin import AdminIndexView, expose
 from flask_login import current_user
 
+from .access import StaffOnly
 
-class HomeView(AdminIndexView):
+
+class HomeView(StaffOnly, AdminIndexView):
     def is_accessible(self):
         return current_user.is_authenticated
 
-    def inaccessible_callback(self, name, **kwargs):
-        return redirect(url_for("auth.login", next=request.full_path))
-
     @expose("/")
     def index(self):
-        return self.render("admin/crm_home.html")
+        from ..dashboard import dashboard
+        from ..options import get
+
+        return self.render("admin/crm_home.html", sections=dashboard(current_user),
+                           base_currency=get("base_currency"))

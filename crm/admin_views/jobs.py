@@ -1,23 +1,16 @@
 """Settings → Jobs: queued, running and failed RQ jobs, with their errors and a retry button."""
 from __future__ import annotations
 
-from flask import abort, flash, redirect, request, url_for
-from flask_admin import BaseView, expose
-from flask_login import current_user
+from flask import abort, flash, redirect
+from flask_admin import expose
 from flask_wtf import FlaskForm
 
-from ..auth import can
 from ..jobs import queue
+from .access import StaffView
 
 
-class JobsView(BaseView):
-    def is_accessible(self):
-        return current_user.is_authenticated and can(current_user, "settings.view")
-
-    def inaccessible_callback(self, name, **kwargs):
-        if current_user.is_authenticated:
-            abort(403)
-        return redirect(url_for("auth.login", next=request.full_path))
+class JobsView(StaffView):
+    permission = "settings.view"
 
     @expose("/")
     def index(self):

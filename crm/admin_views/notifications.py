@@ -2,26 +2,21 @@
 the records, mark-as-read (one or all), and the bell's unread count in the navbar."""
 from __future__ import annotations
 
-from flask import abort, flash, redirect, request, url_for
-from flask_admin import BaseView, expose
+from flask import abort, flash, redirect, request
+from flask_admin import expose
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import update
 
 from ..extensions import db
+from .access import StaffView
 
 PAGE_SIZE = 30
 
 
-class NotificationsView(BaseView):
-    def is_accessible(self):
-        return current_user.is_authenticated  # everyone reads their own
-
+class NotificationsView(StaffView):  # everyone reads their own
     def is_visible(self):
         return False  # reached from the bell
-
-    def inaccessible_callback(self, name, **kwargs):
-        return redirect(url_for("auth.login", next=request.full_path))
 
     def _mine(self):
         from ..models import Notification

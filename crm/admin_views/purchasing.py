@@ -5,11 +5,12 @@ from __future__ import annotations
 from decimal import Decimal
 
 from flask import abort, redirect, request, url_for
-from flask_admin import BaseView, expose
+from flask_admin import expose
 from flask_login import current_user
 
-from ..auth import can, can_table
+from ..auth import can
 from ..extensions import db
+from .access import StaffView
 
 
 def _quotations(rq):
@@ -62,21 +63,13 @@ def quotation_details(q) -> dict:
             "vendor_link": link}
 
 
-class CompareView(BaseView):
+class CompareView(StaffView):
     """/admin/purchase/compare/<rfq id>: the quotations of one RFQ side by side."""
 
     def is_visible(self):
         return False
 
-    def is_accessible(self):
-        from ..models import PurchaseQuotation
-
-        return current_user.is_authenticated and can_table(current_user, PurchaseQuotation, "view")
-
-    def inaccessible_callback(self, name, **kwargs):
-        if current_user.is_authenticated:
-            abort(403)
-        return redirect(url_for("auth.login", next=request.full_path))
+    table = "PurchaseQuotation"
 
     @expose("/")
     def index(self):

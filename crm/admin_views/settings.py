@@ -1,31 +1,23 @@
 """Settings → Options: every known option, typed, grouped, editable, with where its value comes from."""
 from __future__ import annotations
 
-from flask import flash, redirect, request, url_for
-from flask_admin import BaseView, expose
+from flask import flash, redirect, request
+from flask_admin import expose
 from flask_login import current_user
 from flask_wtf import FlaskForm
 
 from .. import options
 from ..actions.activity import log_activity
-from ..auth import can
 from ..extensions import db
+from .access import StaffView
 
 
-class OptionsView(BaseView):
+class OptionsView(StaffView):
     def __init__(self, *args, groups=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.groups = groups
 
-    def is_accessible(self):
-        return current_user.is_authenticated and can(current_user, "settings.edit")
-
-    def inaccessible_callback(self, name, **kwargs):
-        if current_user.is_authenticated:
-            from flask import abort
-
-            abort(403)
-        return redirect(url_for("auth.login", next=request.full_path))
+    permission = "settings.edit"
 
     def _defs(self):
         return [d for d in options.OPTIONS.values() if self.groups is None or d.group in self.groups]

@@ -1,6 +1,9 @@
 """Warehouse reports the seed names: current stock vs minimum, and lots expiring within N days.
 
-Both are single SQL queries (aggregates and a join), paginated, exportable as CSV."""
+Both are single SQL queries (aggregates and a join), paginated, exportable as CSV. With stock
+reservation on (warehouse_reserve_on_accept), stock vs minimum also shows what accepted sales orders
+hold and measures the shortfall on what is available: held units are already promised, so they do
+not keep an item above its minimum."""
 from __future__ import annotations
 
 import csv
@@ -8,32 +11,40 @@ import io
 from datetime import date, timedelta
 
 from flask import Response, abort, redirect, request, url_for
-from flask_admin import BaseView, expose
-from flask_login import current_user
-from sqlalchemy import func, select
+from flask_admin import expose
+from sqlalchemy import func, literal, select
 
-from ..auth import can_table
+from ..actions.reservations import on as reservations_on
 from ..extensions import db
+from .access import StaffView
 
 PAGE = 100
 
 
 def stock_vs_minimum(below_only: bool = True, page: int = 1, page_size: int = PAGE):
-    """Items with a minimum: on hand (all warehouses), minimum, maximum, shortfall; fewest first."""
+    """Items with a minimum: on hand (all warehouses), minimum, maximum, shortfall, reserved and
+    available; fewest first."""
+    from ..actions.reservations import held_per_item
     from ..models import InventoryBalance, Item, MinimumStock
 
     on_hand = (select(InventoryBalance.commodity_id, func.sum(InventoryBalance.inventory_number).label("qty"))
                .group_by(InventoryBalance.commodity_id).subquery())
     qty = func.coalesce(on_hand.c.qty, 0)
+    held = held_per_item() if reservations_on() else None
+    reserved = func.coalesce(held.c.qty, 0) if held is not None else literal(0)
+    free = qty - reserved
     # count(*) over (): the total comes with the page, so the aggregate runs once per request
     query = (select(Item.id, Item.commodity_code, Item.commodity_name, qty.label("on_hand"),
                     MinimumStock.inventory_number_min, MinimumStock.inventory_number_max,
-                    (MinimumStock.inventory_number_min - qty).label("short"), func.count().over().label("total"))
+                    (MinimumStock.inventory_number_min - free).label("short"), reserved.label("reserved"),
+                    free.label("available"), func.count().over().label("total"))
              .join(MinimumStock, MinimumStock.commodity_id == Item.id)
              .outerjoin(on_hand, on_hand.c.commodity_id == Item.id))
+    if held is not None:
+        query = query.outerjoin(held, held.c.commodity_id == Item.id)
     if below_only:
-        query = query.where(qty < MinimumStock.inventory_number_min)
-    rows = db.session.execute(query.order_by((MinimumStock.inventory_number_min - qty).desc(), Item.id)
+        query = query.where(free < MinimumStock.inventory_number_min)
+    rows = db.session.execute(query.order_by((MinimumStock.inventory_number_min - free).desc(), Item.id)
                               .limit(page_size).offset((page - 1) * page_size)).all()
     if rows or page == 1:
         return (rows[0].total if rows else 0), rows
@@ -66,16 +77,8 @@ def _csv(header, rows, filename) -> Response:
                     headers={"Content-Disposition": f"attachment; filename={filename}"})
 
 
-class StockReportsView(BaseView):
-    def is_accessible(self):
-        from ..models import InventoryBalance
-
-        return current_user.is_authenticated and can_table(current_user, InventoryBalance, "view")
-
-    def inaccessible_callback(self, name, **kwargs):
-        if current_user.is_authenticated:
-            abort(403)
-        return redirect(url_for("auth.login", next=request.full_path))
+class StockReportsView(StaffView):
+    table = "InventoryBalance"
 
     @expose("/")
     def index(self):
@@ -85,13 +88,15 @@ class StockReportsView(BaseView):
     def minimum(self):
         below = request.args.get("all") != "1"
         page = max(request.args.get("page", 1, type=int), 1)
+        reserving = reservations_on()
         if request.args.get("export") == "csv":
             _, rows = stock_vs_minimum(below, 1, 1_000_000)
-            return _csv(["item id", "code", "name", "on hand", "minimum", "maximum", "short"],
-                        [r[:7] for r in rows], "stock-vs-minimum.csv")
+            extra = ["reserved", "available"] if reserving else []
+            return _csv(["item id", "code", "name", "on hand", "minimum", "maximum", "short", *extra],
+                        [r[:7 + len(extra)] for r in rows], "stock-vs-minimum.csv")
         total, rows = stock_vs_minimum(below, page)
         return self.render("admin/stock_reports.html", report="minimum", rows=rows, total=total, page=page,
-                           pages=max((total + PAGE - 1) // PAGE, 1), below=below)
+                           pages=max((total + PAGE - 1) // PAGE, 1), below=below, reserving=reserving)
 
     @expose("/expiring")
     def expiring(self):

@@ -2,7 +2,6 @@
 crm.events.EVENTS, including those other modules register) and the URL checked in the form."""
 from __future__ import annotations
 
-from flask_admin import expose
 from flask_login import current_user
 from wtforms import SelectMultipleField, widgets
 from wtforms.validators import ValidationError
@@ -48,14 +47,7 @@ def _model_rule(check):
 def webhook_view():
     from ..models import Webhook
     from ..models.webhooks import check_webhook_url
-    from .capture import _refused_post
     from .factory import CrmModelView, build_view
-
-    def create_view(self):
-        return _refused_post(CrmModelView.create_view(self))
-
-    def edit_view(self):
-        return _refused_post(CrmModelView.edit_view(self))
 
     def on_model_change(self, form, model, is_created):
         if is_created and model.addedfrom is None and current_user.is_authenticated:
@@ -69,8 +61,6 @@ def webhook_view():
         "form_extra_fields": {"events": EventsField("Events", choices=_event_choices, validators=[_some_chosen],
                                                     description="The events sent to this URL.")},
         "form_args": {"url": {"validators": [_model_rule(check_webhook_url)]}},
-        "create_view": expose("/new/", methods=("GET", "POST"))(create_view),
-        "edit_view": expose("/edit/", methods=("GET", "POST"))(edit_view),
         "on_model_change": on_model_change,
     })
 

@@ -6,14 +6,12 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from flask import abort, redirect, request, url_for
-from flask_admin import BaseView, expose
-from flask_login import current_user
+from flask_admin import expose
 from sqlalchemy import and_, func, or_
 
-from ..auth import can_table
 from ..extensions import db
 from ..models.base import money
+from .access import StaffView
 
 
 def open_opportunities():
@@ -52,16 +50,8 @@ def pipeline_figures() -> dict:
                       "weighted": money(sum((r["weighted"] for r in rows), Decimal(0)))}}
 
 
-class WeightedPipelineView(BaseView):
-    def is_accessible(self):
-        from ..models import Lead
-
-        return current_user.is_authenticated and can_table(current_user, Lead, "view")
-
-    def inaccessible_callback(self, name, **kwargs):
-        if current_user.is_authenticated:
-            abort(403)
-        return redirect(url_for("auth.login", next=request.full_path))
+class WeightedPipelineView(StaffView):
+    table = "Lead"
 
     @expose("/")
     def index(self):

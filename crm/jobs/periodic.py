@@ -47,6 +47,15 @@ def replenish_stock():
     return run_replenishment()
 
 
+@job
+def settle_goals(today=None):
+    """Daily: goals that reached their target, or ended, tell their staff member (or the admins) once."""
+    from ..actions.goals import settle_goals as settle
+
+    settled, told = settle(today)
+    return f"{settled} goal(s) settled, {told} with a notification"
+
+
 PERIODIC = {
     "sweep_overdue_invoices": (sweep_overdue_invoices, "15 1 * * *"),
     "poll_leads_mailbox": (poll_leads_mailbox, "*/5 * * * *"),
@@ -60,6 +69,7 @@ PERIODIC = {
     "replenish_stock": (replenish_stock, "0 5 * * *"),
     "retry_webhook_deliveries": (retry_webhook_deliveries, "* * * * *"),
     "flush_outbox": (flush_outbox, "*/5 * * * *"),
+    "settle_goals": (settle_goals, "0 6 * * *"),
 }
 
 

@@ -51,12 +51,11 @@ def sender() -> tuple[str, str]:
 
 def queue_email(to: str, subject: str, html: str, text: str | None = None, *, cc: str | None = None,
                 attachments=(), rel_type: str | None = None, rel_id: int | None = None,
-                template: str | None = None, actor=None, flush: bool = True):
+                template: str | None = None, actor=None):
     """Write a message to the outbox and send it after the current transaction commits.
 
     ``attachments``: (filename, bytes, mimetype) tuples, stored under instance/outbox/.
     Returns the EmailOutbox row (flushed, so it has an id). The caller commits.
-    ``flush=False`` is for callers inside a flush (event subscribers): the row gets its id at commit.
     """
     from ..models import EmailOutbox
 
@@ -71,9 +70,6 @@ def queue_email(to: str, subject: str, html: str, text: str | None = None, *, cc
                       status="queued", attempts=0, message_id=make_msgid(domain=domain),
                       staffid=getattr(actor, "staffid", None))
     db.session.add(msg)
-    if not flush:
-        enqueue(send_outbox_message_by_message_id, msg.message_id)
-        return msg
     db.session.flush()
     enqueue(send_outbox_message, msg.id)
     return msg
@@ -166,15 +162,6 @@ def send_outbox_message(outbox_id: int) -> str:
     row.status, row.sent_at, row.last_error, row.sending_since = "sent", datetime.utcnow(), None, None
     db.session.commit()
     return f"sent to {row.to_email}"
-
-
-@job
-def send_outbox_message_by_message_id(message_id: str) -> str:
-    """send_outbox_message for a row queued without a flush (its id was not known yet)."""
-    from ..models import EmailOutbox
-
-    found = db.session.query(EmailOutbox.id).filter_by(message_id=message_id).scalar()
-    return send_outbox_message(found) if found else f"no outbox message {message_id}"
 
 
 def resend_refusal(row) -> str | None:

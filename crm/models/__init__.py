@@ -26,3 +26,5 @@ from .payments import *  # noqa: F401,F403,E402
 from . import webhooks, notifications  # noqa: F401,E402
 from .webhooks import *  # noqa: F401,F403,E402
 from .notifications import *  # noqa: F401,F403,E402
+from . import report_rollup  # noqa: F401,E402
+from .report_rollup import *  # noqa: F401,F403,E402

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Integer, String, Text
+from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -89,6 +89,9 @@ class Lead(db.Model):
         },
     )
 
+    # The home page's "my new leads": one staff member's leads by date added.
+    __table_args__ = (Index("ix_tblleads_assigned_dateadded", "assigned", "dateadded"),)
+
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     hash: Mapped[str | None] = mapped_column(String(65))
     name: Mapped[str] = mapped_column(String(191))
@@ -114,7 +117,7 @@ class Lead(db.Model):
     website: Mapped[str | None] = mapped_column(String(150))
     leadorder: Mapped[int] = mapped_column(Integer, default=1)
     phonenumber: Mapped[str | None] = mapped_column(String(50))
-    date_converted: Mapped[datetime | None] = mapped_column(DateTime)
+    date_converted: Mapped[datetime | None] = mapped_column(DateTime, index=True)  # goals: converted leads
     lost: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
     lost_reason: Mapped[str | None] = mapped_column(String(255))
     junk: Mapped[bool] = mapped_column(Boolean, default=False, index=True)

@@ -203,7 +203,7 @@ class Estimate(_BillingShipping, _Acceptance, db.Model):
     discount_total: Mapped[Decimal] = mapped_column(MONEY, default=Decimal("0"))
     discount_type: Mapped[str | None] = mapped_column(String(30))  # DISCOUNT_TYPES
     invoiceid: Mapped[int | None] = fk("tblinvoices.id")
-    invoiced_date: Mapped[datetime | None] = mapped_column(DateTime)
+    invoiced_date: Mapped[datetime | None] = mapped_column(DateTime, index=True)  # goals: estimates converted
     terms: Mapped[str | None] = mapped_column(Text)
     reference_no: Mapped[str | None] = mapped_column(String(100))
     sale_agent: Mapped[int | None] = fk("tblstaff.staffid")
@@ -246,7 +246,10 @@ class Invoice(_BillingShipping, EfacturaInvoice, db.Model):
     )
 
     # The lists people open most: invoices of one status, newest first (bench/README.md).
-    __table_args__ = (Index("ix_tblinvoices_status_date", "status", "date"),)
+    # ... and one sale agent's invoices by date, covering what their goals read (status, total, id),
+    # so a staff member's income and invoiced-amount goals are index-only scans.
+    __table_args__ = (Index("ix_tblinvoices_status_date", "status", "date"),
+                      Index("ix_tblinvoices_sale_agent_date", "sale_agent", "date", "status", "total", "id"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     sent: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -496,11 +499,15 @@ class GoalType(StatusEnum):
     INVOICED_AMOUNT = (8, "Invoiced amount", "success")
 
 
+CONTRACT_GOAL_TYPES = (GoalType.CONTRACTS_BY_TYPE_DATEADDED.value, GoalType.CONTRACTS_BY_TYPE_DATESTART.value)
+
+
 class Goal(db.Model):
     """tblgoals: progress = total x 100 / achievement, capped at 100."""
 
     __tablename__ = "tblgoals"
-    __crm__ = Resource(label="Goals", category="Sales", url="goals")
+    # progress: the current total and percent, computed (crm.goals), read-only in the API
+    __crm__ = Resource(label="Goals", category="Sales", url="goals", api_extra={"progress": "crm.goals:api_progress"})
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     subject: Mapped[str] = mapped_column(String(191))
@@ -520,3 +527,15 @@ class Goal(db.Model):
 
     def __str__(self):
         return self.subject
+
+
+
+@event.listens_for(Goal, "before_insert")
+@event.listens_for(Goal, "before_update")
+def _goal_counts_something(mapper, connection, goal):
+    """Contract goals count the contracts of one type: without the type they would count nothing."""
+    from .base import FieldError
+
+    if goal.goal_type in CONTRACT_GOAL_TYPES and goal.contract_type is None:
+        raise FieldError("contract_type", f"a “{GoalType.label_of(goal.goal_type)}” goal needs the contract type "
+                                          "it counts.")

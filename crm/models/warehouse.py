@@ -12,10 +12,10 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import Date, DateTime, Index, Integer, Numeric, String, Text, text
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from ..extensions import db
-from .base import BillingShipping, MONEY, QTY, RATE, Resource, StatusEnum, fk, status_column
+from .base import BillingShipping, FieldError, MONEY, QTY, RATE, Resource, StatusEnum, fk, status_column
 
 # Parcel dimensions (cm), weight (kg) and volume (m3) on packing lists.
 MEASURE = Numeric(15, 3, asdecimal=True)
@@ -48,14 +48,18 @@ class InventoryBalance(db.Model):
     """
 
     __tablename__ = "tblinventory_manage"
-    __crm__ = Resource(label="Stock balances", category="Warehouse", url="warehouse/inventory_manage")
+    __crm__ = Resource(label="Stock balances", category="Warehouse", url="warehouse/inventory_manage",
+                       # physical lots; what orders hold is per warehouse x item (Stock reservations)
+                       admin={"column_list": ["warehouse_id", "commodity_id", "inventory_number", "lot_number",
+                                              "expiry_date", "date_manufacture", "purchase_price"],
+                              "form_excluded_columns": ["reserved_quantity"]})
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     warehouse_id: Mapped[int] = fk("tblwarehouse.warehouse_id", nullable=False, ondelete="RESTRICT")
     commodity_id: Mapped[int] = fk("tblitems.id", nullable=False, ondelete="RESTRICT")
     inventory_number: Mapped[Decimal] = mapped_column(QTY, default=Decimal("0"), nullable=False)
-    # Optional reservation feature (the seed says Perfex reserves nothing): quantity promised
-    # to approved-but-undelivered documents; available = inventory_number - reserved_quantity.
+    # Perfex's column, kept at zero: reservations are held per warehouse x item in
+    # tblstock_reservations (StockReservation), not on lots (see crm/actions/reservations.py).
     reserved_quantity: Mapped[Decimal] = mapped_column(QTY, default=Decimal("0"), nullable=False)
     date_manufacture: Mapped[date | None] = mapped_column(Date)
     expiry_date: Mapped[date | None] = mapped_column(Date, index=True)
@@ -75,6 +79,48 @@ class InventoryBalance(db.Model):
     def __str__(self):
         lot = f" lot {self.lot_number}" if self.lot_number else ""
         return f"{self.commodity} @ {self.warehouse}{lot}: {self.inventory_number}"
+
+
+class ReservationStatus(StatusEnum):
+    RESERVED = (1, "Reserved", "info")
+    DELIVERED = (2, "Delivered", "success")
+    RELEASED = (3, "Released", "secondary")
+
+
+class StockReservation(db.Model):
+    """tblstock_reservations (addition; option ``warehouse_reserve_on_accept``): quantity of an item
+    held in a warehouse for an accepted sales order until its delivery note takes it out.
+
+    Held = ``quantity - delivered`` while Reserved; nothing here touches the balances or the ledger.
+    """
+
+    __tablename__ = "tblstock_reservations"
+    __crm__ = Resource(label="Stock reservations", category="Warehouse", url="warehouse/reservations",
+                       readonly=True,
+                       admin={"column_list": ["date_reserved", "estimate", "commodity", "warehouse", "quantity",
+                                              "delivered", "status", "date_closed", "note"],
+                              "column_searchable_list": ["note"]})
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    estimate_id: Mapped[int] = fk("tblestimates.id", nullable=False)
+    commodity_id: Mapped[int] = fk("tblitems.id", nullable=False, ondelete="RESTRICT")
+    warehouse_id: Mapped[int] = fk("tblwarehouse.warehouse_id", nullable=False, ondelete="RESTRICT")
+    quantity: Mapped[Decimal] = mapped_column(QTY, nullable=False)  # reserved at acceptance
+    delivered: Mapped[Decimal] = mapped_column(QTY, default=Decimal("0"), nullable=False)
+    status: Mapped[int] = status_column(ReservationStatus, default=ReservationStatus.RESERVED.value)
+    date_reserved: Mapped[datetime] = mapped_column(DateTime, default=datetime.utcnow, nullable=False)
+    date_closed: Mapped[datetime | None] = mapped_column(DateTime)
+    note: Mapped[str | None] = mapped_column(Text)  # why it was released
+
+    estimate = relationship("Estimate")
+    commodity = relationship("Item")
+    warehouse = relationship("Warehouse")
+
+    # What the stock check sums: the held quantity of one (warehouse, item).
+    __table_args__ = (Index(None, "warehouse_id", "commodity_id", "status"),)
+
+    def __str__(self):
+        return f"{self.commodity} @ {self.warehouse}: {self.quantity - (self.delivered or 0)} for {self.estimate}"
 
 
 class MinimumStock(db.Model):
@@ -471,7 +517,13 @@ class PhysicalInventory(db.Model):
 
     __tablename__ = "tblwh_physical_inventory"
     __crm__ = Resource(label="Physical inventory", category="Warehouse", url="warehouse/physical_inventory",
-                       lines="items")
+                       lines="items",
+                       admin={"column_list": ["code", "warehouse_id", "date", "status", "note", "loss_adjustment_id"],
+                              # numbered, filled and approved by its actions (crm/actions/physical_inventory.py)
+                              "form_excluded_columns": ["code", "status", "loss_adjustment", "datecreated",
+                                                        "added_by"],
+                              "details_extra_template": "admin/physical_inventory_extra.html",
+                              "details_extra_context": "crm.admin_views.physical_inventory:count_context"})
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     code: Mapped[str | None] = mapped_column(String(100), index=True)
@@ -513,6 +565,33 @@ class PhysicalInventoryDetail(db.Model):
     commodity = relationship("Item")
     warehouse_rel = relationship("Warehouse")
     balance = relationship("InventoryBalance")
+
+    _own_difference = False  # set while the validator below writes ``difference`` itself
+
+    @validates("book_quantity", "counted_quantity", "difference")
+    def _keep_difference(self, key, value):
+        """``difference`` follows the quantities whatever sets them (grid, upload, API); a value sent
+        for it (an edit form posts back the one it showed) is not taken."""
+        if key == "difference":
+            return value if self._own_difference else self._difference(self.book_quantity, self.counted_quantity)
+        try:
+            value = None if value is None or value == "" else Decimal(str(value))
+        except ArithmeticError:
+            raise FieldError(key, f"{str(value)[:40]!r} is not a quantity.") from None
+        if key == "counted_quantity" and value is not None and value < 0:
+            raise FieldError("counted_quantity", "a counted quantity cannot be negative.")
+        book = value if key == "book_quantity" else self.book_quantity
+        counted = value if key == "counted_quantity" else self.counted_quantity
+        self._own_difference = True
+        try:
+            self.difference = self._difference(book, counted)
+        finally:
+            self._own_difference = False
+        return value
+
+    @staticmethod
+    def _difference(book, counted) -> Decimal:
+        return counted - (book or Decimal("0")) if counted is not None else Decimal("0")
 
     def __str__(self):
         return f"{self.commodity}: {self.book_quantity} / {self.counted_quantity}"

@@ -111,11 +111,12 @@ def wording(rule: Rule, obj, doc, actor, data) -> str:
 
     amount = getattr(obj, "amount", None)
     duedate = getattr(doc, "duedate", None)
-    text = rule.wording.format(
-        who=who(obj, doc, actor, data), number=label_of(doc),
-        client=client_name_of(doc) if "{client}" in rule.wording else "",
-        amount=fmt(amount, currency_of(doc)) if amount is not None else "",
-        duedate=f"{duedate:%d.%m.%Y}" if duedate else "-", comment=_shorten(data.get("comment") or "", 140))
+    extra = {k: v for k, v in data.items() if k not in ("who", "comment")}  # e.g. a goal's total and target
+    text = rule.wording.format(**{
+        **extra, "who": who(obj, doc, actor, data), "number": label_of(doc),
+        "client": client_name_of(doc) if "{client}" in rule.wording else "",
+        "amount": fmt(amount, currency_of(doc)) if amount is not None else "",
+        "duedate": f"{duedate:%d.%m.%Y}" if duedate else "-", "comment": _shorten(data.get("comment") or "", 140)})
     return text[0].upper() + text[1:]
 
 
@@ -143,7 +144,7 @@ def _email(staff, note, rule: Rule, doc, actor) -> None:
         return
     rel_type = kind_of(doc).name if type(doc).__name__ in SALES_DOCUMENTS else resource_name(type(doc))
     queue_email(staff.email, rendered.subject, rendered.html, rendered.text, rel_type=rel_type,
-                rel_id=getattr(doc, "id", None), template=rendered.slug, actor=actor, flush=False)
+                rel_id=getattr(doc, "id", None), template=rendered.slug, actor=actor)
 
 
 @events.subscribe
@@ -155,7 +156,8 @@ def notify_staff(name, obj, actor, data) -> None:
         if doc is None:
             continue
         actor_id = getattr(actor, "staffid", None)
-        targets = dict.fromkeys(getattr(doc, col, None) for col in rule.recipients)
+        targets = dict.fromkeys(rule.recipients(doc) if callable(rule.recipients)
+                                else (getattr(doc, col, None) for col in rule.recipients))
         for staffid in targets:
             if not staffid or staffid == actor_id:
                 continue

@@ -7,24 +7,29 @@ who did it is never told about their own act (crm.notifications drops them).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from operator import attrgetter
 from typing import Callable
 
 
 @dataclass(frozen=True)
 class Rule:
     event: str
-    recipients: tuple[str, ...]  # the record's staff id columns; each one set is told
-    wording: str  # {who} {number} {client} {amount} {duedate} {comment}
+    # The record's staff id columns (each one set is told), or a function of the record giving staff ids.
+    recipients: tuple[str, ...] | Callable
+    wording: str  # {who} {number} {client} {amount} {duedate} {comment}, and what the event passes
     about: Callable | None = None  # the record the notification is about, when not the event's object
     email_template: str = "staff-notification"
 
 
-def _invoice_of(payment):
-    # A payment just inserted (the event fires in its flush) does not lazy-load: look it up by key.
+def _goal_owners(goal) -> list[int]:
+    """A staff member's goal tells them; a company-wide one (staff_id 0) tells the administrators."""
     from ..extensions import db
-    from ..models import Invoice
+    from ..models import Staff
 
-    return payment.invoice or db.session.get(Invoice, payment.invoiceid)
+    if goal.staff_id:
+        return [goal.staff_id]
+    return [sid for (sid,) in db.session.query(Staff.staffid).filter(Staff.admin.is_(True), Staff.active.is_(True))
+            .order_by(Staff.staffid)]
 
 
 RULES: tuple[Rule, ...] = (
@@ -41,12 +46,16 @@ RULES: tuple[Rule, ...] = (
     Rule("invoice.overdue", ("sale_agent",), "Invoice {number} is overdue (due {duedate})"),
     Rule("invoice.paid", ("sale_agent",), "Invoice {number} was paid in full"),
     Rule("payment.recorded", ("sale_agent",), "A payment of {amount} was recorded on invoice {number}",
-         about=_invoice_of),
+         about=attrgetter("invoice")),
     Rule("purchase_order.approved", ("addedfrom",), "Purchase order {number} was approved"),
     Rule("goods_receipt.approved", ("addedfrom",), "Goods receipt {number} was approved"),
     Rule("delivery_note.approved", ("addedfrom",), "Delivery note {number} was approved"),
+    Rule("physical_inventory.approved", ("addedfrom",), "Stock take {number} was approved and its differences posted"),
     Rule("contract.signed", ("addedfrom",), "{who} signed contract {number}"),
     Rule("contract.expiring", ("addedfrom",), "Contract {number} ends soon"),
+    Rule("goal.achieved", _goal_owners, "Goal “{number}” achieved: {total} of {target} ({percent}%)"),
+    Rule("goal.failed", _goal_owners, "Goal “{number}” ended on {end} short of its target: {total} of {target} "
+         "({percent}%)"),
 )
 
 BY_EVENT: dict[str, list[Rule]] = {}

@@ -41,8 +41,16 @@ def _anaf(app):
     return for_app(app).wsgi
 
 
-DEMO_KEYS = {"innoship": "demo-innoship-key"}
-SANDBOXES = {"innoship": _innoship, "stripe": _stripe, "anaf": _anaf}
+def _facebook(app):
+    from .facebook import FacebookSandbox
+
+    return FacebookSandbox(DEMO_KEYS["facebook_page_access_token"], DEMO_KEYS["facebook_app_secret"])
+
+
+# The credentials the stand-ins accept; the demo data types the same ones into the settings.
+DEMO_KEYS = {"innoship": "demo-innoship-key", "facebook_page_access_token": "demo-page-access-token",
+             "facebook_app_secret": "demo-app-secret"}
+SANDBOXES = {"innoship": _innoship, "stripe": _stripe, "anaf": _anaf, "facebook": _facebook}
 
 
 def mount(app) -> dict:

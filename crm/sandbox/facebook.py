@@ -12,8 +12,8 @@ It speaks the part of the Graph API the CRM uses, with Graph's shapes and error 
   (``X-Hub-Signature-256``), to the subscribed callback; answers the lead id and how the callback
   answered.
 
-Tests drive it in-process (``add_lead``, ``deliver``, ``fail_next``); the demo runs one inside the
-web process on the loopback port its ``facebook_graph_url`` names (see :func:`ensure_local`).
+Tests drive it in-process (``add_lead``, ``deliver``, ``fail_next``); the demo serves one inside the
+web process at /sandbox/facebook (crm.sandbox.mount).
 """
 from __future__ import annotations
 
@@ -22,7 +22,6 @@ import json
 import random
 import re
 import secrets
-import socket
 import threading
 import time
 from datetime import datetime, timezone
@@ -211,36 +210,12 @@ class FacebookSandbox:
             self._server = None
 
 
-# --- the demo's in-process sandbox ---------------------------------------------------------------
-
-DEMO_URL = "http://127.0.0.1:5081"  # where the demo's facebook_graph_url points
-_local: dict[int, FacebookSandbox] = {}
-_local_lock = threading.Lock()
 LOOPBACK = ("127.0.0.1", "localhost")
 
 
 def is_local(base_url: str) -> bool:
     parts = urlsplit(base_url or "")
     return parts.scheme == "http" and parts.hostname in LOOPBACK and parts.port is not None
-
-
-def ensure_local(base_url: str, access_token: str, app_secret: str) -> FacebookSandbox | None:
-    """Make sure a sandbox answers at the loopback ``base_url``: start one in this process if the
-    port is free (the demo), or leave whatever already listens there (a test's sandbox) alone."""
-    parts = urlsplit(base_url)
-    with _local_lock:
-        box = _local.get(parts.port)
-        if box is not None:
-            box.access_token, box.app_secret = access_token, app_secret  # the settings may have changed
-            return box
-        with socket.socket() as probe:
-            probe.settimeout(0.5)
-            if probe.connect_ex(("127.0.0.1", parts.port)) == 0:
-                return None
-        box = FacebookSandbox(access_token, app_secret)
-        box.start("127.0.0.1", parts.port)
-        _local[parts.port] = box
-        return box
 
 
 class SandboxError(Exception):

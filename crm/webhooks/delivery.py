@@ -7,12 +7,19 @@ with exponential backoff (``webhook_retry_base_seconds`` doubled per attempt) un
 ``webhook_max_attempts``, then failed; any other answer (the receiver refused it) fails at once.
 A crash between the receiver's answer and our commit leaves the row 'sending': Redeliver on the
 row is how a person decides (the X-CRM-Delivery id lets the receiver drop a duplicate).
+
+A receiver whose name resolves to a private, loopback or link-local address is refused unless
+``webhook_allow_private_addresses`` is on: staff who may add a webhook must not be able to make the
+server post into its own network (the metadata service, the database's admin port...).
 """
 from __future__ import annotations
 
+import ipaddress
 import logging
+import socket
 import time
 from datetime import datetime, timedelta
+from urllib.parse import urlsplit
 
 import requests
 from sqlalchemy import update
@@ -55,6 +62,24 @@ def _claim(delivery_id: int) -> bool:
         .execution_options(synchronize_session=False))
     db.session.commit()
     return result.rowcount == 1
+
+
+def destination_refusal(url: str) -> str | None:
+    """Why the receiver at ``url`` may not be posted to, or None. A name that does not resolve is
+    left to the POST (reported as unreachable, and retried: DNS may come back)."""
+    if options.get("webhook_allow_private_addresses"):
+        return None
+    host = urlsplit(url).hostname or ""
+    try:
+        found = {info[4][0] for info in socket.getaddrinfo(host, None)}
+    except (socket.gaierror, UnicodeError):
+        return None
+    for text in sorted(found):
+        address = ipaddress.ip_address(text.split("%")[0])
+        if not address.is_global:
+            return (f"{host} resolves to {address}, which is not a public address; webhooks are posted to "
+                    "public addresses only (Settings → Webhooks and notifications allows private ones).")
+    return None
 
 
 def _post(hook, row) -> tuple[int | None, str | None]:
@@ -102,10 +127,14 @@ def deliver_webhook(delivery_uuid: str, now: datetime | None = None) -> str:
     if not _claim(row.id):
         return f"delivery {delivery_uuid} was taken by another worker"
     row = db.session.get(WebhookDelivery, row.id, populate_existing=True)
-    code, error = _post(row.webhook, row)
+    refused = destination_refusal(row.webhook.url)
+    code, error = (None, refused) if refused else _post(row.webhook, row)
     row = db.session.get(WebhookDelivery, row.id, populate_existing=True)
     row.response_code, row.last_error, row.sending_since = code, error, None
-    if error is None:
+    if refused:  # a setting to change, not a fault that time mends: no retries
+        row.status, row.next_attempt_at = "failed", None
+        outcome = f"refused: {refused}"
+    elif error is None:
         row.status, row.delivered_at, row.next_attempt_at = "delivered", datetime.utcnow(), None
         outcome = f"delivered to {row.webhook.url} (HTTP {code})"
     elif (code is None or code >= 500 or code in RETRY_CODES) and row.attempts < options.get("webhook_max_attempts"):

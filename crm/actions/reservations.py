@@ -1,0 +1,231 @@
+"""Stock reservation for accepted sales orders (option ``warehouse_reserve_on_accept``, off by default:
+the seed's documented behaviour is that nothing is reserved).
+
+With the option on:
+
+* accepting a sales order (the Accept button, the client in the portal, converting a sent order to an
+  invoice, any other door that sets status 4) reserves the quantities of its stock-tracked lines;
+* available = on hand - reserved, per warehouse x item, wherever stock is shown (item page, delivery
+  note stock check, stock-vs-minimum report, the Stock reservations grid and API);
+* a delivery note may not take stock reserved for another order: it is refused naming the item, what
+  it needs and what is available after the other orders' reservations; the order's own reservation
+  counts as available to the notes of the invoice made from it;
+* approving such a note consumes the reservation (``delivered`` grows; Delivered when all went out);
+* the order declined or expired, or its invoice cancelled, releases what is still held.
+
+Why a table and not ``tblinventory_manage.reserved_quantity``: a sales order promises "5 pallet jacks
+from the main warehouse", not lot L-17; the lot a delivery takes is chosen by FIFO/FEFO when the note
+is approved. Holding the promise per (order, item, warehouse) keeps the balance rows and the ledger
+exactly as they are (a balance is still the sum of its ledger; a reservation moves no goods), shows a
+warehouse person who holds what and since when, and leaves lots free to be drained in their order.
+
+Short at acceptance: the order is accepted anyway and reserves what there is, and says so (the
+action's message and the order's history: "reserved 3 of 5 Pallet jack, 2 not in stock"). Accepting
+records the client's decision (often the client's own click in the portal), so a sales team expects
+it to stand and the shortfall to be stated; the rest is then ordered (backorder) as without
+reservation. Warehouses are drawn on default warehouse first, then the others in id order.
+
+Concurrency: reserving locks the stock rows of each (warehouse, item) with :func:`stock.lock` (the
+same rows a delivery approval locks first) and reads the reservations with a locking read, so two
+acceptances, or an acceptance and a delivery, wait for each other and never promise the same units.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import event as sa_event, func, select
+from sqlalchemy.orm import Session
+
+from .. import events, options
+from ..extensions import db
+from ..models import Estimate, InventoryBalance, Item, ReservationStatus, StockReservation
+from . import stock
+
+ZERO = Decimal("0")
+RESERVED, DELIVERED, RELEASED = (s.value for s in (ReservationStatus.RESERVED, ReservationStatus.DELIVERED,
+                                                   ReservationStatus.RELEASED))
+R = StockReservation
+HELD = R.quantity - R.delivered
+_DONE = "reservation_orders_done"  # orders reserved in this transaction (the action and the event both ask)
+
+
+def on() -> bool:
+    return bool(options.get("warehouse_reserve_on_accept"))
+
+
+# --- reading -----------------------------------------------------------------------------------
+
+def held(warehouse_id: int, commodity_id: int, besides: int | None = None, locked: bool = False) -> Decimal:
+    """Quantity of an item held in a warehouse for accepted orders (``besides``: not counting that
+    order's own). ``locked``: a locking read, for a caller that holds the stock rows and decides on
+    it (sees the last committed reservations under MariaDB's repeatable read too)."""
+    where = [R.warehouse_id == warehouse_id, R.commodity_id == commodity_id, R.status == RESERVED]
+    if besides is not None:
+        where.append(R.estimate_id != besides)
+    if locked:  # no aggregate with FOR UPDATE: the rows, summed here
+        rows = db.session.execute(select(R.quantity, R.delivered).where(*where).with_for_update()).all()
+        return sum((Decimal(q) - Decimal(d or 0) for q, d in rows), ZERO)
+    return Decimal(db.session.execute(select(func.coalesce(func.sum(HELD), 0)).where(*where)).scalar())
+
+
+def held_by_warehouse(commodity_id: int) -> dict[int, Decimal]:
+    """warehouse id -> quantity held of an item (the item page)."""
+    return {wh: Decimal(q) for wh, q in db.session.execute(
+        select(R.warehouse_id, func.sum(HELD)).where(R.commodity_id == commodity_id, R.status == RESERVED)
+        .group_by(R.warehouse_id)).all()}
+
+
+def held_per_item():
+    """Subquery (commodity_id, qty): what accepted orders hold of each item, all warehouses."""
+    return (select(R.commodity_id, func.sum(HELD).label("qty")).where(R.status == RESERVED)
+            .group_by(R.commodity_id).subquery())
+
+
+def order_of_note(note) -> int | None:
+    """The sales order a delivery note serves (through its invoice), whose reservation it may use."""
+    if not note.invoice_id or not on():
+        return None
+    return db.session.execute(select(Estimate.id).where(Estimate.invoiceid == note.invoice_id)).scalar()
+
+
+def shortage_words() -> str:
+    """Said in a refused delivery's message: the available quantity is net of other orders' holds."""
+    return " after the reservations of other sales orders" if on() else ""
+
+
+# --- reserving ---------------------------------------------------------------------------------
+
+def _wanted(e: Estimate) -> dict[int, Decimal]:
+    """item id -> quantity of the order's stock-tracked lines (optional lines only when selected)."""
+    out: dict[int, Decimal] = defaultdict(lambda: ZERO)
+    for line in e.items:
+        if line.item_id is None or (line.is_optional and not line.is_selected) or (line.qty or ZERO) <= 0:
+            continue
+        out[line.item_id] += Decimal(line.qty)
+    items = db.session.execute(select(Item).where(Item.id.in_(list(out)))).scalars().all() if out else []
+    return {it.id: out[it.id] for it in sorted(items, key=lambda i: i.id) if stock.is_tracked(it)}
+
+
+def _warehouses_in_stock(item_ids) -> dict[int, list[int]]:
+    """item id -> the warehouses holding some, default warehouse first then by id."""
+    from .goods_receipts import default_warehouse_id
+
+    first = default_warehouse_id()
+    rows = db.session.execute(select(InventoryBalance.commodity_id, InventoryBalance.warehouse_id)
+                              .where(InventoryBalance.commodity_id.in_(list(item_ids)), stock.IN_STOCK)
+                              .distinct()).all()
+    out: dict[int, list[int]] = defaultdict(list)
+    for item, wh in rows:
+        out[item].append(wh)
+    for whs in out.values():
+        whs.sort(key=lambda w: (w != first, w))
+    return out
+
+
+def _has_reservation(e: Estimate) -> bool:
+    return db.session.execute(select(R.id).where(R.estimate_id == e.id, R.status == RESERVED).limit(1)) \
+        .first() is not None
+
+
+def reserve(e: Estimate, actor=None) -> str:
+    """Reserve what the accepted order ``e`` needs, as far as stock goes; returns what was done in
+    words ("" when the option is off or it was done already)."""
+    done = db.session.info.setdefault(_DONE, set())
+    if not on() or e.id in done or _has_reservation(e):
+        return ""
+    done.add(e.id)
+    wanted = _wanted(e)
+    if not wanted:
+        return ""
+    where = _warehouses_in_stock(wanted)
+    locked = stock.lock([(wh, item) for item, whs in where.items() for wh in whs])
+    fefo_on, parts = stock.fefo(), []
+    for item, need in wanted.items():
+        left = need
+        for wh in where.get(item, []):
+            if left <= 0:
+                break
+            free = stock.on_hand(locked[(wh, item)], fefo_on=fefo_on) - held(wh, item, locked=True)
+            take = min(left, free)
+            if take > 0:
+                db.session.add(R(estimate_id=e.id, commodity_id=item, warehouse_id=wh, quantity=take,
+                                 delivered=ZERO, status=RESERVED, date_reserved=datetime.utcnow()))
+                left -= take
+        name = str(db.session.get(Item, item))
+        if left > 0:
+            parts.append(f"{stock.qty(need - left)} of {stock.qty(need)} {name} ({stock.qty(left)} not in stock)")
+        else:
+            parts.append(f"{stock.qty(need)} {name}")
+    text = "Stock reserved: " + "; ".join(parts)
+    from .sales_activity import log_sales_activity
+
+    log_sales_activity(e, actor, text)
+    return text
+
+
+# --- consuming and releasing -------------------------------------------------------------------
+
+def consume(note) -> None:
+    """A delivery note of the order's invoice was approved: what it took out is no longer held.
+    Same warehouse first; a quantity sent from another warehouse frees the order's hold elsewhere."""
+    order = order_of_note(note)
+    if order is None:
+        return
+    sent: dict[tuple[int, int], Decimal] = defaultdict(lambda: ZERO)
+    for line in note.items:
+        wh = line.warehouse_id or note.warehouse_id
+        if line.commodity_code is not None and wh is not None:
+            sent[(wh, line.commodity_code)] += Decimal(line.quantities or 0)
+    rows = db.session.execute(select(R).where(R.estimate_id == order, R.status == RESERVED,
+                                              R.commodity_id.in_({i for _, i in sent}))
+                              .order_by(R.id).with_for_update()).scalars().all()
+    for (wh, item), quantity in sorted(sent.items()):
+        mine = sorted((r for r in rows if r.commodity_id == item), key=lambda r: (r.warehouse_id != wh, r.id))
+        for r in mine:
+            if quantity <= 0:
+                break
+            part = min(quantity, r.quantity - r.delivered)
+            if part <= 0:
+                continue
+            r.delivered += part
+            quantity -= part
+            if r.delivered >= r.quantity:
+                r.status, r.date_closed = DELIVERED, datetime.utcnow()
+
+
+def release(estimate_id: int, reason: str) -> int:
+    """Free what an order still holds; returns how many reservations were released."""
+    rows = db.session.execute(select(R).where(R.estimate_id == estimate_id, R.status == RESERVED)
+                              .with_for_update()).scalars().all()
+    for r in rows:
+        r.status, r.date_closed, r.note = RELEASED, datetime.utcnow(), reason
+    return len(rows)
+
+
+@events.subscribe
+def _on_event(name, obj, actor, data):
+    # Every door that accepts, declines or cancels (buttons, API, portal, daily sweep) ends here.
+    if not on():
+        return
+    if name == "estimate.accepted":
+        reserve(obj, actor)
+    elif name in ("estimate.declined", "estimate.expired"):
+        status = "declined" if name == "estimate.declined" else "expired"
+        if release(obj.id, f"Sales order {status}"):
+            from .sales_activity import log_sales_activity
+
+            log_sales_activity(obj, actor, "Stock reservation released")
+    elif name == "invoice.cancelled":
+        order = db.session.execute(select(Estimate).where(Estimate.invoiceid == obj.id)).scalar()
+        if order is not None and release(order.id, f"Invoice {obj} cancelled"):
+            from .sales_activity import log_sales_activity
+
+            log_sales_activity(order, actor, "Stock reservation released")
+
+
+@sa_event.listens_for(Session, "after_commit")
+@sa_event.listens_for(Session, "after_soft_rollback")
+def _forget(session, *args) -> None:
+    session.info.pop(_DONE, None)

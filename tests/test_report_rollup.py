@@ -1,0 +1,175 @@
+"""The daily roll-ups the sales reports read stay equal to the invoices and payments, whatever
+door changes them (API, actions, grid-style edits, bulk statements), and the reports keep
+showing what the raw rows say."""
+from __future__ import annotations
+
+from collections import Counter
+from datetime import date
+from decimal import Decimal
+
+from crm.extensions import db
+from tests.conftest import api_token
+from tests.test_reports import YEAR, build_sales
+
+
+def rollups():
+    from crm import models
+
+    return [getattr(models, name) for name in models.report_rollup.__all__]
+
+
+def rollup_rows(model):
+    from sqlalchemy import select
+
+    t = model.__table__
+    return Counter(tuple(r) for r in db.session.execute(select(*(c for c in t.c if c.name != "id"))))
+
+
+def assert_rollups_fresh():
+    """Each roll-up holds exactly what a rebuild from the raw tables writes."""
+    from crm.reports.rollup import rebuild
+
+    db.session.rollback()
+    kept = {model: rollup_rows(model) for model in rollups()}
+    assert all(kept.values())
+    rebuild()
+    for model in rollups():
+        assert rollup_rows(model) == kept[model], model.__tablename__
+    db.session.rollback()
+
+
+def expected_from_raw(start: date, end: date) -> dict:
+    """Invoiced and collected in RON, computed in Python from the invoices and payments."""
+    from crm.models import Currency, Invoice, InvoicePayment
+    from crm.models.base import money
+
+    db.session.expire_all()
+    currencies = {c.id: c for c in db.session.query(Currency)}
+
+    def rate(inv):
+        cur = currencies.get(inv.currency)
+        if cur is None or cur.name == "RON":
+            return Decimal(1)
+        return inv.exchange_rate or cur.exchange_rate or None
+
+    invoices = [i for i in db.session.query(Invoice) if start <= i.date <= end and i.status in (1, 2, 3, 4)]
+    payments = [p for p in db.session.query(InvoicePayment) if start <= p.date <= end]
+    return {"invoices": len(invoices), "payments": len(payments),
+            "invoiced": money(sum((i.total * rate(i) for i in invoices if rate(i)), Decimal(0))),
+            "collected": money(sum((p.amount * rate(p.invoice) for p in payments if rate(p.invoice)), Decimal(0)))}
+
+
+def assert_report_agrees(client):
+    data = client.get(f"/admin/reports/sales/data?{YEAR}&by=agent").get_json()
+    want = expected_from_raw(date(2026, 1, 1), date(2026, 12, 31))
+    got = data["figures"]
+    assert {k: got[k] for k in want} == {k: (str(v) if isinstance(v, Decimal) else v) for k, v in want.items()}
+    agents = data["tables"]["by_agent"]
+    assert sum(Decimal(r["invoiced"]) for r in agents["rows"]) == want["invoiced"]
+    assert sum(Decimal(r["collected"]) for r in agents["rows"]) == want["collected"]
+    items = client.get(f"/admin/reports/sales/data?{YEAR}&by=item").get_json()["tables"]["by_item"]["rows"]
+    assert {r["item"]: Decimal(r["net"]) for r in items} == lines_from_raw(date(2026, 1, 1), date(2026, 12, 31))
+    return data
+
+
+def lines_from_raw(start: date, end: date) -> dict:
+    """Net amount in RON per item (or description) of the period's invoiced lines, from the lines."""
+    from crm.models import Currency, Invoice, Item, ItemLine
+    from crm.models.base import money
+
+    currencies = {c.id: c for c in db.session.query(Currency)}
+    names = {i.id: i.commodity_name for i in db.session.query(Item)}
+    out: dict[str, Decimal] = {}
+    for line, inv in db.session.query(ItemLine, Invoice).join(Invoice, Invoice.id == ItemLine.rel_id).filter(
+            ItemLine.rel_type == "invoice"):
+        cur = currencies.get(inv.currency)
+        rate = Decimal(1) if cur is None or cur.name == "RON" else inv.exchange_rate or cur.exchange_rate or None
+        if start <= inv.date <= end and inv.status in (1, 2, 3, 4) and rate:
+            name = names[line.item_id] if line.item_id else line.description
+            out[name] = out.get(name, Decimal(0)) + line.qty * line.rate * (100 - line.discount_percent) / 100 * rate
+    return {name: money(v) for name, v in out.items()}
+
+
+def test_rollups_follow_every_change_and_reports_agree(app, admin_client):
+    from sqlalchemy import update
+
+    from crm.models import Client, Currency, Invoice, InvoicePayment, PaymentMode, Staff
+
+    with app.app_context():
+        build_sales()
+        bank = PaymentMode(name="Bank transfer", selected_by_default=True)
+        db.session.add(bank)
+        db.session.commit()
+        ids = {i.number: i.id for i in db.session.query(Invoice)}
+        eur = db.session.query(Currency).filter_by(name="EUR").one().id
+        client_b = db.session.query(Client).filter_by(company="Beta SRL").one().userid
+        bob = db.session.query(Staff).filter_by(email="bob@test.example").one().staffid
+        bank_id = bank.id
+        assert_rollups_fresh()
+        before = assert_report_agrees(admin_client)
+
+    api, h = app.test_client(), api_token(app.test_client())
+    # a new EUR invoice through the API, then a payment recorded with the action
+    r = api.post("/api/v1/invoices", headers=h, json={
+        "clientid": client_b, "date": "2026-04-02", "duedate": "2026-05-02", "status": 1, "currency": eur,
+        "exchange_rate": "5.10", "sale_agent": bob,
+        "items": [{"description": "Audit", "qty": "2", "rate": "150.00"}]})
+    assert r.status_code == 201, r.get_json()
+    new_id = r.get_json()["id"]
+    r = api.post(f"/api/v1/invoices/{new_id}/actions/record_payment", headers=h,
+                 json={"amount": "100.00", "paymentmode": bank_id, "date": "2026-04-10"})
+    assert r.status_code == 200, r.get_json()
+    with app.app_context():
+        assert_rollups_fresh()
+        after_new = assert_report_agrees(admin_client)
+    assert Decimal(after_new["figures"]["invoiced"]) == Decimal(before["figures"]["invoiced"]) + Decimal("1530.00")
+    assert Decimal(after_new["figures"]["collected"]) == Decimal(before["figures"]["collected"]) + Decimal("510.00")
+
+    # cancel an unpaid invoice (its status leaves the invoiced ones)
+    r = api.post(f"/api/v1/invoices/{ids[3]}/actions/mark_cancelled", headers=h, json={})
+    assert r.status_code == 200, r.get_json()
+    # edit date, sale agent and lines (so the total) of a paid invoice: its payment moves too
+    r = api.patch(f"/api/v1/invoices/{ids[1]}", headers=h, json={
+        "date": "2026-06-30", "sale_agent": bob, "items": [{"description": "Widget, installed", "qty": "3", "rate": "400.00"}]})
+    assert r.status_code == 200, r.get_json()
+    assert r.get_json()["total"] == "1200.00"
+    with app.app_context():
+        assert_rollups_fresh()
+        assert_report_agrees(admin_client)
+        paid_on_2 = db.session.query(InvoicePayment).filter_by(invoiceid=ids[2]).one().id
+    # delete a payment
+    assert api.delete(f"/api/v1/invoicepaymentrecords/{paid_on_2}", headers=h).status_code == 204
+    with app.app_context():
+        assert_rollups_fresh()
+        data = assert_report_agrees(admin_client)
+    rows = {r["agent"]: r for r in data["tables"]["by_agent"]["rows"]}
+    assert rows["Bob Ionescu"]["invoices"] == 3  # the new one, no. 1 moved to him and no. 4; no. 3 is cancelled
+
+    # an UPDATE statement run through the session (as jobs do) and a payment changed in memory
+    with app.app_context():
+        db.session.execute(update(Invoice).where(Invoice.id == ids[4]).values(date=date(2027, 1, 5)))
+        payment = db.session.query(InvoicePayment).filter_by(invoiceid=new_id).one()
+        payment.date, payment.amount = date(2026, 12, 31), Decimal("50.00")
+        db.session.commit()
+        assert_rollups_fresh()
+        assert_report_agrees(admin_client)
+        # the currency's rate is read when the report runs: no rebuild needed
+        db.session.query(Currency).filter_by(name="USD").one().exchange_rate = Decimal("4.5")
+        db.session.commit()
+        data = assert_report_agrees(admin_client)
+        assert data["warnings"] == []
+
+
+def test_rebuild_command_restores_the_rollups(app):
+    from crm.models import ReportInvoiceDay
+
+    with app.app_context():
+        build_sales()
+        db.session.query(ReportInvoiceDay).delete()
+        db.session.commit()
+        assert db.session.query(ReportInvoiceDay).count() == 0
+    result = app.test_cli_runner().invoke(args=["crm", "reports-rebuild"])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        assert db.session.query(ReportInvoiceDay).count() > 0
+        assert_rollups_fresh()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import re
+from datetime import datetime
 
 import pytest
 from flask_migrate import upgrade
@@ -14,6 +15,22 @@ from crm import create_app
 from crm.extensions import db
 
 ADMIN_EMAIL = "admin@test.example"
+
+
+def pytest_configure(config):
+    """Run the suite's clock from noon of today, ticking: a run that starts before midnight would
+    otherwise see two different "todays" (test data built with one, the app checking the other)."""
+    import time_machine
+
+    noon = datetime.now().astimezone().replace(hour=12, minute=0, second=0, microsecond=0)
+    config._crm_clock = time_machine.travel(noon, tick=True)
+    config._crm_clock.start()
+
+
+def pytest_unconfigure(config):
+    clock = getattr(config, "_crm_clock", None)
+    if clock is not None:
+        clock.stop()
 ADMIN_PASSWORD = "correct horse battery"
 
 
@@ -158,11 +175,17 @@ def api_headers(app):
 
 
 class QueryCounter:
-    def __init__(self, engine):
-        self.engine, self.count = engine, 0
+    """The statements run on ``engine`` inside the block: ``count`` and their text."""
 
-    def _on(self, *args, **kwargs):
-        self.count += 1
+    def __init__(self, engine):
+        self.engine, self.statements = engine, []
+
+    @property
+    def count(self) -> int:
+        return len(self.statements)
+
+    def _on(self, conn, cursor, statement, *args, **kwargs):
+        self.statements.append(statement)
 
     def __enter__(self):
         event.listen(self.engine, "before_cursor_execute", self._on)

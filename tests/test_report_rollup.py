@@ -4,37 +4,52 @@ showing what the raw rows say."""
 from __future__ import annotations
 
 from collections import Counter
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 from crm.extensions import db
-from tests.conftest import api_token
+from tests.conftest import QueryCounter, api_token
 from tests.test_reports import YEAR, build_sales
 
 
 def rollups():
+    """The roll-up tables (the list of built months aside)."""
     from crm import models
 
-    return [getattr(models, name) for name in models.report_rollup.__all__]
+    return [getattr(models, name) for name in models.report_rollup.__all__ if name != "ReportMonth"]
 
 
-def rollup_rows(model):
+def built_months() -> set:
+    from sqlalchemy import select
+
+    from crm.models import ReportMonth
+
+    return set(db.session.scalars(select(ReportMonth.month)))
+
+
+def rollup_rows(model, months=None):
+    """The roll-up's rows; a monthly one's only for ``months`` (the built ones: the others are not read)."""
     from sqlalchemy import select
 
     t = model.__table__
-    return Counter(tuple(r) for r in db.session.execute(select(*(c for c in t.c if c.name != "id"))))
+    q = select(*(c for c in t.c if c.name != "id"))
+    if "month" in t.c:
+        q = q.where(t.c.month.in_(sorted(months or ())))
+    return Counter(tuple(r) for r in db.session.execute(q))
 
 
 def assert_rollups_fresh():
-    """Each roll-up holds exactly what a rebuild from the raw tables writes."""
+    """Each daily roll-up, and each built month of a monthly one, holds exactly what a rebuild
+    from the raw tables writes."""
     from crm.reports.rollup import rebuild
 
     db.session.rollback()
-    kept = {model: rollup_rows(model) for model in rollups()}
-    assert all(kept.values())
+    months = built_months()
+    kept = {model: rollup_rows(model, months) for model in rollups()}
+    assert all(rows for model, rows in kept.items() if "day" in model.__table__.c)
     rebuild()
     for model in rollups():
-        assert rollup_rows(model) == kept[model], model.__tablename__
+        assert rollup_rows(model, months) == kept[model], model.__tablename__
     db.session.rollback()
 
 
@@ -173,3 +188,83 @@ def test_rebuild_command_restores_the_rollups(app):
     with app.app_context():
         assert db.session.query(ReportInvoiceDay).count() > 0
         assert_rollups_fresh()
+
+
+def clients_from_raw(start: date, end: date) -> dict:
+    """Invoiced and collected in RON per client, from the invoices and payments."""
+    from crm.models import Client, Currency, Invoice, InvoicePayment
+    from crm.models.base import money
+
+    currencies = {c.id: c for c in db.session.query(Currency)}
+    names = {c.userid: c.company for c in db.session.query(Client)}
+
+    def rate(inv):
+        cur = currencies.get(inv.currency)
+        return Decimal(1) if cur is None or cur.name == "RON" else inv.exchange_rate or cur.exchange_rate or None
+
+    out: dict[str, list] = {}
+    for inv in db.session.query(Invoice):
+        if start <= inv.date <= end and inv.status in (1, 2, 3, 4) and rate(inv):
+            out.setdefault(names[inv.clientid], [Decimal(0), Decimal(0)])[0] += inv.total * rate(inv)
+    for p in db.session.query(InvoicePayment):
+        if start <= p.date <= end and rate(p.invoice):
+            out.setdefault(names[p.invoice.clientid], [Decimal(0), Decimal(0)])[1] += p.amount * rate(p.invoice)
+    return {name: (money(a), money(b)) for name, (a, b) in out.items()}
+
+
+def assert_breakdowns_agree(client, start: date, end: date) -> None:
+    period = f"from={start}&to={end}"
+    rows = client.get(f"/admin/reports/sales/data?{period}&by=client").get_json()["tables"]["by_client"]["rows"]
+    assert {r["client"]: (Decimal(r["invoiced"]), Decimal(r["collected"])) for r in rows} \
+        == clients_from_raw(start, end)
+    items = client.get(f"/admin/reports/sales/data?{period}&by=item").get_json()["tables"]["by_item"]["rows"]
+    assert {r["item"]: Decimal(r["net"]) for r in items} == lines_from_raw(start, end)
+
+
+def test_monthly_rollups_serve_whole_months_and_follow_changes(app, admin_client):
+    from crm.models import Invoice
+
+    with app.app_context():
+        build_sales()
+        db.session.commit()
+        ids = {i.number: i.id for i in db.session.query(Invoice)}
+        assert built_months() == set()
+    year, odd = (date(2026, 1, 1), date(2026, 12, 31)), (date(2026, 1, 12), date(2026, 3, 5))
+    with app.app_context():  # before any month is built: every figure from the daily roll-ups
+        for period in (year, odd):
+            assert_breakdowns_agree(admin_client, *period)
+
+    # the hourly job sums every finished month since the first invoice
+    result = app.test_cli_runner().invoke(args=["crm", "cron", "build_report_months"])
+    assert result.exit_code == 0, result.output
+    first_open, month, want = date.today().replace(day=1), date(2025, 12, 1), set()
+    while month < first_open:
+        want.add(month)
+        month = (month + timedelta(days=32)).replace(day=1)
+    assert f"build_report_months: {len(want)} month(s)" in result.output
+    with app.app_context():
+        assert built_months() == want
+        assert_rollups_fresh()
+        with QueryCounter(db.engine) as sql:
+            for period in (year, odd):  # whole months from the monthly rows, the rest from the days
+                assert_breakdowns_agree(admin_client, *period)
+        assert any("tblreport_invoice_client_month" in s for s in sql.statements)
+        assert any("tblreport_item_month" in s for s in sql.statements)
+
+    # a change to an invoice of a finished month: the month is read from its days until rebuilt
+    api, h = app.test_client(), api_token(app.test_client())
+    r = api.patch(f"/api/v1/invoices/{ids[4]}", headers=h, json={
+        "items": [{"description": "Consulting", "qty": "5", "rate": "60.00"}]})
+    assert r.status_code == 200, r.get_json()
+    with app.app_context():
+        assert date(2026, 3, 1) not in built_months() and date(2026, 2, 1) in built_months()
+        for period in (year, odd):
+            assert_breakdowns_agree(admin_client, *period)
+    assert app.test_cli_runner().invoke(args=["crm", "cron", "build_report_months"]).output.startswith(
+        "build_report_months: 1 month(s)")
+    with app.app_context():
+        assert built_months() == want
+        assert_rollups_fresh()
+        for period in (year, odd):
+            assert_breakdowns_agree(admin_client, *period)
+

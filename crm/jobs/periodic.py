@@ -56,6 +56,17 @@ def settle_goals(today=None):
     return f"{settled} goal(s) settled, {told} with a notification"
 
 
+@job
+def build_report_months():
+    """Hourly: the monthly roll-ups of finished months that are missing or were changed."""
+    from ..extensions import db
+    from ..reports.rollup import build_months
+
+    built = build_months(db.session)
+    db.session.commit()
+    return f"{built} month(s) of report roll-ups built"
+
+
 PERIODIC = {
     "sweep_overdue_invoices": (sweep_overdue_invoices, "15 1 * * *"),
     "poll_leads_mailbox": (poll_leads_mailbox, "*/5 * * * *"),
@@ -70,6 +81,7 @@ PERIODIC = {
     "retry_webhook_deliveries": (retry_webhook_deliveries, "* * * * *"),
     "flush_outbox": (flush_outbox, "*/5 * * * *"),
     "settle_goals": (settle_goals, "0 6 * * *"),
+    "build_report_months": (build_report_months, "20 * * * *"),
 }
 
 

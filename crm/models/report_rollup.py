@@ -97,7 +97,73 @@ class ReportItemDay(db.Model):
     net: Mapped[Decimal] = mapped_column(Numeric(38, 10, asdecimal=True))  # exact: qty × price × (100 − %) / 100
 
 
+# --- monthly roll-ups of the large keys -------------------------------------------------------
+# A client or an item breakdown over a year reads almost as many daily rows as raw ones (thousands
+# of clients and items, each on a few days). For whole months it reads these instead: the daily
+# rows summed per month. They are a cache of finished months: a month's rows count only while the
+# month is in tblreport_month; a commit touching a day of a finished month takes the month out of
+# it (its days are read instead) until the job build_report_months sums it again.
+
+
+class ReportMonth(db.Model):
+    """A finished month whose monthly roll-up rows are complete."""
+
+    __tablename__ = "tblreport_month"
+    __crm__ = _resource("Months with monthly report roll-ups")
+    month: Mapped[date] = mapped_column(Date, primary_key=True)  # the first day
+    last_day: Mapped[date] = mapped_column(Date)
+
+
+class _Month:
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    month: Mapped[date] = mapped_column(Date)  # the first day
+    currency: Mapped[int | None] = mapped_column(Integer)
+    rate: Mapped[Decimal | None] = mapped_column(Numeric(15, 6, asdecimal=True))
+    status: Mapped[int] = status_column(InvoiceStatus)
+    count: Mapped[int] = mapped_column(Integer)
+    amount: Mapped[Decimal] = mapped_column(TOTAL)
+    clientid: Mapped[int | None] = mapped_column(Integer)
+
+
+class ReportInvoiceClientMonth(_Month, db.Model):
+    """tblreport_invoice_client_day summed per month."""
+
+    __tablename__ = "tblreport_invoice_client_month"
+    __crm__ = _resource("Invoices per month and client")
+    __table_args__ = (Index("ix_tblreport_invoice_client_month_month", "month", "status", "clientid", "currency",
+                            "rate", "count", "amount"),)
+
+
+class ReportPaymentClientMonth(_Month, db.Model):
+    """tblreport_payment_client_day summed per month."""
+
+    __tablename__ = "tblreport_payment_client_month"
+    __crm__ = _resource("Payments per month and client")
+    __table_args__ = (Index("ix_tblreport_payment_client_month_month", "month", "status", "clientid", "currency",
+                            "rate", "count", "amount"),
+                      Index("ix_tblreport_payment_client_month_client", "clientid", "month", "currency", "rate",
+                            "count", "amount"))
+
+
+class ReportItemMonth(db.Model):
+    """tblreport_item_day summed per month."""
+
+    __tablename__ = "tblreport_item_month"
+    __crm__ = _resource("Invoiced items per month")
+    __table_args__ = (Index("ix_tblreport_item_month_month", "month", "item_id", "text", "currency", "rate", "lines",
+                            "quantity", "net"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    month: Mapped[date] = mapped_column(Date)
+    currency: Mapped[int | None] = mapped_column(Integer)
+    rate: Mapped[Decimal | None] = mapped_column(Numeric(15, 6, asdecimal=True))
+    item_id: Mapped[int | None] = mapped_column(Integer)
+    text: Mapped[str | None] = mapped_column(String(255))
+    lines: Mapped[int] = mapped_column(Integer)
+    quantity: Mapped[Decimal] = mapped_column(Numeric(20, 3, asdecimal=True))
+    net: Mapped[Decimal] = mapped_column(Numeric(38, 10, asdecimal=True))
+
+
 __all__ = ["ReportInvoiceDay", "ReportInvoiceClientDay", "ReportPaymentDay", "ReportPaymentClientDay",
-           "ReportItemDay"]
+           "ReportItemDay", "ReportMonth", "ReportInvoiceClientMonth", "ReportPaymentClientMonth", "ReportItemMonth"]
 
 from ..reports import rollup as _keeps_them_up_to_date  # noqa: F401  (its session hooks keep the tables up to date)

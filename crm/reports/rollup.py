@@ -9,12 +9,18 @@ counted under its currency, rate, status, sale agent and client). Just before th
 raw tables with one GROUP BY per roll-up (delete + insert), so a roll-up is right by construction.
 ``rebuild()`` (``flask crm reports-rebuild``, the migration, the benchmark loader) does every day.
 
+The client and item roll-ups also have monthly tables, a cache of finished months: a commit that
+touches a day of a finished month takes that month out of tblreport_month (``spanned`` then reads
+its days), and the hourly job build_report_months sums it again (``build_months``).
+
 Concurrent writers: the recompute takes the roll-up's days in one short critical section at the
 end of the transaction; on PostgreSQL a transaction-level advisory lock serialises it, so two
 commits touching the same day cannot both insert that day's rows."""
 from __future__ import annotations
 
-from sqlalchemy import case, delete, func, insert, inspect, or_, select, text
+from datetime import date, timedelta
+
+from sqlalchemy import Date, case, delete, func, insert, inspect, literal, or_, select, text, union_all
 from sqlalchemy import event as sa_event
 from sqlalchemy.orm import Session
 
@@ -74,6 +80,107 @@ def refresh(session, days=None) -> None:
         for chunk in chunks:
             session.execute(delete(t) if chunk is None else delete(t).where(t.c.day.in_(chunk)))
             session.execute(insert(t).from_select([t.c[c] for c in cols], source(chunk)))
+    _forget_months(session, None if days is None else {d.replace(day=1) for d in days})
+
+
+# --- monthly roll-ups (crm/models/report_rollup.py: a cache of finished months) --------------
+
+def monthly():
+    """(daily roll-up, its monthly roll-up): the keys too large for a year of daily rows."""
+    from ..models import (ReportInvoiceClientDay, ReportInvoiceClientMonth, ReportItemDay, ReportItemMonth,
+                          ReportPaymentClientDay, ReportPaymentClientMonth)
+
+    return [(ReportInvoiceClientDay, ReportInvoiceClientMonth), (ReportPaymentClientDay, ReportPaymentClientMonth),
+            (ReportItemDay, ReportItemMonth)]
+
+
+def _summed(day_model) -> tuple[list[str], list[str]]:
+    """A daily roll-up's key columns and summed columns."""
+    names = [c.name for c in day_model.__table__.c if c.name not in ("id", "day")]
+    sums = [n for n in names if n in ("count", "amount", "lines", "quantity", "net")]
+    return [n for n in names if n not in sums], sums
+
+
+def _forget_months(session, months) -> None:
+    """Take the months (all: None) out of tblreport_month: their days are read until they are built again."""
+    from ..models import ReportMonth
+
+    t = ReportMonth.__table__
+    if months is None:
+        session.execute(delete(t))
+    elif months := sorted(m for m in months if m < date.today().replace(day=1)):  # only finished ones are built
+        session.execute(delete(t).where(t.c.month.in_(months)))
+
+
+def _month_end(first: date) -> date:
+    return (first + timedelta(days=32)).replace(day=1) - timedelta(days=1)
+
+
+def build_months(session, today: date | None = None) -> int:
+    """Sum the finished months that are not in tblreport_month from their daily rows. Returns how
+    many months were built."""
+    from ..models import ReportMonth
+
+    first_open = (today or date.today()).replace(day=1)
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCK})  # not while a commit refreshes
+    starts = [session.scalar(select(func.min(day.day))) for day, _ in monthly()]
+    starts = [d for d in starts if d is not None]
+    if not starts:
+        return 0
+    built = set(session.scalars(select(ReportMonth.month)))
+    month, todo = min(starts).replace(day=1), []
+    while month < first_open:
+        if month not in built:
+            todo.append(month)
+        month = _month_end(month) + timedelta(days=1)
+    for first in todo:
+        last = _month_end(first)
+        for day_model, month_model in monthly():
+            keys, sums = _summed(day_model)
+            d, m = day_model.__table__, month_model.__table__
+            session.execute(delete(m).where(m.c.month == first))
+            q = (select(literal(first, Date), *(d.c[k] for k in keys), *(func.sum(d.c[s]) for s in sums))
+                 .where(d.c.day.between(first, last)).group_by(*(d.c[k] for k in keys)))
+            session.execute(insert(m).from_select(["month", *keys, *sums], q))
+        session.execute(insert(ReportMonth.__table__).values(month=first, last_day=last))
+    return len(todo)
+
+
+def spanned(day_model, month_model, period):
+    """``day_model`` for ``period``, read from ``month_model`` for the whole built months it covers
+    and from ``day_model`` for its other days (an alias of ``day_model``: reports use it alike)."""
+    from sqlalchemy.orm import aliased
+
+    from ..models import ReportMonth
+
+    session = db_session()
+    settle(session)  # this transaction's own changes take their months out first
+    months = session.execute(select(ReportMonth.month, ReportMonth.last_day).where(
+        ReportMonth.month >= period.start, ReportMonth.last_day <= period.end).order_by(ReportMonth.month)).all()
+    if not months:
+        return day_model
+    ranges, start = [], period.start
+    for first, last in months:
+        if start < first:
+            ranges.append((start, first - timedelta(days=1)))
+        start = last + timedelta(days=1)
+    if start <= period.end:
+        ranges.append((start, period.end))
+    keys, sums = _summed(day_model)
+    d, m = day_model.__table__, month_model.__table__
+    parts = [select(m.c.id, m.c.month.label("day"), *(m.c[c] for c in keys + sums))
+             .where(m.c.month.in_([first for first, _ in months]))]
+    if ranges:
+        parts.append(select(d.c.id, d.c.day, *(d.c[c] for c in keys + sums))
+                     .where(or_(*(d.c.day.between(a, b) for a, b in ranges))))
+    return aliased(day_model, union_all(*parts).subquery(), adapt_on_names=True)
+
+
+def db_session():
+    from ..extensions import db
+
+    return db.session
 
 
 def line_net():
@@ -104,9 +211,10 @@ def _item_source(days):
 
 
 def rebuild(session=None) -> None:
-    from ..extensions import db
-
-    refresh(session or db.session, None)
+    """Every daily roll-up from the raw tables, then every finished month."""
+    session = session or db_session()
+    refresh(session, None)
+    build_months(session)
 
 
 # --- noting what a transaction touched -------------------------------------------------------

@@ -6,7 +6,8 @@ Amounts are invoice totals (tax included). Collected: payments (tblinvoicepaymen
 payment date, whatever their invoice's status. Every figure is one GROUP BY over the daily
 roll-ups (crm/models/report_rollup.py: count and amount per day, currency, own rate, status and
 sale agent or client; invoiced lines per day and item), kept equal to the invoices, lines and
-payments at every commit by crm/reports/rollup.py. They are converted to the base currency as
+payments at every commit by crm/reports/rollup.py (the client and item breakdowns read whole
+finished months from their monthly roll-ups, the rest of the period from the daily ones). They are converted to the base currency as
 single invoices are (amount × rate, the same rate for every row of a roll-up row), so the sums
 are exactly those of the raw rows; Python only adds up the grouped rows."""
 from __future__ import annotations
@@ -20,7 +21,7 @@ from ..extensions import db
 from ..models.base import money
 from .currency import base_currency, missing_warning, rate, rolled_rate
 from .period import Period, bucket, bucket_label
-from .rollup import settle
+from .rollup import settle, spanned
 
 TOP = 25  # rows of a breakdown; the rest is one "other" row, so the page stays readable
 
@@ -217,9 +218,11 @@ def by_agent(period: Period, totals: Revenue, base: str) -> list[dict]:
 
 
 def by_client(period: Period, totals: Revenue, base: str) -> list[dict]:
-    from ..models import Client, ReportInvoiceClientDay, ReportPaymentClientDay
+    from ..models import (Client, ReportInvoiceClientDay, ReportInvoiceClientMonth, ReportPaymentClientDay,
+                          ReportPaymentClientMonth)
 
-    rows = _two_sided(period, base, ReportInvoiceClientDay, ReportPaymentClientDay, "clientid",
+    rows = _two_sided(period, base, spanned(ReportInvoiceClientDay, ReportInvoiceClientMonth, period),
+                      spanned(ReportPaymentClientDay, ReportPaymentClientMonth, period), "clientid",
                       (Client.company,), (Client, Client.userid))
     out = [{"client": r["names"][0], "client_id": r["key"],
             **{k: r[k] for k in ("invoices", "invoiced", "payments", "collected")}} for r in rows]
@@ -263,10 +266,9 @@ def by_item(period: Period, base: str) -> list[dict]:
 
     Read from the item roll-up (lines already summed per day, item id and currency) before the
     item names are joined to the TOP rows kept."""
-    from ..models import Currency, Item
-    from ..models import ReportItemDay as L
+    from ..models import Currency, Item, ReportItemDay, ReportItemMonth
 
-    settle(db.session)
+    L = spanned(ReportItemDay, ReportItemMonth, period)
     per_rate = (select(L.item_id, L.text, L.currency, L.rate, func.sum(L.lines).label("n"),
                        func.sum(L.quantity).label("qty"), func.sum(L.net).label("net"))
                 .where(period.covers(L.day)).group_by(L.item_id, L.text, L.currency, L.rate).subquery())

@@ -414,7 +414,7 @@ def run(args, url) -> int:
             failed = True
     all_counts = {c for r in results.values() for c in r["counts"]}
     if len(all_counts) != 1:
-        log(f"FAIL: query counts differ: " + ", ".join(f"page_size={s}: {r['counts']}"
+        log("FAIL: query counts differ: " + ", ".join(f"page_size={s}: {r['counts']}"
                                                       for s, r in results.items()))
         failed = True
     engine.dispose()

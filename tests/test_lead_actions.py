@@ -1,7 +1,6 @@
 """Lead actions through every entry point a person uses: grid button, API, CLI."""
 from __future__ import annotations
 
-import pytest
 
 from crm.extensions import db
 

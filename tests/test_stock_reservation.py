@@ -141,12 +141,12 @@ def test_partial_delivery_consumes_part_and_a_short_order_reserves_what_there_is
     r = api(admin_client, headers, "estimates", second, "accept")
     assert r.status_code == 200
     assert r.get_json()["message"] == ("Sales order EST-000002 marked Accepted. "
-                                       "Stock reserved: 3 of 5 P-100 Pallet jack (2 not in stock)")
+                                       "Stock reserved: 3 of 5 P-100 Pallet jack (2 not in stock, reserved when it comes in)")
     assert per_warehouse(admin_client, a)[1] == ["Main warehouse", "10", "10", "0"]
     with app.app_context():
         from crm.models import SalesActivity
 
-        assert "Stock reserved: 3 of 5 P-100 Pallet jack (2 not in stock)" in \
+        assert "Stock reserved: 3 of 5 P-100 Pallet jack (2 not in stock, reserved when it comes in)" in \
             [s.description for s in db.session.query(SalesActivity).filter_by(rel_id=second)]
     # the first order is delivered in two notes: the first note for 4 consumes 4 of its 7
     api(admin_client, headers, "estimates", first, "convert_to_invoice")
@@ -167,6 +167,57 @@ def test_partial_delivery_consumes_part_and_a_short_order_reserves_what_there_is
     assert per_warehouse(admin_client, a)[1] == ["Main warehouse", "6", "6", "0"]
     with app.app_context():
         assert db.session.get(GoodsDelivery, note["id"]).approval == 1
+
+
+def test_a_short_order_waits_and_reserves_the_next_receipt_before_anyone_else(app, admin_client, shop):
+    from crm.models import Estimate, SalesActivity
+
+    a, wh = shop["item"], shop["wh"]
+    headers = api_token(admin_client)
+    first, second, third = (order(app, shop["client"], [(a, q)]) for q in ("7", "5", "4"))
+    api(admin_client, headers, "estimates", first, "accept")
+    api(admin_client, headers, "estimates", second, "accept")  # 3 in stock, 2 waiting
+    assert holds(app, second) == [(3, 0, 1), (2, 0, 4)]
+    grid = admin_client.get(f"/admin/warehouse/reservations/?estimate_id={second}").get_data(as_text=True)
+    assert "Waiting for stock" in grid
+    r = api(admin_client, headers, "estimates", third, "accept")  # nothing left: all 4 wait, after the second
+    assert r.get_json()["message"].endswith("Stock reserved: 0 of 4 P-100 Pallet jack (4 not in stock, "
+                                            "reserved when it comes in)")
+
+    # 5 come in: the second order takes its 2 first, the third the 3 left; nothing free for others
+    with app.app_context():
+        gr = receipt(wh, [(a, "5", "L2", None, "60.00")])
+    html = press(admin_client, "warehouse/manage_purchase", "approve", gr).get_data(as_text=True)
+    assert ("in stock; reserved for EST-000002 (2 P-100 Pallet jack), EST-000003 (3 P-100 Pallet jack)"
+            in " ".join(html.split()))
+    assert holds(app, second) == [(3, 0, 1), (2, 0, 1)]
+    assert holds(app, third) == [(1, 0, 4), (3, 0, 1)]
+    assert per_warehouse(admin_client, a)[1] == ["Main warehouse", "15", "15", "0"]
+    with app.app_context():
+        said = [s.description for s in db.session.query(SalesActivity).filter_by(rel_id=third)]
+        assert any(d.startswith("Stock reserved on receipt of ") and d.endswith(": 3 P-100 Pallet jack")
+                   for d in said), said
+
+    # delivered from free stock (a receipt while the option was off): what waited is no longer wanted
+    set_option(app, "warehouse_reserve_on_accept", False)
+    with app.app_context():
+        receipt(wh, [(a, "1", "L3", None, "60.00")], approve=True)
+    set_option(app, "warehouse_reserve_on_accept", True)
+    api(admin_client, headers, "estimates", third, "convert_to_invoice")
+    with app.app_context():
+        inv = db.session.get(Estimate, third).invoiceid
+    api(admin_client, headers, "invoices", inv, "create_delivery_note")
+    r = api(admin_client, headers, "goods_delivery", note_of(app, inv)["id"], "approve")
+    assert r.status_code == 200, r.get_json()
+    assert holds(app, third) == [(3, 3, 2)]  # the waiting row is gone
+    # declining releases what waits too
+    fourth = order(app, shop["client"], [(a, "2")])
+    api(admin_client, headers, "estimates", fourth, "accept")
+    assert holds(app, fourth) == [(2, 0, 4)]
+    api(admin_client, headers, "estimates", fourth, "decline")
+    assert holds(app, fourth) == [(2, 0, 3)]
+    with app.app_context():
+        ledger_matches_balances()
 
 
 def test_decline_portal_acceptance_and_cancelled_invoice_release(app, admin_client, shop):
@@ -263,7 +314,7 @@ def test_two_concurrent_acceptances_never_promise_the_same_units(app):
     for t in threads:
         t.join(60)
     said = sorted(m.split(". ", 1)[1] for m in results.values())
-    assert said == ["Stock reserved: 1 of 4 P-100 Pallet jack (3 not in stock)", "Stock reserved: 4 P-100 Pallet jack"]
+    assert said == ["Stock reserved: 1 of 4 P-100 Pallet jack (3 not in stock, reserved when it comes in)", "Stock reserved: 4 P-100 Pallet jack"]
     with app.app_context():
         held = [r.quantity for r in db.session.query(StockReservation).order_by(StockReservation.quantity)]
         assert held == [1, 4] and sum(held) == on_hand(a) == 5

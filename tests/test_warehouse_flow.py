@@ -9,7 +9,7 @@ import pytest
 from crm.extensions import db
 
 from .conftest import api_token
-from .test_sales_support import api, get, press, set_option
+from .test_sales_support import api, press, set_option
 from .warehouse_support import (TODAY, client, invoice, item, ledger_matches_balances, lots, on_hand,
                                 purchase_order, receipt, vendor, warehouse)
 

@@ -192,9 +192,13 @@ def approve(receipt, actor):
     items = post_receipt(receipt)
     receipt.approval = WarehouseApproval.APPROVED.value
     from .deliveries import recheck_waiting  # delivery notes waiting for these items
+    from .reservations import top_up  # sales orders accepted while these items were short
 
+    reserved = top_up({(ln.warehouse_id or receipt.warehouse_id, ln.commodity_code) for ln in receipt.items
+                       if ln.commodity_code in items}, name_of(receipt), actor)
     ready = recheck_waiting(items, actor)
-    extra = f"; ready to deliver now: {', '.join(ready)}" if ready else ""
+    extra = f"; reserved for {', '.join(reserved)}" if reserved else ""
+    extra += f"; ready to deliver now: {', '.join(ready)}" if ready else ""
     return f"{name_of(receipt)} approved, {len(receipt.items)} line(s) in stock{extra}"
 
 

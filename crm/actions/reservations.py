@@ -23,7 +23,9 @@ Short at acceptance: the order is accepted anyway and reserves what there is, an
 action's message and the order's history: "reserved 3 of 5 Pallet jack, 2 not in stock"). Accepting
 records the client's decision (often the client's own click in the portal), so a sales team expects
 it to stand and the shortfall to be stated; the rest is then ordered (backorder) as without
-reservation. Warehouses are drawn on default warehouse first, then the others in id order.
+reservation. Warehouses are drawn on default warehouse first, then the others in id order. The
+shortfall is kept as a "Waiting for stock" row: when a goods receipt brings the item in, waiting
+orders reserve it, the earliest accepted first (:func:`top_up`), before anyone else can promise it.
 
 Concurrency: reserving locks the stock rows of each (warehouse, item) with :func:`stock.lock` (the
 same rows a delivery approval locks first) and reads the reservations with a locking read, so two
@@ -44,8 +46,9 @@ from ..models import Estimate, InventoryBalance, Item, ReservationStatus, StockR
 from . import stock
 
 ZERO = Decimal("0")
-RESERVED, DELIVERED, RELEASED = (s.value for s in (ReservationStatus.RESERVED, ReservationStatus.DELIVERED,
-                                                   ReservationStatus.RELEASED))
+RESERVED, DELIVERED, RELEASED, WAITING = (s.value for s in (
+    ReservationStatus.RESERVED, ReservationStatus.DELIVERED, ReservationStatus.RELEASED, ReservationStatus.WAITING))
+OPEN = (RESERVED, WAITING)
 R = StockReservation
 HELD = R.quantity - R.delivered
 _DONE = "reservation_orders_done"  # orders reserved in this transaction (the action and the event both ask)
@@ -125,8 +128,18 @@ def _warehouses_in_stock(item_ids) -> dict[int, list[int]]:
 
 
 def _has_reservation(e: Estimate) -> bool:
-    return db.session.execute(select(R.id).where(R.estimate_id == e.id, R.status == RESERVED).limit(1)) \
+    return db.session.execute(select(R.id).where(R.estimate_id == e.id, R.status.in_(OPEN)).limit(1)) \
         .first() is not None
+
+
+def _home_warehouse(in_stock: list[int]) -> int | None:
+    """Where a shortfall is wanted: the first warehouse the item was drawn from, else the default one."""
+    from ..models import Warehouse
+    from .goods_receipts import default_warehouse_id
+
+    if in_stock:
+        return in_stock[0]
+    return default_warehouse_id() or db.session.execute(select(func.min(Warehouse.warehouse_id))).scalar()
 
 
 def reserve(e: Estimate, actor=None) -> str:
@@ -154,8 +167,13 @@ def reserve(e: Estimate, actor=None) -> str:
                                  delivered=ZERO, status=RESERVED, date_reserved=datetime.utcnow()))
                 left -= take
         name = str(db.session.get(Item, item))
+        home = _home_warehouse(where.get(item, []))
+        if left > 0 and home is not None:
+            db.session.add(R(estimate_id=e.id, commodity_id=item, warehouse_id=home, quantity=left,
+                             delivered=ZERO, status=WAITING, date_reserved=datetime.utcnow()))
         if left > 0:
-            parts.append(f"{stock.qty(need - left)} of {stock.qty(need)} {name} ({stock.qty(left)} not in stock)")
+            parts.append(f"{stock.qty(need - left)} of {stock.qty(need)} {name} ({stock.qty(left)} not in stock, "
+                         "reserved when it comes in)")
         else:
             parts.append(f"{stock.qty(need)} {name}")
     text = "Stock reserved: " + "; ".join(parts)
@@ -178,26 +196,68 @@ def consume(note) -> None:
         wh = line.warehouse_id or note.warehouse_id
         if line.commodity_code is not None and wh is not None:
             sent[(wh, line.commodity_code)] += Decimal(line.quantities or 0)
-    rows = db.session.execute(select(R).where(R.estimate_id == order, R.status == RESERVED,
+    rows = db.session.execute(select(R).where(R.estimate_id == order, R.status.in_(OPEN),
                                               R.commodity_id.in_({i for _, i in sent}))
                               .order_by(R.id).with_for_update()).scalars().all()
     for (wh, item), quantity in sorted(sent.items()):
-        mine = sorted((r for r in rows if r.commodity_id == item), key=lambda r: (r.warehouse_id != wh, r.id))
+        # what is held first (this warehouse, then others), then what was still waiting for stock
+        mine = sorted((r for r in rows if r.commodity_id == item),
+                      key=lambda r: (r.status == WAITING, r.warehouse_id != wh, r.id))
         for r in mine:
             if quantity <= 0:
                 break
             part = min(quantity, r.quantity - r.delivered)
             if part <= 0:
                 continue
-            r.delivered += part
             quantity -= part
+            if r.status == WAITING:  # delivered from free stock: no longer wanted
+                r.quantity -= part
+                if r.quantity <= 0:
+                    db.session.delete(r)
+                continue
+            r.delivered += part
             if r.delivered >= r.quantity:
                 r.status, r.date_closed = DELIVERED, datetime.utcnow()
 
 
+def top_up(received, source: str, actor=None) -> list[str]:
+    """Stock came in at these (warehouse, item) pairs: accepted orders waiting for the items reserve
+    it, the earliest accepted first. Returns "EST-000002 (2 Pallet jack)" per order served."""
+    received = sorted(set(received))
+    if not on() or not received:
+        return []
+    waiting = db.session.execute(select(R).where(R.status == WAITING, R.commodity_id.in_({i for _, i in received}))
+                                 .order_by(R.date_reserved, R.id).with_for_update()).scalars().all()
+    if not waiting:
+        return []
+    locked, fefo_on = stock.lock(received), stock.fefo()
+    free = {p: stock.on_hand(rows, fefo_on=fefo_on) - held(*p, locked=True) for p, rows in locked.items()}
+    served: dict[int, list[str]] = defaultdict(list)
+    for w in waiting:
+        for wh, item in sorted((p for p in free if p[1] == w.commodity_id), key=lambda p: (p[0] != w.warehouse_id, p)):
+            take = min(w.quantity, free[(wh, item)])
+            if take <= 0:
+                continue
+            db.session.add(R(estimate_id=w.estimate_id, commodity_id=item, warehouse_id=wh, quantity=take,
+                             delivered=ZERO, status=RESERVED, date_reserved=datetime.utcnow()))
+            free[(wh, item)] -= take
+            w.quantity -= take
+            served[w.estimate_id].append(f"{stock.qty(take)} {db.session.get(Item, item)}")
+        if w.quantity <= 0:
+            db.session.delete(w)
+    from .sales_activity import log_sales_activity
+
+    said = []
+    for order_id, parts in served.items():
+        order = db.session.get(Estimate, order_id)
+        log_sales_activity(order, actor, f"Stock reserved on receipt of {source}: {', '.join(parts)}")
+        said.append(f"{order} ({', '.join(parts)})")
+    return said
+
+
 def release(estimate_id: int, reason: str) -> int:
     """Free what an order still holds; returns how many reservations were released."""
-    rows = db.session.execute(select(R).where(R.estimate_id == estimate_id, R.status == RESERVED)
+    rows = db.session.execute(select(R).where(R.estimate_id == estimate_id, R.status.in_(OPEN))
                               .with_for_update()).scalars().all()
     for r in rows:
         r.status, r.date_closed, r.note = RELEASED, datetime.utcnow(), reason

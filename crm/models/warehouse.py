@@ -85,6 +85,7 @@ class ReservationStatus(StatusEnum):
     RESERVED = (1, "Reserved", "info")
     DELIVERED = (2, "Delivered", "success")
     RELEASED = (3, "Released", "secondary")
+    WAITING = (4, "Waiting for stock", "warning")  # not in stock at acceptance: reserved when it comes in
 
 
 class StockReservation(db.Model):
@@ -92,6 +93,8 @@ class StockReservation(db.Model):
     held in a warehouse for an accepted sales order until its delivery note takes it out.
 
     Held = ``quantity - delivered`` while Reserved; nothing here touches the balances or the ledger.
+    Waiting for stock: the part not in stock at acceptance (``quantity`` still wanted; the warehouse
+    it is wanted in), turned into Reserved rows as goods receipts bring the item in.
     """
 
     __tablename__ = "tblstock_reservations"

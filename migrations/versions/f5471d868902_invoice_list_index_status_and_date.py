@@ -6,7 +6,6 @@ Create Date: 2026-11-23 16:00:50.203961
 
 """
 from alembic import op
-import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.

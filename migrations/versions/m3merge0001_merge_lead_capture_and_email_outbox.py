@@ -5,8 +5,6 @@ Revises: c3capt00001, e3mail00001
 Create Date: 2026-11-23 16:29:04.742463
 
 """
-from alembic import op
-import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.

@@ -4,7 +4,7 @@ Used where a test must cover every table (list pages, API) without a hand-writte
 """
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from sqlalchemy import Boolean, Date, DateTime, Integer, Numeric, String, Text, inspect
@@ -24,7 +24,7 @@ def _value(col, i: int):
     if isinstance(t, DateTime):
         return datetime(2026, 1, 1 + i % 28, 10, 0)
     if isinstance(t, Date):
-        return date(2026, 1, 1 + i % 28)
+        return date(2026, 1, 1) + timedelta(days=i)  # distinct, for a unique date column
     if isinstance(t, Numeric):
         return Decimal("10.00") + i
     if isinstance(t, Integer):

@@ -316,8 +316,10 @@ def test_two_concurrent_acceptances_never_promise_the_same_units(app):
     said = sorted(m.split(". ", 1)[1] for m in results.values())
     assert said == ["Stock reserved: 1 of 4 P-100 Pallet jack (3 not in stock, reserved when it comes in)", "Stock reserved: 4 P-100 Pallet jack"]
     with app.app_context():
-        held = [r.quantity for r in db.session.query(StockReservation).order_by(StockReservation.quantity)]
+        held = [r.quantity for r in db.session.query(StockReservation).filter_by(status=1)
+                .order_by(StockReservation.quantity)]
         assert held == [1, 4] and sum(held) == on_hand(a) == 5
+        assert [r.quantity for r in db.session.query(StockReservation).filter_by(status=4)] == [3]  # waits
 
 
 def test_stock_vs_minimum_counts_what_is_promised(app, admin_client, shop):

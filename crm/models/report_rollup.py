@@ -110,7 +110,8 @@ class ReportMonth(db.Model):
 
     __tablename__ = "tblreport_month"
     __crm__ = _resource("Months with monthly report roll-ups")
-    month: Mapped[date] = mapped_column(Date, primary_key=True)  # the first day
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    month: Mapped[date] = mapped_column(Date, unique=True)  # the first day
     last_day: Mapped[date] = mapped_column(Date)
 
 

@@ -20,8 +20,10 @@ MONEY = ("tblreport_invoice_client_month", "tblreport_payment_client_month")
 def upgrade():
     op.create_table(
         "tblreport_month",
-        sa.Column("month", sa.Date(), primary_key=True),
+        sa.Column("id", sa.Integer(), primary_key=True),
+        sa.Column("month", sa.Date(), nullable=False),
         sa.Column("last_day", sa.Date(), nullable=False),
+        sa.UniqueConstraint("month", name="uq_tblreport_month_month"),
     )
     for name in MONEY:
         op.create_table(

@@ -1,9 +1,12 @@
 """Approvals per second of a 10-line delivery note drawing on 5 lots per line (issue 4: ≥ 200/s on
 PostgreSQL). Each approval is the whole `approve` action as a person runs it (permission, row
-locks, FIFO draw, 50 ledger rows, activity line, commit), one after another in one process.
+locks, FIFO draw, 50 ledger rows, activity line, commit), one after another in one process; then,
+with --workers N, N processes at once (N clerks approving notes of different items), whose total
+rate is the server's figure.
 
     python bench/delivery_approve.py --db postgresql+psycopg://postgres@127.0.0.1:5432/crm_bench \
-        [--notes 300] [--lines 10] [--lots 5] [--min-rate 200] [--warmup 10] [--profile 30] [--show-sql]
+        [--notes 300] [--lines 10] [--lots 5] [--min-rate 200] [--warmup 10] [--profile 30] [--show-sql] \
+        [--workers 2]
 
 The database's tables are dropped and rebuilt from the migrations first: give it a scratch database.
 
@@ -44,6 +47,9 @@ def main() -> int:
     ap.add_argument("--top", type=int, default=25, help="functions listed from the profile (0: none)")
     ap.add_argument("--sort", default="tottime", help="order of the profile listing (tottime, cumulative, ...)")
     ap.add_argument("--show-sql", action="store_true", help="print the statements of one approval")
+    ap.add_argument("--workers", type=int, default=0,
+                    help="then run this many processes at once, each approving --notes notes of its own items "
+                         "(the server's rate with several people approving; 0: skip)")
     args = ap.parse_args()
 
     from flask_migrate import upgrade
@@ -67,30 +73,38 @@ def main() -> int:
         upgrade()
         _admin_account("bench@crmconnect.test", "bench-password")
         admin = db.session.query(Staff).filter_by(email="bench@crmconnect.test").one()
-        wh = Warehouse(warehouse_code="B", warehouse_name="Bench")
-        items = [Item(description=f"Item {i}", commodity_code=f"B-{i}", rate=Decimal("10")) for i in range(args.lines)]
+
+        def load(tag: str, count: int) -> list[int]:
+            """A warehouse, `lines` items with one lot of 1 unit per (note, line, lot), and `count` draft
+            notes of `lines` lines x `lots` units: each line of each note drains exactly `lots` lots."""
+            wh = Warehouse(warehouse_code=f"B{tag}", warehouse_name=f"Bench {tag}")
+            items = [Item(description=f"Item {tag}{i}", commodity_code=f"B{tag}-{i}", rate=Decimal("10"))
+                     for i in range(args.lines)]
+            db.session.add_all([wh, *items])
+            db.session.flush()
+            balances = [{"warehouse_id": wh.warehouse_id, "commodity_id": it.id, "inventory_number": Decimal(1),
+                         "reserved_quantity": Decimal(0), "lot_number": f"L{n}-{k}", "purchase_price": Decimal("5")}
+                        for n in range(count) for it in items for k in range(args.lots)]
+            db.session.execute(InventoryBalance.__table__.insert(), balances)
+            db.session.execute(StockTransaction.__table__.insert(), [
+                {"warehouse_id": b["warehouse_id"], "commodity_id": b["commodity_id"], "quantity": Decimal(1),
+                 "old_quantity": Decimal(0), "status": 1, "lot_number": b["lot_number"],
+                 "purchase_price": Decimal("5"), "rel_type": "bench"} for b in balances])
+            notes = []
+            for n in range(count):
+                note = GoodsDelivery(warehouse_id=wh.warehouse_id, goods_delivery_code=f"XK-B{tag}-{n}")
+                for it in items:
+                    note.items.append(GoodsDeliveryDetail(commodity_code=it.id, warehouse_id=wh.warehouse_id,
+                                                          quantities=Decimal(args.lots), unit_price=Decimal("10")))
+                db.session.add(note)
+                notes.append(note)
+            db.session.flush()
+            return [n.id for n in notes]
+
         total = args.warmup + args.notes + args.profile
-        db.session.add_all([wh, *items])
-        db.session.flush()
-        # one lot of 1 unit per (note, line, lot): each line of each note drains exactly `lots` lots
-        balances = [{"warehouse_id": wh.warehouse_id, "commodity_id": it.id, "inventory_number": Decimal(1),
-                     "reserved_quantity": Decimal(0), "lot_number": f"L{n}-{k}", "purchase_price": Decimal("5")}
-                    for n in range(total) for it in items for k in range(args.lots)]
-        db.session.execute(InventoryBalance.__table__.insert(), balances)
-        db.session.execute(StockTransaction.__table__.insert(), [
-            {"warehouse_id": b["warehouse_id"], "commodity_id": b["commodity_id"], "quantity": Decimal(1),
-             "old_quantity": Decimal(0), "status": 1, "lot_number": b["lot_number"], "purchase_price": Decimal("5"),
-             "rel_type": "bench"} for b in balances])
-        notes = []
-        for n in range(total):
-            note = GoodsDelivery(warehouse_id=wh.warehouse_id, goods_delivery_code=f"XK-B{n}")
-            for it in items:
-                note.items.append(GoodsDeliveryDetail(commodity_code=it.id, warehouse_id=wh.warehouse_id,
-                                                      quantities=Decimal(args.lots), unit_price=Decimal("10")))
-            db.session.add(note)
-            notes.append(note)
+        ids = load("", total)
+        per_worker = [load(f"W{w}", args.warmup + args.notes) for w in range(args.workers)]
         db.session.commit()
-        ids = [n.id for n in notes]
         admin_id = admin.staffid
         db.session.remove()
         analyze(db.engine)  # the statistics autovacuum gives a minute after a bulk load, not guesses
@@ -138,10 +152,14 @@ def main() -> int:
         prof = cProfile.Profile()
         for note_id in profiled:
             prof.runcall(approve, note_id)
+        dialect = db.engine.dialect.name
+
+    concurrent = run_workers(url, admin_id, per_worker, args.warmup) if args.workers else None
+    with app.app_context():
         left = db.session.query(func.sum(InventoryBalance.inventory_number)).scalar()
         moves = db.session.query(StockTransaction).filter_by(status=2).count()
-        assert left == 0 and moves == total * args.lines * args.lots, (left, moves)
-        dialect = db.engine.dialect.name
+        approved = total + sum(len(w) for w in per_worker)
+        assert left == 0 and moves == approved * args.lines * args.lots, (left, moves)
 
     rate = len(ids) / elapsed
     print(f"{dialect}: {len(ids)} approvals of {args.lines}-line notes x {args.lots} lots/line: "
@@ -163,9 +181,53 @@ def main() -> int:
             stats.stream = out
             stats.sort_stats(args.sort).print_stats(args.top)
             print(out.getvalue())
+    if concurrent:
+        n, elapsed, load_after = concurrent
+        rate = n / elapsed
+        print(f"{dialect}, {args.workers} processes at once, each on its own items: {n} approvals in "
+              f"{elapsed:.2f} s: {rate:.0f} approvals/s (load average {load_after:.2f} after)")
     ok = rate >= args.min_rate
     print("OK" if ok else f"FAIL: below {args.min_rate:.0f} approvals/s")
     return 0 if ok else 1
+
+
+def _worker(url, admin_id, note_ids, warmup, barrier, done):
+    """One process approving its notes, after its warm-up, from the moment every worker is ready."""
+    from crm import create_app
+    from crm.actions import run
+    from crm.extensions import db
+    from crm.models import GoodsDelivery, Staff
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "REDIS_URL": None})
+    with app.app_context():
+        def approve(note_id):
+            run(GoodsDelivery, note_id, "approve", db.session.get(Staff, admin_id))
+            db.session.expunge_all()
+
+        for note_id in note_ids[:warmup]:
+            approve(note_id)
+        barrier.wait()
+        for note_id in note_ids[warmup:]:
+            approve(note_id)
+        done.put(len(note_ids) - warmup)
+
+
+def run_workers(url, admin_id, per_worker, warmup):
+    """Start one process per list of notes; returns (approvals, wall seconds, load average after)."""
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("spawn")  # each worker its own app, engine and connections
+    barrier, done = ctx.Barrier(len(per_worker) + 1), ctx.Queue()
+    procs = [ctx.Process(target=_worker, args=(url, admin_id, ids, warmup, barrier, done)) for ids in per_worker]
+    for p in procs:
+        p.start()
+    barrier.wait()
+    started = time.perf_counter()
+    counts = [done.get(timeout=600) for _ in procs]
+    elapsed = time.perf_counter() - started
+    for p in procs:
+        p.join()
+    return sum(counts), elapsed, os.getloadavg()[0]
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """Benchmark of the Lead → Cash chain, without PDF or email.
 
-    python bench/chain.py --db sqlite|postgres [--chains 300] [--min-rate 100]
+    python bench/chain.py --db sqlite|postgres [--chains 300] [--min-rate 100] [--workers N]
 
 One chain, each step through ``crm.actions.registry.run`` (the code behind the grid buttons, the
 API's action endpoints and the CLI: permission, parameters, precondition, one transaction,
@@ -17,7 +17,8 @@ activity log, business events):
 
 The database is fresh (SQLite temp file, or the PostgreSQL database of --url, default crm_bench,
 dropped and recreated) and migrated with Alembic. Jobs run inline (no Redis). Prints chains/s over
---chains chains after --warmup; exit status 1 below --min-rate.
+--chains chains after --warmup; with --workers N, then N processes at once running --chains chains
+each (the server's rate; the exit status then follows it); exit status 1 below --min-rate.
 """
 from __future__ import annotations
 
@@ -33,6 +34,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 from invoice_list import db_version, fresh_database, log  # noqa: E402  (shared bench helpers)
+from parallel import run_parallel  # noqa: E402
 
 NO_EMAIL = ("email_payment_receipt_to_client", "notifications_email_staff")
 LINES = [  # description, qty, rate, VAT %
@@ -110,6 +112,8 @@ def main(argv=None) -> int:
                         help="after the timed run, profile N more chains to count function calls (0: skip)")
     parser.add_argument("--top", type=int, default=0, help="print the N costliest functions of the profile")
     parser.add_argument("--show-sql", action="store_true", help="print the statements of one chain")
+    parser.add_argument("--workers", type=int, default=0,
+                        help="then run --chains chains in each of this many processes at once (0: skip)")
     args = parser.parse_args(argv)
 
     url, cleanup = fresh_database(args)
@@ -199,16 +203,44 @@ def measure(args, url) -> int:
         load_after = os.getloadavg()[0]
         statements, sql_seconds = sql.count / args.chains, sql.seconds
         calls = profile_chains(n0 + args.chains, args.profile, actor, refs, args.top) if args.profile else None
+        n0 += args.chains + args.profile
+    concurrent = None
+    if args.workers:  # each process its own range of chain numbers (leads, companies, emails)
+        span = args.warmup + args.chains
+        concurrent = run_parallel(run_chains, [(url, admin_id, refs, n0 + w * span, args.chains, args.warmup)
+                                               for w in range(args.workers)])
     rate, per = args.chains / elapsed, 1000 / args.chains
     log(f"{args.chains} chains in {elapsed:.2f} s: {rate:.1f} chains/s ({per * elapsed:.1f} ms per chain)")
     log(f"per chain: {statements:.1f} SQL statements, {per * sql_seconds:.1f} ms waiting on the database, "
         f"{per * (elapsed - sql_seconds):.1f} ms in Python (wall), {per * cpu:.1f} ms CPU of this process"
         + (f", {calls} Python function calls (cProfile, {args.profile} chains)" if calls else ""))
     log(f"load average (1 min) {load_before:.2f} before, {load_after:.2f} after, on {os.cpu_count()} CPUs")
+    if concurrent:
+        done, seconds, load = concurrent
+        rate = done / seconds
+        log(f"{args.workers} processes at once: {done} chains in {seconds:.2f} s: {rate:.1f} chains/s "
+            f"(load average {load:.2f} after)")
     if rate < args.min_rate:
         log(f"FAIL: below {args.min_rate:g} chains/s")
         return 1
     return 0
+
+
+def run_chains(job, ready) -> int:
+    """One process (run_parallel): its warm-up chains, then its timed ones once all are ready."""
+    url, admin_id, refs, n0, count, warmup = job
+    from crm import create_app
+    from crm.extensions import db
+    from crm.models import Staff
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "TESTING": False})
+    with app.app_context():
+        for n in range(n0, n0 + warmup):
+            one_chain(n, db.session.get(Staff, admin_id), refs)
+        ready()
+        for n in range(n0 + warmup, n0 + warmup + count):
+            one_chain(n, db.session.get(Staff, admin_id), refs)
+    return count
 
 
 if __name__ == "__main__":

@@ -33,6 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from invoice_list import analyze  # noqa: E402  (shared bench helpers)
+from parallel import run_parallel  # noqa: E402
 
 
 def main() -> int:
@@ -154,7 +155,8 @@ def main() -> int:
             prof.runcall(approve, note_id)
         dialect = db.engine.dialect.name
 
-    concurrent = run_workers(url, admin_id, per_worker, args.warmup) if args.workers else None
+    concurrent = (run_parallel(approve_notes, [(url, admin_id, ids, args.warmup) for ids in per_worker])
+                  if args.workers else None)
     with app.app_context():
         left = db.session.query(func.sum(InventoryBalance.inventory_number)).scalar()
         moves = db.session.query(StockTransaction).filter_by(status=2).count()
@@ -191,8 +193,9 @@ def main() -> int:
     return 0 if ok else 1
 
 
-def _worker(url, admin_id, note_ids, warmup, barrier, done):
-    """One process approving its notes, after its warm-up, from the moment every worker is ready."""
+def approve_notes(job, ready) -> int:
+    """One process (run_parallel): approve its notes, warm-up first, the rest once all are ready."""
+    url, admin_id, note_ids, warmup = job
     from crm import create_app
     from crm.actions import run
     from crm.extensions import db
@@ -206,28 +209,10 @@ def _worker(url, admin_id, note_ids, warmup, barrier, done):
 
         for note_id in note_ids[:warmup]:
             approve(note_id)
-        barrier.wait()
+        ready()
         for note_id in note_ids[warmup:]:
             approve(note_id)
-        done.put(len(note_ids) - warmup)
-
-
-def run_workers(url, admin_id, per_worker, warmup):
-    """Start one process per list of notes; returns (approvals, wall seconds, load average after)."""
-    import multiprocessing
-
-    ctx = multiprocessing.get_context("spawn")  # each worker its own app, engine and connections
-    barrier, done = ctx.Barrier(len(per_worker) + 1), ctx.Queue()
-    procs = [ctx.Process(target=_worker, args=(url, admin_id, ids, warmup, barrier, done)) for ids in per_worker]
-    for p in procs:
-        p.start()
-    barrier.wait()
-    started = time.perf_counter()
-    counts = [done.get(timeout=600) for _ in procs]
-    elapsed = time.perf_counter() - started
-    for p in procs:
-        p.join()
-    return sum(counts), elapsed, os.getloadavg()[0]
+    return len(note_ids) - warmup
 
 
 if __name__ == "__main__":

@@ -153,3 +153,31 @@ def test_an_upgrade_grants_new_default_permissions_but_not_what_an_admin_removed
     app.test_cli_runner().invoke(args=["crm", "sync-roles"])
     db.session.expire_all()
     assert db.session.query(Role).filter_by(name="SDR").one().permission_set == perms
+
+
+def test_the_last_active_administrator_cannot_be_demoted_deactivated_or_deleted(app, admin_client, api_headers):
+    from crm.models import Staff
+
+    with app.app_context():
+        me = db.session.query(Staff).filter_by(admin=True).one().staffid
+    api = app.test_client()
+    for change, field in (({"active": False}, "active"), ({"admin": False}, "admin")):
+        r = api.patch(f"/api/v1/staff/{me}", headers=api_headers, json=change)
+        assert r.status_code == 422 and r.get_json()["field"] == field, r.get_json()
+        assert "is the last active administrator" in r.get_json()["error"]
+    r = api.delete(f"/api/v1/staff/{me}", headers=api_headers)
+    assert r.status_code == 422 and "cannot be deleted" in r.get_json()["error"]
+    # the grid's edit form says the same and keeps the row as it was
+    page = admin_client.get(f"/admin/staff/edit/?id={me}").get_data(as_text=True)
+    r = admin_client.post(f"/admin/staff/edit/?id={me}", data={
+        "csrf_token": csrf_from(page), "email": "admin@test.example", "firstname": "Admin", "lastname": "Test",
+        "active": "y"})  # the admin box left unticked
+    assert r.status_code == 422 and "is the last active administrator" in r.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.get(Staff, me).admin is True and db.session.get(Staff, me).active is True
+        other = make_staff("second.admin@test.example", admin=True).staffid
+    # with a second administrator, either may step down
+    r = api.patch(f"/api/v1/staff/{me}", headers=api_headers, json={"admin": False})
+    assert r.status_code == 200, r.get_json()
+    with app.app_context():
+        assert db.session.get(Staff, me).admin is False and db.session.get(Staff, other).admin is True

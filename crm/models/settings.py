@@ -5,7 +5,8 @@ import json
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, DateTime, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, DateTime, Integer, String, Text, UniqueConstraint, event, select
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -72,6 +73,36 @@ class Staff(UserMixin, db.Model):
 
     def __str__(self):
         return self.full_name or self.email
+
+
+def _was_active_admin(staff) -> bool:
+    state = sa_inspect(staff)
+    before = {key: (state.attrs[key].history.deleted or [getattr(staff, key)])[0] for key in ("admin", "active")}
+    return bool(before["admin"] and before["active"])
+
+
+def _another_active_admin(connection, staff_id) -> bool:
+    t = Staff.__table__
+    return connection.execute(select(t.c.staffid).where(t.c.admin.is_(True), t.c.active.is_(True),
+                                                         t.c.staffid != staff_id).limit(1)).first() is not None
+
+
+@event.listens_for(Staff, "before_update")
+def _keep_an_administrator(mapper, connection, staff):
+    """Nobody, from any door, takes away the last active administrator: the system would be left
+    with no one able to manage staff, roles and settings."""
+    if _was_active_admin(staff) and not (staff.admin and staff.active) \
+            and not _another_active_admin(connection, staff.staffid):
+        field = "admin" if not staff.admin else "active"
+        raise FieldError(field, f"{staff} is the last active administrator; make someone else an administrator "
+                                "first.")
+
+
+@event.listens_for(Staff, "before_delete")
+def _keep_an_administrator_on_delete(mapper, connection, staff):
+    if _was_active_admin(staff) and not _another_active_admin(connection, staff.staffid):
+        raise FieldError("staffid", f"{staff} is the last active administrator and cannot be deleted; make someone "
+                                    "else an administrator first.")
 
 
 class Option(db.Model):

@@ -158,3 +158,29 @@ def test_openapi_document(client):
     assert "/api/v1/invoices" in spec["paths"] and "/api/v1/leads/{obj_id}/actions/mark_lost" in spec["paths"]
     inv = spec["components"]["schemas"]["Invoice"]
     assert "items" in inv["properties"]
+
+
+def test_links_without_a_relationship_conflicts_and_cascades_answer_cleanly(app, client, h):
+    """Found by fuzzing the API: every link column is checked, a conflict found while the nested rows
+    are built is a 409 with nothing written, and deleting a client takes its contacts with it."""
+    from crm.models import Contact, PurchaseOrder
+
+    vendor = client.post("/api/v1/pur_vendor", json={"company": "Vendor SRL"}, headers=h).get_json()["userid"]
+    r = client.post("/api/v1/pur_orders", json={"vendor": vendor, "pur_order_name": "Pallets", "items": []},
+                    headers=h)
+    assert r.status_code == 201, r.get_json()
+    po = r.get_json()["id"]
+    for field in ("pur_request", "buyer", "addedfrom"):  # links with no ORM relationship behind them
+        r = client.patch(f"/api/v1/pur_orders/{po}", json={field: 987654}, headers=h)
+        assert r.status_code == 422 and r.get_json()["field"] == field, r.get_json()
+        assert "no " in r.get_json()["error"] and "987654" in r.get_json()["error"]
+    with app.app_context():
+        assert db.session.get(PurchaseOrder, po).pur_request is None
+
+    cid = client.post("/api/v1/clients", json={"company": "Sigma SRL"}, headers=h).get_json()["userid"]
+    r = client.post("/api/v1/contacts", json={"userid": cid, "firstname": "Ana", "lastname": "Pop",
+                                              "email": "ana@sigma.example"}, headers=h)
+    assert r.status_code == 201, r.get_json()
+    assert client.delete(f"/api/v1/clients/{cid}", headers=h).status_code == 204
+    with app.app_context():
+        assert db.session.query(Contact).filter_by(userid=cid).count() == 0

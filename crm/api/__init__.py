@@ -80,22 +80,29 @@ def _first_error(messages, prefix=""):
 # --- persistence helpers ------------------------------------------------------------------
 
 def _check_foreign_keys(model, data: dict, path=""):
-    """Refuse ids that point at nothing, naming the field (SQLite would not even notice)."""
-    rels = fk_relationships(model)
-    from sqlalchemy import inspect as sa_inspect
+    """Refuse ids that point at nothing, naming the field, for every foreign key column (with or
+    without a relationship), before the database refuses the row less clearly."""
+    from sqlalchemy import select
 
-    mapper_rels = {r.key: r for r in sa_inspect(model).relationships}
-    for col, rel_key in rels.items():
-        value = data.get(col)
-        if value in (None, "", 0) and col in data and value == 0:
+    for column in model.__table__.columns:
+        value = data.get(column.key)
+        if value in (None, 0) or not column.foreign_keys:  # 0: Perfex's "none" in some link columns
             continue
-        if value is not None and col in data:
-            target = mapper_rels[rel_key].mapper.class_
-            if db.session.get(target, value) is None:
-                raise ApiError(422, f"{path}{col}: no {resource_of(target).name} with id {value}.", field=f"{path}{col}")
+        target = next(iter(column.foreign_keys)).column
+        if db.session.execute(select(target).where(target == value).limit(1)).first() is None:
+            mapper = next((m for m in db.Model.registry.mappers if m.local_table is target.table), None)
+            res = resource_of(mapper.class_) if mapper is not None else None
+            what = res.name if res is not None else target.table.name
+            raise ApiError(422, f"{path}{column.key}: no {what} with id {value}.", field=f"{path}{column.key}")
 
 
 def _build(model, data: dict, obj=None, path=""):
+    """:func:`_build_rows` with nothing written before the commit (whose errors are answered)."""
+    with db.session.no_autoflush:
+        return _build_rows(model, data, obj, path)
+
+
+def _build_rows(model, data: dict, obj=None, path=""):
     """Create or update ``obj`` from validated data, replacing nested children wholesale.
 
     Custom fields are checked before anything is built and written with the row (same transaction)."""
@@ -118,7 +125,7 @@ def _build(model, data: dict, obj=None, path=""):
             raise ApiError(422, f"{path}{exc.field}: {exc.message}", field=f"{path}{exc.field}") from None
     for key, rows in children.items():
         rel = nested[key]
-        setattr(obj, key, [_build(rel.mapper.class_, dict(row), path=f"{path}{key}.{i}.")
+        setattr(obj, key, [_build_rows(rel.mapper.class_, dict(row), path=f"{path}{key}.{i}.")
                            for i, row in enumerate(rows or [])])
     if not path:
         refresh_totals(obj)
@@ -207,9 +214,10 @@ def _register_resource(model):
     def delete(obj_id):
         if res.readonly:
             raise ApiError(405, f"{name} is read-only; it is written by actions.")
-        db.session.delete(get_or_404(obj_id))
-        if cf.fieldto_of(model):
-            cf.delete_values(model, obj_id)
+        with db.session.no_autoflush:  # the delete is written by the commit, whose errors are answered
+            db.session.delete(get_or_404(obj_id))
+            if cf.fieldto_of(model):
+                cf.delete_values(model, obj_id)
         _commit(f"Deleting {name} #{obj_id}")
 
     for adef in actions_for(model):

@@ -197,7 +197,9 @@ class Client(BillingShipping, db.Model):
     lead = relationship(Lead, foreign_keys=[leadid])
     currency_rel = relationship("Currency")
     added_by = relationship("Staff")
-    contacts = relationship("Contact", back_populates="client")
+    # deleting a client deletes its contacts (the foreign key cascades; loaded ones through the ORM)
+    contacts = relationship("Contact", back_populates="client", cascade="save-update, merge, delete",
+                            passive_deletes=True)
 
     def __str__(self):
         return self.company

@@ -301,8 +301,8 @@ class Invoice(_BillingShipping, EfacturaInvoice, db.Model):
     sale_agent_staff = relationship("Staff", foreign_keys=[sale_agent])
     recurring_from = relationship("Invoice", remote_side=[id], foreign_keys=[is_recurring_from])
     items = itemable_lines("Invoice", "invoice")
-    payments = relationship("InvoicePayment", back_populates="invoice",
-                            order_by="(InvoicePayment.date, InvoicePayment.id)")
+    payments = relationship("InvoicePayment", back_populates="invoice", cascade="save-update, merge, delete",
+                            passive_deletes=True, order_by="(InvoicePayment.date, InvoicePayment.id)")
 
     def __str__(self):
         if self.formatted_number:

@@ -184,3 +184,20 @@ def test_links_without_a_relationship_conflicts_and_cascades_answer_cleanly(app,
     assert client.delete(f"/api/v1/clients/{cid}", headers=h).status_code == 204
     with app.app_context():
         assert db.session.query(Contact).filter_by(userid=cid).count() == 0
+
+
+def test_numbers_too_large_for_their_column_are_refused_by_field(client, h):
+    huge = 10**20
+    r = client.post("/api/v1/leads_sources", json={"name": "Fair", "id": 1}, headers=h)
+    assert r.status_code == 422  # the id is the server's
+    r = client.get(f"/api/v1/leads?status={huge}", headers=h)
+    assert r.status_code == 422 and "status" in str(r.get_json())
+    r = client.post("/api/v1/invoices", json={"clientid": huge, "date": "2026-11-01", "items": []}, headers=h)
+    assert r.status_code == 422 and r.get_json()["field"] == "clientid"
+    cid = client.post("/api/v1/clients", json={"company": "Tau SRL"}, headers=h).get_json()["userid"]
+    r = client.post("/api/v1/invoices", json={"clientid": cid, "date": "2026-11-01", "adjustment": "1e20",
+                                              "items": []}, headers=h)
+    assert r.status_code == 422 and r.get_json()["field"] == "adjustment"
+    for method in ("get", "patch", "delete"):
+        assert getattr(client, method)(f"/api/v1/leads/{huge}", headers=h).status_code == 404
+    assert client.post(f"/api/v1/leads/{huge}/actions/mark_junk", json={}, headers=h).status_code == 404

@@ -20,7 +20,7 @@ from ..auth import authenticate, can_table, issue_token, staff_from_token
 from ..extensions import csrf, db
 from ..models.base import FieldError
 from ..resources import columns, fk_relationships, primary_key, resource_of
-from .schemas import compositions, filter_schema_for, schema_for
+from .schemas import INT_MAX, compositions, filter_schema_for, schema_for
 
 PREFIX = "/api/v1"
 
@@ -163,7 +163,7 @@ def _register_resource(model):
     col_keys = {c.key for c in columns(model)}
 
     def get_or_404(obj_id):
-        obj = db.session.get(model, obj_id)
+        obj = db.session.get(model, obj_id) if obj_id <= INT_MAX else None  # (a larger id names no row)
         if obj is None:
             raise ApiError(404, f"{name} #{obj_id} does not exist.")
         return obj

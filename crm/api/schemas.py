@@ -5,11 +5,12 @@ written together with its ``items``. Status columns also dump their label as ``<
 """
 from __future__ import annotations
 
+from decimal import Decimal
 from functools import lru_cache
 
-from marshmallow import RAISE, fields
-from marshmallow_sqlalchemy import SQLAlchemyAutoSchema
-from sqlalchemy import inspect
+from marshmallow import RAISE, fields, validate
+from marshmallow_sqlalchemy import ModelConverter, SQLAlchemyAutoSchema
+from sqlalchemy import BigInteger, Integer, Numeric, inspect
 
 from ..custom_fields import as_dict as custom_fields_of, fieldto_of
 from werkzeug.utils import import_string
@@ -33,6 +34,31 @@ def parent_link_columns(rel) -> set[str]:
     return (keys | ({"rel_id", "rel_type"} & child_cols)) & child_cols
 
 
+INT_MAX = 2**31 - 1  # INTEGER on PostgreSQL and MariaDB
+
+
+def value_range(column):
+    """The values a numeric column can hold, as a validator (so an oversized number is a 422 naming
+    the field, not a database error): INTEGER's 32 bits, NUMERIC(p, s)'s digits."""
+    t = column.type
+    if isinstance(t, BigInteger):
+        return validate.Range(-2**63, 2**63 - 1)
+    if isinstance(t, Integer):
+        return validate.Range(-2**31, INT_MAX)
+    if isinstance(t, Numeric) and t.precision and t.precision <= 28:  # (28: Decimal's own precision)
+        limit = Decimal(10) ** (t.precision - (t.scale or 0))
+        return validate.Range(-limit, limit, min_inclusive=False, max_inclusive=False)
+    return None
+
+
+class _Converter(ModelConverter):
+    def _add_column_kwargs(self, kwargs, column):
+        super()._add_column_kwargs(kwargs, column)
+        bounds = value_range(column) if hasattr(column, "type") else None
+        if bounds is not None and not kwargs.get("dump_only"):
+            kwargs["validate"].append(bounds)
+
+
 def _label_field(col_key, enum_cls):
     return fields.Function(lambda obj: enum_cls.label_of(getattr(obj, col_key)), dump_only=True)
 
@@ -44,6 +70,7 @@ def schema_for(model, prefix: str = "", exclude: tuple = ()) -> type[SQLAlchemyA
     meta = type("Meta", (), {
         "model": model, "include_fk": True, "include_relationships": False, "load_instance": False,
         "sqla_session": db.session, "exclude": excluded, "dump_only": (pk,), "unknown": RAISE,
+        "model_converter": _Converter,
     })
     attrs = {"Meta": meta}
     for c in columns(model):
@@ -76,12 +103,16 @@ def filter_schema_for(model):
              for name, f in base.fields.items()
              if name in {c.key for c in columns(model)} and not isinstance(f, (fields.Nested, fields.Function))}
     attrs = {k: v for k, v in attrs.items() if v is not None}
+    cols = {c.key: c for c in columns(model)}
     for name in list(attrs):
         f = base.fields[name]
         if isinstance(f, fields.Decimal):
             attrs[name] = fields.Decimal(required=False, allow_none=True)
         elif hasattr(f, "validators"):
             attrs[name].validators = []
+        bounds = value_range(cols[name])
+        if bounds is not None:
+            attrs[name].validators = [bounds]
     attrs["page"] = fields.Integer(load_default=1, validate=lambda n: n >= 1)
     attrs["page_size"] = fields.Integer(load_default=50, validate=lambda n: 1 <= n <= 500)
     attrs["Meta"] = type("Meta", (), {"unknown": RAISE})

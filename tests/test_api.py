@@ -201,3 +201,4 @@ def test_numbers_too_large_for_their_column_are_refused_by_field(client, h):
     for method in ("get", "patch", "delete"):
         assert getattr(client, method)(f"/api/v1/leads/{huge}", headers=h).status_code == 404
     assert client.post(f"/api/v1/leads/{huge}/actions/mark_junk", json={}, headers=h).status_code == 404
+    assert client.get(f"/api/v1/leads?page={huge}", headers=h).status_code == 422

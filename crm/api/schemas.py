@@ -8,7 +8,7 @@ from __future__ import annotations
 from decimal import Decimal
 from functools import lru_cache
 
-from marshmallow import RAISE, fields, validate
+from marshmallow import RAISE, ValidationError, fields, validate
 from marshmallow_sqlalchemy import ModelConverter, SQLAlchemyAutoSchema
 from sqlalchemy import BigInteger, Integer, Numeric, inspect
 
@@ -45,10 +45,22 @@ def value_range(column):
         return validate.Range(-2**63, 2**63 - 1)
     if isinstance(t, Integer):
         return validate.Range(-2**31, INT_MAX)
-    if isinstance(t, Numeric) and t.precision and t.precision <= 28:  # (28: Decimal's own precision)
-        limit = Decimal(10) ** (t.precision - (t.scale or 0))
-        return validate.Range(-limit, limit, min_inclusive=False, max_inclusive=False)
+    if isinstance(t, Numeric) and t.precision:
+        return Fits(t.precision - (t.scale or 0))
     return None
+
+
+class Fits(validate.Validator):
+    """A NUMERIC(p, s) value has at most p - s digits before the point. (Not a Range: the OpenAPI
+    document would print a Decimal field's bounds as strings.)"""
+
+    def __init__(self, digits: int):
+        self.digits = digits
+
+    def __call__(self, value):
+        if value is not None and abs(value) >= Decimal(10) ** self.digits:
+            raise ValidationError(f"At most {self.digits} digits before the decimal point.")
+        return value
 
 
 class _Converter(ModelConverter):
@@ -113,7 +125,7 @@ def filter_schema_for(model):
         bounds = value_range(cols[name])
         if bounds is not None:
             attrs[name].validators = [bounds]
-    attrs["page"] = fields.Integer(load_default=1, validate=lambda n: n >= 1)
+    attrs["page"] = fields.Integer(load_default=1, validate=validate.Range(1, INT_MAX // 500))  # offset fits
     attrs["page_size"] = fields.Integer(load_default=50, validate=lambda n: 1 <= n <= 500)
     attrs["Meta"] = type("Meta", (), {"unknown": RAISE})
     return type(f"{model.__name__}Filter", (Schema,), attrs)

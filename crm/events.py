@@ -148,6 +148,14 @@ def _collect(session, flush_context) -> None:
         session.info.setdefault(_PENDING, []).extend((name, obj, actor) for name, obj in found)
 
 
+def later(session, name: str, obj, actor=None) -> None:
+    """Announce ``name`` just before the commit, with the events found by the flush: for a
+    session listener that notices an event while the session flushes (when it cannot be used)."""
+    if name not in EVENTS:
+        raise KeyError(f"unknown event {name!r}")
+    session.info.setdefault(_PENDING, []).append((name, obj, actor or session.info.get("actor") or _signed_in()))
+
+
 @sa_event.listens_for(Session, "before_commit")
 def _announce(session) -> None:
     """Run the subscribers of what this transaction did, inside it; what they write is announced too."""

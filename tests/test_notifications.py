@@ -130,6 +130,12 @@ def test_leads_tell_their_assignee(app, client):
     assert client.post("/api/v1/leads", json={"name": "Own Lead", "assigned": agent_id},
                        headers=agent_headers).status_code == 201
     assert len(notes(app)) == 1 and outbox(app) == []
+    # with staff emails on, reassigning also emails the new assignee (queued in the same transaction)
+    with app.app_context():
+        options.set("notifications_email_staff", True)
+        db.session.commit()
+    assert client.patch(f"/api/v1/leads/{lead['id']}", json={"assigned": agent_id}, headers=headers).status_code == 200
+    assert [m.to_email for m in outbox(app)] == [AGENT]
 
 
 def test_mark_read_one_and_all_and_the_list_costs_the_same_queries_at_any_length(app, docs):

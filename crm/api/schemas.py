@@ -126,6 +126,6 @@ def filter_schema_for(model):
         if bounds is not None:
             attrs[name].validators = [bounds]
     attrs["page"] = fields.Integer(load_default=1, validate=validate.Range(1, INT_MAX // 500))  # offset fits
-    attrs["page_size"] = fields.Integer(load_default=50, validate=lambda n: 1 <= n <= 500)
+    attrs["page_size"] = fields.Integer(load_default=50, validate=validate.Range(1, 500))
     attrs["Meta"] = type("Meta", (), {"unknown": RAISE})
     return type(f"{model.__name__}Filter", (Schema,), attrs)

@@ -18,7 +18,5 @@ def _announce_assignment(session, flush_context) -> None:
             history = inspect(obj).attrs.assigned.history
             if history.added and history.added[0] and history.added[0] not in history.deleted:
                 changed.append(obj)
-    if changed:
-        actor = session.info.get("actor") or events._signed_in()
-        for lead in changed:
-            events.emit("lead.assigned", lead, actor)
+    for lead in changed:  # announced before the commit: the session cannot be used while it flushes
+        events.later(session, "lead.assigned", lead)

@@ -202,3 +202,8 @@ def test_numbers_too_large_for_their_column_are_refused_by_field(client, h):
         assert getattr(client, method)(f"/api/v1/leads/{huge}", headers=h).status_code == 404
     assert client.post(f"/api/v1/leads/{huge}/actions/mark_junk", json={}, headers=h).status_code == 404
     assert client.get(f"/api/v1/leads?page={huge}", headers=h).status_code == 422
+
+
+def test_text_with_a_nul_character_is_refused_by_field(client, h):
+    r = client.post("/api/v1/leads_sources", json={"name": "Fair\x00"}, headers=h)
+    assert r.status_code == 422 and r.get_json()["field"] == "name" and "NUL" in r.get_json()["error"]

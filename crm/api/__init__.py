@@ -10,7 +10,7 @@ from apispec.ext.marshmallow import MarshmallowPlugin
 from flask_smorest import Api
 from flask_smorest import Blueprint as ApiBlueprint
 from marshmallow import RAISE, Schema, fields
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import selectinload
 
 from .. import custom_fields as cf
@@ -145,6 +145,10 @@ def _commit(message_subject: str, obj=None):
         db.session.rollback()
         detail = str(exc.orig).splitlines()[0]
         raise ApiError(409, f"{message_subject} conflicts with existing data: {detail}") from None
+    except DataError as exc:  # a value the schema let through but the column cannot hold
+        db.session.rollback()
+        detail = str(exc.orig).splitlines()[0]
+        raise ApiError(422, f"{message_subject}: a value does not fit its column: {detail}") from None
 
 
 # --- generated endpoints ---------------------------------------------------------------------

@@ -10,7 +10,7 @@ from functools import lru_cache
 
 from marshmallow import RAISE, ValidationError, fields, validate
 from marshmallow_sqlalchemy import ModelConverter, SQLAlchemyAutoSchema
-from sqlalchemy import BigInteger, Integer, Numeric, inspect
+from sqlalchemy import BigInteger, Integer, Numeric, String, inspect
 
 from ..custom_fields import as_dict as custom_fields_of, fieldto_of
 from werkzeug.utils import import_string
@@ -63,12 +63,23 @@ class Fits(validate.Validator):
         return value
 
 
+def no_nul(value):
+    """PostgreSQL text cannot hold a NUL character; no person types one."""
+    if isinstance(value, str) and "\x00" in value:
+        raise ValidationError("Must not contain NUL (\\x00) characters.")
+    return value
+
+
 class _Converter(ModelConverter):
     def _add_column_kwargs(self, kwargs, column):
         super()._add_column_kwargs(kwargs, column)
-        bounds = value_range(column) if hasattr(column, "type") else None
-        if bounds is not None and not kwargs.get("dump_only"):
+        if kwargs.get("dump_only") or not hasattr(column, "type"):
+            return
+        bounds = value_range(column)
+        if bounds is not None:
             kwargs["validate"].append(bounds)
+        if isinstance(column.type, String):  # Text too
+            kwargs["validate"].append(no_nul)
 
 
 def _label_field(col_key, enum_cls):

@@ -5,7 +5,7 @@ FLASK   = $(VENV)/bin/flask --app wsgi
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 
-.PHONY: run test setup system-deps browser bench clean
+.PHONY: run test setup system-deps browser bench fuzz-api clean
 
 run: setup
 	$(FLASK) db upgrade
@@ -48,8 +48,13 @@ bench: setup
 	-$(PY) bench/chain.py --db sqlite
 	-$(PY) bench/efactura.py
 	-$(PY) bench/stock_report.py --db postgres
-	-$(PY) bench/delivery_approve.py --db postgresql+psycopg://postgres@127.0.0.1:5432/crm_bench
+	-$(PY) bench/delivery_approve.py --db postgresql+psycopg://postgres@127.0.0.1:5432/crm_bench --workers 2
 	-$(PY) bench/reports.py
+
+# schemathesis against the OpenAPI document on a demo server: fails on any 5xx.
+fuzz-api: setup
+	$(PY) -m pip install -q -e ".[fuzz]"
+	$(PY) scripts/fuzz_api.py
 
 clean:
 	rm -rf $(VENV) instance

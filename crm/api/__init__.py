@@ -19,7 +19,7 @@ from ..actions.totals import refresh as refresh_totals
 from ..auth import authenticate, can_table, issue_token, staff_from_token
 from ..extensions import csrf, db
 from ..models.base import FieldError
-from ..resources import columns, fk_relationships, primary_key, resource_of
+from ..resources import columns, primary_key, resource_of
 from .schemas import INT_MAX, compositions, filter_schema_for, schema_for
 
 PREFIX = "/api/v1"

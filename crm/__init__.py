@@ -76,6 +76,10 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.register_blueprint(vendor_portal_bp)  # vendor portal (/vendor/<kind>/<id>/<hash>), no staff login
     init_trace(app, app.extensions["admin"][0])  # /admin/trace/..., /api/v1/<resource>/<id>/trace
 
+    from .bad_input import init_bad_input
+
+    init_bad_input(app)  # no 500 for a value the database cannot take
+
     @app.errorhandler(CSRFError)
     def _csrf_expired(exc):
         flash("The form expired or was not sent from this site; please try again.", "error")

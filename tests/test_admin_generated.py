@@ -243,3 +243,32 @@ def test_every_linked_column_of_every_view_sorts(app, admin_client):
                 if r.status_code != 200:
                     failures.append((v.url, name, r.status_code))
     assert not failures, failures
+
+
+def test_values_the_database_cannot_take_are_a_400_never_a_500(app, admin_client):
+    """Addresses and forms edited by hand: a NUL character, numbers past INTEGER, text for an id."""
+    from crm.models import LeadSource
+
+    from .test_sales_support import csrf_from
+
+    page = admin_client.get("/admin/leads/sources/new/").get_data(as_text=True)
+    r = admin_client.post("/admin/leads/sources/new/", data={"csrf_token": csrf_from(page), "name": "Fair\x00"})
+    assert r.status_code == 400 and "name: must not contain NUL" in r.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.query(LeadSource).filter(LeadSource.name.like("Fair%")).count() == 0
+    huge = 10**20
+    for url in (f"/admin/leads/?page={huge}", f"/admin/leads/?flt0_0={huge}", f"/admin/leads/?status={huge}",
+                f"/admin/leads/details/?id={huge}", "/admin/leads/details/?id=abc", "/admin/leads/?search=%00"):
+        r = admin_client.get(url)
+        assert r.status_code < 500, (url, r.status_code)
+    r = admin_client.get(f"/admin/leads/?page={huge}")
+    assert r.status_code == 400 and "page: there is no such page" in r.get_data(as_text=True)
+    r = admin_client.get(f"/admin/leads/?status={huge}")  # (MariaDB compares it as a decimal: no rows)
+    assert r.status_code == 200 or (r.status_code == 400 and "not valid for its field" in r.get_data(as_text=True))
+    # the API answers the same way, in JSON
+    from .conftest import api_token
+
+    h = api_token(app.test_client())
+    r = app.test_client().get("/api/v1/leads?company=%00", headers=h)
+    assert r.status_code == 400 and r.get_json()["error"].startswith("company: must not contain NUL")
+    assert admin_client.get("/admin/leads/").status_code == 200  # and the next request is fine

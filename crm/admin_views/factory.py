@@ -334,6 +334,9 @@ class CrmModelView(StaffOnly, ModelView):
         self.__dict__["_crm_export_columns"] = value
 
     def get_list(self, *args, **kwargs):
+        page = kwargs.get("page", args[0] if args else None)
+        if page and page > 2**31 // 1000:  # the offset would not fit INTEGER (MariaDB: not even parse)
+            abort(400, description="page: there is no such page.")
         count, data = super().get_list(*args, **kwargs)
         executed = kwargs.get("execute", args[5] if len(args) > 5 else True)
         cf_admin.remember_page(self.model, data if executed else None)  # one query for the page

@@ -232,3 +232,17 @@ def test_cli_loads_once_and_a_second_run_changes_nothing(app):
     assert "Demo data already loaded" in second.output
     with app.app_context():
         assert _row_counts() == counts
+
+
+def test_the_demo_reports_read_its_finished_months_and_agree_with_the_invoices(app, admin_client):
+    from crm.demo import load
+    from crm.models import Invoice
+
+    from .test_report_rollup import assert_breakdowns_agree, built_months
+
+    with app.app_context():
+        load()
+        first = min(db.session.scalars(select(Invoice.date)))
+        assert built_months() and min(built_months()) == first.replace(day=1)
+        assert max(built_months()) < date.today().replace(day=1)
+        assert_breakdowns_agree(admin_client, first, date.today())

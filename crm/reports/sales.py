@@ -196,12 +196,15 @@ def _two_sided(period: Period, base: str, invoices, payments, key: str, names: t
 
 
 def _with_other(rows: list[dict], totals: Revenue, label_key: str, other_label: str) -> list[dict]:
-    """The rows plus one for everything else, so a breakdown adds up to the period's totals."""
+    """The rows plus one for the groups past the TOP, so a breakdown adds up to the period's totals
+    (to the cent of rounding each row)."""
     rest = {"invoices": totals.invoices - sum(r["invoices"] for r in rows),
             "invoiced": money(totals.invoiced - sum((r["invoiced"] for r in rows), Decimal(0))),
             "payments": totals.payments - sum(r["payments"] for r in rows),
             "collected": money(totals.collected - sum((r["collected"] for r in rows), Decimal(0)))}
-    if rest["invoices"] or rest["payments"] or rest["invoiced"] or rest["collected"]:
+    # Only when there are other groups: each row's money is rounded on its own, so the amounts alone
+    # may differ from the total by a cent without any group left out.
+    if rest["invoices"] or rest["payments"]:
         rows.append({label_key: other_label, **rest})
     return rows
 

@@ -268,3 +268,42 @@ def test_monthly_rollups_serve_whole_months_and_follow_changes(app, admin_client
         for period in (year, odd):
             assert_breakdowns_agree(admin_client, *period)
 
+
+
+def test_each_change_refreshes_the_rollups_it_moves_and_no_more(app):
+    """A commit recomputes only the roll-ups its change can move, and those stay exact."""
+    from crm.models import Currency, Invoice, InvoicePayment, ReportItemDay, ReportPaymentDay
+
+    with app.app_context():
+        build_sales()
+        db.session.commit()
+        ids = {i.number: i.id for i in db.session.query(Invoice)}
+        eur = db.session.query(Currency).filter_by(name="EUR").one().id
+
+    def statements_touching(table: str, change) -> int:
+        with app.app_context():
+            with QueryCounter(db.engine) as sql:
+                change()
+                db.session.commit()
+            assert_rollups_fresh()
+            return sum(1 for s in sql.statements if table in s and s.lstrip().upper().startswith("DELETE"))
+
+    def pay():  # a payment: the invoice goes from Unpaid to Partially paid; no invoiced line moves
+        db.session.add(InvoicePayment(invoiceid=ids[3], amount=Decimal("10.00"), date=date(2026, 2, 25)))
+        db.session.get(Invoice, ids[3]).status = 3
+    assert statements_touching(ReportItemDay.__tablename__, pay) == 0
+
+    def total_only():  # a new total moves the invoice roll-ups only
+        db.session.get(Invoice, ids[4]).total = Decimal("333.00")
+    assert statements_touching(ReportPaymentDay.__tablename__, total_only) == 0
+
+    def recurrency():  # the currency of a paid invoice moves its payments too
+        db.session.get(Invoice, ids[1]).currency = eur
+    assert statements_touching(ReportPaymentDay.__tablename__, recurrency) == 1
+
+    with app.app_context():  # cancelled without its old status loaded: its lines leave the item roll-up
+        inv = db.session.get(Invoice, ids[4])
+        db.session.commit()  # (expires it)
+        inv.status = 5
+        db.session.commit()
+        assert_rollups_fresh()

@@ -25,6 +25,7 @@ from sqlalchemy import event as sa_event
 from sqlalchemy.orm import Session
 
 CHUNK = 500  # days (or ids) per IN list
+SIDES = ("invoice", "payment", "item")  # the roll-ups of invoices, of payments, of invoiced lines
 # columns whose change moves an invoice (or its payments) to another roll-up row
 INVOICE_KEYS = ("date", "status", "total", "currency", "exchange_rate", "sale_agent", "clientid")
 PAYMENT_KEYS = ("date", "amount", "invoiceid")
@@ -62,25 +63,29 @@ def _source(side: str, key, days):
 
 
 def refresh(session, days=None) -> None:
-    """Recompute the roll-up rows of ``days`` (an iterable of dates; None: rebuild everything)."""
+    """Recompute the roll-up rows of ``days``: {side: dates} ("invoice", "payment", "item": the
+    roll-ups of that side), an iterable of dates (every side), or None (rebuild everything)."""
     if days is not None:
-        days = sorted({d for d in days if d is not None})
-        if not days:
+        if not isinstance(days, dict):
+            days = dict.fromkeys(SIDES, days)
+        days = {side: sorted({d for d in days.get(side, ()) if d is not None}) for side in SIDES}
+        if not any(days.values()):
             return
     from ..models import ReportItemDay
 
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCK})
-    tables = [(m.__table__, ["day", "currency", "rate", "status", key.key, "count", "amount"],
+    tables = [(side, m.__table__, ["day", "currency", "rate", "status", key.key, "count", "amount"],
                lambda chunk, side=side, key=key: _source(side, key, chunk)) for m, side, key in specs()]
-    tables.append((ReportItemDay.__table__, ["day", "currency", "rate", "item_id", "text", "lines", "quantity",
-                                             "net"], _item_source))
-    chunks = [None] if days is None else [days[i:i + CHUNK] for i in range(0, len(days), CHUNK)]
-    for t, cols, source in tables:
+    tables.append(("item", ReportItemDay.__table__, ["day", "currency", "rate", "item_id", "text", "lines",
+                                                     "quantity", "net"], _item_source))
+    for side, t, cols, source in tables:
+        own = None if days is None else days[side]
+        chunks = [None] if own is None else [own[i:i + CHUNK] for i in range(0, len(own), CHUNK)]
         for chunk in chunks:
             session.execute(delete(t) if chunk is None else delete(t).where(t.c.day.in_(chunk)))
             session.execute(insert(t).from_select([t.c[c] for c in cols], source(chunk)))
-    _forget_months(session, None if days is None else {d.replace(day=1) for d in days})
+    _forget_months(session, None if days is None else {d.replace(day=1) for ds in days.values() for d in ds})
 
 
 # --- monthly roll-ups (crm/models/report_rollup.py: a cache of finished months) --------------
@@ -218,56 +223,96 @@ def rebuild(session=None) -> None:
 
 
 # --- noting what a transaction touched -------------------------------------------------------
+# Per side, so a commit recomputes only the roll-ups its change can move: a payment moves no
+# invoiced line, a new invoice no payment, a changed total no line.
+
+PAYMENT_SIDE_KEYS = {"status", "currency", "exchange_rate", "sale_agent", "clientid"}  # of the invoice
+ITEM_SIDE_KEYS = {"date", "currency", "exchange_rate"}
+
 
 def _notes(session) -> dict:
-    return session.info.setdefault("report_rollup", {"days": set(), "invoices": set(), "payments": set()})
+    return session.info.setdefault("report_rollup", {"days": {side: set() for side in SIDES},
+                                                     "invoices": {side: set() for side in SIDES},
+                                                     "payments": set()})
 
 
-def _changed(state, names) -> bool:
-    return any(state.attrs[n].history.has_changes() for n in names)
+def _changed(state, names) -> set:
+    return {n for n in names if state.attrs[n].history.has_changes()}
+
+
+def _crosses_invoiced(state) -> bool:
+    """The status moved into or out of the invoiced ones (the item roll-up counts only those)."""
+    from .sales import invoiced_statuses
+
+    history = state.attrs.status.history
+    if not history.deleted:
+        return True  # set without its old value loaded: it may have moved
+    after = (history.added or [None])[0]
+    return (history.deleted[0] in invoiced_statuses()) != (after in invoiced_statuses())
 
 
 def _touched(session, objs):
-    """Invoices and payments among ``objs`` whose reported columns change (a changed invoice line
-    counts as its invoice): their ids."""
+    """Invoices among ``objs`` by the sides their change moves (a changed invoice line moves its
+    invoice's items) and payments whose reported columns change: ({side: ids}, ids)."""
     from ..models import Invoice, InvoicePayment, ItemLine
 
-    inv, pay = set(), set()
+    inv, pay = {side: set() for side in SIDES}, set()
     for obj in objs:
+        whole = obj in session.deleted or obj in session.new
         if isinstance(obj, ItemLine):
-            if obj.rel_type != "invoice":
-                continue
-            if obj in session.deleted or obj in session.new or _changed(inspect(obj), LINE_KEYS):
-                inv.update(v for v in (obj.rel_id, *inspect(obj).attrs.rel_id.history.deleted) if v is not None)
-        elif isinstance(obj, (Invoice, InvoicePayment)) and obj.id is not None and (
-                obj in session.deleted or obj in session.new
-                or _changed(inspect(obj), INVOICE_KEYS if isinstance(obj, Invoice) else PAYMENT_KEYS)):
-            (inv if isinstance(obj, Invoice) else pay).add(obj.id)
+            if obj.rel_type == "invoice" and (whole or _changed(inspect(obj), LINE_KEYS)):
+                inv["item"].update(v for v in (obj.rel_id, *inspect(obj).attrs.rel_id.history.deleted)
+                                   if v is not None)
+        elif isinstance(obj, Invoice) and obj.id is not None:
+            state = inspect(obj)
+            changed = set(INVOICE_KEYS) if whole else _changed(state, INVOICE_KEYS)
+            if changed:
+                inv["invoice"].add(obj.id)
+            if changed & PAYMENT_SIDE_KEYS:
+                inv["payment"].add(obj.id)
+            if whole or changed & ITEM_SIDE_KEYS or ("status" in changed and _crosses_invoiced(state)):
+                inv["item"].add(obj.id)
+        elif isinstance(obj, InvoicePayment) and obj.id is not None and (
+                whole or _changed(inspect(obj), PAYMENT_KEYS)):
+            pay.add(obj.id)
     return inv, pay
 
 
-def _days_of(session, invoices=(), payments=()) -> set:
-    """Dates of these invoices, of their payments and of these payments, as the database has them."""
+def _dates(session, query, ids) -> set:
+    days = set()
+    ids = sorted(ids)
+    for i in range(0, len(ids), CHUNK):
+        days.update(session.execute(query(ids[i:i + CHUNK])).scalars())
+    return days
+
+
+def _days_of(session, invoices: dict, payments=()) -> dict:
+    """{side: dates} of these invoices (their dates; their payments' dates on the payment side) and
+    payments, as the database has them."""
     from ..models import Invoice, InvoicePayment
 
-    days = set()
-    for ids, queries in ((sorted(invoices), (
-            lambda c: select(Invoice.date).where(Invoice.id.in_(c)),
-            lambda c: select(InvoicePayment.date).distinct().where(InvoicePayment.invoiceid.in_(c)))),
-            (sorted(payments), (lambda c: select(InvoicePayment.date).where(InvoicePayment.id.in_(c)),))):
-        for i in range(0, len(ids), CHUNK):
-            for q in queries:
-                days.update(session.execute(q(ids[i:i + CHUNK])).scalars())
-    return days
+    def dates(c):
+        return select(Invoice.date).where(Invoice.id.in_(c))
+
+    return {"invoice": _dates(session, dates, invoices.get("invoice", ())),
+            "item": _dates(session, dates, invoices.get("item", ())),
+            "payment": _dates(session, lambda c: select(InvoicePayment.date).distinct()
+                              .where(InvoicePayment.invoiceid.in_(c)), invoices.get("payment", ()))
+            | _dates(session, lambda c: select(InvoicePayment.date).where(InvoicePayment.id.in_(c)), payments)}
+
+
+def _add_days(notes, days: dict) -> None:
+    for side, ds in days.items():
+        notes["days"][side].update(ds)
 
 
 @sa_event.listens_for(Session, "before_flush")
 def _note_before_flush(session, flush_context, instances) -> None:
     """The days changed or deleted rows are counted under now, read before the flush changes them."""
     inv, pay = _touched(session, (*session.dirty, *session.deleted))
-    if inv or pay:  # (lines of a new invoice have no id to read yet: noted after the flush)
+    if any(inv.values()) or pay:  # (lines of a new invoice have no id to read yet: noted after the flush)
         with session.no_autoflush:
-            _notes(session)["days"].update(_days_of(session, inv, pay))
+            _add_days(_notes(session), _days_of(session, inv, pay))
 
 
 @sa_event.listens_for(Session, "after_flush")
@@ -277,16 +322,20 @@ def _note_after_flush(session, flush_context) -> None:
 
     new = [o for o in session.new if isinstance(o, (Invoice, InvoicePayment))]
     inv, pay = _touched(session, (*session.new, *session.dirty))
-    if new or inv or pay:
+    if new or any(inv.values()) or pay:
         notes = _notes(session)
-        notes["days"].update(o.date for o in new)
-        notes["invoices"].update(inv)
+        for o in new:
+            for side in (SIDES if isinstance(o, Invoice) else ("payment",)):
+                notes["days"][side].add(o.date)
+        for side, ids in inv.items():
+            notes["invoices"][side].update(ids)
         notes["payments"].update(pay)
 
 
 @sa_event.listens_for(Session, "do_orm_execute")
 def _note_bulk(orm_execute_state) -> None:
-    """UPDATE/DELETE statements on invoices or payments run through the session: note their rows."""
+    """UPDATE/DELETE statements on invoices or payments run through the session: note their rows
+    (every side: the statement's values are not looked into)."""
     from ..models import Invoice, InvoicePayment
 
     if not (orm_execute_state.is_update or orm_execute_state.is_delete):
@@ -305,8 +354,13 @@ def _note_bulk(orm_execute_state) -> None:
         q = q.where(stmt.whereclause)
     notes = _notes(orm_execute_state.session)
     for id_, day in orm_execute_state.session.execute(q):
-        notes["days"].add(day)
-        notes["invoices" if model is Invoice else "payments"].add(id_)
+        if model is Invoice:
+            for side in SIDES:
+                notes["days"][side].add(day)
+                notes["invoices"][side].add(id_)
+        else:
+            notes["days"]["payment"].add(day)
+            notes["payments"].add(id_)
 
 
 @sa_event.listens_for(Session, "before_commit")
@@ -318,7 +372,8 @@ def settle(session) -> None:
     if "report_rollup" not in session.info:
         return
     notes = session.info.pop("report_rollup")
-    refresh(session, notes["days"] | _days_of(session, notes["invoices"], notes["payments"]))
+    _add_days(notes, _days_of(session, notes["invoices"], notes["payments"]))
+    refresh(session, notes["days"])
 
 
 @sa_event.listens_for(Session, "after_soft_rollback")

@@ -324,8 +324,8 @@ def _note_after_flush(session, flush_context) -> None:
     inv, pay = _touched(session, (*session.new, *session.dirty))
     if new or any(inv.values()) or pay:
         notes = _notes(session)
-        for o in new:
-            for side in (SIDES if isinstance(o, Invoice) else ("payment",)):
+        for o in new:  # (a new invoice's payments are new rows too, noted as payments)
+            for side in (("invoice", "item") if isinstance(o, Invoice) else ("payment",)):
                 notes["days"][side].add(o.date)
         for side, ids in inv.items():
             notes["invoices"][side].update(ids)

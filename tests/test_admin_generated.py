@@ -272,3 +272,20 @@ def test_values_the_database_cannot_take_are_a_400_never_a_500(app, admin_client
     r = app.test_client().get("/api/v1/leads?company=%00", headers=h)
     assert r.status_code == 400 and r.get_json()["error"].startswith("company: must not contain NUL")
     assert admin_client.get("/admin/leads/").status_code == 200  # and the next request is fine
+
+
+def test_a_number_too_large_for_its_column_is_shown_on_its_field(app, admin_client):
+    from crm.models import Lead
+
+    from .test_sales_support import csrf_from
+
+    page = admin_client.get("/admin/leads/new/").get_data(as_text=True)
+    for field, value, message in (("lead_value", "1" + "0" * 20, "digits before the decimal point"),
+                                  ("leadorder", str(10**12), "Must be between")):
+        r = admin_client.post("/admin/leads/new/", data={"csrf_token": csrf_from(page), "name": "Big Deal",
+                                                         field: value})
+        html = r.get_data(as_text=True)
+        assert r.status_code == 422 and message in html, field
+        assert 'value="Big Deal"' in html  # what was typed is kept
+    with app.app_context():
+        assert db.session.query(Lead).filter_by(name="Big Deal").count() == 0

@@ -16,6 +16,7 @@ from werkzeug.datastructures import MultiDict
 from wtforms import Form
 
 from ..extensions import db
+from ..limits import INT_MAX
 
 
 class ActionError(Exception):
@@ -134,7 +135,7 @@ def run(model, obj_id, name: str, actor, data=None):
         raise ActionForbidden(f"You do not have permission to {adef.label.lower()} ({adef.permission}).")
     params = parse_params(adef, data)
     # The lock reads the row as it is now, even when this session already holds the object.
-    ids_fit = not isinstance(obj_id, int) or abs(obj_id) < 2**31  # a larger id names no row (INTEGER keys)
+    ids_fit = not isinstance(obj_id, int) or abs(obj_id) <= INT_MAX  # a larger id names no row (INTEGER keys)
     obj = db.session.get(model, obj_id, with_for_update=True, populate_existing=True) if ids_fit else None
     if obj is None:
         raise ActionNotFound(f"{adef.resource} #{obj_id} does not exist.")

@@ -18,6 +18,7 @@ from flask_admin.contrib.sqla import filters as sqla_filters
 from flask_admin.model.template import BaseListRowAction
 from flask_login import current_user
 from flask_wtf import FlaskForm
+from wtforms.validators import ValidationError
 from jinja2 import pass_context
 from markupsafe import Markup, escape
 from sqlalchemy import select
@@ -32,6 +33,7 @@ from ..actions.totals import refresh as refresh_totals
 from ..api.schemas import compositions, parent_link_columns
 from ..auth import can, can_table
 from ..extensions import db
+from ..limits import problem
 from ..resources import (columns, currency_relationship, fk_relationships, is_date, is_money, is_text,
                          primary_key, resource_of, status_enum)
 
@@ -139,6 +141,24 @@ class CrmForm(FlaskForm):
         for name, field in self._fields.items():
             if name not in self._crm_extra:
                 field.populate_obj(obj, name)
+
+
+def _fitting(form, model):
+    """Each field of a column checks that its value fits the column (crm/limits.py), so a number
+    too large or a NUL character is shown on the field instead of failing in the database."""
+    table_columns = model.__table__.columns
+    for field in form:
+        column = table_columns.get(field.name)
+        if column is not None and not column.foreign_keys:
+            field.validators = [*field.validators, _fits(column)]  # a new list: the class's is shared
+    return form
+
+
+def _fits(column):
+    def check(form, field):
+        if message := problem(column, field.data):
+            raise ValidationError(message)
+    return check
 
 
 class CrmModelView(StaffOnly, ModelView):
@@ -291,9 +311,9 @@ class CrmModelView(StaffOnly, ModelView):
             attrs[line_editor.FIELD] = line_editor.lines_field(obj)
             data[line_editor.FIELD] = line_editor.initial_lines(obj)
         if not attrs:
-            return base_cls(formdata, obj=obj)
+            return _fitting(base_cls(formdata, obj=obj), self.model)
         cls = type(base_cls.__name__, (base_cls,), {**attrs, "_crm_extra": frozenset(attrs)})
-        return cls(formdata, obj=obj, **({} if formdata else data))
+        return _fitting(cls(formdata, obj=obj, **({} if formdata else data)), self.model)
 
     def create_form(self, obj=None):
         return self._extended_form(self._create_form_class, obj)

@@ -20,7 +20,8 @@ from ..auth import authenticate, can_table, issue_token, staff_from_token
 from ..extensions import csrf, db
 from ..models.base import FieldError
 from ..resources import columns, primary_key, resource_of
-from .schemas import INT_MAX, compositions, filter_schema_for, schema_for
+from ..limits import INT_MAX
+from .schemas import compositions, filter_schema_for, schema_for
 
 PREFIX = "/api/v1"
 

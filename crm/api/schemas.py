@@ -5,17 +5,17 @@ written together with its ``items``. Status columns also dump their label as ``<
 """
 from __future__ import annotations
 
-from decimal import Decimal
 from functools import lru_cache
 
 from marshmallow import RAISE, ValidationError, fields, validate
 from marshmallow_sqlalchemy import ModelConverter, SQLAlchemyAutoSchema
-from sqlalchemy import BigInteger, Integer, Numeric, String, inspect
+from sqlalchemy import String, inspect
 
 from ..custom_fields import as_dict as custom_fields_of, fieldto_of
 from werkzeug.utils import import_string
 
 from ..extensions import db
+from ..limits import INT_MAX, digits_before_point, integer_bounds, problem
 from ..resources import columns, primary_key, resource_of, status_enum
 
 SECRET = ("password", "hash")
@@ -34,40 +34,28 @@ def parent_link_columns(rel) -> set[str]:
     return (keys | ({"rel_id", "rel_type"} & child_cols)) & child_cols
 
 
-INT_MAX = 2**31 - 1  # INTEGER on PostgreSQL and MariaDB
-
-
 def value_range(column):
-    """The values a numeric column can hold, as a validator (so an oversized number is a 422 naming
-    the field, not a database error): INTEGER's 32 bits, NUMERIC(p, s)'s digits."""
-    t = column.type
-    if isinstance(t, BigInteger):
-        return validate.Range(-2**63, 2**63 - 1)
-    if isinstance(t, Integer):
-        return validate.Range(-2**31, INT_MAX)
-    if isinstance(t, Numeric) and t.precision:
-        return Fits(t.precision - (t.scale or 0))
+    """The values a numeric column can hold, as a validator (crm/limits.py): integers as a Range,
+    which the OpenAPI document shows; decimals by their digits (it would print Decimal bounds as
+    strings)."""
+    bounds = integer_bounds(column)
+    if bounds:
+        return validate.Range(*bounds)
+    if digits_before_point(column):
+        return _Fits(column)
     return None
 
 
-class Fits(validate.Validator):
-    """A NUMERIC(p, s) value has at most p - s digits before the point. (Not a Range: the OpenAPI
-    document would print a Decimal field's bounds as strings.)"""
+class _Fits(validate.Validator):
+    """crm.limits.problem as a marshmallow validator."""
 
-    def __init__(self, digits: int):
-        self.digits = digits
+    def __init__(self, column):
+        self.column = column
 
     def __call__(self, value):
-        if value is not None and abs(value) >= Decimal(10) ** self.digits:
-            raise ValidationError(f"At most {self.digits} digits before the decimal point.")
+        if message := problem(self.column, value):
+            raise ValidationError(message)
         return value
-
-
-def no_nul(value):
-    """PostgreSQL text cannot hold a NUL character; no person types one."""
-    if isinstance(value, str) and "\x00" in value:
-        raise ValidationError("Must not contain NUL (\\x00) characters.")
-    return value
 
 
 class _Converter(ModelConverter):
@@ -78,8 +66,8 @@ class _Converter(ModelConverter):
         bounds = value_range(column)
         if bounds is not None:
             kwargs["validate"].append(bounds)
-        if isinstance(column.type, String):  # Text too
-            kwargs["validate"].append(no_nul)
+        if isinstance(column.type, String):  # Text too: no NUL character
+            kwargs["validate"].append(_Fits(column))
 
 
 def _label_field(col_key, enum_cls):

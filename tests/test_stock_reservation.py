@@ -359,3 +359,38 @@ def test_replenishment_plans_on_what_is_not_promised(app, admin_client, shop):
         [rfq] = db.session.query(PurchaseRequest).all()
         # 10 on hand, 6 promised: 4 available, below the minimum of 5; up to the maximum: 20 - 4
         assert [(ln.item_code, ln.quantity) for ln in rfq.items] == [(a, D("16"))]
+
+
+def test_editing_an_accepted_orders_lines_reserves_the_new_quantities(app, admin_client, shop):
+    a = shop["item"]
+    headers = api_token(admin_client)
+    eid = order(app, shop["client"], [(a, "6")])
+    api(admin_client, headers, "estimates", eid, "accept")
+    r = admin_client.patch(f"/api/v1/estimates/{eid}", headers=headers, json={
+        "items": [{"item_id": a, "description": "Pallet jack", "qty": "8", "rate": "100.00"}]})
+    assert r.status_code == 200, r.get_json()
+    assert holds(app, eid) == [(6, 0, 3), (8, 0, 1)]  # the old hold released, the new quantity held
+    assert per_warehouse(admin_client, a)[1] == ["Main warehouse", "10", "8", "2"]
+    with app.app_context():
+        from crm.models import SalesActivity
+
+        said = [s.description for s in db.session.query(SalesActivity).filter_by(rel_id=eid)]
+        assert any(d.startswith("Lines changed: stock reserved again. Stock reserved: 8 P-100 Pallet jack")
+                   for d in said), said
+    # part delivered, then the order cut to 5: only what is still to deliver is held
+    api(admin_client, headers, "estimates", eid, "convert_to_invoice")
+    from crm.models import Estimate
+
+    with app.app_context():
+        inv = db.session.get(Estimate, eid).invoiceid
+    api(admin_client, headers, "invoices", inv, "create_delivery_note")
+    note = note_of(app, inv)
+    [(_, inv_line)] = note["lines"]
+    admin_client.patch(f"/api/v1/goods_delivery/{note['id']}", headers=headers, json={"items": [
+        {"commodity_code": a, "quantities": "3", "warehouse_id": shop["wh"], "itemable_id": inv_line}]})
+    assert api(admin_client, headers, "goods_delivery", note["id"], "approve").status_code == 200
+    r = admin_client.patch(f"/api/v1/estimates/{eid}", headers=headers, json={
+        "items": [{"item_id": a, "description": "Pallet jack", "qty": "5", "rate": "100.00"}]})
+    assert r.status_code == 200, r.get_json()
+    assert [h for h in holds(app, eid) if h[2] == 1] == [(2, 0, 1)]
+    assert per_warehouse(admin_client, a)[1] == ["Main warehouse", "7", "2", "5"]

@@ -11,7 +11,9 @@ With the option on:
   it needs and what is available after the other orders' reservations; the order's own reservation
   counts as available to the notes of the invoice made from it;
 * approving such a note consumes the reservation (``delivered`` grows; Delivered when all went out);
-* the order declined or expired, or its invoice cancelled, releases what is still held.
+* the order declined or expired, or its invoice cancelled, releases what is still held;
+* the lines of an accepted order edited (grid, line editor, API): what it holds is released and
+  reserved again for the new quantities, less what was already delivered.
 
 Why a table and not ``tblinventory_manage.reserved_quantity``: a sales order promises "5 pallet jacks
 from the main warehouse", not lot L-17; the lot a delivery takes is chosen by FIFO/FEFO when the note
@@ -39,11 +41,14 @@ from decimal import Decimal
 
 from sqlalchemy import event as sa_event, func, select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.util import identity_key
 
 from .. import events, options
 from ..extensions import db
-from ..models import Estimate, InventoryBalance, Item, ReservationStatus, StockReservation
+from ..models import Estimate, EstimateStatus, InventoryBalance, Item, ItemLine, ReservationStatus, StockReservation
 from . import stock
+
+events.register(None, described={"estimate.lines_changed": "The lines of an accepted sales order were changed"})
 
 ZERO = Decimal("0")
 RESERVED, DELIVERED, RELEASED, WAITING = (s.value for s in (
@@ -101,12 +106,18 @@ def shortage_words() -> str:
 # --- reserving ---------------------------------------------------------------------------------
 
 def _wanted(e: Estimate) -> dict[int, Decimal]:
-    """item id -> quantity of the order's stock-tracked lines (optional lines only when selected)."""
+    """item id -> quantity of the order's stock-tracked lines (optional lines only when selected),
+    less what its earlier reservations already saw delivered."""
     out: dict[int, Decimal] = defaultdict(lambda: ZERO)
     for line in e.items:
         if line.item_id is None or (line.is_optional and not line.is_selected) or (line.qty or ZERO) <= 0:
             continue
         out[line.item_id] += Decimal(line.qty)
+    for item, delivered in db.session.execute(select(R.commodity_id, func.sum(R.delivered))
+                                              .where(R.estimate_id == e.id).group_by(R.commodity_id)):
+        if item in out:
+            out[item] -= Decimal(delivered or 0)
+    out = {item: q for item, q in out.items() if q > 0}
     items = db.session.execute(select(Item).where(Item.id.in_(list(out)))).scalars().all() if out else []
     return {it.id: out[it.id] for it in sorted(items, key=lambda i: i.id) if stock.is_tracked(it)}
 
@@ -277,12 +288,33 @@ def _on_event(name, obj, actor, data):
             from .sales_activity import log_sales_activity
 
             log_sales_activity(obj, actor, "Stock reservation released")
+    elif name == "estimate.lines_changed" and obj.status == EstimateStatus.ACCEPTED.value \
+            and obj.id not in db.session.info.get(_DONE, ()):  # (not when accepted in this transaction)
+        released = release(obj.id, "Sales order lines changed")
+        said = reserve(obj, actor)
+        if released or said:
+            from .sales_activity import log_sales_activity
+
+            log_sales_activity(obj, actor, f"Lines changed: stock reserved again. {said}".strip())
     elif name == "invoice.cancelled":
         order = db.session.execute(select(Estimate).where(Estimate.invoiceid == obj.id)).scalar()
         if order is not None and release(order.id, f"Invoice {obj} cancelled"):
             from .sales_activity import log_sales_activity
 
             log_sales_activity(order, actor, "Stock reservation released")
+
+
+@sa_event.listens_for(Session, "after_flush")
+def _note_line_changes(session, flush_context) -> None:
+    """Lines of an accepted sales order added, changed or removed: announced before the commit."""
+    if not any(isinstance(o, ItemLine) for o in (*session.new, *session.dirty, *session.deleted)):
+        return
+    orders = {o.rel_id for o in (*session.new, *session.dirty, *session.deleted)
+              if isinstance(o, ItemLine) and o.rel_type == "estimate" and o.rel_id is not None}
+    for order_id in sorted(orders):
+        order = session.identity_map.get(identity_key(Estimate, order_id))
+        if order is not None and order.status == EstimateStatus.ACCEPTED.value:
+            events.later(session, "estimate.lines_changed", order)
 
 
 @sa_event.listens_for(Session, "after_commit")

@@ -19,14 +19,30 @@ from .sales import InvoiceStatus
 TOTAL = Numeric(20, 2, asdecimal=True)  # sums of MONEY columns
 
 
-class _Day:
+class _Sums:
+    """Invoices or payments counted and summed per currency, own rate and the invoice's status."""
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    day: Mapped[date] = mapped_column(Date)
     currency: Mapped[int | None] = mapped_column(Integer)
     rate: Mapped[Decimal | None] = mapped_column(Numeric(15, 6, asdecimal=True))
     status: Mapped[int] = status_column(InvoiceStatus)  # the invoice's
     count: Mapped[int] = mapped_column(Integer)
     amount: Mapped[Decimal] = mapped_column(TOTAL)
+
+
+class _ItemSums:
+    """Invoiced lines counted and summed per currency, own rate and catalog item (or description)."""
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    currency: Mapped[int | None] = mapped_column(Integer)
+    rate: Mapped[Decimal | None] = mapped_column(Numeric(15, 6, asdecimal=True))
+    item_id: Mapped[int | None] = mapped_column(Integer)
+    text: Mapped[str | None] = mapped_column(String(255))
+    lines: Mapped[int] = mapped_column(Integer)
+    quantity: Mapped[Decimal] = mapped_column(Numeric(20, 3, asdecimal=True))
+    net: Mapped[Decimal] = mapped_column(Numeric(38, 10, asdecimal=True))  # exact: qty × price × (100 − %) / 100
+
+
+class _Day(_Sums):
+    day: Mapped[date] = mapped_column(Date)
 
 
 def covering(key: str) -> tuple:
@@ -77,7 +93,7 @@ class ReportPaymentClientDay(_Day, db.Model):
     clientid: Mapped[int | None] = mapped_column(Integer)
 
 
-class ReportItemDay(db.Model):
+class ReportItemDay(_ItemSums, db.Model):
     """Lines of invoiced invoices (Unpaid, Partially paid, Paid, Overdue; optional lines only when
     selected) by invoice date, currency, own rate and catalog item (``text``: the description of a
     line without one): lines, quantity, net amount (qty × price less the line discount)."""
@@ -86,15 +102,7 @@ class ReportItemDay(db.Model):
     __crm__ = _resource("Invoiced items per day")
     __table_args__ = (Index("ix_tblreport_item_day_day", "day", "item_id", "text", "currency", "rate", "lines",
                             "quantity", "net"),)
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
     day: Mapped[date] = mapped_column(Date)
-    currency: Mapped[int | None] = mapped_column(Integer)
-    rate: Mapped[Decimal | None] = mapped_column(Numeric(15, 6, asdecimal=True))
-    item_id: Mapped[int | None] = mapped_column(Integer)
-    text: Mapped[str | None] = mapped_column(String(255))
-    lines: Mapped[int] = mapped_column(Integer)
-    quantity: Mapped[Decimal] = mapped_column(Numeric(20, 3, asdecimal=True))
-    net: Mapped[Decimal] = mapped_column(Numeric(38, 10, asdecimal=True))  # exact: qty × price × (100 − %) / 100
 
 
 # --- monthly roll-ups of the large keys -------------------------------------------------------
@@ -115,14 +123,8 @@ class ReportMonth(db.Model):
     last_day: Mapped[date] = mapped_column(Date)
 
 
-class _Month:
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+class _Month(_Sums):
     month: Mapped[date] = mapped_column(Date)  # the first day
-    currency: Mapped[int | None] = mapped_column(Integer)
-    rate: Mapped[Decimal | None] = mapped_column(Numeric(15, 6, asdecimal=True))
-    status: Mapped[int] = status_column(InvoiceStatus)
-    count: Mapped[int] = mapped_column(Integer)
-    amount: Mapped[Decimal] = mapped_column(TOTAL)
     clientid: Mapped[int | None] = mapped_column(Integer)
 
 
@@ -146,22 +148,14 @@ class ReportPaymentClientMonth(_Month, db.Model):
                             "count", "amount"))
 
 
-class ReportItemMonth(db.Model):
+class ReportItemMonth(_ItemSums, db.Model):
     """tblreport_item_day summed per month."""
 
     __tablename__ = "tblreport_item_month"
     __crm__ = _resource("Invoiced items per month")
     __table_args__ = (Index("ix_tblreport_item_month_month", "month", "item_id", "text", "currency", "rate", "lines",
                             "quantity", "net"),)
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    month: Mapped[date] = mapped_column(Date)
-    currency: Mapped[int | None] = mapped_column(Integer)
-    rate: Mapped[Decimal | None] = mapped_column(Numeric(15, 6, asdecimal=True))
-    item_id: Mapped[int | None] = mapped_column(Integer)
-    text: Mapped[str | None] = mapped_column(String(255))
-    lines: Mapped[int] = mapped_column(Integer)
-    quantity: Mapped[Decimal] = mapped_column(Numeric(20, 3, asdecimal=True))
-    net: Mapped[Decimal] = mapped_column(Numeric(38, 10, asdecimal=True))
+    month: Mapped[date] = mapped_column(Date)  # the first day
 
 
 __all__ = ["ReportInvoiceDay", "ReportInvoiceClientDay", "ReportPaymentDay", "ReportPaymentClientDay",

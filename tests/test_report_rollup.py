@@ -307,3 +307,54 @@ def test_each_change_refreshes_the_rollups_it_moves_and_no_more(app):
         inv.status = 5
         db.session.commit()
         assert_rollups_fresh()
+
+
+def test_a_change_recomputes_only_its_own_cells_of_the_day(app):
+    """A busy day costs each commit no more than a quiet one: changing one client's invoice
+    recomputes that client's and that agent's rows of the day; another client's and agent's rows
+    of the same day are left as they were (same row), and everything stays exact."""
+    from sqlalchemy import select
+
+    from crm.models import Client, Currency, Invoice, InvoicePayment, ReportInvoiceClientDay, ReportInvoiceDay, Staff
+
+    day = date(2026, 1, 15)  # invoice 1's day: client Alfa, agent Ana
+    with app.app_context():
+        build_sales()
+        beta = db.session.query(Client).filter_by(company="Beta SRL").one()
+        bob = db.session.query(Staff).filter_by(email="bob@test.example").one()
+        ron = db.session.query(Currency).filter_by(name="RON").one().id
+        db.session.add(Invoice(clientid=beta.userid, number=90, prefix="INV-", formatted_number="INV-000090", date=day,
+                               duedate=day, currency=ron, total=Decimal("55.00"), subtotal=Decimal("55.00"),
+                               total_tax=Decimal("0"), status=1, sale_agent=bob.staffid))
+        db.session.commit()
+
+        def rows(model, key):
+            return dict(db.session.execute(select(getattr(model, key), model.id).where(model.day == day)).all())
+
+        clients, agents = rows(ReportInvoiceClientDay, "clientid"), rows(ReportInvoiceDay, "sale_agent")
+        assert len(clients) == 2 and len(agents) == 2
+        db.session.query(Invoice).filter_by(number=1).one().total = Decimal("1100.00")
+        db.session.commit()
+        after_clients, after_agents = rows(ReportInvoiceClientDay, "clientid"), rows(ReportInvoiceDay, "sale_agent")
+        assert after_clients[beta.userid] == clients[beta.userid]  # untouched
+        assert after_agents[bob.staffid] == agents[bob.staffid]
+        alfa = db.session.query(Client).filter_by(company="Alfa SRL").one().userid
+        assert after_clients[alfa] != clients[alfa]  # recomputed with the new total
+        assert db.session.scalar(select(ReportInvoiceClientDay.amount).where(
+            ReportInvoiceClientDay.day == day, ReportInvoiceClientDay.clientid == alfa)) == Decimal("1100.00")
+        assert_rollups_fresh()
+
+        # moved to another client; its payment and itself deleted: the cells they leave are emptied
+        db.session.query(Invoice).filter_by(number=1).one().clientid = beta.userid
+        db.session.commit()
+        assert_rollups_fresh()
+        assert alfa not in rows(ReportInvoiceClientDay, "clientid")
+        paid = db.session.query(Invoice).filter_by(number=90).one()
+        db.session.add(InvoicePayment(invoiceid=paid.id, amount=Decimal("55.00"), date=day))
+        db.session.commit()
+        db.session.delete(db.session.query(InvoicePayment).filter_by(invoiceid=paid.id).one())
+        db.session.flush()
+        db.session.delete(paid)
+        db.session.commit()
+        assert_rollups_fresh()
+        assert bob.staffid not in rows(ReportInvoiceDay, "sale_agent")

@@ -3,28 +3,30 @@ their payments.
 
 Whatever changes an invoice, an invoice line or a payment (grid, API, actions, imports, jobs; an
 UPDATE/DELETE statement on invoices or payments run through the session too), the session notes
-the days it touched: the invoice's date before and after (a line counts as its invoice), a
-payment's date before and after, and the payment dates of a changed invoice (its payments are
-counted under its currency, rate, status, sale agent and client). Just before the commit, each noted day is recomputed from the
-raw tables with one GROUP BY per roll-up (delete + insert), so a roll-up is right by construction.
+the cells it touched, before and after the change: an invoice's (day, sale agent, client), its
+lines' (day, item, text), its payments' (day, sale agent, client) when its change moves them (they
+are counted under its currency, rate, status, sale agent and client). Just before the commit, the
+rows of those cells are recomputed from the raw tables with one GROUP BY per roll-up (delete +
+insert), so a roll-up is right by construction, and a commit costs the same on a busy day as on a
+quiet one (one client's rows of the day, not the whole day's).
 ``rebuild()`` (``flask crm reports-rebuild``, the migration, the benchmark loader) does every day.
 
 The client and item roll-ups also have monthly tables, a cache of finished months: a commit that
 touches a day of a finished month takes that month out of tblreport_month (``spanned`` then reads
 its days), and the hourly job build_report_months sums it again (``build_months``).
 
-Concurrent writers: the recompute takes the roll-up's days in one short critical section at the
+Concurrent writers: the recompute takes the roll-up's cells in one short critical section at the
 end of the transaction; on PostgreSQL a transaction-level advisory lock serialises it, so two
-commits touching the same day cannot both insert that day's rows."""
+commits touching the same cell cannot both insert its row."""
 from __future__ import annotations
 
 from datetime import date, timedelta
 
-from sqlalchemy import Date, case, delete, func, insert, inspect, literal, or_, select, text, union_all
+from sqlalchemy import Date, and_, case, delete, func, insert, inspect, literal, or_, select, text, tuple_, union_all
 from sqlalchemy import event as sa_event
 from sqlalchemy.orm import Session
 
-CHUNK = 500  # days (or ids) per IN list
+CHUNK = 500  # cells (or ids) per IN list
 SIDES = ("invoice", "payment", "item")  # the roll-ups of invoices, of payments, of invoiced lines
 # columns whose change moves an invoice (or its payments) to another roll-up row
 INVOICE_KEYS = ("date", "status", "total", "currency", "exchange_rate", "sale_agent", "clientid")
@@ -48,8 +50,8 @@ def own_rate():
     return func.nullif(Invoice.exchange_rate, 0)
 
 
-def _source(side: str, key, days):
-    """The roll-up rows of ``days`` (None: all days), computed from the raw tables."""
+def _source(side: str, key, where=None):
+    """The roll-up rows (of the cells ``where`` selects; None: all), computed from the raw tables."""
     from ..models import Invoice, InvoicePayment
 
     if side == "invoice":
@@ -59,33 +61,66 @@ def _source(side: str, key, days):
         q = select().select_from(InvoicePayment).join(Invoice, Invoice.id == InvoicePayment.invoiceid)
     groups = (day, Invoice.currency, own_rate(), Invoice.status, key)
     q = q.add_columns(*groups, func.count(counted), func.sum(amount)).group_by(*groups)
-    return q if days is None else q.where(day.in_(days))
+    return q if where is None else q.where(where)
 
 
-def refresh(session, days=None) -> None:
-    """Recompute the roll-up rows of ``days``: {side: dates} ("invoice", "payment", "item": the
-    roll-ups of that side), an iterable of dates (every side), or None (rebuild everything)."""
-    if days is not None:
-        if not isinstance(days, dict):
-            days = dict.fromkeys(SIDES, days)
-        days = {side: sorted({d for d in days.get(side, ()) if d is not None}) for side in SIDES}
-        if not any(days.values()):
+def _tables():
+    """(side, roll-up table, its columns, source(where), its key columns, the source's key
+    expressions, the positions of its key in the side's cells: (day, sale agent, client) for
+    invoices and payments, (day, item, text) for lines)."""
+    from ..models import Invoice, ItemLine, ReportItemDay
+
+    out = []
+    for model, side, key in specs():
+        t = model.__table__
+        day = Invoice.date if side == "invoice" else _payment_date()
+        out.append((side, t, ["day", "currency", "rate", "status", key.key, "count", "amount"],
+                    lambda where, side=side, key=key: _source(side, key, where),
+                    [t.c.day, t.c[key.key]], [day, key], (0, 1 if key.key == "sale_agent" else 2)))
+    t = ReportItemDay.__table__
+    out.append(("item", t, ["day", "currency", "rate", "item_id", "text", "lines", "quantity", "net"], _item_source,
+                [t.c.day, t.c.item_id, t.c.text], [Invoice.date, ItemLine.item_id, line_text()], (0, 1, 2)))
+    return out
+
+
+def _payment_date():
+    from ..models import InvoicePayment
+
+    return InvoicePayment.date
+
+
+def _cells_where(columns, cells):
+    """``columns`` (the day, then the key) equal to one of ``cells``; NULL keys match NULL."""
+    by_nulls: dict[tuple, list] = {}
+    for cell in cells:
+        by_nulls.setdefault(tuple(v is None for v in cell), []).append(tuple(v for v in cell if v is not None))
+    parts = []
+    for nulls, values in sorted(by_nulls.items()):
+        kept = [c for c, null in zip(columns, nulls) if not null]
+        match = kept[0].in_([v[0] for v in values]) if len(kept) == 1 else tuple_(*kept).in_(sorted(values))
+        parts.append(and_(*(c.is_(None) for c, null in zip(columns, nulls) if null), match))
+    return or_(*parts)
+
+
+def refresh(session, cells=None) -> None:
+    """Recompute the roll-up rows of ``cells``: {side: cells} ("invoice", "payment": (day, sale
+    agent, client); "item": (day, item, text)), or None (rebuild everything)."""
+    if cells is not None:
+        cells = {side: sorted({c for c in cells.get(side, ()) if c[0] is not None}, key=repr) for side in SIDES}
+        if not any(cells.values()):
             return
-    from ..models import ReportItemDay
-
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCK})
-    tables = [(side, m.__table__, ["day", "currency", "rate", "status", key.key, "count", "amount"],
-               lambda chunk, side=side, key=key: _source(side, key, chunk)) for m, side, key in specs()]
-    tables.append(("item", ReportItemDay.__table__, ["day", "currency", "rate", "item_id", "text", "lines",
-                                                     "quantity", "net"], _item_source))
-    for side, t, cols, source in tables:
-        own = None if days is None else days[side]
-        chunks = [None] if own is None else [own[i:i + CHUNK] for i in range(0, len(own), CHUNK)]
-        for chunk in chunks:
-            session.execute(delete(t) if chunk is None else delete(t).where(t.c.day.in_(chunk)))
-            session.execute(insert(t).from_select([t.c[c] for c in cols], source(chunk)))
-    _forget_months(session, None if days is None else {d.replace(day=1) for ds in days.values() for d in ds})
+    for side, t, cols, source, keys, exprs, pick in _tables():
+        if cells is None:
+            session.execute(delete(t))
+            session.execute(insert(t).from_select([t.c[c] for c in cols], source(None)))
+            continue
+        own = sorted({tuple(cell[i] for i in pick) for cell in cells[side]}, key=repr)
+        for chunk in (own[i:i + CHUNK] for i in range(0, len(own), CHUNK)):
+            session.execute(delete(t).where(_cells_where(keys, chunk)))
+            session.execute(insert(t).from_select([t.c[c] for c in cols], source(_cells_where(exprs, chunk))))
+    _forget_months(session, None if cells is None else {c[0].replace(day=1) for cs in cells.values() for c in cs})
 
 
 # --- monthly roll-ups (crm/models/report_rollup.py: a cache of finished months) --------------
@@ -202,7 +237,7 @@ def line_text():
     return case((ItemLine.item_id.is_(None), ItemLine.description), else_=None)
 
 
-def _item_source(days):
+def _item_source(where=None):
     from ..models import Invoice, ItemLine
     from .sales import invoiced_statuses
 
@@ -212,7 +247,7 @@ def _item_source(days):
          .where(Invoice.status.in_(invoiced_statuses()),
                 or_(ItemLine.is_optional.is_(False), ItemLine.is_selected.is_(True)))
          .group_by(*groups))
-    return q if days is None else q.where(Invoice.date.in_(days))
+    return q if where is None else q.where(where)
 
 
 def rebuild(session=None) -> None:
@@ -231,7 +266,7 @@ ITEM_SIDE_KEYS = {"date", "currency", "exchange_rate"}
 
 
 def _notes(session) -> dict:
-    return session.info.setdefault("report_rollup", {"days": {side: set() for side in SIDES},
+    return session.info.setdefault("report_rollup", {"cells": {side: set() for side in SIDES},
                                                      "invoices": {side: set() for side in SIDES},
                                                      "payments": set()})
 
@@ -251,82 +286,90 @@ def _crosses_invoiced(state) -> bool:
     return (history.deleted[0] in invoiced_statuses()) != (after in invoiced_statuses())
 
 
-def _touched(session, objs):
-    """Invoices among ``objs`` by the sides their change moves (a changed invoice line moves its
-    invoice's items) and payments whose reported columns change: ({side: ids}, ids)."""
+# what moves a row to other cells (the after-flush read at commit covers every other change)
+MOVES = {"invoice": {"date", "sale_agent", "clientid"}, "payment": {"sale_agent", "clientid"}, "item": {"date"},
+         "line": {"rel_id", "rel_type", "item_id", "description"}, "paid": {"date", "invoiceid"}}
+# what changes a row's figures (or its cells)
+COUNTS = {"invoice": set(INVOICE_KEYS), "payment": PAYMENT_SIDE_KEYS, "item": ITEM_SIDE_KEYS,
+          "line": set(LINE_KEYS), "paid": set(PAYMENT_KEYS)}
+
+
+def _touched(session, objs, keys=COUNTS):
+    """Invoices among ``objs`` by the sides a change of their ``keys`` moves (a changed invoice line
+    moves its invoice's items), and payments with such a change: ({side: ids}, ids). New and
+    deleted rows count whole."""
     from ..models import Invoice, InvoicePayment, ItemLine
 
     inv, pay = {side: set() for side in SIDES}, set()
     for obj in objs:
         whole = obj in session.deleted or obj in session.new
         if isinstance(obj, ItemLine):
-            if obj.rel_type == "invoice" and (whole or _changed(inspect(obj), LINE_KEYS)):
+            if obj.rel_type == "invoice" and (whole or _changed(inspect(obj), keys["line"])):
                 inv["item"].update(v for v in (obj.rel_id, *inspect(obj).attrs.rel_id.history.deleted)
                                    if v is not None)
         elif isinstance(obj, Invoice) and obj.id is not None:
             state = inspect(obj)
-            changed = set(INVOICE_KEYS) if whole else _changed(state, INVOICE_KEYS)
+            changed = set(INVOICE_KEYS) if whole else _changed(state, keys["invoice"])
             if changed:
                 inv["invoice"].add(obj.id)
-            if changed & PAYMENT_SIDE_KEYS:
+            if changed & keys["payment"]:
                 inv["payment"].add(obj.id)
-            if whole or changed & ITEM_SIDE_KEYS or ("status" in changed and _crosses_invoiced(state)):
+            if whole or changed & keys["item"] or (keys is COUNTS and "status" in changed and _crosses_invoiced(state)):
                 inv["item"].add(obj.id)
         elif isinstance(obj, InvoicePayment) and obj.id is not None and (
-                whole or _changed(inspect(obj), PAYMENT_KEYS)):
+                whole or _changed(inspect(obj), keys["paid"])):
             pay.add(obj.id)
     return inv, pay
 
 
-def _dates(session, query, ids) -> set:
-    days = set()
-    ids = sorted(ids)
-    for i in range(0, len(ids), CHUNK):
-        days.update(session.execute(query(ids[i:i + CHUNK])).scalars())
-    return days
+def _read(session, query, *ids) -> set:
+    """The rows of ``query(*chunks)`` over the id lists ``ids``, CHUNK ids of each per statement."""
+    rows = set()
+    ids = [sorted(i) for i in ids]
+    for at in range(0, max(map(len, ids)), CHUNK):
+        rows.update(tuple(r) for r in session.execute(query(*(i[at:at + CHUNK] for i in ids))))
+    return rows
 
 
-def _days_of(session, invoices: dict, payments=()) -> dict:
-    """{side: dates} of these invoices (their dates; their payments' dates on the payment side) and
-    payments, as the database has them."""
-    from ..models import Invoice, InvoicePayment
+def _cells_of(session, invoices: dict, payments=()) -> dict:
+    """{side: cells} of these invoices (by side: their own cells, their lines', their payments')
+    and payments, as the database has them."""
+    from ..models import Invoice, InvoicePayment, ItemLine
 
-    def dates(c):
-        return select(Invoice.date).where(Invoice.id.in_(c))
+    def paid(of_invoices, own):
+        return (select(InvoicePayment.date, Invoice.sale_agent, Invoice.clientid).distinct()
+                .join(Invoice, Invoice.id == InvoicePayment.invoiceid)
+                .where(or_(InvoicePayment.invoiceid.in_(of_invoices), InvoicePayment.id.in_(own))))
 
-    return {"invoice": _dates(session, dates, invoices.get("invoice", ())),
-            "item": _dates(session, dates, invoices.get("item", ())),
-            "payment": _dates(session, lambda c: select(InvoicePayment.date).distinct()
-                              .where(InvoicePayment.invoiceid.in_(c)), invoices.get("payment", ()))
-            | _dates(session, lambda c: select(InvoicePayment.date).where(InvoicePayment.id.in_(c)), payments)}
+    return {"invoice": _read(session, lambda c: select(Invoice.date, Invoice.sale_agent, Invoice.clientid)
+                             .where(Invoice.id.in_(c)), invoices.get("invoice", ())),
+            "item": _read(session, lambda c: select(Invoice.date, ItemLine.item_id, line_text()).distinct()
+                          .join(Invoice, (Invoice.id == ItemLine.rel_id) & (ItemLine.rel_type == "invoice"))
+                          .where(Invoice.id.in_(c)), invoices.get("item", ())),
+            "payment": _read(session, paid, invoices.get("payment", ()), payments)}
 
 
-def _add_days(notes, days: dict) -> None:
-    for side, ds in days.items():
-        notes["days"][side].update(ds)
+def _add_cells(notes, cells: dict) -> None:
+    for side, cs in cells.items():
+        notes["cells"][side].update(cs)
 
 
 @sa_event.listens_for(Session, "before_flush")
 def _note_before_flush(session, flush_context, instances) -> None:
-    """The days changed or deleted rows are counted under now, read before the flush changes them."""
-    inv, pay = _touched(session, (*session.dirty, *session.deleted))
+    """The cells of deleted rows and of rows about to move to other cells, read before the flush
+    changes them (the cells after it are read at commit)."""
+    inv, pay = _touched(session, (*session.dirty, *session.deleted), MOVES)
     if any(inv.values()) or pay:  # (lines of a new invoice have no id to read yet: noted after the flush)
         with session.no_autoflush:
-            _add_days(_notes(session), _days_of(session, inv, pay))
+            _add_cells(_notes(session), _cells_of(session, inv, pay))
 
 
 @sa_event.listens_for(Session, "after_flush")
 def _note_after_flush(session, flush_context) -> None:
-    """New rows' days; changed rows are read again at commit (their days after the change)."""
-    from ..models import Invoice, InvoicePayment
-
-    new = [o for o in session.new if isinstance(o, (Invoice, InvoicePayment))]
+    """New and changed rows, read again at commit (their cells after the change)."""
     inv, pay = _touched(session, (*session.new, *session.dirty))
-    if new or any(inv.values()) or pay:
+    if any(inv.values()) or pay:
         notes = _notes(session)
-        for o in new:  # (a new invoice's payments are new rows too, noted as payments)
-            for side in (("invoice", "item") if isinstance(o, Invoice) else ("payment",)):
-                notes["days"][side].add(o.date)
         for side, ids in inv.items():
             notes["invoices"][side].update(ids)
         notes["payments"].update(pay)
@@ -349,18 +392,18 @@ def _note_bulk(orm_execute_state) -> None:
         values = {getattr(c, "key", str(c)) for c in (stmt._values or {})}
         if not values & set(INVOICE_KEYS if model is Invoice else PAYMENT_KEYS):
             return
-    q = select(model.id, model.date)
+    session = orm_execute_state.session
+    q = select(model.id)
     if stmt.whereclause is not None:
         q = q.where(stmt.whereclause)
-    notes = _notes(orm_execute_state.session)
-    for id_, day in orm_execute_state.session.execute(q):
-        if model is Invoice:
-            for side in SIDES:
-                notes["days"][side].add(day)
-                notes["invoices"][side].add(id_)
-        else:
-            notes["days"]["payment"].add(day)
-            notes["payments"].add(id_)
+    ids = set(session.scalars(q))
+    invoices = dict.fromkeys(SIDES, ids) if model is Invoice else {}
+    payments = ids if model is InvoicePayment else set()
+    notes = _notes(session)
+    _add_cells(notes, _cells_of(session, invoices, payments))  # before the statement; after it at commit
+    for side, ids in invoices.items():
+        notes["invoices"][side].update(ids)
+    notes["payments"].update(payments)
 
 
 @sa_event.listens_for(Session, "before_commit")
@@ -372,8 +415,8 @@ def settle(session) -> None:
     if "report_rollup" not in session.info:
         return
     notes = session.info.pop("report_rollup")
-    _add_days(notes, _days_of(session, notes["invoices"], notes["payments"]))
-    refresh(session, notes["days"])
+    _add_cells(notes, _cells_of(session, notes["invoices"], notes["payments"]))
+    refresh(session, notes["cells"])
 
 
 @sa_event.listens_for(Session, "after_soft_rollback")

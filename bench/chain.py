@@ -36,6 +36,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from invoice_list import analyze, db_version, fresh_database, log  # noqa: E402  (shared bench helpers)
 from parallel import run_parallel  # noqa: E402
+from server_cpu import server_cpu_seconds  # noqa: E402
 
 NO_EMAIL = ("email_payment_receipt_to_client", "notifications_email_staff")
 LINES = [  # description, qty, rate, VAT %
@@ -166,6 +167,7 @@ def profile_chains(n0: int, count: int, actor, refs: dict, top: int) -> int:
 
 def measure(args, url) -> int:
     from flask_migrate import upgrade
+    from sqlalchemy.engine import make_url
 
     from crm import create_app
     from crm.cli import _admin_account
@@ -199,10 +201,13 @@ def measure(args, url) -> int:
         n0 = args.warmup + 1
         sql.count, sql.seconds = 0, 0.0
         load_before = os.getloadavg()[0]
+        local_server = args.db == "postgres" and make_url(url).host in (None, "", "127.0.0.1", "localhost", "::1")
+        server_start = server_cpu_seconds() if local_server else None
         start, cpu_start = time.perf_counter(), time.process_time()
         for n in range(n0, n0 + args.chains):
             one_chain(n, actor(), refs)
         elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu_start
+        server_cpu = server_cpu_seconds() - server_start if server_start is not None else None
         load_after = os.getloadavg()[0]
         statements, sql_seconds = sql.count / args.chains, sql.seconds
         calls = profile_chains(n0 + args.chains, args.profile, actor, refs, args.top) if args.profile else None
@@ -217,6 +222,10 @@ def measure(args, url) -> int:
     log(f"per chain: {statements:.1f} SQL statements, {per * sql_seconds:.1f} ms waiting on the database, "
         f"{per * (elapsed - sql_seconds):.1f} ms in Python (wall), {per * cpu:.1f} ms CPU of this process"
         + (f", {calls} Python function calls (cProfile, {args.profile} chains)" if calls else ""))
+    if server_cpu is not None:
+        log(f"database server on this host: {per * server_cpu:.1f} ms CPU per chain (processes named postgres); "
+            f"with this process, {per * (server_cpu + cpu):.1f} ms CPU per chain: at most "
+            f"{os.cpu_count() * args.chains / (server_cpu + cpu):.0f} chains/s on {os.cpu_count()} CPUs")
     log(f"load average (1 min) {load_before:.2f} before, {load_after:.2f} after, on {os.cpu_count()} CPUs")
     if concurrent:
         done, seconds, load = concurrent

@@ -20,6 +20,7 @@ dropped and recreated) and migrated with Alembic; the planner's statistics are t
 warm-up chains (what autovacuum does on a live database). Jobs run inline (no Redis). Prints chains/s over
 --chains chains after --warmup; with --workers N, then N processes at once running --chains chains
 each (the server's rate; the exit status then follows it); exit status 1 below --min-rate.
+With PostgreSQL on this host it also prints the server processes' CPU time per chain (/proc).
 """
 from __future__ import annotations
 

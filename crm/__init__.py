@@ -33,6 +33,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     config.load(app)
     if overrides:
         app.config.update(overrides)
+    config.finish(app)
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True, compare_type=True)

@@ -31,6 +31,21 @@ def _database_url(instance_path: str) -> str:
     return url
 
 
+def finish(app) -> None:
+    """Settings that depend on the final database URL (after create_app's overrides).
+
+    MariaDB/MySQL run READ COMMITTED, as PostgreSQL does by default, so the code sees the same
+    thing on both: each statement reads what other transactions committed before it (InnoDB's
+    REPEATABLE READ would make an INSERT … SELECT lock the rows it reads and its DELETEs lock
+    gaps, so writers of the same report roll-up rows deadlocked)."""
+    from sqlalchemy.engine import make_url
+
+    options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+    if make_url(app.config["SQLALCHEMY_DATABASE_URI"]).get_backend_name() in ("mysql", "mariadb"):
+        options.setdefault("isolation_level", "READ COMMITTED")
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
+
+
 def load(app) -> None:
     c = app.config
     c["SECRET_KEY"] = _secret_key(app.instance_path)

@@ -68,6 +68,12 @@ STATUS_CHANGED: dict[tuple[type, str, object], str] = {
     (GoodsDelivery, "approval", WarehouseApproval.APPROVED.value): "delivery_note.approved",
 }
 
+# Status events announced also for a row created in that status, not only changed to it: those
+# whose subscribers keep other tables right (a sales order entered already accepted, through the
+# API or the grid, reserves its stock as one accepted later does). The others tell of a change a
+# person made, and are not announced for rows entered, imported or copied in that status.
+ANNOUNCED_ON_CREATE = {"estimate.accepted"}
+
 _subscribers: list[Callable] = []
 
 
@@ -143,6 +149,8 @@ def _collect(session, flush_context) -> None:
     watched = _watched_columns()
     found += [(name, o) for o in session.dirty if type(o) in watched
               for name in _status_changes(o, watched[type(o)])]
+    found += [(name, o) for o in session.new if type(o) in watched
+              for name in _status_changes(o, watched[type(o)]) if name in ANNOUNCED_ON_CREATE]
     if found:
         actor = session.info.get("actor") or _signed_in()
         session.info.setdefault(_PENDING, []).extend((name, obj, actor) for name, obj in found)

@@ -358,3 +358,57 @@ def test_a_change_recomputes_only_its_own_cells_of_the_day(app):
         db.session.commit()
         assert_rollups_fresh()
         assert bob.staffid not in rows(ReportInvoiceDay, "sale_agent")
+
+
+def test_concurrent_commits_on_one_cell_keep_the_rollups_exact(app):
+    """Several people recording payments at the same moment for invoices of one client and one day
+    (the same roll-up cells): every payment is recorded and the roll-ups equal a rebuild
+    (PostgreSQL, MariaDB: real concurrent sessions)."""
+    import threading
+
+    import pytest
+
+    from crm.actions import run
+    from crm.models import Client, Currency, Invoice, ItemLine, PaymentMode, Staff
+
+    n = 6
+    with app.app_context():
+        if db.engine.dialect.name == "sqlite":
+            pytest.skip("concurrent writers need PostgreSQL or MariaDB (TEST_DATABASE_URL)")
+        ron = Currency(name="RON", symbol="lei", isdefault=True)
+        client, mode = Client(company="Gamma SRL"), PaymentMode(name="Cash")
+        db.session.add_all([ron, client, mode])
+        db.session.flush()
+        day = date.today()
+        invoices = [Invoice(clientid=client.userid, number=n, prefix="INV-", formatted_number=f"INV-{n:06d}",
+                            date=day, duedate=day, currency=ron.id, total=Decimal("100.00"),
+                            subtotal=Decimal("100.00"), total_tax=Decimal("0"), status=1,
+                            items=[ItemLine(description="Service", qty=Decimal("1"), rate=Decimal("100.00"))])
+                    for n in range(1, n + 1)]
+        db.session.add_all(invoices)
+        db.session.commit()
+        ids, mode_id = [i.id for i in invoices], str(mode.id)
+        admin_id = db.session.query(Staff.staffid).filter_by(admin=True).scalar()
+
+    start, errors = threading.Barrier(n), []
+
+    def pay(invoice_id):
+        with app.app_context():
+            staff = db.session.get(Staff, admin_id)
+            start.wait()
+            try:
+                run(Invoice, invoice_id, "record_payment", staff, {"amount": "40.00", "paymentmode": mode_id})
+            except Exception as exc:  # noqa: BLE001 - any failure fails the test below
+                errors.append(repr(exc))
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=pay, args=(i,)) for i in ids]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert errors == []
+    with app.app_context():
+        assert {i.status for i in db.session.query(Invoice).filter(Invoice.id.in_(ids))} == {3}
+        assert_rollups_fresh()

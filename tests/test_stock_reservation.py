@@ -394,3 +394,21 @@ def test_editing_an_accepted_orders_lines_reserves_the_new_quantities(app, admin
     assert r.status_code == 200, r.get_json()
     assert [h for h in holds(app, eid) if h[2] == 1] == [(2, 0, 1)]
     assert per_warehouse(admin_client, a)[1] == ["Main warehouse", "7", "2", "5"]
+
+
+def test_an_order_entered_already_accepted_reserves_like_one_accepted_later(app, admin_client, shop):
+    """A sales order created in the Accepted status (the API, an import, the grid) holds its stock
+    as one accepted with the button does; one entered as a draft holds nothing."""
+    headers = api_token(admin_client)
+
+    def post(status, qty):
+        r = admin_client.post("/api/v1/estimates", headers=headers, json={
+            "clientid": shop["client"], "date": str(TODAY), "status": status,
+            "items": [{"item_id": shop["item"], "description": "Pallet jack", "qty": qty, "rate": "100.00"}]})
+        assert r.status_code == 201, r.get_json()
+        return r.get_json()["id"]
+
+    accepted, draft = post(4, "3"), post(1, "2")
+    assert holds(app, accepted) == [(3, 0, 1)]
+    assert holds(app, draft) == []
+    assert per_warehouse(admin_client, shop["item"])[1] == ["Main warehouse", "10", "3", "7"]  # on hand, reserved, available

@@ -16,7 +16,7 @@ touches a day of a finished month takes that month out of tblreport_month (``spa
 its days), and the hourly job build_report_months sums it again (``build_months``).
 
 Concurrent writers: the recompute takes the roll-up's cells in one short critical section at the
-end of the transaction; on PostgreSQL a transaction-level advisory lock serialises it, so two
+end of the transaction, serialised by a lock held until the commit (``_serialise``), so two
 commits touching the same cell cannot both insert its row."""
 from __future__ import annotations
 
@@ -34,6 +34,7 @@ PAYMENT_KEYS = ("date", "amount", "invoiceid")
 LINE_KEYS = ("rel_id", "rel_type", "qty", "rate", "discount_percent", "item_id", "description", "is_optional",
              "is_selected")
 _LOCK = 7_340_181  # PostgreSQL advisory lock id of the roll-up refresh
+_LOCK_ROW = "report_rollup_lock"  # its tbloptions row on MariaDB/MySQL
 
 
 def specs():
@@ -102,6 +103,23 @@ def _cells_where(columns, cells):
     return or_(*parts)
 
 
+def _serialise(session) -> None:
+    """One refresh (or month build) at a time, until this transaction ends: two commits touching
+    the same cell must not both insert its row. PostgreSQL: a transaction-level advisory lock.
+    MariaDB/MySQL, which have none: the row lock of an upsert of one tbloptions row (created by
+    the first refresh). SQLite has one writer at a time anyway."""
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCK})
+    elif dialect in ("mysql", "mariadb"):
+        from sqlalchemy.dialects.mysql import insert as upsert
+
+        from ..models import Option
+
+        session.execute(upsert(Option.__table__).values(name=_LOCK_ROW, value="", autoload=False)
+                        .on_duplicate_key_update(value=""))
+
+
 def refresh(session, cells=None) -> None:
     """Recompute the roll-up rows of ``cells``: {side: cells} ("invoice", "payment": (day, sale
     agent, client); "item": (day, item, text)), or None (rebuild everything)."""
@@ -109,8 +127,7 @@ def refresh(session, cells=None) -> None:
         cells = {side: sorted({c for c in cells.get(side, ()) if c[0] is not None}, key=repr) for side in SIDES}
         if not any(cells.values()):
             return
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCK})
+    _serialise(session)
     for side, t, cols, source, keys, exprs, pick in _tables():
         if cells is None:
             session.execute(delete(t))
@@ -162,8 +179,7 @@ def build_months(session, today: date | None = None) -> int:
     from ..models import ReportMonth
 
     first_open = (today or date.today()).replace(day=1)
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCK})  # not while a commit refreshes
+    _serialise(session)  # not while a commit refreshes
     starts = [session.scalar(select(func.min(day.day))) for day, _ in monthly()]
     starts = [d for d in starts if d is not None]
     if not starts:

@@ -20,7 +20,9 @@ end of the transaction, serialised by a lock held until the commit (``_serialise
 commits touching the same cell cannot both insert its row."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, timedelta
+from typing import NamedTuple
 
 from sqlalchemy import Date, and_, case, delete, func, insert, inspect, literal, or_, select, text, tuple_, union_all
 from sqlalchemy import event as sa_event
@@ -65,29 +67,31 @@ def _source(side: str, key, where=None):
     return q if where is None else q.where(where)
 
 
-def _tables():
-    """(side, roll-up table, its columns, source(where), its key columns, the source's key
-    expressions, the positions of its key in the side's cells: (day, sale agent, client) for
-    invoices and payments, (day, item, text) for lines)."""
-    from ..models import Invoice, ItemLine, ReportItemDay
+class _Rollup(NamedTuple):
+    side: str  # "invoice", "payment", "item"
+    table: object
+    columns: list  # what the source's columns fill, in order
+    source: Callable  # source(where): the rows of the cells ``where`` selects (None: all)
+    keys: list  # the table's columns naming a cell: the day, then the key
+    exprs: list  # the source's expressions of the same
+    pick: tuple  # their positions in the side's cells: (day, sale agent, client) or (day, item, text)
+
+
+def _rollups() -> list[_Rollup]:
+    from ..models import Invoice, InvoicePayment, ItemLine, ReportItemDay
 
     out = []
     for model, side, key in specs():
         t = model.__table__
-        day = Invoice.date if side == "invoice" else _payment_date()
-        out.append((side, t, ["day", "currency", "rate", "status", key.key, "count", "amount"],
-                    lambda where, side=side, key=key: _source(side, key, where),
-                    [t.c.day, t.c[key.key]], [day, key], (0, 1 if key.key == "sale_agent" else 2)))
+        out.append(_Rollup(side, t, ["day", "currency", "rate", "status", key.key, "count", "amount"],
+                           lambda where, side=side, key=key: _source(side, key, where), [t.c.day, t.c[key.key]],
+                           [Invoice.date if side == "invoice" else InvoicePayment.date, key],
+                           (0, 1 if key.key == "sale_agent" else 2)))
     t = ReportItemDay.__table__
-    out.append(("item", t, ["day", "currency", "rate", "item_id", "text", "lines", "quantity", "net"], _item_source,
-                [t.c.day, t.c.item_id, t.c.text], [Invoice.date, ItemLine.item_id, line_text()], (0, 1, 2)))
+    out.append(_Rollup("item", t, ["day", "currency", "rate", "item_id", "text", "lines", "quantity", "net"],
+                       _item_source, [t.c.day, t.c.item_id, t.c.text], [Invoice.date, ItemLine.item_id, line_text()],
+                       (0, 1, 2)))
     return out
-
-
-def _payment_date():
-    from ..models import InvoicePayment
-
-    return InvoicePayment.date
 
 
 def _cells_where(columns, cells):
@@ -128,15 +132,17 @@ def refresh(session, cells=None) -> None:
         if not any(cells.values()):
             return
     _serialise(session)
-    for side, t, cols, source, keys, exprs, pick in _tables():
+    for r in _rollups():
+        fill = insert(r.table).from_select
+        columns = [r.table.c[c] for c in r.columns]
         if cells is None:
-            session.execute(delete(t))
-            session.execute(insert(t).from_select([t.c[c] for c in cols], source(None)))
+            session.execute(delete(r.table))
+            session.execute(fill(columns, r.source(None)))
             continue
-        own = sorted({tuple(cell[i] for i in pick) for cell in cells[side]}, key=repr)
+        own = sorted({tuple(cell[i] for i in r.pick) for cell in cells[r.side]}, key=repr)
         for chunk in (own[i:i + CHUNK] for i in range(0, len(own), CHUNK)):
-            session.execute(delete(t).where(_cells_where(keys, chunk)))
-            session.execute(insert(t).from_select([t.c[c] for c in cols], source(_cells_where(exprs, chunk))))
+            session.execute(delete(r.table).where(_cells_where(r.keys, chunk)))
+            session.execute(fill(columns, r.source(_cells_where(r.exprs, chunk))))
     _forget_months(session, None if cells is None else {c[0].replace(day=1) for cs in cells.values() for c in cs})
 
 

@@ -402,3 +402,38 @@ def test_approval_statements_do_not_grow_with_the_lines_and_lots_of_the_note(app
             return counted.count
 
     assert approval_statements(1, 1) == approval_statements(6, 3)
+
+
+def test_an_approval_that_moves_stock_is_changed_only_by_its_action(app, admin_client, wh):
+    """Marking a delivery note Approved by editing it (the API, the grid's form) would say the goods
+    left while the stock stays: the field is refused there, naming the actions; the approve button
+    is the way, and it moves the stock."""
+    from crm.actions import run
+    from crm.models import GoodsDelivery, GoodsReceipt, Invoice, Staff
+
+    with app.app_context():
+        a = item("A-1", "Gloves")
+        receipt(wh, [(a, "5", "L1", None, "5.00")], approve=True)
+        inv = invoice(client(), [(a, "Gloves", "2", "9.00")])
+        run(Invoice, inv, "create_delivery_note", db.session.query(Staff).filter_by(admin=True).first())
+        note = db.session.query(GoodsDelivery.id).scalar()
+    headers = api_token(admin_client)
+    r = admin_client.patch(f"/api/v1/goods_delivery/{note}", headers=headers, json={"approval": 1})
+    assert r.status_code == 422
+    assert r.get_json()["field"] == "approval" and "approve" in r.get_json()["error"]
+    # sent back as read, with another change: accepted
+    record = admin_client.get(f"/api/v1/goods_delivery/{note}", headers=headers).get_json()
+    r = admin_client.patch(f"/api/v1/goods_delivery/{note}", headers=headers,
+                           json={"approval": record["approval"], "description": "Gloves for the site"})
+    assert r.status_code == 200, r.get_json()
+    r = admin_client.post("/api/v1/goods_receipt", headers=headers, json={"warehouse_id": wh, "approval": 1})
+    assert r.status_code == 422 and r.get_json()["field"] == "approval"
+    with app.app_context():
+        assert on_hand(a) == 5 and db.session.get(GoodsDelivery, note).approval == 0
+        assert db.session.query(GoodsReceipt).count() == 1
+    form = admin_client.get(f"/admin/warehouse/manage_delivery/edit/?id={note}").get_data(as_text=True)
+    assert 'name="description"' in form and 'name="approval"' not in form
+    r = api(admin_client, headers, "goods_delivery", note, "approve")
+    assert r.status_code == 200, r.get_json()
+    with app.app_context():
+        assert on_hand(a) == 3 and db.session.get(GoodsDelivery, note).approval == 1

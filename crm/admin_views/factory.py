@@ -564,7 +564,7 @@ def build_view(model, *, endpoint=None, url=None, label=None, category=None, whe
         "column_details_list": [fk_rels.get(c.key, c.key) for c in cols if c.key not in HIDDEN - {"content"}],
         "column_export_list": [c.key for c in cols if c.key not in ("password", "hash")],
         "form_excluded_columns": list(set(overrides.pop("form_excluded_columns", [])) | set(one_to_many)
-                                      | {"password", "hash"}),
+                                      | set(res.set_by_actions) | {"password", "hash"}),
         "form_ajax_refs": {rel: {"fields": display_columns(mapper_rels[rel].mapper.class_), "page_size": 10}
                            for rel in fk_rels.values()},
         "form_choices": form_choices,

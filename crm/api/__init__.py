@@ -97,6 +97,21 @@ def _check_foreign_keys(model, data: dict, path=""):
             raise ApiError(422, f"{path}{column.key}: no {what} with id {value}.", field=f"{path}{column.key}")
 
 
+def _keep_set_by_actions(model, data: dict, obj, path="") -> None:
+    """A column only the table's actions change (an approval that moves stock) may be sent as it
+    is (a record read, edited and sent back), never changed: 422 naming the actions to use."""
+    for key in resource_of(model).set_by_actions:
+        if key not in data:
+            continue
+        value = data.pop(key)
+        column = model.__table__.c[key]
+        now = getattr(obj, key) if obj is not None else column.default.arg if column.default is not None else None
+        if value != now:
+            names = ", ".join(a.name for a in actions_for(model)) or "none"
+            raise ApiError(422, f"{path}{key}: changed only by this record's actions ({names}): "
+                                f"POST /api/v1/{resource_of(model).name}/<id>/actions/<action>.", field=f"{path}{key}")
+
+
 def _build(model, data: dict, obj=None, path=""):
     """:func:`_build_rows` with nothing written before the commit (whose errors are answered)."""
     with db.session.no_autoflush:
@@ -115,6 +130,7 @@ def _build_rows(model, data: dict, obj=None, path=""):
             raise ApiError(422, f"{exc.field}: {exc.message}", field=exc.field) from None
     nested = {r.key: r for r in compositions(model)}
     children = {k: data.pop(k) for k in list(data) if k in nested}
+    _keep_set_by_actions(model, data, obj, path)
     _check_foreign_keys(model, data, path)
     if obj is None:
         obj = model()

@@ -107,6 +107,8 @@ class Resource:
     lines     relationship holding the document's lines, nested as ``items`` in the API.
     admin     small declarative Flask-Admin overrides (column_list, can_create, ...).
     api_extra read-only values the API adds to each record: name -> "module:function" (function(obj)).
+    set_by_actions  columns only the table's actions change (an approval that moves stock): not in
+              the generated forms; the API shows them and refuses to change them, naming the actions.
     """
 
     label: str | None = None
@@ -119,6 +121,7 @@ class Resource:
     api: bool = True
     readonly: bool = False
     api_extra: dict = field(default_factory=dict)
+    set_by_actions: tuple[str, ...] = ()
 
 
 __all__ = ["BillingShipping", "FieldError", "MONEY", "QTY", "RATE", "money", "StatusEnum", "status_column", "fk", "Resource",

@@ -61,6 +61,45 @@ def test_drafts_show_prefix_draft_and_take_the_next_number_when_issued(app, admi
         assert options.get("next_invoice_number") == 3
 
 
+def test_documents_entered_through_the_api_or_the_grid_form_are_numbered_unless_drafts(app, admin_client, ids):
+    """An invoice created Unpaid through the API, one made in the grid's form, a proposal moved from
+    Draft to Sent by an edit: each takes the next number of its series, as the actions give it; a
+    draft shows PREFIX + DRAFT and takes none."""
+    from crm import options
+    from crm.actions.numbering import shown
+    from crm.models import Invoice, Proposal
+    from tests.conftest import csrf_from
+
+    h = api_token(admin_client)
+
+    def post(resource, **fields):
+        r = admin_client.post(f"/api/v1/{resource}", headers=h, json=fields)
+        assert r.status_code == 201, r.get_json()
+        return r.get_json()
+
+    issued = post("invoices", clientid=ids["client"], date=str(TODAY), duedate=str(TODAY), status=1,
+                  items=[{"description": "Audit", "qty": "1", "rate": "100.00"}])
+    draft = post("invoices", clientid=ids["client"], date=str(TODAY), status=6)
+    assert issued["formatted_number"] == "INV-000001" and draft["formatted_number"] is None
+    with app.app_context():
+        assert shown(db.session.get(Invoice, draft["id"])) == "INV-DRAFT"
+    page = admin_client.get("/admin/invoices/new/").get_data(as_text=True)
+    r = admin_client.post("/admin/invoices/new/", data={
+        "csrf_token": csrf_from(page), "client": str(ids["client"]), "date": f"{TODAY:%Y-%m-%d}",
+        "duedate": f"{TODAY:%Y-%m-%d}", "currency": str(ids["ron"]), "status": "1"}, follow_redirects=True)
+    assert r.status_code == 200
+    with app.app_context():
+        made = db.session.query(Invoice).order_by(Invoice.id.desc()).first()
+        assert made.id not in (issued["id"], draft["id"]) and made.formatted_number == "INV-000002"
+        assert options.get("next_invoice_number") == 3
+    proposal = post("proposals", subject="Laptops", rel_type="customer", rel_id=ids["client"], date=str(TODAY),
+                    status=6)
+    assert proposal["formatted_number"] is None
+    r = admin_client.patch(f"/api/v1/proposals/{proposal['id']}", headers=h, json={"status": 4})
+    assert r.status_code == 200 and r.get_json()["formatted_number"] == "PRO-000001"
+    assert get(app, Proposal, proposal["id"]).number == 1
+
+
 def test_a_counter_moved_back_never_repeats_a_number(app, ids):
     from crm import options
     from crm.actions import run

@@ -135,6 +135,20 @@ def assign(doc) -> str:
     return formatted
 
 
+def entered(doc) -> None:
+    """A proposal, sales order or invoice created or edited through a generic door (the API, the
+    grid's form): one that is not a draft gets its number as the actions give it (an invoice
+    created Unpaid, a proposal moved from Draft to Sent); a draft shows PREFIX + DRAFT."""
+    if getattr(doc, "__tablename__", None) not in SERIES or doc.number is not None:
+        return
+    from ..resources import status_enum
+
+    if doc.status in (None, status_enum(type(doc).__table__.c.status).DRAFT.value):
+        draft_prefix(doc)
+    else:
+        assign(doc)
+
+
 def _in_use(doc, formatted: str) -> bool:
     model = type(doc)
     if any(type(o) is model and o is not doc and o.formatted_number == formatted for o in db.session.new):

@@ -14,7 +14,7 @@ from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import selectinload
 
 from .. import custom_fields as cf
-from ..actions import ActionError, actions_for, run
+from ..actions import ActionError, actions_for, numbering, run
 from ..actions.totals import refresh as refresh_totals
 from ..auth import authenticate, can_table, issue_token, staff_from_token
 from ..extensions import csrf, db
@@ -146,6 +146,7 @@ def _build_rows(model, data: dict, obj=None, path=""):
                            for i, row in enumerate(rows or [])])
     if not path:
         refresh_totals(obj)
+        numbering.entered(obj)  # a document that is not a draft has its number, as the actions give it
     obj._crm_cf_pending = custom  # written by _commit, in the row's transaction
     return obj
 

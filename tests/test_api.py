@@ -74,9 +74,11 @@ def test_invoice_with_nested_lines_and_server_totals(client, h):
 
 def test_list_filters_and_pagination(client, h):
     cid = client.post("/api/v1/clients", json={"company": "Pi SRL"}, headers=h).get_json()["userid"]
-    for i, status in enumerate([1, 4, 4, 2, 4]):
-        assert client.post("/api/v1/invoices", json={"clientid": cid, "status": status, "date": "2026-01-0%d" % (i + 1)},
-                           headers=h).status_code == 201
+    # issued (Unpaid asked) past their due date are Overdue: the status follows the rule, not the request
+    for i, (status, due) in enumerate([(1, "2099-01-01"), (1, "2026-01-10"), (4, "2026-01-10"), (5, "2026-01-10"),
+                                       (1, "2026-01-10")]):
+        assert client.post("/api/v1/invoices", json={"clientid": cid, "status": status, "duedate": due,
+                                                     "date": "2026-01-0%d" % (i + 1)}, headers=h).status_code == 201
     r = client.get("/api/v1/invoices?status=4&page_size=2", headers=h)
     assert r.status_code == 200
     assert len(r.get_json()) == 2 and {row["status"] for row in r.get_json()} == {4}

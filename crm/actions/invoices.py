@@ -63,6 +63,32 @@ def sweep_overdue(today: date | None = None) -> int:
 # --- invoice actions: issue a draft, cancel, restore (recording a payment: payments.py) ---
 
 
+def entered(invoice) -> None:
+    """An invoice created or edited through a generic door (the API, the grid's form) keeps the rule:
+    Draft and Cancelled stay as asked (Cancelled not while it has payments); any other status is the
+    one its total, payments and due date give (asking for Unpaid issues it), and Paid or Partially
+    paid cannot be asked for when the payments say otherwise: record_payment records payments."""
+    from sqlalchemy import inspect
+
+    from ..models.base import FieldError
+
+    asked = (inspect(invoice).attrs.status.history.added or [None])[0]
+    status = DRAFT if invoice.status is None else invoice.status
+    paid = Decimal(amount_paid(invoice.id)) if invoice.id is not None else Decimal(0)
+    if status == DRAFT:
+        return
+    if status == CANCELLED:
+        if asked == CANCELLED and paid > 0:
+            raise FieldError("status", f"{invoice_name(invoice)} has payments; an invoice with payments cannot "
+                                       "be cancelled (issue a credit note, or delete the payments first).")
+        return
+    derived = compute_status(UNPAID, invoice.total, paid, invoice.duedate, date.today())
+    if asked in (PAID, PARTIAL) and derived != asked:
+        raise FieldError("status", f"{InvoiceStatus.label_of(asked)} follows from the payments ({paid} paid of "
+                                   f"{invoice.total}); record a payment with record_payment.")
+    invoice.status = derived
+
+
 def invoice_name(invoice) -> str:
     return f"Invoice {shown(invoice)}"
 

@@ -29,8 +29,7 @@ from . import custom_fields as cf_admin
 from . import line_editor
 from .access import StaffOnly
 from .. import custom_fields as cf
-from ..actions import numbering
-from ..actions.totals import refresh as refresh_totals
+from ..actions.entry import entered
 from ..api.schemas import compositions, parent_link_columns
 from ..auth import can, can_table
 from ..extensions import db
@@ -296,8 +295,7 @@ class CrmModelView(StaffOnly, ModelView):
         extra = getattr(form, "_crm_extra", ())
         if line_editor.FIELD in extra and line_editor.MARKER in request.form:
             line_editor.apply(model, getattr(form, line_editor.FIELD))
-        refresh_totals(model)  # the server computes document totals, whatever the entry point
-        numbering.entered(model)  # and numbers a document that is not a draft
+        entered(model)  # totals, an invoice's status, the number: the rules the actions keep (crm/actions/entry.py)
         if any(name.startswith(cf.PREFIX) for name in extra):
             cf_admin.save_from_form(self.model, form, model)  # same transaction as the row
 

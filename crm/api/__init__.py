@@ -14,8 +14,8 @@ from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import selectinload
 
 from .. import custom_fields as cf
-from ..actions import ActionError, actions_for, numbering, run
-from ..actions.totals import refresh as refresh_totals
+from ..actions import ActionError, actions_for, run
+from ..actions.entry import entered
 from ..auth import authenticate, can_table, issue_token, staff_from_token
 from ..extensions import csrf, db
 from ..models.base import FieldError
@@ -145,8 +145,10 @@ def _build_rows(model, data: dict, obj=None, path=""):
         setattr(obj, key, [_build_rows(rel.mapper.class_, dict(row), path=f"{path}{key}.{i}.")
                            for i, row in enumerate(rows or [])])
     if not path:
-        refresh_totals(obj)
-        numbering.entered(obj)  # a document that is not a draft has its number, as the actions give it
+        try:
+            entered(obj)  # totals, an invoice's status, the number: the rules the actions keep
+        except FieldError as exc:
+            raise ApiError(422, f"{exc.field}: {exc.message}", field=exc.field) from None
     obj._crm_cf_pending = custom  # written by _commit, in the row's transaction
     return obj
 

@@ -74,11 +74,11 @@ def entered(invoice) -> None:
 
     asked = (inspect(invoice).attrs.status.history.added or [None])[0]
     status = DRAFT if invoice.status is None else invoice.status
-    paid = Decimal(amount_paid(invoice.id)) if invoice.id is not None else Decimal(0)
-    if status == DRAFT:
+    if status == DRAFT or (status == CANCELLED and asked != CANCELLED):
         return
+    paid = Decimal(amount_paid(invoice.id)) if invoice.id is not None else Decimal(0)
     if status == CANCELLED:
-        if asked == CANCELLED and paid > 0:
+        if paid > 0:
             raise FieldError("status", f"{invoice_name(invoice)} has payments; an invoice with payments cannot "
                                        "be cancelled (issue a credit note, or delete the payments first).")
         return

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import re
+import threading
 from datetime import datetime
 
 import pytest
@@ -139,6 +140,29 @@ def make_staff(email, role_name=None, password="pass-1234", admin=False):
     db.session.add(staff)
     db.session.commit()
     return staff
+
+
+def at_once(app, work, items, timeout: float = 60) -> tuple[dict, dict]:
+    """Real concurrent sessions: ``work(item, ready)`` runs for each item in its own thread, app
+    context and database session; each calls ``ready()`` once set up, and all go on together from
+    there. Returns ({item: result}, {item: exception raised})."""
+    start, results, errors = threading.Barrier(len(items)), {}, {}
+
+    def one(item):
+        with app.app_context():
+            try:
+                results[item] = work(item, start.wait)
+            except Exception as exc:  # noqa: BLE001 - handed to the test
+                errors[item] = exc
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=one, args=(item,)) for item in items]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout)
+    return results, errors
 
 
 def csrf_from(html: str) -> str:

@@ -8,7 +8,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from crm.extensions import db
-from tests.conftest import QueryCounter, api_token
+from tests.conftest import QueryCounter, api_token, at_once
 from tests.test_reports import YEAR, build_sales
 
 
@@ -364,8 +364,6 @@ def test_concurrent_commits_on_one_cell_keep_the_rollups_exact(app):
     """Several people recording payments at the same moment for invoices of one client and one day
     (the same roll-up cells): every payment is recorded and the roll-ups equal a rebuild
     (PostgreSQL, MariaDB: real concurrent sessions)."""
-    import threading
-
     import pytest
 
     from crm.actions import run
@@ -390,25 +388,13 @@ def test_concurrent_commits_on_one_cell_keep_the_rollups_exact(app):
         ids, mode_id = [i.id for i in invoices], str(mode.id)
         admin_id = db.session.query(Staff.staffid).filter_by(admin=True).scalar()
 
-    start, errors = threading.Barrier(n), []
+    def pay(invoice_id, ready):
+        staff = db.session.get(Staff, admin_id)
+        ready()
+        return run(Invoice, invoice_id, "record_payment", staff, {"amount": "40.00", "paymentmode": mode_id})
 
-    def pay(invoice_id):
-        with app.app_context():
-            staff = db.session.get(Staff, admin_id)
-            start.wait()
-            try:
-                run(Invoice, invoice_id, "record_payment", staff, {"amount": "40.00", "paymentmode": mode_id})
-            except Exception as exc:  # noqa: BLE001 - any failure fails the test below
-                errors.append(repr(exc))
-            finally:
-                db.session.remove()
-
-    threads = [threading.Thread(target=pay, args=(i,)) for i in ids]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
-    assert errors == []
+    _, errors = at_once(app, pay, ids)
+    assert errors == {}
     with app.app_context():
         assert {i.status for i in db.session.query(Invoice).filter(Invoice.id.in_(ids))} == {3}
         assert_rollups_fresh()

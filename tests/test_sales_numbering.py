@@ -3,14 +3,13 @@ invoices are numbered at the same time (PostgreSQL)."""
 from __future__ import annotations
 
 import os
-import threading
 from datetime import date
 
 import pytest
 
 from crm.extensions import db
 
-from .conftest import ADMIN_EMAIL, api_token
+from .conftest import ADMIN_EMAIL, api_token, at_once
 from .test_sales_support import TODAY, api, base_data, get, make_client, make_invoice, press, set_option
 
 
@@ -146,25 +145,13 @@ def test_concurrent_issuing_never_shares_a_number(app, ids, counter_row):
         set_option(app, "next_invoice_number", 41)
     n = 8
     drafts = [_draft(app, ids) for _ in range(n)]
-    start = threading.Barrier(n)
-    errors = []
 
-    def issue(inv_id):
-        with app.app_context():
-            try:
-                admin = db.session.query(Staff).filter_by(email=ADMIN_EMAIL).one()
-                start.wait()
-                run(Invoice, inv_id, "issue", admin)
-            except Exception as exc:  # pragma: no cover - reported below
-                errors.append(exc)
-            finally:
-                db.session.remove()
+    def issue(inv_id, ready):
+        admin = db.session.query(Staff).filter_by(email=ADMIN_EMAIL).one()
+        ready()
+        return run(Invoice, inv_id, "issue", admin)
 
-    threads = [threading.Thread(target=issue, args=(i,)) for i in drafts]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
+    _, errors = at_once(app, issue, drafts)
     assert not errors, errors
     first = 41 if counter_row else 1
     with app.app_context():
@@ -183,26 +170,16 @@ def test_concurrent_counter_takes_are_serialised(app):
     from crm.actions.numbering import take_next
 
     set_option(app, "next_estimate_number", 1)
-    n, taken, errors = 6, [], []
-    start = threading.Barrier(n)
+    n = 6
 
-    def take():
-        with app.app_context():
-            try:
-                start.wait()
-                number = take_next("next_estimate_number")
-                time.sleep(0.05)  # hold the transaction open while the others try
-                db.session.commit()
-                taken.append(number)
-            except Exception as exc:  # pragma: no cover - reported below
-                errors.append(exc)
-            finally:
-                db.session.remove()
+    def take(_, ready):
+        ready()
+        number = take_next("next_estimate_number")
+        time.sleep(0.05)  # hold the transaction open while the others try
+        db.session.commit()
+        return number
 
-    threads = [threading.Thread(target=take) for _ in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
+    taken, errors = at_once(app, take, range(n))
+    taken = list(taken.values())
     assert not errors, errors
     assert sorted(taken) == list(range(1, n + 1))

@@ -3,7 +3,6 @@ buttons, the API, the portal and the item page a person uses."""
 from __future__ import annotations
 
 import re
-import threading
 from datetime import timedelta
 from decimal import Decimal
 
@@ -11,7 +10,7 @@ import pytest
 
 from crm.extensions import db
 
-from .conftest import api_token
+from .conftest import api_token, at_once
 from .test_sales_support import api, press, set_option
 from .warehouse_support import TODAY, client, invoice, item, ledger_matches_balances, on_hand, receipt, warehouse
 
@@ -297,22 +296,13 @@ def test_two_concurrent_acceptances_never_promise_the_same_units(app):
         admin_id = db.session.query(Staff.staffid).filter_by(admin=True).scalar()
     set_option(app, "warehouse_reserve_on_accept", True)
     orders = [order(app, buyer, [(a, "4")]) for _ in range(2)]
-    barrier, results = threading.Barrier(2), {}
+    def accept(eid, ready):
+        staff = db.session.get(Staff, admin_id)
+        ready()
+        return run(Estimate, eid, "accept", staff)
 
-    def accept(eid):
-        with app.app_context():
-            staff = db.session.get(Staff, admin_id)
-            barrier.wait()
-            try:
-                results[eid] = run(Estimate, eid, "accept", staff)
-            finally:
-                db.session.remove()
-
-    threads = [threading.Thread(target=accept, args=(e,)) for e in orders]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
+    results, errors = at_once(app, accept, orders)
+    assert errors == {}
     said = sorted(m.split(". ", 1)[1] for m in results.values())
     assert said == ["Stock reserved: 1 of 4 P-100 Pallet jack (3 not in stock, reserved when it comes in)", "Stock reserved: 4 P-100 Pallet jack"]
     with app.app_context():

@@ -2,12 +2,11 @@
 exactly one wins, the other is told why, stock never goes negative."""
 from __future__ import annotations
 
-import threading
-
 import pytest
 
 from crm.extensions import db
 
+from .conftest import at_once
 from .warehouse_support import client, invoice, item, ledger_matches_balances, on_hand, receipt, warehouse
 
 
@@ -36,25 +35,16 @@ def test_two_concurrent_delivery_approvals_for_the_last_units(app, rounds):
                 inv = invoice(buyer, [(a, "Pallet jack", "4", "10.00")], number=r * 2 + k + 1)
                 run(Invoice, inv, "create_delivery_note", admin)
                 notes.append(db.session.query(GoodsDelivery.id).filter_by(invoice_id=inv).scalar())
-        barrier = threading.Barrier(2)
-        results: dict[int, str] = {}
+        def approve(note_id, ready):
+            staff = db.session.get(Staff, admin_id)
+            ready()
+            try:
+                return "ok: " + run(GoodsDelivery, note_id, "approve", staff)
+            except ActionError as exc:
+                return "refused: " + exc.message
 
-        def approve(note_id):
-            with app.app_context():
-                staff = db.session.get(Staff, admin_id)
-                barrier.wait()
-                try:
-                    results[note_id] = "ok: " + run(GoodsDelivery, note_id, "approve", staff)
-                except ActionError as exc:
-                    results[note_id] = "refused: " + exc.message
-                finally:
-                    db.session.remove()
-
-        threads = [threading.Thread(target=approve, args=(n,)) for n in notes]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(60)
+        results, errors = at_once(app, approve, notes)
+        assert errors == {}
         outcomes = sorted(results.values())
         assert len(outcomes) == 2 and outcomes[0].startswith("ok: "), outcomes
         assert outcomes[1].startswith("refused: Not enough stock") and "needed 4, available 1" in outcomes[1]

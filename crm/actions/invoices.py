@@ -4,10 +4,11 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import func
+from sqlalchemy import func, inspect
 
 from ..extensions import db
 from ..models import Invoice, InvoiceStatus
+from ..models.base import FieldError
 from .numbering import assign, shown
 from .registry import ActionError, action
 from .sales_activity import log_sales_activity
@@ -68,10 +69,6 @@ def entered(invoice) -> None:
     Draft and Cancelled stay as asked (Cancelled not while it has payments); any other status is the
     one its total, payments and due date give (asking for Unpaid issues it), and Paid or Partially
     paid cannot be asked for when the payments say otherwise: record_payment records payments."""
-    from sqlalchemy import inspect
-
-    from ..models.base import FieldError
-
     asked = (inspect(invoice).attrs.status.history.added or [None])[0]
     status = DRAFT if invoice.status is None else invoice.status
     if status == DRAFT or (status == CANCELLED and asked != CANCELLED):

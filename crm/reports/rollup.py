@@ -1,35 +1,41 @@
 """Keeps the daily roll-ups (crm/models/report_rollup.py) equal to the invoices, their lines and
 their payments.
 
-Whatever changes an invoice, an invoice line or a payment (grid, API, actions, imports, jobs; an
-UPDATE/DELETE statement on invoices or payments run through the session too), the session notes
-the cells it touched, before and after the change: an invoice's (day, sale agent, client), its
-lines' (day, item, text), its payments' (day, sale agent, client) when its change moves them (they
-are counted under its currency, rate, status, sale agent and client). Just before the commit, the
-rows of those cells are recomputed from the raw tables with one GROUP BY per roll-up (delete +
-insert), so a roll-up is right by construction, and a commit costs the same on a busy day as on a
-quiet one (one client's rows of the day, not the whole day's).
-``rebuild()`` (``flask crm reports-rebuild``, the migration, the benchmark loader) does every day.
+Each invoice, payment and invoiced line counts in one row of each of its roll-ups (its
+*contribution*: the row's key and the figures it adds). Whatever changes such a row (grid, API,
+actions, imports, jobs; an UPDATE/DELETE statement run through the session too), the session
+reads, just before the first flush or statement that changes it, what the row and the rows its
+change moves contributed: an invoice's own, and by the columns changed its payments' (counted
+under its currency, rate, status, sale agent and client) and its lines' (its date, currency,
+rate, invoiced or not). Just before the commit it reads the same rows again and moves each
+roll-up row by the difference, after minus before. So a commit reads and writes the rows it
+changed and the roll-up rows they count in, never the rest of their day: it costs the same on a
+busy day as on a quiet one. A roll-up row a difference cannot apply to (missing, or left with a
+count of zero and an amount) is recomputed from the raw rows of its cell: the roll-ups mend
+themselves. ``rebuild()`` (``flask crm reports-rebuild``, the migration, the benchmark loader)
+recomputes everything.
 
 The client and item roll-ups also have monthly tables, a cache of finished months: a commit that
 touches a day of a finished month takes that month out of tblreport_month (``spanned`` then reads
 its days), and the hourly job build_report_months sums it again (``build_months``).
 
-Concurrent writers: the recompute takes the roll-up's cells in one short critical section at the
-end of the transaction, serialised by a lock held until the commit (``_serialise``), so two
-commits touching the same cell cannot both insert its row."""
+Concurrent writers: the differences are applied in one short critical section at the end of the
+transaction, serialised by a lock held until the commit (``_serialise``), so two commits moving
+the same roll-up row cannot both insert it or overwrite each other's sums."""
 from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date, timedelta
 from typing import NamedTuple
 
-from sqlalchemy import Date, and_, case, delete, func, insert, inspect, literal, or_, select, text, tuple_, union_all
+from sqlalchemy import (Date, and_, bindparam, case, delete, func, insert, inspect, literal, or_, select, text,
+                        tuple_, union_all, update)
 from sqlalchemy import event as sa_event
 from sqlalchemy.orm import Session
 
 CHUNK = 500  # cells (or ids) per IN list
 SIDES = ("invoice", "payment", "item")  # the roll-ups of invoices, of payments, of invoiced lines
+KINDS = {"invoice": "invoice", "payment": "payment", "item": "line"}  # the rows each side's roll-ups count
 # columns whose change moves an invoice (or its payments) to another roll-up row
 INVOICE_KEYS = ("date", "status", "total", "currency", "exchange_rate", "sale_agent", "clientid")
 PAYMENT_KEYS = ("date", "amount", "invoiceid")
@@ -50,7 +56,7 @@ def specs():
 def own_rate():
     from ..models import Invoice
 
-    return func.nullif(Invoice.exchange_rate, 0)
+    return func.nullif(Invoice.exchange_rate, 0, type_=Invoice.exchange_rate.type)  # typed: read back as Decimal
 
 
 def _source(side: str, key, where=None):
@@ -70,11 +76,12 @@ def _source(side: str, key, where=None):
 class _Rollup(NamedTuple):
     side: str  # "invoice", "payment", "item"
     table: object
-    columns: list  # what the source's columns fill, in order
-    source: Callable  # source(where): the rows of the cells ``where`` selects (None: all)
-    keys: list  # the table's columns naming a cell: the day, then the key
-    exprs: list  # the source's expressions of the same
-    pick: tuple  # their positions in the side's cells: (day, sale agent, client) or (day, item, text)
+    keys: list  # the columns of a row's key, in the order of a contribution's key
+    sums: list  # its summed columns: the count first
+    contribution: Callable  # a contribution (see _contributions) -> (key, figures)
+    cell: tuple  # the key's positions naming a cell: the day, then the sale agent / client or item and text
+    source: Callable  # source(where): the rows of the cells ``where`` selects, from the raw tables (None: all)
+    exprs: list  # the source's expressions of the cell's columns
 
 
 def _rollups() -> list[_Rollup]:
@@ -82,15 +89,14 @@ def _rollups() -> list[_Rollup]:
 
     out = []
     for model, side, key in specs():
-        t = model.__table__
-        out.append(_Rollup(side, t, ["day", "currency", "rate", "status", key.key, "count", "amount"],
-                           lambda where, side=side, key=key: _source(side, key, where), [t.c.day, t.c[key.key]],
-                           [Invoice.date if side == "invoice" else InvoicePayment.date, key],
-                           (0, 1 if key.key == "sale_agent" else 2)))
-    t = ReportItemDay.__table__
-    out.append(_Rollup("item", t, ["day", "currency", "rate", "item_id", "text", "lines", "quantity", "net"],
-                       _item_source, [t.c.day, t.c.item_id, t.c.text], [Invoice.date, ItemLine.item_id, line_text()],
-                       (0, 1, 2)))
+        by = 4 if key.key == "sale_agent" else 5  # a contribution: (day, currency, rate, status, agent, client, amount)
+        out.append(_Rollup(side, model.__table__, ["day", "currency", "rate", "status", key.key], ["count", "amount"],
+                           lambda c, by=by: ((*c[:4], c[by]), (1, c[6])), (0, 4),
+                           lambda where, side=side, key=key: _source(side, key, where),
+                           [Invoice.date if side == "invoice" else InvoicePayment.date, key]))
+    out.append(_Rollup("item", ReportItemDay.__table__, ["day", "currency", "rate", "item_id", "text"],
+                       ["lines", "quantity", "net"], lambda c: (c[:5], (1, c[5], c[6])), (0, 3, 4),
+                       _item_source, [Invoice.date, ItemLine.item_id, line_text()]))
     return out
 
 
@@ -107,9 +113,14 @@ def _cells_where(columns, cells):
     return or_(*parts)
 
 
+def _chunks(items):
+    items = sorted(items, key=repr)
+    return (items[i:i + CHUNK] for i in range(0, len(items), CHUNK))
+
+
 def _serialise(session) -> None:
-    """One refresh (or month build) at a time, until this transaction ends: two commits touching
-    the same cell must not both insert its row. PostgreSQL: a transaction-level advisory lock.
+    """One refresh (or month build) at a time, until this transaction ends: two commits moving
+    the same roll-up row must not both insert it. PostgreSQL: a transaction-level advisory lock.
     MariaDB/MySQL, which have none: the row lock of an upsert of one tbloptions row (created by
     the first refresh). SQLite has one writer at a time anyway."""
     dialect = session.get_bind().dialect.name
@@ -124,26 +135,77 @@ def _serialise(session) -> None:
                         .on_duplicate_key_update(value=""))
 
 
-def refresh(session, cells=None) -> None:
-    """Recompute the roll-up rows of ``cells``: {side: cells} ("invoice", "payment": (day, sale
-    agent, client); "item": (day, item, text)), or None (rebuild everything)."""
-    if cells is not None:
-        cells = {side: sorted({c for c in cells.get(side, ()) if c[0] is not None}, key=repr) for side in SIDES}
-        if not any(cells.values()):
-            return
+def _recompute(session, r: _Rollup, cells=None) -> None:
+    """The roll-up's rows of ``cells`` (None: all) recomputed from the raw tables."""
+    t = r.table
+    fill = insert(t).from_select([t.c[c] for c in r.keys + r.sums], r.source(None))
+    if cells is None:
+        session.execute(delete(t))
+        session.execute(fill)
+        return
+    columns = [t.c[r.keys[i]] for i in r.cell]
+    for chunk in _chunks(cells):
+        session.execute(delete(t).where(_cells_where(columns, chunk)))
+        session.execute(insert(t).from_select([t.c[c] for c in r.keys + r.sums],
+                                              r.source(_cells_where(r.exprs, chunk))))
+
+
+def _rows(session, wanted: list) -> list[dict]:
+    """The roll-up rows of the cells asked, [(roll-up, cells)] -> per roll-up {key: (id, figures)},
+    read in one statement per shape of roll-up (the four of invoices and payments share theirs)."""
+    by_shape: dict[tuple, list] = {}
+    for i, (r, cells) in enumerate(wanted):
+        t = r.table
+        for chunk in _chunks(cells):
+            by_shape.setdefault(tuple(r.sums), []).append(
+                select(literal(i), t.c.id, *(t.c[c] for c in r.keys + r.sums))
+                .where(_cells_where([t.c[r.keys[at]] for at in r.cell], chunk)))
+    out = [{} for _ in wanted]
+    for parts in by_shape.values():
+        for i, row_id, *values in session.execute(parts[0] if len(parts) == 1 else union_all(*parts)):
+            n = len(wanted[i][0].keys)
+            out[i][tuple(values[:n])] = (row_id, values[n:])
+    return out
+
+
+def _apply(session, r: _Rollup, moves: dict, rows: dict) -> None:
+    """Move the roll-up's ``rows`` ({key: (id, figures)}) by ``moves`` ({key: figures to add}): a
+    row left with nothing is deleted, a new key inserted; a cell a move does not fit is recomputed
+    from the raw tables."""
+    t = r.table
+    changed, added, emptied, broken = [], [], [], set()
+    for key, move in moves.items():
+        row_id, had = rows.get(key, (None, (0,) * len(move)))
+        figures = [a + b for a, b in zip(had, move)]
+        if figures[0] > 0:
+            (changed if row_id else added).append({"_id": row_id, **dict(zip(r.keys + r.sums, (*key, *figures)))})
+        elif figures[0] == 0 and not any(figures):
+            if row_id:
+                emptied.append(row_id)
+        else:  # fewer than nothing: the row was not what the raw rows say
+            broken.add(tuple(key[i] for i in r.cell))
+    if changed:
+        session.execute(update(t).where(t.c.id == bindparam("_id")).values({s: bindparam(s) for s in r.sums}),
+                        [{"_id": c["_id"], **{s: c[s] for s in r.sums}} for c in changed])
+    if added:
+        session.execute(insert(t), [{k: a[k] for k in r.keys + r.sums} for a in added])
+    if emptied:
+        session.execute(delete(t).where(t.c.id.in_(emptied)))
+    if broken:
+        _recompute(session, r, broken)
+
+
+def _move(session, moves: list) -> None:
+    """Apply [(roll-up, {key: figures})] (the non-zero moves), then forget the finished months of
+    the days moved."""
+    moves = [(r, m) for r, m in ((r, {k: v for k, v in m.items() if any(v)}) for r, m in moves) if m]
+    if not moves:
+        return
     _serialise(session)
-    for r in _rollups():
-        fill = insert(r.table).from_select
-        columns = [r.table.c[c] for c in r.columns]
-        if cells is None:
-            session.execute(delete(r.table))
-            session.execute(fill(columns, r.source(None)))
-            continue
-        own = sorted({tuple(cell[i] for i in r.pick) for cell in cells[r.side]}, key=repr)
-        for chunk in (own[i:i + CHUNK] for i in range(0, len(own), CHUNK)):
-            session.execute(delete(r.table).where(_cells_where(r.keys, chunk)))
-            session.execute(fill(columns, r.source(_cells_where(r.exprs, chunk))))
-    _forget_months(session, None if cells is None else {c[0].replace(day=1) for cs in cells.values() for c in cs})
+    found = _rows(session, [(r, {tuple(key[i] for i in r.cell) for key in m}) for r, m in moves])
+    for (r, m), rows in zip(moves, found):
+        _apply(session, r, m, rows)
+    _forget_months(session, {key[0].replace(day=1) for _, m in moves for key in m if key[0] is not None})
 
 
 # --- monthly roll-ups (crm/models/report_rollup.py: a cache of finished months) --------------
@@ -259,38 +321,120 @@ def line_text():
     return case((ItemLine.item_id.is_(None), ItemLine.description), else_=None)
 
 
-def _item_source(where=None):
+def _invoiced_lines(*columns):
+    """``columns`` of the lines the item roll-up counts: of invoiced invoices, optional ones only
+    when selected."""
     from ..models import Invoice, ItemLine
     from .sales import invoiced_statuses
 
+    return (select(*columns).select_from(ItemLine)
+            .join(Invoice, (Invoice.id == ItemLine.rel_id) & (ItemLine.rel_type == "invoice"))
+            .where(Invoice.status.in_(invoiced_statuses()),
+                   or_(ItemLine.is_optional.is_(False), ItemLine.is_selected.is_(True))))
+
+
+def _item_source(where=None):
+    from ..models import Invoice, ItemLine
+
     groups = (Invoice.date, Invoice.currency, own_rate(), ItemLine.item_id, line_text())
-    q = (select(*groups, func.count(ItemLine.id), func.sum(ItemLine.qty), func.sum(line_net()))
-         .select_from(ItemLine).join(Invoice, (Invoice.id == ItemLine.rel_id) & (ItemLine.rel_type == "invoice"))
-         .where(Invoice.status.in_(invoiced_statuses()),
-                or_(ItemLine.is_optional.is_(False), ItemLine.is_selected.is_(True)))
-         .group_by(*groups))
+    q = _invoiced_lines(*groups, func.count(ItemLine.id), func.sum(ItemLine.qty), func.sum(line_net())).group_by(*groups)
     return q if where is None else q.where(where)
 
 
 def rebuild(session=None) -> None:
     """Every daily roll-up from the raw tables, then every finished month."""
     session = session or db_session()
-    refresh(session, None)
+    _serialise(session)
+    for r in _rollups():
+        _recompute(session, r)
+    _forget_months(session, None)
     build_months(session)
 
 
-# --- noting what a transaction touched -------------------------------------------------------
-# Per side, so a commit recomputes only the roll-ups its change can move: a payment moves no
-# invoiced line, a new invoice no payment, a changed total no line.
+# --- what the rows of a transaction contributed, before and after ----------------------------
+# Per side, so a commit reads only what its change can move: a payment moves no invoiced line, a
+# new invoice no payment, a changed total no line.
 
 PAYMENT_SIDE_KEYS = {"status", "currency", "exchange_rate", "sale_agent", "clientid"}  # of the invoice
 ITEM_SIDE_KEYS = {"date", "currency", "exchange_rate"}
+COUNTS = {"invoice": set(INVOICE_KEYS), "payment": PAYMENT_SIDE_KEYS, "item": ITEM_SIDE_KEYS,
+          "line": set(LINE_KEYS), "paid": set(PAYMENT_KEYS)}
+
+
+def _contributions(session, invoices=(), payments=(), payments_of=(), lines=(), lines_of=()) -> dict:
+    """What rows count in the roll-ups now, as {kind: {id: contribution}}: ``invoices``;
+    ``payments`` and the payments of the invoices ``payments_of`` (day, currency, rate, status,
+    sale agent, client, amount); ``lines`` and the lines of the invoices ``lines_of`` (day,
+    currency, rate, item, text, quantity, net). A row that counts nowhere is left out."""
+    from ..models import Invoice, InvoicePayment, ItemLine
+
+    out = {kind: {} for kind in KINDS.values()}
+    ids = [sorted(i) for i in (invoices, payments, payments_of, lines, lines_of)]
+    for at in range(0, max(map(len, ids)), CHUNK):
+        inv, pay, pay_of, lin, lin_of = (i[at:at + CHUNK] for i in ids)
+        money = []  # invoices and payments in one statement: same columns
+        if inv:
+            money.append(select(literal("invoice"), Invoice.id, Invoice.date, Invoice.currency, own_rate(),
+                                Invoice.status, Invoice.sale_agent, Invoice.clientid, Invoice.total)
+                         .where(Invoice.id.in_(inv)))
+        if pay or pay_of:
+            money.append(select(literal("payment"), InvoicePayment.id, InvoicePayment.date, Invoice.currency,
+                                own_rate(), Invoice.status, Invoice.sale_agent, Invoice.clientid, InvoicePayment.amount)
+                         .join(Invoice, Invoice.id == InvoicePayment.invoiceid)
+                         .where(or_(InvoicePayment.id.in_(pay), InvoicePayment.invoiceid.in_(pay_of))))
+        if money:
+            for kind, row_id, *c in session.execute(money[0] if len(money) == 1 else union_all(*money)):
+                out[kind][row_id] = tuple(c)
+        if lin or lin_of:
+            q = _invoiced_lines(ItemLine.id, Invoice.date, Invoice.currency, own_rate(), ItemLine.item_id,
+                                line_text(), ItemLine.qty, line_net()).where(
+                or_(ItemLine.id.in_(lin), ItemLine.rel_id.in_(lin_of)))
+            out["line"].update((row_id, tuple(c)) for row_id, *c in session.execute(q))
+    return out
 
 
 def _notes(session) -> dict:
-    return session.info.setdefault("report_rollup", {"cells": {side: set() for side in SIDES},
-                                                     "invoices": {side: set() for side in SIDES},
-                                                     "payments": set()})
+    """``before``: {kind: {id: contribution or None}} of every row followed, as the transaction
+    found it; ``families``: {kind: invoice ids} whose payments / lines are all followed."""
+    return session.info.setdefault("report_rollup", {"before": {kind: {} for kind in KINDS.values()},
+                                                     "families": {"payment": set(), "line": set()}})
+
+
+def _follow(session, invoices: dict, payments=(), lines=()) -> None:
+    """Follow these rows from now: invoices by the sides their change moves ({side: ids}: the
+    invoice, its payments, its lines), payments and lines by id. Rows followed already keep
+    what the transaction found."""
+    notes = _notes(session)
+    before, families = notes["before"], notes["families"]
+    todo = {"invoices": set(invoices.get("invoice", ())) - before["invoice"].keys(),
+            "payments": set(payments) - before["payment"].keys(),
+            "payments_of": set(invoices.get("payment", ())) - families["payment"],
+            "lines": set(lines) - before["line"].keys(),
+            "lines_of": set(invoices.get("item", ())) - families["line"]}
+    if not any(todo.values()):
+        return
+    with session.no_autoflush:
+        found = _contributions(session, **todo)
+    for kind, asked in (("invoice", todo["invoices"]), ("payment", todo["payments"]), ("line", todo["lines"])):
+        for row_id in asked | found[kind].keys():
+            before[kind].setdefault(row_id, found[kind].get(row_id))  # None: counted nowhere
+    families["payment"] |= todo["payments_of"]
+    families["line"] |= todo["lines_of"]
+
+
+def _new(session, obj) -> None:
+    """A row inserted by this transaction counted nowhere before it."""
+    from ..models import Invoice, InvoicePayment, ItemLine
+
+    notes = _notes(session)
+    if isinstance(obj, Invoice):
+        notes["before"]["invoice"].setdefault(obj.id, None)
+        notes["families"]["payment"].add(obj.id)  # (its payments and lines are new too)
+        notes["families"]["line"].add(obj.id)
+    elif isinstance(obj, InvoicePayment):
+        notes["before"]["payment"].setdefault(obj.id, None)
+    elif isinstance(obj, ItemLine) and obj.rel_type == "invoice":
+        notes["before"]["line"].setdefault(obj.id, None)
 
 
 def _changed(state, names) -> set:
@@ -308,124 +452,95 @@ def _crosses_invoiced(state) -> bool:
     return (history.deleted[0] in invoiced_statuses()) != (after in invoiced_statuses())
 
 
-# what moves a row to other cells (the after-flush read at commit covers every other change)
-MOVES = {"invoice": {"date", "sale_agent", "clientid"}, "payment": {"sale_agent", "clientid"}, "item": {"date"},
-         "line": {"rel_id", "rel_type", "item_id", "description"}, "paid": {"date", "invoiceid"}}
-# what changes a row's figures (or its cells)
-COUNTS = {"invoice": set(INVOICE_KEYS), "payment": PAYMENT_SIDE_KEYS, "item": ITEM_SIDE_KEYS,
-          "line": set(LINE_KEYS), "paid": set(PAYMENT_KEYS)}
-
-
-def _touched(session, objs, keys=COUNTS):
-    """Invoices among ``objs`` by the sides a change of their ``keys`` moves (a changed invoice line
-    moves its invoice's items), and payments with such a change: ({side: ids}, ids). New and
-    deleted rows count whole."""
+def _touched(session, objs):
+    """Among ``objs`` (changed or deleted), the rows whose change moves a contribution: invoices
+    by the sides it moves ({side: ids}), payments, invoice lines. Deleted rows count whole."""
     from ..models import Invoice, InvoicePayment, ItemLine
 
-    inv, pay = {side: set() for side in SIDES}, set()
+    inv, pay, lines = {side: set() for side in SIDES}, set(), set()
     for obj in objs:
-        whole = obj in session.deleted or obj in session.new
+        whole = obj in session.deleted
+        state = inspect(obj)
         if isinstance(obj, ItemLine):
-            if obj.rel_type == "invoice" and (whole or _changed(inspect(obj), keys["line"])):
-                inv["item"].update(v for v in (obj.rel_id, *inspect(obj).attrs.rel_id.history.deleted)
-                                   if v is not None)
+            was_invoice = "invoice" in (obj.rel_type, *state.attrs.rel_type.history.deleted)
+            if was_invoice and obj.id is not None and (whole or _changed(state, COUNTS["line"])):
+                lines.add(obj.id)
         elif isinstance(obj, Invoice) and obj.id is not None:
-            state = inspect(obj)
-            changed = set(INVOICE_KEYS) if whole else _changed(state, keys["invoice"])
+            changed = set(INVOICE_KEYS) if whole else _changed(state, COUNTS["invoice"])
             if changed:
                 inv["invoice"].add(obj.id)
-            if changed & keys["payment"]:
+            if changed & COUNTS["payment"]:
                 inv["payment"].add(obj.id)
-            if whole or changed & keys["item"] or (keys is COUNTS and "status" in changed and _crosses_invoiced(state)):
+            if whole or changed & COUNTS["item"] or ("status" in changed and _crosses_invoiced(state)) \
+                    or _changed(state, ("items",)):  # (a line taken out is deleted by the flush: not seen here)
                 inv["item"].add(obj.id)
-        elif isinstance(obj, InvoicePayment) and obj.id is not None and (
-                whole or _changed(inspect(obj), keys["paid"])):
+            if _changed(state, ("payments",)):
+                inv["payment"].add(obj.id)
+        elif isinstance(obj, InvoicePayment) and obj.id is not None and (whole or _changed(state, COUNTS["paid"])):
             pay.add(obj.id)
-    return inv, pay
-
-
-def _read(session, query, *ids) -> set:
-    """The rows of ``query(*chunks)`` over the id lists ``ids``, CHUNK ids of each per statement."""
-    rows = set()
-    ids = [sorted(i) for i in ids]
-    for at in range(0, max(map(len, ids)), CHUNK):
-        rows.update(tuple(r) for r in session.execute(query(*(i[at:at + CHUNK] for i in ids))))
-    return rows
-
-
-def _cells_of(session, invoices: dict, payments=()) -> dict:
-    """{side: cells} of these invoices (by side: their own cells, their lines', their payments')
-    and payments, as the database has them."""
-    from ..models import Invoice, InvoicePayment, ItemLine
-
-    def paid(of_invoices, own):
-        return (select(InvoicePayment.date, Invoice.sale_agent, Invoice.clientid).distinct()
-                .join(Invoice, Invoice.id == InvoicePayment.invoiceid)
-                .where(or_(InvoicePayment.invoiceid.in_(of_invoices), InvoicePayment.id.in_(own))))
-
-    return {"invoice": _read(session, lambda c: select(Invoice.date, Invoice.sale_agent, Invoice.clientid)
-                             .where(Invoice.id.in_(c)), invoices.get("invoice", ())),
-            "item": _read(session, lambda c: select(Invoice.date, ItemLine.item_id, line_text()).distinct()
-                          .join(Invoice, (Invoice.id == ItemLine.rel_id) & (ItemLine.rel_type == "invoice"))
-                          .where(Invoice.id.in_(c)), invoices.get("item", ())),
-            "payment": _read(session, paid, invoices.get("payment", ()), payments)}
-
-
-def _add_cells(notes, cells: dict) -> None:
-    for side, cs in cells.items():
-        notes["cells"][side].update(cs)
+    return inv, pay, lines
 
 
 @sa_event.listens_for(Session, "before_flush")
 def _note_before_flush(session, flush_context, instances) -> None:
-    """The cells of deleted rows and of rows about to move to other cells, read before the flush
-    changes them (the cells after it are read at commit)."""
-    inv, pay = _touched(session, (*session.dirty, *session.deleted), MOVES)
-    if any(inv.values()) or pay:  # (lines of a new invoice have no id to read yet: noted after the flush)
-        with session.no_autoflush:
-            _add_cells(_notes(session), _cells_of(session, inv, pay))
+    """What the rows this flush changes or deletes contributed, read before it changes them."""
+    inv, pay, lines = _touched(session, (*session.dirty, *session.deleted))
+    if any(inv.values()) or pay or lines:
+        _follow(session, inv, pay, lines)
 
 
 @sa_event.listens_for(Session, "after_flush")
 def _note_after_flush(session, flush_context) -> None:
-    """New and changed rows, read again at commit (their cells after the change)."""
-    inv, pay = _touched(session, (*session.new, *session.dirty))
-    if any(inv.values()) or pay:
-        notes = _notes(session)
-        for side, ids in inv.items():
-            notes["invoices"][side].update(ids)
-        notes["payments"].update(pay)
+    for obj in session.new:
+        _new(session, obj)
 
 
 @sa_event.listens_for(Session, "do_orm_execute")
 def _note_bulk(orm_execute_state) -> None:
-    """UPDATE/DELETE statements on invoices or payments run through the session: note their rows
-    (every side: the statement's values are not looked into)."""
-    from ..models import Invoice, InvoicePayment
+    """UPDATE/DELETE statements on invoices, payments or lines run through the session: follow
+    their rows before the statement changes them (an invoice on every side: the statement's
+    values are not looked into)."""
+    from ..models import Invoice, InvoicePayment, ItemLine
 
     if not (orm_execute_state.is_update or orm_execute_state.is_delete):
         return
     stmt = orm_execute_state.statement
-    table = getattr(stmt, "table", None)
-    if table is None or table.name not in (Invoice.__tablename__, InvoicePayment.__tablename__):
+    model = {m.__tablename__: m for m in (Invoice, InvoicePayment, ItemLine)}.get(
+        getattr(getattr(stmt, "table", None), "name", None))
+    if model is None:
         return
-    model = Invoice if table.name == Invoice.__tablename__ else InvoicePayment
     if orm_execute_state.is_update:
         values = {getattr(c, "key", str(c)) for c in (stmt._values or {})}
-        if not values & set(INVOICE_KEYS if model is Invoice else PAYMENT_KEYS):
+        if not values & set({Invoice: INVOICE_KEYS, InvoicePayment: PAYMENT_KEYS, ItemLine: LINE_KEYS}[model]):
             return
     session = orm_execute_state.session
     q = select(model.id)
     if stmt.whereclause is not None:
         q = q.where(stmt.whereclause)
     ids = set(session.scalars(q))
-    invoices = dict.fromkeys(SIDES, ids) if model is Invoice else {}
-    payments = ids if model is InvoicePayment else set()
-    notes = _notes(session)
-    _add_cells(notes, _cells_of(session, invoices, payments))  # before the statement; after it at commit
-    for side, ids in invoices.items():
-        notes["invoices"][side].update(ids)
-    notes["payments"].update(payments)
+    if ids:
+        _follow(session, dict.fromkeys(SIDES, ids) if model is Invoice else {},
+                ids if model is InvoicePayment else (), ids if model is ItemLine else ())
+
+
+def _moves(session, notes) -> list:
+    """[(roll-up, {key: figures})]: what every followed row contributes now less what it did."""
+    before, families = notes["before"], notes["families"]
+    now = _contributions(session, before["invoice"], before["payment"], families["payment"], before["line"],
+                         families["line"])
+    moves = []
+    for r in _rollups():
+        kind, into = KINDS[r.side], {}
+        moves.append((r, into))
+        for contributions, sign in ((before[kind], -1), (now[kind], 1)):
+            for c in contributions.values():
+                if c is None:
+                    continue
+                key, figures = r.contribution(c)
+                total = into.setdefault(key, [0] * len(figures))
+                for i, f in enumerate(figures):
+                    total[i] += sign * f
+    return moves
 
 
 @sa_event.listens_for(Session, "before_commit")
@@ -433,12 +548,11 @@ def settle(session) -> None:
     """Bring the roll-ups up to date with what this session changed so far. Runs before every
     commit; figures read from the roll-ups call it first, so a transaction sees its own changes."""
     if session.new or session.dirty or session.deleted:
-        session.flush()  # notes what is still pending (the commit would flush it after this hook)
+        session.flush()  # follows what is still pending (the commit would flush it after this hook)
     if "report_rollup" not in session.info:
         return
     notes = session.info.pop("report_rollup")
-    _add_cells(notes, _cells_of(session, notes["invoices"], notes["payments"]))
-    refresh(session, notes["cells"])
+    _move(session, _moves(session, notes))
 
 
 @sa_event.listens_for(Session, "after_soft_rollback")

@@ -66,7 +66,8 @@ def setup_reference_data():
     db.session.commit()
 
 
-def one_chain(n: int, actor, refs: dict) -> None:
+def one_chain(n: int, actor, refs: dict, mark=lambda step: None) -> None:
+    """One chain; ``mark(step)`` is called after each step (--steps)."""
     from crm.actions.registry import run
     from crm.api import _build, _commit
     from crm.extensions import db
@@ -79,9 +80,12 @@ def one_chain(n: int, actor, refs: dict) -> None:
                          "lead_value": Decimal("5000.00"), "addedfrom": actor.staffid})
     db.session.add(lead)
     _commit("Lead", lead)
+    mark("lead created (API)")
     run(Lead, lead.id, "convert_to_opportunity", actor)
     opp_id = db.session.query(Lead.id).filter_by(converted_from_lead=lead.id).scalar()
+    mark("convert_to_opportunity")
     run(Lead, opp_id, "create_proposal", actor)
+    mark("create_proposal")
     # What PATCH /api/v1/proposals/<id> with the lines does: lines and taxes replaced, totals recomputed.
     proposal = db.session.query(Proposal).filter_by(opportunity_id=opp_id).one()
     _build(Proposal, {"items": [{"description": d, "qty": Decimal(q), "rate": Decimal(r), "unit": "buc",
@@ -89,18 +93,24 @@ def one_chain(n: int, actor, refs: dict) -> None:
                                 for i, (d, q, r, t) in enumerate(LINES, 1)],
                       "discount_percent": Decimal("10"), "discount_type": "before_tax"}, proposal)
     _commit("Proposal", proposal)
+    mark("5 lines (API)")
     run(Proposal, proposal.id, "mark_sent", actor)  # sent without email: the benchmark sends none
+    mark("mark_sent")
     run(Proposal, proposal.id, "accept", actor)
+    mark("accept")
     run(Proposal, proposal.id, "convert_to_invoice", actor)
     invoice = db.session.get(Invoice, db.session.get(Proposal, proposal.id).invoice_id)
+    mark("convert_to_invoice")
     first = (invoice.total * Decimal("0.4")).quantize(Decimal("0.01"))
     run(Invoice, invoice.id, "record_payment", actor, {"amount": str(first), "paymentmode": refs["mode"]})
+    mark("record_payment (first)")
     run(Invoice, invoice.id, "record_payment", actor,
         {"amount": str(invoice.total - first), "paymentmode": refs["mode"]})
     invoice = db.session.get(Invoice, invoice.id)
     if invoice.status != 2:
         raise SystemExit(f"chain {n}: invoice ended with status {invoice.status}, not Paid (2)")
     db.session.remove()  # a fresh session per chain, as each request has
+    mark("record_payment (rest)")
 
 
 def main(argv=None) -> int:
@@ -115,6 +125,8 @@ def main(argv=None) -> int:
                         help="after the timed run, profile N more chains to count function calls (0: skip)")
     parser.add_argument("--top", type=int, default=0, help="print the N costliest functions of the profile")
     parser.add_argument("--show-sql", action="store_true", help="print the statements of one chain")
+    parser.add_argument("--steps", type=int, default=0, metavar="N",
+                        help="then run N more chains and print each step's CPU time and statements")
     parser.add_argument("--workers", type=int, default=0,
                         help="then run --chains chains in each of this many processes at once (0: skip)")
     args = parser.parse_args(argv)
@@ -166,6 +178,26 @@ def profile_chains(n0: int, count: int, actor, refs: dict, top: int) -> int:
     return round(stats.total_calls / count)
 
 
+def time_steps(n0: int, count: int, actor, refs: dict, sql: SqlCounter) -> None:
+    """Each step's CPU time of this process and statements, averaged over ``count`` chains."""
+    totals: dict[str, list] = {}
+    last = [time.process_time(), sql.count]
+
+    def mark(step):
+        now = [time.process_time(), sql.count]
+        total = totals.setdefault(step, [0.0, 0])
+        total[0] += now[0] - last[0]
+        total[1] += now[1] - last[1]
+        last[:] = [time.process_time(), sql.count]
+
+    for n in range(n0, n0 + count):
+        chain_actor = actor()
+        last[:] = [time.process_time(), sql.count]
+        one_chain(n, chain_actor, refs, mark)
+    for step, (cpu, statements) in totals.items():
+        log(f"step {step:<24} {1000 * cpu / count:6.1f} ms CPU  {statements / count:5.1f} statements")
+
+
 def measure(args, url) -> int:
     from flask_migrate import upgrade
     from sqlalchemy.engine import make_url
@@ -213,6 +245,9 @@ def measure(args, url) -> int:
         statements, sql_seconds = sql.count / args.chains, sql.seconds
         calls = profile_chains(n0 + args.chains, args.profile, actor, refs, args.top) if args.profile else None
         n0 += args.chains + args.profile
+        if args.steps:
+            time_steps(n0, args.steps, actor, refs, sql)
+            n0 += args.steps
     concurrent = None
     if args.workers:  # each process its own range of chain numbers (leads, companies, emails)
         span = args.warmup + args.chains

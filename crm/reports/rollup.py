@@ -337,7 +337,8 @@ def _item_source(where=None):
     from ..models import Invoice, ItemLine
 
     groups = (Invoice.date, Invoice.currency, own_rate(), ItemLine.item_id, line_text())
-    q = _invoiced_lines(*groups, func.count(ItemLine.id), func.sum(ItemLine.qty), func.sum(line_net())).group_by(*groups)
+    q = _invoiced_lines(*groups, func.count(ItemLine.id), func.sum(ItemLine.qty), func.sum(line_net()))
+    q = q.group_by(*groups)
     return q if where is None else q.where(where)
 
 
@@ -539,7 +540,7 @@ def _moves(session, notes) -> list:
                 key, figures = r.contribution(c)
                 total = into.setdefault(key, [0] * len(figures))
                 for i, f in enumerate(figures):
-                    total[i] += sign * f
+                    total[i] += sign * (f or 0)  # (a NULL amount adds nothing, as SUM has it)
     return moves
 
 

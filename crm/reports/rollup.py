@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date, timedelta
+from functools import cache
 from typing import NamedTuple
 
 from sqlalchemy import (Date, and_, bindparam, case, delete, func, insert, inspect, literal, or_, select, text,
@@ -84,7 +85,8 @@ class _Rollup(NamedTuple):
     exprs: list  # the source's expressions of the cell's columns
 
 
-def _rollups() -> list[_Rollup]:
+@cache  # the same five for the life of the process
+def _rollups() -> tuple[_Rollup, ...]:
     from ..models import Invoice, InvoicePayment, ItemLine, ReportItemDay
 
     out = []
@@ -97,7 +99,7 @@ def _rollups() -> list[_Rollup]:
     out.append(_Rollup("item", ReportItemDay.__table__, ["day", "currency", "rate", "item_id", "text"],
                        ["lines", "quantity", "net"], lambda c: (c[:5], (1, c[5], c[6])), (0, 3, 4),
                        _item_source, [Invoice.date, ItemLine.item_id, line_text()]))
-    return out
+    return tuple(out)
 
 
 def _cells_where(columns, cells):
@@ -427,15 +429,15 @@ def _new(session, obj) -> None:
     """A row inserted by this transaction counted nowhere before it."""
     from ..models import Invoice, InvoicePayment, ItemLine
 
-    notes = _notes(session)
     if isinstance(obj, Invoice):
+        notes = _notes(session)
         notes["before"]["invoice"].setdefault(obj.id, None)
         notes["families"]["payment"].add(obj.id)  # (its payments and lines are new too)
         notes["families"]["line"].add(obj.id)
     elif isinstance(obj, InvoicePayment):
-        notes["before"]["payment"].setdefault(obj.id, None)
+        _notes(session)["before"]["payment"].setdefault(obj.id, None)
     elif isinstance(obj, ItemLine) and obj.rel_type == "invoice":
-        notes["before"]["line"].setdefault(obj.id, None)
+        _notes(session)["before"]["line"].setdefault(obj.id, None)
 
 
 def _changed(state, names) -> set:

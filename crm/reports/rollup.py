@@ -140,16 +140,15 @@ def _serialise(session) -> None:
 def _recompute(session, r: _Rollup, cells=None) -> None:
     """The roll-up's rows of ``cells`` (None: all) recomputed from the raw tables."""
     t = r.table
-    fill = insert(t).from_select([t.c[c] for c in r.keys + r.sums], r.source(None))
+    filled = [t.c[c] for c in r.keys + r.sums]
     if cells is None:
         session.execute(delete(t))
-        session.execute(fill)
+        session.execute(insert(t).from_select(filled, r.source(None)))
         return
     columns = [t.c[r.keys[i]] for i in r.cell]
     for chunk in _chunks(cells):
         session.execute(delete(t).where(_cells_where(columns, chunk)))
-        session.execute(insert(t).from_select([t.c[c] for c in r.keys + r.sums],
-                                              r.source(_cells_where(r.exprs, chunk))))
+        session.execute(insert(t).from_select(filled, r.source(_cells_where(r.exprs, chunk))))
 
 
 def _rows(session, wanted: list) -> list[dict]:
@@ -179,8 +178,10 @@ def _apply(session, r: _Rollup, moves: dict, rows: dict) -> None:
     for key, move in moves.items():
         row_id, had = rows.get(key, (None, (0,) * len(move)))
         figures = [a + b for a, b in zip(had, move)]
-        if figures[0] > 0:
-            (changed if row_id else added).append({"_id": row_id, **dict(zip(r.keys + r.sums, (*key, *figures)))})
+        if figures[0] > 0 and row_id:
+            changed.append({"_id": row_id, **dict(zip(r.sums, figures))})
+        elif figures[0] > 0:
+            added.append(dict(zip(r.keys + r.sums, (*key, *figures))))
         elif figures[0] == 0 and not any(figures):
             if row_id:
                 emptied.append(row_id)
@@ -188,9 +189,9 @@ def _apply(session, r: _Rollup, moves: dict, rows: dict) -> None:
             broken.add(tuple(key[i] for i in r.cell))
     if changed:
         session.execute(update(t).where(t.c.id == bindparam("_id")).values({s: bindparam(s) for s in r.sums}),
-                        [{"_id": c["_id"], **{s: c[s] for s in r.sums}} for c in changed])
+                        changed)
     if added:
-        session.execute(insert(t), [{k: a[k] for k in r.keys + r.sums} for a in added])
+        session.execute(insert(t), added)
     if emptied:
         session.execute(delete(t).where(t.c.id.in_(emptied)))
     if broken:

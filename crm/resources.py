@@ -10,7 +10,7 @@ from functools import lru_cache
 
 from sqlalchemy import Date, DateTime, Numeric, String, Text, inspect
 
-from .models.base import Resource, StatusEnum
+from .models.base import ALWAYS_OWNED, LINE_TOTALS, SERVER_SET, Resource, StatusEnum
 
 CATEGORIES = ("Sales", "Warehouse", "Purchasing", "Finance", "Settings")
 # The area (permission group) of a table that has no menu category: its module's business area.
@@ -41,6 +41,40 @@ def models_by_resource() -> dict[str, type]:
     from .models import all_models
 
     return {resource_name(m): m for m in all_models()}
+
+
+# Who writes an action-owned column, as the generic doors tell a person who tried to.
+SERVER, LINES, ACTIONS = "server", "lines", "actions"
+
+
+@lru_cache
+def action_owned(model) -> dict[str, str]:
+    """The columns of ``model`` no generic door writes (Resource.action_owned plus the conventions in
+    crm/models/base.py), each with who writes it: SERVER (creator, creation time), LINES (a
+    document's totals) or ACTIONS (statuses, numbers, signatures, sent flags, stored files, ...)."""
+    res = resource_of(model)
+    keys = {c.key for c in columns(model)}
+    owned = {k: ACTIONS for k in (*ALWAYS_OWNED, *res.action_owned) if k in keys}
+    if res.lines:
+        owned.update({k: LINES for k in LINE_TOTALS if k in keys})
+    owned.update({k: SERVER for k in SERVER_SET if k in keys})
+    return owned
+
+
+def who_writes(model, key: str) -> str:
+    """A sentence for a person who tried to write an action-owned column through a generic door."""
+    kind = action_owned(model).get(key)
+    if kind == SERVER:
+        return "set by the server (who created the record and when), never taken from a request"
+    if kind == LINES:
+        return "computed by the server from the lines"
+    from .actions import actions_for
+
+    names = ", ".join(a.name for a in actions_for(model))
+    if not names:
+        return "written only by the system"
+    return (f"changed only by this record's actions ({names}): "
+            f"POST /api/v1/{resource_of(model).name}/<id>/actions/<action>")
 
 
 def primary_key(model) -> str:

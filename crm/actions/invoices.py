@@ -9,6 +9,7 @@ from sqlalchemy import func, inspect
 from ..extensions import db
 from ..models import Invoice, InvoiceStatus
 from ..models.base import FieldError
+from ..resources import fk_relationships
 from .numbering import assign, shown
 from .registry import ActionError, action
 from .sales_activity import log_sales_activity
@@ -84,6 +85,74 @@ def entered(invoice) -> None:
         raise FieldError("status", f"{InvoiceStatus.label_of(asked)} follows from the payments ({paid} paid of "
                                    f"{invoice.total}); record a payment with record_payment.")
     invoice.status = derived
+
+
+# What an issued invoice keeps once it has payments or went to ANAF: its legal and money content.
+# Notes, terms, the sale agent and reminders stay editable.
+FROZEN_WITH_PAYMENTS = ("clientid", "currency", "exchange_rate", "discount_percent", "discount_total",
+                        "discount_type", "adjustment", "subtotal", "total_tax", "total")
+FROZEN_AT_ANAF = FROZEN_WITH_PAYMENTS + ("date", "duedate", "efactura_billing_reference", "billing_street",
+                                         "billing_city", "billing_state", "billing_zip", "billing_country")
+AT_ANAF = ("uploading", "awaiting_validation", "ok", "uncertain")  # ANAF holds it, or may
+
+
+def frozen_because(invoice) -> str | None:
+    """Why the invoice's content can no longer change, or None: it has payments, or was sent to ANAF."""
+    if invoice.id is None:
+        return None
+    status = inspect(invoice).attrs.efactura_status.history
+    if (status.deleted or [invoice.efactura_status])[0] in AT_ANAF:
+        return "was sent to ANAF (e-Factura)"
+    if amount_paid(invoice.id) != 0:
+        return "has payments"
+    return None
+
+
+def frozen_error(field: str, invoice, reason: str, verb: str = "changed") -> FieldError:
+    return FieldError(field, f"{invoice_name(invoice)} {reason}: its {field.replace('_', ' ')} cannot be {verb}. "
+                             "Cancel it and issue a credit note (storno) instead.")
+
+
+def refuse_frozen_change(invoice) -> None:
+    """An invoice edited through a generic door after it has payments or went to ANAF: what the
+    client owes and what ANAF holds stay as they are (FieldError naming the first changed field)."""
+    with db.session.no_autoflush:  # compare with the database, not with what the door just set
+        reason = frozen_because(invoice)
+        if reason is None:
+            return
+        state, links = inspect(invoice), fk_relationships(Invoice)  # a form sets `client`, not `clientid`
+        for key in FROZEN_AT_ANAF if reason.startswith("was sent") else FROZEN_WITH_PAYMENTS:
+            if state.attrs[key].history.has_changes() or (key in links and state.attrs[links[key]].history.has_changes()):
+                raise frozen_error(key, invoice, reason)
+        if _lines_as_stored(invoice) != _lines_as_set(invoice):
+            raise frozen_error("items", invoice, reason)
+
+
+def _line_key(description, long_description, qty, rate, unit, discount, taxes) -> tuple:
+    return (description or "", long_description or "", Decimal(qty or 0), Decimal(rate or 0), unit or "",
+            Decimal(discount or 0), tuple(sorted((name, Decimal(r)) for name, r in taxes)))
+
+
+def _lines_as_stored(invoice) -> list[tuple]:
+    """The lines as the database holds them (a Core select: what the door set is not seen)."""
+    from sqlalchemy import select
+
+    from ..models import ItemLine, ItemTax
+
+    lines, taxes = ItemLine.__table__, ItemTax.__table__
+    rows = db.session.execute(select(lines.c.id, lines.c.description, lines.c.long_description, lines.c.qty,
+                                     lines.c.rate, lines.c.unit, lines.c.discount_percent)
+                              .where(lines.c.rel_id == invoice.id, lines.c.rel_type == "invoice")).all()
+    by_line: dict[int, list] = {}
+    for itemid, name, rate in db.session.execute(select(taxes.c.itemid, taxes.c.taxname, taxes.c.taxrate)
+                                                 .where(taxes.c.itemid.in_([r.id for r in rows]))):
+        by_line.setdefault(itemid, []).append((name, rate))
+    return sorted(_line_key(*r[1:], by_line.get(r.id, [])) for r in rows)
+
+
+def _lines_as_set(invoice) -> list[tuple]:
+    return sorted(_line_key(li.description, li.long_description, li.qty, li.rate, li.unit, li.discount_percent,
+                            [(t.taxname, t.taxrate) for t in li.taxes]) for li in invoice.items)
 
 
 def invoice_name(invoice) -> str:

@@ -106,3 +106,24 @@ def add_payment(invoice, actor, amount: Decimal, paymentmode: str | None, date: 
 def record_payment(invoice, actor, amount: Decimal, paymentmode: int, date: dt.date | None = None,
                    transactionid: str | None = None, note: str | None = None):
     return add_payment(invoice, actor, amount, str(paymentmode), date, transactionid, note)[1]
+
+
+def _reversible(payment) -> str | None:
+    return None if payment.invoice is not None else f"Payment #{payment.id} has no invoice."
+
+
+@action(InvoicePayment, "reverse_payment", "Reverse payment", precondition=_reversible, destructive=True,
+        confirm="Reverse this payment? The invoice owes the amount again.", icon="fa-undo")
+def reverse_payment(payment, actor):
+    """Undo a recorded payment (a mistake, a bounced transfer): the only way a posted payment changes.
+    The invoice owes the amount again, its status follows, an applied advance is credit again, and
+    the invoice's history keeps the line."""
+    invoice = db.session.get(Invoice, payment.invoiceid, with_for_update=True, populate_existing=True)
+    amount = payment.amount
+    db.session.delete(payment)
+    db.session.flush()
+    recompute_status(invoice)
+    status = InvoiceStatus.label_of(invoice.status)
+    log_sales_activity(invoice, actor, f"Payment of {amount}{_currency(invoice)} of {payment.date} reversed; "
+                                       f"now {status}", additional_data=payment.transactionid or None)
+    return f"Payment of {amount}{_currency(invoice)} on {shown(invoice)} reversed; {status}"

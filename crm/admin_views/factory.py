@@ -29,12 +29,12 @@ from . import custom_fields as cf_admin
 from . import line_editor
 from .access import StaffOnly
 from .. import custom_fields as cf
-from ..actions.entry import entered
+from ..actions.entry import entered, removing
 from ..api.schemas import compositions, parent_link_columns
 from ..auth import can, can_table
 from ..extensions import db
 from ..limits import problem
-from ..resources import (columns, currency_relationship, fk_relationships, is_date, is_money, is_text,
+from ..resources import (action_owned, columns, currency_relationship, fk_relationships, is_date, is_money, is_text,
                          primary_key, resource_of, status_enum)
 
 # Columns never worth a search box or a list column.
@@ -295,11 +295,12 @@ class CrmModelView(StaffOnly, ModelView):
         extra = getattr(form, "_crm_extra", ())
         if line_editor.FIELD in extra and line_editor.MARKER in request.form:
             line_editor.apply(model, getattr(form, line_editor.FIELD))
-        entered(model)  # totals, an invoice's status, the number: the rules the actions keep (crm/actions/entry.py)
+        entered(model, current_user)  # creator, totals, freeze, status, number: crm/actions/entry.py
         if any(name.startswith(cf.PREFIX) for name in extra):
             cf_admin.save_from_form(self.model, form, model)  # same transaction as the row
 
     def on_model_delete(self, model):
+        removing(model)  # an issued invoice with payments or at ANAF is credited, not deleted
         if cf.fieldto_of(self.model):
             cf.delete_values(self.model, obj_pk(model))
 
@@ -564,7 +565,8 @@ def build_view(model, *, endpoint=None, url=None, label=None, category=None, whe
         "column_details_list": [fk_rels.get(c.key, c.key) for c in cols if c.key not in HIDDEN - {"content"}],
         "column_export_list": [c.key for c in cols if c.key not in ("password", "hash")],
         "form_excluded_columns": list(set(overrides.pop("form_excluded_columns", [])) | set(one_to_many)
-                                      | set(res.set_by_actions) | {"password", "hash"}),
+                                      | set(action_owned(model)) | {"password", "hash"}
+                                      | {fk_rels[k] for k in action_owned(model) if k in fk_rels}),
         "form_ajax_refs": {rel: {"fields": display_columns(mapper_rels[rel].mapper.class_), "page_size": 10}
                            for rel in fk_rels.values()},
         "form_choices": form_choices,
@@ -572,10 +574,9 @@ def build_view(model, *, endpoint=None, url=None, label=None, category=None, whe
         "column_extra_row_actions": [ActionRowButton(a) for a in actions_for(model)] + _pdf_row_links(model),
     }
     # Flask-Admin edits lines inline only through a line -> document relationship; tblitemable's
-    # polymorphic lines have none: the line editor (line_editor.py) edits them, and the server
-    # computes the totals, so they are not form fields.
+    # polymorphic lines have none: the line editor (line_editor.py) edits them (the totals the
+    # server computes are action-owned, so not form fields).
     if line_editor.has_lines(model):
-        attrs["form_excluded_columns"] = list(set(attrs["form_excluded_columns"]) | {"subtotal", "total_tax", "total"})
         attrs["form_choices"] = {**form_choices, "discount_type": [("before_tax", "Before tax"),
                                                                    ("after_tax", "After tax")]}
         attrs["form_args"] = {**form_args, "discount_total": {

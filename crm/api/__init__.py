@@ -15,11 +15,11 @@ from sqlalchemy.orm import selectinload
 
 from .. import custom_fields as cf
 from ..actions import ActionError, actions_for, run
-from ..actions.entry import entered
+from ..actions.entry import entered, removing
 from ..auth import authenticate, can_table, issue_token, staff_from_token
 from ..extensions import csrf, db
 from ..models.base import FieldError
-from ..resources import columns, primary_key, resource_of
+from ..resources import LINES, action_owned, columns, primary_key, resource_of, who_writes
 from ..limits import INT_MAX
 from .schemas import compositions, filter_schema_for, schema_for
 
@@ -97,19 +97,30 @@ def _check_foreign_keys(model, data: dict, path=""):
             raise ApiError(422, f"{path}{column.key}: no {what} with id {value}.", field=f"{path}{column.key}")
 
 
-def _keep_set_by_actions(model, data: dict, obj, path="") -> None:
-    """A column only the table's actions change (an approval that moves stock) may be sent as it
-    is (a record read, edited and sent back), never changed: 422 naming the actions to use."""
-    for key in resource_of(model).set_by_actions:
-        if key not in data:
-            continue
+def _refuse_action_owned(model, data: dict, obj, path="") -> dict:
+    """Take the action-owned columns (crm.resources.action_owned) out of ``data``. A value equal to
+    what the record holds (a record read, edited and sent back) passes; any other is a 422 that
+    names the field and who writes it. Totals are returned, to be compared once computed."""
+    owned = action_owned(model)
+    totals = {}
+    for key in [k for k in data if k in owned]:
         value = data.pop(key)
+        if owned[key] == LINES:
+            totals[key] = value
+            continue
         column = model.__table__.c[key]
-        now = getattr(obj, key) if obj is not None else column.default.arg if column.default is not None else None
+        default = column.default.arg if column.default is not None and not callable(column.default.arg) else None
+        now = getattr(obj, key) if obj is not None else default
         if value != now:
-            names = ", ".join(a.name for a in actions_for(model)) or "none"
-            raise ApiError(422, f"{path}{key}: changed only by this record's actions ({names}): "
-                                f"POST /api/v1/{resource_of(model).name}/<id>/actions/<action>.", field=f"{path}{key}")
+            raise ApiError(422, f"{path}{key}: {who_writes(model, key)}.", field=f"{path}{key}")
+    return totals
+
+
+def _check_totals(model, obj, sent: dict) -> None:
+    for key, value in sent.items():
+        if value is not None and value != getattr(obj, key):
+            raise ApiError(422, f"{key}: {who_writes(model, key)} (they give {getattr(obj, key)}, not {value}).",
+                           field=key)
 
 
 def _build(model, data: dict, obj=None, path=""):
@@ -130,7 +141,7 @@ def _build_rows(model, data: dict, obj=None, path=""):
             raise ApiError(422, f"{exc.field}: {exc.message}", field=exc.field) from None
     nested = {r.key: r for r in compositions(model)}
     children = {k: data.pop(k) for k in list(data) if k in nested}
-    _keep_set_by_actions(model, data, obj, path)
+    sent_totals = _refuse_action_owned(model, data, obj, path)
     _check_foreign_keys(model, data, path)
     if obj is None:
         obj = model()
@@ -146,9 +157,10 @@ def _build_rows(model, data: dict, obj=None, path=""):
                            for i, row in enumerate(rows or [])])
     if not path:
         try:
-            entered(obj)  # totals, an invoice's status, the number: the rules the actions keep
+            entered(obj, g.api_user)  # creator, totals, an invoice's status and freeze, the number
         except FieldError as exc:
             raise ApiError(422, f"{exc.field}: {exc.message}", field=exc.field) from None
+        _check_totals(model, obj, sent_totals)
     obj._crm_cf_pending = custom  # written by _commit, in the row's transaction
     return obj
 
@@ -239,7 +251,12 @@ def _register_resource(model):
         if res.readonly:
             raise ApiError(405, f"{name} is read-only; it is written by actions.")
         with db.session.no_autoflush:  # the delete is written by the commit, whose errors are answered
-            db.session.delete(get_or_404(obj_id))
+            obj = get_or_404(obj_id)
+            try:
+                removing(obj)
+            except FieldError as exc:
+                raise ApiError(409, exc.message, field=exc.field) from None
+            db.session.delete(obj)
             if cf.fieldto_of(model):
                 cf.delete_values(model, obj_id)
         _commit(f"Deleting {name} #{obj_id}")

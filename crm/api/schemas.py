@@ -16,7 +16,7 @@ from werkzeug.utils import import_string
 
 from ..extensions import db
 from ..limits import INT_MAX, digits_before_point, integer_bounds, problem
-from ..resources import columns, primary_key, resource_of, status_enum
+from ..resources import action_owned, columns, primary_key, resource_of, status_enum, who_writes
 
 SECRET = ("password", "hash")
 
@@ -100,7 +100,14 @@ def schema_for(model, prefix: str = "", exclude: tuple = ()) -> type[SQLAlchemyA
         child = schema_for(rel.mapper.class_, prefix=prefix + model.__name__,
                            exclude=tuple(sorted(parent_link_columns(rel))))
         attrs[rel.key] = fields.Nested(child, many=True)
-    return type(f"{prefix}{model.__name__}Schema", (SQLAlchemyAutoSchema,), attrs)
+    schema = type(f"{prefix}{model.__name__}Schema", (SQLAlchemyAutoSchema,), attrs)
+    # Action-owned columns are read-only in the OpenAPI document; a request that changes one is
+    # refused by crm/api/__init__.py naming who writes it (sending the value it holds is harmless).
+    for key in action_owned(model):
+        field = schema._declared_fields.get(key)
+        if field is not None:
+            field.metadata = {**field.metadata, "readOnly": True, "description": who_writes(model, key)}
+    return schema
 
 
 @lru_cache

@@ -95,6 +95,14 @@ class FieldError(ValueError):
         self.field, self.message = field, message
 
 
+# Columns owned by the server or the actions on every table that has them (see Resource.action_owned).
+SERVER_SET = ("addedfrom", "datecreated", "dateadded", "created_at")  # creator and creation time
+ALWAYS_OWNED = ("number", "formatted_number", "hash", "sent", "datesend", "signed", "marked_as_signed",
+                "signature", "acceptance_firstname", "acceptance_lastname", "acceptance_email", "acceptance_date",
+                "acceptance_ip", "file_name", "stored_path", "label_path", "date_converted")
+LINE_TOTALS = ("subtotal", "total_tax", "total")  # a document's totals, computed from its lines
+
+
 @dataclass
 class Resource:
     """Per-table metadata for the generated admin, API and permissions.
@@ -107,8 +115,15 @@ class Resource:
     lines     relationship holding the document's lines, nested as ``items`` in the API.
     admin     small declarative Flask-Admin overrides (column_list, can_create, ...).
     api_extra read-only values the API adds to each record: name -> "module:function" (function(obj)).
-    set_by_actions  columns only the table's actions change (an approval that moves stock): not in
-              the generated forms; the API shows them and refuses to change them, naming the actions.
+    action_owned  columns no person writes through a generic door (the grid's form, the API's
+              POST/PATCH/PUT, the CLI): statuses, numbers, sent/accepted/signed fields, stored file
+              names, links a conversion sets. Only the table's actions write them. Every table also
+              owns, without listing them, the columns named in :data:`SERVER_SET` (creator and
+              creation time, set by the server from the signed-in staff member), :data:`ALWAYS_OWNED`
+              (numbers, portal hashes, signatures, sent flags, stored files), and, on a document with
+              lines, :data:`LINE_TOTALS` (computed from the lines). The generated form leaves them
+              out; the API shows them read-only and answers 422 naming the field and who writes it.
+              ``crm.resources.action_owned`` gives the whole set.
     """
 
     label: str | None = None
@@ -121,8 +136,8 @@ class Resource:
     api: bool = True
     readonly: bool = False
     api_extra: dict = field(default_factory=dict)
-    set_by_actions: tuple[str, ...] = ()
+    action_owned: tuple[str, ...] = ()
 
 
-__all__ = ["BillingShipping", "FieldError", "MONEY", "QTY", "RATE", "money", "StatusEnum", "status_column", "fk", "Resource",
+__all__ = ["ALWAYS_OWNED", "LINE_TOTALS", "SERVER_SET", "BillingShipping", "FieldError", "MONEY", "QTY", "RATE", "money", "StatusEnum", "status_column", "fk", "Resource",
            "date", "datetime", "Decimal"]

@@ -82,11 +82,11 @@ class Lead(db.Model):
             "column_list": ["name", "company", "email", "phonenumber", "status", "pipeline", "source",
                             "assigned", "lead_value", "lost", "junk", "dateadded"],
             "column_searchable_list": ["name", "company", "email", "phonenumber"],
-            "form_excluded_columns": ["hash", "last_lead_status", "lost", "junk", "is_opportunity",
-                                      "date_converted", "last_status_change", "dateassigned"],
             "details_extra_template": "admin/lead_activity.html",  # the activity tab
             "details_extra_context": "crm.admin_views.lead_activity:activity_context",
         },
+        action_owned=("last_lead_status", "lost", "lost_reason", "junk", "is_opportunity", "last_status_change",
+                      "dateassigned", "client_id", "converted_from_lead"),
     )
 
     # The home page's "my new leads": one staff member's leads by date added.
@@ -301,7 +301,7 @@ class File(db.Model):
     """tblfiles: attachments on any record (rel_type + rel_id)."""
 
     __tablename__ = "tblfiles"
-    __crm__ = Resource(label="Attachments")
+    __crm__ = Resource(label="Attachments", readonly=True)  # written by the attach_file action
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     rel_id: Mapped[int] = mapped_column(Integer, index=True)

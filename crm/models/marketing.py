@@ -33,10 +33,10 @@ class MarketingCampaign(db.Model):
         label="Marketing campaigns", category="Sales", url="marketing/campaigns",
         admin={"column_list": ["name", "subject", "status", "scheduled_at", "sent_at", "datecreated"],
                "column_searchable_list": ["name", "subject"],
-               "form_excluded_columns": ["status", "scheduled_at", "sent_at", "datecreated", "addedfrom",
-                                         "skipped_no_email", "recipients"],
+               "form_excluded_columns": ["recipients"],
                "details_extra_template": "admin/campaign_counts.html",
                "details_extra_context": "crm.actions.campaigns:campaign_counts"},
+        action_owned=("status", "scheduled_at", "sent_at", "skipped_no_email"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -90,7 +90,7 @@ class PurchaseRequest(db.Model):
 
     __tablename__ = "tblpur_request"
     __crm__ = Resource(label="Requests for quotation", category="Purchasing", url="purchase/purchase_request",
-                       lines="items",
+                       lines="items", action_owned=("status",),
                        admin={"details_extra_template": "admin/purchase_request_extra.html",
                               "details_extra_context": "crm.admin_views.purchasing:rfq_details"})
 
@@ -163,7 +163,7 @@ class PurchaseQuotation(db.Model):
 
     __tablename__ = "tblpur_estimates"
     __crm__ = Resource(label="Vendor quotations", category="Purchasing", url="purchase/myquotations",
-                       lines="items",
+                       lines="items", action_owned=("status",),
                        admin={"details_extra_template": "admin/purchase_quotation_extra.html",
                               "details_extra_context": "crm.admin_views.purchasing:quotation_details"})
 
@@ -255,7 +255,7 @@ class PurchaseOrder(db.Model):
 
     __tablename__ = "tblpur_orders"
     __crm__ = Resource(label="Purchase orders", category="Purchasing", url="purchase/purchase_order",
-                       lines="items")
+                       lines="items", action_owned=("status", "delivery_status"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     pur_order_name: Mapped[str | None] = mapped_column(String(191))
@@ -337,7 +337,8 @@ class VendorInvoice(db.Model):
     """tblpur_invoices: a vendor's bill. Left to pay = total - approved payments."""
 
     __tablename__ = "tblpur_invoices"
-    __crm__ = Resource(label="Vendor invoices", category="Purchasing", url="purchase/myinvoices", lines="items")
+    __crm__ = Resource(label="Vendor invoices", category="Purchasing", url="purchase/myinvoices", lines="items",
+                       action_owned=("payment_status",))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     number: Mapped[int | None] = mapped_column(Integer, index=True)

@@ -89,11 +89,8 @@ class Proposal(_Acceptance, db.Model):
         label="Proposals", category="Sales", url="proposals", aliases=("list_proposals",), lines="items",
         admin={"column_list": ["formatted_number", "subject", "proposal_to", "total", "date", "open_till",
                                "status", "assigned", "datecreated"],
-               "column_searchable_list": ["formatted_number", "subject", "proposal_to", "email"],
-               "form_excluded_columns": ["hash", "number", "formatted_number", "datecreated",
-                                         "date_converted", "is_expiry_notified", "short_link",
-                                         "acceptance_firstname", "acceptance_lastname", "acceptance_email",
-                                         "acceptance_date", "acceptance_ip", "signature"]},
+               "column_searchable_list": ["formatted_number", "subject", "proposal_to", "email"]},
+        action_owned=("status", "estimate_id", "invoice_id", "is_expiry_notified", "short_link"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -171,11 +168,8 @@ class Estimate(_BillingShipping, _Acceptance, db.Model):
         label="Sales Orders", category="Sales", url="estimates", aliases=("list_estimates",), lines="items",
         admin={"column_list": ["formatted_number", "clientid", "total", "date", "expirydate", "reference_no",
                                "status", "sale_agent", "invoiceid"],
-               "column_searchable_list": ["formatted_number", "reference_no"],
-               "form_excluded_columns": ["hash", "number", "formatted_number", "datecreated", "sent", "datesend",
-                                         "invoiceid", "invoiced_date", "is_expiry_notified",
-                                         "acceptance_firstname", "acceptance_lastname", "acceptance_email",
-                                         "acceptance_date", "acceptance_ip", "signature"]},
+               "column_searchable_list": ["formatted_number", "reference_no"]},
+        action_owned=("status", "prefix", "number_format", "invoiceid", "invoiced_date", "is_expiry_notified"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -238,11 +232,11 @@ class Invoice(_BillingShipping, EfacturaInvoice, db.Model):
         admin={"column_list": ["formatted_number", "clientid", "total", "date", "duedate", "status", "sent",
                                "sale_agent", "efactura_status"],
                "column_searchable_list": ["formatted_number"],
-               "form_excluded_columns": ["hash", "number", "formatted_number", "datecreated", "sent", "datesend",
-                                         "last_overdue_reminder", "last_due_reminder", "is_recurring_from",
-                                         "last_recurring_date", "total_cycles", *EFACTURA_COLUMNS],
                "details_extra_template": "admin/efactura_invoice.html",
                "details_extra_context": "crm.admin_views.efactura:invoice_context"},
+        # The status follows the payments, due date and cancellation (crm/actions/invoices.py).
+        action_owned=("status", "prefix", "number_format", "last_overdue_reminder", "last_due_reminder",
+                      "is_recurring_from", "last_recurring_date", "total_cycles", *EFACTURA_COLUMNS),
     )
 
     # The lists people open most: invoices of one status, newest first (bench/README.md).
@@ -394,7 +388,8 @@ class InvoicePayment(db.Model):
 
     __tablename__ = "tblinvoicepaymentrecords"
     __crm__ = Resource(
-        label="Payments", category="Finance", url="payments",
+        # Recorded by record_payment / apply_advance / online payments, undone by reverse_payment.
+        label="Payments", category="Finance", url="payments", readonly=True,
         admin={"column_list": ["invoiceid", "amount", "paymentmode", "date", "transactionid", "daterecorded"],
                "column_searchable_list": ["transactionid"]},
     )
@@ -451,10 +446,8 @@ class Contract(_Acceptance, db.Model):
         label="Contracts", category="Sales", url="contracts",
         admin={"column_list": ["subject", "client", "contract_type", "contract_value", "datestart", "dateend",
                                "status", "signed"],
-               "column_searchable_list": ["subject"],
-               "form_excluded_columns": ["hash", "dateadded", "isexpirynotified", "signed", "marked_as_signed",
-                                         "acceptance_firstname", "acceptance_lastname", "acceptance_email",
-                                         "acceptance_date", "acceptance_ip", "signature"]},
+               "column_searchable_list": ["subject"]},
+        action_owned=("isexpirynotified", "proposal_id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -158,7 +158,7 @@ class GoodsReceipt(db.Model):
 
     __tablename__ = "tblgoods_receipt"
     __crm__ = Resource(label="Goods receipt notes", category="Warehouse", url="warehouse/manage_purchase",
-                       lines="items", set_by_actions=("approval",))
+                       lines="items", action_owned=("approval",))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     goods_receipt_code: Mapped[str | None] = mapped_column(String(100), index=True)
@@ -245,7 +245,7 @@ class GoodsDelivery(db.Model):
 
     __tablename__ = "tblgoods_delivery"
     __crm__ = Resource(label="Delivery notes", category="Warehouse", url="warehouse/manage_delivery",
-                       lines="items", set_by_actions=("approval",))
+                       lines="items", action_owned=("approval", "delivery_status"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     goods_delivery_code: Mapped[str | None] = mapped_column(String(100), index=True)
@@ -383,7 +383,7 @@ class PackingList(BillingShipping, db.Model):
 
     __tablename__ = "tblwh_packing_lists"
     __crm__ = Resource(label="Packing lists", category="Warehouse", url="warehouse/manage_packing_list",
-                       lines="items", set_by_actions=("approval",),
+                       lines="items", action_owned=("approval", "delivery_status"),
                        admin={"details_extra_template": "admin/packing_list_shipment.html",
                               "details_extra_context": "crm.admin_views.shipping:shipment_context"})
 
@@ -471,7 +471,7 @@ class LossAdjustment(db.Model):
 
     __tablename__ = "tblwh_loss_adjustment"
     __crm__ = Resource(label="Loss & adjustments", category="Warehouse", url="warehouse/loss_adjustment",
-                       lines="items", set_by_actions=("status",))
+                       lines="items", action_owned=("status",))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     type: Mapped[str] = status_column(LossAdjustmentType, default="loss")
@@ -520,10 +520,10 @@ class PhysicalInventory(db.Model):
 
     __tablename__ = "tblwh_physical_inventory"
     __crm__ = Resource(label="Physical inventory", category="Warehouse", url="warehouse/physical_inventory",
-                       lines="items", set_by_actions=("status",),
+                       lines="items", action_owned=("status", "code", "loss_adjustment_id"),
                        admin={"column_list": ["code", "warehouse_id", "date", "status", "note", "loss_adjustment_id"],
                               # numbered, filled and approved by its actions (crm/actions/physical_inventory.py)
-                              "form_excluded_columns": ["code", "loss_adjustment", "datecreated", "added_by"],
+                              "form_excluded_columns": ["loss_adjustment", "added_by"],
                               "details_extra_template": "admin/physical_inventory_extra.html",
                               "details_extra_context": "crm.admin_views.physical_inventory:count_context"})
 
@@ -604,7 +604,7 @@ class OrderReturn(db.Model):
 
     __tablename__ = "tblwh_order_returns"
     __crm__ = Resource(label="Client returns", category="Warehouse",
-                       url="warehouse/manage_order_return_receipt", lines="items", set_by_actions=("approval",))
+                       url="warehouse/manage_order_return_receipt", lines="items", action_owned=("approval",))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     order_return_number: Mapped[str | None] = mapped_column(String(100), index=True)

@@ -60,10 +60,11 @@ def test_drafts_show_prefix_draft_and_take_the_next_number_when_issued(app, admi
         assert options.get("next_invoice_number") == 3
 
 
-def test_documents_entered_through_the_api_or_the_grid_form_are_numbered_unless_drafts(app, admin_client, ids):
-    """An invoice created Unpaid through the API, one made in the grid's form, a proposal moved from
-    Draft to Sent by an edit: each takes the next number of its series, as the actions give it; a
-    draft shows PREFIX + DRAFT and takes none."""
+def test_documents_entered_through_the_api_or_the_grid_form_are_drafts_numbered_by_their_actions(
+        app, admin_client, ids):
+    """An invoice or a proposal entered through the API or the grid's form is a draft (PREFIX +
+    DRAFT, no number); asking for another status is refused and takes no number from the legal
+    series; the actions (issue, send) give the next number."""
     from crm import options
     from crm.actions.numbering import shown
     from crm.models import Invoice, Proposal
@@ -76,27 +77,33 @@ def test_documents_entered_through_the_api_or_the_grid_form_are_numbered_unless_
         assert r.status_code == 201, r.get_json()
         return r.get_json()
 
-    issued = post("invoices", clientid=ids["client"], date=str(TODAY), duedate=str(TODAY), status=1,
-                  items=[{"description": "Audit", "qty": "1", "rate": "100.00"}])
-    draft = post("invoices", clientid=ids["client"], date=str(TODAY), status=6)
-    assert issued["formatted_number"] == "INV-000001" and draft["formatted_number"] is None
+    r = admin_client.post("/api/v1/invoices", headers=h, json={"clientid": ids["client"], "date": str(TODAY),
+                                                               "status": 1})
+    assert r.status_code == 422 and r.get_json()["field"] == "status"
+    draft = post("invoices", clientid=ids["client"], date=str(TODAY), duedate=str(TODAY),
+                 items=[{"description": "Audit", "qty": "1", "rate": "100.00"}])
+    assert draft["formatted_number"] is None and draft["status"] == 6
     with app.app_context():
         assert shown(db.session.get(Invoice, draft["id"])) == "INV-DRAFT"
+        assert options.get("next_invoice_number") == 1
     page = admin_client.get("/admin/invoices/new/").get_data(as_text=True)
+    assert 'name="status"' not in page
     r = admin_client.post("/admin/invoices/new/", data={
         "csrf_token": csrf_from(page), "client": str(ids["client"]), "date": f"{TODAY:%Y-%m-%d}",
         "duedate": f"{TODAY:%Y-%m-%d}", "currency": str(ids["ron"]), "status": "1"}, follow_redirects=True)
     assert r.status_code == 200
     with app.app_context():
         made = db.session.query(Invoice).order_by(Invoice.id.desc()).first()
-        assert made.id not in (issued["id"], draft["id"]) and made.formatted_number == "INV-000002"
-        assert options.get("next_invoice_number") == 3
-    proposal = post("proposals", subject="Laptops", rel_type="customer", rel_id=ids["client"], date=str(TODAY),
-                    status=6)
+        assert made.id != draft["id"] and made.status == 6 and made.number is None
+    assert admin_client.post(f"/api/v1/invoices/{made.id}/actions/issue", headers=h).status_code == 200
+    assert get(app, Invoice, made.id).formatted_number == "INV-000001"
+    proposal = post("proposals", subject="Laptops", rel_type="customer", rel_id=ids["client"], date=str(TODAY))
     assert proposal["formatted_number"] is None
     r = admin_client.patch(f"/api/v1/proposals/{proposal['id']}", headers=h, json={"status": 4})
-    assert r.status_code == 200 and r.get_json()["formatted_number"] == "PRO-000001"
-    assert get(app, Proposal, proposal["id"]).number == 1
+    assert r.status_code == 422 and "mark_sent" in r.get_json()["error"]
+    r = admin_client.post(f"/api/v1/proposals/{proposal['id']}/actions/mark_sent", headers=h)
+    assert r.status_code == 200, r.get_json()
+    assert get(app, Proposal, proposal["id"]).formatted_number == "PRO-000001"
 
 
 def test_a_counter_moved_back_never_repeats_a_number(app, ids):

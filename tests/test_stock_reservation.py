@@ -386,19 +386,26 @@ def test_editing_an_accepted_orders_lines_reserves_the_new_quantities(app, admin
     assert per_warehouse(admin_client, a)[1] == ["Main warehouse", "7", "2", "5"]
 
 
-def test_an_order_entered_already_accepted_reserves_like_one_accepted_later(app, admin_client, shop):
-    """A sales order created in the Accepted status (the API, an import, the grid) holds its stock
-    as one accepted with the button does; one entered as a draft holds nothing."""
+def test_an_order_cannot_be_entered_already_accepted_and_holds_stock_once_accepted(app, admin_client, shop):
+    """A sales order entered through the API asking for Accepted is refused (only the accept action
+    accepts) and holds nothing; entered as a draft and accepted with the action, it holds its stock."""
     headers = api_token(admin_client)
 
-    def post(status, qty):
-        r = admin_client.post("/api/v1/estimates", headers=headers, json={
-            "clientid": shop["client"], "date": str(TODAY), "status": status,
+    def post(qty, **extra):
+        return admin_client.post("/api/v1/estimates", headers=headers, json={
+            "clientid": shop["client"], "date": str(TODAY), **extra,
             "items": [{"item_id": shop["item"], "description": "Pallet jack", "qty": qty, "rate": "100.00"}]})
-        assert r.status_code == 201, r.get_json()
-        return r.get_json()["id"]
 
-    accepted, draft = post(4, "3"), post(1, "2")
+    r = post("3", status=4)
+    assert r.status_code == 422 and r.get_json()["field"] == "status" and "accept" in r.get_json()["error"]
+    accepted, draft = post("3").get_json()["id"], post("2").get_json()["id"]
+    from crm.models import Estimate
+
+    with app.app_context():  # emailed to the client (the send action needs a contact to mail)
+        db.session.get(Estimate, accepted).status = 2
+        db.session.commit()
+    r = admin_client.post(f"/api/v1/estimates/{accepted}/actions/accept", headers=headers)
+    assert r.status_code == 200, r.get_json()
     assert holds(app, accepted) == [(3, 0, 1)]
     assert holds(app, draft) == []
     assert per_warehouse(admin_client, shop["item"])[1] == ["Main warehouse", "10", "3", "7"]  # on hand, reserved, available

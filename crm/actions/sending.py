@@ -137,6 +137,7 @@ def _can_mark_sent(p: Proposal) -> str | None:
 
 @action(Proposal, "mark_sent", "Mark as sent (no email)", precondition=_can_mark_sent, icon="fa-check-square-o")
 def mark_proposal_sent(proposal: Proposal, actor):
+    assign_number(proposal)  # it leaves draft: it takes its number, as when it is emailed
     proposal.status = ProposalStatus.SENT_MANUALLY.value
     if not proposal.hash:
         from ..documents import ensure_hash

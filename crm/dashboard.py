@@ -31,7 +31,7 @@ from .extensions import db
 from .models.base import money
 from .models.sales import ProposalStatus
 from .reports.rollup import settle
-from .resources import area_of
+from .permissions import module_of
 
 NEW_LEAD_DAYS = 7  # "new" leads: added in the last week
 
@@ -320,11 +320,11 @@ def payments_today(staff, today):
 def table(model_name: str, verb: str) -> str:
     from . import models
 
-    return f"{area_of(getattr(models, model_name)).lower()}.{verb}"
+    return f"{module_of(getattr(models, model_name))}.{verb}"
 
 
 def panels() -> list[Panel]:
-    sales, agent, manager = (table("Lead", "create"),), ("action:proposals.send",), (table("Lead", "delete"),)
+    sales, agent, manager = (table("Lead", "create"),), ("action:proposals.send",), (table("Lead", "view"),)
     warehouse, purchasing = (table("GoodsDelivery", "edit"),), (table("PurchaseOrder", "create"),)
     finance = (table("InvoicePayment", "view"),)
     return [

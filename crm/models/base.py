@@ -109,6 +109,10 @@ class Resource:
     api_extra read-only values the API adds to each record: name -> "module:function" (function(obj)).
     set_by_actions  columns only the table's actions change (an approval that moves stock): not in
               the generated forms; the API shows them and refuses to change them, naming the actions.
+    module    the permission module (crm/permissions.py MODULES): ``<module>.<verb>`` keys govern the
+              table in every door. Required: every table says where it belongs.
+    own       the columns that make a row the staff member's own (assigned to or created by them), for
+              "view own": a staff id column, or ``relationship.column`` (a contact: its client's creator).
     """
 
     label: str | None = None
@@ -122,6 +126,8 @@ class Resource:
     readonly: bool = False
     api_extra: dict = field(default_factory=dict)
     set_by_actions: tuple[str, ...] = ()
+    module: str | None = None
+    own: tuple[str, ...] = ()
 
 
 __all__ = ["BillingShipping", "FieldError", "MONEY", "QTY", "RATE", "money", "StatusEnum", "status_column", "fk", "Resource",

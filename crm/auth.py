@@ -47,9 +47,10 @@ def default_roles() -> dict[str, list[str]]:
     return {
         # Finds and qualifies leads: their own, never a client's documents, no export.
         "SDR": [*(p for m in ("leads",) for p in _grant(m, own_work)), "goals.view_own", *actions_of("leads")],
-        # Sells to their own leads and clients; sees the invoices of their sales, neither cancels them
-        # nor sends them to ANAF.
-        "Sales Agent": [p for m in ("leads", "clients", "proposals", "estimates", "contracts") for p in _grant(m, own_work)]
+        # Sells to their own leads and clients (and exports those); sees the invoices of their sales,
+        # neither cancels them nor sends them to ANAF.
+        "Sales Agent": [p for m in ("leads", "clients", "proposals", "estimates", "contracts")
+                        for p in _grant(m, (*own_work, "export"))]
         + ["invoices.view_own", "goals.view_own", "items.view", "stock.view"]
         + actions_of("leads", "clients", "proposals", "estimates", "contracts", but={"record_advance_payment"})
         + actions_of("invoices", only={"send"}),

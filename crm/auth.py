@@ -53,7 +53,7 @@ def default_roles() -> dict[str, list[str]]:
                         for p in _grant(m, (*own_work, "export"))]
         + ["invoices.view_own", "goals.view_own", "items.view", "stock.view"]
         + actions_of("leads", "clients", "proposals", "estimates", "contracts", but={"record_advance_payment"})
-        + actions_of("invoices", only={"send"}),
+        + actions_of("invoices", only={"send", "create_delivery_note"}),
         # The whole sales book, its exports and reports; payments are Finance's.
         "Sales Manager": [p for m in sales for p in _grant(m)] + ["payments.view", "reports.view", "items.view",
                                                                    "stock.view", "deliveries.view"]

@@ -26,8 +26,8 @@ def all_permissions() -> list[str]:
     return module_permissions() + sorted(a.permission for a in all_actions())
 
 
-def _grant(module: str, verbs=VERBS) -> list[str]:
-    return [f"{module}.{v}" for v in verbs]
+def _grant(*modules: str, verbs=VERBS) -> list[str]:
+    return [f"{m}.{v}" for m in modules for v in verbs]
 
 
 def default_roles() -> dict[str, list[str]]:
@@ -41,40 +41,37 @@ def default_roles() -> dict[str, list[str]]:
                 and (only is None or a.name in only) and a.name not in but]
 
     own_work = ("view_own", "create", "edit")
-    run_the_book = ("view", "create", "edit", "export")
+    run = ("view", "create", "edit", "export")
+    read = ("view", "export")
     sales = ("leads", "clients", "proposals", "estimates", "invoices", "contracts", "goals", "marketing")
-    efactura = {a.name for a in all_actions() if a.name.startswith("efactura_")}
+    money = {a.name for a in all_actions() if a.name.startswith("efactura_")} | {
+        "record_payment", "apply_advance", "mark_cancelled", "unmark_cancelled", "record_advance_payment"}
     return {
         # Finds and qualifies leads: their own, never a client's documents, no export.
-        "SDR": [*(p for m in ("leads",) for p in _grant(m, own_work)), "goals.view_own", *actions_of("leads")],
+        "SDR": _grant("leads", verbs=own_work) + ["goals.view_own"] + actions_of("leads"),
         # Sells to their own leads and clients (and exports those); sees the invoices of their sales,
         # neither cancels them nor sends them to ANAF.
-        "Sales Agent": [p for m in ("leads", "clients", "proposals", "estimates", "contracts")
-                        for p in _grant(m, (*own_work, "export"))]
+        "Sales Agent": _grant("leads", "clients", "proposals", "estimates", "contracts", verbs=(*own_work, "export"))
         + ["invoices.view_own", "goals.view_own", "items.view", "stock.view"]
-        + actions_of("leads", "clients", "proposals", "estimates", "contracts", but={"record_advance_payment"})
+        + actions_of("leads", "clients", "proposals", "estimates", "contracts", but=money)
         + actions_of("invoices", only={"send", "create_delivery_note"}),
-        # The whole sales book, its exports and reports; payments are Finance's.
-        "Sales Manager": [p for m in sales for p in _grant(m)] + ["payments.view", "reports.view", "items.view",
-                                                                   "stock.view", "deliveries.view"]
-        + actions_of(*sales, but=efactura | {"record_payment", "apply_advance", "mark_cancelled", "unmark_cancelled",
-                                             "record_advance_payment"}),
+        # The whole sales book, its exports and reports; money (payments, cancelling, e-Factura) is Finance's.
+        "Sales Manager": _grant(*sales) + _grant("payments", "items", "stock", "deliveries", verbs=("view",))
+        + ["reports.view"] + actions_of(*sales, but=money),
         # Stock and its documents; receives purchase orders; no invoices, contracts or revenue.
-        "Warehouse": [p for m in ("items", "stock", "receipts", "deliveries") for p in _grant(m, run_the_book)]
-        + ["purchases.view"] + actions_of("stock", "receipts", "deliveries")
-        + ["action:pur_orders.create_goods_receipt"],
+        "Warehouse": _grant("items", "stock", "receipts", "deliveries", verbs=run) + ["purchases.view"]
+        + actions_of("stock", "receipts", "deliveries") + ["action:pur_orders.create_goods_receipt"],
         # Vendors and purchasing documents; sees vendor payments, Finance makes them.
-        "Purchasing": [p for m in ("vendors", "purchases") for p in _grant(m)]
-        + _grant("vendor_invoices", run_the_book) + ["vendor_payments.view", "vendor_payments.export", "items.view",
-                                                     "items.create", "items.edit", "stock.view", "receipts.view"]
-        + actions_of("vendors", "purchases") + actions_of("vendor_invoices", but={"record_payment"}),
-        # Invoices, payments and e-Factura; reads clients and contracts; pays vendor invoices.
-        "Finance": _grant("invoices", run_the_book) + _grant("payments") + ["clients.view", "clients.export",
-                                                                             "contracts.view", "estimates.view",
-                                                                             "vendor_invoices.view", "vendor_invoices.export",
-                                                                             "vendor_payments.view", "vendor_payments.export",
-                                                                             "items.view", "reports.view"]
-        + actions_of("invoices", "payments") + ["action:clients.record_advance_payment", "action:pur_invoices.record_payment"],
+        "Purchasing": _grant("vendors", "purchases") + _grant("vendor_invoices", verbs=run)
+        + _grant("vendor_payments", verbs=read) + _grant("items", verbs=("view", "create", "edit"))
+        + _grant("stock", "receipts", verbs=("view",))
+        + actions_of("vendors", "purchases") + actions_of("vendor_invoices", but=money),
+        # Invoices, payments and e-Factura; reads clients, sales orders and contracts; pays vendor invoices.
+        "Finance": _grant("invoices", verbs=run) + _grant("payments")
+        + _grant("clients", "vendor_invoices", "vendor_payments", verbs=read)
+        + _grant("contracts", "estimates", "items", "reports", verbs=("view",))
+        + actions_of("invoices", "payments") + ["action:clients.record_advance_payment",
+                                                 "action:pur_invoices.record_payment"],
     }
 
 

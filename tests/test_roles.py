@@ -93,7 +93,8 @@ def test_sdr_works_their_own_leads_only_and_exports_nothing(app, book):
     r = client.post("/api/v1/leads", headers=api, json={"name": "Fresh SDR Lead", "assigned": book["staff"]["SDR"]})
     assert r.status_code == 201, r.get_json()
     assert client.delete(f"/api/v1/leads/{r.get_json()['id']}", headers=api).status_code == 403
-    r = client.post(f"/api/v1/leads/{book['leads']['Colleague Lead']}/actions/mark_lost", headers=api, json={"reason": "Mine now"})
+    r = client.post(f"/api/v1/leads/{book['leads']['Colleague Lead']}/actions/mark_lost", headers=api,
+                    json={"reason": "Mine now"})
     assert r.status_code == 404
     # no invoices, clients or reports
     assert _sees_grid(grid, "invoices")[0] == 403 and _sees_grid(grid, "clients")[0] == 403

@@ -33,7 +33,8 @@ class PermissionMatrix:
         rows = []
         for module, actions in actions_by_module().items():
             verbs = "".join(f"<td>{box(f'{module}.{v}', f'{MODULES[module]}: {VERB_LABELS[v]}')}</td>" for v in VERBS)
-            acts = " ".join(str(box(a.permission, f"{MODULES[module]}: {a.label} ({a.resource})", a.label)) for a in actions)
+            acts = " ".join(str(box(a.permission, f"{MODULES[module]}: {a.label} ({a.resource})", a.label))
+                            for a in actions)
             rows.append(f'<tr data-module="{escape(module)}"><th scope="row">{escape(MODULES[module])}</th>'
                         f'{verbs}<td class="small">{acts}</td></tr>')
         return Markup(f'<table class="table table-sm table-bordered crm-permission-matrix" id="{escape(field.id)}">'

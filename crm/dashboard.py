@@ -3,14 +3,14 @@
 A panel is shown to whoever holds its permissions (``needs``), so the roles of crm.auth map onto
 them without naming roles, and an administrator sees all:
 
-- sales.create (SDR, Sales Agent, Sales Manager): my new leads, my follow-ups due today, my goals;
+- leads.create (SDR, Sales Agent, Sales Manager): my new leads, my follow-ups due today, my goals;
 - action:proposals.send (Sales Agent, Sales Manager): my open opportunities, my proposals awaiting
   the client;
-- sales.delete (Sales Manager): the team's pipeline and goals;
-- warehouse.edit (Warehouse): stock below minimum, blocked delivery notes, packing lists awaiting AWB;
-- purchasing.create (Purchasing): purchase orders awaiting delivery, open RFQs, quotations to
+- leads.view, view all (Sales Manager): the team's pipeline and goals;
+- deliveries.edit (Warehouse): stock below minimum, blocked delivery notes, packing lists awaiting AWB;
+- purchases.create (Purchasing): purchase orders awaiting delivery, open RFQs, quotations to
   compare, items below minimum;
-- finance.view (Finance, Sales Manager): overdue invoices, unpaid vendor invoices, e-Factura
+- payments.view (Finance, Sales Manager): overdue invoices, unpaid vendor invoices, e-Factura
   problems, payments today.
 
 Each panel is one aggregate SQL query (the goals panels: the goals, then their totals in one query),

@@ -20,7 +20,7 @@ class Role(db.Model):
 
     roleid: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(150), unique=True)
-    # JSON list of permission keys, e.g. ["sales.view", "action:leads.mark_lost"].
+    # JSON list of permission keys, e.g. ["leads.view_own", "action:leads.mark_lost"] (crm/permissions.py).
     permissions: Mapped[str] = mapped_column(Text, default="[]")
 
     @property

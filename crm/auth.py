@@ -1,7 +1,7 @@
 """Staff login, roles and permissions.
 
-Permission keys: ``<area>.<verb>`` for tables (area = menu group, verb = view/create/edit/delete)
-and ``action:<resource>.<action>`` for actions. Admin staff (``tblstaff.admin``) hold them all.
+Permission keys: ``<module>.<verb>`` for tables (module and verbs: crm/permissions.py) and
+``action:<resource>.<action>`` for actions. Admin staff (``tblstaff.admin``) hold them all.
 """
 from __future__ import annotations
 
@@ -16,43 +16,62 @@ from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired
 
 from .extensions import db, login_manager
-from .resources import CATEGORIES
-
-VERBS = ("view", "create", "edit", "delete")
+from .permissions import VERBS, module_permissions
 TOKEN_MAX_AGE = 12 * 3600
 
 
 def all_permissions() -> list[str]:
     from .actions import all_actions
 
-    return [f"{a.lower()}.{v}" for a in CATEGORIES for v in VERBS] + sorted(a.permission for a in all_actions())
+    return module_permissions() + sorted(a.permission for a in all_actions())
 
 
-def _area_perms(area: str, verbs=VERBS) -> list[str]:
-    return [f"{area}.{v}" for v in verbs]
+def _grant(*modules: str, verbs=VERBS) -> list[str]:
+    return [f"{m}.{v}" for m in modules for v in verbs]
 
 
 def default_roles() -> dict[str, list[str]]:
-    """The roles the seeds name, with what each needs first. Admins edit them in Settings → Roles."""
+    """The roles the seeds name, with what each needs first. Admins edit them in Settings → Roles;
+    README.md shows the matrix."""
     from .actions import all_actions
-    from .resources import area_of
+    from .permissions import module_of
 
-    def actions_in(*areas, resources=None):
-        return [a.permission for a in all_actions()
-                if area_of(a.model) in areas and (resources is None or a.resource in resources)]
+    def actions_of(*modules, only=None, but=()):
+        return [a.permission for a in all_actions() if module_of(a.model) in modules
+                and (only is None or a.name in only) and a.name not in but]
 
+    own_work = ("view_own", "create", "edit")
+    run = ("view", "create", "edit", "export")
+    read = ("view", "export")
+    sales = ("leads", "clients", "proposals", "estimates", "invoices", "contracts", "goals", "marketing")
+    money = {a.name for a in all_actions() if a.name.startswith("efactura_")} | {
+        "record_payment", "apply_advance", "mark_cancelled", "unmark_cancelled", "record_advance_payment"}
     return {
-        "SDR": _area_perms("sales", ("view", "create", "edit")) + actions_in("Sales", resources={"leads"}),
-        "Sales Agent": _area_perms("sales", ("view", "create", "edit")) + ["warehouse.view"] + actions_in("Sales"),
-        "Sales Manager": _area_perms("sales") + ["finance.view", "warehouse.view", "purchasing.view"]
-        + actions_in("Sales"),
-        "Warehouse": _area_perms("warehouse", ("view", "create", "edit")) + ["sales.view", "purchasing.view"]
-        + actions_in("Warehouse") + ["action:invoices.create_delivery_note", "action:pur_orders.create_goods_receipt"],
-        "Purchasing": _area_perms("purchasing") + ["warehouse.view", "sales.view"] + actions_in("Purchasing"),
-        # Finance works on invoices (a Sales screen) and payments: collecting, cancelling, sending.
-        "Finance": _area_perms("finance") + ["sales.view", "purchasing.view"] + actions_in("Finance")
-        + actions_in("Sales", resources={"invoices"}) + ["action:clients.record_advance_payment"]
-        + actions_in("Purchasing", resources={"pur_invoices"}),  # paying vendor invoices
+        # Finds and qualifies leads: their own, never a client's documents, no export.
+        "SDR": _grant("leads", verbs=own_work) + ["goals.view_own"] + actions_of("leads"),
+        # Sells to their own leads and clients (and exports those); sees the invoices of their sales,
+        # neither cancels them nor sends them to ANAF.
+        "Sales Agent": _grant("leads", "clients", "proposals", "estimates", "contracts", verbs=(*own_work, "export"))
+        + ["invoices.view_own", "goals.view_own", "items.view", "stock.view"]
+        + actions_of("leads", "clients", "proposals", "estimates", "contracts", but=money)
+        + actions_of("invoices", only={"send", "create_delivery_note"}),
+        # The whole sales book, its exports and reports; money (payments, cancelling, e-Factura) is Finance's.
+        "Sales Manager": _grant(*sales) + _grant("payments", "items", "stock", "deliveries", verbs=("view",))
+        + ["reports.view"] + actions_of(*sales, but=money),
+        # Stock and its documents; receives purchase orders; no invoices, contracts or revenue.
+        "Warehouse": _grant("items", "stock", "receipts", "deliveries", verbs=run) + ["purchases.view"]
+        + actions_of("stock", "receipts", "deliveries") + ["action:pur_orders.create_goods_receipt"],
+        # Vendors and purchasing documents; sees vendor payments, Finance makes them.
+        "Purchasing": _grant("vendors", "purchases") + _grant("vendor_invoices", verbs=run)
+        + _grant("vendor_payments", verbs=read) + _grant("items", verbs=("view", "create", "edit"))
+        + _grant("stock", "receipts", verbs=("view",))
+        + actions_of("vendors", "purchases") + actions_of("vendor_invoices", but=money),
+        # Invoices, payments and e-Factura; reads clients, sales orders and contracts; pays vendor invoices.
+        "Finance": _grant("invoices", verbs=run) + _grant("payments")
+        + _grant("clients", "vendor_invoices", "vendor_payments", verbs=read)
+        + _grant("contracts", "estimates", "items", "reports", verbs=("view",))
+        + actions_of("invoices", "payments") + ["action:clients.record_advance_payment",
+                                                 "action:pur_invoices.record_payment"],
     }
 
 
@@ -70,12 +89,14 @@ def can(staff, permission: str) -> bool:
 
 
 def can_table(staff, model, verb: str) -> bool:
-    from .resources import area_of
+    """``verb`` on the table's module; "view" allows view own or view all (crm/permissions.py)."""
+    from .permissions import may
 
-    return can(staff, f"{area_of(model).lower()}.{verb}")
+    return may(staff, model, verb)
 
 
 ROLE_DEFAULTS_OFFERED = "roles_defaults_offered"  # tbloptions: {role: the defaults it was last given}
+ROLE_KEYS = "roles_permission_keys"  # tbloptions: "modules" once roles hold module keys (not old area keys)
 
 
 def ensure_roles() -> None:
@@ -88,6 +109,9 @@ def ensure_roles() -> None:
 
     offered = json.loads(options.get(ROLE_DEFAULTS_OFFERED) or "{}")
     roles = {r.name: r for r in db.session.query(Role).all()}
+    if options.get(ROLE_KEYS) != "modules":
+        _upgrade_area_keys(roles, offered)
+        options.set(ROLE_KEYS, "modules")
     for name, perms in default_roles().items():
         perms = set(perms)
         role = roles.get(name)
@@ -97,6 +121,18 @@ def ensure_roles() -> None:
             role.permissions = json.dumps(sorted(role.permission_set | (perms - set(offered[name]))))
         offered[name] = sorted(perms)
     options.set(ROLE_DEFAULTS_OFFERED, json.dumps(offered, sort_keys=True))
+
+
+def _upgrade_area_keys(roles: dict, offered: dict) -> None:
+    """Once, on an install whose roles hold the old ``sales.view``-style keys: every role in module
+    keys (crm/permissions.py upgrade_legacy_role); a documented role is then up to date."""
+    from .permissions import upgrade_legacy_role
+
+    defaults = default_roles()
+    for name, role in roles.items():
+        role.permissions = json.dumps(sorted(upgrade_legacy_role(role, defaults.get(name))))
+        if name in defaults:
+            offered[name] = sorted(defaults[name])
 
 
 # --- API tokens ------------------------------------------------------------------------

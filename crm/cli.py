@@ -43,7 +43,8 @@ def create_admin(email, password):
 
 @crm_cli.command("sync-roles")
 def sync_roles():
-    """Create missing documented roles and grant them permissions new in this version (release step)."""
+    """Create missing documented roles and grant them permissions new in this version (release step);
+    roles still holding the old area keys (``sales.view``) move to module keys once."""
     from .auth import ensure_roles
 
     ensure_roles()

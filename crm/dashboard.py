@@ -3,14 +3,14 @@
 A panel is shown to whoever holds its permissions (``needs``), so the roles of crm.auth map onto
 them without naming roles, and an administrator sees all:
 
-- sales.create (SDR, Sales Agent, Sales Manager): my new leads, my follow-ups due today, my goals;
+- leads.create (SDR, Sales Agent, Sales Manager): my new leads, my follow-ups due today, my goals;
 - action:proposals.send (Sales Agent, Sales Manager): my open opportunities, my proposals awaiting
   the client;
-- sales.delete (Sales Manager): the team's pipeline and goals;
-- warehouse.edit (Warehouse): stock below minimum, blocked delivery notes, packing lists awaiting AWB;
-- purchasing.create (Purchasing): purchase orders awaiting delivery, open RFQs, quotations to
+- leads.view, view all (Sales Manager): the team's pipeline and goals;
+- deliveries.edit (Warehouse): stock below minimum, blocked delivery notes, packing lists awaiting AWB;
+- purchases.create (Purchasing): purchase orders awaiting delivery, open RFQs, quotations to
   compare, items below minimum;
-- finance.view (Finance, Sales Manager): overdue invoices, unpaid vendor invoices, e-Factura
+- payments.view (Finance, Sales Manager): overdue invoices, unpaid vendor invoices, e-Factura
   problems, payments today.
 
 Each panel is one aggregate SQL query (the goals panels: the goals, then their totals in one query),
@@ -31,7 +31,7 @@ from .extensions import db
 from .models.base import money
 from .models.sales import ProposalStatus
 from .reports.rollup import settle
-from .resources import area_of
+from .permissions import module_of
 
 NEW_LEAD_DAYS = 7  # "new" leads: added in the last week
 
@@ -320,11 +320,11 @@ def payments_today(staff, today):
 def table(model_name: str, verb: str) -> str:
     from . import models
 
-    return f"{area_of(getattr(models, model_name)).lower()}.{verb}"
+    return f"{module_of(getattr(models, model_name))}.{verb}"
 
 
 def panels() -> list[Panel]:
-    sales, agent, manager = (table("Lead", "create"),), ("action:proposals.send",), (table("Lead", "delete"),)
+    sales, agent, manager = (table("Lead", "create"),), ("action:proposals.send",), (table("Lead", "view"),)
     warehouse, purchasing = (table("GoodsDelivery", "edit"),), (table("PurchaseOrder", "create"),)
     finance = (table("InvoicePayment", "view"),)
     return [

@@ -295,6 +295,7 @@ bp = Blueprint("documents", __name__)
 @bp.route("/admin/documents/<kind>/<int:doc_id>.pdf")
 def download(kind, doc_id):
     from .auth import can_table
+    from .permissions import sees
 
     if kind not in KINDS:
         abort(404)
@@ -304,7 +305,7 @@ def download(kind, doc_id):
     if not can_table(current_user, model, "view"):
         abort(403)
     doc = db.session.get(model, doc_id)
-    if doc is None:
+    if doc is None or not sees(current_user, doc):  # view own: a colleague's document is not there
         abort(404)
     disposition = "inline" if request.args.get("inline") else "attachment"
     return Response(render_pdf(doc), mimetype="application/pdf",

@@ -12,10 +12,7 @@ from sqlalchemy import Date, DateTime, Numeric, String, Text, inspect
 
 from .models.base import ALWAYS_OWNED, LINE_TOTALS, SERVER_SET, Resource, StatusEnum
 
-CATEGORIES = ("Sales", "Warehouse", "Purchasing", "Finance", "Settings")
-# The area (permission group) of a table that has no menu category: its module's business area.
-MODULE_AREAS = {"crm": "Sales", "sales": "Sales", "catalog": "Warehouse", "warehouse": "Warehouse",
-                "purchase": "Purchasing", "settings": "Settings"}
+CATEGORIES = ("Sales", "Warehouse", "Purchasing", "Finance", "Settings")  # menu groups (not permissions)
 
 
 def resource_of(model) -> Resource:
@@ -27,13 +24,6 @@ def resource_of(model) -> Resource:
 
 def resource_name(model) -> str:
     return resource_of(model).name
-
-
-def area_of(model) -> str:
-    res = resource_of(model)
-    if res.category:
-        return res.category
-    return MODULE_AREAS.get(model.__module__.rsplit(".", 1)[-1], "Settings")
 
 
 @lru_cache

@@ -181,12 +181,15 @@ class TraceView(StaffView):  # each document in the chain checks its own table's
     @expose("/<resource>/<int:obj_id>")
     def chain(self, resource, obj_id):
         from .auth import can_table
+        from .permissions import sees
 
         model, obj = _load(resource, obj_id)
         if obj is None:
             abort(404)
         if not can_table(current_user, model, "view"):
             abort(403)
+        if not sees(current_user, obj):
+            abort(404)
         sections = trace(obj, lambda m: can_table(current_user, m, "view"))
         return self.render("admin/trace.html", start=obj, start_type=chain_models()[model], sections=sections,
                            start_key={"resource": resource, "id": obj_id})
@@ -203,12 +206,13 @@ def api_trace(resource, obj_id):
     """Every document linked to this one by foreign keys, grouped by type, in the order of the cycle."""
     from .api import ApiError
     from .auth import can_table
+    from .permissions import sees
 
     model, obj = _load(resource, obj_id)
     if model is None:
         raise ApiError(404, f"{resource} is not a document of the commercial cycle; trace one of: "
                             + ", ".join(resource_of(m).name for m in chain_models()) + ".")
-    if obj is None:
+    if obj is None or not sees(g.api_user, obj):
         raise ApiError(404, f"{resource} #{obj_id} does not exist.")
     return {"resource": resource, "id": obj_id, "label": str(obj),
             "chain": trace(obj, lambda m: can_table(g.api_user, m, "view"))}

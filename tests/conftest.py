@@ -142,6 +142,26 @@ def make_staff(email, role_name=None, password="pass-1234", admin=False):
     return staff
 
 
+def make_role(name, permissions):
+    """A role of one's own (not a documented one), holding exactly ``permissions``."""
+    import json
+
+    from crm.models import Role
+
+    role = Role(name=name, permissions=json.dumps(sorted(permissions)))
+    db.session.add(role)
+    db.session.commit()
+    return role
+
+
+def assign_lead(lead_id, staff):
+    """Make the lead ``staff``'s own (assigned to them), as a view-own role sees only those."""
+    from crm.models import Lead
+
+    db.session.get(Lead, lead_id).assigned = staff.staffid
+    db.session.commit()
+
+
 def at_once(app, work, items, timeout: float = 60) -> tuple[dict, dict]:
     """Real concurrent sessions: ``work(item, ready)`` runs for each item in its own thread, app
     context and database session; each calls ``ready()`` once set up, and all go on together from

@@ -61,8 +61,8 @@ def test_sdr_cannot_delete_leads(app):
     from crm.models import Lead
 
     with app.app_context():
-        make_staff("sdr@test.example", "SDR")
-        lead = Lead(name="Keep me")
+        sdr = make_staff("sdr@test.example", "SDR")
+        lead = Lead(name="Keep me", assigned=sdr.staffid)
         db.session.add(lead)
         db.session.commit()
         lead_id = lead.id
@@ -85,11 +85,11 @@ def test_admin_edits_a_role_and_it_applies_at_once(app, admin_client):
     login(wh, "wh@test.example", "pass-1234")
     assert wh.get("/admin/payments").status_code == 403
     form = admin_client.get(f"/admin/roles/edit/?id={rid}").get_data(as_text=True)
-    assert 'value="finance.view"' in form and 'value="action:leads.mark_lost"' in form
+    assert 'value="payments.view"' in form and 'value="action:leads.mark_lost"' in form
     with app.app_context():
         current = sorted(db.session.get(Role, rid).permission_set)
     r = admin_client.post(f"/admin/roles/edit/?id={rid}", data={
-        "csrf_token": csrf_from(form), "name": "Warehouse", "permissions": current + ["finance.view"]})
+        "csrf_token": csrf_from(form), "name": "Warehouse", "permissions": current + ["payments.view"]})
     import re
     assert r.status_code == 302, re.findall(r"(?s)(?:invalid-feedback|alert-danger).{0,600}", r.get_data(as_text=True))
     assert wh.get("/admin/payments").status_code == 200
@@ -136,7 +136,7 @@ def test_an_upgrade_grants_new_default_permissions_but_not_what_an_admin_removed
     from crm.models import Role
 
     sdr = db.session.query(Role).filter_by(name="SDR").one()
-    sdr.permissions = json.dumps(sorted(sdr.permission_set - {"sales.edit"}))  # the admin's edit
+    sdr.permissions = json.dumps(sorted(sdr.permission_set - {"leads.edit"}))  # the admin's edit
     db.session.commit()
     defaults = auth.default_roles()
     monkeypatch.setattr(auth, "default_roles",
@@ -148,7 +148,7 @@ def test_an_upgrade_grants_new_default_permissions_but_not_what_an_admin_removed
     db.session.expire_all()
     perms = db.session.query(Role).filter_by(name="SDR").one().permission_set
     assert "action:leads.new_in_this_version" in perms
-    assert "sales.edit" not in perms
+    assert "leads.edit" not in perms
     # run again: nothing changes, the removed permission still stays removed
     app.test_cli_runner().invoke(args=["crm", "sync-roles"])
     db.session.expire_all()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from crm.extensions import db
 
-from .conftest import api_token, csrf_from, login, make_staff
+from .conftest import api_token, assign_lead, csrf_from, login, make_role, make_staff
 
 
 def _lead(app, lead_id):
@@ -98,7 +98,7 @@ def test_api_action_needs_the_action_permission(app, lead_id):
         make_staff("wh@test.example", "Warehouse")
         role = db.session.query(Role).filter_by(name="SDR").one()
         assert "action:leads.mark_junk" in json.loads(role.permissions)
-        make_staff("sdr@test.example", "SDR")
+        assign_lead(lead_id, make_staff("sdr@test.example", "SDR"))
     client = app.test_client()
     r = client.post(f"/api/v1/leads/{lead_id}/actions/mark_junk", json={},
                     headers=api_token(client, "wh@test.example", "pass-1234"))
@@ -124,10 +124,11 @@ def test_cli_action(app, lead_id):
 
 def test_sdr_does_not_see_buttons_of_actions_it_may_not_run(app, lead_id):
     with app.app_context():
-        make_staff("fin@test.example", "Finance")
+        make_role("Lead reader", ["leads.view"])
+        make_staff("fin@test.example", "Lead reader")
     client = app.test_client()
     login(client, "fin@test.example", "pass-1234")
-    # Finance may view sales but holds no lead actions
+    # a role that may view leads but holds no lead actions
     html = client.get("/admin/leads/").get_data(as_text=True)
     assert "Ion Popescu" in html and 'data-action="mark_junk"' not in html
     page = client.get("/admin/leads/").get_data(as_text=True)

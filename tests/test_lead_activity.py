@@ -9,7 +9,7 @@ import pytest
 
 from crm.extensions import db
 
-from .conftest import QueryCounter, api_token, csrf_from, login, make_staff
+from .conftest import QueryCounter, api_token, assign_lead, csrf_from, login, make_role, make_staff
 
 
 def _rows(app, model, **filters):
@@ -146,7 +146,7 @@ def test_activity_actions_need_their_permission(app, lead_id):
 
     with app.app_context():
         make_staff("wh@test.example", "Warehouse")
-        make_staff("sdr@test.example", "SDR")
+        assign_lead(lead_id, make_staff("sdr@test.example", "SDR"))
     client = app.test_client()
     r = client.post(f"/api/v1/leads/{lead_id}/actions/add_note", json={"description": "x"},
                     headers=api_token(client, "wh@test.example", "pass-1234"))
@@ -335,17 +335,19 @@ def test_attach_and_download(app, admin_client, lead_id, clean_uploads):
     assert r.status_code == 422 and "multipart" in r.get_json()["error"]
 
 
-def test_attachment_download_refused_for_warehouse(app, admin_client, lead_id, clean_uploads):
+def test_attachment_download_refused_to_a_reader_without_the_attach_action(app, admin_client, lead_id,
+                                                                           clean_uploads):
     from crm.models import File
 
     _attach(admin_client, lead_id, "contract.pdf", b"%PDF secret", csrf_from(_details(admin_client, lead_id)))
     file_id = _rows(app, File)[0].id
     with app.app_context():
-        make_staff("wh@test.example", "Warehouse")
-        make_staff("sdr@test.example", "SDR")
+        make_role("Lead reader", ["leads.view"])
+        make_staff("wh@test.example", "Lead reader")
+        assign_lead(lead_id, make_staff("sdr@test.example", "SDR"))
     wh = app.test_client()
     login(wh, "wh@test.example", "pass-1234")
-    html = _details(wh, lead_id)  # Warehouse may look leads up (sales.view)...
+    html = _details(wh, lead_id)  # a reader may look leads up (leads.view)...
     assert f"/admin/leads/attachment/{file_id}" not in html and 'data-testid="attach-form"' not in html
     assert wh.get(f"/admin/leads/attachment/{file_id}").status_code == 403  # ...but not read their files
     resp = _attach(wh, lead_id, "x.pdf", b"%PDF", csrf_from(html))

@@ -116,7 +116,7 @@ def test_trace_api(app, admin_client, api_headers, chain):
 
 def test_trace_hides_what_the_reader_may_not_see(app, chain):
     with app.app_context():
-        make_staff("sdr@test.example", "SDR")
+        make_staff("sdr@test.example", "Sales Manager")  # sales documents, no purchasing
     client = app.test_client()
     login(client, "sdr@test.example", "pass-1234")
     html = client.get(f"/admin/trace/estimates/{chain['estimate']}").get_data(as_text=True)

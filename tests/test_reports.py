@@ -359,9 +359,13 @@ def test_reports_need_permission_to_view_sales(app):
         assert client.get(url).status_code == 403, url
     with app.app_context():
         make_staff("sdr@test.example", "SDR")
+        make_staff("manager@test.example", "Sales Manager")
     client = app.test_client()
     login(client, "sdr@test.example", "pass-1234")
-    assert client.get("/admin/reports/leads/").status_code == 200  # SDRs view leads and invoices
+    assert client.get("/admin/reports/leads/").status_code == 403  # view own: company figures are not theirs
+    client = app.test_client()
+    login(client, "manager@test.example", "pass-1234")
+    assert client.get("/admin/reports/leads/").status_code == 200
 
 
 def test_menu_has_a_reports_category(admin_client):

@@ -289,7 +289,7 @@ def test_warehouse_role_receives_and_delivers_but_a_sales_agent_cannot_approve(a
         a = item()
         po_id = purchase_order(vendor(), [(a, "3", "5.00")])
         make_staff("store@test.example", "Warehouse")
-        make_staff("seller@test.example", "Sales Agent")
+        seller_id = make_staff("seller@test.example", "Sales Agent").staffid
     store = app.test_client()
     h = api_token(store, "store@test.example", "pass-1234")
     assert api(store, h, "pur_orders", po_id, "create_goods_receipt").status_code == 200
@@ -302,6 +302,10 @@ def test_warehouse_role_receives_and_delivers_but_a_sales_agent_cannot_approve(a
     hs = api_token(seller, "seller@test.example", "pass-1234")
     with app.app_context():
         inv = invoice(client(), [(a, "Pallet jack", "1", "100.00")])
+        from crm.models import Invoice
+
+        db.session.get(Invoice, inv).sale_agent = seller_id  # their sale: a view-own agent acts on it
+        db.session.commit()
     assert api(seller, hs, "invoices", inv, "create_delivery_note").status_code == 200
     with app.app_context():
         from crm.models import GoodsDelivery

@@ -128,6 +128,7 @@ def run(model, obj_id, name: str, actor, data=None):
     Raises ActionError (or a subclass) with a message for a person; nothing is written then.
     """
     from ..auth import can
+    from ..permissions import sees
     from .activity import log_activity
 
     adef = get_action(model, name)
@@ -137,7 +138,7 @@ def run(model, obj_id, name: str, actor, data=None):
     # The lock reads the row as it is now, even when this session already holds the object.
     ids_fit = not isinstance(obj_id, int) or abs(obj_id) <= INT_MAX  # a larger id names no row (INTEGER keys)
     obj = db.session.get(model, obj_id, with_for_update=True, populate_existing=True) if ids_fit else None
-    if obj is None:
+    if obj is None or not sees(actor, obj):  # view own: a colleague's record is not theirs to act on
         raise ActionNotFound(f"{adef.resource} #{obj_id} does not exist.")
     refusal = adef.refusal(obj)
     if refusal:

@@ -12,6 +12,7 @@ from sqlalchemy.orm import joinedload
 
 from ..auth import can
 from ..extensions import db
+from ..permissions import visible
 from .access import StaffView
 
 
@@ -30,7 +31,8 @@ class PipelineBoardView(StaffView):
         pipeline = next((p for p in pipelines if p.id == wanted), None) or \
             next((p for p in pipelines if p.isdefault), pipelines[0])
         statuses = db.session.query(LeadStatus).filter_by(pipeline=pipeline.id).order_by(LeadStatus.statusorder).all()
-        leads = (db.session.query(Lead)
+        mine = visible(db.session.query(Lead), current_user, Lead)  # view own: their cards only
+        leads = (mine
                  .options(joinedload(Lead.assigned_staff))
                  .filter(Lead.pipeline == pipeline.id, Lead.is_opportunity.is_(False),
                          Lead.lost.is_(False), Lead.junk.is_(False))
@@ -40,7 +42,7 @@ class PipelineBoardView(StaffView):
         unassigned = []
         for lead in leads:
             (cards[lead.status] if lead.status in ids else unassigned).append(lead)
-        no_pipeline = db.session.query(Lead).filter(Lead.pipeline.is_(None), Lead.is_opportunity.is_(False),
+        no_pipeline = mine.filter(Lead.pipeline.is_(None), Lead.is_opportunity.is_(False),
                                                     Lead.lost.is_(False), Lead.junk.is_(False)).count()
         return self.render("admin/crm_board.html", pipelines=pipelines, pipeline=pipeline, statuses=statuses,
                            cards=cards, unassigned=unassigned, no_pipeline=no_pipeline,

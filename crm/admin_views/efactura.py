@@ -14,6 +14,7 @@ from ..actions.activity import log_activity
 from ..extensions import db
 from ..integrations.anaf import AnafError
 from ..models import Invoice
+from ..permissions import sees
 from ..models.efactura import EfacturaStatus
 from .settings import OptionsView
 from .access import StaffView
@@ -108,7 +109,7 @@ class EfacturaFilesView(StaffView):
 
     def _invoice(self, invoice_id):
         invoice = db.session.get(Invoice, invoice_id)
-        if invoice is None:
+        if invoice is None or not sees(current_user, invoice):
             abort(404)
         return invoice
 

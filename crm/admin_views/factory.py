@@ -34,6 +34,7 @@ from ..api.schemas import compositions, parent_link_columns
 from ..auth import can, can_table
 from ..extensions import db
 from ..limits import problem
+from ..permissions import sees, visible
 from ..resources import (action_owned, columns, currency_relationship, fk_relationships, is_date, is_money, is_text,
                          primary_key, resource_of, status_enum)
 
@@ -168,7 +169,6 @@ class CrmModelView(StaffOnly, ModelView):
     list_template = "admin/crm_list.html"
     details_template = "admin/crm_details.html"
     can_view_details = True
-    can_export = True
     export_types = ["csv"]
     export_max_rows = 0  # streamed, so no cap is needed
     can_set_page_size = True
@@ -196,6 +196,10 @@ class CrmModelView(StaffOnly, ModelView):
     def can_delete(self):
         return not self.crm.readonly and can_table(current_user, self.model, "delete")
 
+    @property
+    def can_export(self):
+        return can_table(current_user, self.model, "export")
+
     # Flask-Admin assigns these in __init__ for some versions; accept and ignore.
     @can_create.setter
     def can_create(self, _):
@@ -207,6 +211,10 @@ class CrmModelView(StaffOnly, ModelView):
 
     @can_delete.setter
     def can_delete(self, _):
+        pass
+
+    @can_export.setter
+    def can_export(self, _):
         pass
 
     # --- queries -----------------------------------------------------------------------
@@ -222,6 +230,7 @@ class CrmModelView(StaffOnly, ModelView):
         return out
 
     def _restrict(self, query):
+        query = visible(query, current_user, self.model)  # view own: the rows assigned to or created by them
         if self.where is not None:
             query = query.filter(self.where(self.model))
         if request:
@@ -249,6 +258,8 @@ class CrmModelView(StaffOnly, ModelView):
 
     def get_one(self, id):
         obj = super().get_one(id)
+        if obj is not None and not sees(current_user, obj):
+            return None
         if obj is not None and self.where is not None and not db.session.query(
                 self.get_query().filter(getattr(self.model, primary_key(self.model)) == obj_pk(obj)).exists()
         ).scalar():

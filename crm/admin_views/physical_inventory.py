@@ -11,6 +11,7 @@ from flask_wtf.csrf import ValidationError, validate_csrf
 
 from ..actions.physical_inventory import line_name, variances
 from ..auth import can_table
+from ..permissions import sees
 from ..count_sheets import csv_text, xlsx_bytes
 from ..documents import fmt, fmt_qty
 from ..extensions import db
@@ -43,7 +44,7 @@ def _count(count_id: int, permission: str) -> PhysicalInventory:
     if not can_table(current_user, PhysicalInventory, permission):
         abort(403)
     count = db.session.get(PhysicalInventory, count_id)
-    if count is None:
+    if count is None or not sees(current_user, count):
         abort(404)
     return count
 

@@ -10,6 +10,7 @@ from flask_login import current_user
 
 from ..auth import can
 from ..extensions import db
+from ..permissions import sees
 from .access import StaffView
 
 
@@ -80,7 +81,7 @@ class CompareView(StaffView):
         from ..models import PurchaseQuotationStatus, PurchaseRequest
 
         rq = db.session.get(PurchaseRequest, rfq_id)
-        if rq is None:
+        if rq is None or not sees(current_user, rq):
             abort(404)
         return self.render("admin/purchase_compare.html", rq=rq, cmp=comparison(rq), Decimal=Decimal,
                            status_of=PurchaseQuotationStatus, can_accept=can(current_user, "action:pur_estimates.accept"),

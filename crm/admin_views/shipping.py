@@ -23,7 +23,7 @@ def shipment_context(pl: PackingList) -> dict:
 @login_required
 def label(shipment_id: int):
     shipment = db.session.get(Shipment, shipment_id)
-    if shipment is None or not shipment.label_path or not can_table(current_user, PackingList, "view"):
+    if shipment is None or not shipment.label_path or not can_table(current_user, Shipment, "view_all"):
         abort(404)
     path = Path(current_app.instance_path) / "labels" / Path(shipment.label_path).name
     if not path.exists():

@@ -79,6 +79,7 @@ def _csv(header, rows, filename) -> Response:
 
 class StockReportsView(StaffView):
     table = "InventoryBalance"
+    verb = "view_all"  # stock of every warehouse and item
 
     @expose("/")
     def index(self):

@@ -52,6 +52,7 @@ def pipeline_figures() -> dict:
 
 class WeightedPipelineView(StaffView):
     table = "Lead"
+    verb = "view_all"  # figures of every open opportunity: not for a view-own role
 
     @expose("/")
     def index(self):

@@ -19,6 +19,7 @@ from ..actions.entry import entered, removing
 from ..auth import authenticate, can_table, issue_token, staff_from_token
 from ..extensions import csrf, db
 from ..models.base import FieldError
+from ..permissions import sees, visible
 from ..resources import LINES, action_owned, columns, primary_key, resource_of, who_writes
 from ..limits import INT_MAX
 from .schemas import compositions, filter_schema_for, schema_for
@@ -200,7 +201,7 @@ def _register_resource(model):
 
     def get_or_404(obj_id):
         obj = db.session.get(model, obj_id) if obj_id <= INT_MAX else None  # (a larger id names no row)
-        if obj is None:
+        if obj is None or not sees(g.api_user, obj):  # view own: another's record is not there for them
             raise ApiError(404, f"{name} #{obj_id} does not exist.")
         return obj
 
@@ -209,7 +210,7 @@ def _register_resource(model):
     @bp.response(200, Schema_(many=True))
     def list_(page, page_size, **filters):
         """List, filtered by column equality, newest first."""
-        q = db.session.query(model).options(*eager)
+        q = visible(db.session.query(model).options(*eager), g.api_user, model)
         for key, value in filters.items():
             if key in col_keys:
                 q = q.filter(getattr(model, key) == value)

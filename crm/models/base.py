@@ -124,6 +124,10 @@ class Resource:
               lines, :data:`LINE_TOTALS` (computed from the lines). The generated form leaves them
               out; the API shows them read-only and answers 422 naming the field and who writes it.
               ``crm.resources.action_owned`` gives the whole set.
+    module    the permission module (crm/permissions.py MODULES): ``<module>.<verb>`` keys govern the
+              table in every door. Required: every table says where it belongs.
+    own       the columns that make a row the staff member's own (assigned to or created by them), for
+              "view own": a staff id column, or ``relationship.column`` (a contact: its client's creator).
     """
 
     label: str | None = None
@@ -137,6 +141,8 @@ class Resource:
     readonly: bool = False
     api_extra: dict = field(default_factory=dict)
     action_owned: tuple[str, ...] = ()
+    module: str | None = None
+    own: tuple[str, ...] = ()
 
 
 __all__ = ["ALWAYS_OWNED", "LINE_TOTALS", "SERVER_SET", "BillingShipping", "FieldError", "MONEY", "QTY", "RATE", "money", "StatusEnum", "status_column", "fk", "Resource",

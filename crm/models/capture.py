@@ -73,7 +73,7 @@ class WebToLead(db.Model):
     """tblweb_to_lead: a form embedded on a website that creates leads (Perfex's web-to-lead)."""
 
     __tablename__ = "tblweb_to_lead"
-    __crm__ = Resource(
+    __crm__ = Resource(module="leads", own=("responsible",),
         label="Web forms", category="Sales", url="leads/forms", name="web_to_lead",
         admin={
             "column_list": ["name", "form_key", "lead_source", "lead_status", "responsible", "active", "dateadded"],
@@ -142,7 +142,7 @@ class RateLimitHit(db.Model):
     """One request counted against a rate limit (key: what is limited and for whom)."""
 
     __tablename__ = "tblrate_limit_hits"
-    __crm__ = Resource(label="Rate limit hits", readonly=True)
+    __crm__ = Resource(module="settings", label="Rate limit hits", readonly=True)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     key: Mapped[str] = mapped_column(String(120), index=True)
@@ -153,7 +153,7 @@ class LeadEmailMessage(db.Model):
     """A captured email's Message-ID, so a message piped or polled twice creates nothing twice."""
 
     __tablename__ = "tblleads_email_messages"
-    __crm__ = Resource(label="Captured emails", readonly=True)
+    __crm__ = Resource(module="leads", label="Captured emails", readonly=True)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     message_id: Mapped[str] = mapped_column(String(255), unique=True)
@@ -179,7 +179,7 @@ class LeadImport(db.Model):
     """tblleads_import: one spreadsheet upload and the progress of its import."""
 
     __tablename__ = "tblleads_import"
-    __crm__ = Resource(label="Lead imports", readonly=True)
+    __crm__ = Resource(module="leads", own=("staffid",), label="Lead imports", readonly=True)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     file_name: Mapped[str] = mapped_column(String(255))

@@ -14,7 +14,7 @@ __all__ = ["ItemGroup", "Unit", "Tax", "VAT_CATEGORIES", "Currency", "PaymentMod
 
 class ItemGroup(db.Model):
     __tablename__ = "tblitems_groups"
-    __crm__ = Resource(label="Item groups", category="Settings", url="settings/item_groups")
+    __crm__ = Resource(module="settings", label="Item groups", category="Settings", url="settings/item_groups")
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(100))
@@ -27,7 +27,7 @@ class Unit(db.Model):
     """tblware_unit_type: units of measure (Warehouse module), linked from items by ``unit_id``."""
 
     __tablename__ = "tblware_unit_type"
-    __crm__ = Resource(label="Units", category="Settings", url="settings/units")
+    __crm__ = Resource(module="settings", label="Units", category="Settings", url="settings/units")
 
     unit_type_id: Mapped[int] = mapped_column(Integer, primary_key=True)
     unit_code: Mapped[str | None] = mapped_column(String(100), index=True)
@@ -46,7 +46,7 @@ VAT_CATEGORIES = ("S", "Z", "E", "AE", "K", "G", "O")
 
 class Tax(db.Model):
     __tablename__ = "tbltaxes"
-    __crm__ = Resource(label="Taxes", category="Settings", url="settings/taxes")
+    __crm__ = Resource(module="settings", label="Taxes", category="Settings", url="settings/taxes")
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(100))
@@ -66,7 +66,7 @@ class Tax(db.Model):
 
 class Currency(db.Model):
     __tablename__ = "tblcurrencies"
-    __crm__ = Resource(label="Currencies", category="Settings", url="settings/currencies")
+    __crm__ = Resource(module="settings", label="Currencies", category="Settings", url="settings/currencies")
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     symbol: Mapped[str] = mapped_column(String(10))
@@ -84,7 +84,7 @@ class Currency(db.Model):
 
 class PaymentMode(db.Model):
     __tablename__ = "tblpayment_modes"
-    __crm__ = Resource(label="Payment modes", category="Settings", url="settings/payment_modes")
+    __crm__ = Resource(module="settings", label="Payment modes", category="Settings", url="settings/payment_modes")
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(100))
@@ -104,7 +104,7 @@ class Item(db.Model):
     """tblitems: the products and services sold; the Warehouse module calls them commodities."""
 
     __tablename__ = "tblitems"
-    __crm__ = Resource(
+    __crm__ = Resource(module="items",
         label="Commodities", category="Warehouse", url="warehouse/commodity_list", name="items",
         admin={"column_list": ["commodity_code", "commodity_name", "description", "sku_code", "unit",
                                "rate", "purchase_price", "tax", "group_id", "active"],

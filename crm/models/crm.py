@@ -15,7 +15,8 @@ class Pipeline(db.Model):
     """A sales workflow grouping lead statuses (a seed addition; Perfex has none)."""
 
     __tablename__ = "tblleads_pipelines"
-    __crm__ = Resource(label="Pipelines", category="Settings", url="leads/pipelines", name="leads_pipelines")
+    __crm__ = Resource(module="settings",
+        label="Pipelines", category="Settings", url="leads/pipelines", name="leads_pipelines")
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(150))
@@ -30,7 +31,7 @@ class Pipeline(db.Model):
 
 class LeadStatus(db.Model):
     __tablename__ = "tblleads_status"
-    __crm__ = Resource(label="Lead statuses", category="Settings", url="leads/statuses")
+    __crm__ = Resource(module="settings", label="Lead statuses", category="Settings", url="leads/statuses")
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(150))
@@ -47,7 +48,7 @@ class LeadStatus(db.Model):
 
 class LeadSource(db.Model):
     __tablename__ = "tblleads_sources"
-    __crm__ = Resource(label="Lead sources", category="Settings", url="leads/sources")
+    __crm__ = Resource(module="settings", label="Lead sources", category="Settings", url="leads/sources")
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(150), unique=True)
@@ -58,7 +59,8 @@ class LeadSource(db.Model):
 
 class OpportunityStatus(db.Model):
     __tablename__ = "tblopportunity_statuses"
-    __crm__ = Resource(label="Opportunity statuses", category="Settings", url="opportunities/statuses")
+    __crm__ = Resource(module="settings",
+        label="Opportunity statuses", category="Settings", url="opportunities/statuses")
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(150))
@@ -76,7 +78,7 @@ class Lead(db.Model):
     """tblleads. Opportunities are leads with ``is_opportunity = 1`` (the seeds' definition)."""
 
     __tablename__ = "tblleads"
-    __crm__ = Resource(
+    __crm__ = Resource(module="leads", own=("assigned", "addedfrom"),
         label="Leads", category="Sales", url="leads",
         admin={
             "column_list": ["name", "company", "email", "phonenumber", "status", "pipeline", "source",
@@ -148,7 +150,7 @@ class Lead(db.Model):
 
 class LeadActivityLog(db.Model):
     __tablename__ = "tbllead_activity_log"
-    __crm__ = Resource(label="Lead activity", readonly=True)
+    __crm__ = Resource(module="leads", own=("staffid",), label="Lead activity", readonly=True)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     leadid: Mapped[int] = fk("tblleads.id", nullable=False)
@@ -165,7 +167,7 @@ class LeadActivityLog(db.Model):
 
 class Client(BillingShipping, db.Model):
     __tablename__ = "tblclients"
-    __crm__ = Resource(
+    __crm__ = Resource(module="clients", own=("addedfrom",),
         label="Clients", category="Sales", url="clients",
         admin={"column_list": ["company", "vat", "phonenumber", "city", "country", "active", "datecreated"],
                "column_searchable_list": ["company", "vat", "phonenumber"],
@@ -207,7 +209,8 @@ class Client(BillingShipping, db.Model):
 
 class Contact(db.Model):
     __tablename__ = "tblcontacts"
-    __crm__ = Resource(label="Contacts", category="Sales", url="clients/contacts",
+    __crm__ = Resource(module="clients", own=("client.addedfrom",),
+        label="Contacts", category="Sales", url="clients/contacts",
                        admin={"column_exclude_list": ["password"], "form_excluded_columns": ["password"],
                               "column_details_exclude_list": ["password"]})
 
@@ -234,7 +237,7 @@ class Contact(db.Model):
 
 class Note(db.Model):
     __tablename__ = "tblnotes"
-    __crm__ = Resource(label="Notes")
+    __crm__ = Resource(module="leads", own=("addedfrom",), label="Notes")
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     rel_id: Mapped[int] = mapped_column(Integer, index=True)
@@ -249,7 +252,7 @@ class Note(db.Model):
 
 class Reminder(db.Model):
     __tablename__ = "tblreminders"
-    __crm__ = Resource(label="Reminders")
+    __crm__ = Resource(module="leads", own=("staff", "creator"), label="Reminders")
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     description: Mapped[str | None] = mapped_column(Text)
@@ -269,7 +272,8 @@ class ActivityLog(db.Model):
     """tblactivity_log: every state change, who, when, what."""
 
     __tablename__ = "tblactivity_log"
-    __crm__ = Resource(label="Activity log", category="Settings", url="activity_log", readonly=True)
+    __crm__ = Resource(module="settings", own=("staffid",),
+        label="Activity log", category="Settings", url="activity_log", readonly=True)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     description: Mapped[str] = mapped_column(Text)
@@ -283,7 +287,7 @@ class ActivityLog(db.Model):
 
 class SalesActivity(db.Model):
     __tablename__ = "tblsales_activity"
-    __crm__ = Resource(label="Sales activity", readonly=True)
+    __crm__ = Resource(module="invoices", own=("staffid",), label="Sales activity", readonly=True)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     rel_type: Mapped[str] = mapped_column(String(20), index=True)
@@ -301,7 +305,7 @@ class File(db.Model):
     """tblfiles: attachments on any record (rel_type + rel_id)."""
 
     __tablename__ = "tblfiles"
-    __crm__ = Resource(label="Attachments", readonly=True)  # written by the attach_file action
+    __crm__ = Resource(module="leads", own=("staffid",), label="Attachments", readonly=True)  # written by the attach_file action
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     rel_id: Mapped[int] = mapped_column(Integer, index=True)

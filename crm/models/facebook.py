@@ -23,7 +23,7 @@ class FacebookLead(db.Model):
     workers at once) become one lead; ``claim`` is the token of the worker fetching it now."""
 
     __tablename__ = "tblfacebook_leads"
-    __crm__ = Resource(label="Facebook leads", readonly=True)
+    __crm__ = Resource(module="leads", label="Facebook leads", readonly=True)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     leadgen_id: Mapped[str] = mapped_column(String(64), unique=True)

@@ -29,7 +29,7 @@ class MarketingCampaign(db.Model):
     """tblmarketing_campaigns: subject and HTML body with {merge_fields}, the audience, when to send."""
 
     __tablename__ = "tblmarketing_campaigns"
-    __crm__ = Resource(
+    __crm__ = Resource(module="marketing", own=("addedfrom",),
         label="Marketing campaigns", category="Sales", url="marketing/campaigns",
         admin={"column_list": ["name", "subject", "status", "scheduled_at", "sent_at", "datecreated"],
                "column_searchable_list": ["name", "subject"],
@@ -75,7 +75,7 @@ class CampaignRecipient(db.Model):
     """tblmarketing_campaign_recipients: who a campaign went to (or skipped), once per address."""
 
     __tablename__ = "tblmarketing_campaign_recipients"
-    __crm__ = Resource(label="Campaign recipients", readonly=True,
+    __crm__ = Resource(module="marketing", label="Campaign recipients", readonly=True,
                        admin={"column_list": ["campaign_id", "email", "lead_id", "contact_id", "status",
                                               "outbox_id", "dateadded"]})
 
@@ -104,7 +104,8 @@ class MarketingUnsubscribe(db.Model):
     """tblmarketing_unsubscribes: addresses no campaign is sent to again."""
 
     __tablename__ = "tblmarketing_unsubscribes"
-    __crm__ = Resource(label="Unsubscribed addresses", category="Sales", url="marketing/unsubscribes",
+    __crm__ = Resource(module="marketing",
+        label="Unsubscribed addresses", category="Sales", url="marketing/unsubscribes",
                        admin={"column_list": ["email", "campaign_id", "dateadded"],
                               "column_searchable_list": ["email"]})
 

@@ -30,7 +30,7 @@ class EmailOutbox(db.Model):
     """tblemail_outbox: one email, from queued to sent (or failed, with the error)."""
 
     __tablename__ = "tblemail_outbox"
-    __crm__ = Resource(
+    __crm__ = Resource(module="settings", own=("staffid",),
         label="Email outbox", category="Settings", url="emails/outbox", readonly=True,
         admin={"column_list": ["datecreated", "to_email", "subject", "status", "attempts", "sent_at", "note",
                                "last_error", "rel_type", "rel_id"],
@@ -77,7 +77,7 @@ class EmailTemplate(db.Model):
     """tblemailtemplates: subject and HTML message with {merge_fields}, editable in Settings."""
 
     __tablename__ = "tblemailtemplates"
-    __crm__ = Resource(
+    __crm__ = Resource(module="settings",
         label="Email templates", category="Settings", url="emails",
         admin={"column_list": ["name", "slug", "subject", "active"],
                "column_searchable_list": ["name", "slug", "subject"]},

@@ -18,7 +18,7 @@ __all__ = ["Notification", "NotificationPreference"]
 class Notification(db.Model):
     __tablename__ = "tblnotifications"
     # Each staff member reads their own at /admin/notifications; this generated screen lists everyone's.
-    __crm__ = Resource(label="Notifications", url="notifications/all", readonly=True,
+    __crm__ = Resource(module="settings", label="Notifications", url="notifications/all", readonly=True,
                        admin={"column_list": ["date", "touserid", "description", "from_fullname", "isread"],
                               "column_searchable_list": ["description", "from_fullname"]})
 
@@ -50,7 +50,7 @@ class NotificationPreference(db.Model):
     No row: the default (emailed, unless the notifications_email_staff option is off for everyone)."""
 
     __tablename__ = "tblnotification_preferences"
-    __crm__ = Resource(label="Notification preferences", readonly=True)
+    __crm__ = Resource(module="settings", label="Notification preferences", readonly=True)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     staffid: Mapped[int] = mapped_column(Integer, ForeignKey("tblstaff.staffid", ondelete="CASCADE"), unique=True)

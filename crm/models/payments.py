@@ -23,7 +23,7 @@ class ClientAdvancePayment(db.Model):
     """tblclient_advance_payments: money a client paid before there was an invoice for it."""
 
     __tablename__ = "tblclient_advance_payments"
-    __crm__ = Resource(
+    __crm__ = Resource(module="payments", own=("staffid",),
         label="Advance payments", category="Finance", url="payments/advances", readonly=True,
         admin={"column_list": ["clientid", "amount", "currency", "date", "paymentmode", "transactionid", "staffid",
                                "daterecorded"],
@@ -64,7 +64,7 @@ class PaymentGatewayEvent(db.Model):
     """
 
     __tablename__ = "tblpayment_gateway_events"
-    __crm__ = Resource(
+    __crm__ = Resource(module="payments",
         label="Online payments", category="Finance", url="payments/online", readonly=True,
         admin={"column_list": ["gateway", "event_id", "reference", "invoiceid", "amount", "status", "note",
                                "dateadded"],

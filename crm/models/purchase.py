@@ -19,7 +19,7 @@ from .base import BillingShipping, MONEY, QTY, RATE, Resource, StatusEnum, fk, s
 
 class Vendor(BillingShipping, db.Model):
     __tablename__ = "tblpur_vendor"
-    __crm__ = Resource(
+    __crm__ = Resource(module="vendors", own=("addedfrom",),
         label="Vendors", category="Purchasing", url="purchase/vendors", name="pur_vendor",
         admin={"column_list": ["vendor_code", "company", "vat", "phonenumber", "city", "country", "active"],
                "column_searchable_list": ["vendor_code", "company", "vat", "phonenumber"]},
@@ -52,7 +52,7 @@ class Vendor(BillingShipping, db.Model):
 
 class VendorContact(db.Model):
     __tablename__ = "tblpur_contacts"
-    __crm__ = Resource(label="Vendor contacts", category="Purchasing", url="purchase/vendor_contacts",
+    __crm__ = Resource(module="vendors", label="Vendor contacts", category="Purchasing", url="purchase/vendor_contacts",
                        admin={"column_exclude_list": ["password"], "form_excluded_columns": ["password"],
                               "column_details_exclude_list": ["password"]})
 
@@ -89,7 +89,7 @@ class PurchaseRequest(db.Model):
     """
 
     __tablename__ = "tblpur_request"
-    __crm__ = Resource(label="Requests for quotation", category="Purchasing", url="purchase/purchase_request",
+    __crm__ = Resource(module="purchases", own=("requester",), label="Requests for quotation", category="Purchasing", url="purchase/purchase_request",
                        lines="items", action_owned=("status",),
                        admin={"details_extra_template": "admin/purchase_request_extra.html",
                               "details_extra_context": "crm.admin_views.purchasing:rfq_details"})
@@ -127,7 +127,7 @@ class PurchaseRequest(db.Model):
 
 class PurchaseRequestDetail(db.Model):
     __tablename__ = "tblpur_request_detail"
-    __crm__ = Resource(label="Request for quotation lines")
+    __crm__ = Resource(module="purchases", label="Request for quotation lines")
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     pur_request: Mapped[int] = fk("tblpur_request.id", nullable=False)
@@ -162,7 +162,7 @@ class PurchaseQuotation(db.Model):
     """tblpur_estimates: a vendor's quotation answering a request for quotation."""
 
     __tablename__ = "tblpur_estimates"
-    __crm__ = Resource(label="Vendor quotations", category="Purchasing", url="purchase/myquotations",
+    __crm__ = Resource(module="purchases", own=("buyer", "addedfrom"), label="Vendor quotations", category="Purchasing", url="purchase/myquotations",
                        lines="items", action_owned=("status",),
                        admin={"details_extra_template": "admin/purchase_quotation_extra.html",
                               "details_extra_context": "crm.admin_views.purchasing:quotation_details"})
@@ -205,7 +205,7 @@ class PurchaseQuotation(db.Model):
 
 class PurchaseQuotationDetail(db.Model):
     __tablename__ = "tblpur_estimate_detail"
-    __crm__ = Resource(label="Vendor quotation lines")
+    __crm__ = Resource(module="purchases", label="Vendor quotation lines")
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     pur_estimate: Mapped[int] = fk("tblpur_estimates.id", nullable=False)
@@ -254,7 +254,7 @@ class PurchaseOrder(db.Model):
     """tblpur_orders (prefix '#PO'); goods receipts point here through pr_order_id."""
 
     __tablename__ = "tblpur_orders"
-    __crm__ = Resource(label="Purchase orders", category="Purchasing", url="purchase/purchase_order",
+    __crm__ = Resource(module="purchases", own=("buyer", "addedfrom"), label="Purchase orders", category="Purchasing", url="purchase/purchase_order",
                        lines="items", action_owned=("status", "delivery_status"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -301,7 +301,7 @@ class PurchaseOrder(db.Model):
 
 class PurchaseOrderDetail(db.Model):
     __tablename__ = "tblpur_order_detail"
-    __crm__ = Resource(label="Purchase order lines")
+    __crm__ = Resource(module="purchases", label="Purchase order lines")
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     pur_order: Mapped[int] = fk("tblpur_orders.id", nullable=False)
@@ -337,7 +337,7 @@ class VendorInvoice(db.Model):
     """tblpur_invoices: a vendor's bill. Left to pay = total - approved payments."""
 
     __tablename__ = "tblpur_invoices"
-    __crm__ = Resource(label="Vendor invoices", category="Purchasing", url="purchase/myinvoices", lines="items",
+    __crm__ = Resource(module="vendor_invoices", own=("addedfrom",), label="Vendor invoices", category="Purchasing", url="purchase/myinvoices", lines="items",
                        action_owned=("payment_status",))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -379,7 +379,7 @@ class VendorInvoice(db.Model):
 
 class VendorInvoiceDetail(db.Model):
     __tablename__ = "tblpur_invoice_details"
-    __crm__ = Resource(label="Vendor invoice lines")
+    __crm__ = Resource(module="vendor_invoices", label="Vendor invoice lines")
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     pur_invoice: Mapped[int] = fk("tblpur_invoices.id", nullable=False)
@@ -409,7 +409,8 @@ class VendorPayment(db.Model):
 
     __tablename__ = "tblpur_invoice_payment"
     # Written by the record_payment action only, so payment_status is always recomputed.
-    __crm__ = Resource(label="Vendor payments", category="Finance", url="purchase/vendor_payments", readonly=True)
+    __crm__ = Resource(module="vendor_payments", own=("requester",),
+        label="Vendor payments", category="Finance", url="purchase/vendor_payments", readonly=True)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     pur_invoice: Mapped[int] = fk("tblpur_invoices.id", nullable=False)

@@ -51,7 +51,7 @@ def covering(key: str) -> tuple:
 
 
 def _resource(label):
-    return Resource(label=label, readonly=True)  # written only by crm/reports/rollup.py
+    return Resource(module="reports", label=label, readonly=True)  # written only by crm/reports/rollup.py
 
 
 class ReportInvoiceDay(_Day, db.Model):

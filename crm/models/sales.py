@@ -85,7 +85,7 @@ class Proposal(_Acceptance, db.Model):
     """tblproposals: a quote to a lead or a customer (``rel_type`` 'lead' | 'customer')."""
 
     __tablename__ = "tblproposals"
-    __crm__ = Resource(
+    __crm__ = Resource(module="proposals", own=("assigned", "addedfrom"),
         label="Proposals", category="Sales", url="proposals", aliases=("list_proposals",), lines="items",
         admin={"column_list": ["formatted_number", "subject", "proposal_to", "total", "date", "open_till",
                                "status", "assigned", "datecreated"],
@@ -164,7 +164,7 @@ class Estimate(_BillingShipping, _Acceptance, db.Model):
     """tblestimates, which the seed documents call Sales Orders."""
 
     __tablename__ = "tblestimates"
-    __crm__ = Resource(
+    __crm__ = Resource(module="estimates", own=("sale_agent", "addedfrom"),
         label="Sales Orders", category="Sales", url="estimates", aliases=("list_estimates",), lines="items",
         admin={"column_list": ["formatted_number", "clientid", "total", "date", "expirydate", "reference_no",
                                "status", "sale_agent", "invoiceid"],
@@ -227,7 +227,7 @@ class InvoiceStatus(StatusEnum):
 
 class Invoice(_BillingShipping, EfacturaInvoice, db.Model):
     __tablename__ = "tblinvoices"
-    __crm__ = Resource(
+    __crm__ = Resource(module="invoices", own=("sale_agent", "addedfrom"),
         label="Invoices", category="Sales", url="invoices", aliases=("list_invoices",), lines="items",
         admin={"column_list": ["formatted_number", "clientid", "total", "date", "duedate", "status", "sent",
                                "sale_agent", "efactura_status"],
@@ -310,7 +310,7 @@ class ItemLine(db.Model):
     """tblitemable: one line of a proposal, estimate, invoice or credit note."""
 
     __tablename__ = "tblitemable"
-    __crm__ = Resource(label="Document lines")
+    __crm__ = Resource(module="invoices", label="Document lines")
     # A line belongs to one of several parents (Proposal/Estimate/Invoice.items), each with
     # delete-orphan: it is an orphan only when attached to none of them.
     __mapper_args__ = {"legacy_is_orphan": True}
@@ -354,7 +354,7 @@ class ItemTax(db.Model):
     """tblitem_tax: a tax applied to one line (name and rate copied from tbltaxes)."""
 
     __tablename__ = "tblitem_tax"
-    __crm__ = Resource(label="Line taxes")
+    __crm__ = Resource(module="invoices", label="Line taxes")
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     itemid: Mapped[int] = fk("tblitemable.id", nullable=False)  # ON DELETE CASCADE
@@ -387,7 +387,7 @@ class InvoicePayment(db.Model):
     """tblinvoicepaymentrecords (the seeds write "tblinvoicepayments")."""
 
     __tablename__ = "tblinvoicepaymentrecords"
-    __crm__ = Resource(
+    __crm__ = Resource(module="payments", own=("invoice.sale_agent",),
         # Recorded by record_payment / apply_advance / online payments, undone by reverse_payment.
         label="Payments", category="Finance", url="payments", readonly=True,
         admin={"column_list": ["invoiceid", "amount", "paymentmode", "date", "transactionid", "daterecorded"],
@@ -415,7 +415,7 @@ class InvoicePayment(db.Model):
 
 class ContractType(db.Model):
     __tablename__ = "tblcontracts_types"
-    __crm__ = Resource(label="Contract types", category="Settings", url="contracts/types")
+    __crm__ = Resource(module="settings", label="Contract types", category="Settings", url="contracts/types")
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(191))
@@ -428,7 +428,7 @@ class ContractStatus(db.Model):
     """Seed addition: admin-defined contract statuses (Draft, Active, Expired, Terminated...)."""
 
     __tablename__ = "tblcontract_statuses"
-    __crm__ = Resource(label="Contract statuses", category="Settings", url="contracts/statuses")
+    __crm__ = Resource(module="settings", label="Contract statuses", category="Settings", url="contracts/statuses")
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(150))
@@ -442,7 +442,7 @@ class ContractStatus(db.Model):
 
 class Contract(_Acceptance, db.Model):
     __tablename__ = "tblcontracts"
-    __crm__ = Resource(
+    __crm__ = Resource(module="contracts", own=("addedfrom",),
         label="Contracts", category="Sales", url="contracts",
         admin={"column_list": ["subject", "client", "contract_type", "contract_value", "datestart", "dateend",
                                "status", "signed"],
@@ -500,7 +500,8 @@ class Goal(db.Model):
 
     __tablename__ = "tblgoals"
     # progress: the current total and percent, computed (crm.goals), read-only in the API
-    __crm__ = Resource(label="Goals", category="Sales", url="goals", api_extra={"progress": "crm.goals:api_progress"})
+    __crm__ = Resource(module="goals", own=("staff_id",),
+        label="Goals", category="Sales", url="goals", api_extra={"progress": "crm.goals:api_progress"})
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     subject: Mapped[str] = mapped_column(String(191))

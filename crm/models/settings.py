@@ -16,11 +16,11 @@ from .base import FieldError, Resource, fk
 
 class Role(db.Model):
     __tablename__ = "tblroles"
-    __crm__ = Resource(label="Roles", category="Settings", url="roles")
+    __crm__ = Resource(module="staff", label="Roles", category="Settings", url="roles")
 
     roleid: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(150), unique=True)
-    # JSON list of permission keys, e.g. ["sales.view", "action:leads.mark_lost"].
+    # JSON list of permission keys, e.g. ["leads.view_own", "action:leads.mark_lost"] (crm/permissions.py).
     permissions: Mapped[str] = mapped_column(Text, default="[]")
 
     @property
@@ -36,7 +36,7 @@ class Role(db.Model):
 
 class Staff(UserMixin, db.Model):
     __tablename__ = "tblstaff"
-    __crm__ = Resource(label="Staff", category="Settings", url="staff",
+    __crm__ = Resource(module="staff", own=("staffid",), label="Staff", category="Settings", url="staff",
                        admin={"column_exclude_list": ["password"], "form_excluded_columns": ["password"],
                               "column_details_exclude_list": ["password"]})
 
@@ -109,7 +109,7 @@ class Option(db.Model):
     """tbloptions: name/value pairs. Read them through crm.options, which knows types and defaults."""
 
     __tablename__ = "tbloptions"
-    __crm__ = Resource(label="Options", category="Settings", url="settings/options")
+    __crm__ = Resource(module="settings", label="Options", category="Settings", url="settings/options")
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(191), unique=True)
@@ -145,7 +145,7 @@ class CustomField(db.Model):
     """Admin-defined fields on leads, clients, proposals, invoices (Perfex tblcustomfields)."""
 
     __tablename__ = "tblcustomfields"
-    __crm__ = Resource(
+    __crm__ = Resource(module="settings",
         label="Custom fields", category="Settings", url="custom_fields",
         admin={"column_list": ["fieldto", "name", "slug", "type", "options", "required", "active",
                                "show_on_table", "field_order"],
@@ -195,7 +195,7 @@ class CustomField(db.Model):
 
 class CustomFieldValue(db.Model):
     __tablename__ = "tblcustomfieldsvalues"
-    __crm__ = Resource(label="Custom field values")
+    __crm__ = Resource(module="settings", label="Custom field values")
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     relid: Mapped[int] = mapped_column(Integer, index=True)

@@ -23,7 +23,8 @@ MEASURE = Numeric(15, 3, asdecimal=True)
 
 class Warehouse(db.Model):
     __tablename__ = "tblwarehouse"
-    __crm__ = Resource(label="Warehouses", category="Settings", url="settings/warehouses", name="warehouse")
+    __crm__ = Resource(module="stock",
+        label="Warehouses", category="Settings", url="settings/warehouses", name="warehouse")
 
     warehouse_id: Mapped[int] = mapped_column(Integer, primary_key=True)
     warehouse_code: Mapped[str] = mapped_column(String(100), index=True)
@@ -48,7 +49,7 @@ class InventoryBalance(db.Model):
     """
 
     __tablename__ = "tblinventory_manage"
-    __crm__ = Resource(label="Stock balances", category="Warehouse", url="warehouse/inventory_manage",
+    __crm__ = Resource(module="stock", label="Stock balances", category="Warehouse", url="warehouse/inventory_manage",
                        # physical lots; what orders hold is per warehouse x item (Stock reservations)
                        admin={"column_list": ["warehouse_id", "commodity_id", "inventory_number", "lot_number",
                                               "expiry_date", "date_manufacture", "purchase_price"],
@@ -98,7 +99,7 @@ class StockReservation(db.Model):
     """
 
     __tablename__ = "tblstock_reservations"
-    __crm__ = Resource(label="Stock reservations", category="Warehouse", url="warehouse/reservations",
+    __crm__ = Resource(module="stock", label="Stock reservations", category="Warehouse", url="warehouse/reservations",
                        readonly=True,
                        admin={"column_list": ["date_reserved", "estimate", "commodity", "warehouse", "quantity",
                                               "delivered", "status", "date_closed", "note"],
@@ -130,7 +131,7 @@ class MinimumStock(db.Model):
     """tblinventory_commodity_min: informational thresholds (nothing is triggered by them)."""
 
     __tablename__ = "tblinventory_commodity_min"
-    __crm__ = Resource(label="Minimum stock", category="Warehouse", url="warehouse/inventory_min")
+    __crm__ = Resource(module="stock", label="Minimum stock", category="Warehouse", url="warehouse/inventory_min")
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     commodity_id: Mapped[int] = fk("tblitems.id", nullable=False)
@@ -157,7 +158,7 @@ class GoodsReceipt(db.Model):
     """tblgoods_receipt: the goods receipt note (prefix 'NK'); approval puts the goods in stock."""
 
     __tablename__ = "tblgoods_receipt"
-    __crm__ = Resource(label="Goods receipt notes", category="Warehouse", url="warehouse/manage_purchase",
+    __crm__ = Resource(module="receipts", own=("addedfrom", "buyer_id"), label="Goods receipt notes", category="Warehouse", url="warehouse/manage_purchase",
                        lines="items", action_owned=("approval",))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -194,7 +195,7 @@ class GoodsReceipt(db.Model):
 
 class GoodsReceiptDetail(db.Model):
     __tablename__ = "tblgoods_receipt_detail"
-    __crm__ = Resource(label="Goods receipt lines")
+    __crm__ = Resource(module="receipts", label="Goods receipt lines")
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     goods_receipt_id: Mapped[int] = fk("tblgoods_receipt.id", nullable=False)
@@ -244,7 +245,7 @@ class GoodsDelivery(db.Model):
     """tblgoods_delivery: the delivery note (prefix 'XK'); approval takes the goods out of stock."""
 
     __tablename__ = "tblgoods_delivery"
-    __crm__ = Resource(label="Delivery notes", category="Warehouse", url="warehouse/manage_delivery",
+    __crm__ = Resource(module="deliveries", own=("staff_id", "addedfrom"), label="Delivery notes", category="Warehouse", url="warehouse/manage_delivery",
                        lines="items", action_owned=("approval", "delivery_status"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -287,7 +288,7 @@ class GoodsDelivery(db.Model):
 
 class GoodsDeliveryDetail(db.Model):
     __tablename__ = "tblgoods_delivery_detail"
-    __crm__ = Resource(label="Delivery note lines")
+    __crm__ = Resource(module="deliveries", label="Delivery note lines")
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     goods_delivery_id: Mapped[int] = fk("tblgoods_delivery.id", nullable=False)
@@ -341,7 +342,7 @@ class StockTransaction(db.Model):
     """
 
     __tablename__ = "tblgoods_transaction_detail"
-    __crm__ = Resource(label="Stock history", category="Warehouse", url="warehouse/warehouse_history",
+    __crm__ = Resource(module="stock", label="Stock history", category="Warehouse", url="warehouse/warehouse_history",
                        readonly=True,
                        admin={"column_list": ["date_add", "status", "commodity", "warehouse", "lot_number",
                                               "expiry_date", "old_quantity", "quantity", "purchase_price",
@@ -382,7 +383,7 @@ class PackingList(BillingShipping, db.Model):
     """tblwh_packing_lists (prefix 'PL'): the parcel of a delivery note, dimensions in cm, weight in kg."""
 
     __tablename__ = "tblwh_packing_lists"
-    __crm__ = Resource(label="Packing lists", category="Warehouse", url="warehouse/manage_packing_list",
+    __crm__ = Resource(module="deliveries", own=("staff_id",), label="Packing lists", category="Warehouse", url="warehouse/manage_packing_list",
                        lines="items", action_owned=("approval", "delivery_status"),
                        admin={"details_extra_template": "admin/packing_list_shipment.html",
                               "details_extra_context": "crm.admin_views.shipping:shipment_context"})
@@ -425,7 +426,7 @@ class PackingList(BillingShipping, db.Model):
 
 class PackingListDetail(db.Model):
     __tablename__ = "tblwh_packing_list_details"
-    __crm__ = Resource(label="Packing list lines")
+    __crm__ = Resource(module="deliveries", label="Packing list lines")
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     packing_list_id: Mapped[int] = fk("tblwh_packing_lists.id", nullable=False)
@@ -470,7 +471,7 @@ class LossAdjustment(db.Model):
     """tblwh_loss_adjustment: approval sets each lot's quantity to the counted one (ledger status 3)."""
 
     __tablename__ = "tblwh_loss_adjustment"
-    __crm__ = Resource(label="Loss & adjustments", category="Warehouse", url="warehouse/loss_adjustment",
+    __crm__ = Resource(module="stock", label="Loss & adjustments", category="Warehouse", url="warehouse/loss_adjustment",
                        lines="items", action_owned=("status",))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -493,7 +494,7 @@ class LossAdjustment(db.Model):
 
 class LossAdjustmentDetail(db.Model):
     __tablename__ = "tblwh_loss_adjustment_detail"
-    __crm__ = Resource(label="Loss & adjustment lines")
+    __crm__ = Resource(module="stock", label="Loss & adjustment lines")
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     loss_adjustment: Mapped[int] = fk("tblwh_loss_adjustment.id", nullable=False)
@@ -519,7 +520,7 @@ class PhysicalInventory(db.Model):
     """A stock take (seed addition): count lines whose approval posts the differences as adjustments."""
 
     __tablename__ = "tblwh_physical_inventory"
-    __crm__ = Resource(label="Physical inventory", category="Warehouse", url="warehouse/physical_inventory",
+    __crm__ = Resource(module="stock", own=("addedfrom",), label="Physical inventory", category="Warehouse", url="warehouse/physical_inventory",
                        lines="items", action_owned=("status", "code", "loss_adjustment_id"),
                        admin={"column_list": ["code", "warehouse_id", "date", "status", "note", "loss_adjustment_id"],
                               # numbered, filled and approved by its actions (crm/actions/physical_inventory.py)
@@ -550,7 +551,7 @@ class PhysicalInventory(db.Model):
 
 class PhysicalInventoryDetail(db.Model):
     __tablename__ = "tblwh_physical_inventory_detail"
-    __crm__ = Resource(label="Physical inventory lines")
+    __crm__ = Resource(module="stock", label="Physical inventory lines")
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     physical_inventory_id: Mapped[int] = fk("tblwh_physical_inventory.id", nullable=False)
@@ -603,7 +604,7 @@ class OrderReturn(db.Model):
     """tblwh_order_returns: goods a client sends back, re-entered into stock on approval."""
 
     __tablename__ = "tblwh_order_returns"
-    __crm__ = Resource(label="Client returns", category="Warehouse",
+    __crm__ = Resource(module="deliveries", own=("staff_id",), label="Client returns", category="Warehouse",
                        url="warehouse/manage_order_return_receipt", lines="items", action_owned=("approval",))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -642,7 +643,7 @@ class OrderReturn(db.Model):
 
 class OrderReturnDetail(db.Model):
     __tablename__ = "tblwh_order_return_details"
-    __crm__ = Resource(label="Client return lines")
+    __crm__ = Resource(module="deliveries", label="Client return lines")
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     order_return_id: Mapped[int] = fk("tblwh_order_returns.id", nullable=False)
@@ -688,7 +689,7 @@ class Shipment(db.Model):
 
     __tablename__ = "tblwh_omni_shipments"
     # The seed's "AWBs in transit" report: this list, filtered by status.
-    __crm__ = Resource(label="AWBs (Innoship)", category="Warehouse", url="innoship/awb",
+    __crm__ = Resource(module="deliveries", label="AWBs (Innoship)", category="Warehouse", url="innoship/awb",
                        readonly=True,
                        admin={"column_list": ["awb_number", "packing_list", "courier", "status", "price", "currency",
                                               "last_event", "created_at", "error"],

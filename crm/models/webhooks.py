@@ -65,7 +65,7 @@ class Webhook(db.Model):
     """tblwebhooks: a URL that is POSTed a signed JSON body when one of its events happens."""
 
     __tablename__ = "tblwebhooks"
-    __crm__ = Resource(
+    __crm__ = Resource(module="settings", own=("addedfrom",),
         label="Webhooks", category="Settings", url="webhooks",
         admin={"column_list": ["name", "url", "events", "active", "addedfrom", "datecreated"],
                "column_searchable_list": ["name", "url"],
@@ -125,7 +125,7 @@ class WebhookDelivery(db.Model):
     """tblwebhook_deliveries: one event for one webhook, from pending to delivered (or failed)."""
 
     __tablename__ = "tblwebhook_deliveries"
-    __crm__ = Resource(
+    __crm__ = Resource(module="settings",
         label="Webhook deliveries", category="Settings", url="webhooks/deliveries", readonly=True,
         admin={"column_list": ["datecreated", "webhook", "event", "status", "attempts", "response_code",
                                "next_attempt_at", "delivered_at", "last_error"],

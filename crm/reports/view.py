@@ -10,7 +10,7 @@ from flask_admin import BaseView, expose
 from flask_login import current_user
 
 from ..admin_views.access import StaffOnly
-from ..auth import can_table
+from ..auth import can, can_table
 from . import export
 from .period import GRAINS, PRESETS, Period, PeriodError
 from .table import shown, to_json
@@ -23,7 +23,9 @@ class ReportView(StaffOnly, BaseView):
     tabs: dict = {}  # ?by=<key>: label, when the report shows one breakdown at a time
 
     def can_view(self, model) -> bool:
-        return current_user.is_authenticated and can_table(current_user, model, "view")
+        """Reports show company figures: ``reports.view`` and view all of the table (crm/permissions.py)."""
+        return current_user.is_authenticated and can(current_user, "reports.view") \
+            and can_table(current_user, model, "view_all")
 
     def is_accessible(self):
         return current_user.is_authenticated and any(self.can_view(m) for m in self._models())

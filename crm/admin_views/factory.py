@@ -36,6 +36,7 @@ from ..extensions import db
 from ..limits import problem
 from ..resources import (columns, currency_relationship, fk_relationships, is_date, is_money, is_text,
                          primary_key, resource_of, status_enum)
+from ..spreadsheet import safe_cell
 
 # Columns never worth a search box or a list column.
 HIDDEN = {"hash", "password", "signature", "content", "long_description", "additional_data"}
@@ -347,7 +348,9 @@ class CrmModelView(StaffOnly, ModelView):
 
     @property
     def _export_columns(self):
-        return self.__dict__.get("_crm_export_columns", []) + cf_admin.columns(self.model, "export")
+        # the export's header row: custom field names are typed by people too
+        return self.__dict__.get("_crm_export_columns", []) + [
+            (name, safe_cell(label)) for name, label in cf_admin.columns(self.model, "export")]
 
     @_export_columns.setter
     def _export_columns(self, value):
@@ -375,9 +378,10 @@ class CrmModelView(StaffOnly, ModelView):
         return super().get_detail_value(context, model, name)
 
     def get_export_value(self, model, name):
+        """Every value of the CSV export (and any other export type), formula-like text quoted."""
         if name.startswith(cf.PREFIX):
-            return cf_admin.value(self.model, model, name)
-        return super().get_export_value(model, name)
+            return safe_cell(cf_admin.export_value(self.model, model, name))
+        return safe_cell(super().get_export_value(model, name))
 
     @expose("/lines/preview", methods=["POST"])
     def lines_preview_view(self):

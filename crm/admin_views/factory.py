@@ -32,6 +32,7 @@ from .. import custom_fields as cf
 from ..actions.entry import entered
 from ..api.schemas import compositions, parent_link_columns
 from ..auth import can, can_table
+from ..bad_input import check_grid_filter, column_filter_value
 from ..extensions import db
 from ..limits import problem
 from ..resources import (columns, currency_relationship, fk_relationships, is_date, is_money, is_text,
@@ -228,19 +229,20 @@ class CrmModelView(StaffOnly, ModelView):
         if request:
             for key, raw in self.column_equality_args().items():
                 col = getattr(self.model, key)
-                try:
-                    values = [self._typed(col, r) for r in (raw if isinstance(raw, list) else [raw])]
-                except (ValueError, TypeError, NotImplementedError):
-                    flash(f"Ignored filter {key}={raw}: not a valid value for {key}.", "error")
-                    continue
+                # text for a number or a date: a 400 naming the filter (crm/bad_input.py)
+                values = [column_filter_value(col, key, r) for r in (raw if isinstance(raw, list) else [raw])]
                 query = query.filter(col == values[0] if len(values) == 1 else col.in_(values))
         return query
 
-    @staticmethod
-    def _typed(col, raw):
-        if col.type.python_type is bool:
-            return raw.lower() in ("1", "true", "yes")
-        return col.type.python_type(raw) if not isinstance(raw, col.type.python_type) else raw
+    def _get_list_filter_args(self):
+        """Flask-Admin's own filters (``?flt0_<name>=``): a value the filter cannot take is a 400
+        naming it, not a filter silently dropped."""
+        for arg, raw in request.args.items(multi=True):
+            if arg.startswith("flt") and "_" in arg:
+                found = (self._filter_args or {}).get(arg[3:].split("_", 1)[1])
+                if found is not None:
+                    check_grid_filter(arg, found[1], raw)
+        return super()._get_list_filter_args()
 
     def get_query(self):
         return self._restrict(super().get_query())

@@ -360,7 +360,7 @@ class CrmModelView(StaffOnly, ModelView):
 
     def get_list(self, *args, **kwargs):
         page = kwargs.get("page", args[0] if args else None)
-        if page and page > 2**31 // 1000:  # the offset would not fit INTEGER (MariaDB: not even parse)
+        if page and not 0 <= page <= 2**31 // 1000:  # negative, or an offset past INTEGER (MariaDB: not even parse)
             abort(400, description="page: there is no such page.")
         count, data = super().get_list(*args, **kwargs)
         executed = kwargs.get("execute", args[5] if len(args) > 5 else True)

@@ -29,6 +29,7 @@ def _own_row(case) -> bool:
 @schemathesis.hook
 def before_call(context, case, kwargs):
     if _own_row(case):
+        _record("redirected", case)
         case.path_parameters = {**case.path_parameters, "obj_id": int(DECOY)}
 
 

@@ -4,7 +4,7 @@ cannot take is the sender's mistake (400 naming it where we can), never a server
 * A NUL character in a query argument or form field (PostgreSQL text cannot hold one; no person
   types one) is refused before anything runs, naming the field.
 * A grid filter whose value cannot be one of its column (text for a money, quantity, whole-number
-  or date column: ``?total=abc``, ``?flt0_date_equals=abc``) is refused with a 400 naming the
+  or date column: ``?total=abc``, Flask-Admin's ``?flt0_12=abc``) is refused with a 400 naming the
   filter and what it takes (:func:`column_filter_value`, :func:`check_grid_filter`).
 * A value the database refuses as out of range or malformed (a page number or id past INTEGER in
   an address, a grid filter with a 30-digit number, ``?id=abc``) rolls the transaction back and is

@@ -51,10 +51,11 @@ bench: setup
 	-$(PY) bench/delivery_approve.py --db postgresql+psycopg://postgres@127.0.0.1:5432/crm_bench --workers 2
 	-$(PY) bench/reports.py
 
-# schemathesis against the OpenAPI document on a demo server: fails on any 5xx.
+# schemathesis against the OpenAPI document on a demo server: fails on any 5xx. A short run:
+# make fuzz-api FUZZ_ARGS="--examples 5 --max-time 300"
 fuzz-api: setup
 	$(PY) -m pip install -q -e ".[fuzz]"
-	$(PY) scripts/fuzz_api.py
+	$(PY) scripts/fuzz_api.py $(FUZZ_ARGS)
 
 clean:
 	rm -rf $(VENV) instance

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from .actions.registry import ActionInvalid
 from .documents import company, fmt_qty
+from .spreadsheet import safe_row
 
 COLUMNS = ("Line ID", "Item code", "Item", "Unit", "Lot", "Expiry", "Book quantity", "Counted")
 KEY, COUNTED = "line id", "counted"
@@ -51,8 +52,8 @@ def pdf_html(count) -> str:
 # --- Excel / CSV -------------------------------------------------------------------------------
 
 def _values(row) -> list:
-    return [row["id"], row["code"], row["name"], row["unit"] or "", row["lot"], row["expiry"],
-            row["book"], row["counted"]]
+    return safe_row([row["id"], row["code"], row["name"], row["unit"] or "", row["lot"], row["expiry"],
+                     row["book"], row["counted"]])
 
 
 def xlsx_bytes(count) -> bytes:
@@ -62,7 +63,7 @@ def xlsx_bytes(count) -> bytes:
     wb = Workbook()
     ws = wb.active
     ws.title = "Count sheet"
-    ws.append([title(count)])
+    ws.append(safe_row([title(count)]))
     ws["A1"].font = Font(bold=True, size=13)
     ws.append(["Fill the Counted column; leave it empty for a line not counted. Keep the Line ID column."])
     ws.append([])

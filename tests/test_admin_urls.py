@@ -93,7 +93,7 @@ def test_undelivered_purchase_orders_url_filters(app, admin_client):
     assert "#PO-000001" in html and "#PO-000002" not in html
 
 
-def test_bad_query_value_is_a_message_not_a_500(admin_client):
+def test_bad_query_value_is_a_400_naming_the_filter(admin_client):
     resp = admin_client.get("/admin/invoices/list_invoices?status=abc")
-    assert resp.status_code == 200
-    assert "not a valid value for status" in resp.get_data(as_text=True)
+    assert resp.status_code == 400
+    assert "Filter “status”: &#39;abc&#39; is not valid here; it takes a whole number" in resp.get_data(as_text=True)

@@ -5,6 +5,8 @@ screen of its table, with no per-table code. Columns are named ``cf_<slug>``.
 """
 from __future__ import annotations
 
+from decimal import Decimal, InvalidOperation
+
 from flask import g, has_request_context
 from wtforms import BooleanField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import ValidationError
@@ -94,13 +96,30 @@ def _all_ids(model):
     return select(getattr(model, primary_key(model)))
 
 
-def value(model, obj, name: str):
-    """The shown value of column ``cf_<slug>`` of ``obj``, or None when ``name`` is not one."""
+def _definition(model, name: str):
     if not name.startswith(cf.PREFIX):
         return None
     slug = name[len(cf.PREFIX):]
-    d = next((d for d in cf.definitions(model) if d.slug == slug), None)
+    return next((d for d in cf.definitions(model) if d.slug == slug), None)
+
+
+def value(model, obj, name: str):
+    """The shown value of column ``cf_<slug>`` of ``obj``, or None when ``name`` is not one."""
+    d = _definition(model, name)
     if d is None:
         return None
     page = g.get("_crm_cf_page")
     return cf.display(d, cf.values_of(obj, page).get(d.id))
+
+
+def export_value(model, obj, name: str):
+    """What an export writes for ``cf_<slug>``: a number field's value as a number (a negative one
+    must stay a number in the spreadsheet, not text), anything else as shown."""
+    shown = value(model, obj, name)
+    d = _definition(model, name)
+    if d is not None and d.type == "number" and shown:
+        try:
+            return Decimal(shown)
+        except InvalidOperation:
+            pass
+    return shown

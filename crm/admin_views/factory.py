@@ -32,11 +32,13 @@ from .. import custom_fields as cf
 from ..actions.entry import entered, removing
 from ..api.schemas import compositions, parent_link_columns
 from ..auth import can, can_table
+from ..bad_input import check_grid_filter, column_filter_value
 from ..extensions import db
 from ..limits import problem
 from ..permissions import sees, visible
 from ..resources import (action_owned, columns, currency_relationship, fk_relationships, is_date, is_money, is_text,
                          primary_key, resource_of, status_enum)
+from ..spreadsheet import safe_cell
 
 # Columns never worth a search box or a list column.
 HIDDEN = {"hash", "password", "signature", "content", "long_description", "additional_data"}
@@ -236,19 +238,20 @@ class CrmModelView(StaffOnly, ModelView):
         if request:
             for key, raw in self.column_equality_args().items():
                 col = getattr(self.model, key)
-                try:
-                    values = [self._typed(col, r) for r in (raw if isinstance(raw, list) else [raw])]
-                except (ValueError, TypeError, NotImplementedError):
-                    flash(f"Ignored filter {key}={raw}: not a valid value for {key}.", "error")
-                    continue
+                # text for a number or a date: a 400 naming the filter (crm/bad_input.py)
+                values = [column_filter_value(col, key, r) for r in (raw if isinstance(raw, list) else [raw])]
                 query = query.filter(col == values[0] if len(values) == 1 else col.in_(values))
         return query
 
-    @staticmethod
-    def _typed(col, raw):
-        if col.type.python_type is bool:
-            return raw.lower() in ("1", "true", "yes")
-        return col.type.python_type(raw) if not isinstance(raw, col.type.python_type) else raw
+    def _get_list_filter_args(self):
+        """Flask-Admin's own filters (``?flt0_<name>=``): a value the filter cannot take is a 400
+        naming it, not a filter silently dropped."""
+        for arg, raw in request.args.items(multi=True):
+            if arg.startswith("flt") and "_" in arg:
+                found = (self._filter_args or {}).get(arg[3:].split("_", 1)[1])
+                if found is not None:
+                    check_grid_filter(arg, found[1], raw)
+        return super()._get_list_filter_args()
 
     def get_query(self):
         return self._restrict(super().get_query())
@@ -359,7 +362,9 @@ class CrmModelView(StaffOnly, ModelView):
 
     @property
     def _export_columns(self):
-        return self.__dict__.get("_crm_export_columns", []) + cf_admin.columns(self.model, "export")
+        # the export's header row: custom field names are typed by people too
+        return self.__dict__.get("_crm_export_columns", []) + [
+            (name, safe_cell(label)) for name, label in cf_admin.columns(self.model, "export")]
 
     @_export_columns.setter
     def _export_columns(self, value):
@@ -367,7 +372,7 @@ class CrmModelView(StaffOnly, ModelView):
 
     def get_list(self, *args, **kwargs):
         page = kwargs.get("page", args[0] if args else None)
-        if page and page > 2**31 // 1000:  # the offset would not fit INTEGER (MariaDB: not even parse)
+        if page and not 0 <= page <= 2**31 // 1000:  # negative, or an offset past INTEGER (MariaDB: not even parse)
             abort(400, description="page: there is no such page.")
         count, data = super().get_list(*args, **kwargs)
         executed = kwargs.get("execute", args[5] if len(args) > 5 else True)
@@ -387,9 +392,10 @@ class CrmModelView(StaffOnly, ModelView):
         return super().get_detail_value(context, model, name)
 
     def get_export_value(self, model, name):
+        """Every value of the CSV export (and any other export type), formula-like text quoted."""
         if name.startswith(cf.PREFIX):
-            return cf_admin.value(self.model, model, name)
-        return super().get_export_value(model, name)
+            return safe_cell(cf_admin.export_value(self.model, model, name))
+        return safe_cell(super().get_export_value(model, name))
 
     @expose("/lines/preview", methods=["POST"])
     def lines_preview_view(self):

@@ -16,6 +16,7 @@ from sqlalchemy import func, literal, select
 
 from ..actions.reservations import on as reservations_on
 from ..extensions import db
+from ..spreadsheet import safe_row
 from .access import StaffView
 
 PAGE = 100
@@ -71,8 +72,8 @@ def expiring_lots(days: int, page: int = 1, page_size: int = PAGE):
 def _csv(header, rows, filename) -> Response:
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(header)
-    writer.writerows(rows)
+    writer.writerow(safe_row(header))
+    writer.writerows(safe_row(row) for row in rows)
     return Response(out.getvalue(), mimetype="text/csv",
                     headers={"Content-Disposition": f"attachment; filename={filename}"})
 

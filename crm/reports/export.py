@@ -1,5 +1,6 @@
 """A :class:`~crm.reports.table.Report` as CSV (sections one after another) or Excel (one sheet
-per table, numbers as numbers with two decimals)."""
+per table, numbers as numbers with two decimals). Text that looks like a formula is written as
+text (:mod:`crm.spreadsheet`)."""
 from __future__ import annotations
 
 import csv
@@ -9,6 +10,7 @@ from decimal import Decimal
 
 from flask import Response
 
+from ..spreadsheet import safe_row
 from .table import Report
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -45,9 +47,9 @@ def csv_response(report: Report, filename: str) -> Response:
     out = io.StringIO()
     writer = csv.writer(out)
     for title, header, rows, _ in _sections(report):
-        writer.writerow([title])
-        writer.writerow(header)
-        writer.writerows([_text(v) for v in row] for row in rows)
+        writer.writerow(safe_row([title]))
+        writer.writerow(safe_row(header))
+        writer.writerows([_text(v) for v in safe_row(row)] for row in rows)  # text quoted before numbers become text
         writer.writerow([])
     return Response(out.getvalue(), mimetype="text/csv",
                     headers={"Content-Disposition": f"attachment; filename={filename}.csv"})
@@ -73,12 +75,12 @@ def xlsx_response(report: Report, filename: str) -> Response:
     kinds_of_figures = [f.kind for f in report.figures]
     for title, header, rows, kinds in _sections(report):
         sheet = book.create_sheet(_sheet_title(title, used))
-        sheet.append(header)
+        sheet.append(safe_row(header))
         for cell in sheet[1]:
             cell.font = Font(bold=True)
         for i, row in enumerate(rows):
             # Decimal goes in as a number (openpyxl writes its exact text), never through float
-            sheet.append(row)
+            sheet.append(safe_row(row))
             for j, value in enumerate(row):
                 kind = kinds[j] if kinds[j] is not None else kinds_of_figures[i]
                 if isinstance(value, (int, Decimal)) and kind in NUMBER_FORMATS:

@@ -55,11 +55,21 @@ ROWS = [
 ]
 
 
-def _upload(client, content, filename):
+def _post_file(client, content, filename):
     page = client.get("/admin/excelimport/")
     return client.post("/admin/excelimport/", data={"csrf_token": csrf_from(page.get_data(as_text=True)),
                                                     "file": (content, filename)},
                        content_type="multipart/form-data")
+
+
+def _upload(client, content, filename):
+    """Upload, then open the import's page: once the job has read the file it sends on to the mapping
+    (a 302 whose Location is the mapping page); a refused upload is the upload's own answer."""
+    r = _post_file(client, content, filename)
+    if r.status_code != 302:
+        return r
+    assert re.search(r"/admin/excelimport/\d+$", r.headers["Location"])
+    return client.get(r.headers["Location"])
 
 
 def _leads(app):
@@ -161,8 +171,6 @@ def test_csv_with_semicolons_and_a_source_column(app, admin_client, pipeline):
 @pytest.mark.parametrize("content, filename, message", [
     (None, None, "file: choose an .xlsx or .csv file"),
     (b"hello", "notes.txt", "is not an .xlsx or .csv file"),
-    (b"PK\x03\x04 broken", "broken.xlsx", "file: cannot read this file as .xlsx"),
-    (b"Name,Email\n", "empty.csv", "file: the file has a header row but no data rows."),
     (b"", "nothing.csv", "file: the file is empty"),
 ])
 def test_bad_uploads_are_400_naming_the_file(app, admin_client, content, filename, message):
@@ -178,6 +186,24 @@ def test_bad_uploads_are_400_naming_the_file(app, admin_client, content, filenam
 
     with app.app_context():
         assert db.session.query(LeadImport).count() == 0
+
+
+@pytest.mark.parametrize("content, filename, message", [
+    (b"PK\x03\x04 broken", "broken.xlsx", "file: cannot read this file as .xlsx"),
+    (b"Name,Email\n", "empty.csv", "file: the file has a header row but no data rows."),
+])
+def test_unreadable_files_fail_when_read_naming_the_file(app, admin_client, _upload_folder, content, filename,
+                                                         message):
+    """What only reading can tell is told by the reading job, on the import's page; the file is dropped."""
+    r = _post_file(admin_client, io.BytesIO(content), filename)
+    assert r.status_code == 302
+    page = admin_client.get(r.headers["Location"])
+    assert page.status_code == 200 and message in page.get_data(as_text=True)
+    data = admin_client.get(r.headers["Location"] + "/progress.json").get_json()
+    assert data["status"] == "failed" and data["finished"] and "Nothing was imported" in data["message"]
+    assert admin_client.get(r.headers["Location"] + "/map").status_code == 302  # no mapping for it
+    assert list(_upload_folder.iterdir()) == []
+    assert _leads(app) == []
 
 
 def test_bad_mapping_is_422_and_nothing_queued(app, admin_client, pipeline):

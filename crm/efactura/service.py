@@ -271,7 +271,10 @@ def download(invoice) -> bytes:
         raise EfacturaFailure("ANAF's archive is not a valid ZIP; it will be downloaded again.") from None
     if not any(n.startswith("semnatura_") for n in names):
         raise EfacturaFailure("ANAF's archive has no signature file (semnatura_…xml).")
-    invoice.efactura_archive = storage.save(AREA, archive, "zip", invoice.id)
+    # Downloaded again: the kept file is replaced, not left beside a new one.
+    name = invoice.efactura_archive if archive_path(invoice) is not None else storage.new_name("zip")
+    storage.write(AREA, name, archive, invoice.id)
+    invoice.efactura_archive = name
     db.session.commit()
     if invoice.efactura_status == ES.OK.value and signed_xml:
         try:

@@ -10,7 +10,7 @@ from openpyxl import Workbook
 
 from crm.extensions import db
 
-from .conftest import csrf_from
+from .conftest import api_token, csrf_from
 
 
 @pytest.fixture(autouse=True)
@@ -261,3 +261,86 @@ def test_import_screen_needs_permission(app):
     client = app.test_client()
     login(client, "viewer@test.example", "pass-1234")
     assert client.get("/admin/excelimport/").status_code == 403
+
+
+def _staff_client(app, email, role="Sales Agent"):
+    from .conftest import login, make_staff
+
+    with app.app_context():
+        make_staff(email, role)
+    client = app.test_client()
+    login(client, email, "pass-1234")
+    return client
+
+
+def test_only_the_uploader_and_admins_open_an_import(app, admin_client, pipeline):
+    owner = _staff_client(app, "owner@test.example")
+    other = _staff_client(app, "other@test.example")
+    r = _upload(owner, _xlsx(ROWS), "owners-prospects.xlsx")
+    map_url = r.headers["Location"]
+    base = map_url.removesuffix("/map")
+    assert owner.get(map_url).status_code == 200
+    # Another salesperson with the same import screen: none of its pages exist for them.
+    for url in (map_url, base, base + "/progress.json"):
+        assert other.get(url).status_code == 404, url
+    form = _mapping_form(owner.get(map_url).get_data(as_text=True))
+    other_page = other.get("/admin/excelimport/")
+    assert "owners-prospects.xlsx" not in other_page.get_data(as_text=True)
+    r = other.post(map_url, data={**form, "csrf_token": csrf_from(other_page.get_data(as_text=True)),
+                                  "mode": "keep", "do": "import"})
+    assert r.status_code == 404 and _leads(app) == []
+    # The uploader sees it in their list; an admin opens it too.
+    assert "owners-prospects.xlsx" in owner.get("/admin/excelimport/").get_data(as_text=True)
+    assert admin_client.get(map_url).status_code == 200
+    assert admin_client.get(base + "/progress.json").get_json()["file"] == "owners-prospects.xlsx"
+    # Nor is there a generic door to the imports' contents.
+    assert app.test_client().get("/api/v1/leads_import",
+                                 headers=api_token(app.test_client())).status_code == 404
+
+
+def test_a_large_spreadsheet_is_read_by_the_job_with_its_progress_not_in_the_upload(app, admin_client, pipeline,
+                                                                                  monkeypatch):
+    from sqlalchemy import text
+
+    import crm.jobs
+    from crm.capture import excel_import
+
+    queued = []
+    monkeypatch.setattr(crm.jobs, "run_inline", lambda func, args, kwargs: queued.append((func, args)))
+    real_read_rows = excel_import.read_rows
+
+    def not_in_the_request(path):
+        raise AssertionError("the upload request read the spreadsheet")
+
+    monkeypatch.setattr(excel_import, "read_rows", not_in_the_request)
+    lines = ["Name,Email"] + [f"Lead {i},lead{i}@example.com" for i in range(3_000)]
+    r = _post_file(admin_client, io.BytesIO("\n".join(lines).encode()), "big.csv")
+    assert r.status_code == 302
+    status_url = r.headers["Location"]
+    # Until the worker has read it: the progress page, not the mapping.
+    page = admin_client.get(status_url).get_data(as_text=True)
+    assert "Reading the file" in page and "progress-bar" in page
+    assert admin_client.get(status_url + "/map").status_code == 302
+    data = admin_client.get(status_url + "/progress.json").get_json()
+    assert (data["status"], data["percent"], data["finished"]) == ("reading", 0, False)
+    assert [func.__name__ for func, _args in queued] == ["read_upload"]
+
+    # The worker reads it; its progress is committed as it goes (seen from another connection).
+    seen = []
+
+    def watching(path):
+        for i, row in enumerate(real_read_rows(path)):
+            if i == 2001:
+                with db.engine.connect() as conn:
+                    seen.append(tuple(conn.execute(text("SELECT status, done, total FROM tblleads_import")).one()))
+            yield row
+
+    monkeypatch.setattr(excel_import, "read_rows", watching)
+    func, args = queued.pop()
+    with app.app_context():
+        func(*args)
+    assert seen == [("reading", 2000, 3000)]
+    r = admin_client.get(status_url)
+    assert r.status_code == 302 and r.headers["Location"].endswith("/map")  # read: on to the mapping
+    html = admin_client.get(r.headers["Location"]).get_data(as_text=True)
+    assert "3000" in html and "Lead 0" in html and "Lead 9" in html and "Lead 10" not in html

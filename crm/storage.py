@@ -95,7 +95,7 @@ def new_name(extension: str = "", label: str | None = None) -> str:
     ext = f".{ext}" if _EXTENSION.match(ext) else ""
     name = secrets.token_hex(16)
     if label:
-        safe = secure_filename(label).lstrip("._")
+        safe = re.sub(r"\.{2,}", ".", secure_filename(label)).lstrip("._")  # "a..b" would read as a climb
         if ext and safe.lower().endswith(ext):
             safe = safe[: -len(ext)]
         if safe:

@@ -284,3 +284,5 @@ def test_path_of_accepts_only_its_own_regular_files(app, instance):
         assert re.fullmatch(r"[0-9a-f]{32}", storage.new_name("../../x"))
         made = storage.new_name("PDF", label="../../etc/passwd.pdf")
         assert storage.is_safe_name(made) and made.endswith("-etc_passwd.pdf")
+        dotted = storage.new_name("txt", label="offer..final.txt")
+        assert storage.is_safe_name(dotted) and dotted.endswith("-offer.final.txt")

@@ -168,7 +168,7 @@ def contract_context(contract) -> dict:
     from .portal.signatures import path_of
 
     client = contract.client_rel
-    signature = path_of(contract.signature) if contract.signature else None
+    signature = path_of(contract.signature)
     return {"kind": kind_of(contract), "doc": contract, "number": number_of(contract), "company": company(),
             "client": {"name": client.company, "vat": client.vat,
                        "lines": _address(client.billing_street or client.address,
@@ -176,7 +176,7 @@ def contract_context(contract) -> dict:
                                                            client.billing_city or client.city)),
                                          client.billing_country or client.country)},
             "currency": options.get("base_currency") or "", "fmt": fmt,
-            "signature_uri": signature.as_uri() if signature is not None and signature.is_file() else None}
+            "signature_uri": signature.as_uri() if signature is not None else None}
 
 
 def _contract_html(contract) -> str:

@@ -128,10 +128,14 @@ def test_crud_read_update_delete(client, h):
 
 def test_every_table_has_an_endpoint_named_after_it(app, client, h):
     from crm.models import all_models
+    from crm.resources import resource_of
 
     for model in all_models():
         name = model.__tablename__.removeprefix("tbl")
         if model.__tablename__ in ("tblleads_pipelines",):
+            continue
+        if not resource_of(model).api:  # declared without an API door (an import's upload is its uploader's)
+            assert client.get(f"/api/v1/{name}", headers=h).status_code == 404
             continue
         r = client.get(f"/api/v1/{name}", headers=h)
         if r.status_code == 404:  # named differently on purpose (documented in the model)

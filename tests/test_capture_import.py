@@ -10,7 +10,7 @@ from openpyxl import Workbook
 
 from crm.extensions import db
 
-from .conftest import csrf_from
+from .conftest import api_token, csrf_from
 
 
 @pytest.fixture(autouse=True)
@@ -55,11 +55,21 @@ ROWS = [
 ]
 
 
-def _upload(client, content, filename):
+def _post_file(client, content, filename):
     page = client.get("/admin/excelimport/")
     return client.post("/admin/excelimport/", data={"csrf_token": csrf_from(page.get_data(as_text=True)),
                                                     "file": (content, filename)},
                        content_type="multipart/form-data")
+
+
+def _upload(client, content, filename):
+    """Upload, then open the import's page: once the job has read the file it sends on to the mapping
+    (a 302 whose Location is the mapping page); a refused upload is the upload's own answer."""
+    r = _post_file(client, content, filename)
+    if r.status_code != 302:
+        return r
+    assert re.search(r"/admin/excelimport/\d+$", r.headers["Location"])
+    return client.get(r.headers["Location"])
 
 
 def _leads(app):
@@ -161,8 +171,6 @@ def test_csv_with_semicolons_and_a_source_column(app, admin_client, pipeline):
 @pytest.mark.parametrize("content, filename, message", [
     (None, None, "file: choose an .xlsx or .csv file"),
     (b"hello", "notes.txt", "is not an .xlsx or .csv file"),
-    (b"PK\x03\x04 broken", "broken.xlsx", "file: cannot read this file as .xlsx"),
-    (b"Name,Email\n", "empty.csv", "file: the file has a header row but no data rows."),
     (b"", "nothing.csv", "file: the file is empty"),
 ])
 def test_bad_uploads_are_400_naming_the_file(app, admin_client, content, filename, message):
@@ -178,6 +186,24 @@ def test_bad_uploads_are_400_naming_the_file(app, admin_client, content, filenam
 
     with app.app_context():
         assert db.session.query(LeadImport).count() == 0
+
+
+@pytest.mark.parametrize("content, filename, message", [
+    (b"PK\x03\x04 broken", "broken.xlsx", "file: cannot read this file as .xlsx"),
+    (b"Name,Email\n", "empty.csv", "file: the file has a header row but no data rows."),
+])
+def test_unreadable_files_fail_when_read_naming_the_file(app, admin_client, _upload_folder, content, filename,
+                                                         message):
+    """What only reading can tell is told by the reading job, on the import's page; the file is dropped."""
+    r = _post_file(admin_client, io.BytesIO(content), filename)
+    assert r.status_code == 302
+    page = admin_client.get(r.headers["Location"])
+    assert page.status_code == 200 and message in page.get_data(as_text=True)
+    data = admin_client.get(r.headers["Location"] + "/progress.json").get_json()
+    assert data["status"] == "failed" and data["finished"] and "Nothing was imported" in data["message"]
+    assert admin_client.get(r.headers["Location"] + "/map").status_code == 302  # no mapping for it
+    assert list(_upload_folder.iterdir()) == []
+    assert _leads(app) == []
 
 
 def test_bad_mapping_is_422_and_nothing_queued(app, admin_client, pipeline):
@@ -235,3 +261,86 @@ def test_import_screen_needs_permission(app):
     client = app.test_client()
     login(client, "viewer@test.example", "pass-1234")
     assert client.get("/admin/excelimport/").status_code == 403
+
+
+def _staff_client(app, email, role="Sales Agent"):
+    from .conftest import login, make_staff
+
+    with app.app_context():
+        make_staff(email, role)
+    client = app.test_client()
+    login(client, email, "pass-1234")
+    return client
+
+
+def test_only_the_uploader_and_admins_open_an_import(app, admin_client, pipeline):
+    owner = _staff_client(app, "owner@test.example")
+    other = _staff_client(app, "other@test.example")
+    r = _upload(owner, _xlsx(ROWS), "owners-prospects.xlsx")
+    map_url = r.headers["Location"]
+    base = map_url.removesuffix("/map")
+    assert owner.get(map_url).status_code == 200
+    # Another salesperson with the same import screen: none of its pages exist for them.
+    for url in (map_url, base, base + "/progress.json"):
+        assert other.get(url).status_code == 404, url
+    form = _mapping_form(owner.get(map_url).get_data(as_text=True))
+    other_page = other.get("/admin/excelimport/")
+    assert "owners-prospects.xlsx" not in other_page.get_data(as_text=True)
+    r = other.post(map_url, data={**form, "csrf_token": csrf_from(other_page.get_data(as_text=True)),
+                                  "mode": "keep", "do": "import"})
+    assert r.status_code == 404 and _leads(app) == []
+    # The uploader sees it in their list; an admin opens it too.
+    assert "owners-prospects.xlsx" in owner.get("/admin/excelimport/").get_data(as_text=True)
+    assert admin_client.get(map_url).status_code == 200
+    assert admin_client.get(base + "/progress.json").get_json()["file"] == "owners-prospects.xlsx"
+    # Nor is there a generic door to the imports' contents.
+    assert app.test_client().get("/api/v1/leads_import",
+                                 headers=api_token(app.test_client())).status_code == 404
+
+
+def test_a_large_spreadsheet_is_read_by_the_job_with_its_progress_not_in_the_upload(app, admin_client, pipeline,
+                                                                                  monkeypatch):
+    from sqlalchemy import text
+
+    import crm.jobs
+    from crm.capture import excel_import
+
+    queued = []
+    monkeypatch.setattr(crm.jobs, "run_inline", lambda func, args, kwargs: queued.append((func, args)))
+    real_read_rows = excel_import.read_rows
+
+    def not_in_the_request(path):
+        raise AssertionError("the upload request read the spreadsheet")
+
+    monkeypatch.setattr(excel_import, "read_rows", not_in_the_request)
+    lines = ["Name,Email"] + [f"Lead {i},lead{i}@example.com" for i in range(3_000)]
+    r = _post_file(admin_client, io.BytesIO("\n".join(lines).encode()), "big.csv")
+    assert r.status_code == 302
+    status_url = r.headers["Location"]
+    # Until the worker has read it: the progress page, not the mapping.
+    page = admin_client.get(status_url).get_data(as_text=True)
+    assert "Reading the file" in page and "progress-bar" in page
+    assert admin_client.get(status_url + "/map").status_code == 302
+    data = admin_client.get(status_url + "/progress.json").get_json()
+    assert (data["status"], data["percent"], data["finished"]) == ("reading", 0, False)
+    assert [func.__name__ for func, _args in queued] == ["read_upload"]
+
+    # The worker reads it; its progress is committed as it goes (seen from another connection).
+    seen = []
+
+    def watching(path):
+        for i, row in enumerate(real_read_rows(path)):
+            if i == 2001:
+                with db.engine.connect() as conn:
+                    seen.append(tuple(conn.execute(text("SELECT status, done, total FROM tblleads_import")).one()))
+            yield row
+
+    monkeypatch.setattr(excel_import, "read_rows", watching)
+    func, args = queued.pop()
+    with app.app_context():
+        func(*args)
+    assert seen == [("reading", 2000, 3000)]
+    r = admin_client.get(status_url)
+    assert r.status_code == 302 and r.headers["Location"].endswith("/map")  # read: on to the mapping
+    html = admin_client.get(r.headers["Location"]).get_data(as_text=True)
+    assert "3000" in html and "Lead 0" in html and "Lead 9" in html and "Lead 10" not in html

@@ -4,6 +4,7 @@ jobs (status polling with backoff, auto-send, token refresh, received invoices) 
 from __future__ import annotations
 
 import io
+import re
 import zipfile
 from datetime import date, datetime, timedelta
 from urllib.parse import parse_qs, urlparse
@@ -102,18 +103,20 @@ def test_send_check_download_the_whole_flow(app, anaf, admin_client):
     _cron(app, "efactura_check_pending")
     st = _state(app, inv)
     assert st["efactura_status"] == "ok" and st["efactura_download_id"]
-    assert st["efactura_archive"] == f"efactura/{inv}/{st['efactura_download_id']}.zip"
+    assert re.fullmatch(r"[0-9a-f]{32}\.zip", st["efactura_archive"])  # a name the server made
 
     # The archive and the PDF are downloadable from the invoice.
     page = admin_client.get(f"/admin/invoices/details/?id={inv}").get_data(as_text=True)
     assert "Awaiting Validation" not in page and ">OK<" in page and "ANAF archive" in page
     archive = admin_client.get(f"/admin/efactura/invoice/{inv}/archive.zip")
+    assert f'filename={st["efactura_download_id"]}.zip' in archive.headers["Content-Disposition"]
     names = zipfile.ZipFile(io.BytesIO(archive.data)).namelist()
     assert sorted(names) == sorted([f"{st['efactura_download_id']}.xml", f"semnatura_{st['efactura_download_id']}.xml"])
     pdf = admin_client.get(f"/admin/efactura/invoice/{inv}/archive.pdf")
     assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
-    # Download button again: same archive, kept.
+    # Download button again: same archive, kept under the same name.
     assert _act(app, inv, "efactura_download").status_code == 200
+    assert _state(app, inv)["efactura_archive"] == st["efactura_archive"]
     assert _act(app, inv, "efactura_send").status_code == 409  # accepted: never uploaded twice
     assert anaf.calls["upload"] == 1
 

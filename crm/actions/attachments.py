@@ -1,7 +1,7 @@
 """Attachments (tblfiles) on the records that allow them: ``attach_file`` and where files live.
 
-A file is stored under instance/uploads/<rel_type>/<id>/ (UPLOAD_FOLDER overrides instance/uploads) as ``<32 random hex>-<safe name>``;
-that stored name is tblfiles.file_name (as in Perfex, file_name is the name on disk) and
+A file is stored in the "attachments" area of crm/storage.py, sub-folder <rel_type>/<id>, as
+``<32 random hex>-<safe name>`` (a name the server makes); that stored name is tblfiles.file_name (as in Perfex, file_name is the name on disk) and
 :func:`original_name` gives back the name the person uploaded. Limits come from the options
 ``attachment_max_mb`` and ``attachment_allowed_extensions``. The file is written inside the
 action's transaction and removed again if that transaction rolls back, so a refused or failed
@@ -15,17 +15,14 @@ from __future__ import annotations
 
 import os
 import re
-import secrets
 from pathlib import Path
 
-from flask import current_app
 from flask_wtf.file import FileField, FileRequired
 from sqlalchemy import event
 from sqlalchemy.orm import Session
-from werkzeug.utils import secure_filename
 from wtforms import Form
 
-from .. import options
+from .. import options, storage
 from ..extensions import db
 from ..models import File, Lead
 from .registry import ActionError, ActionInvalid, action
@@ -49,20 +46,12 @@ def rel_type_of(model) -> str | None:
     return ATTACHABLE.get(model)
 
 
-def upload_root() -> Path:
-    """instance/uploads, or the UPLOAD_FOLDER setting (the tests use a temporary folder)."""
-    return Path(current_app.config.get("UPLOAD_FOLDER") or Path(current_app.instance_path) / "uploads")
-
-
-def folder_of(rel_type: str, rel_id: int) -> Path:
-    return upload_root() / rel_type / str(int(rel_id))
+AREA = "attachments"  # crm/storage.py
 
 
 def stored_path(row: File) -> Path | None:
-    """Where the file of a tblfiles row is on disk; None if its name would leave its folder."""
-    folder = folder_of(row.rel_type, row.rel_id).resolve()
-    path = (folder / row.file_name).resolve()
-    return path if path.parent == folder else None
+    """Where the file of a tblfiles row is on disk; None if it is missing or its name would leave its folder."""
+    return storage.path_of(AREA, row.file_name, row.rel_type, row.rel_id)
 
 
 def original_name(file_name: str) -> str:
@@ -122,18 +111,13 @@ def attach_file(obj, actor, file):
     if size > limit:
         raise AttachmentRefused(f"“{name}” was not attached: it is {size / 1048576:.1f} MB and the limit is "
                                 f"{limit // 1048576} MB.", status=413)
-    safe = secure_filename(name)
-    if not safe.lower().endswith(f".{ext}"):
-        safe = f"file.{ext}"
-    stored = f"{secrets.token_hex(16)}-{safe}"[:191]
+    stored = storage.new_name(ext, label=name)
     row = File(rel_type=rel_type, rel_id=obj_id(obj), file_name=stored, size=size,
                filetype=(file.mimetype or "application/octet-stream")[:40], staffid=getattr(actor, "staffid", None))
     db.session.add(row)
     db.session.flush()
-    folder = folder_of(rel_type, row.rel_id)
-    path = folder / stored
     try:
-        folder.mkdir(parents=True, exist_ok=True)
+        path = storage.folder(AREA, rel_type, row.rel_id) / stored
         with open(path, "xb") as out:
             db.session.info.setdefault(_UPLOADED, []).append(str(path))
             written = _copy(file.stream, out, limit)

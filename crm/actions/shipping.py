@@ -12,11 +12,10 @@ from __future__ import annotations
 import json
 from datetime import datetime, timedelta
 from decimal import Decimal
-from pathlib import Path
 
 from flask import current_app
 
-from .. import events, options
+from .. import events, options, storage
 from ..extensions import db
 from ..integrations.innoship import Client, InnoshipError
 from ..jobs import enqueue, job
@@ -161,10 +160,7 @@ def _book_on_approval(name, obj, actor, data) -> None:
             log_activity(actor, f"No AWB booked for {obj}: {exc}", rel_type="packing_list", rel_id=obj.id)
 
 
-def _label_folder() -> Path:
-    folder = Path(current_app.instance_path) / "labels"
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
+LABELS = "labels"  # crm/storage.py
 
 
 def _fetch_label(client: Client, shipment: Shipment) -> None:
@@ -172,9 +168,7 @@ def _fetch_label(client: Client, shipment: Shipment) -> None:
         pdf = client.label(shipment.courier_id, shipment.awb_number)
     except InnoshipError:
         return  # the tracking job fetches missing labels later
-    path = _label_folder() / f"{shipment.awb_number}.pdf"
-    path.write_bytes(pdf)
-    shipment.label_path = path.name
+    shipment.label_path = storage.save(LABELS, pdf, "pdf", label=f"AWB-{shipment.awb_number}")
 
 
 def _client() -> Client:

@@ -6,7 +6,7 @@ from flask_admin.theme import Bootstrap4Theme
 
 from ..resources import CATEGORIES, resource_of
 from .factory import CrmModelView, build_view
-from .capture import capture_screens, web_forms_view
+from .capture import capture_screens, own_imports, web_forms_view
 from .board import PipelineBoardView
 from .goals import goal_view
 from .home import HomeView
@@ -32,7 +32,7 @@ def _extra_views():
 
 
 def init_admin(app) -> Admin:
-    from ..models import Goal, Lead, Role, Staff, WebToLead, all_models
+    from ..models import Goal, Lead, LeadImport, Role, Staff, WebToLead, all_models
 
     admin = Admin(app, name="CRMConnect", theme=Bootstrap4Theme(base_template="admin/crm_base.html", fluid=True),
                   index_view=HomeView(name="Home", url="/admin", endpoint="admin"))
@@ -48,6 +48,8 @@ def init_admin(app) -> Admin:
             views.append(goal_view())
         elif model is WebToLead:
             views.append(web_forms_view())
+        elif model is LeadImport:
+            views.append(build_view(LeadImport, where=own_imports))
         elif model.__tablename__ == "tblwebhooks":
             views.append(webhook_view())
         else:

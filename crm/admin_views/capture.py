@@ -71,8 +71,20 @@ class EmailIntegrationView(OptionsView):
         return redirect(self.get_url(".index"))
 
 
+def may_open_import(staff, imp) -> bool:
+    """An upload holds someone's spreadsheet: only who uploaded it and admins may open it."""
+    return bool(staff.admin) or (imp.staffid is not None and imp.staffid == staff.staffid)
+
+
+def own_imports(model):
+    """The grid's filter: one's own imports (all of them for an admin)."""
+    from sqlalchemy import true
+
+    return true() if current_user.admin else model.staffid == current_user.staffid
+
+
 class ExcelImportView(StaffView):
-    """/admin/excelimport: upload, map columns, preview, import as a job, follow its progress."""
+    """/admin/excelimport: upload, read (a job), map columns, preview, import (a job), follow its progress."""
 
     table = "Lead"
     verb = "create"
@@ -81,55 +93,51 @@ class ExcelImportView(StaffView):
         from ..models import LeadImport
 
         imp = db.session.get(LeadImport, import_id)
-        if imp is None:
-            abort(404)
+        if imp is None or not may_open_import(current_user, imp):
+            abort(404)  # someone else's import is not there, as far as this staff member knows
         return imp
 
     def _upload_page(self, status=200, error=None):
         from ..models import LeadImport
 
-        recent = db.session.query(LeadImport).order_by(LeadImport.id.desc()).limit(20).all()
+        recent = (db.session.query(LeadImport).filter(own_imports(LeadImport))
+                  .order_by(LeadImport.id.desc()).limit(20).all())
         return self.render("capture/import_upload.html", form=FlaskForm(), error=error, recent=recent), status
 
     @expose("/", methods=["GET", "POST"])
     def index(self):
         from ..actions.registry import ActionError
-        from ..capture.excel_import import guess_mapping, inspect_file, store_upload
+        from ..capture.excel_import import read_upload, store_upload
+        from ..jobs import enqueue
         from ..models import LeadImport
 
         if request.method == "GET":
             return self._upload_page()
         if not FlaskForm().validate_on_submit():
             return self._upload_page(400, "The form expired; please choose the file again.")
-        path = None
         try:
-            name, path = store_upload(request.files.get("file"))
-            headers, _rows, total = inspect_file(path)
+            name, stored = store_upload(request.files.get("file"))
         except ActionError as exc:
-            if path is not None:
-                path.unlink(missing_ok=True)
             return self._upload_page(400, exc.message)
-        imp = LeadImport(file_name=name, stored_path=str(path), status=ImportStatus.UPLOADED.value, total=total,
-                         mapping=json.dumps(guess_mapping(headers)), staffid=current_user.staffid)
+        # Only stored here: a large spreadsheet is read by the job, its progress on the import's page.
+        imp = LeadImport(file_name=name, stored_path=stored, status=ImportStatus.READING.value, total=0,
+                         staffid=current_user.staffid)
         db.session.add(imp)
+        db.session.flush()
+        enqueue(read_upload, imp.id)
         db.session.commit()
-        return redirect(self.get_url(".mapping", import_id=imp.id))
+        return redirect(self.get_url(".progress", import_id=imp.id))
 
     @expose("/<int:import_id>/map", methods=["GET", "POST"])
     def mapping(self, import_id):
-        from ..actions.registry import ActionError
-        from ..capture.excel_import import (IMPORT_FIELDS, RowValidator, inspect_file, parse_mapping,
-                                            run_import)
+        from ..capture.excel_import import IMPORT_FIELDS, RowValidator, parse_mapping, run_import
         from ..jobs import enqueue
 
         imp = self._get(import_id)
         if imp.status != ImportStatus.UPLOADED.value:
             return redirect(self.get_url(".progress", import_id=imp.id))
-        try:
-            headers, rows, total = inspect_file(imp.stored_path)
-        except ActionError as exc:
-            flash(exc.message, "error")
-            return redirect(self.get_url(".index"))
+        preview = json.loads(imp.preview or "{}")
+        headers, rows = preview.get("headers") or [], preview.get("rows") or []
         form = FlaskForm()
         errors, status = {}, 200
         mapping = {int(k): v for k, v in json.loads(imp.mapping or "{}").items()}
@@ -154,27 +162,35 @@ class ExcelImportView(StaffView):
         validator = RowValidator(mapping, headers)
         preview = [(i + 2, row, validator.validate(row)[1]) for i, row in enumerate(rows)]
         return self.render("capture/import_map.html", imp=imp, headers=headers, mapping=mapping, mode=mode,
-                           fields=IMPORT_FIELDS, preview=preview, total=total, errors=errors,
+                           fields=IMPORT_FIELDS, preview=preview, total=imp.total, errors=errors,
                            form=form), status
 
     @expose("/<int:import_id>")
     def progress(self, import_id):
         imp = self._get(import_id)
-        return self.render("capture/import_status.html", imp=imp, data=_progress(imp))
+        if imp.status == ImportStatus.UPLOADED.value:  # read: the next step is the mapping
+            return redirect(self.get_url(".mapping", import_id=imp.id))
+        return self.render("capture/import_status.html", imp=imp, data=self._progress(imp))
 
     @expose("/<int:import_id>/progress.json")
     def progress_json(self, import_id):
-        return jsonify(_progress(self._get(import_id)))
+        return jsonify(self._progress(self._get(import_id)))
+
+    def _progress(self, imp) -> dict:
+        data = _progress(imp)
+        if imp.status == ImportStatus.UPLOADED.value:
+            data["next"] = self.get_url(".mapping", import_id=imp.id)
+        return data
 
 
 def _progress(imp) -> dict:
     finished = imp.status in (ImportStatus.DONE.value, ImportStatus.REFUSED.value, ImportStatus.FAILED.value)
-    percent = 100 if finished else (int(imp.done * 100 / imp.total) if imp.total else 0)
+    percent = 100 if finished else (min(int(imp.done * 100 / imp.total), 99) if imp.total else 0)
     errors = imp.error_list
     return {"id": imp.id, "file": imp.file_name, "status": imp.status,
             "status_label": ImportStatus.label_of(imp.status), "finished": finished, "total": imp.total,
             "done": imp.done, "imported": imp.imported, "percent": percent, "message": imp.message,
-            "errors": errors[:200], "error_count": len(errors)}
+            "errors": errors[:200], "error_count": len(errors), "reading": imp.status == ImportStatus.READING.value}
 
 
 def capture_screens() -> list:

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import secrets
 
-from flask import abort, flash, redirect, request, send_file, session, url_for, Response
+from flask import abort, flash, redirect, request, session, url_for, Response
 from flask_admin import expose
 from flask_login import current_user
 
-from .. import options
+from .. import options, storage
 from ..actions.activity import log_activity
 from ..extensions import db
 from ..integrations.anaf import AnafError
@@ -132,19 +132,18 @@ class EfacturaFilesView(StaffView):
     def invoice_archive(self, invoice_id):
         from ..efactura import service
 
-        path = service.archive_path(self._invoice(invoice_id))
-        if path is None or not path.is_file():
-            abort(404)
-        return send_file(path, as_attachment=True, download_name=path.name, mimetype="application/zip")
+        invoice = self._invoice(invoice_id)
+        return storage.send(service.AREA, invoice.efactura_archive, invoice.id, as_attachment=True,
+                            download_name=service.download_name(invoice, "zip"), mimetype="application/zip")
 
     @expose("/invoice/<int:invoice_id>/archive.pdf")
     def invoice_archive_pdf(self, invoice_id):
         from ..efactura import service
 
-        path = service.pdf_path(self._invoice(invoice_id))
-        if path is None:
-            abort(404)
-        return send_file(path, as_attachment=True, download_name=path.name, mimetype="application/pdf")
+        invoice = self._invoice(invoice_id)
+        return storage.send(service.AREA, storage.companion(invoice.efactura_archive or "", "pdf"), invoice.id,
+                            as_attachment=True, download_name=service.download_name(invoice, "pdf"),
+                            mimetype="application/pdf")
 
 
 def invoice_context(invoice) -> dict:

@@ -1,12 +1,11 @@
 """The courier part of a packing list's page (its AWB, label and the courier's events), and the label download."""
 from __future__ import annotations
 
-from pathlib import Path
-
-from flask import Blueprint, abort, current_app, send_file
+from flask import Blueprint, abort
 from flask_login import current_user, login_required
 
-from ..actions.shipping import events_of, shipment_of
+from .. import storage
+from ..actions.shipping import LABELS, events_of, shipment_of
 from ..auth import can_table
 from ..extensions import db
 from ..models import PackingList, Shipment
@@ -25,7 +24,5 @@ def label(shipment_id: int):
     shipment = db.session.get(Shipment, shipment_id)
     if shipment is None or not shipment.label_path or not can_table(current_user, Shipment, "view_all"):
         abort(404)
-    path = Path(current_app.instance_path) / "labels" / Path(shipment.label_path).name
-    if not path.exists():
-        abort(404)
-    return send_file(path, mimetype="application/pdf", download_name=f"AWB-{shipment.awb_number}.pdf")
+    return storage.send(LABELS, shipment.label_path, mimetype="application/pdf",
+                        download_name=f"AWB-{shipment.awb_number}.pdf")

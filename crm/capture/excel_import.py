@@ -1,6 +1,10 @@
 """Spreadsheet import of leads (.xlsx, .csv): read, guess the column mapping, validate each cell,
 and import as a job that writes its progress into tblleads_import.
 
+The upload request only stores the file (a server-made name in the "imports" area of
+crm/storage.py); reading it (counting rows, the header and a preview, catching a file that is not
+what it says) is the job :func:`read_upload`, with the same progress bar as the import.
+
 Rows are validated first (progress is committed as it goes); then every good row is inserted in
 batches of 1,000 inside ONE transaction, so an import is all-or-nothing even if the worker dies:
 "keep good rows" inserts the good rows and reports the bad ones by row number and column;
@@ -17,8 +21,7 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
-from flask import current_app
-
+from .. import storage
 from ..actions.activity import log_activity
 from ..actions.registry import ActionError
 from ..extensions import db
@@ -115,8 +118,29 @@ def read_rows(path: str | Path):
         yield [c.strip() for c in row]
 
 
-def inspect_file(path: str | Path, preview: int = 10) -> tuple[list[str], list[list[str]], int]:
-    """(headers, first data rows, number of data rows). Raises ActionError naming the file field."""
+def estimate_rows(path: Path) -> int:
+    """About how many rows the file has, without reading them (for the progress bar)."""
+    try:
+        if path.suffix.lower() == ".xlsx":
+            from openpyxl import load_workbook
+
+            wb = load_workbook(path, read_only=True)
+            try:
+                return max((wb.worksheets[0].max_row or 1) - 1, 0)
+            finally:
+                wb.close()
+        lines = 0
+        with open(path, "rb") as f:
+            while chunk := f.read(1024 * 1024):
+                lines += chunk.count(b"\n")
+        return lines
+    except Exception:  # an unreadable file is reported by inspect_file
+        return 0
+
+
+def inspect_file(path: str | Path, preview: int = 10, progress=None) -> tuple[list[str], list[list[str]], int]:
+    """(headers, first data rows, number of data rows). Raises ActionError naming the file field.
+    ``progress(rows read)`` is called every PROGRESS_EVERY data rows."""
     try:
         rows = read_rows(path)
         headers = None
@@ -131,6 +155,8 @@ def inspect_file(path: str | Path, preview: int = 10) -> tuple[list[str], list[l
             total += 1
             if len(first) < preview:
                 first.append(row)
+            if progress is not None and total % PROGRESS_EVERY == 0:
+                progress(total)
     except ActionError:
         raise
     except Exception as exc:  # openpyxl/zipfile/csv errors: the file is not what it says
@@ -216,24 +242,63 @@ def parse_mapping(form) -> tuple[dict[int, str], dict[str, str]]:
     return dict(sorted(mapping.items())), errors
 
 
-def upload_folder() -> Path:
-    folder = Path(current_app.config.get("CRM_IMPORT_FOLDER") or Path(current_app.instance_path) / "imports")
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
+AREA = "imports"  # crm/storage.py
 
 
-def store_upload(storage) -> tuple[str, Path]:
-    """Save an uploaded FileStorage; returns (original name, stored path). ActionError for bad files."""
-    name = Path(storage.filename or "").name if storage is not None else ""
+def store_upload(upload) -> tuple[str, str]:
+    """Save an uploaded FileStorage as it is, unread; returns (original name, stored name).
+    ActionError for what can be told without reading it: no file, a wrong type, an empty file."""
+    name = Path((upload.filename or "").replace("\\", "/")).name if upload is not None else ""
     if not name:
         raise ActionError("file: choose an .xlsx or .csv file to upload.", field="file")
     ext = Path(name).suffix.lower()
     if ext not in EXTENSIONS:
         raise ActionError(f"file: “{name}” is not an .xlsx or .csv file (old .xls files: save as .xlsx first).",
                           field="file")
-    path = upload_folder() / f"{datetime.utcnow():%Y%m%d}-{secrets.token_hex(8)}{ext}"
-    storage.save(path)
-    return name[:255], path
+    stored, size = storage.save_stream(AREA, upload.stream, ext)
+    if size == 0:
+        storage.remove(AREA, stored)
+        raise ActionError("file: the file is empty; the first row must name the columns.", field="file")
+    return name[:255], stored
+
+
+def upload_path(imp) -> Path:
+    """The import's stored file; ActionError when it is gone (or its name would leave the folder)."""
+    path = storage.path_of(AREA, imp.stored_path)
+    if path is None:
+        raise ActionError("file: the uploaded file is no longer stored; upload it again.", field="file")
+    return path
+
+
+@job
+def read_upload(import_id: int) -> str:
+    """Read an upload: count its rows (the progress bar moves), keep the header and a preview and
+    guess the mapping; the import is then ready to map. A file that cannot be read fails here."""
+    from ..models import LeadImport
+
+    imp = db.session.get(LeadImport, import_id)
+    if imp is None or imp.status != ImportStatus.READING.value:
+        return f"import #{import_id}: not waiting to be read, nothing to do"
+    try:
+        path = upload_path(imp)
+        imp.total, imp.done = estimate_rows(path), 0
+        db.session.commit()
+
+        def progress(seen: int) -> None:
+            imp.done, imp.total = seen, max(imp.total, seen)
+            db.session.commit()
+
+        headers, rows, total = inspect_file(path, progress=progress)
+    except ActionError as exc:
+        _finish(imp, ImportStatus.FAILED, f"{exc.message} Nothing was imported; upload a corrected file.")
+        db.session.commit()
+        _discard(imp)
+        return imp.message
+    imp.preview = json.dumps({"headers": headers, "rows": rows})
+    imp.mapping = json.dumps(guess_mapping(headers))
+    imp.status, imp.total, imp.done = ImportStatus.UPLOADED.value, total, 0
+    db.session.commit()
+    return f"import #{import_id}: {total} row(s) read"
 
 
 def _finish(imp, status: ImportStatus, message: str, errors: list | None = None):
@@ -260,7 +325,7 @@ def run_import(import_id: int) -> str:
     imp = db.session.get(LeadImport, import_id)
     try:
         defaults = lead_defaults(EXCEL_IMPORT)
-        rows = read_rows(imp.stored_path)
+        rows = read_rows(upload_path(imp))
         headers = None
         mapping = {int(k): v for k, v in json.loads(imp.mapping or "{}").items()}
         validator = None
@@ -335,6 +400,6 @@ def run_import(import_id: int) -> str:
 def _discard(imp) -> None:
     """A finished import no longer needs its upload (a refused or failed file is uploaded again)."""
     try:
-        Path(imp.stored_path).unlink(missing_ok=True)
+        storage.remove(AREA, imp.stored_path)
     except OSError:
         pass

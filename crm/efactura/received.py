@@ -16,7 +16,7 @@ from decimal import Decimal, InvalidOperation
 from lxml import etree
 from sqlalchemy.exc import IntegrityError
 
-from .. import options
+from .. import options, storage
 from ..extensions import db
 from ..integrations.anaf import AnafError
 from ..models.base import money
@@ -165,7 +165,7 @@ def _invoice_xml(archive: bytes) -> bytes:
 def fetch_received() -> str:
     """The job: record every FACTURA PRIMITA message not recorded yet."""
     from ..models import VendorInvoice
-    from .service import client, company_cif, token_problem, token_refusal, _write
+    from .service import client, company_cif, token_problem, token_refusal
 
     if token_refusal():
         return token_refusal()
@@ -195,9 +195,7 @@ def fetch_received() -> str:
             db.session.rollback()
             failed.append(f"{mid}: {getattr(exc, 'message', exc)}")
             continue
-        from ..actions.attachments import upload_root
-
-        _write(upload_root() / "efactura" / "received" / f"{mid}.zip", archive)
+        storage.save("efactura_received", archive, "zip", label=mid)  # ANAF's signed original, kept
         created += 1
     summary = f"{created} received invoice(s) recorded"
     return summary + (f"; not recorded (tried again next run): {'; '.join(failed)}" if failed else "")

@@ -19,7 +19,7 @@ from pathlib import Path
 from lxml import etree
 from sqlalchemy import update
 
-from .. import options
+from .. import options, storage
 from ..extensions import db
 from ..integrations.anaf import AnafClient, AnafError
 from ..models import Invoice
@@ -74,27 +74,14 @@ def client() -> AnafClient:
 
 # --- files: what was sent and what ANAF returned, under the uploads folder ---
 
-def _folder(invoice_id: int) -> Path:
-    from ..actions.attachments import upload_root
-
-    return upload_root() / "efactura" / str(int(invoice_id))
+AREA = "efactura"  # crm/storage.py; one sub-folder per invoice id
 
 
 def archive_path(invoice) -> Path | None:
+    """ANAF's ZIP kept for the invoice, or None (none yet, missing, or a name that leaves its folder)."""
     if not invoice.efactura_archive:
         return None
-    from ..actions.attachments import upload_root
-
-    root = (upload_root() / "efactura").resolve()
-    path = (upload_root() / invoice.efactura_archive).resolve()
-    return path if root in path.parents else None
-
-
-def _write(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(path.suffix + ".part")
-    tmp.write_bytes(data)
-    tmp.replace(path)  # whole file or none
+    return storage.path_of(AREA, invoice.efactura_archive, invoice.id)
 
 
 # --- token state ---
@@ -165,7 +152,7 @@ def send(invoice, confirm_resend: bool = False) -> str:
         raise EfacturaFailure(f"Invoice {invoice} is being sent or was sent meanwhile; it is not uploaded twice.")
     db.session.commit()  # from here on, a crash leaves "uploading": never silently re-sent
     db.session.refresh(invoice)
-    _write(_folder(invoice.id) / "sent.xml", gen.xml)
+    storage.write(AREA, "sent.xml", gen.xml, invoice.id)  # what was sent, kept beside ANAF's answer
     try:
         index = client().upload(gen.xml, cif, standard="CN" if gen.doc.kind == "CreditNote" else "UBL",
                                 extern=gen.doc.customer.country not in (None, "RO"))
@@ -284,25 +271,30 @@ def download(invoice) -> bytes:
         raise EfacturaFailure("ANAF's archive is not a valid ZIP; it will be downloaded again.") from None
     if not any(n.startswith("semnatura_") for n in names):
         raise EfacturaFailure("ANAF's archive has no signature file (semnatura_…xml).")
-    relative = f"efactura/{invoice.id}/{invoice.efactura_download_id}.zip"
-    _write(_folder(invoice.id) / f"{invoice.efactura_download_id}.zip", archive)
-    invoice.efactura_archive = relative
+    # Downloaded again: the kept file is replaced, not left beside a new one.
+    name = invoice.efactura_archive if archive_path(invoice) is not None else storage.new_name("zip")
+    storage.write(AREA, name, archive, invoice.id)
+    invoice.efactura_archive = name
     db.session.commit()
     if invoice.efactura_status == ES.OK.value and signed_xml:
         try:
             pdf = client().to_pdf(signed_xml, "FACT1" if b"<Invoice" in signed_xml[:500] else "FCN")
-            _write(_folder(invoice.id) / f"{invoice.efactura_download_id}.pdf", pdf)
+            storage.write(AREA, storage.companion(invoice.efactura_archive, "pdf"), pdf, invoice.id)
         except AnafError as err:
             log.info("ANAF PDF not available for invoice %s: %s", invoice.id, err.message)
     return archive
 
 
 def pdf_path(invoice) -> Path | None:
-    path = archive_path(invoice)
-    if path is None:
+    """The PDF ANAF made of the archived invoice, stored beside the archive; None if there is none."""
+    if not invoice.efactura_archive:
         return None
-    pdf = path.with_suffix(".pdf")
-    return pdf if pdf.is_file() else None
+    return storage.path_of(AREA, storage.companion(invoice.efactura_archive, "pdf"), invoice.id)
+
+
+def download_name(invoice, extension: str) -> str:
+    """What a downloaded archive or PDF is called: ANAF's download id, as ANAF names it."""
+    return f"{invoice.efactura_download_id or invoice.id}.{extension}"
 
 
 # --- jobs ---

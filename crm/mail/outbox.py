@@ -11,17 +11,14 @@ from __future__ import annotations
 import json
 import logging
 import mimetypes
-import re
-import secrets
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import formataddr, format_datetime, make_msgid
 from pathlib import Path
 
-from flask import current_app
 from sqlalchemy import update
 
-from .. import options
+from .. import options, storage
 from ..extensions import db
 from ..jobs import enqueue, job
 from .smtp import SmtpConfigError, deliver, parse_smtp_url, smtp_url
@@ -33,16 +30,22 @@ BACKOFF = (60, 300, 1800)  # seconds before the 2nd, 3rd and 4th attempt when on
 STALE_SENDING = timedelta(minutes=10)  # a 'sending' row older than this was interrupted
 
 
-def _safe_filename(name: str) -> str:
-    return re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("._") or "attachment"
+OUTBOX = "outbox"  # crm/storage.py; one sub-folder per month
 
 
-def _store_attachment(folder: Path, filename: str, content: bytes, mimetype: str | None) -> dict:
-    instance = Path(current_app.instance_path)
-    path = folder / _safe_filename(filename)
-    path.write_bytes(content)
-    return {"path": str(path.relative_to(instance)), "filename": filename,
+def _store_attachment(month: str, filename: str, content: bytes, mimetype: str | None) -> dict:
+    """Keep an attachment under a server-made name; ``path`` is relative to the instance folder."""
+    name = storage.save(OUTBOX, content, storage.extension_of(filename), month, label=filename)
+    return {"path": f"{OUTBOX}/{month}/{name}", "filename": filename,
             "mimetype": mimetype or mimetypes.guess_type(filename)[0] or "application/octet-stream"}
+
+
+def attachment_path(att: dict) -> Path | None:
+    """The stored file of an outbox attachment, or None if it is gone or its path leaves the outbox."""
+    parts = str(att.get("path") or "").split("/")
+    if len(parts) < 3 or parts[0] != OUTBOX:
+        return None
+    return storage.path_of(OUTBOX, parts[-1], *parts[1:-1])
 
 
 def sender() -> tuple[str, str]:
@@ -62,9 +65,8 @@ def queue_email(to: str, subject: str, html: str, text: str | None = None, *, cc
     domain = sender()[1].rpartition("@")[2] or "localhost"
     stored = []
     if attachments:
-        folder = Path(current_app.instance_path) / "outbox" / f"{datetime.utcnow():%Y%m}" / secrets.token_hex(8)
-        folder.mkdir(parents=True, exist_ok=True)
-        stored = [_store_attachment(folder, *a) for a in attachments]
+        month = f"{datetime.utcnow():%Y%m}"
+        stored = [_store_attachment(month, *a) for a in attachments]
     msg = EmailOutbox(to_email=to, cc=cc or None, subject=subject, body_html=html, body_text=text,
                       attachments=json.dumps(stored), rel_type=rel_type, rel_id=rel_id, template=template,
                       status="queued", attempts=0, message_id=make_msgid(domain=domain),
@@ -88,10 +90,12 @@ def build_message(row) -> EmailMessage:
     m["Date"] = format_datetime(datetime.now().astimezone())
     m.set_content(row.body_text or "")
     m.add_alternative(row.body_html, subtype="html")
-    instance = Path(current_app.instance_path)
     for att in row.attachment_list:
         maintype, _, subtype = att["mimetype"].partition("/")
-        m.add_attachment((instance / att["path"]).read_bytes(), maintype=maintype, subtype=subtype or "octet-stream",
+        path = attachment_path(att)
+        if path is None:
+            raise FileNotFoundError(f"attachment {att.get('filename')!r} is no longer stored")
+        m.add_attachment(path.read_bytes(), maintype=maintype, subtype=subtype or "octet-stream",
                          filename=att["filename"])
     return m
 

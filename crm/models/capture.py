@@ -167,7 +167,8 @@ class LeadEmailMessage(db.Model):
 
 
 class ImportStatus(StatusEnum):
-    UPLOADED = ("uploaded", "Uploaded", "secondary")
+    READING = ("reading", "Reading the file", "info")  # the job counts the rows and keeps a preview
+    UPLOADED = ("uploaded", "Uploaded", "secondary")  # read: waiting for the column mapping
     QUEUED = ("queued", "Queued", "info")
     RUNNING = ("running", "Running", "primary")
     DONE = ("done", "Done", "success")
@@ -176,17 +177,21 @@ class ImportStatus(StatusEnum):
 
 
 class LeadImport(db.Model):
-    """tblleads_import: one spreadsheet upload and the progress of its import."""
+    """tblleads_import: one spreadsheet upload and the progress of its import.
+
+    Only the staff member who uploaded it and admins see it (the upload holds other people's
+    data): the import screens check it, the grid shows one's own, and there is no API door."""
 
     __tablename__ = "tblleads_import"
-    __crm__ = Resource(module="leads", own=("staffid",), label="Lead imports", readonly=True)
+    __crm__ = Resource(module="leads", own=("staffid",), label="Lead imports", readonly=True, api=False)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     file_name: Mapped[str] = mapped_column(String(255))
-    stored_path: Mapped[str] = mapped_column(String(500))
+    stored_path: Mapped[str] = mapped_column(String(500))  # the name in the "imports" area of crm/storage.py
     status: Mapped[str] = status_column(ImportStatus)
     mode: Mapped[str] = mapped_column(String(10), default="keep")  # 'keep' good rows or 'refuse' the file
     mapping: Mapped[str | None] = mapped_column(Text)  # JSON {column index: lead field}
+    preview: Mapped[str | None] = mapped_column(Text)  # JSON {"headers": [...], "rows": [[...], ...]}
     total: Mapped[int] = mapped_column(Integer, default=0)
     done: Mapped[int] = mapped_column(Integer, default=0)
     imported: Mapped[int] = mapped_column(Integer, default=0)

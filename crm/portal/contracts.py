@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import hmac
 
-from flask import Response, abort, flash, redirect, render_template, request, send_file, url_for
+from flask import Response, abort, flash, redirect, render_template, request, url_for
 
+from .. import storage
 from ..actions import contracts as contract_actions
 from ..actions.registry import ActionError
 from ..documents import contract_context, pdf_filename, render_pdf
@@ -62,10 +63,7 @@ def contract_pdf(doc_id, doc_hash):
 @bp.get(f"{URL}/signature.png")
 def contract_signature(doc_id, doc_hash):
     c = _contract(doc_id, doc_hash)
-    path = signatures.path_of(c.signature) if c.signature else None
-    if path is None or not path.is_file():
-        abort(404)
-    return send_file(path, mimetype="image/png")
+    return storage.send(signatures.AREA, c.signature, mimetype="image/png")
 
 
 @bp.post(f"{URL}/sign")

@@ -1,20 +1,19 @@
 """The drawn signature: a data:image/png;base64 URL from the portal's canvas, checked and stored
-as a PNG file under ``instance/signatures/`` (the document's ``signature`` column keeps the name)."""
+as a PNG file in the "signatures" storage area (crm/storage.py) (the document's ``signature`` column keeps the name)."""
 from __future__ import annotations
 
 import base64
 import binascii
 import io
-import secrets
 from pathlib import Path
 
-from flask import current_app
+from .. import storage
 
 PREFIX = "data:image/png;base64,"
 MAX_BYTES = 500 * 1024  # the decoded PNG
 MAX_PIXELS = 4096 * 4096
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
-FOLDER = "signatures"
+AREA = "signatures"  # crm/storage.py
 
 
 class SignatureError(ValueError):
@@ -69,23 +68,15 @@ def _check_image(raw: bytes) -> None:
         raise SignatureError("Signature is required: draw your signature in the box.")
 
 
-def folder() -> Path:
-    path = Path(current_app.instance_path) / FOLDER
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
 def store(kind: str, doc_id: int, png: bytes) -> str:
-    """Write the PNG; returns its file name (what the ``signature`` column keeps)."""
-    name = f"{kind}-{doc_id}-{secrets.token_hex(8)}.png"
-    (folder() / name).write_bytes(png)
-    return name
+    """Write the PNG; returns its server-made file name (what the ``signature`` column keeps)."""
+    return storage.save(AREA, png, "png", label=f"{kind}-{int(doc_id)}")
 
 
 def remove(name: str | None) -> None:
-    if name and "/" not in name and "\\" not in name:
-        (folder() / name).unlink(missing_ok=True)
+    storage.remove(AREA, name)
 
 
-def path_of(name: str) -> Path:
-    return folder() / name
+def path_of(name: str | None) -> Path | None:
+    """The signature's file, or None (no signature, or a name that would leave the folder)."""
+    return storage.path_of(AREA, name) if name else None

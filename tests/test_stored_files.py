@@ -20,7 +20,7 @@ import pytest
 from crm import storage
 from crm.extensions import db
 
-from .conftest import api_token, login, make_staff
+from .conftest import api_token, login, make_role, make_staff
 from .factories import Factory
 
 SECRET = b"instance-secret-" + secrets.token_hex(16).encode()
@@ -132,18 +132,24 @@ def test_contract_pdf_embeds_only_a_signature_inside_the_folder(app, admin_clien
 
 
 def test_the_reported_exploit_patch_signature_then_fetch_it_from_the_portal(app, instance, contract):
-    """A staff member with sales edit (SDR) cannot make the public portal serve the secret key."""
+    """A staff member who may edit contracts cannot make the public portal serve the secret key: the
+    stored name is not theirs to write (422), and a hostile name already stored is refused (404)."""
+    from crm.models import Contract
+
     cid, url = contract
     with app.app_context():
-        make_staff("sdr@test.example", "SDR")
+        make_role("Contract editor", ["contracts.view", "contracts.edit"])
+        make_staff("editor@test.example", "Contract editor")
         storage.folder("signatures")  # as on any install where someone has signed
     client = app.test_client()
-    headers = api_token(client, "sdr@test.example", "pass-1234")
+    headers = api_token(client, "editor@test.example", "pass-1234")
     patch = client.patch(f"/api/v1/contracts/{cid}", json={"signature": "../secret_key"}, headers=headers)
-    assert patch.status_code in (200, 422), patch.get_json()
+    assert patch.status_code == 422 and patch.get_json()["field"] == "signature", patch.get_json()
+    with app.app_context():
+        _set(Contract, cid, signature="../secret_key")  # as an old row might hold
     resp = app.test_client().get(f"{url}/signature.png")
+    assert resp.status_code == 404
     assert SECRET not in resp.data and app.config["SECRET_KEY"].encode() not in resp.data
-    assert patch.status_code == 422 or resp.status_code == 404
 
 
 # --- lead attachments ----------------------------------------------------------------------------

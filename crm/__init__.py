@@ -80,6 +80,9 @@ def create_app(overrides: dict | None = None) -> Flask:
     from .bad_input import init_bad_input
 
     init_bad_input(app)  # no 500 for a value the database cannot take
+    from .framing import init_framing
+
+    init_framing(app)  # X-Frame-Options / frame-ancestors on every page but the embeddable forms
 
     @app.errorhandler(CSRFError)
     def _csrf_expired(exc):

@@ -7,6 +7,7 @@ a success clears them), always in the database, so every worker sees the same co
 """
 from __future__ import annotations
 
+import math
 from datetime import datetime, timedelta
 
 from flask import current_app
@@ -73,4 +74,4 @@ def forget(key: str) -> None:
 
 def seconds_until(moment: datetime, now: datetime) -> int:
     """Whole seconds to wait (at least 1), as a Retry-After header gives them."""
-    return max(int((moment - now).total_seconds()) + 1, 1)
+    return max(math.ceil((moment - now).total_seconds()), 1)

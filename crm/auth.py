@@ -215,7 +215,7 @@ def login_refused(email: str) -> tuple[int, str] | None:
         if until > now:
             wait = seconds_until(until, now)
             whose = "for this account" if what == "account" else "from your address"
-            return wait, f"Too many failed logins {whose}; try again in {wait} seconds."
+            return wait, f"Too many failed logins {whose}; try again in {wait} second{'s' if wait > 1 else ''}."
     return None
 
 

@@ -67,6 +67,8 @@ def main() -> int:
                 return 2
             return subprocess.run([str(BIN / "schemathesis"), "run", f"{base}/api/v1/openapi.json",
                                    "-H", f"Authorization: Bearer {token}", "--checks", "not_a_server_error",
+                                   # revoking tokens would revoke the run's own: the rest would be 401s
+                                   "--exclude-path-regex", "/auth/tokens",
                                    "--max-examples", str(args.examples), "--workers", "2"], cwd=ROOT).returncode
         finally:
             server.terminate()

@@ -283,7 +283,7 @@ def test_signing_out_everywhere_through_the_api_revokes_every_token(app, ana):
     assert signed_out(browser)
 
 
-def test_a_token_carries_nothing_of_the_password_and_is_stored_hashed(app, ana):
+def test_a_token_carries_nothing_of_the_password_and_is_stored_hashed(app, ana, admin_client, api_headers):
     from crm.models import ApiToken, Staff
 
     r = api_login(app.test_client(), STAFF, "pass-1234")
@@ -293,6 +293,15 @@ def test_a_token_carries_nothing_of_the_password_and_is_stored_hashed(app, ana):
         row = db.session.get(ApiToken, r.get_json()["id"])
         assert pwhash[-12:] not in token and pwhash.split("$")[-1][:8] not in token
         assert token not in (row.hash, row.name) and len(row.hash) == 64
+        stored = row.hash
+    # the generated doors show the issued tokens to administrators, never the stored hash
+    grid = admin_client.get("/admin/staff_api_tokens/")
+    assert grid.status_code == 200 and "API token" in grid.get_data(as_text=True)
+    listed = app.test_client().get("/api/v1/staff_api_tokens", headers=api_headers)
+    assert listed.status_code == 200 and len(listed.get_json()) == 2  # Ana's and the administrator's
+    for page in (grid.get_data(as_text=True), listed.get_data(as_text=True),
+                 admin_client.get(f"/admin/staff_api_tokens/details/?id={row.id}").get_data(as_text=True)):
+        assert stored not in page and token not in page
 
 
 def test_an_expired_token_is_refused(app, ana, clock):

@@ -34,6 +34,11 @@ def create_app(overrides: dict | None = None) -> Flask:
     if overrides:
         app.config.update(overrides)
     config.finish(app)
+    if app.config.get("TRUSTED_PROXIES"):
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True, compare_type=True)
@@ -80,6 +85,9 @@ def create_app(overrides: dict | None = None) -> Flask:
     from .bad_input import init_bad_input
 
     init_bad_input(app)  # no 500 for a value the database cannot take
+    from .framing import init_framing
+
+    init_framing(app)  # X-Frame-Options / frame-ancestors on every page but the embeddable forms
 
     @app.errorhandler(CSRFError)
     def _csrf_expired(exc):

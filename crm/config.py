@@ -59,6 +59,9 @@ def load(app) -> None:
     c["SESSION_COOKIE_HTTPONLY"] = True
     c["SESSION_COOKIE_SAMESITE"] = "Lax"
     c["SESSION_COOKIE_SECURE"] = os.environ.get("SESSION_COOKIE_SECURE", "0") == "1"
+    # Proxies in front of the app (a PaaS router, nginx): the client's address is then read from
+    # X-Forwarded-For, as failed-login limits per address and web-form limits need it.
+    c["TRUSTED_PROXIES"] = int(os.environ.get("TRUSTED_PROXIES", "0") or 0)
     c["MAX_CONTENT_LENGTH"] = int(os.environ.get("MAX_CONTENT_LENGTH", 32 * 1024 * 1024))
     c["CRM_ADMIN_EMAIL"] = os.environ.get("CRM_ADMIN_EMAIL", "admin@crmconnect.test")
     c["CRM_ADMIN_PASSWORD"] = os.environ.get("CRM_ADMIN_PASSWORD", "admin1234")

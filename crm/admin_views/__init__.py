@@ -99,6 +99,9 @@ def init_admin(app) -> Admin:
     for view in efactura_views():  # /admin/billing/efactura, the invoice's e-Factura files
         admin.add_view(view)
     init_notifications(admin, app)  # /admin/notifications and the navbar bell
+    from .api_tokens import ApiTokensView
+
+    admin.add_view(ApiTokensView(name="API tokens", endpoint="my_api_tokens", url="/admin/my-api-tokens"))
     return admin
 
 

@@ -27,5 +27,15 @@ def staff_view():
         model.email = (model.email or "").strip().lower()
         base_change(form, model, is_created)
 
+    def after_model_change(form, model, is_created):
+        # A new password signs its owner out everywhere; when they changed it themselves, this
+        # browser carries on with the new session version.
+        from flask_login import current_user, login_user
+
+        if form.new_password.data and not is_created and current_user.is_authenticated \
+                and current_user.staffid == model.staffid and model.active:
+            login_user(model)
+
     view.on_model_change = on_model_change
+    view.after_model_change = after_model_change
     return view

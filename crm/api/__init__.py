@@ -9,14 +9,15 @@ from flask import g, jsonify, request
 from apispec.ext.marshmallow import MarshmallowPlugin
 from flask_smorest import Api
 from flask_smorest import Blueprint as ApiBlueprint
-from marshmallow import RAISE, Schema, fields
+from marshmallow import RAISE, Schema, fields, validate
 from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import selectinload
 
 from .. import custom_fields as cf
 from ..actions import ActionError, actions_for, run
 from ..actions.entry import entered, removing
-from ..auth import authenticate, can_table, issue_token, staff_from_token
+from ..auth import (authenticate, can_table, login_failed, login_refused, login_succeeded, new_token,
+                    revoke_token, sign_out_everywhere, staff_from_token)
 from ..extensions import csrf, db
 from ..models.base import FieldError
 from ..permissions import sees, visible
@@ -299,25 +300,84 @@ auth_bp = ApiBlueprint("api_auth", "crm.api.auth", url_prefix=f"{PREFIX}/auth", 
 class Credentials(Schema):
     email = fields.Email(required=True)
     password = fields.String(required=True)
+    name = fields.String(load_default=None, validate=validate.Length(max=100),
+                         metadata={"description": "A label to recognise the token by in the list."})
 
 
 class TokenOut(Schema):
     token = fields.String()
     token_type = fields.String()
     expires_in = fields.Integer()
+    id = fields.Integer(metadata={"description": "The token's id in GET /api/v1/auth/tokens."})
+
+
+class TokenInfo(Schema):
+    id = fields.Integer()
+    name = fields.String()
+    created_at = fields.DateTime()
+    last_used_at = fields.DateTime()
+    expires_at = fields.DateTime()
+    revoked_at = fields.DateTime()
+    state = fields.String(metadata={"description": "active, expired or revoked"})
+    current = fields.Method("_current", metadata={"description": "True for the token this request uses."})
+
+    def _current(self, row):
+        return row.id == getattr(g, "api_token_id", None)
 
 
 @auth_bp.route("/token", methods=["POST"])
 @auth_bp.arguments(Credentials)
 @auth_bp.response(200, TokenOut)
 def token(creds):
-    """Exchange email and password for a bearer token."""
+    """Exchange email and password for a bearer token. Repeated failures for an account or from an
+    address are answered 429 with Retry-After (seconds)."""
     from ..auth import TOKEN_MAX_AGE
 
+    refused = login_refused(creds["email"])
+    if refused:
+        resp, status = error_response(429, refused[1])
+        resp.headers["Retry-After"] = str(refused[0])
+        return resp, status
     staff = authenticate(creds["email"], creds["password"])
     if staff is None:
+        login_failed(creds["email"])
+        db.session.commit()
         raise ApiError(401, "Email or password is wrong.", field="password")
-    return {"token": issue_token(staff), "token_type": "Bearer", "expires_in": TOKEN_MAX_AGE}
+    login_succeeded(creds["email"])
+    row, secret = new_token(staff, creds.get("name"))
+    db.session.commit()
+    return {"token": secret, "token_type": "Bearer", "expires_in": TOKEN_MAX_AGE, "id": row.id}
+
+
+@auth_bp.route("/tokens", methods=["GET"])
+@auth_bp.response(200, TokenInfo(many=True))
+def tokens():
+    """Your API tokens, newest first (revoked and expired ones for a month)."""
+    from ..models import ApiToken
+
+    return (db.session.query(ApiToken).filter(ApiToken.staffid == g.api_user.staffid)
+            .order_by(ApiToken.id.desc()).all())
+
+
+@auth_bp.route("/tokens", methods=["DELETE"])
+@auth_bp.response(204)
+def revoke_all_tokens():
+    """Sign out everywhere: revoke all your tokens (this one too) and end your browser sessions."""
+    sign_out_everywhere(g.api_user)
+    db.session.commit()
+
+
+@auth_bp.route("/tokens/<int:token_id>", methods=["DELETE"])
+@auth_bp.response(204)
+def revoke(token_id):
+    """Revoke one of your tokens (administrators: anyone's)."""
+    from ..models import ApiToken
+
+    row = db.session.get(ApiToken, token_id) if token_id <= INT_MAX else None
+    if row is None or (row.staffid != g.api_user.staffid and not g.api_user.admin):
+        raise ApiError(404, f"You have no API token #{token_id}.")
+    revoke_token(row)
+    db.session.commit()
 
 
 # --- wiring ----------------------------------------------------------------------------------
@@ -350,7 +410,7 @@ def init_api(app):
         if not path.startswith(PREFIX) or path in PUBLIC:
             return None
         header = request.headers.get("Authorization", "")
-        staff = staff_from_token(header[7:]) if header.startswith("Bearer ") else None
+        staff = staff_from_token(header[7:].strip()) if header.startswith("Bearer ") else None
         if staff is None:
             return error_response(401, "Send a valid token: Authorization: Bearer <token> "
                                        f"(get one from POST {PREFIX}/auth/token).")

@@ -18,7 +18,7 @@ from ..extensions import db
 from ..limits import INT_MAX, digits_before_point, integer_bounds, problem
 from ..resources import action_owned, columns, primary_key, resource_of, status_enum, who_writes
 
-SECRET = ("password", "hash")
+SECRET = ("password", "hash", "session_version")  # never shown, never written by the API
 
 
 def compositions(model):

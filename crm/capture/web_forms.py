@@ -14,6 +14,7 @@ from flask import Blueprint, current_app, jsonify, make_response, render_templat
 from .. import options
 from ..actions.registry import ActionError
 from ..extensions import csrf, db
+from ..framing import framable
 from ..models.capture import LEAD_TEXT_FIELDS
 from . import ratelimit
 from .leads import EMAIL_RE, WEB_FORM, capture_lead
@@ -79,6 +80,7 @@ def _answer(wtl, status, message, *, errors=None, submitted=None, success=False)
 
 
 @bp.route("/forms/wtl/<form_key>", methods=["GET", "POST", "OPTIONS"])
+@framable  # embedded in customers' sites by an iframe
 def web_to_lead(form_key):
     from ..models import WebToLead
 

@@ -5,7 +5,7 @@ import json
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, DateTime, Integer, String, Text, UniqueConstraint, event, select
+from sqlalchemy import Boolean, DateTime, Integer, String, Text, UniqueConstraint, event, select, update
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -37,8 +37,9 @@ class Role(db.Model):
 class Staff(UserMixin, db.Model):
     __tablename__ = "tblstaff"
     __crm__ = Resource(module="staff", own=("staffid",), label="Staff", category="Settings", url="staff",
-                       admin={"column_exclude_list": ["password"], "form_excluded_columns": ["password"],
-                              "column_details_exclude_list": ["password"]})
+                       admin={"column_exclude_list": ["password", "session_version"],
+                              "form_excluded_columns": ["password", "session_version"],
+                              "column_details_exclude_list": ["password", "session_version"]})
 
     staffid: Mapped[int] = mapped_column(Integer, primary_key=True)
     email: Mapped[str] = mapped_column(String(100), unique=True)
@@ -51,11 +52,18 @@ class Staff(UserMixin, db.Model):
     role: Mapped[int | None] = fk("tblroles.roleid")
     active: Mapped[bool] = mapped_column(Boolean, default=True, index=True)
     last_login: Mapped[datetime | None] = mapped_column(DateTime)
+    # Carried in the login cookie with the id: raising it signs the staff member out of every browser.
+    session_version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
     role_rel = relationship(Role)
 
     def get_id(self):
-        return str(self.staffid)
+        """What Flask-Login keeps in the session cookie: id and session version (see auth.load_user)."""
+        return f"{self.staffid}:{self.session_version or 1}"
+
+    def end_sessions(self) -> None:
+        """Sign out every browser of this staff member (the cookies carry the previous version)."""
+        self.session_version = Staff.session_version + 1  # in SQL: two concurrent ends both count
 
     @property
     def is_active(self):
@@ -96,6 +104,51 @@ def _keep_an_administrator(mapper, connection, staff):
         field = "admin" if not staff.admin else "active"
         raise FieldError(field, f"{staff} is the last active administrator; make someone else an administrator "
                                 "first.")
+
+
+@event.listens_for(Staff, "before_update")
+def _credentials_changed(mapper, connection, staff):
+    """A new password or a deactivation, from whatever door (grid, API, CLI), ends every browser
+    session and revokes every API token of that staff member."""
+    state = sa_inspect(staff)
+    if state.attrs.password.history.has_changes() or (
+            not staff.active and state.attrs.active.history.has_changes()):
+        staff.end_sessions()
+        revoke_api_tokens(connection, staff.staffid)
+
+
+def revoke_api_tokens(connection, staffid: int) -> None:
+    t = ApiToken.__table__
+    connection.execute(update(t).where(t.c.staffid == staffid, t.c.revoked_at.is_(None))
+                       .values(revoked_at=datetime.utcnow()))
+
+
+class ApiToken(db.Model):
+    """A bearer token issued to a staff member. Only a hash of its secret is kept; the secret is
+    shown once, when issued. Listed and revoked one by one (My API tokens, /api/v1/auth/tokens)."""
+
+    __tablename__ = "tblstaff_api_tokens"
+    __crm__ = Resource(label="API tokens", readonly=True)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    staffid: Mapped[int] = fk("tblstaff.staffid", nullable=False)
+    name: Mapped[str] = mapped_column(String(100), default="API token")
+    hash: Mapped[str] = mapped_column(String(64), unique=True)  # sha256 of the secret
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=datetime.utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTime)
+    expires_at: Mapped[datetime] = mapped_column(DateTime, index=True)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    staff = relationship(Staff)
+
+    @property
+    def state(self) -> str:
+        if self.revoked_at is not None:
+            return "revoked"
+        return "expired" if self.expires_at <= datetime.utcnow() else "active"
+
+    def __str__(self):
+        return f"{self.name} #{self.id}"
 
 
 @event.listens_for(Staff, "before_delete")

@@ -128,7 +128,7 @@ class ApiToken(db.Model):
     shown once, when issued. Listed and revoked one by one (My API tokens, /api/v1/auth/tokens)."""
 
     __tablename__ = "tblstaff_api_tokens"
-    __crm__ = Resource(label="API tokens", readonly=True)
+    __crm__ = Resource(module="staff", own=("staffid",), label="API tokens", readonly=True)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     staffid: Mapped[int] = fk("tblstaff.staffid", nullable=False)

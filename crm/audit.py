@@ -100,6 +100,13 @@ def _audited_tables() -> dict[type, bool]:
     return {m: m is not AuditLog and not resource_of(m).readonly for m in all_models()}
 
 
+def _same(old, new) -> bool:
+    # A form shows a time to the second and sends it back so: the microseconds it drops are no edit.
+    if isinstance(old, datetime) and isinstance(new, datetime):
+        return old.replace(microsecond=0) == new.replace(microsecond=0)
+    return old == new
+
+
 def _changes(state, operation: str) -> dict[str, list]:
     out = {}
     for attr in state.mapper.column_attrs:
@@ -110,7 +117,7 @@ def _changes(state, operation: str) -> dict[str, list]:
                 continue
             old = history.deleted[0] if history.deleted else None
             new = history.added[0] if history.added else None
-            if old == new:
+            if _same(old, new):
                 continue
         elif key not in state.dict:  # never loaded (deferred) or expired: nothing known to show
             continue
@@ -215,7 +222,10 @@ def _collect(session, flush_context) -> None:
     door_name, staffid = marker
     audited_tables = _audited_tables()
     pending = session.info.setdefault(_PENDING, {})
-    for operation, objects in (("create", session.new), ("update", session.dirty), ("delete", session.deleted)):
+    # Deleted: as the flush saw them, so lines dropped from a document (delete-orphan) are included.
+    deleted = {state.obj() for state, (is_delete, list_only) in flush_context.states.items()
+               if is_delete and not list_only} | set(session.deleted)
+    for operation, objects in (("create", session.new), ("update", session.dirty), ("delete", deleted)):
         for obj in objects:
             if not audited_tables.get(type(obj)):
                 continue

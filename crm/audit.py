@@ -238,7 +238,7 @@ def _collect(session, flush_context) -> None:
             _merge(pending, (row_table, row_id, id(obj) if row_id is None else None), {
                 "date": datetime.utcnow(), "staffid": staffid, "door": door_name, "operation": operation,
                 "table_name": table, "record_id": record_id, "row_table": row_table, "row_id": row_id,
-                "changes": changes})
+                "changes": changes, "_fieldid": state.dict.get("fieldid")})
 
 
 @sa_event.listens_for(Session, "before_commit")
@@ -250,10 +250,27 @@ def _write(session) -> None:
     pending = session.info.pop(_PENDING, None)
     if not pending:
         return
-    rows = [{**entry, "changes": json.dumps(entry["changes"], ensure_ascii=False, sort_keys=True)}
+    _name_custom_fields(session, pending.values())
+    rows = [{**{k: v for k, v in entry.items() if not k.startswith("_")},
+             "changes": json.dumps(entry["changes"], ensure_ascii=False, sort_keys=True)}
             for entry in pending.values() if entry["changes"] or entry["operation"] != "update"]
     if rows:
         session.connection().execute(AuditLog.__table__.insert(), rows)
+
+
+def _name_custom_fields(session, entries) -> None:
+    """A custom field's value is shown as a field of its record, named as the API names it:
+    ``custom_fields.<slug>: old → new``."""
+    from .models import CustomField, CustomFieldValue
+
+    entries = [e for e in entries if e["row_table"] == CustomFieldValue.__tablename__]
+    if not entries:
+        return
+    slugs = dict(session.execute(select(CustomField.id, CustomField.slug).where(
+        CustomField.id.in_({e["_fieldid"] for e in entries}))).all())
+    for entry in entries:
+        entry["changes"] = {f"custom_fields.{slugs.get(entry['_fieldid'], entry['_fieldid'])}":
+                            entry["changes"].get("value", [None, None])}
 
 
 @sa_event.listens_for(Session, "after_transaction_end")

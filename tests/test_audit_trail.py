@@ -338,3 +338,20 @@ def test_the_records_page_shows_its_changes(app, admin_client, lead_id):
         cid = c.userid
     other = admin_client.get(f"/admin/clients/details/?id={cid}").get_data(as_text=True)
     assert "No change made" in other and "Ion Pop" not in other
+
+
+def test_custom_fields_show_as_fields_of_their_record(app, lead_id):
+    from crm.models import CustomField
+
+    with app.app_context():
+        db.session.add(CustomField(fieldto="leads", name="PO reference", type="input"))
+        db.session.commit()
+    client = app.test_client()
+    h = api_token(client)
+    for value in ("PO-1", "PO-2"):
+        r = client.patch(f"/api/v1/leads/{lead_id}", json={"custom_fields": {"po_reference": value}}, headers=h)
+        assert r.status_code == 200, r.get_json()
+    first, second = trail(app, "tblleads", lead_id)
+    assert first["changes"] == {"custom_fields.po_reference": [None, "PO-1"]} and first["operation"] == "create"
+    assert second["changes"] == {"custom_fields.po_reference": ["PO-1", "PO-2"]}
+    assert second["row_table"] == "tblcustomfieldsvalues" and second["door"] == "api"

@@ -241,6 +241,24 @@ def _collect(session, flush_context) -> None:
                 "changes": changes, "_fieldid": state.dict.get("fieldid")})
 
 
+LONG = 1000  # characters of a value kept in the trail (a contract's text is not copied whole)
+MAX_BYTES = 60_000  # what a TEXT column holds on MariaDB, with room to spare
+
+
+def encoded(changes: dict) -> str:
+    """The changes as JSON, long texts cut to their first characters so the entry always fits."""
+    for limit in (LONG, 100, 10):
+        def cut(value):
+            return f"{value[:limit]}… ({len(value)} characters)" if isinstance(value, str) and len(value) > limit \
+                else value
+
+        text = json.dumps({k: [cut(old), cut(new)] for k, (old, new) in changes.items()},
+                          ensure_ascii=False, sort_keys=True)
+        if len(text.encode()) <= MAX_BYTES:
+            break
+    return text
+
+
 @sa_event.listens_for(Session, "before_commit")
 def _write(session) -> None:
     from .models import AuditLog
@@ -251,8 +269,7 @@ def _write(session) -> None:
     if not pending:
         return
     _name_custom_fields(session, pending.values())
-    rows = [{**{k: v for k, v in entry.items() if not k.startswith("_")},
-             "changes": json.dumps(entry["changes"], ensure_ascii=False, sort_keys=True)}
+    rows = [{**{k: v for k, v in entry.items() if not k.startswith("_")}, "changes": encoded(entry["changes"])}
             for entry in pending.values() if entry["changes"] or entry["operation"] != "update"]
     if rows:
         session.connection().execute(AuditLog.__table__.insert(), rows)

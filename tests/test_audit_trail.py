@@ -355,3 +355,20 @@ def test_custom_fields_show_as_fields_of_their_record(app, lead_id):
     assert first["changes"] == {"custom_fields.po_reference": [None, "PO-1"]} and first["operation"] == "create"
     assert second["changes"] == {"custom_fields.po_reference": ["PO-1", "PO-2"]}
     assert second["row_table"] == "tblcustomfieldsvalues" and second["door"] == "api"
+
+
+def test_long_texts_are_kept_short_in_the_trail(app, lead_id):
+    from crm.models import Lead
+
+    with app.app_context():
+        db.session.get(Lead, lead_id).description = "Old notes. " * 4000  # 44,000 characters
+        db.session.commit()
+    client = app.test_client()
+    h = api_token(client)
+    # old and new whole would not fit the trail's column on MariaDB (64 KB): the write must not fail
+    r = client.patch(f"/api/v1/leads/{lead_id}", json={"description": "New notes. " * 4000}, headers=h)
+    assert r.status_code == 200, r.get_json()
+    [edit] = trail(app, "tblleads", lead_id)
+    old, new = edit["changes"]["description"]
+    assert old.startswith("Old notes.") and old.endswith("(44000 characters)") and len(old) < 1100
+    assert new.startswith("New notes.") and new.endswith("(44000 characters)")

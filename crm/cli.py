@@ -4,7 +4,7 @@ from __future__ import annotations
 import sys
 
 import click
-from flask import current_app
+from flask import current_app, g
 from flask.cli import AppGroup
 
 from .extensions import db
@@ -134,6 +134,7 @@ def _write_record(resource, obj_id, params, as_email, json_data, verb):
     if obj_id is not None and obj is None:
         _fail(f"{res.name} #{obj_id} does not exist.")
     schema = schema_for(model)
+    g.api_user = actor  # whom the API's rules (creator, permissions, events) take as the signed-in staff member
     try:
         raw = {**(json.loads(json_data) if json_data else {}), **_key_values(params)}
         with audit.door("cli", actor):

@@ -372,3 +372,18 @@ def test_long_texts_are_kept_short_in_the_trail(app, lead_id):
     old, new = edit["changes"]["description"]
     assert old.startswith("Old notes.") and old.endswith("(44000 characters)") and len(old) < 1100
     assert new.startswith("New notes.") and new.endswith("(44000 characters)")
+
+
+def test_lines_linked_by_a_foreign_key_are_attributed_to_their_document(app):
+    from .purchase_support import create_rfq, purchase_data
+
+    client = app.test_client()
+    h = api_token(client)
+    with app.app_context():
+        ids = purchase_data()
+    rfq = create_rfq(client, h, ids)
+    rows = trail(app, "tblpur_request", rfq["id"])
+    assert sorted(e["row_table"] for e in rows) == ["tblpur_request", "tblpur_request_detail",
+                                                    "tblpur_request_detail"]
+    line = next(e for e in rows if e["row_table"] == "tblpur_request_detail" and e["changes"]["quantity"][1] == "4.000")
+    assert line["operation"] == "create" and line["changes"]["unit_price"][1] == "150.00"

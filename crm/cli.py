@@ -121,6 +121,7 @@ def _write_record(resource, obj_id, params, as_email, json_data, verb):
     from .api.schemas import schema_for
     from .auth import can_table
     from .limits import INT_MAX
+    from .models.base import FieldError
     from .resources import resource_of
 
     model = _model_of(resource)
@@ -157,6 +158,8 @@ def _write_record(resource, obj_id, params, as_email, json_data, verb):
         _fail(f"{field}: {message}")
     except ApiError as exc:
         _fail(exc.message)
+    except FieldError as exc:  # a rule of the record refusing the change (e.g. a delete it does not allow)
+        _fail(f"{exc.field}: {exc.message}")
     click.echo(json.dumps(schema().dump(obj), default=str, ensure_ascii=False))
 
 

@@ -71,9 +71,15 @@ def form_of(html: str) -> dict:
 
 
 @pytest.fixture
-def sdr(app):
+def sdr(app, lead_id):
+    """An SDR with the lead of ``lead_id`` assigned."""
+    from crm.models import Lead
+
     with app.app_context():
-        return make_staff("sdr@test.example", "SDR").staffid
+        staffid = make_staff("sdr@test.example", "SDR").staffid
+        db.session.get(Lead, lead_id).assigned = staffid
+        db.session.commit()
+        return staffid
 
 
 @pytest.fixture
@@ -101,12 +107,14 @@ def test_api_create_edit_delete_are_in_the_trail(app, sdr, lead_id):
     assert "company" not in edit["changes"]  # only what changed
     assert abs(edit["date"] - datetime.utcnow()) < timedelta(minutes=5)
 
-    r = client.post("/api/v1/clients", json={"company": "Omega SRL", "vat": "RO999"}, headers=h)
+    admin_h = api_token(client)
+    r = client.post("/api/v1/clients", json={"company": "Omega SRL", "vat": "RO999"}, headers=admin_h)
     assert r.status_code == 201, r.get_json()
     cid = r.get_json()["userid"]
-    r = client.patch(f"/api/v1/clients/{cid}", json={"company": "Omega Trading SRL"}, headers=h)
+    r = client.patch(f"/api/v1/clients/{cid}", json={"company": "Omega Trading SRL"}, headers=admin_h)
     assert r.status_code == 200
     created, edited = trail(app, "tblclients", cid)
+    assert created["staff"] == ADMIN_EMAIL
     assert created["operation"] == "create" and created["changes"]["company"] == [None, "Omega SRL"]
     assert created["changes"]["vat"] == [None, "RO999"] and created["record_id"] == cid
     assert edited["changes"] == {"company": ["Omega SRL", "Omega Trading SRL"]}

@@ -81,6 +81,7 @@ def create_app(overrides: dict | None = None) -> Flask:
 
     app.register_blueprint(vendor_portal_bp)  # vendor portal (/vendor/<kind>/<id>/<hash>), no staff login
     init_trace(app, app.extensions["admin"][0])  # /admin/trace/..., /api/v1/<resource>/<id>/trace
+    __import__("crm.audit", fromlist=["init_audit"]).init_audit(app)  # details pages show the audit trail
 
     from .bad_input import init_bad_input
 

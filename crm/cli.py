@@ -4,7 +4,7 @@ from __future__ import annotations
 import sys
 
 import click
-from flask import current_app
+from flask import current_app, g
 from flask.cli import AppGroup
 
 from .extensions import db
@@ -52,37 +52,156 @@ def sync_roles():
     click.echo("Roles are up to date.")
 
 
-@crm_cli.command("action")
-@click.argument("resource")
-@click.argument("obj_id", type=int)
-@click.argument("name")
-@click.argument("params", nargs=-1)
-@click.option("--as", "as_email", default=None, help="Staff email to act as (default: the administrator).")
-def run_action(resource, obj_id, name, params, as_email):
-    """Run an action: crm action leads 12 mark_lost reason="No budget"."""
-    from .actions import ActionError, run
-    from .models import Staff
+def _model_of(resource: str):
     from .resources import models_by_resource
 
     model = models_by_resource().get(resource)
     if model is None:
         raise click.UsageError(f"Unknown resource {resource!r}. Known: {', '.join(sorted(models_by_resource()))}")
+    return model
+
+
+def _key_values(params) -> dict:
     data = {}
     for p in params:
         if "=" not in p:
             raise click.UsageError(f"Parameter {p!r} must be written key=value.")
         k, v = p.split("=", 1)
         data[k] = v
+    return data
+
+
+def _actor(as_email):
+    from .models import Staff
+
     email = (as_email or current_app.config["CRM_ADMIN_EMAIL"]).lower()
     actor = db.session.query(Staff).filter_by(email=email).one_or_none()
     if actor is None:
         raise click.UsageError(f"No staff member with email {email}.")
+    return actor
+
+
+AS_OPTION = click.option("--as", "as_email", default=None, help="Staff email to act as (default: the administrator).")
+
+
+@crm_cli.command("action")
+@click.argument("resource")
+@click.argument("obj_id", type=int)
+@click.argument("name")
+@click.argument("params", nargs=-1)
+@AS_OPTION
+def run_action(resource, obj_id, name, params, as_email):
+    """Run an action: crm action leads 12 mark_lost reason="No budget"."""
+    from .actions import ActionError, run
+
+    model = _model_of(resource)
+    data = _key_values(params)
+    actor = _actor(as_email)
     try:
         result = run(model, obj_id, name, actor, data)
     except ActionError as exc:
         click.echo(f"Error: {exc.message}", err=True)
         sys.exit(1)
     click.echo(result if isinstance(result, str) else "done")
+
+
+record_cli = AppGroup("record", help="Create, change and delete records as the API does (audited).")
+crm_cli.add_command(record_cli)
+
+
+def _write_record(resource, obj_id, params, as_email, json_data, verb):
+    """The API's own path (schema, _build, _commit): the same checks, the same refusals, the
+    audit trail's "cli" door. Prints the record as the API returns it."""
+    import json
+
+    from marshmallow import ValidationError
+
+    from . import audit
+    from . import custom_fields as cf
+    from .api import ApiError, _build, _commit, _first_error
+    from .api.schemas import schema_for
+    from .auth import can_table
+    from .limits import INT_MAX
+    from .models.base import FieldError
+    from .resources import resource_of
+
+    model = _model_of(resource)
+    actor = _actor(as_email)
+    res = resource_of(model)
+    if res.readonly:
+        _fail(f"{res.name} is read-only; it is written by actions.")
+    if not can_table(actor, model, verb):
+        _fail(f"{actor.email} may not {verb} {res.name}.")
+    obj = db.session.get(model, obj_id) if obj_id is not None and obj_id <= INT_MAX else None
+    if obj_id is not None and obj is None:
+        _fail(f"{res.name} #{obj_id} does not exist.")
+    schema = schema_for(model)
+    g.api_user = actor  # whom the API's rules (creator, permissions, events) take as the signed-in staff member
+    try:
+        raw = {**(json.loads(json_data) if json_data else {}), **_key_values(params)}
+        with audit.door("cli", actor):
+            if verb == "delete":
+                with db.session.no_autoflush:  # as the API's DELETE: the commit writes it, its errors answered
+                    db.session.delete(obj)
+                    if cf.fieldto_of(model):
+                        cf.delete_values(model, obj_id)
+                _commit(f"Deleting {res.name} #{obj_id}")
+                click.echo(f"Deleted {res.name} #{obj_id}.")
+                return
+            data = schema(partial=obj is not None).load(raw)
+            obj = _build(model, data, obj)
+            db.session.add(obj)
+            _commit(res.name, obj)
+    except json.JSONDecodeError as exc:
+        _fail(f"--json: {exc}")
+    except ValidationError as exc:
+        field, message = _first_error(exc.messages)
+        _fail(f"{field}: {message}")
+    except ApiError as exc:
+        _fail(exc.message)
+    except FieldError as exc:  # a rule of the record refusing the change (e.g. a delete it does not allow)
+        _fail(f"{exc.field}: {exc.message}")
+    click.echo(json.dumps(schema().dump(obj), default=str, ensure_ascii=False))
+
+
+def _fail(message: str):
+    db.session.rollback()
+    click.echo(f"Error: {message}", err=True)
+    sys.exit(1)
+
+
+JSON_OPTION = click.option("--json", "json_data", default=None,
+                           help='Fields as a JSON object (for lines: --json \'{"items": [...]}\').')
+
+
+@record_cli.command("create")
+@click.argument("resource")
+@click.argument("params", nargs=-1)
+@AS_OPTION
+@JSON_OPTION
+def record_create(resource, params, as_email, json_data):
+    """Create a record: crm record create clients company="Acme SRL" vat=RO123."""
+    _write_record(resource, None, params, as_email, json_data, "create")
+
+
+@record_cli.command("set")
+@click.argument("resource")
+@click.argument("obj_id", type=int)
+@click.argument("params", nargs=-1)
+@AS_OPTION
+@JSON_OPTION
+def record_set(resource, obj_id, params, as_email, json_data):
+    """Change fields of a record: crm record set leads 12 name="Ion Pop" company="Pop SRL"."""
+    _write_record(resource, obj_id, params, as_email, json_data, "edit")
+
+
+@record_cli.command("delete")
+@click.argument("resource")
+@click.argument("obj_id", type=int)
+@AS_OPTION
+def record_delete(resource, obj_id, as_email):
+    """Delete a record: crm record delete leads 12."""
+    _write_record(resource, obj_id, (), as_email, None, "delete")
 
 
 @crm_cli.command("demo-data")

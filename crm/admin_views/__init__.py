@@ -52,6 +52,8 @@ def init_admin(app) -> Admin:
             views.append(build_view(LeadImport, where=own_imports))
         elif model.__tablename__ == "tblwebhooks":
             views.append(webhook_view())
+        elif model.__tablename__ == "tblaudit_log":
+            views.append(__import__("crm.admin_views.audit", fromlist=["audit_view"]).audit_view())
         else:
             views.append(build_view(model))
     views += _extra_views()

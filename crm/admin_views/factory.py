@@ -28,6 +28,7 @@ from werkzeug.utils import import_string
 from . import custom_fields as cf_admin
 from . import line_editor
 from .access import StaffOnly
+from .. import audit
 from .. import custom_fields as cf
 from ..actions.entry import entered, removing
 from ..api.schemas import compositions, parent_link_columns
@@ -291,6 +292,11 @@ class CrmModelView(StaffOnly, ModelView):
         return out
 
     create_defaults: dict = {}  # values a partial view sets on what it creates (opportunities)
+
+    # What the forms, the inline edits and the delete buttons write goes to the audit trail (crm/audit.py).
+    create_model = audit.audited("grid")(ModelView.create_model)
+    update_model = audit.audited("grid")(ModelView.update_model)
+    delete_model = audit.audited("grid")(ModelView.delete_model)
 
     # A create/edit POST that shows the form again did not save (a field refused, a rule checked at
     # flush): it answers 422, so a client or a script sees the refusal, not a 200.

@@ -13,6 +13,7 @@ from marshmallow import RAISE, Schema, fields, validate
 from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import selectinload
 
+from .. import audit
 from .. import custom_fields as cf
 from ..actions import ActionError, actions_for, run
 from ..actions.entry import entered, removing
@@ -224,6 +225,7 @@ def _register_resource(model):
     @bp.route("", endpoint="create", methods=["POST"])
     @bp.arguments(Schema_)
     @bp.response(201, Schema_)
+    @audit.audited("api")
     def create(data):
         if res.readonly:
             raise ApiError(405, f"{name} is read-only; it is written by actions.")
@@ -240,6 +242,7 @@ def _register_resource(model):
     @bp.route("/<int:obj_id>", endpoint="update", methods=["PATCH", "PUT"])
     @bp.arguments(Schema_(partial=True))
     @bp.response(200, Schema_)
+    @audit.audited("api")
     def update(data, obj_id):
         if res.readonly:
             raise ApiError(405, f"{name} is read-only; it is written by actions.")
@@ -249,6 +252,7 @@ def _register_resource(model):
 
     @bp.route("/<int:obj_id>", endpoint="delete", methods=["DELETE"])
     @bp.response(204)
+    @audit.audited("api")
     def delete(obj_id):
         if res.readonly:
             raise ApiError(405, f"{name} is read-only; it is written by actions.")

@@ -120,8 +120,10 @@ def _write_record(resource, obj_id, params, as_email, json_data, verb):
     from . import custom_fields as cf
     from .api import ApiError, _build, _commit, _first_error
     from .api.schemas import schema_for
+    from .actions.entry import removing
     from .auth import can_table
     from .limits import INT_MAX
+    from .permissions import sees
     from .models.base import FieldError
     from .resources import resource_of
 
@@ -133,7 +135,7 @@ def _write_record(resource, obj_id, params, as_email, json_data, verb):
     if not can_table(actor, model, verb):
         _fail(f"{actor.email} may not {verb} {res.name}.")
     obj = db.session.get(model, obj_id) if obj_id is not None and obj_id <= INT_MAX else None
-    if obj_id is not None and obj is None:
+    if obj_id is not None and (obj is None or not sees(actor, obj)):  # view own: as the API answers
         _fail(f"{res.name} #{obj_id} does not exist.")
     schema = schema_for(model)
     g.api_user = actor  # whom the API's rules (creator, permissions, events) take as the signed-in staff member
@@ -142,6 +144,7 @@ def _write_record(resource, obj_id, params, as_email, json_data, verb):
         with audit.door("cli", actor):
             if verb == "delete":
                 with db.session.no_autoflush:  # as the API's DELETE: the commit writes it, its errors answered
+                    removing(obj)
                     db.session.delete(obj)
                     if cf.fieldto_of(model):
                         cf.delete_values(model, obj_id)

@@ -24,7 +24,7 @@ AUDIT_OPERATIONS = ("create", "update", "delete")
 
 class AuditLog(db.Model):
     __tablename__ = "tblaudit_log"
-    __crm__ = Resource(label="Audit trail", category="Settings", url="audit_trail", readonly=True,
+    __crm__ = Resource(module="settings", label="Audit trail", category="Settings", url="audit_trail", readonly=True,
                        admin={"column_list": ["date", "staff", "door", "operation", "table_name", "record_id",
                                               "row_table", "row_id", "changes"],
                               "column_searchable_list": ["changes"]})

@@ -1,13 +1,13 @@
 """the audit trail of the generic doors: tblaudit_log
 
 Revision ID: aud8trail0001
-Revises: rlm7month0001
+Revises: lgn8sess0001
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = "aud8trail0001"
-down_revision = "rlm7month0001"
+down_revision = "lgn8sess0001"
 branch_labels = None
 depends_on = None
 

@@ -28,3 +28,5 @@ from .webhooks import *  # noqa: F401,F403,E402
 from .notifications import *  # noqa: F401,F403,E402
 from . import report_rollup  # noqa: F401,E402
 from .report_rollup import *  # noqa: F401,F403,E402
+from . import jobs  # noqa: F401,E402
+from .jobs import *  # noqa: F401,F403,E402

@@ -106,8 +106,8 @@ def test_a_payment_is_recorded_while_redis_is_down_and_its_job_waits(app, invoic
     assert "Redis cannot be reached" in page and RECEIPT_JOB in page and "Connection refused" in page
 
     # its time has not come yet (backoff); then Redis is still down: it waits longer
-    assert "0 waiting job(s) dispatched, 0 still waiting" in _sweep(app)
-    assert "0 waiting job(s) dispatched, 1 still waiting" in _sweep(app, minutes=2)
+    assert "0 waiting job(s) dispatched, 1 still waiting" in _sweep(app)
+    assert "0 waiting job(s) dispatched, 1 still waiting (ConnectionError" in _sweep(app, minutes=2)
     [row] = _rows(app)
     assert row.attempts == 2 and row.dispatched_at is None
     assert row.next_attempt_at > datetime.utcnow() + timedelta(minutes=6)  # 5 minutes after the 2nd try
@@ -268,6 +268,13 @@ def test_two_sweepers_at_once_enqueue_each_waiting_job_once(redis_app, set_redis
     _work(app)
     assert sorted(_notes(app)) == texts
 
+
+def test_while_redis_is_down_a_sweep_stops_at_the_first_refusal(app, set_redis):
+    texts = ["a", "b", "c"]
+    _waiting_notes(app, set_redis, texts)  # one commit: the first was tried, the others not held up
+    assert len({r.last_error for r in _rows(app)}) == 1
+    assert "0 waiting job(s) dispatched, 3 still waiting (ConnectionError" in _sweep(app, minutes=2)
+    assert [r.attempts for r in _rows(app)] == [2, 1, 1]  # the others wait for the next sweep
 
 def test_dispatched_rows_are_kept_a_week(app):
     from crm.jobs.outbox import dispatch_job_outbox

@@ -128,10 +128,9 @@ def _after_commit(session):
         return  # rows left to the sweeper
     from .outbox import dispatch
 
-    for row, func, args, kwargs in pending:
-        state = inspect(row)
-        if state.persistent and state.identity:
-            dispatch(state.identity[0], 0, func, args, kwargs)
+    written = [(inspect(row), func, args, kwargs) for row, func, args, kwargs in pending]
+    dispatch([(state.identity[0], 0, func, args, kwargs) for state, func, args, kwargs in written
+              if state.persistent and state.identity])
 
 
 @event.listens_for(Session, "after_soft_rollback")

@@ -13,7 +13,7 @@ import json
 import logging
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func as sql, select, update
 
 from . import job, queue, resolve, run_inline
 
@@ -45,11 +45,13 @@ def _failed(row_id: int, seen: int, error: str) -> None:
         log.exception("job outbox #%s: the failed dispatch could not be recorded", row_id)
 
 
-def dispatch(row_id: int, seen: int, func, args, kwargs) -> bool:
-    """Dispatch one row this process owns; True when it was dispatched. Never raises: a failure is
-    logged and recorded on the row, which stays pending for the sweeper."""
+def _error(exc: Exception) -> str:
+    return f"{type(exc).__name__}: {exc}"
+
+
+def _dispatch_one(q, row_id: int, seen: int, func, args, kwargs) -> str | None:
+    """Hand one owned row to RQ (or run it here when ``q`` is None); the dispatch error, or None."""
     try:
-        q = queue()
         if q is not None:
             q.enqueue(func, *args, **kwargs)
             error = None
@@ -57,13 +59,38 @@ def dispatch(row_id: int, seen: int, func, args, kwargs) -> bool:
             error = run_inline(func, args, kwargs)  # a job that fails here is not dispatched again
     except Exception as exc:  # noqa: BLE001 - e.g. Redis unreachable: the row waits for the sweeper
         log.warning("job outbox #%s (%s) not dispatched: %s", row_id, func.__name__, exc)
-        _failed(row_id, seen, f"{type(exc).__name__}: {exc}")
-        return False
+        _failed(row_id, seen, _error(exc))
+        return _error(exc)
     try:
         _settle(row_id, seen, dispatched_at=datetime.utcnow(), last_error=error)
     except Exception:  # noqa: BLE001 - dispatched all the same; at worst the sweeper dispatches it again
         log.exception("job outbox #%s: dispatched but not marked so", row_id)
-    return True
+    return None
+
+
+def _open_queue():
+    """(the RQ queue or None to run in-process, None) or (None, the error that keeps it closed)."""
+    try:
+        return queue(), None
+    except Exception as exc:  # noqa: BLE001 - e.g. a malformed REDIS_URL: nothing is dispatched
+        log.warning("the job queue cannot be opened: %s", exc)
+        return None, _error(exc)
+
+
+def dispatch(items) -> int:
+    """Dispatch rows this process owns, in order: (row_id, attempts seen, func, args, kwargs) each.
+    Returns how many went. Never raises: a failure is logged and recorded on its row, which stays
+    pending for the sweeper; once the queue refuses one, the rest are not tried (each would wait on
+    the same unreachable Redis) and wait likewise."""
+    q, error = _open_queue()
+    done = 0
+    for row_id, seen, func, args, kwargs in items:
+        if error is None:
+            error = _dispatch_one(q, row_id, seen, func, args, kwargs)
+            done += error is None
+        else:
+            _failed(row_id, seen, error)
+    return done
 
 
 def _claim(row_id: int, seen: int, now: datetime) -> bool:
@@ -92,21 +119,26 @@ def dispatch_job_outbox(now: datetime | None = None) -> str:
         .where(JobOutbox.dispatched_at.is_(None), JobOutbox.next_attempt_at <= now)
         .order_by(JobOutbox.next_attempt_at, JobOutbox.id).limit(BATCH)).all()
     db.session.rollback()  # no snapshot kept open while dispatching
-    dispatched = waiting = 0
+    q, error = _open_queue()
+    dispatched = 0
     for row_id, path, payload, seen in due:
+        if error is not None:
+            break  # the queue is down: the rest stay due for the next sweep
         if not _claim(row_id, seen, now):
             continue  # another sweeper has it
         try:
             func, call = resolve(path), json.loads(payload)
         except Exception as exc:  # noqa: BLE001 - code moved or row damaged: shown on the row, retried
             log.error("job outbox #%s: %s cannot be run: %s", row_id, path, exc)
-            _failed(row_id, seen, f"{type(exc).__name__}: {exc}")
-            waiting += 1
+            _failed(row_id, seen, _error(exc))
             continue
-        if dispatch(row_id, seen, func, call.get("args", []), call.get("kwargs", {})):
-            dispatched += 1
-        else:
-            waiting += 1
-    db.session.execute(delete(JobOutbox).where(JobOutbox.dispatched_at < now - KEEP))
+        error = _dispatch_one(q, row_id, seen, func, call.get("args", []), call.get("kwargs", {}))
+        dispatched += error is None
+    # by primary key, so that no index range is locked against the actions writing new rows
+    old = db.session.scalars(select(JobOutbox.id).where(JobOutbox.dispatched_at < now - KEEP).limit(BATCH)).all()
+    if old:
+        db.session.execute(delete(JobOutbox).where(JobOutbox.id.in_(old)))
     db.session.commit()
-    return f"{dispatched} waiting job(s) dispatched, {waiting} still waiting"
+    waiting = db.session.scalar(select(sql.count()).select_from(JobOutbox).where(JobOutbox.dispatched_at.is_(None)))
+    db.session.rollback()
+    return f"{dispatched} waiting job(s) dispatched, {waiting} still waiting" + (f" ({error})" if error else "")

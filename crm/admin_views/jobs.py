@@ -1,4 +1,5 @@
-"""Settings → Jobs: queued, running and failed RQ jobs, with their errors and a retry button."""
+"""Settings → Jobs: jobs waiting in the outbox to be dispatched; queued, running and failed RQ jobs,
+with their errors and a retry button."""
 from __future__ import annotations
 
 from flask import abort, flash, redirect
@@ -15,26 +16,34 @@ class JobsView(StaffView):
     @expose("/")
     def index(self):
         from ..extensions import db
-        from ..models import ActivityLog
+        from ..models import ActivityLog, JobOutbox
 
         q = queue()
-        groups = {}
+        groups, unreachable = {}, None
         if q is not None:
+            from redis.exceptions import RedisError
             from rq.job import Job
 
             def load(ids):
                 return [j for j in Job.fetch_many(ids[:200], connection=q.connection) if j is not None]
 
-            groups = {
-                "Queued": q.get_jobs(length=200),
-                "Running": load(q.started_job_registry.get_job_ids()),
-                "Scheduled": load(q.scheduled_job_registry.get_job_ids()),
-                "Failed": load(q.failed_job_registry.get_job_ids()),
-            }
+            try:
+                groups = {
+                    "Queued": q.get_jobs(length=200),
+                    "Running": load(q.started_job_registry.get_job_ids()),
+                    "Scheduled": load(q.scheduled_job_registry.get_job_ids()),
+                    "Failed": load(q.failed_job_registry.get_job_ids()),
+                }
+            except RedisError as exc:  # the screen to look at when Redis is down must still open
+                unreachable = f"{type(exc).__name__}: {exc}"
         inline_failures = (db.session.query(ActivityLog).filter(ActivityLog.rel_type == "job")
                            .order_by(ActivityLog.id.desc()).limit(50).all()) if q is None else []
+        # written by a committed action but not handed over yet (e.g. Redis was unreachable)
+        waiting = (db.session.query(JobOutbox).filter(JobOutbox.dispatched_at.is_(None))
+                   .order_by(JobOutbox.next_attempt_at, JobOutbox.id).limit(200).all())
         return self.render("admin/crm_jobs.html", groups=groups, inline=q is None,
-                           inline_failures=inline_failures, form=FlaskForm())
+                           inline_failures=inline_failures, waiting=waiting, unreachable=unreachable,
+                           form=FlaskForm())
 
     @expose("/retry/<job_id>", methods=["POST"])
     def retry(self, job_id):

@@ -10,6 +10,7 @@ from .sales_jobs import expire_estimates
 from .contract_jobs import send_contract_expiry_reminders
 from .campaign_jobs import send_scheduled_campaigns
 from ..mail.flush import flush_outbox
+from .outbox import dispatch_job_outbox
 from ..webhooks.delivery import retry_webhook_deliveries
 
 
@@ -80,6 +81,7 @@ PERIODIC = {
     "replenish_stock": (replenish_stock, "0 5 * * *"),
     "retry_webhook_deliveries": (retry_webhook_deliveries, "* * * * *"),
     "flush_outbox": (flush_outbox, "*/5 * * * *"),
+    "dispatch_job_outbox": (dispatch_job_outbox, "* * * * *"),
     "settle_goals": (settle_goals, "0 6 * * *"),
     "build_report_months": (build_report_months, "20 * * * *"),
 }

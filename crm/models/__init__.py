@@ -30,3 +30,5 @@ from . import report_rollup  # noqa: F401,E402
 from .report_rollup import *  # noqa: F401,F403,E402
 from . import audit  # noqa: F401,E402
 from .audit import *  # noqa: F401,F403,E402
+from . import jobs  # noqa: F401,E402
+from .jobs import *  # noqa: F401,F403,E402

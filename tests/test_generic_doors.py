@@ -11,18 +11,9 @@ import pytest
 from crm.extensions import db
 
 from .conftest import api_token, csrf_from, login, make_staff
+from .test_api import client, h  # noqa: F401 - the API client and its token
 
 DRAFT, UNPAID, PAID = 6, 1, 2
-
-
-@pytest.fixture
-def client(app):
-    return app.test_client()
-
-
-@pytest.fixture
-def h(client):
-    return api_token(client)
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ from __future__ import annotations
 import csv
 import io
 import re
-from html.parser import HTMLParser
 from decimal import Decimal
 
 from sqlalchemy import select
@@ -15,6 +14,7 @@ from crm.extensions import db
 
 from . import warehouse_support as ws
 from .conftest import api_token, csrf_from
+from .forms import form_of
 from .test_pdf_documents import pdf_text
 
 BASE = "/admin/warehouse/physical_inventory"
@@ -38,42 +38,6 @@ def _stock():
     ws.receipt(wh, [(jack, "10", "L1", None, "60.00"), (jack, "5", "L2", None, "62.50"),
                     (rack, "8", None, None, "12.40"), (bolt, "100", "B1", None, "0.35")], approve=True)
     return {"wh": wh, "jack": jack, "rack": rack, "bolt": bolt}
-
-
-class _Form(HTMLParser):
-    """The fields a browser would send from a page's forms: inputs, selected options, text areas."""
-
-    def __init__(self):
-        super().__init__()
-        self.data, self._select, self._area = {}, None, None
-
-    def handle_starttag(self, tag, attrs):
-        a = dict(attrs)
-        if tag == "input" and a.get("name") and a.get("type") not in ("checkbox", "submit"):
-            self.data.setdefault(a["name"], a.get("value") or "")
-        elif tag == "select":
-            self._select = a.get("name")
-        elif tag == "option" and self._select and "selected" in a:
-            self.data[self._select] = a.get("value") or ""
-        elif tag == "textarea":
-            self._area = a.get("name")
-            self.data[self._area] = ""
-
-    def handle_data(self, text):
-        if self._area:
-            self.data[self._area] += text
-
-    def handle_endtag(self, tag):
-        if tag == "select":
-            self._select = None
-        elif tag == "textarea":
-            self._area = None
-
-
-def _form_fields(html: str) -> dict:
-    parser = _Form()
-    parser.feed(html)
-    return parser.data
 
 
 def _create(client, wh, note="Year-end count") -> int:
@@ -336,7 +300,7 @@ def test_counts_entered_in_the_count_form_lines(app, admin_client, ctx):
     count_id = _create(admin_client, ids["wh"])
     _action(admin_client, count_id, "fill", items="B-300")
     line = _lines(count_id)[("B-300", "B1")]
-    fields = _form_fields(admin_client.get(f"{BASE}/edit/?id={count_id}").get_data(as_text=True))
+    fields = form_of(admin_client.get(f"{BASE}/edit/?id={count_id}").get_data(as_text=True))
     assert fields["items-0-id"] == str(line.id) and fields["items-0-book_quantity"] == "100.000"
     fields.update({"items-0-counted_quantity": "96", "items-0-difference": "0"})  # the shown difference, stale
     r = admin_client.post(f"{BASE}/edit/?id={count_id}", data=fields)

@@ -5,21 +5,10 @@ from pathlib import Path
 
 from flask import Flask, flash, redirect, request
 from flask_wtf.csrf import CSRFError
-from sqlalchemy import event
-from sqlalchemy.engine import Engine
+
+from . import sqlite  # noqa: F401  (SQLite: foreign keys, WAL, and the write lock taken before a check)
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-@event.listens_for(Engine, "connect")
-def _sqlite_pragmas(dbapi_connection, connection_record):
-    """SQLite: enforce foreign keys and let readers work while a writer commits."""
-    if type(dbapi_connection).__module__.startswith("sqlite3"):
-        cur = dbapi_connection.cursor()
-        cur.execute("PRAGMA foreign_keys=ON")
-        cur.execute("PRAGMA journal_mode=WAL")
-        cur.execute("PRAGMA busy_timeout=5000")
-        cur.close()
 
 
 def create_app(overrides: dict | None = None) -> Flask:

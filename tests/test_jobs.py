@@ -10,7 +10,7 @@ from crm.extensions import db
 from crm.jobs import enqueue
 
 from .conftest import csrf_from
-from .jobs_sample import explode, write_note
+from .jobs_sample import explode, read_then_wait, write_note
 
 
 def _notes(app):
@@ -31,6 +31,37 @@ def test_inline_job_runs_after_commit_only(app):
         db.session.rollback()
         db.session.commit()
     assert _notes(app) == ["after commit"]
+
+
+def test_a_long_job_locks_nothing_while_it_works(app):
+    """A job runs after the change that queued it commits, in that request's thread: while it
+    works, what it and that request read locks nothing, so another person's change saves at once."""
+    import threading
+    import time
+
+    from crm.actions.activity import log_activity
+
+    working, go_on = threading.Event(), threading.Event()
+
+    def change_that_queues_the_job():
+        with app.app_context():
+            enqueue(read_then_wait, working, go_on, "long job done")
+            log_activity(None, "queued", rel_type="test-job")
+            db.session.commit()
+
+    request = threading.Thread(target=change_that_queues_the_job)
+    request.start()
+    try:
+        assert working.wait(30)
+        with app.app_context():
+            started = time.monotonic()
+            log_activity(None, "saved meanwhile", rel_type="test-job")
+            db.session.commit()
+            assert time.monotonic() - started < 3
+    finally:
+        go_on.set()
+        request.join(60)
+    assert _notes(app) == ["queued", "saved meanwhile", "long job done"]
 
 
 def test_inline_failure_is_recorded_and_shown(app, admin_client):

@@ -1,8 +1,7 @@
 """Document numbers: the four formats, drafts, the counter, and no number given twice, even when
-invoices are numbered at the same time (PostgreSQL)."""
+invoices are numbered at the same time."""
 from __future__ import annotations
 
-import os
 from datetime import date
 
 import pytest
@@ -137,11 +136,6 @@ def test_each_series_has_its_own_counter(app, ids):
         assert db.session.query(Proposal).count() == 2
 
 
-def _is_postgres() -> bool:
-    return (os.environ.get("TEST_DATABASE_URL") or "").startswith("postgresql")
-
-
-@pytest.mark.skipif(not _is_postgres(), reason="row locks are tested on PostgreSQL (TEST_DATABASE_URL)")
 @pytest.mark.parametrize("counter_row", [False, True], ids=["first-number", "counter-exists"])
 def test_concurrent_issuing_never_shares_a_number(app, ids, counter_row):
     from crm import options
@@ -168,9 +162,8 @@ def test_concurrent_issuing_never_shares_a_number(app, ids, counter_row):
         assert options.get("next_invoice_number") == first + n
 
 
-@pytest.mark.skipif(not _is_postgres(), reason="row locks are tested on PostgreSQL (TEST_DATABASE_URL)")
 def test_concurrent_counter_takes_are_serialised(app):
-    """The counter itself, without the duplicate check of assign(): the row lock alone keeps
+    """The counter itself, without the duplicate check of assign(): the lock alone keeps
     transactions that read it at the same time from taking the same number."""
     import time
 

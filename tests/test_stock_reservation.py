@@ -289,8 +289,6 @@ def test_two_concurrent_acceptances_never_promise_the_same_units(app):
     from crm.models import Estimate, Staff, StockReservation
 
     with app.app_context():
-        if db.engine.dialect.name == "sqlite":
-            pytest.skip("row locks need PostgreSQL or MariaDB (TEST_DATABASE_URL)")
         wh, a, buyer = warehouse(), item(), client()
         receipt(wh, [(a, "5", "L1", None, "60.00")], approve=True)
         admin_id = db.session.query(Staff.staffid).filter_by(admin=True).scalar()

@@ -1,4 +1,4 @@
-"""Two approvals competing for the last units, in real concurrent sessions (PostgreSQL, MariaDB):
+"""Two approvals competing for the last units, in real concurrent sessions:
 exactly one wins, the other is told why, stock never goes negative."""
 from __future__ import annotations
 
@@ -10,18 +10,12 @@ from .conftest import at_once
 from .warehouse_support import client, invoice, item, ledger_matches_balances, on_hand, receipt, warehouse
 
 
-def _needs_server_db(app):
-    if db.engine.dialect.name == "sqlite":
-        pytest.skip("row locks need PostgreSQL or MariaDB (TEST_DATABASE_URL)")
-
-
 @pytest.mark.parametrize("rounds", [3])
 def test_two_concurrent_delivery_approvals_for_the_last_units(app, rounds):
     from crm.actions import ActionError, run
     from crm.models import GoodsDelivery, Invoice, Staff
 
     with app.app_context():
-        _needs_server_db(app)
         wh = warehouse()
         a = item()
         buyer = client()

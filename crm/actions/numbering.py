@@ -10,8 +10,7 @@ The next number lives in a ``next_*_number`` row of tbloptions. :func:`take_next
 with one ``UPDATE ... RETURNING`` (PostgreSQL, SQLite); MariaDB has no UPDATE ... RETURNING, so
 there it reads the row with SELECT ... FOR UPDATE and writes it back. Either way the row stays
 locked until commit, so a second transaction numbering the same series waits for the first and
-then gets the next value; SQLite serialises writers (a racing writer fails with "database is
-locked" instead of reusing a number). A number is
+then gets the next value (on SQLite it waits for the database's write lock, crm.sqlite). A number is
 taken only when a document is really numbered: a draft shows PREFIX + "DRAFT" and is numbered
 when it leaves draft (:func:`assign`).
 """
@@ -21,7 +20,6 @@ from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import Integer, Text, cast, select, true
-from sqlalchemy.exc import IntegrityError
 
 from .. import options
 from ..extensions import db
@@ -66,14 +64,22 @@ def _locked_option(name: str):
     row = db.session.execute(query).scalar_one_or_none()
     if row is not None:
         return row
-    # First number of the series: store the documented default. A concurrent first insert
-    # makes ours fail on the unique name; then the other row is there to lock.
+    # First number of the series: store the documented default, unless a concurrent first number
+    # just did. An upsert, not an INSERT that fails on the unique name: on MariaDB the failed
+    # INSERT's duplicate check leaves a shared lock, and two transactions each holding one and
+    # then locking the row for update deadlock; the upsert takes the row lock itself.
     defn = options.OPTIONS.get(name)
-    try:
-        with db.session.begin_nested():
-            db.session.add(Option(name=name, value=str(defn.default if defn else 1)))
-    except IntegrityError:
-        pass
+    values = {"name": name, "value": str(defn.default if defn else 1), "autoload": True}
+    table = Option.__table__
+    dialect = db.session.get_bind().dialect.name
+    if dialect in ("mysql", "mariadb"):
+        from sqlalchemy.dialects.mysql import insert as upsert
+
+        stmt = upsert(table).values(**values).on_duplicate_key_update(name=table.c.name)
+    else:  # PostgreSQL, SQLite
+        upsert = __import__(f"sqlalchemy.dialects.{dialect}", fromlist=["insert"]).insert
+        stmt = upsert(table).values(**values).on_conflict_do_nothing(index_elements=["name"])
+    db.session.execute(stmt)
     return db.session.execute(query).scalar_one()
 
 

@@ -17,13 +17,19 @@ def explode(text):
     raise RuntimeError(f"SMTP refused: {text}")
 
 
+# What a test and the long job below signal each other with (jobs take JSON arguments only).
+SIGNALS: dict = {}
+
+
 @job
-def read_then_wait(working, go_on, text):
-    """A long job: it reads, then waits (as one waiting on a mail server or ANAF would), then writes."""
+def read_then_wait(signals, text):
+    """A long job: it reads, then waits (as one waiting on a mail server or ANAF would), then writes.
+    ``signals`` names the pair of threading.Event in SIGNALS the test set up."""
     from crm.actions.activity import log_activity
     from crm.extensions import db
     from crm.models import ActivityLog
 
+    working, go_on = SIGNALS[signals]
     db.session.query(ActivityLog).count()
     working.set()
     go_on.wait(60)

@@ -41,11 +41,13 @@ def test_a_long_job_locks_nothing_while_it_works(app):
 
     from crm.actions.activity import log_activity
 
-    working, go_on = threading.Event(), threading.Event()
+    from .jobs_sample import SIGNALS
+
+    working, go_on = SIGNALS["long job"] = threading.Event(), threading.Event()
 
     def change_that_queues_the_job():
         with app.app_context():
-            enqueue(read_then_wait, working, go_on, "long job done")
+            enqueue(read_then_wait, "long job", "long job done")
             log_activity(None, "queued", rel_type="test-job")
             db.session.commit()
 

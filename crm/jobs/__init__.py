@@ -123,6 +123,8 @@ def run_inline(func, args, kwargs) -> str | None:
 
 @event.listens_for(Session, "after_commit")
 def _after_commit(session):
+    if session.in_nested_transaction():
+        return  # a savepoint was released (SQLAlchemy signals that too): its jobs wait for the real commit
     pending = session.info.pop(_PENDING, None)
     if not pending or not has_app_context():
         return  # rows left to the sweeper

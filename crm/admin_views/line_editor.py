@@ -21,6 +21,7 @@ from wtforms.validators import InputRequired, Length, NumberRange, Optional, Val
 
 from ..actions.totals import compute, line_amount
 from ..extensions import db
+from ..limits import problem
 
 FIELD = "line_editor"
 MARKER = f"{FIELD}-present"  # posted by the editor: a form without it leaves the lines alone
@@ -59,6 +60,17 @@ def _item_exists(form, field):
         raise ValidationError(f"no catalog item #{field.data}.")
 
 
+def _fits(name):
+    """The line's column takes the value as typed (crm/limits.py): too large, or more decimals than it
+    keeps, is shown on the line instead of being rounded when saved."""
+    def check(form, field):
+        from ..models import ItemLine
+
+        if message := problem(ItemLine.__table__.c[name], field.data):
+            raise ValidationError(message)
+    return check
+
+
 def line_form_class(choices):
     """A line's sub-form, with the tax choices of this request."""
     return type("LineForm", (Form,), {
@@ -67,11 +79,12 @@ def line_form_class(choices):
         "description": StringField("Description", [InputRequired("description is required."), Length(max=255)]),
         "long_description": TextAreaField("Long description", [Optional()]),
         "qty": DecimalField("Qty", [InputRequired("quantity is required."),
-                                    NumberRange(min=Decimal("0.001"), message="quantity must be more than 0.")],
-                            places=None),
+                                    NumberRange(min=Decimal("0.001"), message="quantity must be more than 0."),
+                                    _fits("qty")], places=None),
         "unit": StringField("Unit", [Optional(), Length(max=40)]),
         "rate": DecimalField("Rate", [InputRequired("rate is required."),
-                                      NumberRange(min=0, message="rate cannot be negative.")], places=None),
+                                      NumberRange(min=0, message="rate cannot be negative."), _fits("rate")],
+                             places=None),
         "taxes": SelectMultipleField("Taxes", choices=choices),
     })
 

@@ -51,7 +51,6 @@ from .resources import primary_key, resource_name
 
 PASSWORD = "demo1234"
 COUNTRY = "Romania"
-HUNDRED = Decimal(100)
 
 # Document kind: (prefix option, next-number option). Numbers are PREFIX + zero-padded number.
 NUMBERING = {

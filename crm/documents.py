@@ -79,11 +79,14 @@ def fmt(value, currency: str = "") -> str:
     return f"{text} {currency}".strip()
 
 
-def fmt_price(value, currency: str = "") -> str:
+def price_text(value, grouping: str = "") -> str:
     """A unit price as written: 2 decimals at least, up to the 4 it may carry (4.12, 0.005, 1.2345)."""
     d = Decimal(value or 0)
-    text = f"{d:,.2f}" if d == d.quantize(Decimal("0.01")) else f"{d.normalize():,f}"
-    return f"{text} {currency}".strip()
+    return f"{d:{grouping}.2f}" if d == d.quantize(Decimal("0.01")) else f"{d.normalize():{grouping}f}"
+
+
+def fmt_price(value, currency: str = "") -> str:
+    return f"{price_text(value, ',')} {currency}".strip()
 
 
 def fmt_qty(value) -> str:

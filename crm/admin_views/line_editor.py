@@ -21,6 +21,7 @@ from wtforms.validators import InputRequired, Length, NumberRange, Optional, Val
 
 from ..actions.totals import compute, line_amount
 from ..extensions import db
+from ..documents import price_text
 from ..limits import problem
 
 FIELD = "line_editor"
@@ -105,7 +106,7 @@ def lines_field(doc=None):
 
 def initial_lines(doc) -> list[dict]:
     return [{"id": str(ln.id), "item_id": str(ln.item_id or ""), "description": ln.description,
-             "long_description": ln.long_description, "qty": ln.qty, "unit": ln.unit, "rate": ln.rate,
+             "long_description": ln.long_description, "qty": ln.qty, "unit": ln.unit, "rate": price_text(ln.rate),
              "taxes": [tax_key(t.taxname, t.taxrate) for t in ln.taxes]} for ln in (doc.items if doc else [])]
 
 
@@ -187,6 +188,6 @@ def catalog(q: str, limit: int = 15) -> list[dict]:
     items = db.session.scalars(select(Item).where(cond).options(joinedload(Item.tax_rel), joinedload(Item.tax2_rel))
                                .order_by(Item.description).limit(limit)).unique().all()
     return [{"id": it.id, "label": str(it), "description": it.description,
-             "long_description": it.long_description or "", "unit": it.unit or "", "rate": str(it.rate or 0),
+             "long_description": it.long_description or "", "unit": it.unit or "", "rate": price_text(it.rate),
              "taxes": [tax_key(t.name, t.taxrate) for t in (it.tax_rel, it.tax2_rel) if t is not None]}
             for it in items]

@@ -231,3 +231,18 @@ def test_purchase_lines_keep_the_unit_price(app, api):
     r = client.post("/api/v1/pur_request", json={"pur_rq_name": "Saibe", "items": [
         {"item_text": "Saiba M8", "quantity": "1", "unit_price": "0.00501"}]}, headers=h)
     assert r.status_code == 422 and r.get_json()["field"] == "items.0.unit_price", r.get_json()
+
+
+def test_grid_form_keeps_a_four_decimal_price_and_refuses_a_fifth(app, admin_client):
+    from crm.models import Item
+
+    def post(rate):
+        form = admin_client.get("/admin/warehouse/commodity_list/new/").get_data(as_text=True)
+        return admin_client.post("/admin/warehouse/commodity_list/new/", follow_redirects=True,
+                                 data={"csrf_token": csrf_from(form), "description": f"Saiba {rate}", "rate": rate})
+
+    page = post("0.01755").get_data(as_text=True)
+    assert "At most 4 decimal places; 0.01755 would have to be rounded." in page
+    post("0.0175")
+    with app.app_context():
+        assert [(i.description, i.rate) for i in db.session.query(Item)] == [("Saiba 0.0175", Decimal("0.0175"))]

@@ -32,6 +32,12 @@ def money(value: Any) -> Decimal:
     return Decimal(str(value if value is not None else 0)).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
+def unit_price(value: Any) -> Decimal:
+    """A price to the 4 places UNIT_PRICE keeps, half-up: for prices the system derives (a received
+    e-Factura's price per base quantity); prices a person types are refused with more places."""
+    return Decimal(str(value if value is not None else 0)).quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP)
+
+
 class StatusEnum(enum.Enum):
     """An enum of documented status codes with a label and a Bootstrap colour.
 
@@ -150,5 +156,5 @@ class Resource:
     own: tuple[str, ...] = ()
 
 
-__all__ = ["ALWAYS_OWNED", "LINE_TOTALS", "SERVER_SET", "BillingShipping", "FieldError", "MONEY", "QTY", "RATE", "UNIT_PRICE", "money", "StatusEnum", "status_column", "fk", "Resource",
+__all__ = ["ALWAYS_OWNED", "LINE_TOTALS", "SERVER_SET", "BillingShipping", "FieldError", "MONEY", "QTY", "RATE", "UNIT_PRICE", "money", "unit_price", "StatusEnum", "status_column", "fk", "Resource",
            "date", "datetime", "Decimal"]

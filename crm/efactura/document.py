@@ -17,7 +17,6 @@ from ..models.base import money
 from . import codes
 from .findings import Finding
 
-HUNDRED = Decimal(100)
 ZERO = Decimal("0.00")
 PRIVATE_BUYER_ID = "0000000000000"  # CIUS-RO: a private person's missing CNP
 # Default exemption reason codes (VATEX) of the categories that always have one.

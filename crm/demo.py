@@ -34,7 +34,7 @@ from sqlalchemy import func
 from . import options
 from .actions.invoices import recompute_status
 from .actions.leads import CONTACT_FIELDS
-from .actions.totals import refresh
+from .actions.totals import line_net, refresh, vat
 from .auth import ensure_roles
 from .extensions import db
 from .models import (ActivityLog, Client, Contact, Contract, ContractStatus, ContractType, Currency, Estimate,
@@ -51,7 +51,6 @@ from .resources import primary_key, resource_name
 
 PASSWORD = "demo1234"
 COUNTRY = "Romania"
-HUNDRED = Decimal(100)
 
 # Document kind: (prefix option, next-number option). Numbers are PREFIX + zero-padded number.
 NUMBERING = {
@@ -156,9 +155,9 @@ def _ensure(model, match: dict, **values):
 
 def _amounts(item: Item, qty, price) -> tuple[Decimal, Decimal, Decimal]:
     """Net, VAT and gross of a warehouse or purchasing line at the item's tax rate."""
-    net = money(Decimal(qty) * Decimal(price))
+    net = line_net(qty, price)
     rate = item.tax_rel.taxrate if item.tax_rel else Decimal(0)
-    tax = money(net * rate / HUNDRED)
+    tax = vat(net, rate)
     return net, tax, net + tax
 
 

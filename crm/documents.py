@@ -79,6 +79,16 @@ def fmt(value, currency: str = "") -> str:
     return f"{text} {currency}".strip()
 
 
+def price_text(value, grouping: str = "") -> str:
+    """A unit price as written: 2 decimals at least, up to the 4 it may carry (4.12, 0.005, 1.2345)."""
+    d = Decimal(value or 0)
+    return f"{d:{grouping}.2f}" if d == d.quantize(Decimal("0.01")) else f"{d.normalize():{grouping}f}"
+
+
+def fmt_price(value, currency: str = "") -> str:
+    return f"{price_text(value, ',')} {currency}".strip()
+
+
 def fmt_qty(value) -> str:
     """1.000 → 1, 2.500 → 2.5, 19.00 → 19."""
     return f"{Decimal(value or 0).normalize():f}"
@@ -132,7 +142,7 @@ def lines_and_totals(doc):
     from .actions.totals import compute, line_amount
 
     lines = [{"description": ln.description, "long_description": ln.long_description, "qty": fmt_qty(ln.qty),
-              "unit": ln.unit or "", "rate": fmt(ln.rate), "amount": fmt(line_amount(ln)),
+              "unit": ln.unit or "", "rate": fmt_price(ln.rate), "amount": fmt(line_amount(ln)),
               "taxes": ", ".join(f"{t.taxname} {fmt_qty(t.taxrate)}%" for t in ln.taxes),
               "optional": ln.is_optional and not ln.is_selected} for ln in doc.items]
     if doc.items:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from flask import render_template
 
-from .documents import company, currency_of, fmt, fmt_qty, kind_of
+from .documents import company, currency_of, fmt, fmt_price, fmt_qty, kind_of
 from .actions.purchase_common import line_text
 
 
@@ -22,7 +22,7 @@ def context(doc, vendor=None) -> dict:
     kind = kind_of(doc)
     cur = currency_of(doc)
     lines = [{"description": line_text(ln), "qty": fmt_qty(ln.quantity), "unit": str(ln.unit or ""),
-              "rate": fmt(ln.unit_price), "tax": str(ln.tax_rel) if ln.tax_rel is not None else "",
+              "rate": fmt_price(ln.unit_price), "tax": str(ln.tax_rel) if ln.tax_rel is not None else "",
               "amount": fmt(ln.total)} for ln in doc.items]
     is_order = kind.name == "pur_order"
     return {"kind": kind, "doc": doc, "number": str(doc), "company": company(), "currency": cur, "fmt": fmt,

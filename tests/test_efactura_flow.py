@@ -7,6 +7,7 @@ import io
 import re
 import zipfile
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 from urllib.parse import parse_qs, urlparse
 
 import pytest
@@ -360,8 +361,8 @@ def test_received_invoices_become_vendor_invoices_once(app, anaf):
         assert bill.efactura_download_id == first
         assert bill.vendor_rel.company == "Furnizor Metal (existing)"  # matched by CUI
         assert str(bill.total) == "815.54" and str(bill.tax) == "141.54"
-        assert [(d.description, str(d.quantity), str(d.unit_price)) for d in bill.items] == [
-            ("Tabla zincata", "10.000", "52.40"), ("Transport", "1.000", "150.00")]
+        assert [(d.description, d.quantity, d.unit_price) for d in bill.items] == [
+            ("Tabla zincata", Decimal("10"), Decimal("52.40")), ("Transport", Decimal("1"), Decimal("150"))]
         assert db.session.query(Vendor).count() == 1
 
 

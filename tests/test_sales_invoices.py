@@ -93,8 +93,10 @@ def test_api_overpayment_refused_unless_the_option_allows_it(app, ids):
     assert r.status_code == 422 and r.get_json()["field"] == "amount"
     set_option(app, "allow_payment_above_total", True)
     r = api(client, headers, "invoices", inv_id, "record_payment", amount="100.505", paymentmode=ids["bank"])
+    assert r.status_code == 422 and r.get_json()["field"] == "amount"  # refused, never rounded
+    r = api(client, headers, "invoices", inv_id, "record_payment", amount="100.51", paymentmode=ids["bank"])
     assert r.status_code == 200, r.get_json()
-    assert "Payment of 100.51 RON" in r.get_json()["message"]  # half-up to 2 places
+    assert "Payment of 100.51 RON" in r.get_json()["message"]
     assert get(app, Invoice, inv_id).status == 2
 
 

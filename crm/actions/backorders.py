@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from .. import options
 from ..extensions import db
+from .totals import line_net
 from ..models import Estimate, GoodsDelivery, Item, WarehouseApproval
 from ..models.purchase import PurchaseRequest, PurchaseRequestDetail, PurchaseRequestStatus
 from . import reservations, stock
@@ -84,8 +85,7 @@ def backorder(note, actor) -> str:
         price = item.purchase_price or ZERO
         rfq.items.append(PurchaseRequestDetail(item_code=item_id, item_text=str(item), unit_id=item.unit_id,
                                                quantity=qty, inventory_quantity=have, unit_price=price,
-                                               into_money=(qty * price).quantize(Decimal("0.01")),
-                                               total=(qty * price).quantize(Decimal("0.01"))))
+                                               into_money=line_net(qty, price), total=line_net(qty, price)))
     rfq.subtotal = rfq.total = sum((ln.into_money for ln in rfq.items), ZERO)
     db.session.add(rfq)
     parts = ", ".join(f"{db.session.get(Item, i)} x {stock.qty(q)}" for i, (q, _) in missing.items())

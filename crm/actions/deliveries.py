@@ -16,6 +16,7 @@ from wtforms.validators import Optional
 
 from .. import events, options
 from ..extensions import db
+from .totals import line_net
 from ..models import (GoodsDelivery, Item, GoodsDeliveryDetail, GoodsDeliveryStatus, Invoice, InvoiceStatus, ItemLine,
                       StockTransaction, WarehouseApproval)
 from . import bulk, reservations, stock
@@ -143,8 +144,8 @@ def note_from_invoice(invoice, warehouse_id: int | None, actor=None) -> GoodsDel
         item = db.session.get(Item, line.item_id)
         note.items.append(GoodsDeliveryDetail(
             commodity_code=line.item_id, commodity_name=line.description, warehouse_id=warehouse_id,
-            quantities=left, unit_price=line.rate or ZERO, total_money=(left * (line.rate or ZERO)).quantize(Decimal("0.01")),
-            total_after_discount=(left * (line.rate or ZERO)).quantize(Decimal("0.01")), invoice_line=line,
+            quantities=left, unit_price=line.rate or ZERO, total_money=line_net(left, line.rate),
+            total_after_discount=line_net(left, line.rate), invoice_line=line,
             unit_id=getattr(item, "unit_id", None)))
     if not note.items:
         return None

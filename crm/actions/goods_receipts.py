@@ -11,6 +11,7 @@ from wtforms.validators import Optional
 
 from .. import events, options
 from ..extensions import db
+from .totals import line_net
 from ..models import GoodsReceipt, GoodsReceiptDetail, Warehouse, WarehouseApproval
 from ..models.purchase import PurchaseOrder, PurchaseOrderDeliveryStatus, PurchaseOrderDetail, PurchaseOrderStatus
 from . import stock
@@ -71,7 +72,7 @@ def receipt_from_po(po: PurchaseOrder, warehouse_id: int | None, actor=None) -> 
         receipt.items.append(GoodsReceiptDetail(
             commodity_code=line.item_code, commodity_name=(item.commodity_name or item.description) if item else None,
             warehouse_id=warehouse_id, unit_id=line.unit_id, quantities=left, unit_price=line.unit_price or ZERO,
-            tax=line.tax, goods_money=(left * (line.unit_price or ZERO)).quantize(Decimal("0.01")),
+            tax=line.tax, goods_money=line_net(left, line.unit_price),
             pur_order_detail_id=line.id))
     if not receipt.items:
         return None

@@ -14,6 +14,7 @@ from wtforms.validators import InputRequired, NumberRange, Optional
 
 from .. import options
 from ..extensions import db
+from .totals import line_net
 from ..models import GoodsDelivery, PackingList, PackingListDetail, WarehouseApproval
 from ..models.warehouse import GoodsDeliveryStatus, PackingListStatus
 from .deliveries import name_of
@@ -63,7 +64,7 @@ def packing_list_from(note: GoodsDelivery, actor, weight=None, width=None, heigh
         qty = _left(line)
         if qty <= 0:
             continue
-        amount = (qty * (line.unit_price or ZERO)).quantize(Decimal("0.01"))
+        amount = line_net(qty, line.unit_price)
         pl.items.append(PackingListDetail(
             delivery_detail_id=line.id, commodity_code=line.commodity_code, commodity_name=line.commodity_name,
             quantity=qty, unit_id=line.unit_id, unit_price=line.unit_price or ZERO, sub_total=amount, tax=line.tax,

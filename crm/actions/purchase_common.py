@@ -16,6 +16,7 @@ from wtforms import SelectMultipleField
 from .. import options
 from ..extensions import db
 from ..models.base import money
+from .totals import line_net, vat
 from .numbering import format_number, take_next
 from .registry import ActionError
 
@@ -36,15 +37,15 @@ def line_totals(line) -> None:
     """Fill a line's into_money, discount_money, tax_value and total from quantity, price, discount, tax."""
     from ..models import Tax
 
-    amount = money(Decimal(line.quantity or 0) * Decimal(line.unit_price or 0))
+    amount = line_net(line.quantity, line.unit_price)
     line.into_money = amount
-    discount = money(amount * Decimal(getattr(line, "discount", None) or 0) / HUNDRED)
+    discount = amount - line_net(line.quantity, line.unit_price, getattr(line, "discount", None))
     if hasattr(line, "discount_money"):
         line.discount_money = discount
     # A form sets the relationship, the API the id; before a flush only the one given is there.
     tax = line.tax_rel if line.tax_rel is not None else (db.session.get(Tax, line.tax) if line.tax else None)
     rate = Decimal(tax.taxrate) if tax is not None and tax.taxrate is not None else Decimal(0)
-    line.tax_value = money((amount - discount) * rate / HUNDRED)
+    line.tax_value = vat(amount - discount, rate)
     line.total = money(amount - discount + line.tax_value)
 
 

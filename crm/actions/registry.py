@@ -13,10 +13,10 @@ from typing import Any, Callable
 
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.datastructures import MultiDict
-from wtforms import Form
+from wtforms import DecimalField, Form
 
 from ..extensions import db
-from ..limits import INT_MAX
+from ..limits import INT_MAX, too_many_places
 
 
 class ActionError(Exception):
@@ -116,8 +116,13 @@ def parse_params(adef: ActionDef, data) -> dict:
     formdata = data if isinstance(data, MultiDict) else MultiDict(
         {k: ("" if v is None else str(v)) for k, v in (data or {}).items()})
     form = adef.form(formdata=formdata, meta={"csrf": False})
-    if not form.validate():
-        raise ActionInvalid({k: list(v) for k, v in form.errors.items()})
+    errors = {} if form.validate() else {k: list(v) for k, v in form.errors.items()}
+    for f in form:  # a DecimalField's places only format it: 10.005 is refused, not rounded later
+        if isinstance(f, DecimalField) and f.places and f.name not in errors \
+                and (message := too_many_places(f.data, f.places)):
+            errors[f.name] = [message]
+    if errors:
+        raise ActionInvalid(errors)
     return {f.name: f.data for f in form if f.name != "csrf_token"}
 
 

@@ -1,27 +1,36 @@
 """Document totals, computed on the server with Decimal and half-up rounding (schema.md, "Totals").
 
-line amount = qty × rate (optional lines not selected are skipped); subtotal = Σ amounts;
-each tax = Σ amount × rate / 100 grouped by (name, rate); a 'before_tax' discount reduces the
-subtotal and every tax proportionally, an 'after_tax' one comes off subtotal + tax;
-total = subtotal + taxes − discount + adjustment.
+The one rule every door shows (grid, line editor, PDF, portal, API, e-Factura XML), as EN 16931
+counts it. Prices and quantities are kept as written (a price may have 4 decimals); amounts are
+rounded to 2, half-up, once each:
+
+- line amount = qty × rate, rounded (less its own discount percent, rounded); optional lines not
+  selected are skipped; subtotal = Σ line amounts;
+- a 'before_tax' discount (a percent of the subtotal, or a fixed amount) is spread over the lines'
+  VAT groups in proportion to their amounts (:func:`spread`); each tax = (its base − its share of
+  the discount) × rate / 100, rounded once (:func:`vat`), grouped by (name, rate);
+- an 'after_tax' discount comes off subtotal + tax;
+- total = subtotal + taxes − discount + adjustment.
 """
 from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Hashable, Mapping
 
 from ..models.base import money
 
 HUNDRED = Decimal(100)
+ZERO = Decimal("0.00")
 
 
 @dataclass
 class Totals:
     subtotal: Decimal
     taxes: dict[tuple[str, Decimal], Decimal] = field(default_factory=dict)
-    discount: Decimal = Decimal("0.00")
-    adjustment: Decimal = Decimal("0.00")
+    discount: Decimal = ZERO
+    adjustment: Decimal = ZERO
 
     @property
     def total_tax(self) -> Decimal:
@@ -32,12 +41,40 @@ class Totals:
         return money(self.subtotal + self.total_tax - self.discount + self.adjustment)
 
 
-def line_amount(line) -> Decimal:
-    if getattr(line, "is_optional", False) and not getattr(line, "is_selected", True):
-        return Decimal(0)
-    gross = money(Decimal(line.qty or 0) * Decimal(line.rate or 0))
-    pct = Decimal(getattr(line, "discount_percent", None) or 0)  # a line discount, e-Factura style
+def line_net(qty, price, discount_percent=None) -> Decimal:
+    """qty × price rounded to the cent, less the line's discount percent rounded to the cent."""
+    gross = money(Decimal(qty or 0) * Decimal(price or 0))
+    pct = Decimal(discount_percent or 0)
     return gross - money(gross * pct / HUNDRED) if pct else gross
+
+
+def counts(line) -> bool:
+    """An optional line the client did not select is not part of the document's amounts."""
+    return not (getattr(line, "is_optional", False) and not getattr(line, "is_selected", True))
+
+
+def line_amount(line) -> Decimal:
+    if not counts(line):
+        return Decimal(0)
+    return line_net(line.qty, line.rate, getattr(line, "discount_percent", None))
+
+
+def vat(base, rate) -> Decimal:
+    """The VAT of one rate: its (discounted) base × rate / 100, rounded once."""
+    return money(Decimal(base) * Decimal(rate) / HUNDRED)
+
+
+def spread(amount: Decimal, bases: Mapping[Hashable, Decimal]) -> dict[Hashable, Decimal]:
+    """``amount`` shared among ``bases`` in proportion to them, in cents; the last base takes what the
+    rounding leaves, so the shares add up to ``amount`` exactly."""
+    keys = list(bases)
+    whole = sum(bases.values(), Decimal(0))
+    shares, left = {}, Decimal(amount)
+    for i, key in enumerate(keys):
+        share = left if i == len(keys) - 1 else (money(amount * bases[key] / whole) if whole else ZERO)
+        shares[key] = share
+        left -= share
+    return shares
 
 
 def compute(lines, discount_percent=0, discount_type=None, discount_total=None, adjustment=0) -> Totals:
@@ -45,25 +82,30 @@ def compute(lines, discount_percent=0, discount_type=None, discount_total=None, 
 
     The discount is ``discount_percent`` of the base when given, else the fixed ``discount_total``.
     """
-    subtotal = Decimal(0)
-    taxes: dict[tuple[str, Decimal], Decimal] = defaultdict(Decimal)
+    # Lines grouped by the taxes they carry (in order of appearance): the groups a before-tax
+    # discount is spread over, the same as e-Factura's VAT breakdown (crm/efactura/document.py).
+    groups: dict[tuple, Decimal] = {}
     for line in lines:
-        amount = line_amount(line)
-        subtotal += amount
-        for tax in getattr(line, "taxes", []) or []:
-            rate = Decimal(tax.taxrate)
-            taxes[(tax.taxname, rate)] += amount * rate / HUNDRED
-    subtotal = money(subtotal)
-    taxes = {k: money(v) for k, v in taxes.items()}
+        if not counts(line):
+            continue
+        key = tuple((tax.taxname, Decimal(tax.taxrate)) for tax in getattr(line, "taxes", []) or [])
+        groups[key] = groups.get(key, Decimal(0)) + line_amount(line)
+    subtotal = money(sum(groups.values(), Decimal(0)))
     pct = Decimal(discount_percent or 0)
-    discount = Decimal(0)
-    if discount_type in ("before_tax", "after_tax"):
-        base = subtotal if discount_type == "before_tax" else subtotal + sum(taxes.values(), Decimal(0))
+    discount = ZERO
+    if discount_type == "before_tax":
+        discount = money(subtotal * pct / HUNDRED) if pct else money(discount_total or 0)
+        shares = spread(discount, groups) if subtotal else {}
+    else:
+        shares = {}
+    bases: dict[tuple[str, Decimal], Decimal] = defaultdict(Decimal)
+    for key, amount in groups.items():
+        for tax in key:
+            bases[tax] += amount - shares.get(key, ZERO)
+    taxes = {key: vat(base, key[1]) for key, base in bases.items()}
+    if discount_type == "after_tax":
+        base = subtotal + sum(taxes.values(), Decimal(0))
         discount = money(base * pct / HUNDRED) if pct else money(discount_total or 0)
-        if discount_type == "before_tax" and subtotal:
-            # The taxes shrink in proportion: tax on the discounted base.
-            factor = (subtotal - discount) / subtotal
-            taxes = {k: money(v * factor) for k, v in taxes.items()}
     return Totals(subtotal=subtotal, taxes=taxes, discount=money(discount), adjustment=money(adjustment or 0))
 
 

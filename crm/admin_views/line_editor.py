@@ -21,6 +21,8 @@ from wtforms.validators import InputRequired, Length, NumberRange, Optional, Val
 
 from ..actions.totals import compute, line_amount
 from ..extensions import db
+from ..documents import price_text
+from ..limits import problem
 
 FIELD = "line_editor"
 MARKER = f"{FIELD}-present"  # posted by the editor: a form without it leaves the lines alone
@@ -59,6 +61,17 @@ def _item_exists(form, field):
         raise ValidationError(f"no catalog item #{field.data}.")
 
 
+def _fits(name):
+    """The line's column takes the value as typed (crm/limits.py): too large, or more decimals than it
+    keeps, is shown on the line instead of being rounded when saved."""
+    def check(form, field):
+        from ..models import ItemLine
+
+        if message := problem(ItemLine.__table__.c[name], field.data):
+            raise ValidationError(message)
+    return check
+
+
 def line_form_class(choices):
     """A line's sub-form, with the tax choices of this request."""
     return type("LineForm", (Form,), {
@@ -67,11 +80,12 @@ def line_form_class(choices):
         "description": StringField("Description", [InputRequired("description is required."), Length(max=255)]),
         "long_description": TextAreaField("Long description", [Optional()]),
         "qty": DecimalField("Qty", [InputRequired("quantity is required."),
-                                    NumberRange(min=Decimal("0.001"), message="quantity must be more than 0.")],
-                            places=None),
+                                    NumberRange(min=Decimal("0.001"), message="quantity must be more than 0."),
+                                    _fits("qty")], places=None),
         "unit": StringField("Unit", [Optional(), Length(max=40)]),
         "rate": DecimalField("Rate", [InputRequired("rate is required."),
-                                      NumberRange(min=0, message="rate cannot be negative.")], places=None),
+                                      NumberRange(min=0, message="rate cannot be negative."), _fits("rate")],
+                             places=None),
         "taxes": SelectMultipleField("Taxes", choices=choices),
     })
 
@@ -92,7 +106,7 @@ def lines_field(doc=None):
 
 def initial_lines(doc) -> list[dict]:
     return [{"id": str(ln.id), "item_id": str(ln.item_id or ""), "description": ln.description,
-             "long_description": ln.long_description, "qty": ln.qty, "unit": ln.unit, "rate": ln.rate,
+             "long_description": ln.long_description, "qty": ln.qty, "unit": ln.unit, "rate": price_text(ln.rate),
              "taxes": [tax_key(t.taxname, t.taxrate) for t in ln.taxes]} for ln in (doc.items if doc else [])]
 
 
@@ -174,6 +188,6 @@ def catalog(q: str, limit: int = 15) -> list[dict]:
     items = db.session.scalars(select(Item).where(cond).options(joinedload(Item.tax_rel), joinedload(Item.tax2_rel))
                                .order_by(Item.description).limit(limit)).unique().all()
     return [{"id": it.id, "label": str(it), "description": it.description,
-             "long_description": it.long_description or "", "unit": it.unit or "", "rate": str(it.rate or 0),
+             "long_description": it.long_description or "", "unit": it.unit or "", "rate": price_text(it.rate),
              "taxes": [tax_key(t.name, t.taxrate) for t in (it.tax_rel, it.tax2_rel) if t is not None]}
             for it in items]

@@ -15,7 +15,7 @@ from ..custom_fields import as_dict as custom_fields_of, fieldto_of
 from werkzeug.utils import import_string
 
 from ..extensions import db
-from ..limits import INT_MAX, digits_before_point, integer_bounds, problem
+from ..limits import INT_MAX, digits_before_point, integer_bounds, problem, too_many_places
 from ..resources import action_owned, columns, primary_key, resource_of, status_enum, who_writes
 
 SECRET = ("password", "hash", "session_version")  # never shown, never written by the API
@@ -58,7 +58,23 @@ class _Fits(validate.Validator):
         return value
 
 
+class ExactDecimal(fields.Decimal):
+    """A decimal that keeps its column's places when shown (21.00) but is refused, not rounded,
+    when it is sent with more (marshmallow would quantize 0.005 to 0.00 before any validator)."""
+
+    def _validated(self, value):
+        num = super()._validated(value)
+        places = -self.places.as_tuple().exponent if self.places is not None else None
+        if message := too_many_places(value, places):
+            raise ValidationError(message)
+        return num
+
+
 class _Converter(ModelConverter):
+    def _get_field_class_for_data_type(self, data_type):
+        field_class = super()._get_field_class_for_data_type(data_type)
+        return ExactDecimal if field_class is fields.Decimal else field_class
+
     def _add_column_kwargs(self, kwargs, column):
         super()._add_column_kwargs(kwargs, column)
         if kwargs.get("dump_only") or not hasattr(column, "type"):

@@ -25,6 +25,7 @@ from .. import storage
 from ..actions.activity import log_activity
 from ..actions.registry import ActionError
 from ..extensions import db
+from ..limits import too_many_places
 from ..jobs import job
 from ..models.capture import LEAD_FIELD_LABELS, LEAD_TEXT_FIELDS, ImportStatus
 from .leads import EMAIL_RE, EXCEL_IMPORT, lead_defaults, source_id
@@ -205,7 +206,10 @@ class RowValidator:
                     amount = Decimal(value.replace(" ", "").replace(",", "."))
                     if not amount.is_finite() or abs(amount) >= Decimal("1e13"):
                         raise InvalidOperation
-                    values[field] = amount.quantize(Decimal("0.01"))
+                    if message := too_many_places(amount, 2):  # an amount is not rounded on the way in
+                        errors[index] = message
+                    else:
+                        values[field] = amount
                 except InvalidOperation:
                     errors[index] = f"“{value}” is not an amount."
             elif field == "status":

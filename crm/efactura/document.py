@@ -17,7 +17,6 @@ from ..models.base import money
 from . import codes
 from .findings import Finding
 
-HUNDRED = Decimal(100)
 ZERO = Decimal("0.00")
 PRIVATE_BUYER_ID = "0000000000000"  # CIUS-RO: a private person's missing CNP
 # Default exemption reason codes (VATEX) of the categories that always have one.
@@ -287,6 +286,8 @@ def _currency(invoice) -> tuple[str, Decimal | None]:
 
 def from_invoice(invoice, company: Company | None = None, taxes: _TaxLookup | None = None
                  ) -> tuple[EDocument, list[Finding]]:
+    from ..actions import totals  # here: the actions package imports the e-Factura service
+
     company = company or Company.from_options()
     taxes = taxes or _TaxLookup()
     findings: list[Finding] = []
@@ -310,14 +311,15 @@ def from_invoice(invoice, company: Company | None = None, taxes: _TaxLookup | No
         qty *= sign
         pct = Decimal(getattr(item, "discount_percent", None) or 0)
         gross = money(qty * price)
-        allowance = money(gross * pct / HUNDRED)
+        net = totals.line_net(qty, price, pct)  # the invoice's own rule
+        allowance = gross - net
         if len(item.description or "") > 100:
             findings.append(Finding(line_record, "description", "is longer than 100 characters (e-Factura's "
                                     "limit for an item name); move the rest to the long description"))
         lines.append(Line(id=str(pos), name=(item.description or "")[:100],
                           description=(item.long_description or None) and item.long_description[:200],
                           quantity=qty, unit_code=codes.unit_code(item.unit), price=price, gross=gross,
-                          discount_percent=pct, allowance=allowance, net=gross - allowance,
+                          discount_percent=pct, allowance=allowance, net=net,
                           category=category, rate=rate))
     if not lines:
         findings.append(Finding(inv_record, "items", "has no lines"))
@@ -353,8 +355,8 @@ def from_invoice(invoice, company: Company | None = None, taxes: _TaxLookup | No
     if "K" in cats:
         doc.delivery_date, doc.delivery_country = invoice.date, customer.country
     _groups(doc, invoice, categories, findings, inv_record, sign)
-    # The invoice's adjustment, and the cent Perfex's proportional VAT after a discount may differ
-    # by, go to the rounding amount (BT-114), so the payable amount is the invoice's total.
+    # The invoice's adjustment goes to the rounding amount (BT-114), so the payable amount is the
+    # invoice's total; with the same totals rule nothing else can end up there.
     doc.rounding = money(Decimal(invoice.total or 0) * sign) - doc.tax_inclusive
     if abs(doc.rounding - money(Decimal(invoice.adjustment or 0) * sign)) > Decimal("0.05"):
         findings.append(Finding(inv_record, "total", f"is {invoice.total} but its lines, discount and VAT add "
@@ -400,6 +402,8 @@ def _line_category(item, company, taxes, findings, line_record):
 
 def _groups(doc: EDocument, invoice, categories, findings, inv_record, sign) -> None:
     """VAT breakdown per (category, rate), with a before-tax document discount split across them."""
+    from ..actions import totals
+
     groups: "OrderedDict[tuple[str, Decimal], TaxGroup]" = OrderedDict()
     for line, (category, rate, row) in zip(doc.lines, categories):
         key = (category, rate)
@@ -420,18 +424,14 @@ def _groups(doc: EDocument, invoice, categories, findings, inv_record, sign) -> 
         findings.append(Finding(inv_record, "discount type", "is after tax; e-Factura takes discounts off "
                                 "the amount before VAT: use a before-tax discount"))
     elif discount and groups:
-        base_total = sum((g.taxable for g in groups.values()), ZERO)
-        left = discount
-        items = list(groups.values())
-        for i, group in enumerate(items):
-            share = left if i == len(items) - 1 else money(discount * group.taxable / base_total) \
-                if base_total else ZERO
-            left -= share
-            if share:
-                doc.allowances.append(Allowance(amount=share, base=group.taxable, percent=None,
+        # Spread and taxed as the invoice's totals are (crm/actions/totals.py): same VAT, no rounding line.
+        shares = totals.spread(discount, {key: group.taxable for key, group in groups.items()})
+        for key, group in groups.items():
+            if shares[key]:
+                doc.allowances.append(Allowance(amount=shares[key], base=group.taxable, percent=None,
                                                 category=group.category, rate=group.rate))
-                group.taxable -= share
+                group.taxable -= shares[key]
     for group in groups.values():
         group.taxable = money(group.taxable)
-        group.tax = money(group.taxable * group.rate / HUNDRED) if group.category == "S" else ZERO
+        group.tax = totals.vat(group.taxable, group.rate) if group.category == "S" else ZERO
     doc.groups = list(groups.values())

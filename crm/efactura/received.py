@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from .. import options, storage
 from ..extensions import db
 from ..integrations.anaf import AnafError
-from ..models.base import money
+from ..models.base import money, unit_price
 from . import codes
 from .ubl import NS_CAC, NS_CBC
 
@@ -77,7 +77,7 @@ def parse_invoice(xml: bytes) -> dict:
         percent = _dec(line.findtext("cac:Item/cac:ClassifiedTaxCategory/cbc:Percent", namespaces=NS))
         lines.append({
             "description": (line.findtext("cac:Item/cbc:Name", namespaces=NS) or "")[:255],
-            "quantity": qty, "unit_price": money(price / base_qty), "into_money": money(net),
+            "quantity": qty, "unit_price": unit_price(price / base_qty), "into_money": money(net),
             "tax_rate": percent, "tax_value": money(net * percent / 100),
             "category": line.findtext("cac:Item/cac:ClassifiedTaxCategory/cbc:ID", namespaces=NS),
         })

@@ -15,16 +15,27 @@ from typing import Any
 from sqlalchemy import ForeignKey, Integer, Numeric, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-# Money is Numeric(15,2) and quantities Numeric(15,3); both come back as Decimal.
+# Amounts are Numeric(15,2), quantities Numeric(15,3) and unit prices Numeric(17,4): a washer at
+# 0.005 is written as it is priced (e-Factura limits amounts to 2 decimals, not prices or
+# quantities). All come back as Decimal; a value with more decimals than its column is refused
+# (crm/limits.py), never rounded by a door.
 MONEY = Numeric(15, 2, asdecimal=True)
 QTY = Numeric(15, 3, asdecimal=True)
+UNIT_PRICE = Numeric(17, 4, asdecimal=True)
 RATE = Numeric(7, 2, asdecimal=True)  # percentages: tax rates, discounts, probability
 CENT = Decimal("0.01")
 
 
 def money(value: Any) -> Decimal:
-    """Round to 2 places, half-up, the one way every total in the system is rounded."""
+    """Round to 2 places, half-up, the one way every amount in the system is rounded: once, where
+    the totals rule (crm/actions/totals.py) says, never on the way in."""
     return Decimal(str(value if value is not None else 0)).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def unit_price(value: Any) -> Decimal:
+    """A price to the 4 places UNIT_PRICE keeps, half-up: for prices the system derives (a received
+    e-Factura's price per base quantity); prices a person types are refused with more places."""
+    return Decimal(str(value if value is not None else 0)).quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP)
 
 
 class StatusEnum(enum.Enum):
@@ -145,5 +156,5 @@ class Resource:
     own: tuple[str, ...] = ()
 
 
-__all__ = ["ALWAYS_OWNED", "LINE_TOTALS", "SERVER_SET", "BillingShipping", "FieldError", "MONEY", "QTY", "RATE", "money", "StatusEnum", "status_column", "fk", "Resource",
+__all__ = ["ALWAYS_OWNED", "LINE_TOTALS", "SERVER_SET", "BillingShipping", "FieldError", "MONEY", "QTY", "RATE", "UNIT_PRICE", "money", "unit_price", "StatusEnum", "status_column", "fk", "Resource",
            "date", "datetime", "Decimal"]

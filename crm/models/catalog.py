@@ -7,7 +7,7 @@ from sqlalchemy import Boolean, CheckConstraint, Integer, Numeric, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
-from .base import MONEY, RATE, Resource, fk
+from .base import MONEY, RATE, UNIT_PRICE, Resource, fk
 
 __all__ = ["ItemGroup", "Unit", "Tax", "VAT_CATEGORIES", "Currency", "PaymentMode", "Item"]
 
@@ -118,7 +118,7 @@ class Item(db.Model):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     description: Mapped[str] = mapped_column(String(255))
     long_description: Mapped[str | None] = mapped_column(Text)
-    rate: Mapped[Decimal] = mapped_column(MONEY, default=Decimal("0"))  # sale price, without tax
+    rate: Mapped[Decimal] = mapped_column(UNIT_PRICE, default=Decimal("0"))  # sale price, without tax
     tax: Mapped[int | None] = fk("tbltaxes.id", ondelete="RESTRICT")
     tax2: Mapped[int | None] = fk("tbltaxes.id", ondelete="RESTRICT")
     unit: Mapped[str | None] = mapped_column(String(40))  # unit name as text (Perfex)
@@ -128,7 +128,7 @@ class Item(db.Model):
     commodity_barcode: Mapped[str | None] = mapped_column(String(100), index=True)
     commodity_name: Mapped[str | None] = mapped_column(String(255))
     sku_code: Mapped[str | None] = mapped_column(String(100), index=True)
-    purchase_price: Mapped[Decimal | None] = mapped_column(MONEY)
+    purchase_price: Mapped[Decimal | None] = mapped_column(UNIT_PRICE)
     unit_id: Mapped[int | None] = fk("tblware_unit_type.unit_type_id")
     without_checking_warehouse: Mapped[bool] = mapped_column(Boolean, default=False)  # not stock-tracked
     active: Mapped[bool] = mapped_column(Boolean, default=True, index=True)

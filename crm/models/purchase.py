@@ -14,7 +14,7 @@ from sqlalchemy import Boolean, Date, DateTime, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
-from .base import BillingShipping, MONEY, QTY, RATE, Resource, StatusEnum, fk, status_column
+from .base import BillingShipping, MONEY, QTY, RATE, UNIT_PRICE, Resource, StatusEnum, fk, status_column
 
 
 class Vendor(BillingShipping, db.Model):
@@ -134,7 +134,7 @@ class PurchaseRequestDetail(db.Model):
     item_code: Mapped[int | None] = fk("tblitems.id", ondelete="RESTRICT")
     item_text: Mapped[str | None] = mapped_column(String(255))
     unit_id: Mapped[int | None] = fk("tblware_unit_type.unit_type_id")
-    unit_price: Mapped[Decimal] = mapped_column(MONEY, default=Decimal("0"))
+    unit_price: Mapped[Decimal] = mapped_column(UNIT_PRICE, default=Decimal("0"))
     quantity: Mapped[Decimal] = mapped_column(QTY, default=Decimal("0"))
     into_money: Mapped[Decimal] = mapped_column(MONEY, default=Decimal("0"))  # quantity x unit_price
     inventory_quantity: Mapped[Decimal | None] = mapped_column(QTY)  # stock on hand when requested
@@ -212,7 +212,7 @@ class PurchaseQuotationDetail(db.Model):
     item_code: Mapped[int | None] = fk("tblitems.id", ondelete="RESTRICT")
     item_text: Mapped[str | None] = mapped_column(String(255))
     unit_id: Mapped[int | None] = fk("tblware_unit_type.unit_type_id")
-    unit_price: Mapped[Decimal] = mapped_column(MONEY, default=Decimal("0"))
+    unit_price: Mapped[Decimal] = mapped_column(UNIT_PRICE, default=Decimal("0"))
     quantity: Mapped[Decimal] = mapped_column(QTY, default=Decimal("0"))
     into_money: Mapped[Decimal] = mapped_column(MONEY, default=Decimal("0"))
     tax: Mapped[int | None] = fk("tbltaxes.id")
@@ -308,7 +308,7 @@ class PurchaseOrderDetail(db.Model):
     item_code: Mapped[int | None] = fk("tblitems.id", ondelete="RESTRICT")
     description: Mapped[str | None] = mapped_column(String(255))
     unit_id: Mapped[int | None] = fk("tblware_unit_type.unit_type_id")
-    unit_price: Mapped[Decimal] = mapped_column(MONEY, default=Decimal("0"))
+    unit_price: Mapped[Decimal] = mapped_column(UNIT_PRICE, default=Decimal("0"))
     quantity: Mapped[Decimal] = mapped_column(QTY, default=Decimal("0"))
     into_money: Mapped[Decimal] = mapped_column(MONEY, default=Decimal("0"))
     tax: Mapped[int | None] = fk("tbltaxes.id")
@@ -386,7 +386,7 @@ class VendorInvoiceDetail(db.Model):
     item_code: Mapped[int | None] = fk("tblitems.id", ondelete="RESTRICT")
     description: Mapped[str | None] = mapped_column(String(255))
     unit_id: Mapped[int | None] = fk("tblware_unit_type.unit_type_id")
-    unit_price: Mapped[Decimal] = mapped_column(MONEY, default=Decimal("0"))
+    unit_price: Mapped[Decimal] = mapped_column(UNIT_PRICE, default=Decimal("0"))
     quantity: Mapped[Decimal] = mapped_column(QTY, default=Decimal("0"))
     into_money: Mapped[Decimal] = mapped_column(MONEY, default=Decimal("0"))
     tax: Mapped[int | None] = fk("tbltaxes.id")

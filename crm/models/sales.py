@@ -16,7 +16,7 @@ from sqlalchemy import Boolean, Date, DateTime, Index, Integer, Numeric, String,
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
-from .base import BillingShipping, MONEY, QTY, RATE, Resource, StatusEnum, fk, status_column
+from .base import BillingShipping, MONEY, QTY, RATE, UNIT_PRICE, Resource, StatusEnum, fk, status_column
 from .efactura import EFACTURA_COLUMNS, EfacturaInvoice
 
 __all__ = [
@@ -321,7 +321,7 @@ class ItemLine(db.Model):
     description: Mapped[str] = mapped_column(String(255))
     long_description: Mapped[str | None] = mapped_column(Text)
     qty: Mapped[Decimal] = mapped_column(QTY, default=Decimal("1"))
-    rate: Mapped[Decimal] = mapped_column(MONEY, default=Decimal("0"))
+    rate: Mapped[Decimal] = mapped_column(UNIT_PRICE, default=Decimal("0"))
     unit: Mapped[str | None] = mapped_column(String(40))
     item_order: Mapped[int] = mapped_column(Integer, default=0)
     is_optional: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -15,7 +15,7 @@ from sqlalchemy import Date, DateTime, Index, Integer, Numeric, String, Text, te
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from ..extensions import db
-from .base import BillingShipping, FieldError, MONEY, QTY, RATE, Resource, StatusEnum, fk, status_column
+from .base import BillingShipping, FieldError, MONEY, QTY, RATE, UNIT_PRICE, Resource, StatusEnum, fk, status_column
 
 # Parcel dimensions (cm), weight (kg) and volume (m3) on packing lists.
 MEASURE = Numeric(15, 3, asdecimal=True)
@@ -65,7 +65,7 @@ class InventoryBalance(db.Model):
     date_manufacture: Mapped[date | None] = mapped_column(Date)
     expiry_date: Mapped[date | None] = mapped_column(Date, index=True)
     lot_number: Mapped[str | None] = mapped_column(String(100), index=True)
-    purchase_price: Mapped[Decimal] = mapped_column(MONEY, default=Decimal("0"))
+    purchase_price: Mapped[Decimal] = mapped_column(UNIT_PRICE, default=Decimal("0"))
 
     warehouse = relationship("Warehouse")
     commodity = relationship("Item")
@@ -204,7 +204,7 @@ class GoodsReceiptDetail(db.Model):
     warehouse_id: Mapped[int | None] = fk("tblwarehouse.warehouse_id", ondelete="RESTRICT")
     unit_id: Mapped[int | None] = fk("tblware_unit_type.unit_type_id")
     quantities: Mapped[Decimal] = mapped_column(QTY, default=Decimal("0"))
-    unit_price: Mapped[Decimal] = mapped_column(MONEY, default=Decimal("0"))
+    unit_price: Mapped[Decimal] = mapped_column(UNIT_PRICE, default=Decimal("0"))
     tax: Mapped[int | None] = fk("tbltaxes.id")
     tax_money: Mapped[Decimal] = mapped_column(MONEY, default=Decimal("0"))
     goods_money: Mapped[Decimal] = mapped_column(MONEY, default=Decimal("0"))
@@ -297,7 +297,7 @@ class GoodsDeliveryDetail(db.Model):
     warehouse_id: Mapped[int | None] = fk("tblwarehouse.warehouse_id", ondelete="RESTRICT")
     unit_id: Mapped[int | None] = fk("tblware_unit_type.unit_type_id")
     quantities: Mapped[Decimal] = mapped_column(QTY, default=Decimal("0"))
-    unit_price: Mapped[Decimal] = mapped_column(MONEY, default=Decimal("0"))
+    unit_price: Mapped[Decimal] = mapped_column(UNIT_PRICE, default=Decimal("0"))
     tax: Mapped[int | None] = fk("tbltaxes.id")
     total_money: Mapped[Decimal] = mapped_column(MONEY, default=Decimal("0"))
     discount: Mapped[Decimal | None] = mapped_column(RATE)  # percent
@@ -360,8 +360,8 @@ class StockTransaction(db.Model):
     commodity_id: Mapped[int] = fk("tblitems.id", nullable=False, ondelete="RESTRICT")
     warehouse_id: Mapped[int] = fk("tblwarehouse.warehouse_id", nullable=False, ondelete="RESTRICT")
     status: Mapped[int] = status_column(StockTransactionType, default=1)
-    purchase_price: Mapped[Decimal | None] = mapped_column(MONEY)
-    price: Mapped[Decimal | None] = mapped_column(MONEY)
+    purchase_price: Mapped[Decimal | None] = mapped_column(UNIT_PRICE)
+    price: Mapped[Decimal | None] = mapped_column(UNIT_PRICE)
     expiry_date: Mapped[date | None] = mapped_column(Date)
     lot_number: Mapped[str | None] = mapped_column(String(100))
     note: Mapped[str | None] = mapped_column(Text)
@@ -435,7 +435,7 @@ class PackingListDetail(db.Model):
     commodity_name: Mapped[str | None] = mapped_column(String(255))
     quantity: Mapped[Decimal] = mapped_column(QTY, default=Decimal("0"))
     unit_id: Mapped[int | None] = fk("tblware_unit_type.unit_type_id")
-    unit_price: Mapped[Decimal] = mapped_column(MONEY, default=Decimal("0"))
+    unit_price: Mapped[Decimal] = mapped_column(UNIT_PRICE, default=Decimal("0"))
     sub_total: Mapped[Decimal] = mapped_column(MONEY, default=Decimal("0"))
     tax: Mapped[int | None] = fk("tbltaxes.id")
     total_amount: Mapped[Decimal] = mapped_column(MONEY, default=Decimal("0"))
@@ -652,8 +652,8 @@ class OrderReturnDetail(db.Model):
     commodity_name: Mapped[str | None] = mapped_column(String(255))
     quantity: Mapped[Decimal] = mapped_column(QTY, default=Decimal("0"))
     unit_id: Mapped[int | None] = fk("tblware_unit_type.unit_type_id")
-    unit_price: Mapped[Decimal] = mapped_column(MONEY, default=Decimal("0"))
-    purchase_price: Mapped[Decimal] = mapped_column(MONEY, default=Decimal("0"))
+    unit_price: Mapped[Decimal] = mapped_column(UNIT_PRICE, default=Decimal("0"))
+    purchase_price: Mapped[Decimal] = mapped_column(UNIT_PRICE, default=Decimal("0"))
     sub_total: Mapped[Decimal] = mapped_column(MONEY, default=Decimal("0"))
     tax: Mapped[int | None] = fk("tbltaxes.id")
     total_amount: Mapped[Decimal] = mapped_column(MONEY, default=Decimal("0"))

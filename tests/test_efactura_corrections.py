@@ -50,6 +50,9 @@ def test_an_accepted_invoice_keeps_what_anaf_holds(app, anaf, admin_client):
     assert _act(app, inv, "mark_cancelled").status_code == 200
     served = admin_client.get(f"/admin/efactura/invoice/{inv}.xml")
     assert served.status_code == 200 and served.data == uploaded
+    generated = _act(app, inv, "efactura_generate")
+    assert generated.status_code == 200
+    assert f"the one uploaded ({len(uploaded)} bytes)" in generated.get_json()["message"]
     assert _act(app, inv, "efactura_send").status_code == 409 and len(anaf.uploads) == 1
 
 
@@ -173,7 +176,8 @@ def test_the_demo_walks_through_rejection_correction_and_resending(app, demo_san
     assert _act(app, inv, "efactura_send").status_code == 200
     assert _act(app, inv, "efactura_check").status_code == 200
     st = _state(app, inv)
-    assert st["efactura_status"] == "rejected" and "BR-RO-100: orasul trebuie sa fie codificat" in st["efactura_message"]
+    assert st["efactura_status"] == "rejected"
+    assert "BR-RO-100: orasul trebuie sa fie codificat" in st["efactura_message"]
     # Corrected and sent again: the sandbox is back to accepting.
     r = app.test_client().patch(f"/api/v1/invoices/{inv}", headers=api_token(app.test_client()),
                                 json={"billing_city": "Cluj-Napoca"})

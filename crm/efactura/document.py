@@ -362,8 +362,8 @@ def from_invoice(invoice, company: Company | None = None, taxes: _TaxLookup | No
     supplier = company_party(company, findings, use_vat_id)
     customer = client_party(invoice, findings, use_vat_id)
     if cats & {"AE", "K"} and not customer.vat_id:
-        findings.append(Finding(client_record(invoice.client), "VAT number", "is needed for reverse-charge or intra-EU lines "
-                                "(AE/K): enter the client's VAT number with its country prefix"))
+        findings.append(Finding(client_record(invoice.client), "VAT number", "is needed for reverse-charge or "
+                                "intra-EU lines (AE/K): enter the client's VAT number with its country prefix"))
     if cats & {"S", "Z", "E", "AE", "K", "G"} and not supplier.vat_id:
         findings.append(Finding(SETTINGS, "VAT registration", "the company is not registered for VAT, so its "
                                 "lines must use a tax of category O (not subject to VAT)"))

@@ -122,10 +122,13 @@ class AnafSandbox:
             if sleep is not None:
                 self.timeout_sleep = sleep
 
-    def _take_next(self) -> str:
+    def _next_fault(self) -> str | None:
+        """The fault the next upload was chosen to get (taken: one upload), or None."""
         with self._lock:
-            answer, self.next_upload = self.next_upload, "accept"
-            return answer
+            fault = {"fail500": "500", "timeout": "timeout_after"}.get(self.next_upload)
+            if fault:
+                self.next_upload = "accept"
+            return fault
 
     def issue_token(self, days: float | None = None) -> str:
         exp = datetime.utcnow() + timedelta(days=self.token_days if days is None else days)
@@ -176,8 +179,8 @@ class AnafSandbox:
             endpoint = parts[-2]
         self.calls[endpoint] += 1
         fault = self.faults[endpoint].popleft() if self.faults[endpoint] else None
-        if fault is None and endpoint == "upload" and self.next_upload in ("fail500", "timeout"):
-            fault = {"fail500": "500", "timeout": "timeout_after"}[self._take_next()]
+        if fault is None and endpoint == "upload":
+            fault = self._next_fault()
         response = self._fault(fault, endpoint, request)
         if response is None:
             handler = getattr(self, f"_ep_{endpoint}", None)

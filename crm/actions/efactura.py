@@ -24,6 +24,10 @@ def _run(step, invoice, *args):
 
 @action(Invoice, "efactura_generate", "Generate XML (e-Factura)", icon="fa-file-code-o")
 def efactura_generate(invoice, actor):
+    uploaded = service.uploaded_xml(invoice)
+    if uploaded is not None:  # ANAF holds it: what it holds is the XML, never one generated again
+        return (f"invoice {invoice} is at ANAF ({ES.label_of(invoice.efactura_status)}); its XML is the one "
+                f"uploaded ({len(uploaded)} bytes), not generated again")
     gen = service.generate(invoice)
     fatal = gen.fatal
     if fatal:

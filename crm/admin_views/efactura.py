@@ -7,6 +7,7 @@ import secrets
 
 from flask import abort, flash, redirect, request, session, url_for, Response
 from flask_admin import expose
+from flask_wtf import FlaskForm
 from flask_login import current_user
 
 from .. import options, storage
@@ -37,8 +38,25 @@ class EfacturaSettingsView(OptionsView):
             from ..efactura import checks, oauth
 
             template = "admin/efactura_settings.html"
-            kwargs.update(token=oauth.token_info(), official=checks.official_xslt() is not None)
+            kwargs.update(token=oauth.token_info(), official=checks.official_xslt() is not None,
+                          sandbox=_sandbox(), next_answers=_next_answers())
         return super().render(template, **kwargs)
+
+    @expose("/sandbox", methods=["POST"])
+    def sandbox(self):
+        """The demo's ANAF stand-in: what the next upload gets, so the rejection and failure paths
+        can be walked through by hand."""
+        sandbox = _sandbox()
+        if sandbox is None:
+            abort(404)
+        answer = request.form.get("next_upload", "")
+        if answer not in _next_answers():
+            flash(f"next_upload: “{answer}” is not one of {', '.join(_next_answers())}.", "error")
+            return self.render("admin/crm_options.html", defs=self._defs(), form=FlaskForm(), errors={},
+                               options=options, submitted=None), 422
+        sandbox.choose_next(answer, request.form.get("errors"), sleep=options.get("efactura_timeout") + 2)
+        flash(f"ANAF sandbox: the next upload will be {_next_answers()[answer]}.", "success")
+        return redirect(url_for(".index"))
 
     def _callback_url(self) -> str:
         return url_for(".callback", _external=True)
@@ -99,6 +117,19 @@ class EfacturaSettingsView(OptionsView):
         return self.connect()
 
 
+def _sandbox():
+    """The ANAF stand-in served by the app (the demo), or None."""
+    from flask import current_app
+
+    return current_app.extensions.get("anaf_sandbox")
+
+
+def _next_answers() -> dict:
+    from ..sandbox.anaf import NEXT_ANSWERS
+
+    return NEXT_ANSWERS
+
+
 class EfacturaFilesView(StaffView):
     """/admin/efactura/invoice/<id>/...: for whoever may view invoices."""
 
@@ -122,8 +153,11 @@ class EfacturaFilesView(StaffView):
         from ..efactura import service
 
         invoice = self._invoice(invoice_id)
-        gen = service.generate(invoice, official=False)
         headers = {"Content-Disposition": f'attachment; filename="efactura-{invoice_id}.xml"'}
+        uploaded = service.uploaded_xml(invoice)
+        if uploaded is not None:
+            return Response(uploaded, mimetype="application/xml", headers=headers)
+        gen = service.generate(invoice, official=False)
         if gen.fatal:
             headers["X-Efactura-Findings"] = str(len(gen.fatal))
         return Response(gen.xml, mimetype="application/xml", headers=headers)

@@ -222,8 +222,9 @@ def company_party(company: Company, findings: list[Finding], use_vat_id: bool) -
         findings.append(Finding(SETTINGS, "Legal name", "is empty"))
     if not company.cui:
         findings.append(Finding(SETTINGS, "CUI", "is missing or not a CUI (digits, with or without RO)"))
-    elif not codes.valid_cui(company.cui):
-        findings.append(Finding(SETTINGS, "CUI", f"{company.cui} fails the CUI check digit", fatal=False))
+    elif not codes.valid_cui(company.cui):  # ANAF would reject it (R6.1): nothing is sent with it
+        findings.append(Finding(SETTINGS, "CUI", f"{company.cui} fails the CUI check digit; type the "
+                                "company's CUI as on its registration certificate"))
     country = codes.country_code(company.country)
     county, city = _address_checks(findings, SETTINGS, "Company ", country, company.county, company.city,
                                    company.street, (company.city, company.street))
@@ -239,9 +240,32 @@ def company_party(company: Company, findings: list[Finding], use_vat_id: bool) -
     return party
 
 
+def _primary_contact(client):
+    return next((c for c in client.contacts if c.is_primary), None)
+
+
+def buyer_name(client) -> str:
+    """The buyer's legal name (BT-44): the company, or for a private person with no company name
+    the primary contact's first and last name."""
+    if (client.company or "").strip():
+        return client.company.strip()
+    contact = _primary_contact(client)
+    return f"{contact.firstname or ''} {contact.lastname or ''}".strip() if contact is not None else ""
+
+
+def client_record(client) -> str:
+    return f"Client “{buyer_name(client)}” (#{client.userid})"
+
+
+def _is_a_person(client) -> bool:
+    """No company name, or the company name is one of its contacts' names: a private person."""
+    name = codes.plain(client.company or "")
+    return not name or any(codes.plain(f"{c.firstname or ''} {c.lastname or ''}") == name for c in client.contacts)
+
+
 def client_party(invoice, findings: list[Finding], use_vat_id: bool) -> Party:
     client = invoice.client
-    record = f"Client “{client.company}” (#{client.userid})"
+    record = client_record(client)
     street = invoice.billing_street or client.address
     city = invoice.billing_city or client.city
     state = invoice.billing_state or client.state
@@ -250,19 +274,26 @@ def client_party(invoice, findings: list[Finding], use_vat_id: bool) -> Party:
     where = "billing " if invoice.billing_street else ""
     country = codes.country_code(country_raw)
     county, city = _address_checks(findings, record, where, country, state, city, street, (city, street))
-    party = Party(name=client.company or "", street=street, city=city, postal_zone=zip_, county=county,
+    party = Party(name=buyer_name(client), street=street, city=city, postal_zone=zip_, county=county,
                   country=country)
-    contact = next((c for c in client.contacts if c.is_primary), None)
+    contact = _primary_contact(client)
     if contact is not None:
         party.email = contact.email
     vat = (client.vat or "").replace(" ", "").upper()
     if not vat:  # a private person
         party.legal_id = PRIVATE_BUYER_ID
+        if not _is_a_person(client):  # sent as a person, so said: a company's missing CUI is an error to see
+            findings.append(Finding(record, "VAT number", f"is empty, so “{client.company}” is sent to ANAF as a "
+                                    f"private person ({PRIVATE_BUYER_ID}); if it is a company, enter its CUI",
+                                    fatal=False))
     elif country == "RO" or vat.startswith("RO") or vat.isdigit():
         cui = codes.cui_digits(vat)
         if cui is None:
             findings.append(Finding(record, "VAT number", f"“{client.vat}” is not a CUI (digits, RO prefix "
                                     "only when the client pays VAT)"))
+        elif not codes.valid_cui(cui):
+            findings.append(Finding(record, "VAT number", f"“{client.vat}” fails the CUI check digit; type the "
+                                    "client's CUI as on its registration certificate"))
         party.legal_id = cui
         if vat.startswith("RO") and use_vat_id and cui:
             party.vat_id = f"RO{cui}"
@@ -271,7 +302,8 @@ def client_party(invoice, findings: list[Finding], use_vat_id: bool) -> Party:
         if use_vat_id:
             party.vat_id = vat if vat[:2].isalpha() else f"{country}{vat}"
     if not party.name:
-        findings.append(Finding(record, "company", "is empty"))
+        findings.append(Finding(record, "company", "is empty and the client has no primary contact with a "
+                                "name; enter the company, or the person's name on its primary contact"))
     return party
 
 
@@ -331,10 +363,9 @@ def from_invoice(invoice, company: Company | None = None, taxes: _TaxLookup | No
     use_vat_id = "O" not in cats
     supplier = company_party(company, findings, use_vat_id)
     customer = client_party(invoice, findings, use_vat_id)
-    client_record = f"Client “{invoice.client.company}” (#{invoice.client.userid})"
     if cats & {"AE", "K"} and not customer.vat_id:
-        findings.append(Finding(client_record, "VAT number", "is needed for reverse-charge or intra-EU lines "
-                                "(AE/K): enter the client's VAT number with its country prefix"))
+        findings.append(Finding(client_record(invoice.client), "VAT number", "is needed for reverse-charge or "
+                                "intra-EU lines (AE/K): enter the client's VAT number with its country prefix"))
     if cats & {"S", "Z", "E", "AE", "K", "G"} and not supplier.vat_id:
         findings.append(Finding(SETTINGS, "VAT registration", "the company is not registered for VAT, so its "
                                 "lines must use a tax of category O (not subject to VAT)"))

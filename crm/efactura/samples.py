@@ -68,13 +68,15 @@ def _currency(code: str, rate: str = "1"):
 
 
 def make_client(company, vat=None, address="Str. Lunga 1", city="Brasov", state="Brasov", zip_="500001",
-                country="Romania"):
+                country="Romania", contact=("Ana", "Buyer")):
+    """``contact``: the primary contact's first and last name (a private person is their own contact)."""
     from ..models import Client, Contact
 
     client = Client(company=company, vat=vat, address=address, city=city, state=state, zip=zip_, country=country)
     db.session.add(client)
     db.session.flush()
-    db.session.add(Contact(userid=client.userid, is_primary=True, firstname="Ana", lastname="Buyer",
+    first, last = contact
+    db.session.add(Contact(userid=client.userid, is_primary=True, firstname=first, lastname=last,
                            email=f"buyer{client.userid}@example.test"))
     return client
 
@@ -140,7 +142,8 @@ def make_corpus() -> dict[str, object]:
                                        currency="USD", rate="4.3210")
     cases["foreign_currency_vat"] = make_invoice(cluj, [("Servicii IT", 10, "95.00", "TVA 21%", "ora", 0)],
                                                  currency="EUR", rate="4.9750")
-    private = make_client("Ion Popescu", vat=None, address="Str. Florilor 5", city="Iasi", state="IS", zip_="700001")
+    private = make_client("Ion Popescu", vat=None, address="Str. Florilor 5", city="Iasi", state="IS", zip_="700001",
+                          contact=("Ion", "Popescu"))
     cases["private_buyer_terms"] = make_invoice(private, [("Abonament", 1, "49.99", "TVA 21%", None, 0)],
                                                 duedate=False, terms="Plata in 15 zile de la emitere")
     cases["credit_note"] = make_invoice(cluj, [("Retur laptop", -1, "3500.00", "TVA 21%", "buc", 0)])
@@ -158,5 +161,5 @@ def make_not_vat_registered_case():
     ensure_company()
     options.set("efactura_vat_registered", "0")
     private = make_client("Maria Ionescu", vat=None, address="Str. Viilor 2", city="Sector 6", state="B",
-                          zip_="060001")
+                          zip_="060001", contact=("Maria", "Ionescu"))
     return make_invoice(private, [("Lectii pian", 4, "100.00", "Neinregistrat TVA", "ora", 0)])

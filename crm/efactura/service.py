@@ -17,7 +17,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from lxml import etree
-from sqlalchemy import update
+from sqlalchemy import or_, update
 
 from .. import options, storage
 from ..extensions import db
@@ -152,7 +152,7 @@ def send(invoice, confirm_resend: bool = False) -> str:
         raise EfacturaFailure(f"Invoice {invoice} is being sent or was sent meanwhile; it is not uploaded twice.")
     db.session.commit()  # from here on, a crash leaves "uploading": never silently re-sent
     db.session.refresh(invoice)
-    storage.write(AREA, "sent.xml", gen.xml, invoice.id)  # what was sent, kept beside ANAF's answer
+    storage.write(AREA, SENT, gen.xml, invoice.id)  # what was sent, kept beside ANAF's answer
     try:
         index = client().upload(gen.xml, cif, standard="CN" if gen.doc.kind == "CreditNote" else "UBL",
                                 extern=gen.doc.customer.country not in (None, "RO"))
@@ -193,10 +193,9 @@ def check(invoice) -> str:
     try:
         status = client().status(invoice.efactura_upload_index)
     except AnafError as err:
-        if err.retry:
-            _schedule_next(invoice)
-        else:
-            invoice.efactura_next_check = None
+        # No final answer yet, whatever the reason (a refused token, a timeout, a 5xx, the daily
+        # limit): the upload stays in the queue and is asked about again, later each time.
+        _schedule_next(invoice)
         _fail(invoice, None, f"Status not known yet: {err.message}", err)
     state = status.state.strip().lower()
     if state == "in prelucrare":
@@ -222,8 +221,8 @@ def check(invoice) -> str:
             errors = rejection_errors(download(invoice))
         except EfacturaFailure as exc:
             errors = [f"(the error list could not be downloaded: {exc})"]
-        invoice.efactura_message = ("Rejected by ANAF. Correct the invoice (client VAT number, address, VAT) and "
-                                    "send it again:\n" + "\n".join(f"• {e}" for e in errors))
+        invoice.efactura_message = (f"Rejected by ANAF. {where_to_correct(errors)}, then send it again:\n"
+                                    + "\n".join(f"• {e}" for e in errors))
     else:
         invoice.efactura_message = (f"Rejected by ANAF at intake: “{status.state}”. Correct the invoice and send "
                                     "it again.")
@@ -237,6 +236,18 @@ def _download_quietly(invoice) -> None:
     except EfacturaFailure as exc:
         invoice.efactura_message += f" The archive will be downloaded later: {exc}"
         db.session.commit()
+
+
+# ANAF's own server-side rules about the seller (R6.1: the seller's CIF is not in its database):
+# corrected in the company's e-Factura settings, not on the invoice or its client.
+SELLER_RULES = ("R6.1", "CIF-ul vanzatorului")
+
+
+def where_to_correct(errors: list[str]) -> str:
+    if any(rule in e for e in errors for rule in SELLER_RULES):
+        return (f"Correct the company's CUI in the {document.SETTINGS} (ANAF does not know the seller's CIF "
+                f"{company_cif() or ''})").replace(" )", ")")
+    return "Correct the invoice (client VAT number, address, VAT)"
 
 
 def rejection_errors(archive: bytes) -> list[str]:
@@ -278,11 +289,27 @@ def download(invoice) -> bytes:
     db.session.commit()
     if invoice.efactura_status == ES.OK.value and signed_xml:
         try:
-            pdf = client().to_pdf(signed_xml, "FACT1" if b"<Invoice" in signed_xml[:500] else "FCN")
+            kind = etree.QName(etree.fromstring(signed_xml)).localname
+            pdf = client().to_pdf(signed_xml, "FCN" if kind == "CreditNote" else "FACT1")
             storage.write(AREA, storage.companion(invoice.efactura_archive, "pdf"), pdf, invoice.id)
-        except AnafError as err:
-            log.info("ANAF PDF not available for invoice %s: %s", invoice.id, err.message)
+        except (AnafError, etree.XMLSyntaxError) as err:
+            log.info("ANAF PDF not available for invoice %s: %s", invoice.id, err)
     return archive
+
+
+SENT = "sent.xml"  # the XML of the last upload, beside ANAF's answer
+
+
+def uploaded_xml(invoice) -> bytes | None:
+    """What ANAF holds (or may hold) for the invoice: the XML as uploaded, never regenerated, so a
+    client or company detail edited later does not change the legal document. None when the
+    invoice is not at ANAF (not sent, or rejected: then it is corrected and generated again)."""
+    from ..actions.invoices import AT_ANAF
+
+    if invoice.efactura_status not in AT_ANAF:
+        return None
+    path = storage.path_of(AREA, SENT, invoice.id)
+    return path.read_bytes() if path is not None and path.is_file() else None
 
 
 def pdf_path(invoice) -> Path | None:
@@ -304,8 +331,10 @@ def poll_pending(now: datetime | None = None) -> int:
     now = now or datetime.utcnow()
     if token_refusal():
         return 0
+    # An upload with no next check (left so by an older version) is due at once.
     ids = [i for (i,) in db.session.query(Invoice.id).filter(
-        Invoice.efactura_status == ES.AWAITING.value, Invoice.efactura_next_check <= now)]
+        Invoice.efactura_status == ES.AWAITING.value,
+        or_(Invoice.efactura_next_check <= now, Invoice.efactura_next_check.is_(None)))]
     done = 0
     for invoice_id in ids:
         invoice = db.session.get(Invoice, invoice_id)

@@ -9,6 +9,9 @@ authorize (the certificate login, answered at once) and token (JWTs with ``exp``
 Uploads are judged with the project's own checks (XSD, CIUS-RO rules and, when present, the
 official validator), so a bad invoice comes back ``nok`` with its errors in the ZIP.
 
+A person using the demo chooses what the next upload gets (:meth:`AnafSandbox.choose_next`, the
+form on the e-Factura settings screen): accepted, rejected with errors, HTTP 500, or no answer.
+
 Faults for tests: ``sandbox.fail("upload", "500" | "timeout" | "timeout_after" | "204" |
 "malformed" | "401" | <bytes of a recorded answer>)`` makes the next call to that endpoint fail
 that way ("timeout_after" keeps the upload, as a real server that answered too late would).
@@ -71,6 +74,17 @@ def judge(xml: bytes) -> list[str]:
     return [f"E: {f.rule or f.source}: {f.message}" for f in findings if f.fatal]
 
 
+# What the next upload gets, as a person chooses it in the demo (one upload, then "accept" again).
+NEXT_ANSWERS = {
+    "accept": "accepted (ok), unless the invoice fails the checks",
+    "reject": "rejected with errors (nok): the errors below come back in ANAF's ZIP",
+    "fail500": "refused with HTTP 500 (ANAF's server fails; nothing registered)",
+    "timeout": "no answer in time (ANAF keeps the upload; the invoice is left uncertain)",
+}
+DEFAULT_REJECTION = ("E: validari globale eroare regula: BR-RO-100: Daca codul tarii este RO, orasul trebuie "
+                     "sa fie codificat (respins de sandbox la cerere)")
+
+
 class AnafSandbox:
     def __init__(self, polls_before_result: int = 1, token_days: int = 90):
         self.polls_before_result = polls_before_result
@@ -86,6 +100,8 @@ class AnafSandbox:
         self.unknown_cifs: set[str] = set()  # sellers ANAF does not know (rule R6.1)
         self.accept_any_token = False  # the demo: tokens survive a restart of the sandbox
         self.calls: dict[str, int] = defaultdict(int)
+        self.next_upload = "accept"  # NEXT_ANSWERS
+        self.next_errors: list[str] = []
         self._ids = itertools.count(5000000001)
         self._lock = threading.Lock()
         self._server = None
@@ -94,6 +110,25 @@ class AnafSandbox:
     # --- test controls ---
     def fail(self, endpoint: str, *faults: str) -> None:
         self.faults[endpoint].extend(faults)
+
+    def choose_next(self, answer: str, errors: str | None = None, sleep: float | None = None) -> None:
+        """What the next upload gets (NEXT_ANSWERS); ``errors``: one rejection error a line;
+        ``sleep``: how long "timeout" keeps the caller waiting (longer than its timeout)."""
+        if answer not in NEXT_ANSWERS:
+            raise ValueError(f"unknown answer {answer!r}; one of {', '.join(NEXT_ANSWERS)}")
+        with self._lock:
+            self.next_upload = answer
+            self.next_errors = [e.strip() for e in (errors or "").splitlines() if e.strip()] or [DEFAULT_REJECTION]
+            if sleep is not None:
+                self.timeout_sleep = sleep
+
+    def _next_fault(self) -> str | None:
+        """The fault the next upload was chosen to get (taken: one upload), or None."""
+        with self._lock:
+            fault = {"fail500": "500", "timeout": "timeout_after"}.get(self.next_upload)
+            if fault:
+                self.next_upload = "accept"
+            return fault
 
     def issue_token(self, days: float | None = None) -> str:
         exp = datetime.utcnow() + timedelta(days=self.token_days if days is None else days)
@@ -138,11 +173,14 @@ class AnafSandbox:
     # --- WSGI ---
     def wsgi(self, environ, start_response):
         request = Request(environ)
-        endpoint = request.path.rstrip("/").rsplit("/", 1)[-1]
-        if request.path.endswith("/validare/FACT1") or request.path.endswith("/transformare/FACT1"):
-            endpoint = request.path.rstrip("/").rsplit("/", 2)[-2]
+        parts = request.path.rstrip("/").split("/")
+        endpoint = parts[-1]
+        if len(parts) > 1 and parts[-2] in ("validare", "transformare"):  # …/transformare/FACT1 or /FCN
+            endpoint = parts[-2]
         self.calls[endpoint] += 1
         fault = self.faults[endpoint].popleft() if self.faults[endpoint] else None
+        if fault is None and endpoint == "upload":
+            fault = self._next_fault()
         response = self._fault(fault, endpoint, request)
         if response is None:
             handler = getattr(self, f"_ep_{endpoint}", None)
@@ -195,8 +233,10 @@ class AnafSandbox:
                            f"CIF introdus= {cif} nu este un numar")
         with self._lock:
             index = str(next(self._ids))
+            rejected = self.next_errors if self.next_upload == "reject" else []
+            self.next_upload = "accept" if rejected else self.next_upload
             self.uploads[index] = {"xml": request.get_data(), "cif": cif, "standard": standard, "polls": 0,
-                                   "result": None}
+                                   "result": None, "errors": list(rejected)}
         return _header(UPLOAD_NS, {"dateResponse": _now(), "ExecutionStatus": "0", "index_incarcare": index})
 
     def _ep_stareMesaj(self, request):
@@ -217,7 +257,7 @@ class AnafSandbox:
         return _header(STATUS_NS, {"stare": upload["result"], "id_descarcare": upload["download_id"]})
 
     def _decide(self, index, upload):
-        errors = judge(upload["xml"])
+        errors = judge(upload["xml"]) + upload.get("errors", [])
         if upload["cif"] in self.unknown_cifs:  # ANAF's own server-side check (R6.1)
             errors.append(f"E: validari globale\n eroare regula: R6.1: CIF-ul vanzatorului nu figureaza in baza "
                           f"de date:{upload['cif']}")
@@ -272,15 +312,25 @@ class AnafSandbox:
             return _json({"eroare": f"Nu exista mesaje in ultimele {days} zile", "titlu": "Lista Mesaje"})
         return _json({"mesaje": found, "serial": secrets.token_hex(8), "cui": cif, "titlu": "Lista Mesaje"})
 
+    # transformare/FACT1 renders an Invoice, transformare/FCN a CreditNote.
+    PDF_STANDARDS = {"FACT1": ("Invoice", "Factura"), "FCN": ("CreditNote", "Nota de credit")}
+
     def _ep_transformare(self, request):
         from weasyprint import HTML
 
+        standard = request.path.rstrip("/").rsplit("/", 1)[-1]
+        if standard not in self.PDF_STANDARDS:
+            return _json({"stare": "nok", "Messages": [{"message": f"Standard necunoscut: {standard}"}]}, 200)
+        kind, title = self.PDF_STANDARDS[standard]
         try:
-            number = etree.fromstring(request.get_data()).findtext(
-                "{urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2}ID")
+            root = etree.fromstring(request.get_data())
         except etree.XMLSyntaxError:
             return _json({"stare": "nok", "Messages": [{"message": "XML invalid"}]}, 200)
-        pdf = HTML(string=f"<h1>Factura {number}</h1><p>Vizualizare e-Factura (sandbox)</p>").write_pdf()
+        if etree.QName(root).localname != kind:
+            return _json({"stare": "nok", "Messages": [{"message": f"Documentul nu este {kind} ({standard})"}]},
+                         200)
+        number = root.findtext("{urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2}ID")
+        pdf = HTML(string=f"<h1>{title} {number}</h1><p>Vizualizare e-Factura (sandbox)</p>").write_pdf()
         return Response(pdf, 200, content_type="application/pdf")
 
     # --- OAuth ---

@@ -1,7 +1,7 @@
 """unit prices with four decimals
 
 Revision ID: mny9price0001
-Revises: lgn8sess0001
+Revises: job8outbox0001
 
 Unit prices (document lines, catalog items, stock movements) become Numeric(17,4): a price such
 as 0.005 per washer is kept as written; amounts stay Numeric(15,2), rounded once by the totals
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "mny9price0001"
-down_revision = "lgn8sess0001"
+down_revision = "job8outbox0001"
 branch_labels = None
 depends_on = None
 

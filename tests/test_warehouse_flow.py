@@ -378,6 +378,30 @@ def test_a_backorder_carries_tax_and_currency_to_its_quotation_and_purchase_orde
     assert (po["currency"], po["total_tax"], po["total"]) == (ron_id, "25.20", "145.20")
 
 
+def test_a_draft_note_short_of_stock_says_it_waits_for_stock(app, admin_client, wh):
+    from crm.models import GoodsDelivery
+
+    with app.app_context():
+        a = item()
+        inv = invoice(client(), [(a, "Pallet jack", "3", "100.00")])
+    h = api_token(admin_client)
+    api(admin_client, h, "invoices", inv, "create_delivery_note")
+    with app.app_context():
+        note_id = db.session.query(GoodsDelivery.id).scalar()
+
+    def seen():
+        grid = admin_client.get(f"/admin/warehouse/manage_delivery/details/?id={note_id}").get_data(as_text=True)
+        label = admin_client.get(f"/api/v1/goods_delivery/{note_id}", headers=h).get_json()["delivery_status_label"]
+        return grid, label
+
+    grid, label = seen()
+    assert label == "Waiting for stock" and ">Waiting for stock<" in grid and "Ready for packing" not in grid
+    with app.app_context():
+        receipt(wh, [(a, "5", None, None, "60.00")], approve=True)  # the goods arrive: the note is checked again
+    grid, label = seen()
+    assert label == "Ready for packing" and ">Ready for packing<" in grid
+
+
 def test_a_line_drawing_on_more_lots_than_the_first_batch(app, wh):
     from crm.actions import run, stock
     from crm.models import GoodsDelivery, Invoice, Staff

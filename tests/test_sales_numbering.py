@@ -73,12 +73,12 @@ def test_a_draft_shows_prefix_draft_in_the_grid_the_details_and_the_api(app, adm
     r = admin_client.post("/api/v1/invoices", headers=h, json={"clientid": ids["client"], "date": str(TODAY)})
     assert r.status_code == 201, r.get_json()
     draft = r.get_json()
-    assert (draft["formatted_number"], draft["number_shown"]) == (None, "INV-DRAFT")
+    assert (draft["formatted_number"], draft["formatted_number_label"]) == (None, "INV-DRAFT")
     assert number_on("/admin/invoices/") == "INV-DRAFT"
     assert number_on(f"/admin/invoices/details/?id={draft['id']}") == "INV-DRAFT"
     assert api(admin_client, h, "invoices", draft["id"], "issue").status_code == 200
     issued = admin_client.get(f"/api/v1/invoices/{draft['id']}", headers=h).get_json()
-    assert issued["formatted_number"] == issued["number_shown"] == "INV-000001"
+    assert issued["formatted_number"] == issued["formatted_number_label"] == "INV-000001"
     assert number_on("/admin/invoices/") == "INV-000001"
 
 

@@ -68,8 +68,9 @@ class _Acceptance:
     signature: Mapped[str | None] = mapped_column(String(255), sort_order=20)  # signature image file
 
 
-# The number a person sees (a draft: PREFIX + DRAFT), next to the stored formatted_number.
-SHOWN_NUMBER = {"number_shown": "crm.actions.numbering:shown"}
+# The number a person sees (a draft: PREFIX + DRAFT) beside the stored one, named as the API names
+# the labels it dumps for status columns (<col>_label).
+SHOWN_NUMBER = {"formatted_number_label": "crm.actions.numbering:shown"}
 
 
 class ProposalStatus(StatusEnum):

@@ -119,7 +119,7 @@ def status_of(obj) -> str | None:
     for col in inspect(type(obj)).columns:
         enum_cls = status_enum(col)
         if enum_cls is not None and col.key in ("status", "approval", "payment_status", "delivery_status"):
-            return enum_cls.label_of(getattr(obj, col.key))
+            return enum_cls.row_label(obj, getattr(obj, col.key))
     return None
 
 

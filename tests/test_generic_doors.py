@@ -252,3 +252,56 @@ def test_the_grid_form_leaves_action_owned_columns_out(app, setup):
     page = admin.get("/admin/contracts/new/").get_data(as_text=True)
     for key in ("signed", "signature", "marked_as_signed", "acceptance_firstname"):
         assert f'name="{key}"' not in page, key
+
+
+def _client_with_addresses(app) -> int:
+    from crm.models import Client
+
+    with app.app_context():
+        c = Client(company="Delta Trans SRL", address="Str. Veche 1", city="Cluj-Napoca",
+                   billing_street="Bd. Eroilor 10", billing_city="Cluj-Napoca", billing_state="Cluj",
+                   billing_zip="400129", billing_country="RO", shipping_street="Str. Fabricii 5",
+                   shipping_city="Turda", shipping_state="Cluj", shipping_zip="401106", shipping_country="RO")
+        db.session.add(c)
+        db.session.commit()
+        return c.userid
+
+
+def test_an_invoice_entered_by_hand_takes_its_due_date_and_addresses(app, client, h, setup):
+    from datetime import timedelta
+
+    from crm import options
+    from crm.models import Invoice
+
+    cid = _client_with_addresses(app)
+    with app.app_context():
+        options.set("invoice_due_after", 15)
+        db.session.commit()
+    issued_on = date.today() - timedelta(days=40)
+    r = client.post("/api/v1/invoices", headers=h, json={
+        "clientid": cid, "date": str(issued_on), "items": [{"description": "Audit", "qty": "1", "rate": "100.00"}]})
+    assert r.status_code == 201, r.get_json()
+    inv = r.get_json()
+    assert inv["duedate"] == str(issued_on + timedelta(days=15))
+    assert (inv["billing_street"], inv["billing_city"], inv["billing_zip"]) == ("Bd. Eroilor 10", "Cluj-Napoca", "400129")
+    assert (inv["shipping_street"], inv["shipping_city"], inv["include_shipping"]) == ("Str. Fabricii 5", "Turda", True)
+    # issued, unpaid and past its due date: overdue
+    assert _act(client, h, "invoices", inv["id"], "issue").status_code == 200
+    assert client.get(f"/api/v1/invoices/{inv['id']}", headers=h).get_json()["status"] == 4
+    # what the person gives is kept: their due date, their billing address (not mixed with the client's)
+    r = client.post("/api/v1/invoices", headers=h, json={
+        "clientid": cid, "date": str(issued_on), "duedate": "2099-01-01", "billing_street": "Calea Victoriei 2"})
+    body = r.get_json()
+    assert (body["duedate"], body["billing_street"], body["billing_city"]) == ("2099-01-01", "Calea Victoriei 2", None)
+    assert body["shipping_street"] == "Str. Fabricii 5"
+    # the grid's form: the same defaults
+    admin = app.test_client()
+    login(admin)
+    page = admin.get("/admin/invoices/new/").get_data(as_text=True)
+    r = admin.post("/admin/invoices/new/", data={"csrf_token": csrf_from(page), "client": str(cid),
+                                                 "date": f"{issued_on:%Y-%m-%d}"})
+    assert r.status_code == 302, r.get_data(as_text=True)[:2000]
+    with app.app_context():
+        made = db.session.query(Invoice).order_by(Invoice.id.desc()).first()
+        assert made.duedate == issued_on + timedelta(days=15)
+        assert (made.billing_street, made.shipping_city) == ("Bd. Eroilor 10", "Turda")

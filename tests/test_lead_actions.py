@@ -141,3 +141,47 @@ def test_sdr_does_not_see_buttons_of_actions_it_may_not_run(app, lead_id):
 def test_details_page_offers_the_actions(app, admin_client, lead_id):
     html = admin_client.get(f"/admin/leads/details/?id={lead_id}").get_data(as_text=True)
     assert 'data-testid="detail-actions"' in html and 'data-action="mark_junk"' in html
+
+
+def test_a_converted_lead_is_converted_once_and_leaves_the_board(app, admin_client, lead_id):
+    from crm.models import Lead
+
+    page = admin_client.get("/admin/leads/").get_data(as_text=True)
+    admin_client.post(f"/admin/leads/run-action/convert_to_opportunity/{lead_id}",
+                      data={"csrf_token": csrf_from(page)})
+    converted_on = _lead(app, lead_id).date_converted
+    assert converted_on is not None
+    # the button is gone, and pressing it anyway (a stale page) says why
+    page = admin_client.get("/admin/leads/").get_data(as_text=True)
+    assert 'data-action="convert_to_opportunity"' not in page
+    resp = admin_client.post(f"/admin/leads/run-action/convert_to_opportunity/{lead_id}",
+                             data={"csrf_token": csrf_from(page)}, follow_redirects=True)
+    assert "was already converted to an opportunity" in resp.get_data(as_text=True)
+    r = admin_client.post(f"/api/v1/leads/{lead_id}/actions/convert_to_opportunity", json={},
+                          headers=api_token(admin_client))
+    assert r.status_code == 409 and "already converted" in r.get_json()["error"]
+    with app.app_context():
+        assert db.session.query(Lead).filter_by(converted_from_lead=lead_id).count() == 1
+    assert _lead(app, lead_id).date_converted == converted_on
+    # the board shows open leads: the converted one is no longer a card
+    assert "Ion Popescu" not in admin_client.get("/admin/leads/board").get_data(as_text=True)
+
+
+def test_the_opportunity_keeps_the_leads_probability_and_close_date(app, admin_client, lead_id):
+    from datetime import date
+    from decimal import Decimal
+
+    from crm.models import Lead
+
+    with app.app_context():
+        lead = db.session.get(Lead, lead_id)
+        lead.lead_value, lead.probability, lead.estimated_close_date = \
+            Decimal("12500.00"), Decimal("40"), date(2031, 3, 15)
+        db.session.commit()
+    r = admin_client.post(f"/api/v1/leads/{lead_id}/actions/convert_to_opportunity", json={},
+                          headers=api_token(admin_client))
+    assert r.status_code == 200, r.get_json()
+    html = admin_client.get("/admin/opportunities/pipeline/").get_data(as_text=True)
+    assert "weighted <strong>5000.00 RON</strong>" in html  # 12,500.00 × 40 %
+    by_month = html.split('data-testid="by-month"')[1].split("</table>")[0]
+    assert "2031-03" in by_month

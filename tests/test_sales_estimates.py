@@ -127,3 +127,33 @@ def test_daily_job_expires_sent_orders_past_their_date(app, ids):
         assert db.session.query(SalesActivity).filter_by(rel_type="estimate", rel_id=late).one().description \
             .startswith("Expired")
     assert [get(app, Estimate, i).status for i in (late, today, late_accepted)] == [5, 2, 4]
+
+
+def test_an_accepted_sales_order_says_accepted_until_it_is_invoiced(app, admin_client, ids):
+    import secrets
+
+    from crm.models import Estimate
+
+    eid = _estimate(app, ids)
+    with app.app_context():
+        e = db.session.get(Estimate, eid)
+        e.hash = secrets.token_hex(8)
+        db.session.commit()
+        portal = f"/portal/estimate/{eid}/{e.hash}"
+    h = api_token(admin_client)
+    assert api(admin_client, h, "estimates", eid, "accept").status_code == 200
+
+    def seen():
+        row = admin_client.get("/admin/estimates/").get_data(as_text=True).split('data-code="4">')[1].split("<")[0]
+        details = admin_client.get(f"/admin/estimates/details/?id={eid}").get_data(as_text=True)
+        label = admin_client.get(f"/api/v1/estimates/{eid}", headers=h).get_json()["status_label"]
+        on_portal = admin_client.get(portal).get_data(as_text=True)
+        return row, label, details, on_portal
+
+    row, label, details, on_portal = seen()
+    assert (row, label) == ("Accepted", "Accepted")
+    assert 'data-code="4">Accepted<' in details and ">Accepted<" in on_portal and "Invoiced" not in on_portal
+    assert api(admin_client, h, "estimates", eid, "convert_to_invoice").status_code == 200
+    row, label, details, on_portal = seen()
+    assert (row, label) == ("Invoiced", "Invoiced")
+    assert 'data-code="4">Invoiced<' in details and ">Invoiced<" in on_portal

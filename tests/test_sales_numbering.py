@@ -59,6 +59,28 @@ def test_drafts_show_prefix_draft_and_take_the_next_number_when_issued(app, admi
         assert options.get("next_invoice_number") == 3
 
 
+def test_a_draft_shows_prefix_draft_in_the_grid_the_details_and_the_api(app, admin_client, ids):
+    import re
+
+    def number_on(url):
+        html = admin_client.get(url).get_data(as_text=True)
+        cell = re.search(r'<td class="col-formatted_number">\s*([^<]*?)\s*<', html) or \
+            re.search(r'<b>Formatted number</b>\s*</td>\s*<td>\s*([^<]*?)\s*<', html)
+        return cell.group(1) if cell else None
+
+    h = api_token(admin_client)
+    r = admin_client.post("/api/v1/invoices", headers=h, json={"clientid": ids["client"], "date": str(TODAY)})
+    assert r.status_code == 201, r.get_json()
+    draft = r.get_json()
+    assert (draft["formatted_number"], draft["formatted_number_label"]) == (None, "INV-DRAFT")
+    assert number_on("/admin/invoices/") == "INV-DRAFT"
+    assert number_on(f"/admin/invoices/details/?id={draft['id']}") == "INV-DRAFT"
+    assert api(admin_client, h, "invoices", draft["id"], "issue").status_code == 200
+    issued = admin_client.get(f"/api/v1/invoices/{draft['id']}", headers=h).get_json()
+    assert issued["formatted_number"] == issued["formatted_number_label"] == "INV-000001"
+    assert number_on("/admin/invoices/") == "INV-000001"
+
+
 def test_documents_entered_through_the_api_or_the_grid_form_are_drafts_numbered_by_their_actions(
         app, admin_client, ids):
     """An invoice or a proposal entered through the API or the grid's form is a draft (PREFIX +

@@ -344,6 +344,64 @@ def test_backorder_rfq_for_exactly_the_shortfall_linked_to_order_invoice_and_not
     assert r.status_code == 409 and "already has an open request for quotation, #PR000001" in r.get_json()["error"]
 
 
+def test_a_backorder_carries_tax_and_currency_to_its_quotation_and_purchase_order(app, admin_client, wh):
+    from crm.models import Currency, GoodsDelivery, Item, PurchaseRequest, Tax
+
+    with app.app_context():
+        ron, vat = Currency(name="RON", symbol="lei", isdefault=True), Tax(name="TVA", taxrate=D("21.00"))
+        db.session.add_all([ron, vat])
+        db.session.commit()
+        a = item("A-1", "Gloves")  # purchase price 60.00
+        db.session.get(Item, a).tax = vat.id
+        db.session.commit()
+        inv = invoice(client(), [(a, "Gloves", "2", "90.00")])
+        supplier, ron_id = vendor(), ron.id
+    h = api_token(admin_client)
+    api(admin_client, h, "invoices", inv, "create_delivery_note")
+    with app.app_context():
+        note_id = db.session.query(GoodsDelivery.id).scalar()
+    assert api(admin_client, h, "goods_delivery", note_id, "create_backorder_rfq").status_code == 200
+    with app.app_context():
+        rfq = db.session.query(PurchaseRequest.id).scalar()
+    body = admin_client.get(f"/api/v1/pur_request/{rfq}", headers=h).get_json()
+    assert (body["currency"], body["subtotal"], body["total_tax"], body["total"]) == (ron_id, "120.00", "25.20", "145.20")
+    assert api(admin_client, h, "pur_request", rfq, "approve").status_code == 200
+    assert api(admin_client, h, "pur_request", rfq, "request_quotations", vendors=[supplier]).status_code == 200
+    quote = admin_client.get(f"/api/v1/pur_estimates?pur_request={rfq}", headers=h).get_json()
+    quote = quote[0] if isinstance(quote, list) else quote["items"][0]
+    assert (quote["currency"], quote["total_tax"], quote["total"]) == (ron_id, "25.20", "145.20")
+    assert api(admin_client, h, "pur_estimates", quote["id"], "accept").status_code == 200
+    r = api(admin_client, h, "pur_estimates", quote["id"], "create_purchase_order")
+    assert r.status_code == 200, r.get_json()
+    orders = admin_client.get("/api/v1/pur_orders", headers=h).get_json()
+    po = orders[0] if isinstance(orders, list) else orders["items"][0]
+    assert (po["currency"], po["total_tax"], po["total"]) == (ron_id, "25.20", "145.20")
+
+
+def test_a_draft_note_short_of_stock_says_it_waits_for_stock(app, admin_client, wh):
+    from crm.models import GoodsDelivery
+
+    with app.app_context():
+        a = item()
+        inv = invoice(client(), [(a, "Pallet jack", "3", "100.00")])
+    h = api_token(admin_client)
+    api(admin_client, h, "invoices", inv, "create_delivery_note")
+    with app.app_context():
+        note_id = db.session.query(GoodsDelivery.id).scalar()
+
+    def seen():
+        grid = admin_client.get(f"/admin/warehouse/manage_delivery/details/?id={note_id}").get_data(as_text=True)
+        label = admin_client.get(f"/api/v1/goods_delivery/{note_id}", headers=h).get_json()["delivery_status_label"]
+        return grid, label
+
+    grid, label = seen()
+    assert label == "Waiting for stock" and ">Waiting for stock<" in grid and "Ready for packing" not in grid
+    with app.app_context():
+        receipt(wh, [(a, "5", None, None, "60.00")], approve=True)  # the goods arrive: the note is checked again
+    grid, label = seen()
+    assert label == "Ready for packing" and ">Ready for packing<" in grid
+
+
 def test_a_line_drawing_on_more_lots_than_the_first_batch(app, wh):
     from crm.actions import run, stock
     from crm.models import GoodsDelivery, Invoice, Staff

@@ -12,12 +12,12 @@ from sqlalchemy import select
 
 from .. import options
 from ..extensions import db
-from .totals import line_net
 from ..models import Estimate, GoodsDelivery, Item, WarehouseApproval
-from ..models.purchase import PurchaseRequest, PurchaseRequestDetail, PurchaseRequestStatus
+from ..models.purchase import PurchaseRequest, PurchaseRequestStatus
 from . import reservations, stock
 from .deliveries import name_of, needs
 from .numbering import format_number, take_next
+from .purchase_common import base_currency_id, item_request_line, refresh_totals
 from .registry import ActionError, action
 
 ZERO = Decimal("0")
@@ -79,14 +79,11 @@ def backorder(note, actor) -> str:
                           rq_description=f"Stock missing to deliver {name_of(note)}"
                           + (f" (invoice {note.invoice})" if note.invoice else ""),
                           requester=getattr(actor, "staffid", None), status=PurchaseRequestStatus.DRAFT.value,
-                          sale_invoice=note.invoice_id, sale_estimate=estimate_id, goods_delivery_id=note.id)
+                          sale_invoice=note.invoice_id, sale_estimate=estimate_id, goods_delivery_id=note.id,
+                          currency=base_currency_id())
     for item_id, (qty, have) in missing.items():
-        item = db.session.get(Item, item_id)
-        price = item.purchase_price or ZERO
-        rfq.items.append(PurchaseRequestDetail(item_code=item_id, item_text=str(item), unit_id=item.unit_id,
-                                               quantity=qty, inventory_quantity=have, unit_price=price,
-                                               into_money=line_net(qty, price), total=line_net(qty, price)))
-    rfq.subtotal = rfq.total = sum((ln.into_money for ln in rfq.items), ZERO)
+        rfq.items.append(item_request_line(db.session.get(Item, item_id), qty, have))
+    refresh_totals(rfq)
     db.session.add(rfq)
     parts = ", ".join(f"{db.session.get(Item, i)} x {stock.qty(q)}" for i, (q, _) in missing.items())
     return f"Request for quotation {code} created for the shortfall: {parts}"

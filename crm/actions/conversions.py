@@ -38,23 +38,38 @@ def copy_lines(source, target) -> None:
                                      taxes=[ItemTax(taxname=t.taxname, taxrate=t.taxrate) for t in line.taxes]))
 
 
-def _addresses(source, client) -> dict:
-    """billing_* / shipping_* for the new document: an estimate's own; from a proposal, its
-    address (else the client's billing address, else the client's address), shipping from the client."""
-    if hasattr(source, "billing_street"):
-        out = {f"{kind}_{p}": getattr(source, f"{kind}_{p}") for kind in ("billing", "shipping") for p in ADDRESS_PARTS}
-        out["include_shipping"] = source.include_shipping
-        return out
+def _block(obj, street="address", pattern="{}") -> dict | None:
+    """One address of ``obj`` (its street column and the parts named by ``pattern``), None when empty."""
+    values = {p: getattr(obj, street if p == "street" else pattern.format(p)) for p in ADDRESS_PARTS}
+    return values if any(values.values()) else None
 
-    def block(obj, street="address", pattern="{}"):
-        values = {p: getattr(obj, street if p == "street" else pattern.format(p)) for p in ADDRESS_PARTS}
-        return values if any(values.values()) else None
 
-    billing = block(source) or block(client, "billing_street", "billing_{}") or block(client) or {}
+def client_addresses(client) -> dict:
+    """billing_* / shipping_* a document of ``client`` carries: billing from the client's billing
+    address (else its address), shipping from its shipping address, shown when it has one."""
+    billing = _block(client, "billing_street", "billing_{}") or _block(client) or {}
     out = {f"billing_{p}": billing.get(p) for p in ADDRESS_PARTS}
     out.update({f"shipping_{p}": getattr(client, f"shipping_{p}") for p in ADDRESS_PARTS})
     out["include_shipping"] = any(getattr(client, f"shipping_{p}") for p in ADDRESS_PARTS)
     return out
+
+
+def _addresses(source, client) -> dict:
+    """billing_* / shipping_* for the new document: an estimate's own; from a proposal, its
+    address (else the client's), shipping from the client."""
+    if hasattr(source, "billing_street"):
+        out = {f"{kind}_{p}": getattr(source, f"{kind}_{p}") for kind in ("billing", "shipping") for p in ADDRESS_PARTS}
+        out["include_shipping"] = source.include_shipping
+        return out
+    out = client_addresses(client)
+    if (own := _block(source)) is not None:
+        out.update({f"billing_{p}": own[p] for p in ADDRESS_PARTS})
+    return out
+
+
+def due_date(issued: date) -> date:
+    """An invoice's due date: ``invoice_due_after`` days after its date."""
+    return issued + timedelta(days=int(options.get("invoice_due_after") or 0))
 
 
 def _default_currency_id():
@@ -86,7 +101,7 @@ def invoice_from(source, client, actor):
 
     modes = list(db.session.scalars(db.select(PaymentMode.id).filter_by(active=True, selected_by_default=True)))
     invoice = _converted(Invoice, source, client, actor, status=1,
-                         duedate=date.today() + timedelta(days=int(options.get("invoice_due_after") or 0)),
+                         duedate=due_date(date.today()),
                          allowed_payment_modes=json.dumps(modes),
                          clientnote=getattr(source, "clientnote", None))
     numbering.assign(invoice)

@@ -1,7 +1,8 @@
 """What a generic door (the API's create and update, the grid's forms) does to a record once its
 fields are set, so that a record entered there keeps the rules the actions keep: the creator and
-creation time from the signed-in staff member, totals computed on the server, an issued invoice
-frozen, an invoice's status from its payments, a number once it is not a draft.
+creation time from the signed-in staff member, what a new sales order or invoice takes from its
+client and the settings when left empty (addresses, due date), totals computed on the server, an
+issued invoice frozen, an invoice's status from its payments, a number once it is not a draft.
 
 Action-owned columns (crm.resources.action_owned) never reach here from a request: the form leaves
 them out and the API refuses them."""
@@ -12,7 +13,7 @@ from datetime import date, datetime
 from sqlalchemy import DateTime, inspect
 
 from ..models.base import SERVER_SET
-from . import invoices, numbering
+from . import conversions, invoices, numbering
 from .totals import refresh as refresh_totals
 
 
@@ -25,6 +26,7 @@ def entered(record, actor=None) -> None:
             invoices.refuse_frozen_change(record)
     else:
         _stamp_creator(record, actor)
+        _client_defaults(record)
     refresh_totals(record)
     if isinstance(record, Invoice):
         invoices.entered(record)
@@ -38,6 +40,30 @@ def removing(record) -> None:
 
     if isinstance(record, Invoice) and (reason := invoices.frozen_because(record)):
         raise invoices.frozen_error("id", record, reason, "deleted")
+
+
+def _client_defaults(record) -> None:
+    """A new sales order or invoice, as the conversions make them: the client's billing and shipping
+    addresses, and an invoice's due date from ``invoice_due_after``; only where the person left
+    the whole address (or the due date) empty."""
+    from ..extensions import db
+    from ..models import Client, Estimate, Invoice
+
+    if not isinstance(record, (Estimate, Invoice)):
+        return
+    if isinstance(record, Invoice) and record.duedate is None:
+        record.duedate = conversions.due_date(record.date or date.today())
+    client = db.session.get(Client, record.clientid) if record.clientid is not None else None
+    if client is None:
+        return  # a missing client is refused by the door itself
+    given = conversions.client_addresses(client)
+    for kind in ("billing", "shipping"):
+        columns = [f"{kind}_{p}" for p in conversions.ADDRESS_PARTS]
+        if not any(getattr(record, c) for c in columns):
+            for c in columns:
+                setattr(record, c, given[c])
+    if record.include_shipping is None:  # not asked: shown when the client has a shipping address
+        record.include_shipping = given["include_shipping"]
 
 
 def _stamp_creator(record, actor) -> None:

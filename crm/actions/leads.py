@@ -17,6 +17,8 @@ from .registry import ActionError, action
 CONTACT_FIELDS = ("name", "title", "company", "description", "country", "zip", "city", "state", "address",
                   "email", "website", "phonenumber", "assigned", "source", "pipeline", "status",
                   "lead_value", "default_language", "client_id")
+# What the lead already forecasts, so the opportunity weighs in the weighted pipeline from the start.
+FORECAST_FIELDS = ("probability", "estimated_close_date")
 
 
 def _open(lead: Lead) -> str | None:
@@ -30,6 +32,9 @@ def _open(lead: Lead) -> str | None:
 def _can_convert(lead: Lead) -> str | None:
     if lead.is_opportunity:
         return f"“{lead.name}” is already an opportunity."
+    if lead.date_converted is not None:  # a lead is converted once: to an opportunity or a customer
+        to = "a customer" if lead.client_id is not None else "an opportunity"
+        return f"Lead “{lead.name}” was already converted to {to} on {lead.date_converted:%Y-%m-%d}."
     return _open(lead)
 
 
@@ -41,7 +46,7 @@ def convert_to_opportunity(lead: Lead, actor):
 
     default_status = (db.session.query(OpportunityStatus)
                       .order_by(OpportunityStatus.isdefault.desc(), OpportunityStatus.statusorder).first())
-    opp = Lead(**{f: getattr(lead, f) for f in CONTACT_FIELDS}, is_opportunity=True,
+    opp = Lead(**{f: getattr(lead, f) for f in CONTACT_FIELDS + FORECAST_FIELDS}, is_opportunity=True,
                converted_from_lead=lead.id, hash=secrets.token_hex(16), addedfrom=getattr(actor, "staffid", None),
                opportunity_status=default_status.id if default_status else None)
     db.session.add(opp)
@@ -131,7 +136,8 @@ def customer_from_lead(lead: Lead, actor, email: str | None = None):
     linked = [lead] + ([lead.origin_lead] if lead.origin_lead is not None and lead.origin_lead.client_id is None
                        else [])
     for row in linked:  # an opportunity's lead is the same prospect
-        row.client_id, row.date_converted = client.userid, now
+        # converted once: a lead made an opportunity earlier keeps that date (goals and reports count it)
+        row.client_id, row.date_converted = client.userid, row.date_converted or now
         log_lead_activity(row, actor, f"Converted to customer “{client.company}” (#{client.userid})")
     db.session.query(Proposal).filter(Proposal.rel_type == "lead", Proposal.rel_id.in_([r.id for r in linked])) \
         .update({Proposal.rel_type: "customer", Proposal.rel_id: client.userid}, synchronize_session="fetch")

@@ -114,6 +114,26 @@ def refresh(doc) -> None:
         recompute_payment_status(doc)
 
 
+# --- requests for catalog items ----------------------------------------------------------------
+
+def base_currency_id() -> int | None:
+    """The default currency: the one catalog purchase prices are in."""
+    from ..models import Currency
+
+    return db.session.query(Currency.id).filter(Currency.isdefault.is_(True)).order_by(Currency.id).scalar()
+
+
+def item_request_line(item, quantity, on_hand):
+    """An RFQ line for ``quantity`` of a catalog item at its purchase price, with the item's tax, so
+    the quotations and the purchase order copied from the RFQ carry the tax too."""
+    from ..models import PurchaseRequestDetail
+
+    line = PurchaseRequestDetail(item_code=item.id, item_text=str(item), unit_id=item.unit_id, quantity=quantity,
+                                 inventory_quantity=on_hand, unit_price=item.purchase_price or ZERO, tax=item.tax)
+    line_totals(line)
+    return line
+
+
 # --- copying lines along the chain ------------------------------------------------------------
 
 COPIED = ("item_code", "unit_id", "unit_price", "quantity", "tax", "discount")

@@ -19,7 +19,7 @@ from sqlalchemy import func
 from .. import options
 from ..extensions import db
 from .activity import log_activity
-from .purchase_common import assign_number, refresh_totals
+from .purchase_common import assign_number, base_currency_id, item_request_line, refresh_totals
 
 ZERO = Decimal(0)
 
@@ -114,7 +114,7 @@ def shortages() -> list[Shortage]:
 
 def create_replenishment_requests(today: date | None = None) -> list:
     """Draft RFQs for today's shortages, one per preferred vendor. The caller commits."""
-    from ..models import PurchaseRequest, PurchaseRequestDetail, Vendor
+    from ..models import PurchaseRequest, Vendor
 
     today = today or date.today()
     by_vendor: dict[int | None, list[Shortage]] = defaultdict(list)
@@ -123,15 +123,14 @@ def create_replenishment_requests(today: date | None = None) -> list:
     made = []
     for vendor_id, group in sorted(by_vendor.items(), key=lambda kv: (kv[0] is None, kv[0] or 0)):
         vendor = db.session.get(Vendor, vendor_id) if vendor_id else None
-        lines = [PurchaseRequestDetail(item_code=s.item.id, item_text=str(s.item), unit_id=s.item.unit_id,
-                                       quantity=s.quantity, unit_price=s.item.purchase_price or ZERO,
-                                       inventory_quantity=s.on_hand) for s in group]
+        lines = [item_request_line(s.item, s.quantity, s.on_hand) for s in group]
         why = "\n".join(f"{s.item}: on hand {s.on_hand.normalize():f}, minimum {s.minimum.normalize():f}, "
                         f"maximum {s.maximum.normalize():f}, on order {s.on_order.normalize():f} → request "
                         f"{s.quantity.normalize():f}" for s in group)
         rq = PurchaseRequest(pur_rq_name=f"Replenishment {today:%Y-%m-%d}" + (f" – {vendor.company}" if vendor else ""),
                              rq_description=f"Created by the replenishment job: below minimum stock.\n{why}",
-                             send_to_vendors=str(vendor_id) if vendor_id else None, items=lines)
+                             send_to_vendors=str(vendor_id) if vendor_id else None, items=lines,
+                             currency=base_currency_id())
         refresh_totals(rq)
         db.session.add(rq)
         db.session.flush()

@@ -1,4 +1,5 @@
-"""The pipeline board (kanban): one column per status of a pipeline, a card per open lead.
+"""The pipeline board (kanban): one column per status of a pipeline, a card per open lead (a converted
+lead has left the pipeline: it is an opportunity or a customer now).
 
 Dragging a card posts the `change_status` action, so the board holds no rule of its own."""
 from __future__ import annotations
@@ -31,19 +32,20 @@ class PipelineBoardView(StaffView):
         pipeline = next((p for p in pipelines if p.id == wanted), None) or \
             next((p for p in pipelines if p.isdefault), pipelines[0])
         statuses = db.session.query(LeadStatus).filter_by(pipeline=pipeline.id).order_by(LeadStatus.statusorder).all()
-        mine = visible(db.session.query(Lead), current_user, Lead)  # view own: their cards only
+        # view own: their cards only; open: not an opportunity, not lost or junk, not yet converted
+        mine = visible(db.session.query(Lead), current_user, Lead).filter(
+            Lead.is_opportunity.is_(False), Lead.lost.is_(False), Lead.junk.is_(False),
+            Lead.date_converted.is_(None))
         leads = (mine
                  .options(joinedload(Lead.assigned_staff))
-                 .filter(Lead.pipeline == pipeline.id, Lead.is_opportunity.is_(False),
-                         Lead.lost.is_(False), Lead.junk.is_(False))
+                 .filter(Lead.pipeline == pipeline.id)
                  .order_by(Lead.leadorder, Lead.id.desc()).all())
         cards = defaultdict(list)
         ids = {s.id for s in statuses}
         unassigned = []
         for lead in leads:
             (cards[lead.status] if lead.status in ids else unassigned).append(lead)
-        no_pipeline = mine.filter(Lead.pipeline.is_(None), Lead.is_opportunity.is_(False),
-                                                    Lead.lost.is_(False), Lead.junk.is_(False)).count()
+        no_pipeline = mine.filter(Lead.pipeline.is_(None)).count()
         return self.render("admin/crm_board.html", pipelines=pipelines, pipeline=pipeline, statuses=statuses,
                            cards=cards, unassigned=unassigned, no_pipeline=no_pipeline,
                            can_move=can(current_user, "action:leads.change_status"))

@@ -30,6 +30,7 @@ from . import line_editor
 from .access import StaffOnly
 from .. import audit
 from .. import custom_fields as cf
+from ..actions import numbering
 from ..actions.entry import entered, removing
 from ..api.schemas import compositions, parent_link_columns
 from ..auth import can, can_table
@@ -56,14 +57,14 @@ def display_columns(model) -> list[str]:
     return found[:3] or [primary_key(model)]
 
 
-def status_badge(enum_cls, code) -> Markup:
+def status_badge(enum_cls, code, row=None) -> Markup:
     if code is None:
         return Markup("")
-    try:
-        member = enum_cls(code)
-    except ValueError:
+    shown = enum_cls.shown_for(row, code)  # the row may tell apart what one code covers
+    if shown is None:
         return Markup(f'<span class="badge badge-light">{escape(code)}</span>')
-    return Markup(f'<span class="badge badge-{member.color}" data-code="{escape(code)}">{escape(member.label)}</span>')
+    label, color = shown
+    return Markup(f'<span class="badge badge-{color}" data-code="{escape(code)}">{escape(label)}</span>')
 
 
 def format_money(value, currency=None) -> str:
@@ -543,7 +544,7 @@ def build_view(model, *, endpoint=None, url=None, label=None, category=None, whe
         labels[key] = nice
         enum_cls = status_enum(c)
         if enum_cls is not None:
-            formatters[key] = (lambda e, k: lambda v, ctx, m, p: status_badge(e, getattr(m, k)))(enum_cls, key)
+            formatters[key] = (lambda e, k: lambda v, ctx, m, p: status_badge(e, getattr(m, k), m))(enum_cls, key)
             filters.append(sqla_filters.FilterEqual(getattr(model, key), nice, options=enum_cls.choices()))
             py = type(next(iter(enum_cls)).value)
             form_choices[key] = [(str(code), lbl) for code, lbl in enum_cls.choices()]
@@ -570,6 +571,9 @@ def build_view(model, *, endpoint=None, url=None, label=None, category=None, whe
     searchable = overrides.pop("column_searchable_list", None) or [
         c.key for c in cols if is_text(c) and c.key not in HIDDEN and getattr(c.type, "length", 0)
         and c.key not in ("color", "rel_type")][:6]
+
+    if model.__tablename__ in numbering.SERIES:  # a draft shows PREFIX + DRAFT until it is numbered
+        formatters["formatted_number"] = lambda v, ctx, m, p: numbering.shown(m)
 
     attrs = {
         "crm": res,

@@ -87,7 +87,7 @@ class _Converter(ModelConverter):
 
 
 def _label_field(col_key, enum_cls):
-    return fields.Function(lambda obj: enum_cls.label_of(getattr(obj, col_key)), dump_only=True)
+    return fields.Function(lambda obj: enum_cls.row_label(obj, getattr(obj, col_key)), dump_only=True)
 
 
 @lru_cache

@@ -63,6 +63,21 @@ class StatusEnum(enum.Enum):
         except ValueError:
             return str(code)
 
+    @classmethod
+    def shown_for(cls, row, code) -> tuple[str, str] | None:
+        """(label, colour) a person sees for ``code`` on ``row``, None for a code not documented. A
+        status whose code covers states that other columns of the row tell apart overrides it."""
+        try:
+            member = cls(code)
+        except ValueError:
+            return None
+        return member.label, member.color
+
+    @classmethod
+    def row_label(cls, row, code) -> str:
+        shown = cls.shown_for(row, code)
+        return shown[0] if shown else str(code)
+
 
 def status_column(enum_cls: type[StatusEnum], default=None, nullable=False, **kw):
     """A status column holding the documented codes, indexed, with its enum attached."""

@@ -68,6 +68,11 @@ class _Acceptance:
     signature: Mapped[str | None] = mapped_column(String(255), sort_order=20)  # signature image file
 
 
+# The number a person sees (a draft: PREFIX + DRAFT) beside the stored one, named as the API names
+# the labels it dumps for status columns (<col>_label).
+SHOWN_NUMBER = {"formatted_number_label": "crm.actions.numbering:shown"}
+
+
 class ProposalStatus(StatusEnum):
     DRAFT = (6, "Draft", "secondary")
     SENT = (4, "Sent", "info")
@@ -91,6 +96,7 @@ class Proposal(_Acceptance, db.Model):
                                "status", "assigned", "datecreated"],
                "column_searchable_list": ["formatted_number", "subject", "proposal_to", "email"]},
         action_owned=("status", "estimate_id", "invoice_id", "is_expiry_notified", "short_link"),
+        api_extra=SHOWN_NUMBER,
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -159,6 +165,13 @@ class EstimateStatus(StatusEnum):
     EXPIRED = (5, "Expired", "warning")
     INVOICED = (4, "Accepted/Invoiced", "success")  # alias of ACCEPTED
 
+    @classmethod
+    def shown_for(cls, row, code):
+        """Code 4 (documented) covers both: a row says which, by its invoice."""
+        if code == cls.ACCEPTED.value and row is not None:
+            return ("Invoiced", "success") if row.invoiceid else ("Accepted", "success")
+        return super().shown_for(row, code)
+
 
 class Estimate(_BillingShipping, _Acceptance, db.Model):
     """tblestimates, which the seed documents call Sales Orders."""
@@ -170,6 +183,7 @@ class Estimate(_BillingShipping, _Acceptance, db.Model):
                                "status", "sale_agent", "invoiceid"],
                "column_searchable_list": ["formatted_number", "reference_no"]},
         action_owned=("status", "prefix", "number_format", "invoiceid", "invoiced_date", "is_expiry_notified"),
+        api_extra=SHOWN_NUMBER,
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -237,6 +251,7 @@ class Invoice(_BillingShipping, EfacturaInvoice, db.Model):
         # The status follows the payments, due date and cancellation (crm/actions/invoices.py).
         action_owned=("status", "prefix", "number_format", "last_overdue_reminder", "last_due_reminder",
                       "is_recurring_from", "last_recurring_date", "total_cycles", *EFACTURA_COLUMNS),
+        api_extra=SHOWN_NUMBER,
     )
 
     # The lists people open most: invoices of one status, newest first (bench/README.md).

@@ -240,6 +240,14 @@ class GoodsDeliveryStatus(StatusEnum):
     RECEIVED = ("received", "Received", "success")
     RETURNED = ("returned", "Returned", "danger")
 
+    @classmethod
+    def shown_for(cls, row, code):
+        """A draft note short of stock is not ready for anything: it waits for the goods."""
+        if (code == cls.READY_FOR_PACKING.value and row is not None and not row.flag_export_warehouse
+                and row.approval == WarehouseApproval.DRAFT.value):
+            return "Waiting for stock", "warning"
+        return super().shown_for(row, code)
+
 
 class GoodsDelivery(db.Model):
     """tblgoods_delivery: the delivery note (prefix 'XK'); approval takes the goods out of stock."""

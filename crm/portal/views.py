@@ -101,8 +101,8 @@ def _page(kind: str, doc, values=None, errors=None, notice=None, comment=None, s
         comments = (db.session.query(Note).filter_by(rel_type="proposal", rel_id=doc.id)
                     .order_by(Note.dateadded, Note.id).all())
     ctx.update(
-        kind_name=kind, status_label=STATUS[kind].label_of(doc.status),
-        status_color=next((s.color for s in STATUS[kind] if s.value == doc.status), "secondary"),
+        kind_name=kind, status_label=STATUS[kind].row_label(doc, doc.status),
+        status_color=(STATUS[kind].shown_for(doc, doc.status) or ("", "secondary"))[1],
         here=_here(doc, kind), pdf_link=url_for("portal.pdf", kind=kind, doc_id=doc.id, doc_hash=doc.hash),
         can_answer=kind in ACTIONS and refusal is None, refusal=refusal,
         can_comment=kind == "proposal" and doc.allow_comments and not proposal_actions._conversion(doc)

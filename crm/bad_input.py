@@ -97,8 +97,9 @@ def check_grid_filter(arg: str, flt, raw: str) -> None:
     ``raw``, where Flask-Admin would drop it with a note (or a choice list's column would fail in
     the database): the person sees at once which filter to correct."""
     valid = flt.validate(raw)
-    if valid and flt.options and not callable(flt.options):
-        valid = raw in {str(code) for code, _ in flt.options}
+    options = flt.options() if callable(flt.options) else flt.options  # a list read per request
+    if valid and options:
+        valid = raw in {str(code) for code, _ in options}
     if not valid:
         _refuse_filter(f"“{flt.name} {flt.operation()}” ({arg})", raw, _takes(flt))
 

@@ -354,4 +354,4 @@ def test_lines_linked_by_a_foreign_key_are_attributed_to_their_document(app):
     assert sorted(e["row_table"] for e in rows) == ["tblpur_request", "tblpur_request_detail",
                                                     "tblpur_request_detail"]
     line = next(e for e in rows if e["row_table"] == "tblpur_request_detail" and e["changes"]["quantity"][1] == "4.000")
-    assert line["operation"] == "create" and line["changes"]["unit_price"][1] == "150.00"
+    assert line["operation"] == "create" and line["changes"]["unit_price"][1] == "150.0000"

@@ -302,11 +302,11 @@ def test_a_large_spreadsheet_is_read_by_the_job_with_its_progress_not_in_the_upl
                                                                                   monkeypatch):
     from sqlalchemy import text
 
-    import crm.jobs
     from crm.capture import excel_import
+    from crm.jobs import outbox
 
-    queued = []
-    monkeypatch.setattr(crm.jobs, "run_inline", lambda func, args, kwargs: queued.append((func, args)))
+    queued = []  # what a worker would be handed, after the upload's commit
+    monkeypatch.setattr(outbox, "run_inline", lambda func, args, kwargs: queued.append((func, args)))
     real_read_rows = excel_import.read_rows
 
     def not_in_the_request(path):

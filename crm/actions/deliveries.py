@@ -244,7 +244,8 @@ def _invoice_deliverable(invoice) -> str | None:
 def create_delivery_note(invoice, actor, warehouse_id=None):
     from .goods_receipts import _warehouse
 
-    note = note_from_invoice(invoice, _warehouse(warehouse_id) if warehouse_id else None, actor)
+    chosen = _warehouse(warehouse_id)  # (also refuses when there is no warehouse at all)
+    note = note_from_invoice(invoice, chosen if warehouse_id else None, actor)
     if note is None:
         raise ActionError(f"Every product line of invoice {invoice} is already on a delivery note "
                           "(services and lines without a catalog item are not delivered from stock).")

@@ -127,3 +127,17 @@ def test_an_unknown_warehouse_in_the_option_is_refused_naming_it(app, admin_clie
     r = admin_client.post("/api/v1/options", json={"name": "warehouse_delivery_order", "value": f"{stocked['second']}"},
                           headers=h)
     assert r.status_code == 201, r.get_json()
+
+
+def test_without_the_option_the_default_warehouse_comes_first_then_the_others_by_name(app, admin_client):
+    with app.app_context():
+        zeta, alpha, main = warehouse("Z", "Zeta store"), warehouse("A", "Alpha store"), warehouse("M", "Main")
+        gloves = item("A-1", "Gloves", "9.00")
+        for wh in (zeta, alpha, main):
+            receipt(wh, [(gloves, "2", None, None, "5.00")], approve=True)
+        inv = invoice(client(), [(gloves, "Gloves", "5", "9.00")])
+    set_option(app, "default_warehouse_id", str(main))
+    r = api(admin_client, api_token(admin_client), "invoices", inv, "create_delivery_note")
+    assert r.get_json()["message"] == "Delivery note XK000001 created", r.get_json()
+    _note_id, lines = _note_lines(app)
+    assert lines == [(gloves, main, 2), (gloves, alpha, 2), (gloves, zeta, 1)]

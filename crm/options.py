@@ -173,6 +173,9 @@ OPTIONS: dict[str, OptionDef] = {d.name: d for d in [
            ("goods_receipt_require_lot_expiry", bool, False, "Lot number and expiry date required on receipt lines"),
            ("warehouse_consume_fefo", bool, False,
             "Deliver the earliest expiry first (FEFO; expired lots never delivered) instead of FIFO"),
+           ("warehouse_delivery_order", str, "",
+            "Warehouses delivery notes draw on, in order (ids or codes, comma-separated; then the default "
+            "warehouse, then the others by name)"),
            ("warehouse_backorder_auto", bool, False,
             "A delivery note created short of stock requests the shortfall (RFQ) at once"),
            ("warehouse_reserve_on_accept", bool, False,
@@ -204,6 +207,18 @@ def parse(defn: OptionDef, raw: str) -> Any:
         except ArithmeticError:
             raise OptionError(f"{defn.name}: expected a number, got {raw!r}") from None
     return raw
+
+
+# Rules beyond an option's type (e.g. the warehouses it names exist), registered by the module that
+# reads the option; applied by every door that writes one (Option rows, the settings screens).
+CHECKS: dict[str, Any] = {}
+
+
+def check(name: str, value: Any) -> None:
+    """Raise OptionError naming the option when ``value`` breaks its registered rule."""
+    rule = CHECKS.get(name)
+    if rule is not None:
+        rule(value)
 
 
 def serialize(defn: OptionDef, value: Any) -> str:

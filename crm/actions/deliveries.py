@@ -7,8 +7,9 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import date
 from decimal import Decimal
+from types import SimpleNamespace
 
-from sqlalchemy import event as sa_event, func, select
+from sqlalchemy import event as sa_event, func, select, true
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 from wtforms import Form, IntegerField
@@ -121,32 +122,105 @@ def _on_notes(line_ids) -> dict[int, Decimal]:
 
 
 def _delivered_lines(invoice):
-    return [ln for ln in invoice.items if ln.item_id is not None and (not ln.is_optional or ln.is_selected)]
+    """The invoice lines a delivery note carries: stock-tracked catalog items (a service, or a line
+    without a catalog item, is not goods and is never delivered from a warehouse)."""
+    lines = [ln for ln in invoice.items if ln.item_id is not None and (not ln.is_optional or ln.is_selected)]
+    goods = stock.tracked_ids(ln.item_id for ln in lines)
+    return [ln for ln in lines if ln.item_id in goods]
+
+
+def parse_delivery_order(text, strict: bool = True) -> list[int]:
+    """The warehouses named by option ``warehouse_delivery_order`` (ids or codes, comma-separated),
+    in its order; ``strict``: an unknown one is an OptionError naming it (else it is passed over)."""
+    from ..models import Warehouse
+
+    rows = db.session.execute(select(Warehouse.warehouse_id, Warehouse.warehouse_code)).all()
+    by_id = {str(wh): wh for wh, _ in rows}
+    by_code = {(code or "").strip().lower(): wh for wh, code in rows if code}
+    out: list[int] = []
+    for part in (p.strip() for p in str(text or "").split(",")):
+        if not part:
+            continue
+        wh = by_id.get(part) or by_code.get(part.lower())
+        if wh is None and strict:
+            raise options.OptionError(f"warehouse_delivery_order: no warehouse has the id or code {part!r}")
+        if wh is not None and wh not in out:
+            out.append(wh)
+    return out
+
+
+options.CHECKS["warehouse_delivery_order"] = parse_delivery_order
+
+
+def delivery_warehouses() -> list[int]:
+    """The order delivery notes draw on warehouses: those the option names, then the default
+    warehouse, then the others by name."""
+    from ..models import Warehouse
+
+    named, first = parse_delivery_order(options.get("warehouse_delivery_order"), strict=False), default_warehouse_id()
+    rest = db.session.execute(select(Warehouse.warehouse_id, Warehouse.warehouse_name)
+                              .where(Warehouse.warehouse_id.notin_(named) if named else true())).all()
+    rest.sort(key=lambda r: (r[0] != first, (r[1] or "").lower(), r[0]))
+    return named + [wh for wh, _ in rest]
+
+
+def _split(need: Decimal, item: int, order: list[int], besides: int | None,
+           drawn: dict[tuple[int, int], Decimal]) -> list[tuple[int, Decimal]]:
+    """(warehouse, quantity) parts of ``need`` drawn on the warehouses in ``order`` as far as each has
+    the item available (less what earlier lines of the note already draw there); what none has stays
+    on the first warehouse, where the note is then short and a backorder asks for it."""
+    parts: list[tuple[int, Decimal]] = []
+    left = need
+    for wh in order:
+        if left <= 0:
+            break
+        free = stock.available(wh, item, besides=besides) - drawn.get((wh, item), ZERO)
+        take = min(left, free)
+        if take > 0:
+            parts.append((wh, take))
+            drawn[(wh, item)] = drawn.get((wh, item), ZERO) + take
+            left -= take
+    if left > 0 and order:
+        home = next((i for i, (wh, _) in enumerate(parts) if wh == order[0]), None)
+        if home is None:
+            parts.insert(0, (order[0], left))
+        else:
+            parts[home] = (order[0], parts[home][1] + left)
+        drawn[(order[0], item)] = drawn.get((order[0], item), ZERO) + left
+    return parts
 
 
 def note_from_invoice(invoice, warehouse_id: int | None, actor=None) -> GoodsDelivery | None:
-    """A draft note with what the invoice still has to deliver (lines linked to catalog items)."""
+    """A draft note with the goods the invoice still has to deliver. ``warehouse_id``: every line
+    from that warehouse; None: each line drawn on the warehouses holding the item, in the order of
+    :func:`delivery_warehouses` (a line split over several warehouses becomes several note lines)."""
     lines = _delivered_lines(invoice)
     with db.session.no_autoflush:
         taken = _on_notes([ln.id for ln in lines if ln.id])
+        order = [warehouse_id] if warehouse_id is not None else delivery_warehouses()
+        besides = reservations.order_of_note(SimpleNamespace(invoice_id=invoice.id))
     client = invoice.client
     note = GoodsDelivery(invoice_id=invoice.id, customer_code=invoice.clientid,
                          customer_name=client.company if client else None,
                          to_=client.company if client else None,
                          address=", ".join(p for p in (invoice.shipping_street, invoice.shipping_city) if p) or None,
                          staff_id=invoice.sale_agent, addedfrom=getattr(actor, "staffid", None),
-                         warehouse_id=warehouse_id, date_c=date.today(), date_add=date.today(),
+                         warehouse_id=order[0] if order else None, date_c=date.today(), date_add=date.today(),
                          description=f"Delivery of {invoice}", approval=DRAFT)
+    drawn: dict[tuple[int, int], Decimal] = {}
     for line in lines:
         left = Decimal(line.qty or 0) - taken.get(line.id, ZERO)
         if left <= 0:
             continue
         item = db.session.get(Item, line.item_id)
-        note.items.append(GoodsDeliveryDetail(
-            commodity_code=line.item_id, commodity_name=line.description, warehouse_id=warehouse_id,
-            quantities=left, unit_price=line.rate or ZERO, total_money=line_net(left, line.rate),
-            total_after_discount=line_net(left, line.rate), invoice_line=line,
-            unit_id=getattr(item, "unit_id", None)))
+        with db.session.no_autoflush:
+            parts = _split(left, line.item_id, order, besides, drawn) if order else [(None, left)]
+        for wh, part in parts:
+            note.items.append(GoodsDeliveryDetail(
+                commodity_code=line.item_id, commodity_name=line.description, warehouse_id=wh,
+                quantities=part, unit_price=line.rate or ZERO, total_money=line_net(part, line.rate),
+                total_after_discount=line_net(part, line.rate), invoice_line=line,
+                unit_id=getattr(item, "unit_id", None)))
     if not note.items:
         return None
     note.sub_total = note.after_discount = note.total_money = sum((i.total_money for i in note.items), ZERO)
@@ -155,7 +229,8 @@ def note_from_invoice(invoice, warehouse_id: int | None, actor=None) -> GoodsDel
 
 
 class WarehouseForm(Form):
-    warehouse_id = IntegerField("Warehouse (id; empty: the default warehouse)", validators=[Optional()])
+    warehouse_id = IntegerField("Warehouse (id; empty: every warehouse holding the goods, in the order of "
+                                "option warehouse_delivery_order)", validators=[Optional()])
 
 
 def _invoice_deliverable(invoice) -> str | None:
@@ -169,10 +244,11 @@ def _invoice_deliverable(invoice) -> str | None:
 def create_delivery_note(invoice, actor, warehouse_id=None):
     from .goods_receipts import _warehouse
 
-    note = note_from_invoice(invoice, _warehouse(warehouse_id), actor)
+    chosen = _warehouse(warehouse_id)  # (also refuses when there is no warehouse at all)
+    note = note_from_invoice(invoice, chosen if warehouse_id else None, actor)
     if note is None:
         raise ActionError(f"Every product line of invoice {invoice} is already on a delivery note "
-                          "(lines without a catalog item are not delivered from stock).")
+                          "(services and lines without a catalog item are not delivered from stock).")
     note_code(note)
     db.session.flush()
     ok = note.flag_export_warehouse == 1
@@ -189,7 +265,7 @@ def _short_text(note) -> str:
 @events.subscribe
 def _invoice_events(name, obj, actor, data):
     if name == "invoice.created" and options.get("auto_create_goods_delivery"):
-        note_from_invoice(obj, default_warehouse_id(), actor)
+        note_from_invoice(obj, None, actor)
     elif name == "invoice.cancelled" and options.get("cancelled_invoice_reverse_inventory"):
         restore_invoice(obj, actor)
 

@@ -123,10 +123,10 @@ def _wanted(e: Estimate) -> dict[int, Decimal]:
 
 
 def _warehouses_in_stock(item_ids) -> dict[int, list[int]]:
-    """item id -> the warehouses holding some, default warehouse first then by id."""
-    from .goods_receipts import default_warehouse_id
+    """item id -> the warehouses holding some, in the order delivery notes draw on them."""
+    from .deliveries import delivery_warehouses
 
-    first = default_warehouse_id()
+    rank = {wh: n for n, wh in enumerate(delivery_warehouses())}
     rows = db.session.execute(select(InventoryBalance.commodity_id, InventoryBalance.warehouse_id)
                               .where(InventoryBalance.commodity_id.in_(list(item_ids)), stock.IN_STOCK)
                               .distinct()).all()
@@ -134,7 +134,7 @@ def _warehouses_in_stock(item_ids) -> dict[int, list[int]]:
     for item, wh in rows:
         out[item].append(wh)
     for whs in out.values():
-        whs.sort(key=lambda w: (w != first, w))
+        whs.sort(key=lambda w: (rank.get(w, len(rank)), w))
     return out
 
 

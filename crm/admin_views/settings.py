@@ -40,6 +40,7 @@ class OptionsView(StaffView):
                     continue
                 try:
                     value = options.parse(d, raw)
+                    options.check(d.name, value)
                     self.check(d, value)
                 except options.OptionError as exc:
                     errors[d.name] = str(exc)

@@ -177,7 +177,9 @@ class Option(db.Model):
         defn = options.OPTIONS.get(self.name or "")
         if defn is not None:
             try:
-                return options.serialize(defn, options.parse(defn, value))
+                parsed = options.parse(defn, value)
+                options.check(defn.name, parsed)
+                return options.serialize(defn, parsed)
             except options.OptionError as exc:
                 raise FieldError("value", str(exc)) from None
         return value

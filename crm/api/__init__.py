@@ -40,6 +40,8 @@ class CrmApi(Api):
             location_errors = next(iter(errors.values())) if len(errors) == 1 else errors
             field, msg = _first_error(location_errors)
             return error_response(error.code, f"{field}: {msg}", field, location_errors)
+        if error.code == 405 and (model := _model_for_path(request.path)) is not None and resource_of(model).readonly:
+            return error_response(405, f"{resource_of(model).name} is read-only: only its actions write it.")
         return error_response(error.code or 500, error.description or error.name)
 
 
@@ -222,30 +224,37 @@ def _register_resource(model):
         g.api_pagination = {"total": total, "page": page, "page_size": page_size}
         return rows
 
+    @bp.route("/<int:obj_id>", endpoint="read", methods=["GET"])
+    @bp.response(200, Schema_)
+    def read(obj_id):
+        return get_or_404(obj_id)
+
+    if not res.readonly:  # a read-only table has no write door at all (nor one in the OpenAPI document)
+        _register_writes(bp, model, Schema_, get_or_404)
+    for adef in actions_for(model):
+        _register_action(bp, model, adef)
+    return bp
+
+
+def _register_writes(bp, model, Schema_, get_or_404):
+    """POST, PATCH/PUT and DELETE of a table that people may write (action-owned columns excepted)."""
+    name = resource_of(model).name
+
     @bp.route("", endpoint="create", methods=["POST"])
     @bp.arguments(Schema_)
     @bp.response(201, Schema_)
     @audit.audited("api")
     def create(data):
-        if res.readonly:
-            raise ApiError(405, f"{name} is read-only; it is written by actions.")
         obj = _build(model, data)
         db.session.add(obj)
         _commit(name, obj)
         return obj
-
-    @bp.route("/<int:obj_id>", endpoint="read", methods=["GET"])
-    @bp.response(200, Schema_)
-    def read(obj_id):
-        return get_or_404(obj_id)
 
     @bp.route("/<int:obj_id>", endpoint="update", methods=["PATCH", "PUT"])
     @bp.arguments(Schema_(partial=True))
     @bp.response(200, Schema_)
     @audit.audited("api")
     def update(data, obj_id):
-        if res.readonly:
-            raise ApiError(405, f"{name} is read-only; it is written by actions.")
         obj = _build(model, data, get_or_404(obj_id))
         _commit(name, obj)
         return obj
@@ -254,8 +263,6 @@ def _register_resource(model):
     @bp.response(204)
     @audit.audited("api")
     def delete(obj_id):
-        if res.readonly:
-            raise ApiError(405, f"{name} is read-only; it is written by actions.")
         with db.session.no_autoflush:  # the delete is written by the commit, whose errors are answered
             obj = get_or_404(obj_id)
             try:
@@ -266,10 +273,6 @@ def _register_resource(model):
             if cf.fieldto_of(model):
                 cf.delete_values(model, obj_id)
         _commit(f"Deleting {name} #{obj_id}")
-
-    for adef in actions_for(model):
-        _register_action(bp, model, adef)
-    return bp
 
 
 class ActionResult(Schema):

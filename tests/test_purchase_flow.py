@@ -304,6 +304,10 @@ def test_vendor_invoice_from_order_with_payments(app, admin_client, api_headers,
     # Payments are written by the action only.
     assert admin_client.post("/api/v1/pur_invoice_payment", headers=api_headers,
                              json={"pur_invoice": inv_id, "amount": "5"}).status_code == 405
+    # nor through the vendor invoice they are nested in (found by fuzzing: emptying them was a 500)
+    resp = admin_client.patch(f"/api/v1/pur_invoices/{inv_id}", headers=api_headers, json={"payments": []})
+    assert resp.status_code == 422 and resp.get_json()["field"] == "payments"
+    assert len(admin_client.get(f"/api/v1/pur_invoices/{inv_id}", headers=api_headers).get_json()["payments"]) == 2
     # A second bill for the same order is refused, naming the first.
     resp = api(admin_client, api_headers, "pur_orders", po_id, "create_vendor_invoice")
     assert resp.status_code == 409 and "VI-000001" in resp.get_json()["error"]

@@ -115,7 +115,8 @@ def schema_for(model, prefix: str = "", exclude: tuple = ()) -> type[SQLAlchemyA
     for rel in compositions(model):
         child = schema_for(rel.mapper.class_, prefix=prefix + model.__name__,
                            exclude=tuple(sorted(parent_link_columns(rel))))
-        attrs[rel.key] = fields.Nested(child, many=True)
+        # Children only actions write (a vendor invoice's payments) are shown, never replaced.
+        attrs[rel.key] = fields.Nested(child, many=True, dump_only=resource_of(rel.mapper.class_).readonly)
     schema = type(f"{prefix}{model.__name__}Schema", (SQLAlchemyAutoSchema,), attrs)
     # Action-owned columns are read-only in the OpenAPI document; a request that changes one is
     # refused by crm/api/__init__.py naming who writes it (sending the value it holds is harmless).

@@ -12,8 +12,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import event, select
-from sqlalchemy.orm import Session
+from sqlalchemy import select
 
 from .extensions import db
 
@@ -249,7 +248,6 @@ def remember(name: str, text: str) -> None:
         cache[name] = text
 
 
-@event.listens_for(Session, "after_transaction_end")
 def _forget(session, transaction) -> None:
     if transaction.parent is None:  # the outermost transaction, not a savepoint
         session.info.pop(_CACHE, None)
@@ -297,3 +295,8 @@ def set(name: str, value: Any) -> None:  # noqa: A001 - mirrors get()
     else:
         row.value = text
     db.session.info.pop(_CACHE, None)
+
+
+def register_stages(add) -> None:
+    """Its stages of the commit pipeline (crm/commit_pipeline.py)."""
+    add("after_transaction_end", "options.forget", _forget)

@@ -27,7 +27,6 @@ from functools import cache
 from sqlalchemy import inspect, select
 from sqlalchemy.orm import selectinload
 
-from .actions import activity  # noqa: F401  (its before_commit listeners, and the events', run before ours)
 from .extensions import db
 
 DOORS = ("grid", "api", "cli")

@@ -8,7 +8,8 @@ portal, a job) and never fires for a change that was rolled back: subscribers wr
 Events that are not a row or a status (an email sent, a document opened) are announced by the
 action with ``emit``.
 
-A subscriber is ``fn(name, obj, actor, data)``; register it with ``@subscribe``.
+A subscriber is ``fn(name, obj, actor, data)``. The app's are stages of the commit pipeline
+(crm/commit_pipeline.py states their order; create_app wires them); ``subscribe`` adds one after them.
 """
 from __future__ import annotations
 

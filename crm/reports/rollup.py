@@ -544,7 +544,8 @@ def _moves(session, notes) -> list:
 
 def settle(session) -> None:
     """Bring the roll-ups up to date with what this session changed so far. Runs before every
-    commit, after every stage that writes rows (crm/commit_pipeline.py); figures read from the roll-ups call it first, so a transaction sees its own changes."""
+    commit, after every stage that writes rows (crm/commit_pipeline.py); figures read from the
+    roll-ups call it first, so a transaction sees its own changes."""
     if session.new or session.dirty or session.deleted:
         session.flush()  # follows what is still pending (the commit would flush it after this hook)
     if "report_rollup" not in session.info:

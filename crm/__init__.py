@@ -38,6 +38,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     from . import models  # noqa: F401  (register every table)
     from . import actions  # noqa: F401  (register every action)
     _install_commit_pipeline()
+    from . import company
     from .admin_views import init_admin
     from .api import init_api
     from .auth import bp as auth_bp
@@ -45,6 +46,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     from .cli import crm_cli
     from .portal import bp as portal_bp
 
+    app.jinja_env.globals["company_profile"] = company.profile  # the seller in every email's footer
     app.register_blueprint(auth_bp)
     app.register_blueprint(__import__("crm.documents", fromlist=["bp"]).bp)
     app.register_blueprint(capture_bp)  # public lead-capture forms (/forms/wtl/...)

@@ -29,6 +29,11 @@ from sqlalchemy.orm import Session, selectinload
 
 from .actions import activity  # noqa: F401  (its before_commit listeners, and the events', run before ours)
 from .extensions import db
+from .events import _signed_in
+from .models import AuditLog, all_models, CustomFieldValue, CustomField
+from .resources import resource_of, primary_key
+from . import custom_fields as cf
+from .models.audit import changes_markup
 
 DOORS = ("grid", "api", "cli")
 MASK = "********"
@@ -61,8 +66,6 @@ def audited(name: str):
     def wrap(fn):
         @functools.wraps(fn)
         def inner(*args, **kwargs):
-            from .events import _signed_in
-
             with door(name, _signed_in()):
                 return fn(*args, **kwargs)
         return inner
@@ -92,9 +95,6 @@ def _shown(key: str, value):
 
 @cache
 def _audited_tables() -> dict[type, bool]:
-    from .models import AuditLog, all_models
-    from .resources import resource_of
-
     # Tables only actions write (readonly) are not written by a door: what a door's change sets
     # off there (notifications, stock history, roll-ups) is the actions' and subscribers' record.
     return {m: m is not AuditLog and not resource_of(m).readonly for m in all_models()}
@@ -162,16 +162,11 @@ def _child_links() -> dict[type, tuple[str, str]]:
 
 @cache
 def _custom_field_owners() -> dict[str, str]:
-    from . import custom_fields as cf
-    from .models import all_models
-
     return {cf.fieldto_of(m): m.__tablename__ for m in all_models() if cf.fieldto_of(m)}
 
 
 def _record_of(obj, values: dict) -> tuple[str, int | None]:
     """(table, id) of the record ``obj`` belongs to: itself, or the document of a line."""
-    from .models import CustomFieldValue
-
     model = type(obj)
     if isinstance(obj, CustomFieldValue) and values.get("fieldto") in _custom_field_owners():
         return _custom_field_owners()[values["fieldto"]], values.get("relid")
@@ -261,8 +256,6 @@ def encoded(changes: dict) -> str:
 
 @sa_event.listens_for(Session, "before_commit")
 def _write(session) -> None:
-    from .models import AuditLog
-
     if session.info.get(_DOOR) is not None:
         session.flush()  # what the door left unflushed is part of its change
     pending = session.info.pop(_PENDING, None)
@@ -278,8 +271,6 @@ def _write(session) -> None:
 def _name_custom_fields(session, entries) -> None:
     """A custom field's value is shown as a field of its record, named as the API names it:
     ``custom_fields.<slug>: old → new``."""
-    from .models import CustomField, CustomFieldValue
-
     entries = [e for e in entries if e["row_table"] == CustomFieldValue.__tablename__]
     if not entries:
         return
@@ -300,9 +291,6 @@ def _forget(session, transaction) -> None:
 
 def trail_of(obj, limit: int = 50) -> list:
     """The latest changes of a record made through the generic doors, newest first."""
-    from .models import AuditLog
-    from .resources import primary_key
-
     if type(obj).__tablename__ == AuditLog.__tablename__:
         return []
     pk = getattr(obj, primary_key(type(obj)), None)
@@ -314,7 +302,5 @@ def trail_of(obj, limit: int = 50) -> list:
 
 
 def init_audit(app) -> None:
-    from .models.audit import changes_markup
-
     app.add_template_global(trail_of, "audit_trail")
     app.add_template_global(changes_markup, "audit_changes")

@@ -19,7 +19,10 @@ from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired
 
 from .extensions import db, login_manager
-from .permissions import VERBS, module_permissions
+from .permissions import VERBS, module_permissions, module_of, may, upgrade_legacy_role
+from . import options
+from .models import Role, ApiToken, revoke_api_tokens, Staff
+from .capture.ratelimit import recent, seconds_until, add, forget
 TOKEN_MAX_AGE = 12 * 3600
 
 
@@ -37,7 +40,6 @@ def default_roles() -> dict[str, list[str]]:
     """The roles the seeds name, with what each needs first. Admins edit them in Settings → Roles;
     README.md shows the matrix."""
     from .actions import all_actions
-    from .permissions import module_of
 
     def actions_of(*modules, only=None, but=()):
         return [a.permission for a in all_actions() if module_of(a.model) in modules
@@ -93,8 +95,6 @@ def can(staff, permission: str) -> bool:
 
 def can_table(staff, model, verb: str) -> bool:
     """``verb`` on the table's module; "view" allows view own or view all (crm/permissions.py)."""
-    from .permissions import may
-
     return may(staff, model, verb)
 
 
@@ -107,9 +107,6 @@ def ensure_roles() -> None:
     default permissions that have appeared since it was last synced (an upgrade's new screens and
     actions). What an admin removed was offered before, so it is never given back; a role that
     predates this record is left as it is and recorded, as its edits cannot be told apart."""
-    from . import options
-    from .models import Role
-
     offered = json.loads(options.get(ROLE_DEFAULTS_OFFERED) or "{}")
     roles = {r.name: r for r in db.session.query(Role).all()}
     if options.get(ROLE_KEYS) != "modules":
@@ -129,8 +126,6 @@ def ensure_roles() -> None:
 def _upgrade_area_keys(roles: dict, offered: dict) -> None:
     """Once, on an install whose roles hold the old ``sales.view``-style keys: every role in module
     keys (crm/permissions.py upgrade_legacy_role); a documented role is then up to date."""
-    from .permissions import upgrade_legacy_role
-
     defaults = default_roles()
     for name, role in roles.items():
         role.permissions = json.dumps(sorted(upgrade_legacy_role(role, defaults.get(name))))
@@ -157,8 +152,6 @@ def issue_token(staff, name: str | None = None) -> str:
 def new_token(staff, name: str | None = None):
     """(token row, secret): the row is added to the session (the caller commits); the secret is
     returned once and never stored."""
-    from .models import ApiToken
-
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
     now = datetime.utcnow()
     # Keep the list short: what expired a month ago is of no more interest.
@@ -173,8 +166,6 @@ def new_token(staff, name: str | None = None):
 
 def token_record(token: str):
     """The valid (not revoked, not expired) token row for a bearer secret, or None."""
-    from .models import ApiToken
-
     if not token or not token.startswith(TOKEN_PREFIX) or len(token) > 100:
         return None
     row = db.session.query(ApiToken).filter(ApiToken.hash == _token_hash(token)).one_or_none()
@@ -205,8 +196,6 @@ def revoke_token(token_row) -> None:
 
 def sign_out_everywhere(staff) -> None:
     """End every browser session and revoke every API token of ``staff`` (the caller commits)."""
-    from .models import revoke_api_tokens
-
     staff.end_sessions()
     revoke_api_tokens(db.session.connection(), staff.staffid)
 
@@ -237,8 +226,6 @@ def _window() -> int:
 
 def login_refused(email: str) -> tuple[int, str] | None:
     """(seconds to wait, message) when this email or this address must wait before trying again."""
-    from .capture.ratelimit import recent, seconds_until
-
     now, window, keys = datetime.utcnow(), _window(), _throttle_keys(email)
     for what, (free, most) in _throttle_rules():
         count, oldest, newest = recent(keys[what], window, now)
@@ -256,8 +243,6 @@ def login_refused(email: str) -> tuple[int, str] | None:
 
 
 def login_failed(email: str) -> None:
-    from .capture.ratelimit import add
-
     now, keys = datetime.utcnow(), _throttle_keys(email)
     for key in keys.values():
         add(key, now, forget_before=now - timedelta(seconds=_window()))
@@ -266,8 +251,6 @@ def login_failed(email: str) -> None:
 def login_succeeded(email: str) -> None:
     """A success clears the account's failures (not the address's: one good account would else
     reset the count of an address trying many)."""
-    from .capture.ratelimit import forget
-
     forget(_throttle_keys(email)["account"])
 
 
@@ -280,8 +263,6 @@ def _dummy_hash() -> str:
 def authenticate(email: str, password: str):
     """The active staff member with this email and password, or None. One password hash is checked
     whatever the email, so the time taken does not tell which accounts exist."""
-    from .models import Staff
-
     staff = db.session.query(Staff).filter(Staff.email == (email or "").strip().lower()).one_or_none()
     usable = staff is not None and bool(staff.password)
     ok = check_password_hash(staff.password if usable else _dummy_hash(), password or "")
@@ -294,8 +275,6 @@ def authenticate(email: str, password: str):
 def load_user(user_id: str):
     """The staff member a session cookie names, if still active and the cookie carries the current
     session version (a logout, a password change or a deactivation has raised it otherwise)."""
-    from .models import Staff
-
     staffid, _, version = (user_id or "").partition(":")
     if not staffid.isdigit() or not version.isdigit():
         return None  # a cookie from before session versions: sign in again

@@ -17,6 +17,7 @@ from pathlib import Path
 from .actions.registry import ActionInvalid
 from .documents import company, fmt_qty
 from .spreadsheet import safe_row
+from .capture.excel_import import read_rows
 
 COLUMNS = ("Line ID", "Item code", "Item", "Unit", "Lot", "Expiry", "Book quantity", "Counted")
 KEY, COUNTED = "line id", "counted"
@@ -104,8 +105,6 @@ def _refuse(*messages: str):
 
 
 def _rows(file) -> list[list[str]]:
-    from .capture.excel_import import read_rows
-
     name = (file.filename or "").replace("\\", "/").rsplit("/", 1)[-1]
     suffix = Path(name).suffix.lower()
     if suffix not in (".xlsx", ".csv"):

@@ -17,8 +17,11 @@ from flask import Blueprint, Response, abort, current_app, has_request_context, 
     url_for
 from flask_login import current_user
 
-from . import ROOT, options
+from . import ROOT, options, models
 from .extensions import db
+from .models import InvoicePayment, Shipment
+from .auth import can_table
+from .permissions import sees
 
 
 @dataclass(frozen=True)
@@ -34,8 +37,6 @@ class Kind:
 
 
 def model_of(kind: str):
-    from . import models
-
     return getattr(models, KINDS[kind].model)
 
 
@@ -203,7 +204,6 @@ def _receipt_html(payment) -> str:
     from sqlalchemy import func
 
     from .actions.payment_emails import mode_name
-    from .models import InvoicePayment
 
     inv = payment.invoice
     # What was left once this payment was in (later payments do not change an old receipt).
@@ -226,8 +226,6 @@ def render_html(doc) -> str:
 
 def delivery_note_context(note) -> dict:
     """Products, quantities, the lots each line was taken from (after approval) and the AWB numbers."""
-    from .models import Shipment
-
     lines = [{"name": ln.commodity_name or str(ln.commodity or ""), "qty": fmt_qty(ln.quantities),
               "lots": " · ".join(", ".join(pair) for pair in _pairs((ln.lot_number or "").split(",")))
               if ln.lot_number else "", "expiry": ln.expiry_date.isoformat() if ln.expiry_date else ""}
@@ -304,9 +302,6 @@ bp = Blueprint("documents", __name__)
 
 @bp.route("/admin/documents/<kind>/<int:doc_id>.pdf")
 def download(kind, doc_id):
-    from .auth import can_table
-    from .permissions import sees
-
     if kind not in KINDS:
         abort(404)
     if not current_user.is_authenticated:

@@ -16,6 +16,8 @@ so a view-own user sees no report (the home page's "my" panels are their figures
 from __future__ import annotations
 
 from sqlalchemy import false, or_
+from .resources import resource_of, primary_key
+from .extensions import db
 
 # Ordered as the Roles screen shows them.
 MODULES = {
@@ -73,8 +75,6 @@ def may(staff, model, verb: str) -> bool:
 
 def own_condition(staff, model):
     """None when ``staff`` sees every row of the table; otherwise the SQL condition for their own rows."""
-    from .resources import resource_of
-
     if may(staff, model, "view_all"):
         return None
     staffid = getattr(staff, "staffid", None)
@@ -99,9 +99,6 @@ def visible(query, staff, model):
 
 def sees(staff, obj) -> bool:
     """Whether ``staff`` may see the row ``obj`` (its table's view permission, and own when view own)."""
-    from .extensions import db
-    from .resources import primary_key
-
     model = type(obj)
     condition = own_condition(staff, model)
     if condition is None:

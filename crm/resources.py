@@ -11,6 +11,7 @@ from functools import lru_cache
 from sqlalchemy import Date, DateTime, Numeric, String, Text, inspect
 
 from .models.base import ALWAYS_OWNED, LINE_TOTALS, SERVER_SET, Resource, StatusEnum
+from .models import all_models
 
 CATEGORIES = ("Sales", "Warehouse", "Purchasing", "Finance", "Settings")  # menu groups (not permissions)
 
@@ -28,8 +29,6 @@ def resource_name(model) -> str:
 
 @lru_cache
 def models_by_resource() -> dict[str, type]:
-    from .models import all_models
-
     return {resource_name(m): m for m in all_models()}
 
 

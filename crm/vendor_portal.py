@@ -20,6 +20,7 @@ from .documents import fmt, fmt_qty, pdf_filename
 from .extensions import db
 from .models import PurchaseOrder, PurchaseOrderStatus, PurchaseQuotation, PurchaseQuotationStatus
 from .purchase_documents import render_html
+from . import ROOT
 
 bp = Blueprint("vendor_portal", __name__, url_prefix="/vendor")
 
@@ -69,7 +70,6 @@ def view(kind, doc_id, doc_hash):
 def pdf(kind, doc_id, doc_hash):
     from weasyprint import HTML
 
-    from . import ROOT
 
     doc = _document(kind, doc_id, doc_hash)
     printed = _printed(kind, doc)

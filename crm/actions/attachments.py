@@ -26,6 +26,8 @@ from .. import options, storage
 from ..extensions import db
 from ..models import File, Lead
 from .registry import ActionError, ActionInvalid, action
+from ..auth import can, can_table
+from ..resources import resource_name, primary_key
 
 # Models that allow attachments, with the rel_type their tblfiles rows use (Perfex's names).
 ATTACHABLE: dict[type, str] = {Lead: "lead"}
@@ -78,15 +80,11 @@ def _size(stream) -> int:
 
 
 def may_download(user, model) -> bool:
-    from ..auth import can, can_table
-
     return (model in ATTACHABLE and can_table(user, model, "view")
             and can(user, f"action:{_resource(model)}.attach_file"))
 
 
 def _resource(model) -> str:
-    from ..resources import resource_name
-
     return resource_name(model)
 
 
@@ -145,8 +143,6 @@ def _copy(src, dst, limit: int) -> int:
 
 
 def obj_id(obj) -> int:
-    from ..resources import primary_key
-
     return getattr(obj, primary_key(type(obj)))
 
 

@@ -27,6 +27,7 @@ from ..models import (CampaignRecipient, CampaignStatus, Client, Contact, EmailO
 from .lead_activity import DATETIME_FORMATS
 from .activity_email import compose, lead_fields
 from .registry import action
+from ..documents import base_url
 
 log = logging.getLogger(__name__)
 S = CampaignStatus
@@ -76,8 +77,6 @@ def _fields(member, link: str) -> dict:
 
 
 def unsubscribe_url(token: str) -> str:
-    from ..documents import base_url
-
     return f"{base_url()}/portal/unsubscribe/{token}"
 
 

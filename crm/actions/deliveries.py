@@ -21,9 +21,13 @@ from .totals import line_net
 from ..models import (GoodsDelivery, Item, GoodsDeliveryDetail, GoodsDeliveryStatus, Invoice, InvoiceStatus, ItemLine,
                       StockTransaction, WarehouseApproval)
 from . import bulk, reservations, stock
-from .goods_receipts import default_warehouse_id
+from .goods_receipts import default_warehouse_id, _warehouse
 from .numbering import format_number, take_next
 from .registry import ActionError, action
+from ..models import Warehouse, Staff
+from ..documents import base_url
+from ..mail import html_to_text, queue_email
+from .activity import log_activity
 
 ZERO = Decimal("0")
 DRAFT, APPROVED = WarehouseApproval.DRAFT.value, WarehouseApproval.APPROVED.value
@@ -132,8 +136,6 @@ def _delivered_lines(invoice):
 def parse_delivery_order(text, strict: bool = True) -> list[int]:
     """The warehouses named by option ``warehouse_delivery_order`` (ids or codes, comma-separated),
     in its order; ``strict``: an unknown one is an OptionError naming it (else it is passed over)."""
-    from ..models import Warehouse
-
     rows = db.session.execute(select(Warehouse.warehouse_id, Warehouse.warehouse_code)).all()
     by_id = {str(wh): wh for wh, _ in rows}
     by_code = {(code or "").strip().lower(): wh for wh, code in rows if code}
@@ -155,8 +157,6 @@ options.CHECKS["warehouse_delivery_order"] = parse_delivery_order
 def delivery_warehouses() -> list[int]:
     """The order delivery notes draw on warehouses: those the option names, then the default
     warehouse, then the others by name."""
-    from ..models import Warehouse
-
     named, first = parse_delivery_order(options.get("warehouse_delivery_order"), strict=False), default_warehouse_id()
     rest = db.session.execute(select(Warehouse.warehouse_id, Warehouse.warehouse_name)
                               .where(Warehouse.warehouse_id.notin_(named) if named else true())).all()
@@ -242,8 +242,6 @@ def _invoice_deliverable(invoice) -> str | None:
 @action(Invoice, "create_delivery_note", "Create delivery note", form=WarehouseForm,
         precondition=_invoice_deliverable, icon="fa-truck")
 def create_delivery_note(invoice, actor, warehouse_id=None):
-    from .goods_receipts import _warehouse
-
     chosen = _warehouse(warehouse_id)  # (also refuses when there is no warehouse at all)
     note = note_from_invoice(invoice, chosen if warehouse_id else None, actor)
     if note is None:
@@ -420,10 +418,6 @@ def notify_ready(note) -> None:
     from flask import render_template
     from markupsafe import Markup
 
-    from ..documents import base_url
-    from ..mail import html_to_text, queue_email
-    from ..models import Staff
-    from .activity import log_activity
 
     line = f"{name_of(note)} can now be approved: the missing stock has arrived"
     log_activity(None, line, rel_type="goods_delivery", rel_id=note.id)

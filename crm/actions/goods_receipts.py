@@ -17,6 +17,7 @@ from ..models.purchase import PurchaseOrder, PurchaseOrderDeliveryStatus, Purcha
 from . import stock
 from .numbering import format_number, take_next
 from .registry import ActionError, ActionInvalid, action
+from .reservations import top_up
 
 ZERO = Decimal("0")
 
@@ -193,7 +194,6 @@ def approve(receipt, actor):
     items = post_receipt(receipt)
     receipt.approval = WarehouseApproval.APPROVED.value
     from .deliveries import recheck_waiting  # delivery notes waiting for these items
-    from .reservations import top_up  # sales orders accepted while these items were short
 
     reserved = top_up({(ln.warehouse_id or receipt.warehouse_id, ln.commodity_code) for ln in receipt.items
                        if ln.commodity_code in items}, name_of(receipt), actor)

@@ -7,7 +7,7 @@ from decimal import Decimal
 from sqlalchemy import func, inspect
 
 from ..extensions import db
-from ..models import Invoice, InvoiceStatus
+from ..models import Invoice, InvoiceStatus, InvoicePayment, ItemLine, ItemTax
 from ..models.base import FieldError
 from ..resources import fk_relationships
 from .numbering import assign, shown
@@ -32,8 +32,6 @@ def compute_status(current: int, total: Decimal, paid: Decimal, duedate: date | 
 
 
 def amount_paid(invoice_id: int) -> Decimal:
-    from ..models import InvoicePayment
-
     return db.session.query(func.coalesce(func.sum(InvoicePayment.amount), 0)) \
         .filter(InvoicePayment.invoiceid == invoice_id).scalar() or Decimal(0)
 
@@ -48,8 +46,6 @@ def recompute_status(invoice, today: date | None = None, paid: Decimal | None = 
 
 def sweep_overdue(today: date | None = None) -> int:
     """Recompute every open invoice with a due date in the past; returns how many became Overdue."""
-    from ..models import Invoice
-
     today = today or date.today()
     changed = 0
     candidates = db.session.query(Invoice).filter(Invoice.duedate < today,
@@ -137,7 +133,6 @@ def _lines_as_stored(invoice) -> list[tuple]:
     """The lines as the database holds them (a Core select: what the door set is not seen)."""
     from sqlalchemy import select
 
-    from ..models import ItemLine, ItemTax
 
     lines, taxes = ItemLine.__table__, ItemTax.__table__
     rows = db.session.execute(select(lines.c.id, lines.c.description, lines.c.long_description, lines.c.qty,

@@ -17,7 +17,7 @@ from wtforms.fields import DateTimeLocalField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from ..extensions import db
-from ..models import Lead, Note, Reminder
+from ..models import Lead, Note, Reminder, Staff
 from .activity import log_lead_activity
 from .registry import action
 
@@ -166,8 +166,6 @@ class ReminderForm(Form):
 @action(Lead, "add_reminder", "Set reminder", form=ReminderForm, icon="fa-bell-o")
 def add_reminder(lead: Lead, actor, date: datetime, description: str, staff: int | None = None,
                  notify_by_email: bool = True):
-    from ..models import Staff
-
     staff_id = staff or getattr(actor, "staffid", None)
     if staff_id is None:
         from .registry import ActionInvalid

@@ -9,9 +9,12 @@ from wtforms.validators import DataRequired, Length
 
 from .. import options
 from ..extensions import db
-from ..models import Lead
+from ..models import Lead, OpportunityStatus, Client, Contact, Proposal, Currency, ItemLine
 from .activity import log_lead_activity
 from .registry import ActionError, action
+from . import numbering
+from .sales_activity import log_sales_activity
+from .totals import refresh
 
 # Contact data copied from a lead into the opportunity made from it.
 CONTACT_FIELDS = ("name", "title", "company", "description", "country", "zip", "city", "state", "address",
@@ -42,8 +45,6 @@ def _can_convert(lead: Lead) -> str | None:
         icon="fa-level-up")
 def convert_to_opportunity(lead: Lead, actor):
     """Copy the contact data into a new lead flagged as an opportunity; the lead stays."""
-    from ..models import OpportunityStatus
-
     default_status = (db.session.query(OpportunityStatus)
                       .order_by(OpportunityStatus.isdefault.desc(), OpportunityStatus.statusorder).first())
     opp = Lead(**{f: getattr(lead, f) for f in CONTACT_FIELDS + FORECAST_FIELDS}, is_opportunity=True,
@@ -110,8 +111,6 @@ def customer_from_lead(lead: Lead, actor, email: str | None = None):
     ``email`` is used when the lead has none (a proposal's address, for instance). Proposals
     addressed to the lead now address the customer, as in Perfex.
     """
-    from ..models import Client, Contact, Proposal
-
     refusal = _convertible(lead)
     if refusal:
         raise ActionError(refusal)
@@ -164,10 +163,6 @@ def create_proposal(opp: Lead, actor):
     from datetime import date, timedelta
     from decimal import Decimal
 
-    from ..models import Currency, ItemLine, Proposal
-    from . import numbering
-    from .sales_activity import log_sales_activity
-    from .totals import refresh
 
     client_id = opp.client_id or (opp.origin_lead.client_id if opp.origin_lead is not None else None)
     currency = db.session.query(Currency).filter_by(isdefault=True).first()

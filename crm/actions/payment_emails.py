@@ -20,6 +20,9 @@ from ..mail.templates import _BUTTON, DEFAULTS
 from ..models import EmailOutbox, Invoice, InvoicePayment, InvoiceStatus, PaymentMode
 from .registry import ActionError
 from .sales_activity import log_sales_activity
+from ..documents import currency_of, fmt, public_url, pdf_filename, render_pdf
+from .invoices import amount_paid
+from .sending import merge_fields, recipient
 
 RECEIPT = "invoice-payment-recorded"
 OVERDUE_NOTICE = "invoice-overdue-notice"
@@ -54,10 +57,6 @@ def mode_name(payment) -> str:
 
 
 def _fields(invoice, email: str, name: str) -> dict:
-    from ..documents import currency_of, fmt, public_url
-    from .invoices import amount_paid
-    from .sending import merge_fields
-
     fields = merge_fields(invoice, None, name, email, public_url(invoice))
     left = max(invoice.total - Decimal(amount_paid(invoice.id)), Decimal("0"))
     fields.update(left_to_pay=fmt(left, currency_of(invoice)), invoice_status=InvoiceStatus.label_of(invoice.status))
@@ -75,9 +74,6 @@ def queue_receipt_email(payment) -> None:
 @job
 def email_payment_receipt(payment_id: int) -> str:
     """Queue the receipt email of one payment in the outbox; once per payment."""
-    from ..documents import currency_of, fmt, pdf_filename, render_pdf
-    from .sending import recipient
-
     payment = db.session.get(InvoicePayment, payment_id)
     if payment is None:
         return f"payment #{payment_id} does not exist"
@@ -118,8 +114,6 @@ def send_overdue_reminders(today: date | None = None) -> int:
     many were queued."""
     from datetime import timedelta
 
-    from ..documents import pdf_filename, render_pdf
-    from .sending import recipient
 
     today = today or date.today()
     first, again = _days("automatically_send_invoice_overdue_reminder_after"), \

@@ -19,6 +19,7 @@ from ..models.base import money
 from .totals import line_net, vat
 from .numbering import format_number, take_next
 from .registry import ActionError
+from ..models import Tax, Currency, PurchaseRequestDetail, VendorContact, Vendor
 
 HUNDRED = Decimal(100)
 ZERO = Decimal("0.00")
@@ -35,8 +36,6 @@ def refuse(refusal: str | None) -> None:
 
 def line_totals(line) -> None:
     """Fill a line's into_money, discount_money, tax_value and total from quantity, price, discount, tax."""
-    from ..models import Tax
-
     amount = line_net(line.quantity, line.unit_price)
     line.into_money = amount
     discount = amount - line_net(line.quantity, line.unit_price, getattr(line, "discount", None))
@@ -118,16 +117,12 @@ def refresh(doc) -> None:
 
 def base_currency_id() -> int | None:
     """The default currency: the one catalog purchase prices are in."""
-    from ..models import Currency
-
     return db.session.query(Currency.id).filter(Currency.isdefault.is_(True)).order_by(Currency.id).scalar()
 
 
 def item_request_line(item, quantity, on_hand):
     """An RFQ line for ``quantity`` of a catalog item at its purchase price, with the item's tax, so
     the quotations and the purchase order copied from the RFQ carry the tax too."""
-    from ..models import PurchaseRequestDetail
-
     line = PurchaseRequestDetail(item_code=item.id, item_text=str(item), unit_id=item.unit_id, quantity=quantity,
                                  inventory_quantity=on_hand, unit_price=item.purchase_price or ZERO, tax=item.tax)
     line_totals(line)
@@ -162,8 +157,6 @@ def copy_lines(source_lines, target_cls) -> list:
 
 def vendor_email(vendor) -> tuple[str, str]:
     """(email, name to greet) of a vendor: its primary contact, else any active contact with an email."""
-    from ..models import VendorContact
-
     if vendor is None:
         raise ActionError("No vendor is chosen; pick the vendor first.", field="vendor")
     contact = (db.session.query(VendorContact)
@@ -177,8 +170,6 @@ def vendor_email(vendor) -> tuple[str, str]:
 
 
 def _active_vendors():
-    from ..models import Vendor
-
     return [(v.userid, v.company) for v in
             db.session.query(Vendor).filter(Vendor.active.is_(True)).order_by(Vendor.company)]
 

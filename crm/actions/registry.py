@@ -17,6 +17,10 @@ from wtforms import DecimalField, Form
 
 from ..extensions import db
 from ..limits import INT_MAX, too_many_places
+from ..resources import resource_name
+from ..auth import can
+from ..permissions import sees
+from .activity import log_activity
 
 
 class ActionError(Exception):
@@ -62,8 +66,6 @@ class ActionDef:
 
     @property
     def resource(self) -> str:
-        from ..resources import resource_name
-
         return resource_name(self.model)
 
     @property
@@ -132,10 +134,6 @@ def run(model, obj_id, name: str, actor, data=None):
     Returns whatever the action returns (usually a message or the created record).
     Raises ActionError (or a subclass) with a message for a person; nothing is written then.
     """
-    from ..auth import can
-    from ..permissions import sees
-    from .activity import log_activity
-
     adef = get_action(model, name)
     if not can(actor, adef.permission):
         raise ActionForbidden(f"You do not have permission to {adef.label.lower()} ({adef.permission}).")

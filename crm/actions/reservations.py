@@ -45,8 +45,10 @@ from sqlalchemy.orm.util import identity_key
 
 from .. import events, options
 from ..extensions import db
-from ..models import Estimate, EstimateStatus, InventoryBalance, Item, ItemLine, ReservationStatus, StockReservation
+from ..models import (Estimate, EstimateStatus, InventoryBalance, Item, ItemLine, ReservationStatus, StockReservation,
+                      Warehouse)
 from . import stock
+from .sales_activity import log_sales_activity
 
 events.register(None, described={"estimate.lines_changed": "The lines of an accepted sales order were changed"})
 
@@ -145,7 +147,6 @@ def _has_reservation(e: Estimate) -> bool:
 
 def _home_warehouse(in_stock: list[int]) -> int | None:
     """Where a shortfall is wanted: the first warehouse the item was drawn from, else the default one."""
-    from ..models import Warehouse
     from .goods_receipts import default_warehouse_id
 
     if in_stock:
@@ -188,7 +189,6 @@ def reserve(e: Estimate, actor=None) -> str:
         else:
             parts.append(f"{stock.qty(need)} {name}")
     text = "Stock reserved: " + "; ".join(parts)
-    from .sales_activity import log_sales_activity
 
     log_sales_activity(e, actor, text)
     return text
@@ -256,7 +256,6 @@ def top_up(received, source: str, actor=None) -> list[str]:
             served[w.estimate_id].append(f"{stock.qty(take)} {db.session.get(Item, item)}")
         if w.quantity <= 0:
             db.session.delete(w)
-    from .sales_activity import log_sales_activity
 
     said = []
     for order_id, parts in served.items():

@@ -30,7 +30,7 @@ from . import line_editor
 from .access import StaffOnly
 from .. import audit
 from .. import custom_fields as cf
-from ..actions import numbering
+from ..actions import numbering, ActionError, get_action, run, actions_for
 from ..actions.entry import entered, removing
 from ..api.schemas import compositions, parent_link_columns
 from ..auth import can, can_table
@@ -41,6 +41,9 @@ from ..permissions import sees, visible
 from ..resources import (action_owned, columns, currency_relationship, fk_relationships, is_date, is_money, is_text,
                          primary_key, resource_of, status_enum)
 from ..spreadsheet import safe_cell
+from ..documents import KINDS, pdf_url
+from ..actions.attachments import may_download, original_name, rel_type_of, stored_path
+from ..models import File
 
 # Columns never worth a search box or a list column.
 HIDDEN = {"hash", "password", "signature", "content", "long_description", "additional_data"}
@@ -120,8 +123,6 @@ class PdfRowLink(BaseListRowAction):
 
 
 def _pdf_row_links(model) -> list:
-    from ..documents import KINDS
-
     return [PdfRowLink(k.name) for k in KINDS.values() if k.model == model.__name__]
 
 
@@ -273,8 +274,6 @@ class CrmModelView(StaffOnly, ModelView):
 
     @staticmethod
     def pdf_url(obj):
-        from ..documents import pdf_url
-
         return pdf_url(obj)
 
     def applied_filters_text(self) -> list[str]:
@@ -423,7 +422,6 @@ class CrmModelView(StaffOnly, ModelView):
     @expose("/run-action/<action_name>/<int:obj_id>", methods=["GET", "POST"])
     def run_action_view(self, action_name, obj_id):
         name = action_name
-        from ..actions import ActionError, get_action, run
         
         try:
             adef = get_action(self.model, name)
@@ -468,9 +466,6 @@ class CrmModelView(StaffOnly, ModelView):
     @expose("/attachment/<int:file_id>")
     def attachment_view(self, file_id):
         """Download an attachment: for those who may view the record and attach files to it."""
-        from ..actions.attachments import may_download, original_name, rel_type_of, stored_path
-        from ..models import File
-
         rel_type = rel_type_of(self.model)
         if rel_type is None:
             abort(404)
@@ -517,8 +512,6 @@ def obj_pk(obj):
 def build_view(model, *, endpoint=None, url=None, label=None, category=None, where=None, admin=None,
                create_defaults=None):
     """Build the Flask-Admin view class for ``model`` and return an instance."""
-    from ..actions import actions_for
-
     res = resource_of(model)
     overrides = dict(res.admin)
     overrides.update(admin or {})

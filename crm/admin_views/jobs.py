@@ -8,6 +8,8 @@ from flask_wtf import FlaskForm
 
 from ..jobs import queue
 from .access import StaffView
+from ..extensions import db
+from ..models import ActivityLog, JobOutbox
 
 
 class JobsView(StaffView):
@@ -15,9 +17,6 @@ class JobsView(StaffView):
 
     @expose("/")
     def index(self):
-        from ..extensions import db
-        from ..models import ActivityLog, JobOutbox
-
         q = queue()
         groups, unreachable = {}, None
         if q is not None:

@@ -3,12 +3,11 @@ from __future__ import annotations
 
 from wtforms import PasswordField
 from wtforms.validators import Length, Optional
+from ..models import Staff
+from .factory import build_view
 
 
 def staff_view():
-    from ..models import Staff
-    from .factory import build_view
-
     view = build_view(Staff, admin={
         "form_extra_fields": {"new_password": PasswordField(
             "Password", validators=[Optional(), Length(min=8, message="Use at least 8 characters.")],

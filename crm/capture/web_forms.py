@@ -18,6 +18,7 @@ from ..framing import framable
 from ..models.capture import LEAD_TEXT_FIELDS
 from . import ratelimit
 from .leads import EMAIL_RE, WEB_FORM, capture_lead
+from ..models import WebToLead
 
 bp = Blueprint("capture", __name__)
 csrf.exempt(bp)
@@ -82,8 +83,6 @@ def _answer(wtl, status, message, *, errors=None, submitted=None, success=False)
 @bp.route("/forms/wtl/<form_key>", methods=["GET", "POST", "OPTIONS"])
 @framable  # embedded in customers' sites by an iframe
 def web_to_lead(form_key):
-    from ..models import WebToLead
-
     if request.method == "OPTIONS":
         return "", 204
     wtl = db.session.query(WebToLead).filter_by(form_key=form_key).one_or_none()

@@ -16,6 +16,9 @@ from decimal import Decimal
 from ..models.base import money
 from . import codes
 from .findings import Finding
+from .. import options
+from ..extensions import db
+from ..models import Tax, Invoice
 
 ZERO = Decimal("0.00")
 PRIVATE_BUYER_ID = "0000000000000"  # CIUS-RO: a private person's missing CNP
@@ -155,8 +158,6 @@ class Company:
 
     @classmethod
     def from_options(cls) -> "Company":
-        from .. import options
-
         o = {k.removeprefix("efactura_"): v for k, v in options.get_many(
             "companyname", "company_vat", "efactura_company_name", "efactura_cui", "efactura_vat_registered",
             "efactura_trade_register", "efactura_street", "efactura_city", "efactura_postal_code",
@@ -175,9 +176,6 @@ class _TaxLookup:
     """tbltaxes rows by name (a line's tax copies the name and rate of its definition)."""
 
     def __init__(self):
-        from ..extensions import db
-        from ..models import Tax
-
         self.rows = db.session.query(Tax).all()
 
     def find(self, name: str, rate: Decimal):
@@ -401,9 +399,6 @@ def from_invoice(invoice, company: Company | None = None, taxes: _TaxLookup | No
 
 
 def _invoice_by_number(number: str):
-    from ..extensions import db
-    from ..models import Invoice
-
     return db.session.query(Invoice).filter_by(formatted_number=number).first()
 
 

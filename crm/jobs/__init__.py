@@ -21,6 +21,8 @@ from datetime import datetime
 from flask import current_app, has_app_context
 from sqlalchemy import event, inspect
 from sqlalchemy.orm import Session
+from ..extensions import db
+from ..models import JobOutbox
 
 log = logging.getLogger(__name__)
 _PENDING = "crm_pending_jobs"
@@ -76,8 +78,6 @@ def resolve(path: str):
 def enqueue(func, *args, **kwargs) -> None:
     """Dispatch ``func(*args, **kwargs)`` after the current transaction commits. ``func`` must be a
     module-level function and the arguments JSON values (they are stored in tbljob_outbox)."""
-    from ..extensions import db
-    from ..models import JobOutbox
     from .outbox import LEASE
 
     path = func_path(func)

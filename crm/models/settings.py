@@ -12,6 +12,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..extensions import db
 from .base import FieldError, Resource, fk
+from .. import options
 
 
 class Role(db.Model):
@@ -172,8 +173,6 @@ class Option(db.Model):
     @validates("value")
     def _typed(self, key, value):
         """A known option must hold a value of its type (INVOICE_DUE_AFTER is a whole number)."""
-        from .. import options
-
         defn = options.OPTIONS.get(self.name or "")
         if defn is not None:
             try:

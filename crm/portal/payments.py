@@ -16,6 +16,7 @@ from ..extensions import db
 from ..integrations import stripe as gateway
 from ..models import InvoicePayment
 from .views import _document, _page, bp
+from ..actions.payment_emails import mode_name
 
 log = logging.getLogger(__name__)
 INVOICE = "/<any(invoice):kind>/<int:doc_id>/<doc_hash>"
@@ -23,8 +24,6 @@ INVOICE = "/<any(invoice):kind>/<int:doc_id>/<doc_hash>"
 
 def invoice_payments_context(invoice) -> dict:
     """What the portal's invoice page adds: its payments with receipt links, and "Pay online"."""
-    from ..actions.payment_emails import mode_name
-
     payments = sorted(invoice.payments, key=lambda p: (p.date, p.id))
     return {
         "payments": [{"row": p, "mode": mode_name(p),

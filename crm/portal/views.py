@@ -13,7 +13,7 @@ from ..actions import proposals as proposal_actions
 from ..actions.activity import log_activity
 from ..actions.registry import ActionError
 from ..actions.sales_activity import log_sales_activity
-from ..documents import document_context, model_of, number_of, pdf_filename, render_pdf
+from ..documents import document_context, model_of, number_of, pdf_filename, render_pdf, ensure_hash
 from .. import events
 from ..extensions import db
 from ..resources import resource_name
@@ -85,7 +85,6 @@ def _invoice_link(doc):
     invoice = getattr(doc, "invoice", None)
     if invoice is None or invoice.status == InvoiceStatus.DRAFT.value:
         return None
-    from ..documents import ensure_hash
 
     if not invoice.hash:
         ensure_hash(invoice)

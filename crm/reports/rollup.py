@@ -33,6 +33,7 @@ from sqlalchemy import (Date, and_, bindparam, case, delete, func, insert, inspe
                         tuple_, union_all, update)
 from sqlalchemy import event as sa_event
 from sqlalchemy.orm import Session
+from ..extensions import db
 
 CHUNK = 500  # cells (or ids) per IN list
 SIDES = ("invoice", "payment", "item")  # the roll-ups of invoices, of payments, of invoiced lines
@@ -305,8 +306,6 @@ def spanned(day_model, month_model, period):
 
 
 def db_session():
-    from ..extensions import db
-
     return db.session
 
 

@@ -5,6 +5,9 @@ code talks to it through a base-URL setting. They arrive with the issues that ne
 import threading
 
 from werkzeug.serving import make_server
+from .innoship import InnoshipSandbox
+from .stripe import for_app
+from .facebook import FacebookSandbox
 
 
 class Served:
@@ -24,14 +27,10 @@ class Served:
 # name -> factory(app) of a stand-in's WSGI app; mounted at /sandbox/<name> by ``mount``
 # (the demo: CRM_SANDBOX=1, set by `make run`; the demo data points the options there).
 def _innoship(app):
-    from .innoship import InnoshipSandbox
-
     return InnoshipSandbox(api_key=DEMO_KEYS["innoship"]).app
 
 
 def _stripe(app):
-    from .stripe import for_app
-
     return for_app(app)
 
 
@@ -42,8 +41,6 @@ def _anaf(app):
 
 
 def _facebook(app):
-    from .facebook import FacebookSandbox
-
     return FacebookSandbox(DEMO_KEYS["facebook_page_access_token"], DEMO_KEYS["facebook_app_secret"])
 
 

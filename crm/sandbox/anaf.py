@@ -33,6 +33,7 @@ from urllib.parse import urlencode
 from lxml import etree
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
+from ..efactura import checks
 
 UPLOAD_NS = "mfp:anaf:dgti:spv:respUploadFisier:v1"
 STATUS_NS = "mfp:anaf:dgti:efactura:stareMesajFactura:v1"
@@ -58,7 +59,6 @@ def judge(xml: bytes) -> list[str]:
     """What ANAF would say about an uploaded invoice: its fatal findings, as text."""
     from lxml.etree import XMLSyntaxError
 
-    from ..efactura import checks
 
     try:
         tree = etree.fromstring(xml)

@@ -28,6 +28,7 @@ import requests
 from werkzeug.exceptions import HTTPException, NotFound
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
+from .. import options
 
 API_VERSION = "2025-01-27.acacia"
 KEY = re.compile(r"^([a-z_]+)((?:\[[^\]]*\])*)$")
@@ -248,8 +249,6 @@ def for_app(app) -> "StripeSandbox":
 
     def option(name):
         def read():
-            from .. import options
-
             with app.app_context():
                 return options.get(name)
         return read

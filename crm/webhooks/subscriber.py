@@ -16,6 +16,8 @@ from ..extensions import db
 from ..jobs import enqueue
 from ..resources import resource_name
 from .signing import body, occurred, serialise
+from ..models.webhooks import WebhookDelivery, _new_uuid
+from .delivery import deliver_webhook
 
 _HOOKS = "crm_active_webhooks"  # session.info cache: one query per transaction
 
@@ -31,15 +33,12 @@ def _active_hooks(session) -> list[tuple[int, set[str]]]:
 
 def queue_delivery(webhook_id: int, name: str, data: dict, rel=(None, None), now: datetime | None = None):
     """Add a pending delivery of ``name`` to ``webhook_id`` and post it after commit; returns it."""
-    from ..models.webhooks import WebhookDelivery, _new_uuid
-
     now = now or datetime.utcnow()
     uid = _new_uuid()
     row = WebhookDelivery(uuid=uid, webhookid=webhook_id, event=name, status="pending", attempts=0,
                           next_attempt_at=now, datecreated=now, rel_type=rel[0], rel_id=rel[1],
                           payload=body(uid, name, occurred(now), data))
     db.session.add(row)
-    from .delivery import deliver_webhook
 
     enqueue(deliver_webhook, uid)
     return row

@@ -7,8 +7,7 @@ from flask import Flask, flash, redirect, request
 from flask_wtf.csrf import CSRFError
 
 from . import sqlite  # noqa: F401  (SQLite: foreign keys, WAL, and the write lock taken before a check)
-
-ROOT = Path(__file__).resolve().parent.parent
+from .config import ROOT
 
 
 def create_app(overrides: dict | None = None) -> Flask:

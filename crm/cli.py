@@ -119,7 +119,6 @@ def _write_record(resource, obj_id, params, as_email, json_data, verb):
 
     from marshmallow import ValidationError
 
-
     model = _model_of(resource)
     actor = _actor(as_email)
     res = resource_of(model)

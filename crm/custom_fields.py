@@ -17,7 +17,7 @@ from sqlalchemy import select
 from .extensions import db
 from .models.base import FieldError
 from .models.settings import CUSTOM_FIELD_TABLES as FIELDTO_LABELS, CUSTOM_FIELD_TYPES as TYPES  # noqa: F401
-from .models import CustomFieldValue
+from .models import CustomFieldValue, CustomField
 from .resources import primary_key
 
 # tblcustomfields.fieldto for each table that carries custom fields (Perfex's names).
@@ -48,8 +48,6 @@ def definitions(model) -> list:
         return []
     cache = g.setdefault("_crm_custom_fields", {}) if has_request_context() else {}
     if fieldto not in cache:
-        from .models import CustomField
-
         cache[fieldto] = db.session.scalars(
             select(CustomField).where(CustomField.fieldto == fieldto, CustomField.active.is_(True))
             .order_by(CustomField.field_order, CustomField.id)).all()

@@ -17,9 +17,12 @@ from flask import Blueprint, Response, abort, current_app, has_request_context, 
     url_for
 from flask_login import current_user
 
-from . import ROOT, options, models
+from . import options, models
+from .config import ROOT
+from .invoice_status import amount_paid
+from .totals import compute, line_amount
 from .extensions import db
-from .models import InvoicePayment, Shipment
+from .models import InvoicePayment, Shipment, Client
 from .auth import can_table
 from .permissions import sees
 
@@ -123,8 +126,6 @@ def client_block(doc) -> dict:
     if type(doc).__name__ == "Proposal":
         client = None
         if doc.rel_type == "customer" and doc.rel_id:
-            from .models import Client
-
             client = db.session.get(Client, doc.rel_id)
         return {"name": doc.proposal_to or (client.company if client else ""),
                 "vat": client.vat if client else None,
@@ -139,9 +140,7 @@ def client_block(doc) -> dict:
 
 
 def lines_and_totals(doc):
-    """The printed lines and totals, computed by the one totals function (crm.actions.totals)."""
-    from .actions.totals import compute, line_amount
-
+    """The printed lines and totals, computed by the one totals function (crm/totals.py)."""
     lines = [{"description": ln.description, "long_description": ln.long_description, "qty": fmt_qty(ln.qty),
               "unit": ln.unit or "", "rate": fmt_price(ln.rate), "amount": fmt(line_amount(ln)),
               "taxes": ", ".join(f"{t.taxname} {fmt_qty(t.taxrate)}%" for t in ln.taxes),
@@ -167,8 +166,6 @@ def document_context(doc) -> dict:
            "subject": getattr(doc, "subject", None), "notes": getattr(doc, "clientnote", None),
            "terms": getattr(doc, "terms", None), "paid": None}
     if kind.name == "invoice" and doc.id:
-        from .actions.invoices import amount_paid
-
         paid = Decimal(amount_paid(doc.id))
         ctx["paid"], ctx["due"] = paid, totals["total"] - paid
     return ctx
@@ -240,10 +237,15 @@ def _pairs(parts):
     return list(zip(parts[::2], parts[1::2]))
 
 
-def render_pdf(doc) -> bytes:
-    from weasyprint import HTML
+def pdf_of(html: str) -> bytes:
+    """A PDF printed from our HTML (its images and styles found under templates/)."""
+    from weasyprint import HTML  # lazy: heavy, and it needs Pango, which only printing should require
 
-    return HTML(string=render_html(doc), base_url=str(ROOT / "templates")).write_pdf()
+    return HTML(string=html, base_url=str(ROOT / "templates")).write_pdf()
+
+
+def render_pdf(doc) -> bytes:
+    return pdf_of(render_html(doc))
 
 
 def _by_id(doc) -> str:

@@ -35,6 +35,7 @@ from .extensions import db
 from .models.base import money
 from .models.sales import GoalType, InvoiceStatus
 from .models import ReportPaymentDay as P, Client, Lead, Contract, Estimate, Invoice, ReportInvoiceDay as I, Goal
+from .reports.rollup import settle
 
 # Invoices that count as invoiced: issued and not cancelled.
 INVOICED_STATUSES = (InvoiceStatus.UNPAID.value, InvoiceStatus.PARTIALLY_PAID.value, InvoiceStatus.PAID.value,
@@ -131,8 +132,6 @@ def totals(goals) -> dict[int, Decimal]:
     if not goals:
         return {}
     if any(g.goal_type in MONEY_TYPES for g in goals):
-        from .reports.rollup import settle
-
         settle(db.session)  # money goals read the daily roll-ups: include this session's changes
     cols = []
     for g in goals:
@@ -176,7 +175,6 @@ def progress_of(goal) -> Progress:
     """One goal's progress on a screen or an API page: the first call computes, in one query, every
     goal loaded in the session (the page's rows), so a page costs one query whatever its size."""
     from flask import g
-
 
     cache = g.setdefault(_CACHE, {})
     if goal.id not in cache:

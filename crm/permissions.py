@@ -123,8 +123,6 @@ def label_of(key: str) -> str:
     if key.startswith("action:"):
         adef = next((a for a in all_actions() if a.permission == key), None)
         if adef is not None:
-            from .resources import resource_of
-
             return f"{resource_of(adef.model).label}: {adef.label}"
         return key
     module, _, verb = key.partition(".")

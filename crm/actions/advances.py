@@ -20,7 +20,8 @@ from .. import events, options
 from ..extensions import db
 from ..models import Client, ClientAdvancePayment, Currency, Invoice, InvoicePayment, InvoiceStatus
 from ..models.base import money
-from .invoices import CANCELLED, PAID, invoice_name
+from ..invoice_status import CANCELLED, PAID
+from .invoices import invoice_name
 from .numbering import shown
 from .payments import PaymentForm, _positive, add_payment, left_to_pay
 from .registry import ActionError, action

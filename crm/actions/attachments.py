@@ -28,6 +28,7 @@ from ..models import File, Lead
 from .registry import ActionError, ActionInvalid, action
 from ..auth import can, can_table
 from ..resources import resource_name, primary_key
+from .activity import log_lead_activity
 
 # Models that allow attachments, with the rel_type their tblfiles rows use (Perfex's names).
 ATTACHABLE: dict[type, str] = {Lead: "lead"}
@@ -126,8 +127,6 @@ def attach_file(obj, actor, file):
                                 f"{limit // 1048576} MB.", status=413)
     row.size = written
     if isinstance(obj, Lead):
-        from .activity import log_lead_activity
-
         log_lead_activity(obj, actor, "Attached a file", name)
     return f"“{name}” attached"
 

@@ -17,7 +17,7 @@ from ..extensions import db
 from . import numbering
 from .totals import refresh
 from ..models import ItemLine, ItemTax, Currency, Invoice, PaymentMode, Estimate
-from .invoices import recompute_status
+from ..invoice_status import recompute_status
 
 LINE_FIELDS = ("description", "long_description", "qty", "rate", "unit", "item_order", "item_id", "discount_percent")
 TOTAL_FIELDS = ("subtotal", "total_tax", "total", "adjustment", "discount_percent", "discount_total",

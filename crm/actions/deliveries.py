@@ -17,7 +17,7 @@ from wtforms.validators import Optional
 
 from .. import events, options
 from ..extensions import db
-from .totals import line_net
+from ..totals import line_net
 from ..models import (GoodsDelivery, Item, GoodsDeliveryDetail, GoodsDeliveryStatus, Invoice, InvoiceStatus, ItemLine,
                       StockTransaction, WarehouseApproval)
 from . import bulk, reservations, stock
@@ -77,7 +77,6 @@ def shortages(note, rows_by_pair=None, fefo_on=None, needed=None) -> list[tuple[
         have = stock.available(wh, item, rows=rows, fefo_on=fefo_on, besides=order)
         if have < need:
             line = next(ln for ln in note.items if ln.commodity_code == item and _warehouse_of(note, ln) == wh)
-            from ..models import Warehouse
 
             out.append((_item_name(line), str(db.session.get(Warehouse, wh)), need, have))
     return out
@@ -417,7 +416,6 @@ def notify_ready(note) -> None:
     """Tell the note's owner (who made it, else the invoice's sales agent) it can be approved."""
     from flask import render_template
     from markupsafe import Markup
-
 
     line = f"{name_of(note)} can now be approved: the missing stock has arrived"
     log_activity(None, line, rel_type="goods_delivery", rel_id=note.id)

@@ -101,7 +101,6 @@ def efactura_credit_note(invoice, actor):
     """A new invoice with every line negated and BT-25 pointing at the original: sent as a CreditNote."""
     from datetime import date
 
-
     credit = Invoice(clientid=invoice.clientid, date=date.today(), duedate=date.today(), currency=invoice.currency,
                      exchange_rate=invoice.exchange_rate, status=1, sale_agent=invoice.sale_agent,
                      discount_percent=invoice.discount_percent, discount_type=invoice.discount_type,

@@ -11,7 +11,7 @@ from wtforms.validators import Optional
 
 from .. import events, options
 from ..extensions import db
-from .totals import line_net
+from ..totals import line_net
 from ..models import GoodsReceipt, GoodsReceiptDetail, Warehouse, WarehouseApproval
 from ..models.purchase import PurchaseOrder, PurchaseOrderDeliveryStatus, PurchaseOrderDetail, PurchaseOrderStatus
 from . import stock

@@ -19,7 +19,7 @@ from wtforms.validators import DataRequired, Length, Optional, ValidationError
 from ..extensions import db
 from ..models import Lead, Note, Reminder, Staff
 from .activity import log_lead_activity
-from .registry import action
+from .registry import action, ActionInvalid
 
 DATETIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"]
 CLOCK_SKEW = timedelta(minutes=5)  # a "contacted at" a few minutes ahead is a slow clock, not the future
@@ -130,8 +130,6 @@ class StaffField(SelectField):
 
     def _load(self):
         if self.choices is None:
-            from ..models import Staff
-
             rows = db.session.query(Staff).filter(Staff.active.is_(True)).order_by(Staff.firstname).all()
             self.choices = [("", "Me")] + [(s.staffid, s.full_name or s.email) for s in rows]
 
@@ -168,8 +166,6 @@ def add_reminder(lead: Lead, actor, date: datetime, description: str, staff: int
                  notify_by_email: bool = True):
     staff_id = staff or getattr(actor, "staffid", None)
     if staff_id is None:
-        from .registry import ActionInvalid
-
         raise ActionInvalid({"staff": ["Choose who to remind."]})
     db.session.add(Reminder(rel_type="lead", rel_id=lead.id, date=date, description=description.strip(),
                             staff=staff_id, notify_by_email=bool(notify_by_email), isnotified=False,

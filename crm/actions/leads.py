@@ -163,7 +163,6 @@ def create_proposal(opp: Lead, actor):
     from datetime import date, timedelta
     from decimal import Decimal
 
-
     client_id = opp.client_id or (opp.origin_lead.client_id if opp.origin_lead is not None else None)
     currency = db.session.query(Currency).filter_by(isdefault=True).first()
     subject = opp.company or opp.name

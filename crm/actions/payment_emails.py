@@ -21,7 +21,7 @@ from ..models import EmailOutbox, Invoice, InvoicePayment, InvoiceStatus, Paymen
 from .registry import ActionError
 from .sales_activity import log_sales_activity
 from ..documents import currency_of, fmt, public_url, pdf_filename, render_pdf
-from .invoices import amount_paid
+from ..invoice_status import amount_paid
 from .sending import merge_fields, recipient
 
 RECEIPT = "invoice-payment-recorded"
@@ -113,7 +113,6 @@ def send_overdue_reminders(today: date | None = None) -> int:
     email, so a second run — even a concurrent one — never sends twice the same day. Returns how
     many were queued."""
     from datetime import timedelta
-
 
     today = today or date.today()
     first, again = _days("automatically_send_invoice_overdue_reminder_after"), \

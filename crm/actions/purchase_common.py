@@ -10,19 +10,20 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 
-from sqlalchemy import true
+from sqlalchemy import func, true
 from wtforms import SelectMultipleField
 
 from .. import options
 from ..extensions import db
 from ..models.base import money
-from .totals import line_net, vat
+from ..totals import line_net, vat
 from .numbering import format_number, take_next
 from .registry import ActionError
-from ..models import Tax, Currency, PurchaseRequestDetail, VendorContact, Vendor
+from ..models import Tax, Currency, PurchaseRequestDetail, VendorContact, Vendor, VendorInvoicePaymentStatus, VendorPayment
 
 HUNDRED = Decimal(100)
 ZERO = Decimal("0.00")
+APPROVED = 2  # tblpur_invoice_payment.approval_status: Perfex 1 pending, 2 approved, 3 rejected
 
 
 def refuse(refusal: str | None) -> None:
@@ -103,13 +104,35 @@ def assign_number(doc) -> str:
     return shown
 
 
+# --- a vendor invoice's payment status (kept here: the totals hook recomputes it on every save) ---
+
+def amount_paid(inv) -> Decimal:
+    total = (db.session.query(func.coalesce(func.sum(VendorPayment.amount), 0))
+             .filter(VendorPayment.pur_invoice == inv.id, VendorPayment.approval_status == APPROVED).scalar())
+    return money(total)
+
+
+def left_to_pay(inv) -> Decimal:
+    return money(Decimal(inv.total or 0) - amount_paid(inv))
+
+
+def status_for(total: Decimal, paid: Decimal) -> str:
+    P = VendorInvoicePaymentStatus
+    if paid <= 0:
+        return P.UNPAID.value
+    return P.PAID.value if paid >= total else P.PARTIALLY_PAID.value
+
+
+def recompute_payment_status(inv) -> str:
+    inv.payment_status = status_for(money(inv.total), amount_paid(inv))
+    return inv.payment_status
+
+
 def refresh(doc) -> None:
     """The hook crm.actions.totals.refresh calls for purchasing documents on every save (admin, API)."""
     refresh_totals(doc)
     assign_number(doc)
     if doc.__tablename__ == "tblpur_invoices" and doc.id:
-        from .vendor_invoices import recompute_payment_status
-
         recompute_payment_status(doc)
 
 

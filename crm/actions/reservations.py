@@ -284,22 +284,16 @@ def _on_event(name, obj, actor, data):
     elif name in ("estimate.declined", "estimate.expired"):
         status = "declined" if name == "estimate.declined" else "expired"
         if release(obj.id, f"Sales order {status}"):
-            from .sales_activity import log_sales_activity
-
             log_sales_activity(obj, actor, "Stock reservation released")
     elif name == "estimate.lines_changed" and obj.status == EstimateStatus.ACCEPTED.value \
             and obj.id not in db.session.info.get(_DONE, ()):  # (not when accepted in this transaction)
         released = release(obj.id, "Sales order lines changed")
         said = reserve(obj, actor)
         if released or said:
-            from .sales_activity import log_sales_activity
-
             log_sales_activity(obj, actor, f"Lines changed: stock reserved again. {said}".strip())
     elif name == "invoice.cancelled":
         order = db.session.execute(select(Estimate).where(Estimate.invoiceid == obj.id)).scalar()
         if order is not None and release(order.id, f"Invoice {obj} cancelled"):
-            from .sales_activity import log_sales_activity
-
             log_sales_activity(order, actor, "Stock reservation released")
 
 

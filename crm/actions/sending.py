@@ -17,6 +17,8 @@ from .numbering import assign as assign_number
 from .registry import ActionError, action
 from ..documents import (kind_of, number_of, client_block, currency_of, fmt, lines_and_totals, pdf_filename, public_url,
                          render_pdf)
+from ..documents import ensure_hash
+from ..invoice_status import recompute_status
 
 OUTBOX = "Settings → Email outbox"
 
@@ -133,8 +135,6 @@ def mark_proposal_sent(proposal: Proposal, actor):
     assign_number(proposal)  # it leaves draft: it takes its number, as when it is emailed
     proposal.status = ProposalStatus.SENT_MANUALLY.value
     if not proposal.hash:
-        from ..documents import ensure_hash
-
         ensure_hash(proposal)
     return "Marked as sent; no email was sent"
 
@@ -165,8 +165,6 @@ def _can_send_invoice(inv: Invoice) -> str | None:
 def send_invoice(invoice: Invoice, actor):
     """Email the invoice (PDF + portal link) and mark it sent; a draft is numbered first."""
     if invoice.status == InvoiceStatus.DRAFT.value:
-        from .invoices import recompute_status
-
         recipient(invoice)  # refuse before numbering when nobody can receive it
         assign_number(invoice)
         if invoice.status == InvoiceStatus.DRAFT.value:

@@ -25,7 +25,7 @@ from ..models import Contact, EmailOutbox, PackingList, PaymentMode, Shipment
 from ..models.warehouse import GoodsDeliveryStatus, PackingListStatus, ShipmentStatus, WarehouseApproval
 from .activity import log_activity
 from .registry import ActionError, action
-from .invoices import amount_paid
+from ..invoice_status import amount_paid
 from ..documents import pdf_filename, render_pdf
 from .sending import primary_contact
 

@@ -2,12 +2,12 @@
 through the outbox (sent by the outbox job; without SMTP it waits there)."""
 from __future__ import annotations
 
-from .. import options, ROOT
+from .. import options
 from ..mail import queue_email, render_email, smtp_url
 from ..mail.templates import DEFAULTS, _BUTTON
 from .purchase_common import vendor_email
 from .registry import ActionError
-from ..documents import currency_of, fmt, pdf_filename, base_url, ensure_hash
+from ..documents import currency_of, fmt, pdf_filename, base_url, ensure_hash, pdf_of
 
 DEFAULTS.setdefault("purchase-request-to-vendor", (
     "purchase", "Request for quotation to a vendor", "Request for quotation {document_number} from {companyname}",
@@ -47,10 +47,7 @@ def email_vendor(vendor, doc, actor, slug: str, link: str, link_label: str, rel_
     rendered = render_email(slug, fields)
     if rendered is None:
         raise ActionError(f"The email template “{slug}” is disabled; enable it in Settings → Email templates.")
-    from weasyprint import HTML
-
-
-    pdf = HTML(string=render_html(doc, vendor), base_url=str(ROOT / "templates")).write_pdf()
+    pdf = pdf_of(render_html(doc, vendor))
     queue_email(email, rendered.subject, rendered.html, rendered.text,
                 attachments=[(pdf_filename(doc), pdf, "application/pdf")], rel_type=rel_type, rel_id=doc.id,
                 template=slug, actor=actor)

@@ -17,7 +17,7 @@ from ..models.capture import ImportStatus, parse_form_fields
 from .factory import build_view
 from .settings import OptionsView
 from .access import StaffView
-from ..models import WebToLead, LeadImport
+from ..models import WebToLead, LeadImport, LeadEmailMessage
 from ..actions.registry import ActionError
 from ..capture.email_pipe import imap_settings, poll_mailbox
 from ..capture.excel_import import read_upload, store_upload, IMPORT_FIELDS, RowValidator, parse_mapping, run_import
@@ -43,8 +43,6 @@ class EmailIntegrationView(OptionsView):
 
     def render(self, template, **kwargs):
         if template == "admin/crm_options.html":
-            from ..models import LeadEmailMessage
-
             template = "capture/email_integration.html"
             kwargs["recent"] = (db.session.query(LeadEmailMessage).order_by(LeadEmailMessage.id.desc())
                                 .limit(20).all())

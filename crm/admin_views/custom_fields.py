@@ -90,7 +90,6 @@ def remember_page(model, rows) -> None:
 def _all_ids(model):
     from sqlalchemy import select
 
-
     return select(getattr(model, primary_key(model)))
 
 

@@ -19,7 +19,7 @@ from ..permissions import sees
 from ..models.efactura import EfacturaStatus
 from .settings import OptionsView
 from .access import StaffView
-from ..efactura import oauth, service
+from ..efactura import oauth, service, checks
 from ..sandbox.anaf import NEXT_ANSWERS
 
 # Shown on the screen, never in the form: they come from ANAF.
@@ -37,8 +37,6 @@ class EfacturaSettingsView(OptionsView):
 
     def render(self, template, **kwargs):
         if template == "admin/crm_options.html":
-            from ..efactura import checks, oauth
-
             template = "admin/efactura_settings.html"
             kwargs.update(token=oauth.token_info(), official=checks.official_xslt() is not None,
                           sandbox=_sandbox(), next_answers=_next_answers())

@@ -17,6 +17,7 @@ from ..documents import base_url
 from ..models import LeadStatus, Staff, Pipeline, FacebookLead
 from ..jobs import enqueue
 from ..sandbox import facebook as sandbox
+from ..sandbox.facebook import is_local
 
 GROUP = "Facebook Lead Ads"
 
@@ -63,10 +64,6 @@ class FacebookLeadsView(OptionsView):
 
     def render(self, template, **kwargs):
         if template == "admin/crm_options.html":
-            from ..capture.facebook import S
-            from ..models import FacebookLead
-            from ..sandbox.facebook import is_local
-
             template = "capture/facebook_integration.html"
             kwargs.update(
                 webhook_url=webhook_url(), multiline=("facebook_field_mapping",), choices=self._choices(),

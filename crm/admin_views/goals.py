@@ -29,7 +29,6 @@ def staff_name(goal) -> str:
     """Who the goal is for; the staff names are read once per request (one query for the page)."""
     from flask import g
 
-
     names = g.get("crm_staff_names")
     if names is None:
         names = g.crm_staff_names = {sid: f"{first or ''} {last or ''}".strip() for sid, first, last in

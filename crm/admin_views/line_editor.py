@@ -19,7 +19,7 @@ from wtforms import FieldList, Form, FormField, HiddenField, SelectMultipleField
 from wtforms.fields import DecimalField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
-from ..actions.totals import compute, line_amount
+from ..totals import compute, line_amount
 from ..extensions import db
 from ..documents import price_text
 from ..limits import problem

@@ -315,7 +315,6 @@ def run_import(import_id: int) -> str:
     """Validate then insert the import's rows. Safe to run twice: only a queued import runs."""
     from sqlalchemy import insert, update
 
-
     claimed = db.session.execute(update(LeadImport).where(LeadImport.id == import_id,
                                                           LeadImport.status == ImportStatus.QUEUED.value)
                                  .values(status=ImportStatus.RUNNING.value, done=0)).rowcount

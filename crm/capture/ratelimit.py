@@ -14,6 +14,7 @@ from flask import current_app
 
 from ..extensions import db
 from ..models import RateLimitHit
+from ..jobs import redis_connection
 
 
 def hit(key: str, limit: int, window: int) -> int | None:
@@ -25,8 +26,6 @@ def hit(key: str, limit: int, window: int) -> int | None:
     if limit <= 0:
         return None
     if current_app.config.get("REDIS_URL"):
-        from ..jobs import redis_connection
-
         conn = redis_connection()
         rkey = f"crm:ratelimit:{key}"
         count = conn.incr(rkey)
@@ -46,7 +45,6 @@ def hit(key: str, limit: int, window: int) -> int | None:
 def recent(key: str, window: int, now: datetime | None = None) -> tuple[int, datetime | None, datetime | None]:
     """How many hits ``key`` has in the last ``window`` seconds, with the oldest and newest."""
     from sqlalchemy import func
-
 
     since = (now or datetime.utcnow()) - timedelta(seconds=window)
     count, oldest, newest = db.session.query(func.count(RateLimitHit.id), func.min(RateLimitHit.date),

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
+from .. import totals
 from ..models.base import money
 from . import codes
 from .findings import Finding
@@ -316,8 +317,6 @@ def _currency(invoice) -> tuple[str, Decimal | None]:
 
 def from_invoice(invoice, company: Company | None = None, taxes: _TaxLookup | None = None
                  ) -> tuple[EDocument, list[Finding]]:
-    from ..actions import totals  # here: the actions package imports the e-Factura service
-
     company = company or Company.from_options()
     taxes = taxes or _TaxLookup()
     findings: list[Finding] = []
@@ -428,8 +427,6 @@ def _line_category(item, company, taxes, findings, line_record):
 
 def _groups(doc: EDocument, invoice, categories, findings, inv_record, sign) -> None:
     """VAT breakdown per (category, rate), with a before-tax document discount split across them."""
-    from ..actions import totals
-
     groups: "OrderedDict[tuple[str, Decimal], TaxGroup]" = OrderedDict()
     for line, (category, rate, row) in zip(doc.lines, categories):
         key = (category, rate)
@@ -450,7 +447,7 @@ def _groups(doc: EDocument, invoice, categories, findings, inv_record, sign) -> 
         findings.append(Finding(inv_record, "discount type", "is after tax; e-Factura takes discounts off "
                                 "the amount before VAT: use a before-tax discount"))
     elif discount and groups:
-        # Spread and taxed as the invoice's totals are (crm/actions/totals.py): same VAT, no rounding line.
+        # Spread and taxed as the invoice's totals are (crm/totals.py): same VAT, no rounding line.
         shares = totals.spread(discount, {key: group.taxable for key, group in groups.items()})
         for key, group in groups.items():
             if shares[key]:

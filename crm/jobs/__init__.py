@@ -38,7 +38,7 @@ def job(func):
             return func(*args, **kwargs)
         global _worker_app
         if _worker_app is None:
-            from .. import create_app
+            from .. import create_app  # cycle: crm.jobs -> crm (create_app wires every module that enqueues)
 
             _worker_app = create_app()
         with _worker_app.app_context():
@@ -112,7 +112,6 @@ def run_inline(func, args, kwargs) -> str | None:
             return None
         except Exception as exc:  # a failed job must not break the request that queued it
             log.exception("job %s failed", func.__name__)
-            from ..extensions import db
             from ..actions.activity import log_activity
 
             db.session.rollback()

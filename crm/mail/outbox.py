@@ -115,7 +115,6 @@ def _retry_later(outbox_id: int, attempts: int) -> bool:
     """On Redis, schedule the next attempt with backoff; False when inline or out of attempts."""
     from rq import get_current_job
 
-
     q = queue() if get_current_job() is not None else None
     if q is None or attempts > len(BACKOFF):
         return False

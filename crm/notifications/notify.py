@@ -9,8 +9,9 @@ from ..extensions import db
 from .rules import BY_EVENT, Rule
 from ..models import Notification, NotificationPreference, Client, Staff
 from ..resources import primary_key, resource_of, resource_name
-from ..documents import currency_of, fmt, base_url, kind_of, public_url
+from ..documents import currency_of, fmt, base_url, kind_of, public_url, number_of
 from ..mail import queue_email, render_email
+from ..actions.sending import merge_fields, recipient
 
 CLIENT_NAME = "crm_portal_client"  # session.info: the name a client gave in the portal
 SALES_DOCUMENTS = ("Proposal", "Estimate", "Invoice")
@@ -56,8 +57,6 @@ def label_of(doc) -> str:
     from ..admin_views.factory import display_columns
 
     if type(doc).__name__ in SALES_DOCUMENTS:
-        from ..documents import number_of
-
         return number_of(doc)
     for key in display_columns(type(doc)):
         value = getattr(doc, key, None)
@@ -119,8 +118,6 @@ def _email(staff, note, rule: Rule, doc, actor) -> None:
             or not wants_email(staff.staffid):
         return
     if rule.email_template == "proposal-sent-to-staff":
-        from ..actions.sending import merge_fields, recipient
-
         fields = merge_fields(doc, actor, "", recipient(doc)[0], public_url(doc))
         fields["assigned_name"] = staff.firstname
     else:

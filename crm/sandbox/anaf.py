@@ -34,6 +34,7 @@ from lxml import etree
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 from ..efactura import checks
+from ..integrations.anaf import jwt_expiry
 
 UPLOAD_NS = "mfp:anaf:dgti:spv:respUploadFisier:v1"
 STATUS_NS = "mfp:anaf:dgti:efactura:stareMesajFactura:v1"
@@ -58,7 +59,6 @@ def _attr(value: str) -> str:
 def judge(xml: bytes) -> list[str]:
     """What ANAF would say about an uploaded invoice: its fatal findings, as text."""
     from lxml.etree import XMLSyntaxError
-
 
     try:
         tree = etree.fromstring(xml)
@@ -212,8 +212,6 @@ class AnafSandbox:
         token = auth[7:] if auth.startswith("Bearer ") else None
         exp = self.tokens.get(token or "")
         if exp is None and self.accept_any_token:
-            from ..integrations.anaf import jwt_expiry
-
             exp = jwt_expiry(token)
         if exp is None or exp <= datetime.utcnow():
             return _json({"timestamp": datetime.utcnow().isoformat(), "status": 401, "error": "Unauthorized",

@@ -44,7 +44,6 @@ def _final_body(row) -> None:
     """Before the first attempt: rebuild ``data`` from the committed object, as the API serves it."""
     import json
 
-
     model = models_by_resource().get(row.rel_type) if row.rel_type else None
     obj = db.session.get(model, row.rel_id) if model is not None and row.rel_id is not None else None
     if obj is None:  # deleted since, or not a table: keep the snapshot taken with the change

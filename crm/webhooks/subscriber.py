@@ -18,14 +18,13 @@ from ..resources import resource_name
 from .signing import body, occurred, serialise
 from ..models.webhooks import WebhookDelivery, _new_uuid
 from .delivery import deliver_webhook
+from ..models import Webhook
 
 _HOOKS = "crm_active_webhooks"  # session.info cache: one query per transaction
 
 
 def _active_hooks(session) -> list[tuple[int, set[str]]]:
     if _HOOKS not in session.info:
-        from ..models import Webhook
-
         rows = session.execute(db.select(Webhook.id, Webhook.events).where(Webhook.active.is_(True))).all()
         session.info[_HOOKS] = [(hid, set((names or "").split(","))) for hid, names in rows]
     return session.info[_HOOKS]

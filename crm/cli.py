@@ -8,7 +8,8 @@ from flask import current_app, g
 from flask.cli import AppGroup
 
 from .extensions import db
-from .auth import ensure_roles, can_table
+from .permissions import can_table
+from .roles import ensure_roles
 from .models import Staff
 from .resources import models_by_resource, resource_of
 from .actions import ActionError, run

@@ -26,12 +26,11 @@ from typing import Callable
 from flask import current_app, url_for
 from sqlalchemy import and_, func, select
 
-from .auth import can
 from .extensions import db
 from .models.base import money
 from .models.sales import ProposalStatus, InvoiceStatus
 from .reports.rollup import settle
-from .permissions import module_of
+from .permissions import can, module_of
 from .models import (Lead, Reminder, Currency, Proposal, Goal, Staff, GoodsDelivery, PackingList, Shipment,
                      PurchaseOrder, PurchaseRequest, PurchaseQuotation, VendorInvoice, Invoice)
 from .options import get

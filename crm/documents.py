@@ -23,8 +23,7 @@ from .invoice_status import amount_paid
 from .totals import compute, line_amount
 from .extensions import db
 from .models import InvoicePayment, Shipment, Client
-from .auth import can_table
-from .permissions import sees
+from .permissions import can_table, sees
 
 
 @dataclass(frozen=True)

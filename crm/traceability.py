@@ -25,7 +25,7 @@ from .admin_views.access import StaffView
 from .extensions import db
 from .resources import models_by_resource, primary_key, resource_of, status_enum
 from . import models
-from .auth import can_table
+from .permissions import can_table
 from .permissions import sees
 from .api import ApiError, api
 

@@ -26,7 +26,7 @@ from .. import options, storage
 from ..extensions import db
 from ..models import File, Lead
 from .registry import ActionError, ActionInvalid, action
-from ..auth import can, can_table
+from ..permissions import can, can_table
 from ..resources import resource_name, primary_key
 from .activity import log_lead_activity
 

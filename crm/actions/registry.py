@@ -18,8 +18,7 @@ from wtforms import DecimalField, Form
 from ..extensions import db
 from ..limits import INT_MAX, too_many_places
 from ..resources import resource_name
-from ..auth import can
-from ..permissions import sees
+from ..permissions import can, sees
 from .activity import log_activity
 
 

@@ -9,7 +9,7 @@ from flask import abort, redirect, request, url_for
 from flask_admin import BaseView
 from flask_login import current_user
 
-from ..auth import can, can_table
+from ..permissions import can, can_table
 from .. import models
 
 

@@ -11,7 +11,7 @@ from flask_admin import expose
 from flask_login import current_user
 from sqlalchemy.orm import joinedload
 
-from ..auth import can
+from ..permissions import can
 from ..extensions import db
 from ..permissions import visible
 from .access import StaffView

@@ -33,7 +33,7 @@ from .. import custom_fields as cf
 from ..actions import numbering, ActionError, get_action, run, actions_for
 from ..actions.entry import entered, removing
 from ..api.schemas import compositions, parent_link_columns
-from ..auth import can, can_table
+from ..permissions import can, can_table
 from ..bad_input import check_grid_filter, column_filter_value
 from ..extensions import db
 from ..limits import problem

@@ -14,7 +14,7 @@ from sqlalchemy.orm import joinedload
 from ..actions import actions_for, get_action
 from ..actions.attachments import may_download, original_name
 from ..actions.lead_activity import CALL_PREFIX, SMS_PREFIX, note_kind
-from ..auth import can
+from ..permissions import can
 from ..extensions import db
 from ..models import File, Lead, LeadActivityLog, Note, Reminder, EmailOutbox, OutboxStatus
 from ..actions.activity_email import LeadEmailForm

@@ -8,7 +8,7 @@ from flask import abort, redirect, request, url_for
 from flask_admin import expose
 from flask_login import current_user
 
-from ..auth import can
+from ..permissions import can
 from ..extensions import db
 from ..permissions import sees
 from .access import StaffView

@@ -9,8 +9,8 @@ from markupsafe import Markup, escape
 from wtforms import SelectMultipleField
 
 from ..extensions import db
-from ..permissions import MODULES, VERB_LABELS, VERBS, actions_by_module, label_of
-from ..auth import all_permissions
+from ..permissions import MODULES, VERB_LABELS, VERBS
+from ..roles import actions_by_module, all_permissions, label_of
 from ..models import Role
 from .factory import build_view
 

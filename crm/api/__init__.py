@@ -17,11 +17,11 @@ from .. import audit
 from .. import custom_fields as cf
 from ..actions import ActionError, actions_for, run
 from ..actions.entry import entered, removing
-from ..auth import (authenticate, can_table, login_failed, login_refused, login_succeeded, new_token,
-                    revoke_token, sign_out_everywhere, staff_from_token)
+from ..auth import (authenticate, login_failed, login_refused, login_succeeded, new_token, revoke_token,
+                    sign_out_everywhere, staff_from_token)
 from ..extensions import csrf, db
 from ..models.base import FieldError
-from ..permissions import sees, visible
+from ..permissions import can_table, sees, visible
 from ..resources import LINES, action_owned, columns, primary_key, resource_of, who_writes, models_by_resource
 from ..limits import INT_MAX
 from .schemas import compositions, filter_schema_for, schema_for

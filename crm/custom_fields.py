@@ -7,7 +7,6 @@ Values are stored as text, as Perfex stores them: numbers as plain decimals, dat
 """
 from __future__ import annotations
 
-import re
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
@@ -17,28 +16,19 @@ from sqlalchemy import select
 from .extensions import db
 from .models.base import FieldError
 from .models.settings import CUSTOM_FIELD_TABLES as FIELDTO_LABELS, CUSTOM_FIELD_TYPES as TYPES  # noqa: F401
+from .models.settings import CHOICE_TYPES, options_of
 from .models import CustomFieldValue, CustomField
 from .resources import primary_key
 
 # tblcustomfields.fieldto for each table that carries custom fields (Perfex's names).
 FIELDTO = {"tblleads": "leads", "tblclients": "customers", "tblproposals": "proposal",
            "tblinvoices": "invoice", "tblestimates": "estimate", "tblcontracts": "contracts"}
-CHOICE_TYPES = ("select", "multiselect")
 MULTI_SEP = ", "
 PREFIX = "cf_"  # form field and grid column names: cf_<slug>
 
 
 def fieldto_of(model) -> str | None:
     return FIELDTO.get(getattr(model, "__tablename__", ""))
-
-
-def slugify(text: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "_", (text or "").lower()).strip("_")[:140] or "field"
-
-
-def options_of(field) -> list[str]:
-    """The choices of a select/multiselect, written comma-separated in tblcustomfields.options."""
-    return [o.strip() for o in (field.options or "").split(",") if o.strip()]
 
 
 def definitions(model) -> list:

@@ -50,22 +50,6 @@ def action_owned(model) -> dict[str, str]:
     return owned
 
 
-def who_writes(model, key: str) -> str:
-    """A sentence for a person who tried to write an action-owned column through a generic door."""
-    kind = action_owned(model).get(key)
-    if kind == SERVER:
-        return "set by the server (who created the record and when), never taken from a request"
-    if kind == LINES:
-        return "computed by the server from the lines"
-    from .actions import actions_for
-
-    names = ", ".join(a.name for a in actions_for(model))
-    if not names:
-        return "written only by the system"
-    return (f"changed only by this record's actions ({names}): "
-            f"POST /api/v1/{resource_of(model).name}/<id>/actions/<action>")
-
-
 def primary_key(model) -> str:
     return inspect(model).primary_key[0].key
 

@@ -17,7 +17,7 @@ from wtforms import DecimalField, Form
 
 from ..extensions import db
 from ..limits import INT_MAX, too_many_places
-from ..resources import resource_name
+from ..resources import LINES, SERVER, action_owned, resource_name, resource_of
 from ..permissions import can, sees
 from .activity import log_activity
 
@@ -101,6 +101,20 @@ def actions_for(model) -> list[ActionDef]:
 
 def all_actions() -> list[ActionDef]:
     return list(_REGISTRY.values())
+
+
+def who_writes(model, key: str) -> str:
+    """A sentence for a person who tried to write an action-owned column through a generic door."""
+    kind = action_owned(model).get(key)
+    if kind == SERVER:
+        return "set by the server (who created the record and when), never taken from a request"
+    if kind == LINES:
+        return "computed by the server from the lines"
+    names = ", ".join(a.name for a in actions_for(model))
+    if not names:
+        return "written only by the system"
+    return (f"changed only by this record's actions ({names}): "
+            f"POST /api/v1/{resource_of(model).name}/<id>/actions/<action>")
 
 
 def get_action(model, name: str) -> ActionDef:

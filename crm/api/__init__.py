@@ -16,13 +16,14 @@ from sqlalchemy.orm import selectinload
 from .. import audit
 from .. import custom_fields as cf
 from ..actions import ActionError, actions_for, run
+from ..actions.registry import who_writes
 from ..actions.entry import entered, removing
 from ..auth import (authenticate, login_failed, login_refused, login_succeeded, new_token, revoke_token,
                     sign_out_everywhere, staff_from_token)
 from ..extensions import csrf, db
 from ..models.base import FieldError
 from ..permissions import can_table, sees, visible
-from ..resources import LINES, action_owned, columns, primary_key, resource_of, who_writes, models_by_resource
+from ..resources import LINES, action_owned, columns, primary_key, resource_of, models_by_resource
 from ..limits import INT_MAX
 from .schemas import compositions, filter_schema_for, schema_for
 from ..auth import TOKEN_MAX_AGE

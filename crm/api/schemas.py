@@ -16,7 +16,8 @@ from werkzeug.utils import import_string
 
 from ..extensions import db
 from ..limits import INT_MAX, digits_before_point, integer_bounds, problem, too_many_places
-from ..resources import action_owned, columns, primary_key, resource_of, status_enum, who_writes
+from ..actions.registry import who_writes
+from ..resources import action_owned, columns, primary_key, resource_of, status_enum
 
 SECRET = ("password", "hash", "session_version")  # never shown, never written by the API
 

@@ -28,7 +28,8 @@ from ..extensions import db
 from ..limits import too_many_places
 from ..jobs import job
 from ..models.capture import LEAD_FIELD_LABELS, LEAD_TEXT_FIELDS, ImportStatus
-from .leads import EMAIL_RE, EXCEL_IMPORT, lead_defaults, source_id
+from ..models.base import EMAIL_RE
+from .leads import EXCEL_IMPORT, lead_defaults, source_id
 from ..models import LeadStatus, LeadImport, Lead
 
 BATCH = 1000

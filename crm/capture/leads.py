@@ -6,7 +6,6 @@ its caller (a request, the CLI or a job), so a refused capture writes nothing.
 """
 from __future__ import annotations
 
-import re
 import secrets
 
 from ..actions.activity import log_lead_activity
@@ -14,7 +13,6 @@ from ..actions.registry import ActionError
 from ..extensions import db
 from ..models import LeadSource, LeadStatus, Pipeline, Lead
 
-EMAIL_RE = re.compile(r"^[^@\s<>(),;:\"]+@[^@\s<>(),;:\"]+\.[A-Za-z0-9-]{2,}$")
 
 # The documented channels and the lead source each one records.
 WEB_FORM, EMAIL, EXCEL_IMPORT, FACEBOOK = "Web form", "Email", "Excel import", "Facebook Lead Ads"

@@ -17,7 +17,8 @@ from ..extensions import csrf, db
 from ..framing import framable
 from ..models.capture import LEAD_TEXT_FIELDS
 from . import ratelimit
-from .leads import EMAIL_RE, WEB_FORM, capture_lead
+from ..models.base import EMAIL_RE
+from .leads import WEB_FORM, capture_lead
 from ..models import WebToLead
 
 bp = Blueprint("capture", __name__)

@@ -39,6 +39,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     from . import actions  # noqa: F401  (register every action)
     from . import jobs  # noqa: F401  (after-commit dispatch)
     from . import webhooks, notifications  # noqa: F401  (event subscribers: webhook deliveries, staff notifications)
+    from . import count_sheets, purchase_documents  # noqa: F401  (they register the PDFs they print: documents.prints)
     from .admin_views import init_admin
     from .api import init_api
     from .auth import bp as auth_bp

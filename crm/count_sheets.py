@@ -15,7 +15,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from .actions.registry import ActionInvalid
-from .documents import company, fmt_qty
+from .documents import company, fmt_qty, prints
 from .spreadsheet import safe_row
 from .capture.excel_import import read_rows
 
@@ -43,6 +43,7 @@ def title(count) -> str:
 
 # --- PDF ---------------------------------------------------------------------------------------
 
+@prints("count_sheet")
 def pdf_html(count) -> str:
     from flask import render_template
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any, Callable
 
@@ -22,7 +22,7 @@ from .config import ROOT
 from .invoice_status import amount_paid
 from .totals import compute, line_amount
 from .extensions import db
-from .models import InvoicePayment, Shipment, Client
+from .models import InvoicePayment, PaymentMode, Shipment, Client
 from .permissions import can_table, sees
 
 
@@ -190,16 +190,17 @@ def _contract_html(contract) -> str:
     return render_template("pdf/contract.html", **contract_context(contract))
 
 
-def _purchase_html(doc) -> str:
-    from .purchase_documents import render_html as render_purchase
-
-    return render_purchase(doc)
+def mode_name(payment) -> str:
+    """A payment's mode as a person reads it: the tblpayment_modes name, or the gateway name."""
+    mode = payment.paymentmode or ""
+    if mode.isdigit():
+        row = db.session.get(PaymentMode, int(mode))
+        mode = row.name if row else mode
+    return " – ".join(p for p in (mode, payment.paymentmethod) if p)
 
 
 def _receipt_html(payment) -> str:
     from sqlalchemy import func
-
-    from .actions.payment_emails import mode_name
 
     inv = payment.invoice
     # What was left once this payment was in (later payments do not change an old receipt).
@@ -213,6 +214,20 @@ def _receipt_html(payment) -> str:
 
 def _delivery_note_html(note) -> str:
     return render_template("pdf/delivery_note.html", **delivery_note_context(note))
+
+
+def _printed_elsewhere(doc) -> str:
+    raise LookupError(f"nothing prints a {kind_of(doc).name}: its module registers it with documents.prints")
+
+
+def prints(*kinds: str):
+    """Register the HTML of a kind printed by the module that knows it (purchasing documents, count
+    sheets), so that this module needs nothing above it; create_app imports those modules."""
+    def register(html: Callable[[Any], str]):
+        for name in kinds:
+            KINDS[name] = replace(KINDS[name], html=html)
+        return html
+    return register
 
 
 def render_html(doc) -> str:
@@ -259,12 +274,6 @@ def _delivery_note_name(note) -> str:
     return note.goods_delivery_code or f"delivery-note-{note.id}"
 
 
-def _count_sheet_html(count) -> str:
-    from .count_sheets import pdf_html
-
-    return pdf_html(count)
-
-
 def _count_sheet_name(count) -> str:
     return f"count-sheet-{count.code or count.id}"
 
@@ -285,13 +294,13 @@ KINDS = {k.name: k for k in (
     Kind("receipt", "InvoicePayment", "Payment receipt", html=_receipt_html, filename=_by_id),
     Kind("contract", "Contract", "Contract", "Start date", "dateend", "End date", html=_contract_html,
          filename=_by_id),
-    # Purchasing documents sent to vendors (crm/purchase_documents.py renders them).
-    Kind("pur_request", "PurchaseRequest", "Request for quotation", "Date", html=_purchase_html,
+    # Purchasing documents sent to vendors (crm/purchase_documents.py prints them).
+    Kind("pur_request", "PurchaseRequest", "Request for quotation", "Date", html=_printed_elsewhere,
          filename=_by_name),
     Kind("pur_order", "PurchaseOrder", "Purchase order", "Order date", "delivery_date", "Delivery date",
-         html=_purchase_html, filename=_by_name),
+         html=_printed_elsewhere, filename=_by_name),
     Kind("delivery_note", "GoodsDelivery", "Delivery note", html=_delivery_note_html, filename=_delivery_note_name),
-    Kind("count_sheet", "PhysicalInventory", "Inventory count sheet", html=_count_sheet_html,
+    Kind("count_sheet", "PhysicalInventory", "Inventory count sheet", html=_printed_elsewhere,  # crm/count_sheets.py
          filename=_count_sheet_name),
 )}
 

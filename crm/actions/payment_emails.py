@@ -17,10 +17,10 @@ from ..extensions import db
 from ..jobs import enqueue, job
 from ..mail import queue_email, render_email
 from ..mail.templates import _BUTTON, DEFAULTS
-from ..models import EmailOutbox, Invoice, InvoicePayment, InvoiceStatus, PaymentMode
+from ..models import EmailOutbox, Invoice, InvoicePayment, InvoiceStatus
 from .registry import ActionError
 from .sales_activity import log_sales_activity
-from ..documents import currency_of, fmt, public_url, pdf_filename, render_pdf
+from ..documents import currency_of, fmt, mode_name, public_url, pdf_filename, render_pdf
 from ..invoice_status import amount_paid
 from .sending import merge_fields, recipient
 
@@ -45,15 +45,6 @@ DEFAULTS.update({
         + "<p>If you have already paid, please ignore this message.</p>"
           "<p>Kind regards,<br>{companyname}</p>"),
 })
-
-
-def mode_name(payment) -> str:
-    """A payment's mode as a person reads it: the tblpayment_modes name, or the gateway name."""
-    mode = payment.paymentmode or ""
-    if mode.isdigit():
-        row = db.session.get(PaymentMode, int(mode))
-        mode = row.name if row else mode
-    return " – ".join(p for p in (mode, payment.paymentmethod) if p)
 
 
 def _fields(invoice, email: str, name: str) -> dict:

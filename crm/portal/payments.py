@@ -11,12 +11,11 @@ from ..actions.online_payments import online_refusal, record_checkout_event, str
 from ..actions.payments import left_to_pay
 from ..actions.sending import recipient
 from ..actions.registry import ActionError
-from ..documents import base_url, currency_of, number_of, pdf_filename, render_pdf
+from ..documents import base_url, currency_of, mode_name, number_of, pdf_filename, render_pdf
 from ..extensions import db
 from ..integrations import stripe as gateway
 from ..models import InvoicePayment
 from .views import _document, _page, bp
-from ..actions.payment_emails import mode_name
 
 log = logging.getLogger(__name__)
 INVOICE = "/<any(invoice):kind>/<int:doc_id>/<doc_hash>"

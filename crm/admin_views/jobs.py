@@ -6,7 +6,7 @@ from flask import abort, flash, redirect
 from flask_admin import expose
 from flask_wtf import FlaskForm
 
-from ..jobs import queue
+from ..jobs.runner import queue
 from .access import StaffView
 from ..extensions import db
 from ..models import ActivityLog, JobOutbox

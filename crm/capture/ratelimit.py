@@ -14,7 +14,7 @@ from flask import current_app
 
 from ..extensions import db
 from ..models import RateLimitHit
-from ..jobs import redis_connection
+from ..jobs.runner import redis_connection
 
 
 def hit(key: str, limit: int, window: int) -> int | None:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import logging
 from ..extensions import db
-from . import queue
+from .runner import queue
 
 log = logging.getLogger(__name__)
 

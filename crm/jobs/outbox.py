@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import delete, func as sql, select, update
 
-from . import job, queue, resolve, run_inline
+from .runner import job, queue, resolve, run_inline
 from ..extensions import db
 from ..models import JobOutbox
 

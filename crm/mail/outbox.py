@@ -20,7 +20,8 @@ from sqlalchemy import update
 
 from .. import options, storage
 from ..extensions import db
-from ..jobs import enqueue, job, queue
+from ..jobs import enqueue, job
+from ..jobs.runner import queue
 from .smtp import SmtpConfigError, deliver, parse_smtp_url, smtp_url
 from ..models import EmailOutbox
 

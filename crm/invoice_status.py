@@ -9,7 +9,7 @@ from decimal import Decimal
 from sqlalchemy import func
 
 from .extensions import db
-from .models import InvoicePayment
+from .models import InvoicePayment, InvoiceStatus
 
 DRAFT, UNPAID, PAID, PARTIAL, OVERDUE, CANCELLED = 6, 1, 2, 3, 4, 5
 
@@ -39,3 +39,9 @@ def recompute_status(invoice, today: date | None = None, paid: Decimal | None = 
     paid = Decimal(amount_paid(invoice.id)) if paid is None else paid
     invoice.status = compute_status(invoice.status, invoice.total, paid, invoice.duedate, today or date.today())
     return invoice.status
+
+
+def invoiced_statuses() -> tuple[int, ...]:
+    """The statuses whose invoices count as invoiced in the reports and their roll-ups."""
+    S = InvoiceStatus
+    return (S.UNPAID.value, S.PARTIALLY_PAID.value, S.PAID.value, S.OVERDUE.value)

@@ -11,7 +11,7 @@ from ..actions.online_payments import online_refusal, record_checkout_event, str
 from ..actions.payments import left_to_pay
 from ..actions.sending import recipient
 from ..actions.registry import ActionError
-from ..documents import base_url, currency_of, mode_name, number_of, pdf_filename, render_pdf
+from ..documents import base_url, currency_of, number_of, pdf_filename, render_pdf
 from ..extensions import db
 from ..integrations import stripe as gateway
 from ..models import InvoicePayment
@@ -19,18 +19,6 @@ from .views import _document, _page, bp
 
 log = logging.getLogger(__name__)
 INVOICE = "/<any(invoice):kind>/<int:doc_id>/<doc_hash>"
-
-
-def invoice_payments_context(invoice) -> dict:
-    """What the portal's invoice page adds: its payments with receipt links, and "Pay online"."""
-    payments = sorted(invoice.payments, key=lambda p: (p.date, p.id))
-    return {
-        "payments": [{"row": p, "mode": mode_name(p),
-                      "receipt": url_for("portal.receipt", kind="invoice", doc_id=invoice.id, doc_hash=invoice.hash,
-                                         payment_id=p.id)} for p in payments],
-        "pay_online": online_refusal(invoice) is None,
-        "pay_link": url_for("portal.pay_online", kind="invoice", doc_id=invoice.id, doc_hash=invoice.hash),
-    }
 
 
 @bp.get(f"{INVOICE}/receipt/<int:payment_id>.pdf")

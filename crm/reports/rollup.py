@@ -327,7 +327,7 @@ def _invoiced_lines(*columns):
     """``columns`` of the lines the item roll-up counts: of invoiced invoices, optional ones only
     when selected."""
     from ..models import Invoice, ItemLine
-    from .sales import invoiced_statuses
+    from ..invoice_status import invoiced_statuses  # cycle: crm.models -> crm.reports.rollup (see models/report_rollup.py)
 
     return (select(*columns).select_from(ItemLine)
             .join(Invoice, (Invoice.id == ItemLine.rel_id) & (ItemLine.rel_type == "invoice"))
@@ -446,7 +446,7 @@ def _changed(state, names) -> set:
 
 def _crosses_invoiced(state) -> bool:
     """The status moved into or out of the invoiced ones (the item roll-up counts only those)."""
-    from .sales import invoiced_statuses
+    from ..invoice_status import invoiced_statuses  # cycle: crm.models -> crm.reports.rollup (see models/report_rollup.py)
 
     history = state.attrs.status.history
     if not history.deleted:

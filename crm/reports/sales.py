@@ -18,6 +18,7 @@ from decimal import Decimal
 from sqlalchemy import case, func, or_, select
 
 from ..extensions import db
+from ..invoice_status import invoiced_statuses
 from ..models.base import money
 from .currency import base_currency, missing_warning, rate, rolled_rate
 from .period import Period, bucket, bucket_label
@@ -27,10 +28,6 @@ from ..models import (InvoiceStatus as S, Currency, ReportInvoiceDay as I, Repor
                       ReportPaymentClientDay, ReportPaymentClientMonth, Item, ReportItemDay, ReportItemMonth)
 
 TOP = 25  # rows of a breakdown; the rest is one "other" row, so the page stays readable
-
-
-def invoiced_statuses() -> tuple[int, ...]:
-    return (S.UNPAID.value, S.PARTIALLY_PAID.value, S.PAID.value, S.OVERDUE.value)
 
 
 def rolled(rollup, *cols):

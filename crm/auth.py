@@ -10,7 +10,8 @@ import secrets
 from datetime import datetime, timedelta
 from functools import lru_cache
 
-from flask import Blueprint, flash, g, has_request_context, make_response, redirect, render_template, request, url_for
+from flask import (Blueprint, flash, g, has_request_context, make_response, redirect, render_template, request, url_for,
+                   current_app)
 from flask_login import current_user, login_user, logout_user
 from flask_wtf import FlaskForm
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -98,8 +99,6 @@ def sign_out_everywhere(staff) -> None:
 # after the last failure; at ``most`` failures the key is refused until the oldest leaves the window.
 
 def _throttle_rules() -> list[tuple[str, tuple[int, int]]]:
-    from flask import current_app
-
     c = current_app.config
     return [("account", c.get("LOGIN_ACCOUNT_FAILURES", (3, 10))), ("address", c.get("LOGIN_ADDRESS_FAILURES", (10, 30)))]
 
@@ -110,8 +109,6 @@ def _throttle_keys(email: str) -> dict[str, str]:
 
 
 def _window() -> int:
-    from flask import current_app
-
     return int(current_app.config.get("LOGIN_FAILURE_WINDOW", 15 * 60))
 
 

@@ -23,6 +23,8 @@ from .models.base import FieldError
 from .demo import load, public_base
 from .jobs.periodic import PERIODIC
 from .reports.rollup import rebuild
+from marshmallow import ValidationError
+import json
 
 crm_cli = AppGroup("crm", help="CRMConnect commands.")
 
@@ -116,10 +118,6 @@ crm_cli.add_command(record_cli)
 def _write_record(resource, obj_id, params, as_email, json_data, verb):
     """The API's own path (schema, _build, _commit): the same checks, the same refusals, the
     audit trail's "cli" door. Prints the record as the API returns it."""
-    import json
-
-    from marshmallow import ValidationError
-
     model = _model_of(resource)
     actor = _actor(as_email)
     res = resource_of(model)

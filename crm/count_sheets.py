@@ -18,6 +18,7 @@ from .actions.registry import ActionInvalid
 from .documents import company, fmt_qty, prints
 from .spreadsheet import safe_row
 from .capture.excel_import import read_rows
+from flask import render_template
 
 COLUMNS = ("Line ID", "Item code", "Item", "Unit", "Lot", "Expiry", "Book quantity", "Counted")
 KEY, COUNTED = "line id", "counted"
@@ -45,8 +46,6 @@ def title(count) -> str:
 
 @prints("count_sheet")
 def pdf_html(count) -> str:
-    from flask import render_template
-
     return render_template("pdf/count_sheet.html", count=count, number=str(count), company=company(),
                            lines=sheet_rows(count), qty=fmt_qty)
 

@@ -24,6 +24,7 @@ from .totals import compute, line_amount
 from .extensions import db
 from .models import InvoicePayment, PaymentMode, Shipment, Client
 from .permissions import can_table, sees
+from sqlalchemy import func
 
 
 @dataclass(frozen=True)
@@ -48,8 +49,6 @@ def kind_of(doc) -> Kind:
 
 def pdf_url(doc) -> str | None:
     """The staff download link of a record that has a PDF, else None (used by the details page)."""
-    from flask import url_for
-
     kind = next((k for k in KINDS.values() if k.model == type(doc).__name__), None)
     return url_for("documents.download", kind=kind.name, doc_id=doc.id) if kind else None
 
@@ -200,8 +199,6 @@ def mode_name(payment) -> str:
 
 
 def _receipt_html(payment) -> str:
-    from sqlalchemy import func
-
     inv = payment.invoice
     # What was left once this payment was in (later payments do not change an old receipt).
     paid = db.session.query(func.coalesce(func.sum(InvoicePayment.amount), 0)).filter(

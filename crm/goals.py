@@ -36,6 +36,7 @@ from .models.base import money
 from .models.sales import GoalType, InvoiceStatus
 from .models import ReportPaymentDay as P, Client, Lead, Contract, Estimate, Invoice, ReportInvoiceDay as I, Goal
 from .reports.rollup import settle
+import flask
 
 # Invoices that count as invoiced: issued and not cancelled.
 INVOICED_STATUSES = (InvoiceStatus.UNPAID.value, InvoiceStatus.PARTIALLY_PAID.value, InvoiceStatus.PAID.value,
@@ -174,9 +175,7 @@ _CACHE = "crm_goal_progress"
 def progress_of(goal) -> Progress:
     """One goal's progress on a screen or an API page: the first call computes, in one query, every
     goal loaded in the session (the page's rows), so a page costs one query whatever its size."""
-    from flask import g
-
-    cache = g.setdefault(_CACHE, {})
+    cache = flask.g.setdefault(_CACHE, {})
     if goal.id not in cache:
         loaded = [o for o in db.session.identity_map.values() if isinstance(o, Goal) and o.id not in cache]
         cache.update(progress(loaded if goal in loaded else loaded + [goal]))

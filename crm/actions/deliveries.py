@@ -28,6 +28,8 @@ from ..models import Warehouse, Staff
 from ..documents import base_url
 from ..mail import html_to_text, queue_email
 from .activity import log_activity
+from flask import render_template
+from markupsafe import Markup
 
 ZERO = Decimal("0")
 DRAFT, APPROVED = WarehouseApproval.DRAFT.value, WarehouseApproval.APPROVED.value
@@ -414,9 +416,6 @@ def recheck_waiting(item_ids, actor=None) -> list[str]:
 
 def notify_ready(note) -> None:
     """Tell the note's owner (who made it, else the invoice's sales agent) it can be approved."""
-    from flask import render_template
-    from markupsafe import Markup
-
     line = f"{name_of(note)} can now be approved: the missing stock has arrived"
     log_activity(None, line, rel_type="goods_delivery", rel_id=note.id)
     owner = db.session.get(Staff, note.addedfrom or note.staff_id) if (note.addedfrom or note.staff_id) else None

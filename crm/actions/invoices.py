@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import inspect
+from sqlalchemy import inspect, select
 
 from ..extensions import db
 from ..models import Invoice, InvoiceStatus, ItemLine, ItemTax
@@ -105,8 +105,6 @@ def _line_key(description, long_description, qty, rate, unit, discount, taxes) -
 
 def _lines_as_stored(invoice) -> list[tuple]:
     """The lines as the database holds them (a Core select: what the door set is not seen)."""
-    from sqlalchemy import select
-
     lines, taxes = ItemLine.__table__, ItemTax.__table__
     rows = db.session.execute(select(lines.c.id, lines.c.description, lines.c.long_description, lines.c.qty,
                                      lines.c.rate, lines.c.unit, lines.c.discount_percent)

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import secrets
-from datetime import datetime
+from datetime import datetime, date, timedelta
 
 from wtforms import Form, StringField
 from wtforms.validators import DataRequired, Length
@@ -15,6 +15,7 @@ from .registry import ActionError, action
 from . import numbering
 from .sales_activity import log_sales_activity
 from .totals import refresh
+from decimal import Decimal
 
 # Contact data copied from a lead into the opportunity made from it.
 CONTACT_FIELDS = ("name", "title", "company", "description", "country", "zip", "city", "state", "address",
@@ -160,9 +161,6 @@ def _is_open_opportunity(lead: Lead) -> str | None:
 @action(Lead, "create_proposal", "Create proposal", precondition=_is_open_opportunity, icon="fa-file-text-o")
 def create_proposal(opp: Lead, actor):
     """A draft proposal to the opportunity's customer (or to the lead), with one line of its value."""
-    from datetime import date, timedelta
-    from decimal import Decimal
-
     client_id = opp.client_id or (opp.origin_lead.client_id if opp.origin_lead is not None else None)
     currency = db.session.query(Currency).filter_by(isdefault=True).first()
     subject = opp.company or opp.name

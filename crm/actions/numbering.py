@@ -25,6 +25,7 @@ from .. import options
 from ..extensions import db
 from ..models import Option
 from ..resources import status_enum
+from sqlalchemy.dialects.mysql import insert as mysql_insert
 
 FORMATS = (1, 2, 3, 4)
 
@@ -73,9 +74,7 @@ def _locked_option(name: str):
     table = Option.__table__
     dialect = db.session.get_bind().dialect.name
     if dialect in ("mysql", "mariadb"):
-        from sqlalchemy.dialects.mysql import insert as upsert
-
-        stmt = upsert(table).values(**values).on_duplicate_key_update(name=table.c.name)
+        stmt = mysql_insert(table).values(**values).on_duplicate_key_update(name=table.c.name)
     else:  # PostgreSQL, SQLite
         upsert = __import__(f"sqlalchemy.dialects.{dialect}", fromlist=["insert"]).insert
         stmt = upsert(table).values(**values).on_conflict_do_nothing(index_elements=["name"])

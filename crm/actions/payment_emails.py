@@ -7,7 +7,7 @@ Both go through the outbox with a PDF attached and the invoice's portal link.
 """
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 from sqlalchemy import or_, update
@@ -103,8 +103,6 @@ def send_overdue_reminders(today: date | None = None) -> int:
     Each invoice is claimed by one conditional UPDATE of ``last_overdue_reminder`` committed with its
     email, so a second run — even a concurrent one — never sends twice the same day. Returns how
     many were queued."""
-    from datetime import timedelta
-
     today = today or date.today()
     first, again = _days("automatically_send_invoice_overdue_reminder_after"), \
         _days("automatically_resend_invoice_overdue_reminder_after")

@@ -22,6 +22,7 @@ from ..actions.registry import ActionError
 from ..capture.email_pipe import imap_settings, poll_mailbox
 from ..capture.excel_import import read_upload, store_upload, IMPORT_FIELDS, RowValidator, parse_mapping, run_import
 from ..jobs import enqueue
+from sqlalchemy import true
 
 
 def _form_data_valid(form, field):
@@ -74,8 +75,6 @@ def may_open_import(staff, imp) -> bool:
 
 def own_imports(model):
     """The grid's filter: one's own imports (all of them for an admin)."""
-    from sqlalchemy import true
-
     return true() if current_user.admin else model.staffid == current_user.staffid
 
 

@@ -14,6 +14,7 @@ from wtforms.validators import ValidationError
 from .. import custom_fields as cf
 from ..models.base import FieldError
 from ..resources import primary_key
+from sqlalchemy import select
 
 
 class _Parsed:
@@ -88,8 +89,6 @@ def remember_page(model, rows) -> None:
 
 
 def _all_ids(model):
-    from sqlalchemy import select
-
     return select(getattr(model, primary_key(model)))
 
 

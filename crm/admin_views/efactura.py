@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import secrets
 
-from flask import abort, flash, redirect, request, session, url_for, Response
+from flask import abort, flash, redirect, request, session, url_for, Response, current_app
 from flask_admin import expose
 from flask_wtf import FlaskForm
 from flask_login import current_user
@@ -113,8 +113,6 @@ class EfacturaSettingsView(OptionsView):
 
 def _sandbox():
     """The ANAF stand-in served by the app (the demo), or None."""
-    from flask import current_app
-
     return current_app.extensions.get("anaf_sandbox")
 
 

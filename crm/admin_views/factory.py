@@ -44,6 +44,7 @@ from ..spreadsheet import safe_cell
 from ..documents import KINDS, pdf_url
 from ..actions.attachments import may_download, original_name, rel_type_of, stored_path
 from ..models import File
+from flask_wtf.csrf import validate_csrf
 
 # Columns never worth a search box or a list column.
 HIDDEN = {"hash", "password", "signature", "content", "long_description", "additional_data"}
@@ -435,7 +436,6 @@ class CrmModelView(StaffOnly, ModelView):
             abort(404)
         form = adef.form(request.form if request.method == "POST" else None) if adef.form else None
         if request.method == "POST":
-            from flask_wtf.csrf import validate_csrf
             from wtforms import ValidationError
 
             try:

@@ -9,6 +9,7 @@ from .. import goals
 from ..extensions import db
 from ..models import Staff, Goal
 from .factory import build_view
+from flask import g
 
 
 def progress_bar(goal) -> Markup:
@@ -27,8 +28,6 @@ def progress_bar(goal) -> Markup:
 
 def staff_name(goal) -> str:
     """Who the goal is for; the staff names are read once per request (one query for the page)."""
-    from flask import g
-
     names = g.get("crm_staff_names")
     if names is None:
         names = g.crm_staff_names = {sid: f"{first or ''} {last or ''}".strip() for sid, first, last in

@@ -24,6 +24,7 @@ from ..extensions import db
 from ..documents import price_text
 from ..limits import problem
 from ..models import Tax, Item, ItemLine, ItemTax
+from sqlalchemy.orm import joinedload
 
 FIELD = "line_editor"
 MARKER = f"{FIELD}-present"  # posted by the editor: a form without it leaves the lines alone
@@ -174,7 +175,6 @@ def catalog(q: str, limit: int = 15) -> list[dict]:
         like = f"%{q}%"
         cond = cond & db.or_(Item.description.ilike(like), Item.commodity_name.ilike(like),
                              Item.commodity_code.ilike(like), Item.sku_code.ilike(like))
-    from sqlalchemy.orm import joinedload
 
     items = db.session.scalars(select(Item).where(cond).options(joinedload(Item.tax_rel), joinedload(Item.tax2_rel))
                                .order_by(Item.description).limit(limit)).unique().all()

@@ -28,6 +28,7 @@ from ..limits import INT_MAX
 from .schemas import compositions, filter_schema_for, schema_for
 from ..auth import TOKEN_MAX_AGE
 from ..models import ApiToken, all_models
+from sqlalchemy import select
 
 PREFIX = "/api/v1"
 
@@ -91,8 +92,6 @@ def _first_error(messages, prefix=""):
 def _check_foreign_keys(model, data: dict, path=""):
     """Refuse ids that point at nothing, naming the field, for every foreign key column (with or
     without a relationship), before the database refuses the row less clearly."""
-    from sqlalchemy import select
-
     for column in model.__table__.columns:
         value = data.get(column.key)
         if value in (None, 0) or not column.foreign_keys:  # 0: Perfex's "none" in some link columns

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from marshmallow import RAISE, ValidationError, fields, validate
+from marshmallow import RAISE, ValidationError, fields, validate, Schema
 from marshmallow_sqlalchemy import ModelConverter, SQLAlchemyAutoSchema
 from sqlalchemy import String, inspect
 
@@ -131,8 +131,6 @@ def schema_for(model, prefix: str = "", exclude: tuple = ()) -> type[SQLAlchemyA
 @lru_cache
 def filter_schema_for(model):
     """Query arguments: paging plus equality on any plain column (``?status=4``)."""
-    from marshmallow import Schema
-
     base = schema_for(model)()
     attrs = {name: type(f)(required=False, allow_none=True)
              if not isinstance(f, fields.Nested) else None

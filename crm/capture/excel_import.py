@@ -31,6 +31,7 @@ from ..models.capture import LEAD_FIELD_LABELS, LEAD_TEXT_FIELDS, ImportStatus
 from ..models.base import EMAIL_RE
 from .leads import EXCEL_IMPORT, lead_defaults, source_id
 from ..models import LeadStatus, LeadImport, Lead
+from sqlalchemy import insert, update
 
 BATCH = 1000
 PROGRESS_EVERY = 500
@@ -314,8 +315,6 @@ def _finish(imp, status: ImportStatus, message: str, errors: list | None = None)
 @job
 def run_import(import_id: int) -> str:
     """Validate then insert the import's rows. Safe to run twice: only a queued import runs."""
-    from sqlalchemy import insert, update
-
     claimed = db.session.execute(update(LeadImport).where(LeadImport.id == import_id,
                                                           LeadImport.status == ImportStatus.QUEUED.value)
                                  .values(status=ImportStatus.RUNNING.value, done=0)).rowcount

@@ -15,6 +15,7 @@ from flask import current_app
 from ..extensions import db
 from ..models import RateLimitHit
 from ..jobs.runner import redis_connection
+from sqlalchemy import func
 
 
 def hit(key: str, limit: int, window: int) -> int | None:
@@ -44,8 +45,6 @@ def hit(key: str, limit: int, window: int) -> int | None:
 
 def recent(key: str, window: int, now: datetime | None = None) -> tuple[int, datetime | None, datetime | None]:
     """How many hits ``key`` has in the last ``window`` seconds, with the oldest and newest."""
-    from sqlalchemy import func
-
     since = (now or datetime.utcnow()) - timedelta(seconds=window)
     count, oldest, newest = db.session.query(func.count(RateLimitHit.id), func.min(RateLimitHit.date),
                                              func.max(RateLimitHit.date)).filter(

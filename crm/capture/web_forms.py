@@ -20,6 +20,7 @@ from . import ratelimit
 from ..models.base import EMAIL_RE
 from .leads import WEB_FORM, capture_lead
 from ..models import WebToLead
+from markupsafe import escape
 
 bp = Blueprint("capture", __name__)
 csrf.exempt(bp)
@@ -136,7 +137,6 @@ def _notify(wtl, lead) -> None:
         from ..mail.outbox import queue_email
     except ImportError:  # no outbox in this installation
         return
-    from markupsafe import escape
 
     text = f"A new lead came in through the web form “{wtl.name}”: {lead.name}" + \
         (f" <{lead.email}>" if lead.email else "") + f". Open it at /admin/leads/details/?id={lead.id}"

@@ -11,6 +11,7 @@ from redis import Redis
 from rq import Queue
 
 from ..extensions import db
+from .. import create_app
 
 log = logging.getLogger("crm.jobs")
 _worker_app = None  # an RQ worker's app, made for its first job
@@ -25,8 +26,6 @@ def job(func):
             return func(*args, **kwargs)
         global _worker_app
         if _worker_app is None:
-            from .. import create_app  # cycle: crm.jobs -> crm (create_app wires every module that enqueues)
-
             _worker_app = create_app()
         with _worker_app.app_context():
             return func(*args, **kwargs)

@@ -24,6 +24,7 @@ from ..jobs import enqueue, job
 from ..jobs.runner import queue
 from .smtp import SmtpConfigError, deliver, parse_smtp_url, smtp_url
 from ..models import EmailOutbox
+from rq import get_current_job
 
 log = logging.getLogger(__name__)
 
@@ -114,8 +115,6 @@ def _claim(outbox_id: int) -> bool:
 
 def _retry_later(outbox_id: int, attempts: int) -> bool:
     """On Redis, schedule the next attempt with backoff; False when inline or out of attempts."""
-    from rq import get_current_job
-
     q = queue() if get_current_job() is not None else None
     if q is None or attempts > len(BACKOFF):
         return False

@@ -273,8 +273,6 @@ class CustomFieldValue(db.Model):
 @db.event.listens_for(CustomField, "before_update")
 def _custom_field_ready(mapper, connection, field):
     """A slug made from the name when none is given (unique within its table); choices for selects."""
-    from sqlalchemy import select
-
     if field.type in CHOICE_TYPES and not options_of(field):
         raise FieldError("options", f"a {field.type} field needs its choices, separated by commas.")
     if not field.slug:

@@ -8,6 +8,7 @@ from werkzeug.serving import make_server
 from .innoship import InnoshipSandbox
 from .stripe import for_app
 from .facebook import FacebookSandbox
+from werkzeug.middleware.dispatcher import DispatcherMiddleware
 
 
 class Served:
@@ -52,8 +53,6 @@ SANDBOXES = {"innoship": _innoship, "stripe": _stripe, "anaf": _anaf, "facebook"
 
 def mount(app) -> dict:
     """Serve every stand-in inside the app itself at /sandbox/<name>, so `make run` needs nothing else."""
-    from werkzeug.middleware.dispatcher import DispatcherMiddleware
-
     made = {name: factory(app) for name, factory in SANDBOXES.items()}
     app.wsgi_app = DispatcherMiddleware(app.wsgi_app, {f"/sandbox/{name}": wsgi for name, wsgi in made.items()})
     app.extensions["crm_sandboxes"] = made

@@ -31,6 +31,7 @@ from ..jobs.fanout import fan_out
 from .signing import body, serialise, sign
 from ..resources import models_by_resource
 from ..models import WebhookDelivery
+import json
 
 log = logging.getLogger(__name__)
 BATCH = 200  # due retries handled per periodic run
@@ -42,8 +43,6 @@ TEST_EVENT = "webhook.test"  # Send test: posted even while the webhook is switc
 
 def _final_body(row) -> None:
     """Before the first attempt: rebuild ``data`` from the committed object, as the API serves it."""
-    import json
-
     model = models_by_resource().get(row.rel_type) if row.rel_type else None
     obj = db.session.get(model, row.rel_id) if model is not None and row.rel_id is not None else None
     if obj is None:  # deleted since, or not a table: keep the snapshot taken with the change

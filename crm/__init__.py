@@ -11,6 +11,7 @@ from .config import ROOT
 
 
 def create_app(overrides: dict | None = None) -> Flask:
+    # cycle: importing any crm.* module runs this package first, so the app is wired here, not at import
     from . import config
     from .extensions import csrf, db, login_manager, migrate
 

@@ -146,7 +146,7 @@ def _line_owners() -> dict[str, str]:
 def _child_links() -> dict[type, tuple[str, str]]:
     """child model -> (parent table, the child's column holding the parent's id), for children
     that belong to their parent (cascade delete-orphan) through a foreign key."""
-    from .api.schemas import compositions
+    from .api.schemas import compositions  # cycle: api -> audit
 
     out = {}
     for mapper in db.Model.registry.mappers:

@@ -58,8 +58,8 @@ def _values(row) -> list:
 
 
 def xlsx_bytes(count) -> bytes:
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
+    from openpyxl import Workbook  # lazy: openpyxl is only for spreadsheet files
+    from openpyxl.styles import Font  # lazy: openpyxl is only for spreadsheet files
 
     wb = Workbook()
     ws = wb.active
@@ -122,7 +122,7 @@ def _rows(file) -> list[list[str]]:
 
 
 def _column(i: int) -> str:
-    from openpyxl.utils import get_column_letter
+    from openpyxl.utils import get_column_letter  # lazy: openpyxl is only for spreadsheet files
 
     return get_column_letter(i + 1)
 

@@ -39,7 +39,7 @@ from .models.warehouse import WarehouseApproval, PackingListStatus
 from .actions.shipping import LIVE
 from .models.purchase import (PurchaseOrderDeliveryStatus as D, PurchaseOrderStatus, PurchaseRequestStatus as S,
                               PurchaseQuotationStatus, VendorInvoicePaymentStatus as P)
-from .models.report_rollup import ReportInvoiceDay as R
+from .models.report_rollup import ReportInvoiceDay as R, ReportPaymentDay
 from .models.efactura import EfacturaStatus as E
 
 NEW_LEAD_DAYS = 7  # "new" leads: added in the last week
@@ -122,6 +122,7 @@ def my_follow_ups(staff, today):
 
 
 def _pipeline(assigned=None):
+    # cycle: admin_views -> admin_views.home -> dashboard
     from .admin_views.weighted_pipeline import open_opportunities, weighted
 
     q = open_opportunities()
@@ -185,7 +186,7 @@ def team_pipeline(staff, today):
 # --- warehouse and purchasing -------------------------------------------------------------------------
 
 def stock_below_minimum(staff, today):
-    from .admin_views.stock_reports import stock_vs_minimum
+    from .admin_views.stock_reports import stock_vs_minimum  # cycle: admin_views -> admin_views.home -> dashboard
 
     total, _ = stock_vs_minimum(below_only=True, page=1, page_size=1)  # the count comes with the first row
     return [Figure("Items below their minimum stock", total, url_for("stock_reports.minimum"))]
@@ -270,8 +271,7 @@ def efactura_problems(staff, today):
 
 
 def payments_today(staff, today):
-    from .models.report_rollup import ReportPaymentDay as R
-
+    R = ReportPaymentDay  # noqa: N806  (read as the invoices' roll-up R is)
     settle(db.session)
     rows = db.session.execute(
         select(Currency.name, func.sum(R.count), func.sum(R.amount)).outerjoin(Currency, Currency.id == R.currency)

@@ -101,7 +101,7 @@ def number_of(doc) -> str:
     if not hasattr(doc, "formatted_number"):  # contracts are not numbered: #id
         return f"#{doc.id}"
     try:
-        from .actions.numbering import shown
+        from .actions.numbering import shown  # cycle: actions -> actions.campaigns -> documents
     except ImportError:
         return doc.formatted_number or f"#{doc.id}"
     return shown(doc)
@@ -171,7 +171,7 @@ def document_context(doc) -> dict:
 
 def contract_context(contract) -> dict:
     """What a contract's PDF and portal page show: parties, dates, value, content and the signature."""
-    from .portal.signatures import path_of
+    from .portal.signatures import path_of  # cycle: portal -> portal.contracts -> documents
 
     client = contract.client_rel
     signature = path_of(contract.signature)

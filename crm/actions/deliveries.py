@@ -251,7 +251,7 @@ def create_delivery_note(invoice, actor, warehouse_id=None):
     note_code(note)
     db.session.flush()
     ok = note.flag_export_warehouse == 1
-    from .backorders import maybe_auto_backorder
+    from .backorders import maybe_auto_backorder  # cycle: actions.backorders -> actions.deliveries
 
     extra = "" if ok else f"; not enough stock: {_short_text(note)}" + maybe_auto_backorder(note, actor)
     return f"{name_of(note)} created{extra}"

@@ -193,6 +193,7 @@ def approve(receipt, actor):
     receipt_code(receipt)
     items = post_receipt(receipt)
     receipt.approval = WarehouseApproval.APPROVED.value
+    # cycle: actions.deliveries -> actions.goods_receipts
     from .deliveries import recheck_waiting  # delivery notes waiting for these items
 
     reserved = top_up({(ln.warehouse_id or receipt.warehouse_id, ln.commodity_code) for ln in receipt.items

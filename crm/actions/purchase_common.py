@@ -19,7 +19,8 @@ from ..models.base import money
 from ..totals import line_net, vat
 from .numbering import format_number, take_next
 from .registry import ActionError
-from ..models import Tax, Currency, PurchaseRequestDetail, VendorContact, Vendor, VendorInvoicePaymentStatus, VendorPayment
+from ..models import (Tax, Currency, PurchaseRequestDetail, VendorContact, Vendor, VendorInvoicePaymentStatus,
+                      VendorPayment)
 
 HUNDRED = Decimal(100)
 ZERO = Decimal("0.00")

@@ -126,7 +126,7 @@ def _wanted(e: Estimate) -> dict[int, Decimal]:
 
 def _warehouses_in_stock(item_ids) -> dict[int, list[int]]:
     """item id -> the warehouses holding some, in the order delivery notes draw on them."""
-    from .deliveries import delivery_warehouses
+    from .deliveries import delivery_warehouses  # cycle: actions.deliveries -> actions.reservations
 
     rank = {wh: n for n, wh in enumerate(delivery_warehouses())}
     rows = db.session.execute(select(InventoryBalance.commodity_id, InventoryBalance.warehouse_id)
@@ -147,7 +147,7 @@ def _has_reservation(e: Estimate) -> bool:
 
 def _home_warehouse(in_stock: list[int]) -> int | None:
     """Where a shortfall is wanted: the first warehouse the item was drawn from, else the default one."""
-    from .goods_receipts import default_warehouse_id
+    from .goods_receipts import default_warehouse_id  # cycle: actions.goods_receipts -> actions.reservations
 
     if in_stock:
         return in_stock[0]

@@ -35,6 +35,7 @@ OUTBOX = "Settings → Email outbox"
 
 def email_vendor(vendor, doc, actor, slug: str, link: str, link_label: str, rel_type: str) -> str:
     """Queue ``doc``'s PDF and ``link`` for ``vendor``'s contact; returns the address it went to."""
+    # cycle: purchase_documents -> actions -> actions.purchase_orders -> actions.vendor_mail
     from ..purchase_documents import render_html
 
     email, name = vendor_email(vendor)

@@ -74,6 +74,7 @@ def init_admin(app) -> Admin:
 
     admin.add_view(WeightedPipelineView(name="Weighted pipeline", category="Sales", endpoint="weighted_pipeline",
                                         url="/admin/opportunities/pipeline"))
+    # cycle: admin_views.reports -> reports.view -> admin_views
     from .reports import LeadsReportView, SalesOverviewView, SalesReportView
 
     admin.add_view(SalesOverviewView(name="Sales overview", category="Reports", endpoint="reports_overview",

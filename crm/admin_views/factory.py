@@ -436,8 +436,6 @@ class CrmModelView(StaffOnly, ModelView):
             abort(404)
         form = adef.form(request.form if request.method == "POST" else None) if adef.form else None
         if request.method == "POST":
-            from wtforms import ValidationError
-
             try:
                 validate_csrf(request.form.get("csrf_token"))
             except ValidationError:

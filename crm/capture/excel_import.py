@@ -96,7 +96,7 @@ def read_rows(path: str | Path):
     """Every row of the first sheet (or the CSV) as a list of strings; the header first."""
     path = Path(path)
     if path.suffix.lower() == ".xlsx":
-        from openpyxl import load_workbook
+        from openpyxl import load_workbook  # lazy: openpyxl is only for spreadsheet files
 
         wb = load_workbook(path, read_only=True, data_only=True)
         try:
@@ -126,7 +126,7 @@ def estimate_rows(path: Path) -> int:
     """About how many rows the file has, without reading them (for the progress bar)."""
     try:
         if path.suffix.lower() == ".xlsx":
-            from openpyxl import load_workbook
+            from openpyxl import load_workbook  # lazy: openpyxl is only for spreadsheet files
 
             wb = load_workbook(path, read_only=True)
             try:

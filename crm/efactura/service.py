@@ -302,7 +302,7 @@ def uploaded_xml(invoice) -> bytes | None:
     """What ANAF holds (or may hold) for the invoice: the XML as uploaded, never regenerated, so a
     client or company detail edited later does not change the legal document. None when the
     invoice is not at ANAF (not sent, or rejected: then it is corrected and generated again)."""
-    from ..actions.invoices import AT_ANAF
+    from ..actions.invoices import AT_ANAF  # cycle: actions -> actions.efactura -> efactura.service
 
     if invoice.efactura_status not in AT_ANAF:
         return None

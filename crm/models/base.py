@@ -25,7 +25,8 @@ QTY = Numeric(15, 3, asdecimal=True)
 UNIT_PRICE = Numeric(17, 4, asdecimal=True)
 RATE = Numeric(7, 2, asdecimal=True)  # percentages: tax rates, discounts, probability
 CENT = Decimal("0.01")
-EMAIL_RE = re.compile(r"^[^@\s<>(),;:\"]+@[^@\s<>(),;:\"]+\.[A-Za-z0-9-]{2,}$")  # an address a lead or a form may be given
+# an address a lead, a web form or an import may be given
+EMAIL_RE = re.compile(r"^[^@\s<>(),;:\"]+@[^@\s<>(),;:\"]+\.[A-Za-z0-9-]{2,}$")
 
 
 def money(value: Any) -> Decimal:

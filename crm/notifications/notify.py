@@ -54,6 +54,7 @@ def set_wants_email(staffid: int, on: bool) -> None:
 
 def label_of(doc) -> str:
     """The number or name a person knows the record by."""
+    # cycle: admin_views -> admin_views.notifications -> notifications -> notifications.notify
     from ..admin_views.factory import display_columns
 
     if type(doc).__name__ in SALES_DOCUMENTS:

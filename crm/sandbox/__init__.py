@@ -7,6 +7,7 @@ import threading
 from werkzeug.serving import make_server
 from .innoship import InnoshipSandbox
 from .stripe import for_app
+from .anaf import for_app as anaf_for_app
 from .facebook import FacebookSandbox
 from werkzeug.middleware.dispatcher import DispatcherMiddleware
 
@@ -36,9 +37,7 @@ def _stripe(app):
 
 
 def _anaf(app):
-    from .anaf import for_app
-
-    return for_app(app).wsgi
+    return anaf_for_app(app).wsgi
 
 
 def _facebook(app):

@@ -58,7 +58,7 @@ def _attr(value: str) -> str:
 
 def judge(xml: bytes) -> list[str]:
     """What ANAF would say about an uploaded invoice: its fatal findings, as text."""
-    from lxml.etree import XMLSyntaxError
+    from lxml.etree import XMLSyntaxError  # lazy: only the sandbox's XML checks need it
 
     try:
         tree = etree.fromstring(xml)
@@ -314,7 +314,7 @@ class AnafSandbox:
     PDF_STANDARDS = {"FACT1": ("Invoice", "Factura"), "FCN": ("CreditNote", "Nota de credit")}
 
     def _ep_transformare(self, request):
-        from weasyprint import HTML
+        from weasyprint import HTML  # lazy: WeasyPrint is slow to load and needs Pango; only printing should
 
         standard = request.path.rstrip("/").rsplit("/", 1)[-1]
         if standard not in self.PDF_STANDARDS:

@@ -47,14 +47,18 @@ def create_app(overrides: dict | None = None) -> Flask:
     from .capture.web_forms import bp as capture_bp
     from .cli import crm_cli
     from .portal import bp as portal_bp
+    from .documents import bp as documents_bp
+    from .capture.facebook import bp as facebook_bp
+    from .admin_views.shipping import bp as labels_bp
+    from .admin_views.physical_inventory import bp as count_sheets_bp
 
     app.register_blueprint(auth_bp)
-    app.register_blueprint(__import__("crm.documents", fromlist=["bp"]).bp)
+    app.register_blueprint(documents_bp)
     app.register_blueprint(capture_bp)  # public lead-capture forms (/forms/wtl/...)
-    app.register_blueprint(__import__("crm.capture.facebook", fromlist=["bp"]).bp)  # /webhooks/facebook/leads
+    app.register_blueprint(facebook_bp)  # /webhooks/facebook/leads
     app.register_blueprint(portal_bp)  # client portal (/portal/<kind>/<id>/<hash>), no staff login
-    app.register_blueprint(__import__("crm.admin_views.shipping", fromlist=["bp"]).bp)  # AWB labels
-    app.register_blueprint(__import__("crm.admin_views.physical_inventory", fromlist=["bp"]).bp)  # count sheets
+    app.register_blueprint(labels_bp)  # AWB labels
+    app.register_blueprint(count_sheets_bp)  # count sheets
     if app.config.get("CRM_SANDBOX"):
         from .sandbox import mount
 
@@ -71,7 +75,9 @@ def create_app(overrides: dict | None = None) -> Flask:
 
     app.register_blueprint(vendor_portal_bp)  # vendor portal (/vendor/<kind>/<id>/<hash>), no staff login
     init_trace(app, app.extensions["admin"][0])  # /admin/trace/..., /api/v1/<resource>/<id>/trace
-    __import__("crm.audit", fromlist=["init_audit"]).init_audit(app)  # details pages show the audit trail
+    from .audit import init_audit
+
+    init_audit(app)  # details pages show the audit trail
 
     from .bad_input import init_bad_input
 

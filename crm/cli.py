@@ -8,7 +8,7 @@ from flask import current_app, g
 from flask.cli import AppGroup
 
 from .extensions import db
-from .permissions import can_table
+from .permissions import can_table, sees
 from .roles import ensure_roles
 from .models import Staff
 from .resources import models_by_resource, resource_of
@@ -18,7 +18,7 @@ from .api import ApiError, _build, _commit, _first_error
 from .api.schemas import schema_for
 from .actions.entry import removing
 from .limits import INT_MAX
-from .permissions import sees
+from .mail import ensure_email_templates
 from .models.base import FieldError
 from .demo import load, public_base
 from .jobs.periodic import PERIODIC
@@ -32,7 +32,7 @@ crm_cli = AppGroup("crm", help="CRMConnect commands.")
 def _admin_account(email: str, password: str, reset: bool = True):
     """Create the administrator (and the documented roles); ``reset`` also resets the password."""
     ensure_roles()
-    __import__("crm.mail", fromlist=["ensure_email_templates"]).ensure_email_templates()
+    ensure_email_templates()
     staff = db.session.query(Staff).filter_by(email=email.lower()).one_or_none()
     created = staff is None
     if created:

@@ -23,6 +23,7 @@ from .facebook import FacebookLeadsView
 from .purchasing import CompareView
 from .efactura import efactura_views
 from .api_tokens import ApiTokensView
+from .audit import audit_view
 
 
 def _extra_views():
@@ -56,7 +57,7 @@ def init_admin(app) -> Admin:
         elif model.__tablename__ == "tblwebhooks":
             views.append(webhook_view())
         elif model.__tablename__ == "tblaudit_log":
-            views.append(__import__("crm.admin_views.audit", fromlist=["audit_view"]).audit_view())
+            views.append(audit_view())
         else:
             views.append(build_view(model))
     views += _extra_views()

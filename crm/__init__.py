@@ -41,6 +41,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     from . import jobs  # noqa: F401  (after-commit dispatch)
     from . import webhooks, notifications  # noqa: F401  (event subscribers: webhook deliveries, staff notifications)
     from . import count_sheets, purchase_documents  # noqa: F401  (they register the PDFs they print: documents.prints)
+    from . import company
     from .admin_views import init_admin
     from .api import init_api
     from .auth import bp as auth_bp
@@ -52,6 +53,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     from .admin_views.shipping import bp as labels_bp
     from .admin_views.physical_inventory import bp as count_sheets_bp
 
+    app.jinja_env.globals["company_profile"] = company.profile  # the seller in every email's footer
     app.register_blueprint(auth_bp)
     app.register_blueprint(documents_bp)
     app.register_blueprint(capture_bp)  # public lead-capture forms (/forms/wtl/...)

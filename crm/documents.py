@@ -25,6 +25,7 @@ from .extensions import db
 from .models import InvoicePayment, PaymentMode, Shipment, Client
 from .permissions import can_table, sees
 from sqlalchemy import func
+from .company import profile
 
 
 @dataclass(frozen=True)
@@ -112,8 +113,9 @@ def currency_of(doc) -> str:
     return cur.name if cur is not None else (options.get("base_currency") or "")
 
 
-def company() -> dict:
-    return {"name": options.get("companyname"), "vat": options.get("company_vat")}
+def company():
+    """The seller on every document: the company profile (crm/company.py)."""
+    return profile()
 
 
 def _address(*parts) -> list[str]:

@@ -143,7 +143,7 @@ def save_logo(data: bytes) -> str | None:
     """Check an uploaded logo (a PNG or JPEG image up to 1 MB), store it and point the profile at it.
     Returns the previous file's name, for the caller to remove once it has committed. Raises
     options.OptionError naming the field."""
-    from PIL import Image, UnidentifiedImageError
+    from PIL import Image, UnidentifiedImageError  # lazy: Pillow is only for the logo image
 
     if not data:
         raise options.OptionError("company_logo: choose an image file")

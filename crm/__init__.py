@@ -7,11 +7,11 @@ from flask import Flask, flash, redirect, request
 from flask_wtf.csrf import CSRFError
 
 from . import sqlite  # noqa: F401  (SQLite: foreign keys, WAL, and the write lock taken before a check)
-
-ROOT = Path(__file__).resolve().parent.parent
+from .config import ROOT
 
 
 def create_app(overrides: dict | None = None) -> Flask:
+    # cycle: importing any crm.* module runs this package first, so the app is wired here, not at import
     from . import config
     from .extensions import csrf, db, login_manager, migrate
 
@@ -38,6 +38,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     from . import models  # noqa: F401  (register every table)
     from . import actions  # noqa: F401  (register every action)
     _install_commit_pipeline()
+    from . import count_sheets, purchase_documents  # noqa: F401  (they register the PDFs they print: documents.prints)
     from . import company
     from .admin_views import init_admin
     from .api import init_api
@@ -45,15 +46,19 @@ def create_app(overrides: dict | None = None) -> Flask:
     from .capture.web_forms import bp as capture_bp
     from .cli import crm_cli
     from .portal import bp as portal_bp
+    from .documents import bp as documents_bp
+    from .capture.facebook import bp as facebook_bp
+    from .admin_views.shipping import bp as labels_bp
+    from .admin_views.physical_inventory import bp as count_sheets_bp
 
     app.jinja_env.globals["company_profile"] = company.profile  # the seller in every email's footer
     app.register_blueprint(auth_bp)
-    app.register_blueprint(__import__("crm.documents", fromlist=["bp"]).bp)
+    app.register_blueprint(documents_bp)
     app.register_blueprint(capture_bp)  # public lead-capture forms (/forms/wtl/...)
-    app.register_blueprint(__import__("crm.capture.facebook", fromlist=["bp"]).bp)  # /webhooks/facebook/leads
+    app.register_blueprint(facebook_bp)  # /webhooks/facebook/leads
     app.register_blueprint(portal_bp)  # client portal (/portal/<kind>/<id>/<hash>), no staff login
-    app.register_blueprint(__import__("crm.admin_views.shipping", fromlist=["bp"]).bp)  # AWB labels
-    app.register_blueprint(__import__("crm.admin_views.physical_inventory", fromlist=["bp"]).bp)  # count sheets
+    app.register_blueprint(labels_bp)  # AWB labels
+    app.register_blueprint(count_sheets_bp)  # count sheets
     if app.config.get("CRM_SANDBOX"):
         from .sandbox import mount
 
@@ -70,7 +75,9 @@ def create_app(overrides: dict | None = None) -> Flask:
 
     app.register_blueprint(vendor_portal_bp)  # vendor portal (/vendor/<kind>/<id>/<hash>), no staff login
     init_trace(app, app.extensions["admin"][0])  # /admin/trace/..., /api/v1/<resource>/<id>/trace
-    __import__("crm.audit", fromlist=["init_audit"]).init_audit(app)  # details pages show the audit trail
+    from .audit import init_audit
+
+    init_audit(app)  # details pages show the audit trail
 
     from .bad_input import init_bad_input
 

@@ -28,6 +28,11 @@ from sqlalchemy import inspect, select
 from sqlalchemy.orm import selectinload
 
 from .extensions import db
+from .events import _signed_in
+from .models import AuditLog, all_models, CustomFieldValue, CustomField
+from .resources import resource_of, primary_key
+from . import custom_fields as cf
+from .models.audit import changes_markup
 
 DOORS = ("grid", "api", "cli")
 MASK = "********"
@@ -60,8 +65,6 @@ def audited(name: str):
     def wrap(fn):
         @functools.wraps(fn)
         def inner(*args, **kwargs):
-            from .events import _signed_in
-
             with door(name, _signed_in()):
                 return fn(*args, **kwargs)
         return inner
@@ -91,9 +94,6 @@ def _shown(key: str, value):
 
 @cache
 def _audited_tables() -> dict[type, bool]:
-    from .models import AuditLog, all_models
-    from .resources import resource_of
-
     # Tables only actions write (readonly) are not written by a door: what a door's change sets
     # off there (notifications, stock history, roll-ups) is the actions' and subscribers' record.
     return {m: m is not AuditLog and not resource_of(m).readonly for m in all_models()}
@@ -145,7 +145,7 @@ def _line_owners() -> dict[str, str]:
 def _child_links() -> dict[type, tuple[str, str]]:
     """child model -> (parent table, the child's column holding the parent's id), for children
     that belong to their parent (cascade delete-orphan) through a foreign key."""
-    from .api.schemas import compositions
+    from .api.schemas import compositions  # cycle: api -> audit
 
     out = {}
     for mapper in db.Model.registry.mappers:
@@ -161,16 +161,11 @@ def _child_links() -> dict[type, tuple[str, str]]:
 
 @cache
 def _custom_field_owners() -> dict[str, str]:
-    from . import custom_fields as cf
-    from .models import all_models
-
     return {cf.fieldto_of(m): m.__tablename__ for m in all_models() if cf.fieldto_of(m)}
 
 
 def _record_of(obj, values: dict) -> tuple[str, int | None]:
     """(table, id) of the record ``obj`` belongs to: itself, or the document of a line."""
-    from .models import CustomFieldValue
-
     model = type(obj)
     if isinstance(obj, CustomFieldValue) and values.get("fieldto") in _custom_field_owners():
         return _custom_field_owners()[values["fieldto"]], values.get("relid")
@@ -258,8 +253,6 @@ def encoded(changes: dict) -> str:
 
 
 def _write(session) -> None:
-    from .models import AuditLog
-
     if session.info.get(_DOOR) is not None:
         session.flush()  # what the door left unflushed is part of its change
     pending = session.info.pop(_PENDING, None)
@@ -275,8 +268,6 @@ def _write(session) -> None:
 def _name_custom_fields(session, entries) -> None:
     """A custom field's value is shown as a field of its record, named as the API names it:
     ``custom_fields.<slug>: old → new``."""
-    from .models import CustomField, CustomFieldValue
-
     entries = [e for e in entries if e["row_table"] == CustomFieldValue.__tablename__]
     if not entries:
         return
@@ -296,9 +287,6 @@ def _forget(session, transaction) -> None:
 
 def trail_of(obj, limit: int = 50) -> list:
     """The latest changes of a record made through the generic doors, newest first."""
-    from .models import AuditLog
-    from .resources import primary_key
-
     if type(obj).__tablename__ == AuditLog.__tablename__:
         return []
     pk = getattr(obj, primary_key(type(obj)), None)
@@ -310,8 +298,6 @@ def trail_of(obj, limit: int = 50) -> list:
 
 
 def init_audit(app) -> None:
-    from .models.audit import changes_markup
-
     app.add_template_global(trail_of, "audit_trail")
     app.add_template_global(changes_markup, "audit_changes")
 

@@ -6,12 +6,12 @@ Permission keys: ``<module>.<verb>`` for tables (module and verbs: crm/permissio
 from __future__ import annotations
 
 import hashlib
-import json
 import secrets
 from datetime import datetime, timedelta
 from functools import lru_cache
 
-from flask import Blueprint, flash, g, has_request_context, make_response, redirect, render_template, request, url_for
+from flask import (Blueprint, flash, g, has_request_context, make_response, redirect, render_template, request, url_for,
+                   current_app)
 from flask_login import current_user, login_user, logout_user
 from flask_wtf import FlaskForm
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -19,123 +19,10 @@ from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired
 
 from .extensions import db, login_manager
-from .permissions import VERBS, module_permissions
+from .models import ApiToken, revoke_api_tokens, Staff
+from .capture.ratelimit import recent, seconds_until, add, forget
+
 TOKEN_MAX_AGE = 12 * 3600
-
-
-def all_permissions() -> list[str]:
-    from .actions import all_actions
-
-    return module_permissions() + sorted(a.permission for a in all_actions())
-
-
-def _grant(*modules: str, verbs=VERBS) -> list[str]:
-    return [f"{m}.{v}" for m in modules for v in verbs]
-
-
-def default_roles() -> dict[str, list[str]]:
-    """The roles the seeds name, with what each needs first. Admins edit them in Settings → Roles;
-    README.md shows the matrix."""
-    from .actions import all_actions
-    from .permissions import module_of
-
-    def actions_of(*modules, only=None, but=()):
-        return [a.permission for a in all_actions() if module_of(a.model) in modules
-                and (only is None or a.name in only) and a.name not in but]
-
-    own_work = ("view_own", "create", "edit")
-    run = ("view", "create", "edit", "export")
-    read = ("view", "export")
-    sales = ("leads", "clients", "proposals", "estimates", "invoices", "contracts", "goals", "marketing")
-    money = {a.name for a in all_actions() if a.name.startswith("efactura_")} | {
-        "record_payment", "apply_advance", "mark_cancelled", "unmark_cancelled", "record_advance_payment"}
-    return {
-        # Finds and qualifies leads: their own, never a client's documents, no export.
-        "SDR": _grant("leads", verbs=own_work) + ["goals.view_own"] + actions_of("leads"),
-        # Sells to their own leads and clients (and exports those); sees the invoices of their sales,
-        # neither cancels them nor sends them to ANAF.
-        "Sales Agent": _grant("leads", "clients", "proposals", "estimates", "contracts", verbs=(*own_work, "export"))
-        + ["invoices.view_own", "goals.view_own", "items.view", "stock.view"]
-        + actions_of("leads", "clients", "proposals", "estimates", "contracts", but=money)
-        + actions_of("invoices", only={"send", "create_delivery_note"}),
-        # The whole sales book, its exports and reports; money (payments, cancelling, e-Factura) is Finance's.
-        "Sales Manager": _grant(*sales) + _grant("payments", "items", "stock", "deliveries", verbs=("view",))
-        + ["reports.view"] + actions_of(*sales, but=money),
-        # Stock and its documents; receives purchase orders; no invoices, contracts or revenue.
-        "Warehouse": _grant("items", "stock", "receipts", "deliveries", verbs=run) + ["purchases.view"]
-        + actions_of("stock", "receipts", "deliveries") + ["action:pur_orders.create_goods_receipt"],
-        # Vendors and purchasing documents; sees vendor payments, Finance makes them.
-        "Purchasing": _grant("vendors", "purchases") + _grant("vendor_invoices", verbs=run)
-        + _grant("vendor_payments", verbs=read) + _grant("items", verbs=("view", "create", "edit"))
-        + _grant("stock", "receipts", verbs=("view",))
-        + actions_of("vendors", "purchases") + actions_of("vendor_invoices", but=money),
-        # Invoices, payments and e-Factura; reads clients, sales orders and contracts; pays vendor invoices.
-        "Finance": _grant("invoices", verbs=run) + _grant("payments")
-        + _grant("clients", "vendor_invoices", "vendor_payments", verbs=read)
-        + _grant("contracts", "estimates", "items", "reports", verbs=("view",))
-        + actions_of("invoices", "payments") + ["action:clients.record_advance_payment",
-                                                 "action:pur_invoices.record_payment"],
-    }
-
-
-def permissions_of(staff) -> set[str]:
-    if staff is None or not getattr(staff, "is_authenticated", False):
-        return set()
-    if staff.admin:
-        return {"*"}
-    return staff.role_rel.permission_set if staff.role_rel else set()
-
-
-def can(staff, permission: str) -> bool:
-    perms = permissions_of(staff)
-    return "*" in perms or permission in perms
-
-
-def can_table(staff, model, verb: str) -> bool:
-    """``verb`` on the table's module; "view" allows view own or view all (crm/permissions.py)."""
-    from .permissions import may
-
-    return may(staff, model, verb)
-
-
-ROLE_DEFAULTS_OFFERED = "roles_defaults_offered"  # tbloptions: {role: the defaults it was last given}
-ROLE_KEYS = "roles_permission_keys"  # tbloptions: "modules" once roles hold module keys (not old area keys)
-
-
-def ensure_roles() -> None:
-    """Create the documented roles if missing; on an existing install, grant each documented role the
-    default permissions that have appeared since it was last synced (an upgrade's new screens and
-    actions). What an admin removed was offered before, so it is never given back; a role that
-    predates this record is left as it is and recorded, as its edits cannot be told apart."""
-    from . import options
-    from .models import Role
-
-    offered = json.loads(options.get(ROLE_DEFAULTS_OFFERED) or "{}")
-    roles = {r.name: r for r in db.session.query(Role).all()}
-    if options.get(ROLE_KEYS) != "modules":
-        _upgrade_area_keys(roles, offered)
-        options.set(ROLE_KEYS, "modules")
-    for name, perms in default_roles().items():
-        perms = set(perms)
-        role = roles.get(name)
-        if role is None:
-            db.session.add(Role(name=name, permissions=json.dumps(sorted(perms))))
-        elif name in offered and perms - set(offered[name]):
-            role.permissions = json.dumps(sorted(role.permission_set | (perms - set(offered[name]))))
-        offered[name] = sorted(perms)
-    options.set(ROLE_DEFAULTS_OFFERED, json.dumps(offered, sort_keys=True))
-
-
-def _upgrade_area_keys(roles: dict, offered: dict) -> None:
-    """Once, on an install whose roles hold the old ``sales.view``-style keys: every role in module
-    keys (crm/permissions.py upgrade_legacy_role); a documented role is then up to date."""
-    from .permissions import upgrade_legacy_role
-
-    defaults = default_roles()
-    for name, role in roles.items():
-        role.permissions = json.dumps(sorted(upgrade_legacy_role(role, defaults.get(name))))
-        if name in defaults:
-            offered[name] = sorted(defaults[name])
 
 
 # --- API tokens ------------------------------------------------------------------------
@@ -157,8 +44,6 @@ def issue_token(staff, name: str | None = None) -> str:
 def new_token(staff, name: str | None = None):
     """(token row, secret): the row is added to the session (the caller commits); the secret is
     returned once and never stored."""
-    from .models import ApiToken
-
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
     now = datetime.utcnow()
     # Keep the list short: what expired a month ago is of no more interest.
@@ -173,8 +58,6 @@ def new_token(staff, name: str | None = None):
 
 def token_record(token: str):
     """The valid (not revoked, not expired) token row for a bearer secret, or None."""
-    from .models import ApiToken
-
     if not token or not token.startswith(TOKEN_PREFIX) or len(token) > 100:
         return None
     row = db.session.query(ApiToken).filter(ApiToken.hash == _token_hash(token)).one_or_none()
@@ -205,8 +88,6 @@ def revoke_token(token_row) -> None:
 
 def sign_out_everywhere(staff) -> None:
     """End every browser session and revoke every API token of ``staff`` (the caller commits)."""
-    from .models import revoke_api_tokens
-
     staff.end_sessions()
     revoke_api_tokens(db.session.connection(), staff.staffid)
 
@@ -218,8 +99,6 @@ def sign_out_everywhere(staff) -> None:
 # after the last failure; at ``most`` failures the key is refused until the oldest leaves the window.
 
 def _throttle_rules() -> list[tuple[str, tuple[int, int]]]:
-    from flask import current_app
-
     c = current_app.config
     return [("account", c.get("LOGIN_ACCOUNT_FAILURES", (3, 10))), ("address", c.get("LOGIN_ADDRESS_FAILURES", (10, 30)))]
 
@@ -230,15 +109,11 @@ def _throttle_keys(email: str) -> dict[str, str]:
 
 
 def _window() -> int:
-    from flask import current_app
-
     return int(current_app.config.get("LOGIN_FAILURE_WINDOW", 15 * 60))
 
 
 def login_refused(email: str) -> tuple[int, str] | None:
     """(seconds to wait, message) when this email or this address must wait before trying again."""
-    from .capture.ratelimit import recent, seconds_until
-
     now, window, keys = datetime.utcnow(), _window(), _throttle_keys(email)
     for what, (free, most) in _throttle_rules():
         count, oldest, newest = recent(keys[what], window, now)
@@ -256,8 +131,6 @@ def login_refused(email: str) -> tuple[int, str] | None:
 
 
 def login_failed(email: str) -> None:
-    from .capture.ratelimit import add
-
     now, keys = datetime.utcnow(), _throttle_keys(email)
     for key in keys.values():
         add(key, now, forget_before=now - timedelta(seconds=_window()))
@@ -266,8 +139,6 @@ def login_failed(email: str) -> None:
 def login_succeeded(email: str) -> None:
     """A success clears the account's failures (not the address's: one good account would else
     reset the count of an address trying many)."""
-    from .capture.ratelimit import forget
-
     forget(_throttle_keys(email)["account"])
 
 
@@ -280,8 +151,6 @@ def _dummy_hash() -> str:
 def authenticate(email: str, password: str):
     """The active staff member with this email and password, or None. One password hash is checked
     whatever the email, so the time taken does not tell which accounts exist."""
-    from .models import Staff
-
     staff = db.session.query(Staff).filter(Staff.email == (email or "").strip().lower()).one_or_none()
     usable = staff is not None and bool(staff.password)
     ok = check_password_hash(staff.password if usable else _dummy_hash(), password or "")
@@ -294,8 +163,6 @@ def authenticate(email: str, password: str):
 def load_user(user_id: str):
     """The staff member a session cookie names, if still active and the cookie carries the current
     session version (a logout, a password change or a deactivation has raised it otherwise)."""
-    from .models import Staff
-
     staffid, _, version = (user_id or "").partition(":")
     if not staffid.isdigit() or not version.isdigit():
         return None  # a cookie from before session versions: sign in again

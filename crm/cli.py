@@ -8,17 +8,31 @@ from flask import current_app, g
 from flask.cli import AppGroup
 
 from .extensions import db
+from .permissions import can_table, sees
+from .roles import ensure_roles
+from .models import Staff
+from .resources import models_by_resource, resource_of
+from .actions import ActionError, run
+from . import audit, custom_fields as cf
+from .api import ApiError, _build, _commit, _first_error
+from .api.schemas import schema_for
+from .actions.entry import removing
+from .limits import INT_MAX
+from .mail import ensure_email_templates
+from .models.base import FieldError
+from .demo import load, public_base
+from .jobs.periodic import PERIODIC
+from .reports.rollup import rebuild
+from marshmallow import ValidationError
+import json
 
 crm_cli = AppGroup("crm", help="CRMConnect commands.")
 
 
 def _admin_account(email: str, password: str, reset: bool = True):
     """Create the administrator (and the documented roles); ``reset`` also resets the password."""
-    from .auth import ensure_roles
-    from .models import Staff
-
     ensure_roles()
-    __import__("crm.mail", fromlist=["ensure_email_templates"]).ensure_email_templates()
+    ensure_email_templates()
     staff = db.session.query(Staff).filter_by(email=email.lower()).one_or_none()
     created = staff is None
     if created:
@@ -45,16 +59,12 @@ def create_admin(email, password):
 def sync_roles():
     """Create missing documented roles and grant them permissions new in this version (release step);
     roles still holding the old area keys (``sales.view``) move to module keys once."""
-    from .auth import ensure_roles
-
     ensure_roles()
     db.session.commit()
     click.echo("Roles are up to date.")
 
 
 def _model_of(resource: str):
-    from .resources import models_by_resource
-
     model = models_by_resource().get(resource)
     if model is None:
         raise click.UsageError(f"Unknown resource {resource!r}. Known: {', '.join(sorted(models_by_resource()))}")
@@ -72,8 +82,6 @@ def _key_values(params) -> dict:
 
 
 def _actor(as_email):
-    from .models import Staff
-
     email = (as_email or current_app.config["CRM_ADMIN_EMAIL"]).lower()
     actor = db.session.query(Staff).filter_by(email=email).one_or_none()
     if actor is None:
@@ -92,8 +100,6 @@ AS_OPTION = click.option("--as", "as_email", default=None, help="Staff email to 
 @AS_OPTION
 def run_action(resource, obj_id, name, params, as_email):
     """Run an action: crm action leads 12 mark_lost reason="No budget"."""
-    from .actions import ActionError, run
-
     model = _model_of(resource)
     data = _key_values(params)
     actor = _actor(as_email)
@@ -112,21 +118,6 @@ crm_cli.add_command(record_cli)
 def _write_record(resource, obj_id, params, as_email, json_data, verb):
     """The API's own path (schema, _build, _commit): the same checks, the same refusals, the
     audit trail's "cli" door. Prints the record as the API returns it."""
-    import json
-
-    from marshmallow import ValidationError
-
-    from . import audit
-    from . import custom_fields as cf
-    from .api import ApiError, _build, _commit, _first_error
-    from .api.schemas import schema_for
-    from .actions.entry import removing
-    from .auth import can_table
-    from .limits import INT_MAX
-    from .permissions import sees
-    from .models.base import FieldError
-    from .resources import resource_of
-
     model = _model_of(resource)
     actor = _actor(as_email)
     res = resource_of(model)
@@ -210,8 +201,6 @@ def record_delete(resource, obj_id, as_email):
 @crm_cli.command("demo-data")
 def demo_data():
     """Load believable demo data at every stage of both workflows, and the administrator."""
-    from .demo import load, public_base
-
     email = current_app.config["CRM_ADMIN_EMAIL"]
     password = current_app.config["CRM_ADMIN_PASSWORD"]
     created = _admin_account(email, password, reset=False)
@@ -224,8 +213,6 @@ def demo_data():
 @click.argument("name", required=False)
 def cron(name):
     """Run the periodic jobs once (or just NAME); with Redis, `rq cron crm/jobs/cron.py` does this."""
-    from .jobs.periodic import PERIODIC
-
     for job_name, (func, _schedule) in PERIODIC.items():
         if name in (None, job_name):
             click.echo(f"{job_name}: {func() or 'done'}")
@@ -239,8 +226,6 @@ crm_cli.add_command(leads_cli)
 @crm_cli.command("reports-rebuild")
 def reports_rebuild():
     """Recompute the sales reports' daily roll-ups from every invoice and payment."""
-    from .reports.rollup import rebuild
-
     rebuild()
     db.session.commit()
     click.echo("Report roll-ups rebuilt.")

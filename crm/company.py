@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 
 from . import options, storage
 from .extensions import db
+from .models import CompanyBankAccount
+from io import BytesIO
 
 
 def cui_digits(value: str | None) -> str | None:
@@ -123,8 +125,6 @@ _FIELDS = ("companyname", "company_cui", "company_vat_registered", "company_trad
 
 def profile() -> Profile:
     """The seller as the settings say now (options are read once per transaction)."""
-    from .models import CompanyBankAccount
-
     o = options.get_many(*_FIELDS)
     accounts = db.session.query(CompanyBankAccount).filter_by(active=True) \
         .order_by(CompanyBankAccount.is_default.desc(), CompanyBankAccount.id).all()
@@ -143,9 +143,7 @@ def save_logo(data: bytes) -> str | None:
     """Check an uploaded logo (a PNG or JPEG image up to 1 MB), store it and point the profile at it.
     Returns the previous file's name, for the caller to remove once it has committed. Raises
     options.OptionError naming the field."""
-    from io import BytesIO
-
-    from PIL import Image, UnidentifiedImageError
+    from PIL import Image, UnidentifiedImageError  # lazy: Pillow is only for the logo image
 
     if not data:
         raise options.OptionError("company_logo: choose an image file")

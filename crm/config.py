@@ -4,6 +4,9 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
+from sqlalchemy.engine import make_url
+
+ROOT = Path(__file__).resolve().parent.parent  # the checkout: templates, migrations, instance
 
 
 def _secret_key(instance_path: str) -> str:
@@ -38,8 +41,6 @@ def finish(app) -> None:
     thing on both: each statement reads what other transactions committed before it (InnoDB's
     REPEATABLE READ would make an INSERT … SELECT lock the rows it reads and its DELETEs lock
     gaps, so writers of the same report roll-up rows deadlocked)."""
-    from sqlalchemy.engine import make_url
-
     options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
     if make_url(app.config["SQLALCHEMY_DATABASE_URI"]).get_backend_name() in ("mysql", "mariadb"):
         options.setdefault("isolation_level", "READ COMMITTED")

@@ -15,8 +15,10 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from .actions.registry import ActionInvalid
-from .documents import company, fmt_qty
+from .documents import company, fmt_qty, prints
 from .spreadsheet import safe_row
+from .capture.excel_import import read_rows
+from flask import render_template
 
 COLUMNS = ("Line ID", "Item code", "Item", "Unit", "Lot", "Expiry", "Book quantity", "Counted")
 KEY, COUNTED = "line id", "counted"
@@ -42,9 +44,8 @@ def title(count) -> str:
 
 # --- PDF ---------------------------------------------------------------------------------------
 
+@prints("count_sheet")
 def pdf_html(count) -> str:
-    from flask import render_template
-
     return render_template("pdf/count_sheet.html", count=count, number=str(count), company=company(),
                            lines=sheet_rows(count), qty=fmt_qty)
 
@@ -57,8 +58,8 @@ def _values(row) -> list:
 
 
 def xlsx_bytes(count) -> bytes:
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
+    from openpyxl import Workbook  # lazy: openpyxl is only for spreadsheet files
+    from openpyxl.styles import Font  # lazy: openpyxl is only for spreadsheet files
 
     wb = Workbook()
     ws = wb.active
@@ -104,8 +105,6 @@ def _refuse(*messages: str):
 
 
 def _rows(file) -> list[list[str]]:
-    from .capture.excel_import import read_rows
-
     name = (file.filename or "").replace("\\", "/").rsplit("/", 1)[-1]
     suffix = Path(name).suffix.lower()
     if suffix not in (".xlsx", ".csv"):
@@ -123,7 +122,7 @@ def _rows(file) -> list[list[str]]:
 
 
 def _column(i: int) -> str:
-    from openpyxl.utils import get_column_letter
+    from openpyxl.utils import get_column_letter  # lazy: openpyxl is only for spreadsheet files
 
     return get_column_letter(i + 1)
 

@@ -7,7 +7,6 @@ Values are stored as text, as Perfex stores them: numbers as plain decimals, dat
 """
 from __future__ import annotations
 
-import re
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
@@ -17,26 +16,19 @@ from sqlalchemy import select
 from .extensions import db
 from .models.base import FieldError
 from .models.settings import CUSTOM_FIELD_TABLES as FIELDTO_LABELS, CUSTOM_FIELD_TYPES as TYPES  # noqa: F401
+from .models.settings import CHOICE_TYPES, options_of
+from .models import CustomFieldValue, CustomField
+from .resources import primary_key
 
 # tblcustomfields.fieldto for each table that carries custom fields (Perfex's names).
 FIELDTO = {"tblleads": "leads", "tblclients": "customers", "tblproposals": "proposal",
            "tblinvoices": "invoice", "tblestimates": "estimate", "tblcontracts": "contracts"}
-CHOICE_TYPES = ("select", "multiselect")
 MULTI_SEP = ", "
 PREFIX = "cf_"  # form field and grid column names: cf_<slug>
 
 
 def fieldto_of(model) -> str | None:
     return FIELDTO.get(getattr(model, "__tablename__", ""))
-
-
-def slugify(text: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "_", (text or "").lower()).strip("_")[:140] or "field"
-
-
-def options_of(field) -> list[str]:
-    """The choices of a select/multiselect, written comma-separated in tblcustomfields.options."""
-    return [o.strip() for o in (field.options or "").split(",") if o.strip()]
 
 
 def definitions(model) -> list:
@@ -46,8 +38,6 @@ def definitions(model) -> list:
         return []
     cache = g.setdefault("_crm_custom_fields", {}) if has_request_context() else {}
     if fieldto not in cache:
-        from .models import CustomField
-
         cache[fieldto] = db.session.scalars(
             select(CustomField).where(CustomField.fieldto == fieldto, CustomField.active.is_(True))
             .order_by(CustomField.field_order, CustomField.id)).all()
@@ -140,8 +130,6 @@ def display(field, stored: str | None) -> str:
 
 def load_values(model, ids) -> dict[int, dict[int, str | None]]:
     """{row id: {field id: stored text}} for ``ids`` (a list, or a subquery of ids), in one query."""
-    from .models import CustomFieldValue
-
     fieldto = fieldto_of(model)
     out: dict[int, dict[int, str | None]] = {}
     if fieldto is None or (isinstance(ids, (list, tuple, set)) and not ids):
@@ -155,8 +143,6 @@ def load_values(model, ids) -> dict[int, dict[int, str | None]]:
 
 def values_of(obj, prefetched: dict | None = None) -> dict[int, str | None]:
     """{field id: stored text} of one row, from ``prefetched`` (load_values) or its own query."""
-    from .resources import primary_key
-
     pk = getattr(obj, primary_key(type(obj)))
     if prefetched is not None:
         return prefetched.get(pk, {})
@@ -176,8 +162,6 @@ def as_dict(obj, prefetched: dict | None = None) -> dict:
 
 def prefetch(model, rows) -> None:
     """Attach the values of ``rows`` to them, in one query, so dumping a page costs no query per row."""
-    from .resources import primary_key
-
     if not definitions(model):
         return
     pk = primary_key(model)
@@ -208,9 +192,6 @@ def validate(model, data: dict, creating: bool) -> dict:
 
 def save(obj, values: dict) -> None:
     """Write {field: stored text} for ``obj`` in the current transaction (flushes to get its id)."""
-    from .models import CustomFieldValue
-    from .resources import primary_key
-
     if not values:
         return
     db.session.flush()
@@ -231,7 +212,5 @@ def save(obj, values: dict) -> None:
 
 
 def delete_values(model, pk) -> None:
-    from .models import CustomFieldValue
-
     db.session.execute(CustomFieldValue.__table__.delete().where(
         CustomFieldValue.fieldto == fieldto_of(model), CustomFieldValue.relid == pk))

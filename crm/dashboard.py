@@ -26,12 +26,21 @@ from typing import Callable
 from flask import current_app, url_for
 from sqlalchemy import and_, func, select
 
-from .auth import can
 from .extensions import db
 from .models.base import money
-from .models.sales import ProposalStatus
+from .models.sales import ProposalStatus, InvoiceStatus
 from .reports.rollup import settle
-from .permissions import module_of
+from .permissions import can, module_of
+from .models import (Lead, Reminder, Currency, Proposal, Goal, Staff, GoodsDelivery, PackingList, Shipment,
+                     PurchaseOrder, PurchaseRequest, PurchaseQuotation, VendorInvoice, Invoice)
+from .options import get
+from . import goals, models
+from .models.warehouse import WarehouseApproval, PackingListStatus
+from .actions.shipping import LIVE
+from .models.purchase import (PurchaseOrderDeliveryStatus as D, PurchaseOrderStatus, PurchaseRequestStatus as S,
+                              PurchaseQuotationStatus, VendorInvoicePaymentStatus as P)
+from .models.report_rollup import ReportInvoiceDay as R, ReportPaymentDay
+from .models.efactura import EfacturaStatus as E
 
 NEW_LEAD_DAYS = 7  # "new" leads: added in the last week
 
@@ -89,8 +98,6 @@ def _amounts(rows) -> list[tuple[Decimal, str]]:
 # --- sales ------------------------------------------------------------------------------------------
 
 def my_new_leads(staff, today):
-    from .models import Lead
-
     since = datetime.combine(today - timedelta(days=NEW_LEAD_DAYS), time.min)
     n = db.session.execute(select(func.count(Lead.id)).where(
         Lead.assigned == staff.staffid, Lead.is_opportunity.is_(False), Lead.lost.is_(False), Lead.junk.is_(False),
@@ -101,8 +108,6 @@ def my_new_leads(staff, today):
 
 
 def my_follow_ups(staff, today):
-    from .models import Reminder
-
     start, end = _day(today)
     counts = {bool(k): n for k, n in db.session.execute(
         select(Reminder.isnotified, func.count(Reminder.id))
@@ -117,8 +122,8 @@ def my_follow_ups(staff, today):
 
 
 def _pipeline(assigned=None):
+    # cycle: admin_views -> admin_views.home -> dashboard
     from .admin_views.weighted_pipeline import open_opportunities, weighted
-    from .models import Lead
 
     q = open_opportunities()
     if assigned is not None:
@@ -127,9 +132,6 @@ def _pipeline(assigned=None):
 
 
 def my_opportunities(staff, today):
-    from .models import Lead
-    from .options import get
-
     q, value, weighted = _pipeline(staff.staffid)
     n, v, w = q.with_entities(func.count(Lead.id), value, weighted).one()
     cur = get("base_currency")
@@ -142,8 +144,6 @@ AWAITING_CLIENT = (ProposalStatus.SENT.value, ProposalStatus.OPEN.value, Proposa
 
 
 def my_proposals(staff, today):
-    from .models import Currency, Proposal
-
     rows = db.session.execute(
         select(Currency.name, func.count(Proposal.id), func.sum(Proposal.total))
         .outerjoin(Currency, Currency.id == Proposal.currency)
@@ -155,9 +155,6 @@ def my_proposals(staff, today):
 
 
 def _current_goals(staff_id=None, today=None):
-    from . import goals
-    from .models import Goal
-
     q = db.session.query(Goal).filter(Goal.start_date <= today, Goal.end_date >= today)
     if staff_id is not None:
         q = q.filter(Goal.staff_id == staff_id)
@@ -175,9 +172,6 @@ def team_goals(staff, today):
 
 
 def team_pipeline(staff, today):
-    from .models import Lead, Staff
-    from .options import get
-
     q, value, weighted = _pipeline()
     rows = (q.outerjoin(Staff, Staff.staffid == Lead.assigned)
             .with_entities(Lead.assigned, Staff.firstname, Staff.lastname, func.count(Lead.id), value, weighted)
@@ -192,16 +186,13 @@ def team_pipeline(staff, today):
 # --- warehouse and purchasing -------------------------------------------------------------------------
 
 def stock_below_minimum(staff, today):
-    from .admin_views.stock_reports import stock_vs_minimum
+    from .admin_views.stock_reports import stock_vs_minimum  # cycle: admin_views -> admin_views.home -> dashboard
 
     total, _ = stock_vs_minimum(below_only=True, page=1, page_size=1)  # the count comes with the first row
     return [Figure("Items below their minimum stock", total, url_for("stock_reports.minimum"))]
 
 
 def blocked_deliveries(staff, today):
-    from .models import GoodsDelivery
-    from .models.warehouse import WarehouseApproval
-
     n = db.session.execute(select(func.count(GoodsDelivery.id)).where(
         GoodsDelivery.approval == WarehouseApproval.DRAFT.value, GoodsDelivery.flag_export_warehouse == 0)).scalar()
     return [Figure("Draft delivery notes short of stock", n,
@@ -209,10 +200,6 @@ def blocked_deliveries(staff, today):
 
 
 def packing_lists_awaiting_awb(staff, today):
-    from .actions.shipping import LIVE
-    from .models import PackingList, Shipment
-    from .models.warehouse import PackingListStatus, WarehouseApproval
-
     ready = and_(PackingList.approval == WarehouseApproval.APPROVED.value,
                  PackingList.delivery_status == PackingListStatus.READY_TO_DELIVER.value)
     booked = select(Shipment.id).where(Shipment.packing_list_id == PackingList.id, Shipment.status.in_(LIVE)).exists()
@@ -223,9 +210,6 @@ def packing_lists_awaiting_awb(staff, today):
 
 
 def undelivered_orders(staff, today):
-    from .models import Currency, PurchaseOrder
-    from .models.purchase import PurchaseOrderDeliveryStatus as D, PurchaseOrderStatus
-
     waiting = [D.NOT_DELIVERED.value, D.PENDING.value, D.PARTIALLY_DELIVERED.value]
     rows = db.session.execute(
         select(PurchaseOrder.delivery_status, Currency.name, func.count(PurchaseOrder.id),
@@ -240,9 +224,6 @@ def undelivered_orders(staff, today):
 
 
 def open_rfqs(staff, today):
-    from .models import PurchaseRequest
-    from .models.purchase import PurchaseRequestStatus as S
-
     open_codes = [S.DRAFT.value, S.APPROVED.value]
     counts = dict(db.session.execute(select(PurchaseRequest.status, func.count(PurchaseRequest.id))
                                      .where(PurchaseRequest.status.in_(open_codes))
@@ -252,9 +233,6 @@ def open_rfqs(staff, today):
 
 
 def quotations_to_compare(staff, today):
-    from .models import PurchaseQuotation
-    from .models.purchase import PurchaseQuotationStatus
-
     n, rfqs = db.session.execute(select(func.count(PurchaseQuotation.id),
                                         func.count(PurchaseQuotation.pur_request.distinct()))
                                  .where(PurchaseQuotation.status == PurchaseQuotationStatus.PENDING.value)).one()
@@ -266,10 +244,6 @@ def quotations_to_compare(staff, today):
 # --- finance ---------------------------------------------------------------------------------------------
 
 def overdue_invoices(staff, today):
-    from .models import Currency
-    from .models.report_rollup import ReportInvoiceDay as R
-    from .models.sales import InvoiceStatus
-
     settle(db.session)  # the daily roll-ups (crm/reports/rollup.py), with this session's changes
     rows = db.session.execute(
         select(Currency.name, func.sum(R.count), func.sum(R.amount)).outerjoin(Currency, Currency.id == R.currency)
@@ -279,9 +253,6 @@ def overdue_invoices(staff, today):
 
 
 def unpaid_vendor_invoices(staff, today):
-    from .models import Currency, VendorInvoice
-    from .models.purchase import VendorInvoicePaymentStatus as P
-
     codes = [P.UNPAID.value, P.PARTIALLY_PAID.value]
     rows = db.session.execute(
         select(VendorInvoice.payment_status, Currency.name, func.count(VendorInvoice.id), func.sum(VendorInvoice.total))
@@ -293,9 +264,6 @@ def unpaid_vendor_invoices(staff, today):
 
 
 def efactura_problems(staff, today):
-    from .models import Invoice
-    from .models.efactura import EfacturaStatus as E
-
     codes = [E.REJECTED.value, E.SEND_FAILED.value, E.UNCERTAIN.value]
     counts = dict(db.session.execute(select(Invoice.efactura_status, func.count(Invoice.id))
                                      .where(Invoice.efactura_status.in_(codes)).group_by(Invoice.efactura_status)).all())
@@ -303,9 +271,7 @@ def efactura_problems(staff, today):
 
 
 def payments_today(staff, today):
-    from .models import Currency
-    from .models.report_rollup import ReportPaymentDay as R
-
+    R = ReportPaymentDay  # noqa: N806  (read as the invoices' roll-up R is)
     settle(db.session)
     rows = db.session.execute(
         select(Currency.name, func.sum(R.count), func.sum(R.amount)).outerjoin(Currency, Currency.id == R.currency)
@@ -318,8 +284,6 @@ def payments_today(staff, today):
 # --- who sees what ----------------------------------------------------------------------------------------
 
 def table(model_name: str, verb: str) -> str:
-    from . import models
-
     return f"{module_of(getattr(models, model_name))}.{verb}"
 
 

@@ -34,8 +34,9 @@ from sqlalchemy import func
 from . import options
 from .actions.invoices import recompute_status
 from .actions.leads import CONTACT_FIELDS
-from .actions.totals import line_net, refresh, vat
-from .auth import ensure_roles
+from .actions.totals import refresh
+from .totals import line_net, vat
+from .roles import ensure_roles
 from .extensions import db
 from .models import (ActivityLog, Client, Contact, Contract, ContractStatus, ContractType, Currency, Estimate,
                      Goal, GoalType, GoodsDelivery, GoodsDeliveryDetail, GoodsReceipt, GoodsReceiptDetail,

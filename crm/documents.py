@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any, Callable
 
@@ -17,8 +17,15 @@ from flask import Blueprint, Response, abort, current_app, has_request_context, 
     url_for
 from flask_login import current_user
 
-from . import ROOT, options
+from . import options, models
+from .config import ROOT
+from .invoice_status import amount_paid
+from .totals import compute, line_amount
 from .extensions import db
+from .models import InvoicePayment, PaymentMode, Shipment, Client
+from .permissions import can_table, sees
+from sqlalchemy import func
+from .company import profile
 
 
 @dataclass(frozen=True)
@@ -34,8 +41,6 @@ class Kind:
 
 
 def model_of(kind: str):
-    from . import models
-
     return getattr(models, KINDS[kind].model)
 
 
@@ -45,8 +50,6 @@ def kind_of(doc) -> Kind:
 
 def pdf_url(doc) -> str | None:
     """The staff download link of a record that has a PDF, else None (used by the details page)."""
-    from flask import url_for
-
     kind = next((k for k in KINDS.values() if k.model == type(doc).__name__), None)
     return url_for("documents.download", kind=kind.name, doc_id=doc.id) if kind else None
 
@@ -99,7 +102,7 @@ def number_of(doc) -> str:
     if not hasattr(doc, "formatted_number"):  # contracts are not numbered: #id
         return f"#{doc.id}"
     try:
-        from .actions.numbering import shown
+        from .actions.numbering import shown  # cycle: actions -> actions.campaigns -> documents
     except ImportError:
         return doc.formatted_number or f"#{doc.id}"
     return shown(doc)
@@ -112,8 +115,6 @@ def currency_of(doc) -> str:
 
 def company():
     """The seller on every document: the company profile (crm/company.py)."""
-    from .company import profile
-
     return profile()
 
 
@@ -125,8 +126,6 @@ def client_block(doc) -> dict:
     if type(doc).__name__ == "Proposal":
         client = None
         if doc.rel_type == "customer" and doc.rel_id:
-            from .models import Client
-
             client = db.session.get(Client, doc.rel_id)
         return {"name": doc.proposal_to or (client.company if client else ""),
                 "vat": client.vat if client else None,
@@ -141,9 +140,7 @@ def client_block(doc) -> dict:
 
 
 def lines_and_totals(doc):
-    """The printed lines and totals, computed by the one totals function (crm.actions.totals)."""
-    from .actions.totals import compute, line_amount
-
+    """The printed lines and totals, computed by the one totals function (crm/totals.py)."""
     lines = [{"description": ln.description, "long_description": ln.long_description, "qty": fmt_qty(ln.qty),
               "unit": ln.unit or "", "rate": fmt_price(ln.rate), "amount": fmt(line_amount(ln)),
               "taxes": ", ".join(f"{t.taxname} {fmt_qty(t.taxrate)}%" for t in ln.taxes),
@@ -169,8 +166,6 @@ def document_context(doc) -> dict:
            "subject": getattr(doc, "subject", None), "notes": getattr(doc, "clientnote", None),
            "terms": getattr(doc, "terms", None), "paid": None}
     if kind.name == "invoice" and doc.id:
-        from .actions.invoices import amount_paid
-
         paid = Decimal(amount_paid(doc.id))
         ctx["paid"], ctx["due"] = paid, totals["total"] - paid
     return ctx
@@ -178,7 +173,7 @@ def document_context(doc) -> dict:
 
 def contract_context(contract) -> dict:
     """What a contract's PDF and portal page show: parties, dates, value, content and the signature."""
-    from .portal.signatures import path_of
+    from .portal.signatures import path_of  # cycle: portal -> portal.contracts -> documents
 
     client = contract.client_rel
     signature = path_of(contract.signature)
@@ -196,18 +191,16 @@ def _contract_html(contract) -> str:
     return render_template("pdf/contract.html", **contract_context(contract))
 
 
-def _purchase_html(doc) -> str:
-    from .purchase_documents import render_html as render_purchase
-
-    return render_purchase(doc)
+def mode_name(payment) -> str:
+    """A payment's mode as a person reads it: the tblpayment_modes name, or the gateway name."""
+    mode = payment.paymentmode or ""
+    if mode.isdigit():
+        row = db.session.get(PaymentMode, int(mode))
+        mode = row.name if row else mode
+    return " – ".join(p for p in (mode, payment.paymentmethod) if p)
 
 
 def _receipt_html(payment) -> str:
-    from sqlalchemy import func
-
-    from .actions.payment_emails import mode_name
-    from .models import InvoicePayment
-
     inv = payment.invoice
     # What was left once this payment was in (later payments do not change an old receipt).
     paid = db.session.query(func.coalesce(func.sum(InvoicePayment.amount), 0)).filter(
@@ -222,6 +215,20 @@ def _delivery_note_html(note) -> str:
     return render_template("pdf/delivery_note.html", **delivery_note_context(note))
 
 
+def _printed_elsewhere(doc) -> str:
+    raise LookupError(f"nothing prints a {kind_of(doc).name}: its module registers it with documents.prints")
+
+
+def prints(*kinds: str):
+    """Register the HTML of a kind printed by the module that knows it (purchasing documents, count
+    sheets), so that this module needs nothing above it; create_app imports those modules."""
+    def register(html: Callable[[Any], str]):
+        for name in kinds:
+            KINDS[name] = replace(KINDS[name], html=html)
+        return html
+    return register
+
+
 def render_html(doc) -> str:
     kind = kind_of(doc)
     return kind.html(doc) if kind.html else render_template("pdf/document.html", **document_context(doc))
@@ -229,8 +236,6 @@ def render_html(doc) -> str:
 
 def delivery_note_context(note) -> dict:
     """Products, quantities, the lots each line was taken from (after approval) and the AWB numbers."""
-    from .models import Shipment
-
     lines = [{"name": ln.commodity_name or str(ln.commodity or ""), "qty": fmt_qty(ln.quantities),
               "lots": " · ".join(", ".join(pair) for pair in _pairs((ln.lot_number or "").split(",")))
               if ln.lot_number else "", "expiry": ln.expiry_date.isoformat() if ln.expiry_date else ""}
@@ -245,10 +250,15 @@ def _pairs(parts):
     return list(zip(parts[::2], parts[1::2]))
 
 
-def render_pdf(doc) -> bytes:
-    from weasyprint import HTML
+def pdf_of(html: str) -> bytes:
+    """A PDF printed from our HTML (its images and styles found under templates/)."""
+    from weasyprint import HTML  # lazy: heavy, and it needs Pango, which only printing should require
 
-    return HTML(string=render_html(doc), base_url=str(ROOT / "templates")).write_pdf()
+    return HTML(string=html, base_url=str(ROOT / "templates")).write_pdf()
+
+
+def render_pdf(doc) -> bytes:
+    return pdf_of(render_html(doc))
 
 
 def _by_id(doc) -> str:
@@ -261,12 +271,6 @@ def _by_name(doc) -> str:
 
 def _delivery_note_name(note) -> str:
     return note.goods_delivery_code or f"delivery-note-{note.id}"
-
-
-def _count_sheet_html(count) -> str:
-    from .count_sheets import pdf_html
-
-    return pdf_html(count)
 
 
 def _count_sheet_name(count) -> str:
@@ -289,13 +293,13 @@ KINDS = {k.name: k for k in (
     Kind("receipt", "InvoicePayment", "Payment receipt", html=_receipt_html, filename=_by_id),
     Kind("contract", "Contract", "Contract", "Start date", "dateend", "End date", html=_contract_html,
          filename=_by_id),
-    # Purchasing documents sent to vendors (crm/purchase_documents.py renders them).
-    Kind("pur_request", "PurchaseRequest", "Request for quotation", "Date", html=_purchase_html,
+    # Purchasing documents sent to vendors (crm/purchase_documents.py prints them).
+    Kind("pur_request", "PurchaseRequest", "Request for quotation", "Date", html=_printed_elsewhere,
          filename=_by_name),
     Kind("pur_order", "PurchaseOrder", "Purchase order", "Order date", "delivery_date", "Delivery date",
-         html=_purchase_html, filename=_by_name),
+         html=_printed_elsewhere, filename=_by_name),
     Kind("delivery_note", "GoodsDelivery", "Delivery note", html=_delivery_note_html, filename=_delivery_note_name),
-    Kind("count_sheet", "PhysicalInventory", "Inventory count sheet", html=_count_sheet_html,
+    Kind("count_sheet", "PhysicalInventory", "Inventory count sheet", html=_printed_elsewhere,  # crm/count_sheets.py
          filename=_count_sheet_name),
 )}
 
@@ -307,9 +311,6 @@ bp = Blueprint("documents", __name__)
 
 @bp.route("/admin/documents/<kind>/<int:doc_id>.pdf")
 def download(kind, doc_id):
-    from .auth import can_table
-    from .permissions import sees
-
     if kind not in KINDS:
         abort(404)
     if not current_user.is_authenticated:

@@ -34,6 +34,9 @@ from sqlalchemy import and_, func, literal, or_, select
 from .extensions import db
 from .models.base import money
 from .models.sales import GoalType, InvoiceStatus
+from .models import ReportPaymentDay as P, Client, Lead, Contract, Estimate, Invoice, ReportInvoiceDay as I, Goal
+from .reports.rollup import settle
+import flask
 
 # Invoices that count as invoiced: issued and not cancelled.
 INVOICED_STATUSES = (InvoiceStatus.UNPAID.value, InvoiceStatus.PARTIALLY_PAID.value, InvoiceStatus.PAID.value,
@@ -51,8 +54,6 @@ def _day_range(col, start: date, end: date):
 def _total_income(goal, start, end):
     """Payments received (in their invoice's currency, as recorded), from the daily roll-up of
     payments by their invoice's sale agent (crm/reports/rollup.py keeps it equal to the payments)."""
-    from .models import ReportPaymentDay as P
-
     q = select(func.sum(P.amount)).where(P.day >= start, P.day <= end)
     if goal.staff_id:
         q = q.where(P.sale_agent == goal.staff_id)
@@ -60,8 +61,6 @@ def _total_income(goal, start, end):
 
 
 def _converted_leads(goal, start, end):
-    from .models import Client, Lead
-
     q = select(func.count(Lead.id)).where(_day_range(Lead.date_converted, start, end),
                                           Lead.id.in_(select(Client.leadid).where(Client.leadid.isnot(None))))
     if goal.staff_id:
@@ -71,8 +70,6 @@ def _converted_leads(goal, start, end):
 
 def _new_customers(from_leads_too: bool):
     def build(goal, start, end):
-        from .models import Client
-
         q = select(func.count(Client.userid)).where(_day_range(Client.datecreated, start, end))
         if not from_leads_too:
             q = q.where(Client.leadid.is_(None))
@@ -84,8 +81,6 @@ def _new_customers(from_leads_too: bool):
 
 def _contracts(by_start: bool):
     def build(goal, start, end):
-        from .models import Contract
-
         when = (and_(Contract.datestart >= start, Contract.datestart <= end) if by_start
                 else _day_range(Contract.dateadded, start, end))
         q = select(func.count(Contract.id)).where(when, Contract.trash.is_(False),
@@ -97,8 +92,6 @@ def _contracts(by_start: bool):
 
 
 def _estimates_converted(goal, start, end):
-    from .models import Estimate, Invoice
-
     q = (select(func.count(Estimate.id)).join(Invoice, Invoice.id == Estimate.invoiceid)
          .where(_day_range(Estimate.invoiced_date, start, end), Invoice.status != InvoiceStatus.CANCELLED.value))
     if goal.staff_id:
@@ -108,8 +101,6 @@ def _estimates_converted(goal, start, end):
 
 def _invoiced_amount(goal, start, end):
     """Invoice totals (as issued), from the daily roll-up of invoices by sale agent and status."""
-    from .models import ReportInvoiceDay as I
-
     q = select(func.sum(I.amount)).where(I.day >= start, I.day <= end, I.status.in_(INVOICED_STATUSES))
     if goal.staff_id:
         q = q.where(I.sale_agent == goal.staff_id)
@@ -142,8 +133,6 @@ def totals(goals) -> dict[int, Decimal]:
     if not goals:
         return {}
     if any(g.goal_type in MONEY_TYPES for g in goals):
-        from .reports.rollup import settle
-
         settle(db.session)  # money goals read the daily roll-ups: include this session's changes
     cols = []
     for g in goals:
@@ -186,11 +175,7 @@ _CACHE = "crm_goal_progress"
 def progress_of(goal) -> Progress:
     """One goal's progress on a screen or an API page: the first call computes, in one query, every
     goal loaded in the session (the page's rows), so a page costs one query whatever its size."""
-    from flask import g
-
-    from .models import Goal
-
-    cache = g.setdefault(_CACHE, {})
+    cache = flask.g.setdefault(_CACHE, {})
     if goal.id not in cache:
         loaded = [o for o in db.session.identity_map.values() if isinstance(o, Goal) and o.id not in cache]
         cache.update(progress(loaded if goal in loaded else loaded + [goal]))

@@ -231,7 +231,7 @@ _CACHE = "crm_options"
 
 def _stored() -> dict[str, str]:
     """The stored options, read once per transaction (a commit or rollback forgets them)."""
-    from .models import Option
+    from .models import Option  # cycle: models -> models.settings -> options
 
     cache = db.session.info.get(_CACHE)
     if cache is None:
@@ -284,7 +284,7 @@ def _resolve(name: str, stored: dict[str, str] | None) -> Any:
 
 def set(name: str, value: Any) -> None:  # noqa: A001 - mirrors get()
     """Store an option in tbloptions (the caller commits). Validates the type first."""
-    from .models import Option
+    from .models import Option  # cycle: models -> models.settings -> options
 
     defn = OPTIONS.get(name)
     text = serialize(defn, parse(defn, value) if isinstance(value, str) else value) if defn else str(value)

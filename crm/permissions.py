@@ -16,6 +16,8 @@ so a view-own user sees no report (the home page's "my" panels are their figures
 from __future__ import annotations
 
 from sqlalchemy import false, or_
+from .resources import resource_of, primary_key
+from .extensions import db
 
 # Ordered as the Roles screen shows them.
 MODULES = {
@@ -59,10 +61,24 @@ def module_permissions() -> list[str]:
     return [f"{m}.{v}" for m in MODULES for v in VERBS]
 
 
+def permissions_of(staff) -> set[str]:
+    if staff is None or not getattr(staff, "is_authenticated", False):
+        return set()
+    if staff.admin:
+        return {"*"}
+    return staff.role_rel.permission_set if staff.role_rel else set()
+
+def can(staff, permission: str) -> bool:
+    perms = permissions_of(staff)
+    return "*" in perms or permission in perms
+
+def can_table(staff, model, verb: str) -> bool:
+    """``verb`` on the table's module; "view" allows view own or view all (crm/permissions.py)."""
+    return may(staff, model, verb)
+
+
 def may(staff, model, verb: str) -> bool:
     """``verb`` on the table's module; "view" is either view own or view all, "view_all" only the latter."""
-    from .auth import can
-
     module = module_of(model)
     if verb == "view":
         return can(staff, f"{module}.view") or can(staff, f"{module}.view_own")
@@ -73,8 +89,6 @@ def may(staff, model, verb: str) -> bool:
 
 def own_condition(staff, model):
     """None when ``staff`` sees every row of the table; otherwise the SQL condition for their own rows."""
-    from .resources import resource_of
-
     if may(staff, model, "view_all"):
         return None
     staffid = getattr(staff, "staffid", None)
@@ -99,112 +113,9 @@ def visible(query, staff, model):
 
 def sees(staff, obj) -> bool:
     """Whether ``staff`` may see the row ``obj`` (its table's view permission, and own when view own)."""
-    from .extensions import db
-    from .resources import primary_key
-
     model = type(obj)
     condition = own_condition(staff, model)
     if condition is None:
         return True
     pk = getattr(model, primary_key(model))
     return db.session.query(db.session.query(model).filter(pk == getattr(obj, pk.key), condition).exists()).scalar()
-
-
-def actions_by_module() -> dict[str, list]:
-    from .actions import all_actions
-
-    out: dict[str, list] = {m: [] for m in MODULES}
-    for adef in sorted(all_actions(), key=lambda a: (a.resource, a.label)):
-        out[module_of(adef.model)].append(adef)
-    return out
-
-
-def label_of(key: str) -> str:
-    """A person's name for a permission key: "Invoices: Export", "Invoices: Send to ANAF"."""
-    from .actions import all_actions
-
-    if key.startswith("action:"):
-        adef = next((a for a in all_actions() if a.permission == key), None)
-        if adef is not None:
-            from .resources import resource_of
-
-            return f"{resource_of(adef.model).label}: {adef.label}"
-        return key
-    module, _, verb = key.partition(".")
-    return f"{MODULES.get(module, module)}: {VERB_LABELS.get(verb, verb)}"
-
-
-# --- keys of the versions before modules: one permission area per menu group -----------------------
-
-LEGACY_AREAS = {
-    "sales": ("leads", "clients", "proposals", "estimates", "invoices", "contracts", "goals", "marketing"),
-    "warehouse": ("items", "stock", "receipts", "deliveries"),
-    "purchasing": ("vendors", "purchases", "vendor_invoices"),
-    "finance": ("payments", "vendor_payments"),
-    "settings": ("settings", "staff"),
-}
-LEGACY_VERBS = ("view", "create", "edit", "delete")
-_LEGACY_AREA_OF_MODULE = {m: area for area, modules in LEGACY_AREAS.items() for m in modules}
-_LEGACY_AREA_OF_MODULE["reports"] = "settings"
-
-
-def legacy_area(model) -> str:
-    """The area a table's keys had before modules (its menu group), for translating old roles."""
-    category = getattr(getattr(model, "__crm__", None), "category", None)
-    return (category or _LEGACY_AREA_OF_MODULE[module_of(model)]).lower()
-
-
-def translate_legacy(keys) -> set[str]:
-    """Old ``<area>.<verb>`` keys as the module keys that allow the same: each module of the area, and
-    with "view" also export (every grid exported then) and, for sales, the reports."""
-    out = set()
-    for key in keys:
-        area, _, verb = key.partition(".")
-        if key.startswith("action:") or area not in LEGACY_AREAS or verb not in LEGACY_VERBS:
-            out.add(key)
-            continue
-        for module in LEGACY_AREAS[area]:
-            out.add(f"{module}.{verb}")
-            if verb == "view":
-                out.add(f"{module}.export")
-        if key == "sales.view":
-            out.add("reports.view")
-    return out
-
-
-def legacy_default_roles() -> dict[str, set[str]]:
-    """What the documented roles were given before modules (to tell an admin's edits from defaults)."""
-    from .actions import all_actions
-
-    def area(a, verbs=LEGACY_VERBS):
-        return {f"{a}.{v}" for v in verbs}
-
-    def actions_in(*areas, resources=None):
-        return {a.permission for a in all_actions()
-                if legacy_area(a.model) in areas and (resources is None or a.resource in resources)}
-
-    some = ("view", "create", "edit")
-    return {
-        "SDR": area("sales", some) | actions_in("sales", resources={"leads"}),
-        "Sales Agent": area("sales", some) | {"warehouse.view"} | actions_in("sales"),
-        "Sales Manager": area("sales") | {"finance.view", "warehouse.view", "purchasing.view"} | actions_in("sales"),
-        "Warehouse": area("warehouse", some) | {"sales.view", "purchasing.view"} | actions_in("warehouse")
-        | {"action:invoices.create_delivery_note", "action:pur_orders.create_goods_receipt"},
-        "Purchasing": area("purchasing") | {"warehouse.view", "sales.view"} | actions_in("purchasing"),
-        "Finance": area("finance") | {"sales.view", "purchasing.view"} | actions_in("finance")
-        | actions_in("sales", resources={"invoices"}) | {"action:clients.record_advance_payment"}
-        | actions_in("purchasing", resources={"pur_invoices"}),
-    }
-
-
-def upgrade_legacy_role(role, defaults: set[str] | None) -> set[str]:
-    """A role's permissions in module keys. A documented role (``defaults`` given) takes the new
-    defaults, less what the admin had taken away from the old ones, plus what the admin had added;
-    another role keeps what it allowed, translated."""
-    held = role.permission_set
-    legacy = legacy_default_roles().get(role.name) if defaults is not None else None
-    if legacy is None:
-        return translate_legacy(held)
-    removed = translate_legacy(legacy - held)
-    added = translate_legacy(held - legacy)
-    return (set(defaults) - removed) | added

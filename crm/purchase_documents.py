@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from flask import render_template
 
-from .documents import company, currency_of, fmt, fmt_price, fmt_qty, kind_of
+from .documents import company, currency_of, fmt, fmt_price, fmt_qty, kind_of, prints
 from .actions.purchase_common import line_text
 
 
@@ -34,5 +34,6 @@ def context(doc, vendor=None) -> dict:
             "totals": {"subtotal": doc.subtotal, "tax": doc.total_tax, "total": doc.total}}
 
 
+@prints("pur_request", "pur_order")
 def render_html(doc, vendor=None) -> str:
     return render_template("pdf/purchase.html", **context(doc, vendor))

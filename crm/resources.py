@@ -11,6 +11,7 @@ from functools import lru_cache
 from sqlalchemy import Date, DateTime, Numeric, String, Text, inspect
 
 from .models.base import ALWAYS_OWNED, LINE_TOTALS, SERVER_SET, Resource, StatusEnum
+from .models import all_models
 
 CATEGORIES = ("Sales", "Warehouse", "Purchasing", "Finance", "Settings")  # menu groups (not permissions)
 
@@ -28,8 +29,6 @@ def resource_name(model) -> str:
 
 @lru_cache
 def models_by_resource() -> dict[str, type]:
-    from .models import all_models
-
     return {resource_name(m): m for m in all_models()}
 
 
@@ -49,22 +48,6 @@ def action_owned(model) -> dict[str, str]:
         owned.update({k: LINES for k in LINE_TOTALS if k in keys})
     owned.update({k: SERVER for k in SERVER_SET if k in keys})
     return owned
-
-
-def who_writes(model, key: str) -> str:
-    """A sentence for a person who tried to write an action-owned column through a generic door."""
-    kind = action_owned(model).get(key)
-    if kind == SERVER:
-        return "set by the server (who created the record and when), never taken from a request"
-    if kind == LINES:
-        return "computed by the server from the lines"
-    from .actions import actions_for
-
-    names = ", ".join(a.name for a in actions_for(model))
-    if not names:
-        return "written only by the system"
-    return (f"changed only by this record's actions ({names}): "
-            f"POST /api/v1/{resource_of(model).name}/<id>/actions/<action>")
 
 
 def primary_key(model) -> str:

@@ -24,6 +24,10 @@ from sqlalchemy import inspect
 from .admin_views.access import StaffView
 from .extensions import db
 from .resources import models_by_resource, primary_key, resource_of, status_enum
+from . import models
+from .permissions import can_table
+from .permissions import sees
+from .api import ApiError, api
 
 # The documents of the seed's "Complete Order Traceability" tree, in the order the page shows them:
 # (model class name, heading).
@@ -54,8 +58,6 @@ class Edge:
 
 @lru_cache
 def chain_models() -> dict[type, str]:
-    from . import models
-
     return {getattr(models, name): heading for name, heading in CHAIN if hasattr(models, name)}
 
 
@@ -180,9 +182,6 @@ class TraceView(StaffView):  # each document in the chain checks its own table's
 
     @expose("/<resource>/<int:obj_id>")
     def chain(self, resource, obj_id):
-        from .auth import can_table
-        from .permissions import sees
-
         model, obj = _load(resource, obj_id)
         if obj is None:
             abort(404)
@@ -204,10 +203,6 @@ api_bp = ApiBlueprint("api_trace", "crm.traceability", url_prefix="/api/v1",
 @api_bp.route("/<resource>/<int:obj_id>/trace", methods=["GET"])
 def api_trace(resource, obj_id):
     """Every document linked to this one by foreign keys, grouped by type, in the order of the cycle."""
-    from .api import ApiError
-    from .auth import can_table
-    from .permissions import sees
-
     model, obj = _load(resource, obj_id)
     if model is None:
         raise ApiError(404, f"{resource} is not a document of the commercial cycle; trace one of: "
@@ -219,8 +214,6 @@ def api_trace(resource, obj_id):
 
 
 def init_trace(app, admin) -> None:
-    from .api import api
-
     api.register_blueprint(api_bp)
     admin.add_view(TraceView(name="Trace", endpoint="trace", url="/admin/trace"))
     app.add_template_global(trace_url, "trace_url")

@@ -16,7 +16,7 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 
 from .actions import quotations as quotation_actions
 from .actions.registry import ActionError
-from .documents import fmt, fmt_qty, pdf_filename
+from .documents import fmt, fmt_qty, pdf_filename, pdf_of
 from .extensions import db
 from .models import PurchaseOrder, PurchaseOrderStatus, PurchaseQuotation, PurchaseQuotationStatus
 from .purchase_documents import render_html
@@ -67,15 +67,11 @@ def view(kind, doc_id, doc_hash):
 
 @bp.get(f"/{KIND}/pdf")
 def pdf(kind, doc_id, doc_hash):
-    from weasyprint import HTML
-
-    from . import ROOT
-
     doc = _document(kind, doc_id, doc_hash)
     printed = _printed(kind, doc)
     if printed is None:
         abort(404)
-    body = HTML(string=render_html(printed, doc.vendor_rel), base_url=str(ROOT / "templates")).write_pdf()
+    body = pdf_of(render_html(printed, doc.vendor_rel))
     return Response(body, mimetype="application/pdf",
                     headers={"Content-Disposition": f'attachment; filename="{pdf_filename(printed)}"'})
 

@@ -132,14 +132,14 @@ def test_documented_roles_hold_the_actions_of_their_work(app, ctx):
 def test_an_upgrade_grants_new_default_permissions_but_not_what_an_admin_removed(app, ctx, monkeypatch):
     import json
 
-    from crm import auth
+    from crm import roles
     from crm.models import Role
 
     sdr = db.session.query(Role).filter_by(name="SDR").one()
     sdr.permissions = json.dumps(sorted(sdr.permission_set - {"leads.edit"}))  # the admin's edit
     db.session.commit()
-    defaults = auth.default_roles()
-    monkeypatch.setattr(auth, "default_roles",
+    defaults = roles.default_roles()
+    monkeypatch.setattr(roles, "default_roles",
                         lambda: {**defaults, "SDR": defaults["SDR"] + ["action:leads.new_in_this_version"]})
 
     result = app.test_cli_runner().invoke(args=["crm", "sync-roles"])

@@ -53,7 +53,7 @@ def test_documents_are_numbered_and_the_next_numbers_follow(demo):
 
 
 def test_invoices_in_ron_and_eur_with_payments_that_explain_their_status(demo):
-    from crm.actions.totals import compute
+    from crm.totals import compute
     from crm.models import Invoice, InvoicePayment
 
     invoices = db.session.query(Invoice).all()

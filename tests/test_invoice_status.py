@@ -4,7 +4,7 @@ from decimal import Decimal
 
 import pytest
 
-from crm.actions.invoices import CANCELLED, DRAFT, OVERDUE, PAID, PARTIAL, UNPAID, compute_status
+from crm.invoice_status import CANCELLED, DRAFT, OVERDUE, PAID, PARTIAL, UNPAID, compute_status
 
 TODAY = date(2026, 11, 23)
 PAST, FUTURE = TODAY - timedelta(days=1), TODAY + timedelta(days=1)

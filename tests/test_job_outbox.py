@@ -125,7 +125,7 @@ def test_a_payment_is_recorded_while_redis_is_down_and_its_job_waits(app, invoic
 
 @needs_redis
 def test_once_redis_is_back_the_sweeper_enqueues_the_job_once(redis_app, invoice, set_redis):
-    from crm.jobs import queue
+    from crm.jobs.runner import queue
 
     app = redis_app
     up = app.config["REDIS_URL"]
@@ -254,7 +254,7 @@ def test_two_sweepers_at_once_run_each_waiting_job_once(app, set_redis):
 
 @needs_redis
 def test_two_sweepers_at_once_enqueue_each_waiting_job_once(redis_app, set_redis):
-    from crm.jobs import queue
+    from crm.jobs.runner import queue
 
     app = redis_app
     up = app.config["REDIS_URL"]

@@ -86,17 +86,17 @@ def redis_app(app):
 
     queue_name = f"test-{uuid.uuid4().hex[:8]}"
     app.config.update(REDIS_URL=os.environ["REDIS_URL"], RQ_QUEUE=queue_name)
-    crm.jobs._worker_app = app  # the worker runs the jobs against the test database
+    crm.jobs.runner._worker_app = app  # the worker runs the jobs against the test database
     yield app
     Queue(queue_name, connection=Redis.from_url(os.environ["REDIS_URL"])).empty()
     app.config.update(REDIS_URL=None, RQ_QUEUE="default")
-    crm.jobs._worker_app = None
+    crm.jobs.runner._worker_app = None
 
 
 def _work(app):
     from rq import SimpleWorker
 
-    from crm.jobs import queue
+    from crm.jobs.runner import queue
 
     with app.app_context():
         q = queue()
@@ -109,7 +109,7 @@ def test_redis_job_is_queued_after_commit_and_run_by_a_worker(redis_app):
     app = redis_app
     with app.app_context():
         enqueue(write_note, "via redis")
-        from crm.jobs import queue
+        from crm.jobs.runner import queue
 
         assert queue().count == 0
         db.session.commit()
@@ -129,7 +129,7 @@ def test_jobs_screen_lists_failed_jobs_and_retries(redis_app, admin_client):
     page = admin_client.get("/admin/jobs/").get_data(as_text=True)
     assert "tests.jobs_sample.explode" in page and "SMTP refused: relay down" in page
     with app.app_context():
-        from crm.jobs import queue
+        from crm.jobs.runner import queue
 
         q = queue()
         job_id = q.failed_job_registry.get_job_ids()[0]

@@ -10,7 +10,7 @@ from types import SimpleNamespace
 import pytest
 from lxml import etree
 
-from crm.actions.totals import compute, line_net, spread, vat
+from crm.totals import compute, line_net, spread, vat
 from crm.efactura import checks, document, samples, ubl
 from crm.extensions import db
 

@@ -259,16 +259,16 @@ def test_every_table_declares_its_module_and_own_columns_that_exist(app):
 
 
 def test_sync_roles_moves_old_area_keys_to_modules_keeping_the_admins_edits(app, ctx):
-    from crm import auth
+    from crm import roles
     from crm.models import Option, Role
-    from crm.permissions import legacy_default_roles
+    from crm.roles import legacy_default_roles
 
     old = legacy_default_roles()
     sdr = db.session.query(Role).filter_by(name="SDR").one()
     # as an older version left it: the old defaults, less one the admin took away, plus one added
     sdr.permissions = json.dumps(sorted(old["SDR"] - {"action:leads.mark_junk"} | {"warehouse.view"}))
     db.session.add(Role(name="Auditor", permissions=json.dumps(["sales.view", "finance.view"])))
-    db.session.query(Option).filter_by(name=auth.ROLE_KEYS).delete()
+    db.session.query(Option).filter_by(name=roles.ROLE_KEYS).delete()
     db.session.commit()
 
     result = app.test_cli_runner().invoke(args=["crm", "sync-roles"])

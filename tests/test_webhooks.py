@@ -264,7 +264,7 @@ def test_send_test_and_redeliver(app, admin_client, receiver):
 
 @needs_redis
 def test_on_redis_the_workers_post_and_retry(redis_app, client, receiver):
-    from crm.jobs import queue
+    from crm.jobs.runner import queue
     from crm.webhooks import retry_webhook_deliveries
 
     app = redis_app

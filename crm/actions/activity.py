@@ -11,6 +11,7 @@ they were flushed with the rest.
 from __future__ import annotations
 
 from ..extensions import db
+from ..models import ActivityLog, LeadActivityLog
 
 _QUEUED = "crm_history_lines"
 
@@ -57,15 +58,11 @@ def register_stages(add) -> None:
 
 
 def log_activity(actor, description: str, rel_type: str | None = None, rel_id: int | None = None):
-    from ..models import ActivityLog
-
     queue_line(ActivityLog, {"description": description, "staffid": getattr(actor, "staffid", None),
                              "rel_type": rel_type, "rel_id": rel_id})
 
 
 def log_lead_activity(lead, actor, description: str, additional_data: str | None = None):
-    from ..models import LeadActivityLog
-
     queue_line(LeadActivityLog, {"description": description, "additional_data": additional_data,
                                  "staffid": getattr(actor, "staffid", None),
                                  "full_name": getattr(actor, "full_name", None)},

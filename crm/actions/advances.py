@@ -16,11 +16,12 @@ from sqlalchemy import func
 from wtforms import DateField, DecimalField, Form, SelectField
 from wtforms.validators import Optional
 
-from .. import events
+from .. import events, options
 from ..extensions import db
 from ..models import Client, ClientAdvancePayment, Currency, Invoice, InvoicePayment, InvoiceStatus
 from ..models.base import money
-from .invoices import CANCELLED, PAID, invoice_name
+from ..invoice_status import CANCELLED, PAID
+from .invoices import invoice_name
 from .numbering import shown
 from .payments import PaymentForm, _positive, add_payment, left_to_pay
 from .registry import ActionError, action
@@ -36,8 +37,6 @@ _CACHE = "crm_advance_credit"
 
 def default_currency_id() -> int | None:
     """The base currency's id (kept for the request: grid rows without a currency ask for it)."""
-    from .. import options
-
     if has_request_context() and "crm_default_currency" in g:
         return g.crm_default_currency
     row = (db.session.query(Currency).filter(Currency.isdefault.is_(True)).order_by(Currency.id).first()

@@ -24,6 +24,9 @@ from .. import options, storage
 from ..extensions import db
 from ..models import File, Lead
 from .registry import ActionError, ActionInvalid, action
+from ..permissions import can, can_table
+from ..resources import resource_name, primary_key
+from .activity import log_lead_activity
 
 # Models that allow attachments, with the rel_type their tblfiles rows use (Perfex's names).
 ATTACHABLE: dict[type, str] = {Lead: "lead"}
@@ -76,15 +79,11 @@ def _size(stream) -> int:
 
 
 def may_download(user, model) -> bool:
-    from ..auth import can, can_table
-
     return (model in ATTACHABLE and can_table(user, model, "view")
             and can(user, f"action:{_resource(model)}.attach_file"))
 
 
 def _resource(model) -> str:
-    from ..resources import resource_name
-
     return resource_name(model)
 
 
@@ -126,8 +125,6 @@ def attach_file(obj, actor, file):
                                 f"{limit // 1048576} MB.", status=413)
     row.size = written
     if isinstance(obj, Lead):
-        from .activity import log_lead_activity
-
         log_lead_activity(obj, actor, "Attached a file", name)
     return f"“{name}” attached"
 
@@ -143,8 +140,6 @@ def _copy(src, dst, limit: int) -> int:
 
 
 def obj_id(obj) -> int:
-    from ..resources import primary_key
-
     return getattr(obj, primary_key(type(obj)))
 
 

@@ -26,7 +26,9 @@ from ..models import (CampaignRecipient, CampaignStatus, Client, Contact, EmailO
                       MarketingUnsubscribe, RecipientStatus)
 from .lead_activity import DATETIME_FORMATS
 from .activity_email import compose, lead_fields
-from .registry import action
+from .registry import action, ActionError
+from ..documents import base_url
+from ..mail import queue_email
 
 log = logging.getLogger(__name__)
 S = CampaignStatus
@@ -76,8 +78,6 @@ def _fields(member, link: str) -> dict:
 
 
 def unsubscribe_url(token: str) -> str:
-    from ..documents import base_url
-
     return f"{base_url()}/portal/unsubscribe/{token}"
 
 
@@ -102,8 +102,6 @@ def _add(c: MarketingCampaign, email: str, member, opted_out: set[str]) -> str:
         db.session.rollback()
         return "had"
     if row.status == RecipientStatus.QUEUED.value:
-        from ..mail import queue_email
-
         subject, html, text = compose(c.subject, c.body + _FOOTER, _fields(member, unsubscribe_url(token)))
         row.outbox_id = queue_email(member.email.strip(), subject, html, text, rel_type="campaign",
                                     rel_id=c.id, template=f"campaign-{c.id}").id
@@ -150,8 +148,6 @@ def _can_send(c: MarketingCampaign) -> str | None:
 def send(c: MarketingCampaign, actor):
     members, no_email = audience(c)
     if not members:
-        from .registry import ActionError
-
         raise ActionError(f"Campaign “{c.name}” has nobody to send to: no lead or contact of its audience has an "
                           f"email address ({no_email} without one); widen the audience.")
     c.status = S.SENDING.value

@@ -27,6 +27,7 @@ from .activity import log_activity
 from .registry import ActionError, action
 from .sales_activity import log_sales_activity
 from .sending import OUTBOX, primary_contact
+from ..documents import fmt, pdf_filename, public_url, render_pdf, base_url
 
 log = logging.getLogger(__name__)
 
@@ -94,8 +95,6 @@ def _may_send(c: Contract) -> str | None:
 
 
 def _fields(c: Contract, actor=None, contact_name: str = "", link: str = "") -> dict:
-    from ..documents import fmt
-
     return {"companyname": options.get("companyname"), "client_company": c.client_rel.company,
             "contact_name": contact_name or c.client_rel.company, "contract_subject": c.subject,
             "contract_value": fmt(c.contract_value, options.get("base_currency") or "")
@@ -115,8 +114,6 @@ def _render(slug: str, fields: dict):
 @action(Contract, "send_for_signature", "Send for signature", precondition=_may_send, icon="fa-envelope")
 def send_for_signature(c: Contract, actor):
     """Email the contract's PDF and its portal link (where the client signs) to the primary contact."""
-    from ..documents import pdf_filename, public_url, render_pdf
-
     contact = primary_contact(c.client)
     if contact is None:
         raise ActionError(f"{_name(c)} cannot be sent: client {c.client_rel.company} has no primary contact with "
@@ -189,8 +186,6 @@ def _new_end_date(target, value, oldvalue, initiator):
 
 def _remind(c: Contract) -> int:
     """Queue the reminder emails of one contract; returns how many."""
-    from ..documents import base_url
-
     sent = 0
     owner = db.session.get(Staff, c.addedfrom) if c.addedfrom else None
     fields = _fields(c)

@@ -16,6 +16,8 @@ from .. import options
 from ..extensions import db
 from . import numbering
 from .totals import refresh
+from ..models import ItemLine, ItemTax, Currency, Invoice, PaymentMode, Estimate
+from ..invoice_status import recompute_status
 
 LINE_FIELDS = ("description", "long_description", "qty", "rate", "unit", "item_order", "item_id", "discount_percent")
 TOTAL_FIELDS = ("subtotal", "total_tax", "total", "adjustment", "discount_percent", "discount_total",
@@ -29,8 +31,6 @@ def copy_lines(source, target) -> None:
     An optional line the client did not select is not part of the deal and is left out; a
     selected one becomes an ordinary line.
     """
-    from ..models import ItemLine, ItemTax
-
     for line in source.items:
         if line.is_optional and not line.is_selected:
             continue
@@ -73,8 +73,6 @@ def due_date(issued: date) -> date:
 
 
 def _default_currency_id():
-    from ..models import Currency
-
     row = db.session.query(Currency.id).filter_by(isdefault=True).first()
     return row[0] if row else None
 
@@ -96,9 +94,6 @@ def _converted(model, source, client, actor, **fields):
 
 def invoice_from(source, client, actor):
     """An issued invoice (numbered, Unpaid, due after ``invoice_due_after`` days) from ``source``."""
-    from ..models import Invoice, PaymentMode
-    from .invoices import recompute_status
-
     modes = list(db.session.scalars(db.select(PaymentMode.id).filter_by(active=True, selected_by_default=True)))
     invoice = _converted(Invoice, source, client, actor, status=1,
                          duedate=due_date(date.today()),
@@ -111,8 +106,6 @@ def invoice_from(source, client, actor):
 
 def estimate_from(proposal, client, actor, status: int):
     """A numbered sales order from an accepted proposal."""
-    from ..models import Estimate
-
     days = options.get("estimate_due_after")
     estimate = _converted(Estimate, proposal, client, actor, status=status,
                           expirydate=date.today() + timedelta(days=int(days or 7)))

@@ -16,13 +16,19 @@ from wtforms.validators import Optional
 
 from .. import options
 from ..extensions import db
-from .totals import line_net
+from ..totals import line_net
 from ..models import (GoodsDelivery, Item, GoodsDeliveryDetail, GoodsDeliveryStatus, Invoice, InvoiceStatus, ItemLine,
                       StockTransaction, WarehouseApproval)
 from . import bulk, reservations, stock
-from .goods_receipts import default_warehouse_id
+from .goods_receipts import default_warehouse_id, _warehouse
 from .numbering import format_number, take_next
 from .registry import ActionError, action
+from ..models import Warehouse, Staff
+from ..documents import base_url
+from ..mail import html_to_text, queue_email
+from .activity import log_activity
+from flask import render_template
+from markupsafe import Markup
 
 ZERO = Decimal("0")
 DRAFT, APPROVED = WarehouseApproval.DRAFT.value, WarehouseApproval.APPROVED.value
@@ -72,7 +78,6 @@ def shortages(note, rows_by_pair=None, fefo_on=None, needed=None) -> list[tuple[
         have = stock.available(wh, item, rows=rows, fefo_on=fefo_on, besides=order)
         if have < need:
             line = next(ln for ln in note.items if ln.commodity_code == item and _warehouse_of(note, ln) == wh)
-            from ..models import Warehouse
 
             out.append((_item_name(line), str(db.session.get(Warehouse, wh)), need, have))
     return out
@@ -130,8 +135,6 @@ def _delivered_lines(invoice):
 def parse_delivery_order(text, strict: bool = True) -> list[int]:
     """The warehouses named by option ``warehouse_delivery_order`` (ids or codes, comma-separated),
     in its order; ``strict``: an unknown one is an OptionError naming it (else it is passed over)."""
-    from ..models import Warehouse
-
     rows = db.session.execute(select(Warehouse.warehouse_id, Warehouse.warehouse_code)).all()
     by_id = {str(wh): wh for wh, _ in rows}
     by_code = {(code or "").strip().lower(): wh for wh, code in rows if code}
@@ -153,8 +156,6 @@ options.CHECKS["warehouse_delivery_order"] = parse_delivery_order
 def delivery_warehouses() -> list[int]:
     """The order delivery notes draw on warehouses: those the option names, then the default
     warehouse, then the others by name."""
-    from ..models import Warehouse
-
     named, first = parse_delivery_order(options.get("warehouse_delivery_order"), strict=False), default_warehouse_id()
     rest = db.session.execute(select(Warehouse.warehouse_id, Warehouse.warehouse_name)
                               .where(Warehouse.warehouse_id.notin_(named) if named else true())).all()
@@ -240,8 +241,6 @@ def _invoice_deliverable(invoice) -> str | None:
 @action(Invoice, "create_delivery_note", "Create delivery note", form=WarehouseForm,
         precondition=_invoice_deliverable, icon="fa-truck")
 def create_delivery_note(invoice, actor, warehouse_id=None):
-    from .goods_receipts import _warehouse
-
     chosen = _warehouse(warehouse_id)  # (also refuses when there is no warehouse at all)
     note = note_from_invoice(invoice, chosen if warehouse_id else None, actor)
     if note is None:
@@ -250,7 +249,7 @@ def create_delivery_note(invoice, actor, warehouse_id=None):
     note_code(note)
     db.session.flush()
     ok = note.flag_export_warehouse == 1
-    from .backorders import maybe_auto_backorder
+    from .backorders import maybe_auto_backorder  # cycle: actions.backorders -> actions.deliveries
 
     extra = "" if ok else f"; not enough stock: {_short_text(note)}" + maybe_auto_backorder(note, actor)
     return f"{name_of(note)} created{extra}"
@@ -414,14 +413,6 @@ def recheck_waiting(item_ids, actor=None) -> list[str]:
 
 def notify_ready(note) -> None:
     """Tell the note's owner (who made it, else the invoice's sales agent) it can be approved."""
-    from flask import render_template
-    from markupsafe import Markup
-
-    from ..documents import base_url
-    from ..mail import html_to_text, queue_email
-    from ..models import Staff
-    from .activity import log_activity
-
     line = f"{name_of(note)} can now be approved: the missing stock has arrived"
     log_activity(None, line, rel_type="goods_delivery", rel_id=note.id)
     owner = db.session.get(Staff, note.addedfrom or note.staff_id) if (note.addedfrom or note.staff_id) else None

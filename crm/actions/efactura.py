@@ -13,6 +13,11 @@ from ..models import Invoice
 from ..models.efactura import EfacturaStatus as ES
 from .registry import ActionError, action
 from .sales_activity import log_sales_activity
+from ..extensions import db
+from . import numbering
+from .conversions import ADDRESS_PARTS, copy_lines
+from .totals import refresh
+from datetime import date
 
 
 def _run(step, invoice, *args):
@@ -95,13 +100,6 @@ def _creditable(invoice) -> str | None:
         icon="fa-undo", confirm="Create a credit note reversing this invoice?")
 def efactura_credit_note(invoice, actor):
     """A new invoice with every line negated and BT-25 pointing at the original: sent as a CreditNote."""
-    from datetime import date
-
-    from ..extensions import db
-    from . import numbering
-    from .conversions import ADDRESS_PARTS, copy_lines
-    from .totals import refresh
-
     credit = Invoice(clientid=invoice.clientid, date=date.today(), duedate=date.today(), currency=invoice.currency,
                      exchange_rate=invoice.exchange_rate, status=1, sale_agent=invoice.sale_agent,
                      discount_percent=invoice.discount_percent, discount_type=invoice.discount_type,

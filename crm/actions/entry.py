@@ -15,12 +15,12 @@ from sqlalchemy import DateTime, inspect
 from ..models.base import SERVER_SET
 from . import conversions, invoices, numbering
 from .totals import refresh as refresh_totals
+from ..models import Invoice, Client, Estimate
+from ..extensions import db
 
 
 def entered(record, actor=None) -> None:
     """Raises FieldError (naming the field) when the record asks for what only an action can do."""
-    from ..models import Invoice
-
     if inspect(record).persistent:
         if isinstance(record, Invoice):
             invoices.refuse_frozen_change(record)
@@ -36,8 +36,6 @@ def entered(record, actor=None) -> None:
 def removing(record) -> None:
     """Raises FieldError when a generic door may not delete the record (an issued invoice that has
     payments or went to ANAF: it is cancelled and credited, never deleted)."""
-    from ..models import Invoice
-
     if isinstance(record, Invoice) and (reason := invoices.frozen_because(record)):
         raise invoices.frozen_error("id", record, reason, "deleted")
 
@@ -46,9 +44,6 @@ def _client_defaults(record) -> None:
     """A new sales order or invoice, as the conversions make them: the client's billing and shipping
     addresses, and an invoice's due date from ``invoice_due_after``; only where the person left
     the whole address (or the due date) empty."""
-    from ..extensions import db
-    from ..models import Client, Estimate, Invoice
-
     if not isinstance(record, (Estimate, Invoice)):
         return
     if isinstance(record, Invoice) and record.duedate is None:

@@ -11,12 +11,13 @@ from wtforms.validators import Optional
 
 from .. import options
 from ..extensions import db
-from .totals import line_net
+from ..totals import line_net
 from ..models import GoodsReceipt, GoodsReceiptDetail, Warehouse, WarehouseApproval
 from ..models.purchase import PurchaseOrder, PurchaseOrderDeliveryStatus, PurchaseOrderDetail, PurchaseOrderStatus
 from . import stock
 from .numbering import format_number, take_next
 from .registry import ActionError, ActionInvalid, action
+from .reservations import top_up
 
 ZERO = Decimal("0")
 
@@ -191,8 +192,8 @@ def approve(receipt, actor):
     receipt_code(receipt)
     items = post_receipt(receipt)
     receipt.approval = WarehouseApproval.APPROVED.value
+    # cycle: actions.deliveries -> actions.goods_receipts
     from .deliveries import recheck_waiting  # delivery notes waiting for these items
-    from .reservations import top_up  # sales orders accepted while these items were short
 
     reserved = top_up({(ln.warehouse_id or receipt.warehouse_id, ln.commodity_code) for ln in receipt.items
                        if ln.commodity_code in items}, name_of(receipt), actor)

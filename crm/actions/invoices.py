@@ -1,55 +1,25 @@
-"""Invoice status: a function of total, payments, due date and cancellation, computed here only."""
+"""Invoice actions: issue a draft, cancel, restore; what freezes an invoice; the overdue sweep.
+The status rule itself is crm/invoice_status.py."""
 from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import func, inspect
+from sqlalchemy import inspect, select
 
 from ..extensions import db
-from ..models import Invoice, InvoiceStatus
+from ..models import Invoice, InvoiceStatus, ItemLine, ItemTax
 from ..models.base import FieldError
+from ..invoice_status import (CANCELLED, DRAFT, OVERDUE, PAID, PARTIAL, UNPAID, amount_paid, compute_status,
+                              recompute_status)
 from ..resources import fk_relationships
 from .numbering import assign, shown
 from .registry import ActionError, action
 from .sales_activity import log_sales_activity
 
-DRAFT, UNPAID, PAID, PARTIAL, OVERDUE, CANCELLED = 6, 1, 2, 3, 4, 5
-
-
-def compute_status(current: int, total: Decimal, paid: Decimal, duedate: date | None, today: date) -> int:
-    """Perfex's rule: draft and cancelled stay; paid ≥ total → Paid; some paid → Partially paid
-    (even past due); nothing paid and past due → Overdue; else Unpaid."""
-    if current in (DRAFT, CANCELLED):
-        return current
-    if paid >= (total or Decimal(0)) and paid > 0:
-        return PAID
-    if paid > 0:
-        return PARTIAL
-    if duedate is not None and duedate < today:
-        return OVERDUE
-    return UNPAID
-
-
-def amount_paid(invoice_id: int) -> Decimal:
-    from ..models import InvoicePayment
-
-    return db.session.query(func.coalesce(func.sum(InvoicePayment.amount), 0)) \
-        .filter(InvoicePayment.invoiceid == invoice_id).scalar() or Decimal(0)
-
-
-def recompute_status(invoice, today: date | None = None, paid: Decimal | None = None) -> int:
-    """``paid``: what the caller already knows was paid (a new invoice, a payment just added to a
-    locked invoice); otherwise it is summed from the payments."""
-    paid = Decimal(amount_paid(invoice.id)) if paid is None else paid
-    invoice.status = compute_status(invoice.status, invoice.total, paid, invoice.duedate, today or date.today())
-    return invoice.status
-
 
 def sweep_overdue(today: date | None = None) -> int:
     """Recompute every open invoice with a due date in the past; returns how many became Overdue."""
-    from ..models import Invoice
-
     today = today or date.today()
     changed = 0
     candidates = db.session.query(Invoice).filter(Invoice.duedate < today,
@@ -135,10 +105,6 @@ def _line_key(description, long_description, qty, rate, unit, discount, taxes) -
 
 def _lines_as_stored(invoice) -> list[tuple]:
     """The lines as the database holds them (a Core select: what the door set is not seen)."""
-    from sqlalchemy import select
-
-    from ..models import ItemLine, ItemTax
-
     lines, taxes = ItemLine.__table__, ItemTax.__table__
     rows = db.session.execute(select(lines.c.id, lines.c.description, lines.c.long_description, lines.c.qty,
                                      lines.c.rate, lines.c.unit, lines.c.discount_percent)

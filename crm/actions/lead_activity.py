@@ -17,9 +17,9 @@ from wtforms.fields import DateTimeLocalField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from ..extensions import db
-from ..models import Lead, Note, Reminder
+from ..models import Lead, Note, Reminder, Staff
 from .activity import log_lead_activity
-from .registry import action
+from .registry import action, ActionInvalid
 
 DATETIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"]
 CLOCK_SKEW = timedelta(minutes=5)  # a "contacted at" a few minutes ahead is a slow clock, not the future
@@ -130,8 +130,6 @@ class StaffField(SelectField):
 
     def _load(self):
         if self.choices is None:
-            from ..models import Staff
-
             rows = db.session.query(Staff).filter(Staff.active.is_(True)).order_by(Staff.firstname).all()
             self.choices = [("", "Me")] + [(s.staffid, s.full_name or s.email) for s in rows]
 
@@ -166,12 +164,8 @@ class ReminderForm(Form):
 @action(Lead, "add_reminder", "Set reminder", form=ReminderForm, icon="fa-bell-o")
 def add_reminder(lead: Lead, actor, date: datetime, description: str, staff: int | None = None,
                  notify_by_email: bool = True):
-    from ..models import Staff
-
     staff_id = staff or getattr(actor, "staffid", None)
     if staff_id is None:
-        from .registry import ActionInvalid
-
         raise ActionInvalid({"staff": ["Choose who to remind."]})
     db.session.add(Reminder(rel_type="lead", rel_id=lead.id, date=date, description=description.strip(),
                             staff=staff_id, notify_by_email=bool(notify_by_email), isnotified=False,

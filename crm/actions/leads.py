@@ -2,16 +2,20 @@
 from __future__ import annotations
 
 import secrets
-from datetime import datetime
+from datetime import datetime, date, timedelta
 
 from wtforms import Form, StringField
 from wtforms.validators import DataRequired, Length
 
 from .. import options
 from ..extensions import db
-from ..models import Lead
+from ..models import Lead, OpportunityStatus, Client, Contact, Proposal, Currency, ItemLine
 from .activity import log_lead_activity
 from .registry import ActionError, action
+from . import numbering
+from .sales_activity import log_sales_activity
+from .totals import refresh
+from decimal import Decimal
 
 # Contact data copied from a lead into the opportunity made from it.
 CONTACT_FIELDS = ("name", "title", "company", "description", "country", "zip", "city", "state", "address",
@@ -42,8 +46,6 @@ def _can_convert(lead: Lead) -> str | None:
         icon="fa-level-up")
 def convert_to_opportunity(lead: Lead, actor):
     """Copy the contact data into a new lead flagged as an opportunity; the lead stays."""
-    from ..models import OpportunityStatus
-
     default_status = (db.session.query(OpportunityStatus)
                       .order_by(OpportunityStatus.isdefault.desc(), OpportunityStatus.statusorder).first())
     opp = Lead(**{f: getattr(lead, f) for f in CONTACT_FIELDS + FORECAST_FIELDS}, is_opportunity=True,
@@ -110,8 +112,6 @@ def customer_from_lead(lead: Lead, actor, email: str | None = None):
     ``email`` is used when the lead has none (a proposal's address, for instance). Proposals
     addressed to the lead now address the customer, as in Perfex.
     """
-    from ..models import Client, Contact, Proposal
-
     refusal = _convertible(lead)
     if refusal:
         raise ActionError(refusal)
@@ -161,14 +161,6 @@ def _is_open_opportunity(lead: Lead) -> str | None:
 @action(Lead, "create_proposal", "Create proposal", precondition=_is_open_opportunity, icon="fa-file-text-o")
 def create_proposal(opp: Lead, actor):
     """A draft proposal to the opportunity's customer (or to the lead), with one line of its value."""
-    from datetime import date, timedelta
-    from decimal import Decimal
-
-    from ..models import Currency, ItemLine, Proposal
-    from . import numbering
-    from .sales_activity import log_sales_activity
-    from .totals import refresh
-
     client_id = opp.client_id or (opp.origin_lead.client_id if opp.origin_lead is not None else None)
     currency = db.session.query(Currency).filter_by(isdefault=True).first()
     subject = opp.company or opp.name

@@ -23,6 +23,9 @@ from sqlalchemy import Integer, Text, cast, select, true
 
 from .. import options
 from ..extensions import db
+from ..models import Option
+from ..resources import status_enum
+from sqlalchemy.dialects.mysql import insert as mysql_insert
 
 FORMATS = (1, 2, 3, 4)
 
@@ -57,8 +60,6 @@ def format_number(prefix: str, number: int, fmt: int = 1, on: date | None = None
 
 
 def _locked_option(name: str):
-    from ..models import Option
-
     query = (select(Option).where(Option.name == name).with_for_update()
              .execution_options(populate_existing=True))
     row = db.session.execute(query).scalar_one_or_none()
@@ -73,9 +74,7 @@ def _locked_option(name: str):
     table = Option.__table__
     dialect = db.session.get_bind().dialect.name
     if dialect in ("mysql", "mariadb"):
-        from sqlalchemy.dialects.mysql import insert as upsert
-
-        stmt = upsert(table).values(**values).on_duplicate_key_update(name=table.c.name)
+        stmt = mysql_insert(table).values(**values).on_duplicate_key_update(name=table.c.name)
     else:  # PostgreSQL, SQLite
         upsert = __import__(f"sqlalchemy.dialects.{dialect}", fromlist=["insert"]).insert
         stmt = upsert(table).values(**values).on_conflict_do_nothing(index_elements=["name"])
@@ -85,8 +84,6 @@ def _locked_option(name: str):
 
 def take_next(next_option: str) -> int:
     """Take the next number of a series and advance the counter (in the caller's transaction)."""
-    from ..models import Option
-
     connection = db.session.connection()
     if connection.dialect.update_returning:
         table = Option.__table__
@@ -147,7 +144,6 @@ def entered(doc) -> None:
     created Unpaid, a proposal moved from Draft to Sent); a draft shows PREFIX + DRAFT."""
     if getattr(doc, "__tablename__", None) not in SERIES or doc.number is not None:
         return
-    from ..resources import status_enum
 
     if doc.status in (None, status_enum(type(doc).__table__.c.status).DRAFT.value):
         draft_prefix(doc)

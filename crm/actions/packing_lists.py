@@ -14,7 +14,7 @@ from wtforms.validators import InputRequired, NumberRange, Optional
 
 from .. import options
 from ..extensions import db
-from .totals import line_net
+from ..totals import line_net
 from ..models import GoodsDelivery, PackingList, PackingListDetail, WarehouseApproval
 from ..models.warehouse import GoodsDeliveryStatus, PackingListStatus
 from .deliveries import name_of

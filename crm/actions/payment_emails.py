@@ -7,7 +7,7 @@ Both go through the outbox with a PDF attached and the invoice's portal link.
 """
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 from sqlalchemy import or_, update
@@ -17,9 +17,12 @@ from ..extensions import db
 from ..jobs import enqueue, job
 from ..mail import queue_email, render_email
 from ..mail.templates import _BUTTON, DEFAULTS
-from ..models import EmailOutbox, Invoice, InvoicePayment, InvoiceStatus, PaymentMode
+from ..models import EmailOutbox, Invoice, InvoicePayment, InvoiceStatus
 from .registry import ActionError
 from .sales_activity import log_sales_activity
+from ..documents import currency_of, fmt, mode_name, public_url, pdf_filename, render_pdf
+from ..invoice_status import amount_paid
+from .sending import merge_fields, recipient
 
 RECEIPT = "invoice-payment-recorded"
 OVERDUE_NOTICE = "invoice-overdue-notice"
@@ -44,20 +47,7 @@ DEFAULTS.update({
 })
 
 
-def mode_name(payment) -> str:
-    """A payment's mode as a person reads it: the tblpayment_modes name, or the gateway name."""
-    mode = payment.paymentmode or ""
-    if mode.isdigit():
-        row = db.session.get(PaymentMode, int(mode))
-        mode = row.name if row else mode
-    return " – ".join(p for p in (mode, payment.paymentmethod) if p)
-
-
 def _fields(invoice, email: str, name: str) -> dict:
-    from ..documents import currency_of, fmt, public_url
-    from .invoices import amount_paid
-    from .sending import merge_fields
-
     fields = merge_fields(invoice, None, name, email, public_url(invoice))
     left = max(invoice.total - Decimal(amount_paid(invoice.id)), Decimal("0"))
     fields.update(left_to_pay=fmt(left, currency_of(invoice)), invoice_status=InvoiceStatus.label_of(invoice.status))
@@ -75,9 +65,6 @@ def queue_receipt_email(payment) -> None:
 @job
 def email_payment_receipt(payment_id: int) -> str:
     """Queue the receipt email of one payment in the outbox; once per payment."""
-    from ..documents import currency_of, fmt, pdf_filename, render_pdf
-    from .sending import recipient
-
     payment = db.session.get(InvoicePayment, payment_id)
     if payment is None:
         return f"payment #{payment_id} does not exist"
@@ -116,11 +103,6 @@ def send_overdue_reminders(today: date | None = None) -> int:
     Each invoice is claimed by one conditional UPDATE of ``last_overdue_reminder`` committed with its
     email, so a second run — even a concurrent one — never sends twice the same day. Returns how
     many were queued."""
-    from datetime import timedelta
-
-    from ..documents import pdf_filename, render_pdf
-    from .sending import recipient
-
     today = today or date.today()
     first, again = _days("automatically_send_invoice_overdue_reminder_after"), \
         _days("automatically_resend_invoice_overdue_reminder_after")

@@ -1,7 +1,7 @@
 """Recording a payment on an invoice (tblinvoicepaymentrecords).
 
 A payment on a draft first gives the invoice its real number; the status is then recomputed
-by invoices.recompute_status. A payment above what is left to pay is refused unless the option
+by crm/invoice_status.py (recompute_status). A payment above what is left to pay is refused unless the option
 ``allow_payment_above_total`` is on.
 """
 from __future__ import annotations
@@ -16,10 +16,12 @@ from .. import options
 from ..extensions import db
 from ..models import Invoice, InvoicePayment, InvoiceStatus, PaymentMode
 from ..models.base import money
-from .invoices import CANCELLED, PAID, amount_paid, invoice_name, issue_draft, recompute_status
+from ..invoice_status import CANCELLED, PAID, amount_paid, recompute_status
+from .invoices import invoice_name, issue_draft
 from .numbering import shown
 from .registry import ActionError, action
 from .sales_activity import log_sales_activity
+from .payment_emails import queue_receipt_email
 
 
 def _active_modes():
@@ -94,8 +96,6 @@ def add_payment(invoice, actor, amount: Decimal, paymentmode: str | None, date: 
     log_sales_activity(invoice, actor, f"Payment of {amount}{_currency(invoice)} recorded; now {status}",
                        additional_data=transactionid or None, full_name=who)
     if email_receipt:
-        from .payment_emails import queue_receipt_email
-
         queue_receipt_email(payment)
     left_now = max(left - amount, Decimal("0.00"))
     return payment, (f"Payment of {amount}{_currency(invoice)} recorded on {shown(invoice)}; {status}"

@@ -140,7 +140,7 @@ class UploadForm(Form):
 @action(PhysicalInventory, "upload_counts", "Enter counts from the filled sheet", form=UploadForm,
         precondition=_draft, icon="fa-upload")
 def upload_counts(count, actor, file):
-    from ..count_sheets import read_counts
+    from ..count_sheets import read_counts  # cycle: count_sheets -> actions -> actions.physical_inventory
 
     counts = read_counts(count, file)  # every row checked first: one bad row and nothing is written
     lines = {ln.id: ln for ln in count.items}

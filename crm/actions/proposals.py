@@ -12,7 +12,7 @@ from datetime import date, datetime
 
 from .. import options
 from ..extensions import db
-from ..models import Client, Contract, ContractStatus, EstimateStatus, Lead, Proposal, ProposalStatus
+from ..models import Client, Contract, ContractStatus, EstimateStatus, Lead, Proposal, ProposalStatus, Note
 from . import manual_status
 from .acceptance import log_client, portal_transaction, record_acceptance, refuse_if_expired
 from .conversions import estimate_from, invoice_from
@@ -192,8 +192,6 @@ def client_comment(p: Proposal, content: str, name: str | None = None, ip: str |
     """The client comments from the portal (when ``allow_comments``): a tblnotes row
     (rel_type 'proposal') and the proposal becomes Revised (5), for staff to rework it.
     Returns the note."""
-    from ..models import Note
-
     content = (content or "").strip()
     if not p.allow_comments:
         raise ActionError("Comments are turned off for this proposal.")

@@ -10,18 +10,21 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 
-from sqlalchemy import true
+from sqlalchemy import func, true
 from wtforms import SelectMultipleField
 
 from .. import options
 from ..extensions import db
 from ..models.base import money
-from .totals import line_net, vat
+from ..totals import line_net, vat
 from .numbering import format_number, take_next
 from .registry import ActionError
+from ..models import (Tax, Currency, PurchaseRequestDetail, VendorContact, Vendor, VendorInvoicePaymentStatus,
+                      VendorPayment)
 
 HUNDRED = Decimal(100)
 ZERO = Decimal("0.00")
+APPROVED = 2  # tblpur_invoice_payment.approval_status: Perfex 1 pending, 2 approved, 3 rejected
 
 
 def refuse(refusal: str | None) -> None:
@@ -35,8 +38,6 @@ def refuse(refusal: str | None) -> None:
 
 def line_totals(line) -> None:
     """Fill a line's into_money, discount_money, tax_value and total from quantity, price, discount, tax."""
-    from ..models import Tax
-
     amount = line_net(line.quantity, line.unit_price)
     line.into_money = amount
     discount = amount - line_net(line.quantity, line.unit_price, getattr(line, "discount", None))
@@ -104,13 +105,35 @@ def assign_number(doc) -> str:
     return shown
 
 
+# --- a vendor invoice's payment status (kept here: the totals hook recomputes it on every save) ---
+
+def amount_paid(inv) -> Decimal:
+    total = (db.session.query(func.coalesce(func.sum(VendorPayment.amount), 0))
+             .filter(VendorPayment.pur_invoice == inv.id, VendorPayment.approval_status == APPROVED).scalar())
+    return money(total)
+
+
+def left_to_pay(inv) -> Decimal:
+    return money(Decimal(inv.total or 0) - amount_paid(inv))
+
+
+def status_for(total: Decimal, paid: Decimal) -> str:
+    P = VendorInvoicePaymentStatus
+    if paid <= 0:
+        return P.UNPAID.value
+    return P.PAID.value if paid >= total else P.PARTIALLY_PAID.value
+
+
+def recompute_payment_status(inv) -> str:
+    inv.payment_status = status_for(money(inv.total), amount_paid(inv))
+    return inv.payment_status
+
+
 def refresh(doc) -> None:
     """The hook crm.actions.totals.refresh calls for purchasing documents on every save (admin, API)."""
     refresh_totals(doc)
     assign_number(doc)
     if doc.__tablename__ == "tblpur_invoices" and doc.id:
-        from .vendor_invoices import recompute_payment_status
-
         recompute_payment_status(doc)
 
 
@@ -118,16 +141,12 @@ def refresh(doc) -> None:
 
 def base_currency_id() -> int | None:
     """The default currency: the one catalog purchase prices are in."""
-    from ..models import Currency
-
     return db.session.query(Currency.id).filter(Currency.isdefault.is_(True)).order_by(Currency.id).scalar()
 
 
 def item_request_line(item, quantity, on_hand):
     """An RFQ line for ``quantity`` of a catalog item at its purchase price, with the item's tax, so
     the quotations and the purchase order copied from the RFQ carry the tax too."""
-    from ..models import PurchaseRequestDetail
-
     line = PurchaseRequestDetail(item_code=item.id, item_text=str(item), unit_id=item.unit_id, quantity=quantity,
                                  inventory_quantity=on_hand, unit_price=item.purchase_price or ZERO, tax=item.tax)
     line_totals(line)
@@ -162,8 +181,6 @@ def copy_lines(source_lines, target_cls) -> list:
 
 def vendor_email(vendor) -> tuple[str, str]:
     """(email, name to greet) of a vendor: its primary contact, else any active contact with an email."""
-    from ..models import VendorContact
-
     if vendor is None:
         raise ActionError("No vendor is chosen; pick the vendor first.", field="vendor")
     contact = (db.session.query(VendorContact)
@@ -177,8 +194,6 @@ def vendor_email(vendor) -> tuple[str, str]:
 
 
 def _active_vendors():
-    from ..models import Vendor
-
     return [(v.userid, v.company) for v in
             db.session.query(Vendor).filter(Vendor.active.is_(True)).order_by(Vendor.company)]
 

@@ -17,6 +17,9 @@ from wtforms import DecimalField, Form
 
 from ..extensions import db
 from ..limits import INT_MAX, too_many_places
+from ..resources import LINES, SERVER, action_owned, resource_name, resource_of
+from ..permissions import can, sees
+from .activity import log_activity
 
 
 class ActionError(Exception):
@@ -62,8 +65,6 @@ class ActionDef:
 
     @property
     def resource(self) -> str:
-        from ..resources import resource_name
-
         return resource_name(self.model)
 
     @property
@@ -102,6 +103,20 @@ def all_actions() -> list[ActionDef]:
     return list(_REGISTRY.values())
 
 
+def who_writes(model, key: str) -> str:
+    """A sentence for a person who tried to write an action-owned column through a generic door."""
+    kind = action_owned(model).get(key)
+    if kind == SERVER:
+        return "set by the server (who created the record and when), never taken from a request"
+    if kind == LINES:
+        return "computed by the server from the lines"
+    names = ", ".join(a.name for a in actions_for(model))
+    if not names:
+        return "written only by the system"
+    return (f"changed only by this record's actions ({names}): "
+            f"POST /api/v1/{resource_of(model).name}/<id>/actions/<action>")
+
+
 def get_action(model, name: str) -> ActionDef:
     try:
         return _REGISTRY[(model, name)]
@@ -132,10 +147,6 @@ def run(model, obj_id, name: str, actor, data=None):
     Returns whatever the action returns (usually a message or the created record).
     Raises ActionError (or a subclass) with a message for a person; nothing is written then.
     """
-    from ..auth import can
-    from ..permissions import sees
-    from .activity import log_activity
-
     adef = get_action(model, name)
     if not can(actor, adef.permission):
         raise ActionForbidden(f"You do not have permission to {adef.label.lower()} ({adef.permission}).")

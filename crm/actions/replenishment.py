@@ -20,6 +20,9 @@ from .. import options
 from ..extensions import db
 from .activity import log_activity
 from .purchase_common import assign_number, base_currency_id, item_request_line, refresh_totals
+from ..models import (InventoryBalance, PurchaseOrder, PurchaseOrderDetail, PurchaseOrderStatus, PurchaseRequest,
+                      PurchaseRequestDetail, PurchaseRequestStatus, Item, MinimumStock, Vendor)
+from . import reservations
 
 ZERO = Decimal(0)
 
@@ -46,9 +49,6 @@ class Shortage:
 def on_hand_by_item() -> dict[int, Decimal]:
     """Stock per item, all warehouses; with reservations on, what is not promised to a sales order
     (what is promised will leave: planning on it would order too late)."""
-    from ..models import InventoryBalance
-    from . import reservations
-
     rows = db.session.query(InventoryBalance.commodity_id, func.sum(InventoryBalance.inventory_number)) \
         .group_by(InventoryBalance.commodity_id)
     stock = {item: Decimal(total or 0) for item, total in rows}
@@ -61,8 +61,6 @@ def on_hand_by_item() -> dict[int, Decimal]:
 
 def on_order_by_item() -> dict[int, Decimal]:
     """Ordered but not yet received, on purchase orders that are neither rejected nor canceled."""
-    from ..models import PurchaseOrder, PurchaseOrderDetail, PurchaseOrderStatus
-
     open_ = [PurchaseOrderStatus.DRAFT.value, PurchaseOrderStatus.APPROVED.value]
     rows = (db.session.query(PurchaseOrderDetail.item_code,
                              func.sum(PurchaseOrderDetail.quantity - PurchaseOrderDetail.wh_quantity_received))
@@ -75,9 +73,6 @@ def on_order_by_item() -> dict[int, Decimal]:
 
 def items_on_open_requests() -> set[int]:
     """Items on a draft or approved RFQ that has no live purchase order yet."""
-    from ..models import (PurchaseOrder, PurchaseOrderStatus, PurchaseRequest, PurchaseRequestDetail,
-                          PurchaseRequestStatus)
-
     has_order = (db.session.query(PurchaseOrder.id)
                  .filter(PurchaseOrder.pur_request == PurchaseRequest.id,
                          PurchaseOrder.status.notin_([PurchaseOrderStatus.CANCELED.value,
@@ -91,8 +86,6 @@ def items_on_open_requests() -> set[int]:
 
 
 def shortages() -> list[Shortage]:
-    from ..models import Item, MinimumStock
-
     limits = (db.session.query(MinimumStock.commodity_id, func.max(MinimumStock.inventory_number_min),
                                func.max(MinimumStock.inventory_number_max))
               .join(Item, Item.id == MinimumStock.commodity_id)
@@ -114,8 +107,6 @@ def shortages() -> list[Shortage]:
 
 def create_replenishment_requests(today: date | None = None) -> list:
     """Draft RFQs for today's shortages, one per preferred vendor. The caller commits."""
-    from ..models import PurchaseRequest, Vendor
-
     today = today or date.today()
     by_vendor: dict[int | None, list[Shortage]] = defaultdict(list)
     for s in shortages():

@@ -44,8 +44,10 @@ from sqlalchemy.orm.util import identity_key
 
 from .. import events, options
 from ..extensions import db
-from ..models import Estimate, EstimateStatus, InventoryBalance, Item, ItemLine, ReservationStatus, StockReservation
+from ..models import (Estimate, EstimateStatus, InventoryBalance, Item, ItemLine, ReservationStatus, StockReservation,
+                      Warehouse)
 from . import stock
+from .sales_activity import log_sales_activity
 
 events.register(None, described={"estimate.lines_changed": "The lines of an accepted sales order were changed"})
 
@@ -123,7 +125,7 @@ def _wanted(e: Estimate) -> dict[int, Decimal]:
 
 def _warehouses_in_stock(item_ids) -> dict[int, list[int]]:
     """item id -> the warehouses holding some, in the order delivery notes draw on them."""
-    from .deliveries import delivery_warehouses
+    from .deliveries import delivery_warehouses  # cycle: actions.deliveries -> actions.reservations
 
     rank = {wh: n for n, wh in enumerate(delivery_warehouses())}
     rows = db.session.execute(select(InventoryBalance.commodity_id, InventoryBalance.warehouse_id)
@@ -144,8 +146,7 @@ def _has_reservation(e: Estimate) -> bool:
 
 def _home_warehouse(in_stock: list[int]) -> int | None:
     """Where a shortfall is wanted: the first warehouse the item was drawn from, else the default one."""
-    from ..models import Warehouse
-    from .goods_receipts import default_warehouse_id
+    from .goods_receipts import default_warehouse_id  # cycle: actions.goods_receipts -> actions.reservations
 
     if in_stock:
         return in_stock[0]
@@ -187,7 +188,6 @@ def reserve(e: Estimate, actor=None) -> str:
         else:
             parts.append(f"{stock.qty(need)} {name}")
     text = "Stock reserved: " + "; ".join(parts)
-    from .sales_activity import log_sales_activity
 
     log_sales_activity(e, actor, text)
     return text
@@ -255,7 +255,6 @@ def top_up(received, source: str, actor=None) -> list[str]:
             served[w.estimate_id].append(f"{stock.qty(take)} {db.session.get(Item, item)}")
         if w.quantity <= 0:
             db.session.delete(w)
-    from .sales_activity import log_sales_activity
 
     said = []
     for order_id, parts in served.items():
@@ -283,22 +282,16 @@ def _on_event(name, obj, actor, data):
     elif name in ("estimate.declined", "estimate.expired"):
         status = "declined" if name == "estimate.declined" else "expired"
         if release(obj.id, f"Sales order {status}"):
-            from .sales_activity import log_sales_activity
-
             log_sales_activity(obj, actor, "Stock reservation released")
     elif name == "estimate.lines_changed" and obj.status == EstimateStatus.ACCEPTED.value \
             and obj.id not in db.session.info.get(_DONE, ()):  # (not when accepted in this transaction)
         released = release(obj.id, "Sales order lines changed")
         said = reserve(obj, actor)
         if released or said:
-            from .sales_activity import log_sales_activity
-
             log_sales_activity(obj, actor, f"Lines changed: stock reserved again. {said}".strip())
     elif name == "invoice.cancelled":
         order = db.session.execute(select(Estimate).where(Estimate.invoiceid == obj.id)).scalar()
         if order is not None and release(order.id, f"Invoice {obj} cancelled"):
-            from .sales_activity import log_sales_activity
-
             log_sales_activity(order, actor, "Stock reservation released")
 
 

@@ -8,13 +8,17 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from .. import events
+from .. import events, options
 from ..extensions import db
 from ..mail import queue_email, render_email, requeue, resend_refusal, smtp_url
 from ..models import (Client, Contact, EmailOutbox, Estimate, EstimateStatus, Invoice, InvoiceStatus, Lead,
                       Proposal, ProposalStatus)
 from .numbering import assign as assign_number
 from .registry import ActionError, action
+from ..documents import (kind_of, number_of, client_block, currency_of, fmt, lines_and_totals, pdf_filename, public_url,
+                         render_pdf)
+from ..documents import ensure_hash
+from ..invoice_status import recompute_status
 
 OUTBOX = "Settings → Email outbox"
 
@@ -59,22 +63,15 @@ def recipient(doc) -> tuple[str, str]:
 # --- the email ---------------------------------------------------------------------------------
 
 def _title(doc) -> str:
-    from ..documents import kind_of
-
     return kind_of(doc).title
 
 
 def _label(doc) -> str:
-    from ..documents import number_of
-
     return number_of(doc)
 
 
 def merge_fields(doc, actor, contact_name: str, email: str, link: str) -> dict:
     """The {fields} a document's templates may use."""
-    from .. import options
-    from ..documents import client_block, currency_of, fmt, kind_of, lines_and_totals
-
     _lines, totals = lines_and_totals(doc)
     number = _label(doc)
     until = getattr(doc, kind_of(doc).until_field, None)
@@ -96,8 +93,6 @@ def merge_fields(doc, actor, contact_name: str, email: str, link: str) -> dict:
 
 def email_document(doc, actor, slug: str) -> str:
     """Queue the document's email with its PDF and portal link; returns a message for the person."""
-    from ..documents import kind_of, pdf_filename, public_url, render_pdf
-
     email, name = recipient(doc)
     link = public_url(doc)
     fields = merge_fields(doc, actor, name, email, link)
@@ -140,8 +135,6 @@ def mark_proposal_sent(proposal: Proposal, actor):
     assign_number(proposal)  # it leaves draft: it takes its number, as when it is emailed
     proposal.status = ProposalStatus.SENT_MANUALLY.value
     if not proposal.hash:
-        from ..documents import ensure_hash
-
         ensure_hash(proposal)
     return "Marked as sent; no email was sent"
 
@@ -172,8 +165,6 @@ def _can_send_invoice(inv: Invoice) -> str | None:
 def send_invoice(invoice: Invoice, actor):
     """Email the invoice (PDF + portal link) and mark it sent; a draft is numbered first."""
     if invoice.status == InvoiceStatus.DRAFT.value:
-        from .invoices import recompute_status
-
         recipient(invoice)  # refuse before numbering when nobody can receive it
         assign_number(invoice)
         if invoice.status == InvoiceStatus.DRAFT.value:

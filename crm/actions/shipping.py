@@ -25,6 +25,9 @@ from ..models import Contact, EmailOutbox, PackingList, PaymentMode, Shipment
 from ..models.warehouse import GoodsDeliveryStatus, PackingListStatus, ShipmentStatus, WarehouseApproval
 from .activity import log_activity
 from .registry import ActionError, action
+from ..invoice_status import amount_paid
+from ..documents import pdf_filename, render_pdf
+from .sending import primary_contact
 
 S = ShipmentStatus
 LIVE = (S.PENDING.value, S.CREATED.value, S.IN_TRANSIT.value, S.DELIVERED.value)
@@ -79,8 +82,6 @@ def _recipient(pl: PackingList) -> dict:
 
 def _cash_on_delivery(pl: PackingList) -> Decimal | None:
     """What is left to pay on the invoice, when the invoice allows a cash-on-delivery payment mode."""
-    from .invoices import amount_paid
-
     invoice = pl.delivery_note.invoice if pl.delivery_note is not None else None
     if invoice is None or not invoice.allowed_payment_modes:
         return None
@@ -243,9 +244,6 @@ DEFAULTS.update({SHIPPED: (
 @job
 def email_shipment(shipment_id: int) -> str:
     """Email the client the AWB, tracking link and delivery note PDF; once per AWB."""
-    from ..documents import pdf_filename, render_pdf
-    from .sending import primary_contact
-
     s = db.session.get(Shipment, shipment_id)
     if s is None or not s.awb_number:
         return "no AWB to tell about"

@@ -52,6 +52,7 @@ def fefo() -> bool:
 
 
 def reservations_on() -> bool:
+    # cycle: actions.reservations -> actions.stock
     from .reservations import on  # held per sales order in tblstock_reservations (reservations.py)
 
     return on()
@@ -238,7 +239,7 @@ def available(warehouse_id: int, commodity_id: int, today: date | None = None,
         have = on_hand(rows, today, fefo_on)
     if not reservations_on():
         return have
-    from .reservations import held
+    from .reservations import held  # cycle: actions.reservations -> actions.stock
 
     return have - held(warehouse_id, commodity_id, besides, locked=rows is not None)
 
@@ -260,7 +261,7 @@ def totals_by_warehouse(commodity_id: int) -> list[dict]:
         .group_by(Warehouse.warehouse_id).order_by(Warehouse.warehouse_id)).all()
     reserving = reservations_on()
     if reserving:
-        from .reservations import held_by_warehouse
+        from .reservations import held_by_warehouse  # cycle: actions.reservations -> actions.stock
 
         holds = held_by_warehouse(commodity_id)
     out = []

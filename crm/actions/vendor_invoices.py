@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from sqlalchemy import func
 from wtforms import DateField, DecimalField, Form, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
 
@@ -18,10 +17,10 @@ from ..extensions import db
 from ..models import VendorInvoice, VendorInvoicePaymentStatus, VendorPayment
 from ..models.base import money
 from .payments import _active_modes, _positive
+from .purchase_common import APPROVED, amount_paid, left_to_pay, recompute_payment_status
 from .registry import ActionError, action
 
 P = VendorInvoicePaymentStatus
-APPROVED = 2  # tblpur_invoice_payment.approval_status: Perfex 1 pending, 2 approved, 3 rejected
 
 events.register(VendorInvoice, statuses={P.PAID.value: "vendor_invoice.paid"}, column="payment_status",
                 described={"vendor_invoice.paid": "A vendor invoice was paid in full"})
@@ -29,27 +28,6 @@ events.register(VendorInvoice, statuses={P.PAID.value: "vendor_invoice.paid"}, c
 
 def name(inv: VendorInvoice) -> str:
     return f"Vendor invoice {inv}"
-
-
-def amount_paid(inv) -> Decimal:
-    total = (db.session.query(func.coalesce(func.sum(VendorPayment.amount), 0))
-             .filter(VendorPayment.pur_invoice == inv.id, VendorPayment.approval_status == APPROVED).scalar())
-    return money(total)
-
-
-def left_to_pay(inv) -> Decimal:
-    return money(Decimal(inv.total or 0) - amount_paid(inv))
-
-
-def status_for(total: Decimal, paid: Decimal) -> str:
-    if paid <= 0:
-        return P.UNPAID.value
-    return P.PAID.value if paid >= total else P.PARTIALLY_PAID.value
-
-
-def recompute_payment_status(inv) -> str:
-    inv.payment_status = status_for(money(inv.total), amount_paid(inv))
-    return inv.payment_status
 
 
 class VendorPaymentForm(Form):

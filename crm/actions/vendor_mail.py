@@ -7,6 +7,7 @@ from ..mail import queue_email, render_email, smtp_url
 from ..mail.templates import DEFAULTS, _BUTTON
 from .purchase_common import vendor_email
 from .registry import ActionError
+from ..documents import currency_of, fmt, pdf_filename, base_url, ensure_hash, pdf_of
 
 DEFAULTS.setdefault("purchase-request-to-vendor", (
     "purchase", "Request for quotation to a vendor", "Request for quotation {document_number} from {companyname}",
@@ -34,7 +35,7 @@ OUTBOX = "Settings → Email outbox"
 
 def email_vendor(vendor, doc, actor, slug: str, link: str, link_label: str, rel_type: str) -> str:
     """Queue ``doc``'s PDF and ``link`` for ``vendor``'s contact; returns the address it went to."""
-    from ..documents import currency_of, fmt, pdf_filename
+    # cycle: purchase_documents -> actions -> actions.purchase_orders -> actions.vendor_mail
     from ..purchase_documents import render_html
 
     email, name = vendor_email(vendor)
@@ -47,11 +48,7 @@ def email_vendor(vendor, doc, actor, slug: str, link: str, link_label: str, rel_
     rendered = render_email(slug, fields)
     if rendered is None:
         raise ActionError(f"The email template “{slug}” is disabled; enable it in Settings → Email templates.")
-    from weasyprint import HTML
-
-    from .. import ROOT
-
-    pdf = HTML(string=render_html(doc, vendor), base_url=str(ROOT / "templates")).write_pdf()
+    pdf = pdf_of(render_html(doc, vendor))
     queue_email(email, rendered.subject, rendered.html, rendered.text,
                 attachments=[(pdf_filename(doc), pdf, "application/pdf")], rel_type=rel_type, rel_id=doc.id,
                 template=slug, actor=actor)
@@ -67,15 +64,11 @@ VENDOR_KINDS = {"tblpur_estimates": "quotation", "tblpur_orders": "order"}
 
 
 def vendor_link(doc) -> str:
-    from ..documents import base_url, ensure_hash
-
     return f"{base_url()}/vendor/{VENDOR_KINDS[doc.__tablename__]}/{doc.id}/{ensure_hash(doc)}"
 
 
 def notify_buyer(q) -> None:
     """Tell the quotation's buyer that the vendor answered (an email through the outbox)."""
-    from ..documents import base_url, currency_of, fmt
-
     buyer = q.buyer_rel
     if buyer is None or not buyer.email or buyer.active is False:
         return

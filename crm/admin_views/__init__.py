@@ -16,12 +16,18 @@ from .settings import CompanyProfileView, OptionsView
 from .staff import staff_view
 from .webhooks import webhook_view
 from .notifications import init_notifications
+from ..models import Lead, Goal, LeadImport, Role, Staff, WebToLead, all_models
+from .stock_reports import StockReportsView
+from .weighted_pipeline import WeightedPipelineView
+from .facebook import FacebookLeadsView
+from .purchasing import CompareView
+from .efactura import efactura_views
+from .api_tokens import ApiTokensView
+from .audit import audit_view
 
 
 def _extra_views():
     """Views that show part of a table at the URL the seeds give it."""
-    from ..models import Lead
-
     return [
         # Opportunities are leads with is_opportunity = 1 and are listed apart from leads.
         build_view(Lead, endpoint="opportunities", url="opportunities", label="Opportunities", category="Sales",
@@ -32,8 +38,6 @@ def _extra_views():
 
 
 def init_admin(app) -> Admin:
-    from ..models import Goal, Lead, LeadImport, Role, Staff, WebToLead, all_models
-
     admin = Admin(app, name="CRMConnect", theme=Bootstrap4Theme(base_template="admin/crm_base.html", fluid=True),
                   index_view=HomeView(name="Home", url="/admin", endpoint="admin"))
     views = []
@@ -53,7 +57,7 @@ def init_admin(app) -> Admin:
         elif model.__tablename__ == "tblwebhooks":
             views.append(webhook_view())
         elif model.__tablename__ == "tblaudit_log":
-            views.append(__import__("crm.admin_views.audit", fromlist=["audit_view"]).audit_view())
+            views.append(audit_view())
         else:
             views.append(build_view(model))
     views += _extra_views()
@@ -65,14 +69,13 @@ def init_admin(app) -> Admin:
         admin.add_view(view)
     admin.add_view(PipelineBoardView(name="Pipeline board", category="Sales", endpoint="leads_board",
                                      url="/admin/leads/board"))
-    from .stock_reports import StockReportsView
-    from .weighted_pipeline import WeightedPipelineView
 
     admin.add_view(StockReportsView(name="Stock reports", category="Warehouse", endpoint="stock_reports",
                                     url="/admin/warehouse/reports"))
 
     admin.add_view(WeightedPipelineView(name="Weighted pipeline", category="Sales", endpoint="weighted_pipeline",
                                         url="/admin/opportunities/pipeline"))
+    # cycle: admin_views.reports -> reports.view -> admin_views
     from .reports import LeadsReportView, SalesOverviewView, SalesReportView
 
     admin.add_view(SalesOverviewView(name="Sales overview", category="Reports", endpoint="reports_overview",
@@ -91,19 +94,15 @@ def init_admin(app) -> Admin:
     admin.add_view(JobsView(name="Jobs", category="Settings", endpoint="jobs", url="/admin/jobs"))
     for view in capture_screens():  # /admin/leads/email_integration, /admin/excelimport
         admin.add_view(view)
-    from .facebook import FacebookLeadsView
 
     admin.add_view(FacebookLeadsView(name="Facebook Lead Ads", category="Sales", endpoint="facebookleadsintegration",
                                      url="/admin/facebookleadsintegration"))
-    from .purchasing import CompareView  # /admin/purchase/compare/<rfq id>
 
     admin.add_view(CompareView(name="Compare quotations", endpoint="purchase_compare", url="/admin/purchase/compare"))
-    from .efactura import efactura_views
 
     for view in efactura_views():  # /admin/billing/efactura, the invoice's e-Factura files
         admin.add_view(view)
     init_notifications(admin, app)  # /admin/notifications and the navbar bell
-    from .api_tokens import ApiTokensView
 
     admin.add_view(ApiTokensView(name="API tokens", endpoint="my_api_tokens", url="/admin/my-api-tokens"))
     return admin

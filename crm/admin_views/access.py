@@ -9,7 +9,8 @@ from flask import abort, redirect, request, url_for
 from flask_admin import BaseView
 from flask_login import current_user
 
-from ..auth import can, can_table
+from ..permissions import can, can_table
+from .. import models
 
 
 class StaffOnly:
@@ -30,7 +31,5 @@ class StaffView(StaffOnly, BaseView):
         if not current_user.is_authenticated:
             return False
         if self.table:
-            from .. import models
-
             return can_table(current_user, getattr(models, self.table), self.verb)
         return self.permission is None or can(current_user, self.permission)

@@ -12,6 +12,7 @@ from wtforms.validators import DataRequired, Length
 from ..auth import TOKEN_MAX_AGE, new_token, revoke_token
 from ..extensions import db
 from .access import StaffView
+from ..models import ApiToken
 
 
 class NewTokenForm(FlaskForm):
@@ -23,8 +24,6 @@ class ApiTokensView(StaffView):
         return False  # opened from the navbar, next to the staff member's name
 
     def _rows(self):
-        from ..models import ApiToken
-
         q = db.session.query(ApiToken)
         if not current_user.admin:
             q = q.filter(ApiToken.staffid == current_user.staffid)
@@ -47,8 +46,6 @@ class ApiTokensView(StaffView):
 
     @expose("/<int:token_id>/revoke", methods=["POST"])
     def revoke(self, token_id):
-        from ..models import ApiToken
-
         if not FlaskForm().validate_on_submit():
             abort(400, "The form expired; reload the page.")
         row = db.session.get(ApiToken, token_id)

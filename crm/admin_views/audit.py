@@ -3,19 +3,16 @@ table, door and date, each row's changes shown as ``field: old → new``."""
 from __future__ import annotations
 
 from flask_admin.contrib.sqla import filters as sqla_filters
+from ..models import all_models, AuditLog, Staff
+from ..models.audit import AUDIT_DOORS, AUDIT_OPERATIONS, changes_markup
+from .factory import FkNameFilter, build_view
 
 
 def _tables():
-    from ..models import all_models
-
     return sorted((m.__tablename__, m.__tablename__) for m in all_models())
 
 
 def audit_view():
-    from ..models import AuditLog, Staff
-    from ..models.audit import AUDIT_DOORS, AUDIT_OPERATIONS, changes_markup
-    from .factory import FkNameFilter, build_view
-
     return build_view(AuditLog, admin={
         "column_filters": [
             FkNameFilter(AuditLog.staffid, "Staff", Staff, ["firstname", "lastname", "email"]),

@@ -11,10 +11,11 @@ from flask_admin import expose
 from flask_login import current_user
 from sqlalchemy.orm import joinedload
 
-from ..auth import can
+from ..permissions import can
 from ..extensions import db
 from ..permissions import visible
 from .access import StaffView
+from ..models import Lead, LeadStatus, Pipeline
 
 
 class PipelineBoardView(StaffView):
@@ -22,8 +23,6 @@ class PipelineBoardView(StaffView):
 
     @expose("/")
     def index(self):
-        from ..models import Lead, LeadStatus, Pipeline
-
         pipelines = db.session.query(Pipeline).order_by(Pipeline.pipeline_order, Pipeline.id).all()
         if not pipelines:
             return self.render("admin/crm_board.html", pipelines=[], pipeline=None, statuses=[], cards={},

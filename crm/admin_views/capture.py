@@ -13,15 +13,19 @@ from wtforms.validators import ValidationError
 
 from ..extensions import db
 from ..models.base import FieldError
-from ..models.capture import ImportStatus
+from ..models.capture import ImportStatus, parse_form_fields
 from .factory import build_view
 from .settings import OptionsView
 from .access import StaffView
+from ..models import WebToLead, LeadImport, LeadEmailMessage
+from ..actions.registry import ActionError
+from ..capture.email_pipe import imap_settings, poll_mailbox
+from ..capture.excel_import import read_upload, store_upload, IMPORT_FIELDS, RowValidator, parse_mapping, run_import
+from ..jobs import enqueue
+from sqlalchemy import true
 
 
 def _form_data_valid(form, field):
-    from ..models.capture import parse_form_fields
-
     try:
         parse_form_fields(field.data)
     except FieldError as exc:
@@ -29,8 +33,6 @@ def _form_data_valid(form, field):
 
 
 def web_forms_view():
-    from ..models import WebToLead
-
     return build_view(WebToLead, admin={"form_args": {"form_data": {"validators": [_form_data_valid]}}})
 
 
@@ -42,8 +44,6 @@ class EmailIntegrationView(OptionsView):
 
     def render(self, template, **kwargs):
         if template == "admin/crm_options.html":
-            from ..models import LeadEmailMessage
-
             template = "capture/email_integration.html"
             kwargs["recent"] = (db.session.query(LeadEmailMessage).order_by(LeadEmailMessage.id.desc())
                                 .limit(20).all())
@@ -51,9 +51,6 @@ class EmailIntegrationView(OptionsView):
 
     @expose("/poll", methods=["POST"])
     def poll(self):
-        from ..actions.registry import ActionError
-        from ..capture.email_pipe import imap_settings, poll_mailbox
-
         if not FlaskForm().validate_on_submit():
             flash("The form expired; please try again.", "error")
             return redirect(self.get_url(".index"))
@@ -78,8 +75,6 @@ def may_open_import(staff, imp) -> bool:
 
 def own_imports(model):
     """The grid's filter: one's own imports (all of them for an admin)."""
-    from sqlalchemy import true
-
     return true() if current_user.admin else model.staffid == current_user.staffid
 
 
@@ -90,27 +85,18 @@ class ExcelImportView(StaffView):
     verb = "create"
 
     def _get(self, import_id):
-        from ..models import LeadImport
-
         imp = db.session.get(LeadImport, import_id)
         if imp is None or not may_open_import(current_user, imp):
             abort(404)  # someone else's import is not there, as far as this staff member knows
         return imp
 
     def _upload_page(self, status=200, error=None):
-        from ..models import LeadImport
-
         recent = (db.session.query(LeadImport).filter(own_imports(LeadImport))
                   .order_by(LeadImport.id.desc()).limit(20).all())
         return self.render("capture/import_upload.html", form=FlaskForm(), error=error, recent=recent), status
 
     @expose("/", methods=["GET", "POST"])
     def index(self):
-        from ..actions.registry import ActionError
-        from ..capture.excel_import import read_upload, store_upload
-        from ..jobs import enqueue
-        from ..models import LeadImport
-
         if request.method == "GET":
             return self._upload_page()
         if not FlaskForm().validate_on_submit():
@@ -130,9 +116,6 @@ class ExcelImportView(StaffView):
 
     @expose("/<int:import_id>/map", methods=["GET", "POST"])
     def mapping(self, import_id):
-        from ..capture.excel_import import IMPORT_FIELDS, RowValidator, parse_mapping, run_import
-        from ..jobs import enqueue
-
         imp = self._get(import_id)
         if imp.status != ImportStatus.UPLOADED.value:
             return redirect(self.get_url(".progress", import_id=imp.id))

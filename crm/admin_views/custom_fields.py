@@ -13,6 +13,8 @@ from wtforms.validators import ValidationError
 
 from .. import custom_fields as cf
 from ..models.base import FieldError
+from ..resources import primary_key
+from sqlalchemy import select
 
 
 class _Parsed:
@@ -79,8 +81,6 @@ def columns(model, where: str) -> list[tuple[str, str]]:
 
 def remember_page(model, rows) -> None:
     """Load the values of a list page in one query (``rows`` None: all of the table, for export)."""
-    from ..resources import primary_key
-
     if not columns(model, "list" if rows is not None else "export"):
         return
     pk = primary_key(model)
@@ -89,10 +89,6 @@ def remember_page(model, rows) -> None:
 
 
 def _all_ids(model):
-    from sqlalchemy import select
-
-    from ..resources import primary_key
-
     return select(getattr(model, primary_key(model)))
 
 

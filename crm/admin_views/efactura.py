@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import secrets
 
-from flask import abort, flash, redirect, request, session, url_for, Response
+from flask import abort, flash, redirect, request, session, url_for, Response, current_app
 from flask_admin import expose
 from flask_wtf import FlaskForm
 from flask_login import current_user
@@ -19,6 +19,8 @@ from ..permissions import sees
 from ..models.efactura import EfacturaStatus
 from .settings import OptionsView
 from .access import StaffView
+from ..efactura import oauth, service, checks
+from ..sandbox.anaf import NEXT_ANSWERS
 
 # Shown on the screen, never in the form: they come from ANAF.
 TOKEN_OPTIONS = ("efactura_access_token", "efactura_refresh_token", "efactura_token_expires",
@@ -35,8 +37,6 @@ class EfacturaSettingsView(OptionsView):
 
     def render(self, template, **kwargs):
         if template == "admin/crm_options.html":
-            from ..efactura import checks, oauth
-
             template = "admin/efactura_settings.html"
             kwargs.update(token=oauth.token_info(), official=checks.official_xslt() is not None,
                           sandbox=_sandbox(), next_answers=_next_answers())
@@ -63,8 +63,6 @@ class EfacturaSettingsView(OptionsView):
 
     @expose("/connect", methods=["POST"])
     def connect(self):
-        from ..efactura import oauth
-
         missing = oauth.missing_client_settings()
         if missing:
             flash(missing, "error")
@@ -75,8 +73,6 @@ class EfacturaSettingsView(OptionsView):
 
     @expose("/callback")
     def callback(self):
-        from ..efactura import oauth
-
         expected = session.pop(_STATE, None)
         if request.args.get("error"):
             reason = request.args.get("error_description") or request.args["error"]
@@ -101,8 +97,6 @@ class EfacturaSettingsView(OptionsView):
     @expose("/regenerate", methods=["POST"])
     def regenerate(self):
         """Refresh with the refresh token; if ANAF refuses it (or there is none), log in again."""
-        from ..efactura import oauth
-
         if options.get("efactura_refresh_token"):
             try:
                 expires = oauth.refresh(self._callback_url())
@@ -119,14 +113,10 @@ class EfacturaSettingsView(OptionsView):
 
 def _sandbox():
     """The ANAF stand-in served by the app (the demo), or None."""
-    from flask import current_app
-
     return current_app.extensions.get("anaf_sandbox")
 
 
 def _next_answers() -> dict:
-    from ..sandbox.anaf import NEXT_ANSWERS
-
     return NEXT_ANSWERS
 
 
@@ -150,8 +140,6 @@ class EfacturaFilesView(StaffView):
 
     @expose("/invoice/<int:invoice_id>.xml")
     def invoice_xml(self, invoice_id):
-        from ..efactura import service
-
         invoice = self._invoice(invoice_id)
         headers = {"Content-Disposition": f'attachment; filename="efactura-{invoice_id}.xml"'}
         uploaded = service.uploaded_xml(invoice)
@@ -164,16 +152,12 @@ class EfacturaFilesView(StaffView):
 
     @expose("/invoice/<int:invoice_id>/archive.zip")
     def invoice_archive(self, invoice_id):
-        from ..efactura import service
-
         invoice = self._invoice(invoice_id)
         return storage.send(service.AREA, invoice.efactura_archive, invoice.id, as_attachment=True,
                             download_name=service.download_name(invoice, "zip"), mimetype="application/zip")
 
     @expose("/invoice/<int:invoice_id>/archive.pdf")
     def invoice_archive_pdf(self, invoice_id):
-        from ..efactura import service
-
         invoice = self._invoice(invoice_id)
         return storage.send(service.AREA, storage.companion(invoice.efactura_archive or "", "pdf"), invoice.id,
                             as_attachment=True, download_name=service.download_name(invoice, "pdf"),
@@ -181,8 +165,6 @@ class EfacturaFilesView(StaffView):
 
 
 def invoice_context(invoice) -> dict:
-    from ..efactura import service
-
     status = EfacturaStatus(invoice.efactura_status) if invoice.efactura_status else EfacturaStatus.NOT_SENT
     return {"label": status.label, "color": status.color, "has_pdf": service.pdf_path(invoice) is not None}
 

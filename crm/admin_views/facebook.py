@@ -12,14 +12,17 @@ from flask_wtf import FlaskForm
 from .. import options
 from ..extensions import db
 from .settings import OptionsView
+from ..capture.facebook import WEBHOOK_PATH, parse_mapping, S, fetch_facebook_lead
+from ..documents import base_url
+from ..models import LeadStatus, Staff, Pipeline, FacebookLead
+from ..jobs import enqueue
+from ..sandbox import facebook as sandbox
+from ..sandbox.facebook import is_local
 
 GROUP = "Facebook Lead Ads"
 
 
 def webhook_url() -> str:
-    from ..capture.facebook import WEBHOOK_PATH
-    from ..documents import base_url
-
     return base_url() + WEBHOOK_PATH
 
 
@@ -28,9 +31,6 @@ class FacebookLeadsView(OptionsView):
         super().__init__(groups=(GROUP,), **kwargs)
 
     def check(self, defn, value) -> None:
-        from ..capture.facebook import parse_mapping
-        from ..models import LeadStatus, Staff
-
         name, bad = defn.name, None
         if name == "facebook_graph_url":
             parts = urlsplit(value)
@@ -53,8 +53,6 @@ class FacebookLeadsView(OptionsView):
             raise options.OptionError(f"{name}: {bad}")
 
     def _choices(self) -> dict:
-        from ..models import LeadStatus, Pipeline, Staff
-
         statuses = (db.session.query(LeadStatus, Pipeline).outerjoin(Pipeline, LeadStatus.pipeline == Pipeline.id)
                     .order_by(Pipeline.pipeline_order, LeadStatus.statusorder, LeadStatus.id).all())
         staff = db.session.query(Staff).filter(Staff.active.is_(True)).order_by(Staff.firstname, Staff.lastname)
@@ -66,10 +64,6 @@ class FacebookLeadsView(OptionsView):
 
     def render(self, template, **kwargs):
         if template == "admin/crm_options.html":
-            from ..capture.facebook import S
-            from ..models import FacebookLead
-            from ..sandbox.facebook import is_local
-
             template = "capture/facebook_integration.html"
             kwargs.update(
                 webhook_url=webhook_url(), multiline=("facebook_field_mapping",), choices=self._choices(),
@@ -91,10 +85,6 @@ class FacebookLeadsView(OptionsView):
 
     @expose("/retry", methods=["POST"])
     def retry(self):
-        from ..capture.facebook import S, fetch_facebook_lead
-        from ..jobs import enqueue
-        from ..models import FacebookLead
-
         if self._form_ok():
             ids = list(db.session.scalars(db.select(FacebookLead.id).where(
                 FacebookLead.status.in_([S.FAILED.value, S.ERROR.value])).order_by(FacebookLead.id)))
@@ -106,9 +96,6 @@ class FacebookLeadsView(OptionsView):
 
     @expose("/test_lead", methods=["POST"])
     def test_lead(self):
-        from ..models import FacebookLead
-        from ..sandbox import facebook as sandbox
-
         if not self._form_ok():
             return redirect(self.get_url(".index"))
         base = options.get("facebook_graph_url")

@@ -30,10 +30,10 @@ from . import line_editor
 from .access import StaffOnly
 from .. import audit
 from .. import custom_fields as cf
-from ..actions import numbering
+from ..actions import numbering, ActionError, get_action, run, actions_for
 from ..actions.entry import entered, removing
 from ..api.schemas import compositions, parent_link_columns
-from ..auth import can, can_table
+from ..permissions import can, can_table
 from ..bad_input import check_grid_filter, column_filter_value
 from ..extensions import db
 from ..limits import problem
@@ -41,6 +41,10 @@ from ..permissions import sees, visible
 from ..resources import (action_owned, columns, currency_relationship, fk_relationships, is_date, is_money, is_text,
                          primary_key, resource_of, status_enum)
 from ..spreadsheet import safe_cell
+from ..documents import KINDS, pdf_url
+from ..actions.attachments import may_download, original_name, rel_type_of, stored_path
+from ..models import File
+from flask_wtf.csrf import validate_csrf
 
 # Columns never worth a search box or a list column.
 HIDDEN = {"hash", "password", "signature", "content", "long_description", "additional_data"}
@@ -120,8 +124,6 @@ class PdfRowLink(BaseListRowAction):
 
 
 def _pdf_row_links(model) -> list:
-    from ..documents import KINDS
-
     return [PdfRowLink(k.name) for k in KINDS.values() if k.model == model.__name__]
 
 
@@ -273,8 +275,6 @@ class CrmModelView(StaffOnly, ModelView):
 
     @staticmethod
     def pdf_url(obj):
-        from ..documents import pdf_url
-
         return pdf_url(obj)
 
     def applied_filters_text(self) -> list[str]:
@@ -423,7 +423,6 @@ class CrmModelView(StaffOnly, ModelView):
     @expose("/run-action/<action_name>/<int:obj_id>", methods=["GET", "POST"])
     def run_action_view(self, action_name, obj_id):
         name = action_name
-        from ..actions import ActionError, get_action, run
         
         try:
             adef = get_action(self.model, name)
@@ -437,9 +436,6 @@ class CrmModelView(StaffOnly, ModelView):
             abort(404)
         form = adef.form(request.form if request.method == "POST" else None) if adef.form else None
         if request.method == "POST":
-            from flask_wtf.csrf import validate_csrf
-            from wtforms import ValidationError
-
             try:
                 validate_csrf(request.form.get("csrf_token"))
             except ValidationError:
@@ -468,9 +464,6 @@ class CrmModelView(StaffOnly, ModelView):
     @expose("/attachment/<int:file_id>")
     def attachment_view(self, file_id):
         """Download an attachment: for those who may view the record and attach files to it."""
-        from ..actions.attachments import may_download, original_name, rel_type_of, stored_path
-        from ..models import File
-
         rel_type = rel_type_of(self.model)
         if rel_type is None:
             abort(404)
@@ -517,8 +510,6 @@ def obj_pk(obj):
 def build_view(model, *, endpoint=None, url=None, label=None, category=None, where=None, admin=None,
                create_defaults=None):
     """Build the Flask-Admin view class for ``model`` and return an instance."""
-    from ..actions import actions_for
-
     res = resource_of(model)
     overrides = dict(res.admin)
     overrides.update(admin or {})

@@ -5,11 +5,14 @@ from __future__ import annotations
 from markupsafe import Markup, escape
 
 from ..models.base import money
+from .. import goals
+from ..extensions import db
+from ..models import Staff, Goal
+from .factory import build_view
+from flask import g
 
 
 def progress_bar(goal) -> Markup:
-    from .. import goals
-
     p = goals.progress_of(goal)
     total = f"{p.total:,.2f}" if goals.is_money(goal) else f"{p.total:,.0f}"
     target = f"{money(goal.achievement or 0):,.2f}" if goals.is_money(goal) else f"{(goal.achievement or 0):,.0f}"
@@ -25,11 +28,6 @@ def progress_bar(goal) -> Markup:
 
 def staff_name(goal) -> str:
     """Who the goal is for; the staff names are read once per request (one query for the page)."""
-    from flask import g
-
-    from ..extensions import db
-    from ..models import Staff
-
     names = g.get("crm_staff_names")
     if names is None:
         names = g.crm_staff_names = {sid: f"{first or ''} {last or ''}".strip() for sid, first, last in
@@ -40,9 +38,6 @@ def staff_name(goal) -> str:
 
 
 def goal_view():
-    from ..models import Goal
-    from .factory import build_view
-
     view = build_view(Goal, admin={
         "column_list": ["subject", "goal_type", "staff_id", "start_date", "end_date", "achievement", "progress",
                         "contract_type", "notified"],

@@ -4,6 +4,8 @@ from flask_admin import AdminIndexView, expose
 from flask_login import current_user
 
 from .access import StaffOnly
+from ..dashboard import dashboard
+from ..options import get
 
 
 class HomeView(StaffOnly, AdminIndexView):
@@ -12,8 +14,5 @@ class HomeView(StaffOnly, AdminIndexView):
 
     @expose("/")
     def index(self):
-        from ..dashboard import dashboard
-        from ..options import get
-
         return self.render("admin/crm_home.html", sections=dashboard(current_user),
                            base_currency=get("base_currency"))

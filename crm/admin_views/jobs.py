@@ -6,8 +6,13 @@ from flask import abort, flash, redirect
 from flask_admin import expose
 from flask_wtf import FlaskForm
 
-from ..jobs import queue
+from ..jobs.runner import queue
 from .access import StaffView
+from ..extensions import db
+from ..models import ActivityLog, JobOutbox
+from redis.exceptions import RedisError
+from rq.job import Job
+from rq.exceptions import NoSuchJobError
 
 
 class JobsView(StaffView):
@@ -15,15 +20,9 @@ class JobsView(StaffView):
 
     @expose("/")
     def index(self):
-        from ..extensions import db
-        from ..models import ActivityLog, JobOutbox
-
         q = queue()
         groups, unreachable = {}, None
         if q is not None:
-            from redis.exceptions import RedisError
-            from rq.job import Job
-
             def load(ids):
                 return [j for j in Job.fetch_many(ids[:200], connection=q.connection) if j is not None]
 
@@ -52,8 +51,6 @@ class JobsView(StaffView):
         q = queue()
         if q is None:
             abort(404)
-        from rq.exceptions import NoSuchJobError
-        from rq.job import Job
 
         try:
             job = Job.fetch(job_id, connection=q.connection)

@@ -11,11 +11,13 @@ from datetime import datetime
 from flask_login import current_user
 from sqlalchemy.orm import joinedload
 
-from ..actions import actions_for
+from ..actions import actions_for, get_action
 from ..actions.attachments import may_download, original_name
 from ..actions.lead_activity import CALL_PREFIX, SMS_PREFIX, note_kind
-from ..auth import can
+from ..permissions import can
 from ..extensions import db
+from ..models import File, Lead, LeadActivityLog, Note, Reminder, EmailOutbox, OutboxStatus
+from ..actions.activity_email import LeadEmailForm
 
 LIMIT = 200  # newest rows of each kind shown
 BUTTONS = ("add_note", "log_call", "log_sms", "add_reminder")
@@ -24,8 +26,6 @@ ICONS = {"note": "fa-sticky-note-o", "call": "fa-phone", "sms": "fa-commenting-o
 
 
 def activity_context(lead) -> dict:
-    from ..models import File, Lead, LeadActivityLog, Note, Reminder
-
     entries = []
     notes = (db.session.query(Note).options(joinedload(Note.added_by))
              .filter(Note.rel_type == "lead", Note.rel_id == lead.id)
@@ -72,8 +72,6 @@ def activity_context(lead) -> dict:
 
 
 def _emails(lead) -> list[dict]:
-    from ..models import EmailOutbox, OutboxStatus
-
     rows = (db.session.query(EmailOutbox).options(joinedload(EmailOutbox.staff))
             .filter(EmailOutbox.rel_type == "lead", EmailOutbox.rel_id == lead.id)
             .order_by(EmailOutbox.datecreated.desc(), EmailOutbox.id.desc()).limit(LIMIT).all())
@@ -89,10 +87,6 @@ def _emails(lead) -> list[dict]:
 
 def _email_form(lead) -> dict | None:
     """The "Send email" form: None without the permission; the refusal when the lead has no email."""
-    from ..actions import get_action
-    from ..actions.activity_email import LeadEmailForm
-    from ..models import Lead
-
     adef = get_action(Lead, "send_email")
     if not can(current_user, adef.permission):
         return None

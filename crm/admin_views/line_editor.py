@@ -19,10 +19,12 @@ from wtforms import FieldList, Form, FormField, HiddenField, SelectMultipleField
 from wtforms.fields import DecimalField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
-from ..actions.totals import compute, line_amount
+from ..totals import compute, line_amount
 from ..extensions import db
 from ..documents import price_text
 from ..limits import problem
+from ..models import Tax, Item, ItemLine, ItemTax
+from sqlalchemy.orm import joinedload
 
 FIELD = "line_editor"
 MARKER = f"{FIELD}-present"  # posted by the editor: a form without it leaves the lines alone
@@ -42,8 +44,6 @@ def tax_key(name, rate) -> str:
 
 def tax_choices(doc=None) -> list[tuple[str, str]]:
     """The taxes of tbltaxes, plus any a line of ``doc`` still carries (a copy of a since-changed tax)."""
-    from ..models import Tax
-
     out = {tax_key(t.name, t.taxrate): f"{t.name} {Decimal(t.taxrate):.2f}%"
            for t in db.session.scalars(select(Tax).order_by(Tax.name, Tax.taxrate))}
     for line in getattr(doc, "items", None) or []:
@@ -53,8 +53,6 @@ def tax_choices(doc=None) -> list[tuple[str, str]]:
 
 
 def _item_exists(form, field):
-    from ..models import Item
-
     if field.data in (None, ""):
         return
     if not str(field.data).isdigit() or db.session.get(Item, int(field.data)) is None:
@@ -65,8 +63,6 @@ def _fits(name):
     """The line's column takes the value as typed (crm/limits.py): too large, or more decimals than it
     keeps, is shown on the line instead of being rounded when saved."""
     def check(form, field):
-        from ..models import ItemLine
-
         if message := problem(ItemLine.__table__.c[name], field.data):
             raise ValidationError(message)
     return check
@@ -122,8 +118,6 @@ def line_errors(field) -> list[str]:
 
 def apply(doc, field) -> None:
     """Make ``doc.items`` what the editor posted: same lines updated, new ones added, others deleted."""
-    from ..models import ItemLine, ItemTax
-
     existing = {ln.id: ln for ln in doc.items}
     kept = []
     for order, entry in enumerate(field.entries, 1):
@@ -176,14 +170,11 @@ def preview(formdata, doc=None) -> dict:
 
 def catalog(q: str, limit: int = 15) -> list[dict]:
     """Active catalog items matching ``q``, with what a line copies from them."""
-    from ..models import Item
-
     cond = Item.active.is_(True)
     if q:
         like = f"%{q}%"
         cond = cond & db.or_(Item.description.ilike(like), Item.commodity_name.ilike(like),
                              Item.commodity_code.ilike(like), Item.sku_code.ilike(like))
-    from sqlalchemy.orm import joinedload
 
     items = db.session.scalars(select(Item).where(cond).options(joinedload(Item.tax_rel), joinedload(Item.tax2_rel))
                                .order_by(Item.description).limit(limit)).unique().all()

@@ -10,6 +10,9 @@ from sqlalchemy import update
 
 from ..extensions import db
 from .access import StaffView
+from ..models import Notification
+from .. import options
+from ..notifications import wants_email, set_wants_email, unread_count
 
 PAGE_SIZE = 30
 
@@ -19,14 +22,10 @@ class NotificationsView(StaffView):  # everyone reads their own
         return False  # reached from the bell
 
     def _mine(self):
-        from ..models import Notification
-
         return db.session.query(Notification).filter(Notification.touserid == current_user.staffid)
 
     @expose("/")
     def index(self):
-        from ..models import Notification
-
         page = max(request.args.get("page", 1, type=int), 1)
         unread_only = request.args.get("unread") == "1"
         q = self._mine()
@@ -35,8 +34,6 @@ class NotificationsView(StaffView):  # everyone reads their own
         total = q.count()
         rows = q.order_by(Notification.date.desc(), Notification.id.desc()) \
             .offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE).all()
-        from .. import options
-        from ..notifications import wants_email
 
         return self.render("admin/crm_notifications.html", rows=rows, page=page, total=total,
                            pages=max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1), unread_only=unread_only,
@@ -46,8 +43,6 @@ class NotificationsView(StaffView):  # everyone reads their own
     @expose("/email", methods=["POST"])
     def email_preference(self):
         """The staff member's own on/off for notification emails."""
-        from ..notifications import set_wants_email
-
         if self._checked_post():
             on = request.form.get("email") == "1"
             set_wants_email(current_user.staffid, on)
@@ -83,8 +78,6 @@ class NotificationsView(StaffView):  # everyone reads their own
 
     @expose("/read-all", methods=["POST"])
     def mark_all_read(self):
-        from ..models import Notification
-
         if self._checked_post():
             done = db.session.execute(
                 update(Notification).where(Notification.touserid == current_user.staffid,
@@ -97,8 +90,6 @@ class NotificationsView(StaffView):  # everyone reads their own
 
 def unread_for_current_user() -> int:
     """The bell's number (one indexed COUNT per page)."""
-    from ..notifications import unread_count
-
     if not current_user.is_authenticated:
         return 0
     return unread_count(current_user)

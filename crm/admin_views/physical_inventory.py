@@ -10,7 +10,7 @@ from flask_login import current_user, login_required
 from flask_wtf.csrf import ValidationError, validate_csrf
 
 from ..actions.physical_inventory import line_name, variances
-from ..auth import can_table
+from ..permissions import can_table
 from ..permissions import sees
 from ..count_sheets import csv_text, xlsx_bytes
 from ..documents import fmt, fmt_qty

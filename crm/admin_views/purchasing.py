@@ -8,15 +8,15 @@ from flask import abort, redirect, request, url_for
 from flask_admin import expose
 from flask_login import current_user
 
-from ..auth import can
+from ..permissions import can
 from ..extensions import db
 from ..permissions import sees
 from .access import StaffView
+from ..models import PurchaseQuotation, PurchaseQuotationStatus, PurchaseRequest
+from ..actions.vendor_mail import vendor_link
 
 
 def _quotations(rq):
-    from ..models import PurchaseQuotation, PurchaseQuotationStatus
-
     return (db.session.query(PurchaseQuotation)
             .filter(PurchaseQuotation.pur_request == rq.id,
                     PurchaseQuotation.status != PurchaseQuotationStatus.CANCELED.value)
@@ -57,8 +57,6 @@ def rfq_details(rq) -> dict:
 
 
 def quotation_details(q) -> dict:
-    from ..actions.vendor_mail import vendor_link
-
     link = vendor_link(q) if q.hash else None  # the vendor's link, once it was sent one
     return {"compare_url": url_for("purchase_compare.compare", rfq_id=q.pur_request) if q.pur_request else None,
             "vendor_link": link}
@@ -78,8 +76,6 @@ class CompareView(StaffView):
 
     @expose("/<int:rfq_id>")
     def compare(self, rfq_id):
-        from ..models import PurchaseQuotationStatus, PurchaseRequest
-
         rq = db.session.get(PurchaseRequest, rfq_id)
         if rq is None or not sees(current_user, rq):
             abort(404)

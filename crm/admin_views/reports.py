@@ -15,13 +15,13 @@ from ..reports.links import list_url
 from ..reports.period import GRAINS, Period, PeriodError
 from ..reports.table import Column, Figure, Report, Table
 from ..reports.view import ReportView
+from ..models import InvoiceStatus, Invoice, Lead
+from .weighted_pipeline import pipeline_figures
 
 BREAKDOWNS = {"agent": "Sale agent", "client": "Client", "item": "Item", "currency": "Currency"}
 
 
 def _status_label(code: int) -> str:
-    from ..models import InvoiceStatus
-
     return InvoiceStatus.label_of(code)
 
 
@@ -65,8 +65,6 @@ class SalesReportView(ReportView):
     tabs = BREAKDOWNS
 
     def _models(self):
-        from ..models import Invoice
-
         return (Invoice,)
 
     def choices(self) -> dict:
@@ -134,8 +132,6 @@ class LeadsReportView(ReportView):
     uses_grain = False
 
     def _models(self):
-        from ..models import Lead
-
         return (Lead,)
 
     def build(self, period: Period, choices: dict) -> Report:
@@ -192,13 +188,9 @@ class SalesOverviewView(ReportView):
     may view invoices."""
 
     def _models(self):
-        from ..models import Invoice, Lead
-
         return (Invoice, Lead)
 
     def build(self, period: Period, choices: dict) -> Report:
-        from ..models import Invoice, Lead
-
         base = base_currency()
         report = Report("sales-overview", "Sales overview", period, currency=base)
         if self.can_view(Lead):
@@ -208,8 +200,6 @@ class SalesOverviewView(ReportView):
         return report
 
     def _pipeline(self, report: Report, base: str) -> None:
-        from .weighted_pipeline import pipeline_figures
-
         pipe = pipeline_figures()
         link = url_for("weighted_pipeline.index")
         report.figures += [
@@ -232,7 +222,6 @@ class SalesOverviewView(ReportView):
         rows, warnings = sales_figures.outstanding(base)
         report.warnings += rev.warnings + warnings
         due = money(sum((r["due"] for r in rows), Decimal(0)))
-        from ..models import InvoiceStatus
 
         overdue = next(r["due"] for r in rows if r["status"] == InvoiceStatus.OVERDUE.value)
         dso = None

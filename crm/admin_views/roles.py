@@ -9,14 +9,16 @@ from markupsafe import Markup, escape
 from wtforms import SelectMultipleField
 
 from ..extensions import db
+from ..permissions import MODULES, VERB_LABELS, VERBS
+from ..roles import actions_by_module, all_permissions, label_of
+from ..models import Role
+from .factory import build_view
 
 
 class PermissionMatrix:
     """Renders a permissions field as the module × verb table; every box is a ``permissions`` value."""
 
     def __call__(self, field, **kwargs):
-        from ..permissions import MODULES, VERB_LABELS, VERBS, actions_by_module
-
         chosen = set(field.data or [])
         known = {value for value, _ in field.choices}
 
@@ -47,11 +49,6 @@ class PermissionsField(SelectMultipleField):
 
 
 def role_view():
-    from ..auth import all_permissions
-    from ..models import Role
-    from ..permissions import label_of
-    from .factory import build_view
-
     def listed(v, c, m, p):
         return f"{len(m.permission_set)} permission(s)"
 

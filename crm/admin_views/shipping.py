@@ -6,7 +6,7 @@ from flask_login import current_user, login_required
 
 from .. import storage
 from ..actions.shipping import LABELS, events_of, shipment_of
-from ..auth import can_table
+from ..permissions import can_table
 from ..extensions import db
 from ..models import PackingList, Shipment
 

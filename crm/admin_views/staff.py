@@ -1,14 +1,15 @@
 """Settings → Staff: the generated view plus a password field (stored hashed, never shown)."""
 from __future__ import annotations
 
-from wtforms import PasswordField
+from wtforms import PasswordField, ValidationError
 from wtforms.validators import Length, Optional
+from ..models import Staff
+from .factory import build_view
+from flask_admin.babel import gettext
+from flask_login import current_user, login_user
 
 
 def staff_view():
-    from ..models import Staff
-    from .factory import build_view
-
     view = build_view(Staff, admin={
         "form_extra_fields": {"new_password": PasswordField(
             "Password", validators=[Optional(), Length(min=8, message="Use at least 8 characters.")],
@@ -17,9 +18,6 @@ def staff_view():
     base_change = view.on_model_change
 
     def on_model_change(form, model, is_created):
-        from flask_admin.babel import gettext  # noqa: F401  (keeps Flask-Admin's i18n loaded)
-        from wtforms import ValidationError
-
         if form.new_password.data:
             model.set_password(form.new_password.data)
         elif is_created:
@@ -30,7 +28,6 @@ def staff_view():
     def after_model_change(form, model, is_created):
         # A new password signs its owner out everywhere; when they changed it themselves, this
         # browser carries on with the new session version.
-        from flask_login import current_user, login_user
 
         if form.new_password.data and not is_created and current_user.is_authenticated \
                 and current_user.staffid == model.staffid and model.active:

@@ -14,10 +14,11 @@ from flask import Response, abort, redirect, request, url_for
 from flask_admin import expose
 from sqlalchemy import func, literal, select
 
-from ..actions.reservations import on as reservations_on
+from ..actions.reservations import on as reservations_on, held_per_item
 from ..extensions import db
 from ..spreadsheet import safe_row
 from .access import StaffView
+from ..models import InventoryBalance, Item, MinimumStock, Warehouse
 
 PAGE = 100
 
@@ -25,9 +26,6 @@ PAGE = 100
 def stock_vs_minimum(below_only: bool = True, page: int = 1, page_size: int = PAGE):
     """Items with a minimum: on hand (all warehouses), minimum, maximum, shortfall, reserved and
     available; fewest first."""
-    from ..actions.reservations import held_per_item
-    from ..models import InventoryBalance, Item, MinimumStock
-
     on_hand = (select(InventoryBalance.commodity_id, func.sum(InventoryBalance.inventory_number).label("qty"))
                .group_by(InventoryBalance.commodity_id).subquery())
     qty = func.coalesce(on_hand.c.qty, 0)
@@ -54,8 +52,6 @@ def stock_vs_minimum(below_only: bool = True, page: int = 1, page_size: int = PA
 
 def expiring_lots(days: int, page: int = 1, page_size: int = PAGE):
     """Lots in stock whose expiry date is within ``days`` (expired ones first)."""
-    from ..models import InventoryBalance, Item, Warehouse
-
     until = date.today() + timedelta(days=days)
     query = (select(InventoryBalance.lot_number, InventoryBalance.expiry_date, InventoryBalance.inventory_number,
                     Item.id, Item.commodity_code, Item.commodity_name, Warehouse.warehouse_name)

@@ -7,11 +7,13 @@ from wtforms import SelectMultipleField, widgets
 from wtforms.validators import ValidationError
 
 from ..models.base import FieldError
+from ..events import EVENTS
+from ..models import Webhook
+from ..models.webhooks import check_webhook_url
+from .factory import CrmModelView, build_view
 
 
 def _event_choices():
-    from ..events import EVENTS
-
     return [(name, f"{name} – {meaning}") for name, meaning in EVENTS.items()]
 
 
@@ -45,10 +47,6 @@ def _model_rule(check):
 
 
 def webhook_view():
-    from ..models import Webhook
-    from ..models.webhooks import check_webhook_url
-    from .factory import CrmModelView, build_view
-
     def on_model_change(self, form, model, is_created):
         if is_created and model.addedfrom is None and current_user.is_authenticated:
             model.addedfrom = current_user.staffid

@@ -12,11 +12,11 @@ from sqlalchemy import and_, func, or_
 from ..extensions import db
 from ..models.base import money
 from .access import StaffView
+from ..models import Lead, OpportunityStatus
+from ..options import get
 
 
 def open_opportunities():
-    from ..models import Lead, OpportunityStatus
-
     return (db.session.query(Lead).outerjoin(OpportunityStatus, Lead.opportunity_status == OpportunityStatus.id)
             .filter(Lead.is_opportunity.is_(True), Lead.lost.is_(False), Lead.junk.is_(False),
                     or_(OpportunityStatus.id.is_(None),
@@ -24,14 +24,10 @@ def open_opportunities():
 
 
 def weighted():
-    from ..models import Lead
-
     return func.sum(func.coalesce(Lead.lead_value, 0) * func.coalesce(Lead.probability, 0) / 100)
 
 
 def pipeline_figures() -> dict:
-    from ..models import Lead, OpportunityStatus
-
     value = func.sum(func.coalesce(Lead.lead_value, 0))
     by_status = (open_opportunities()
                  .with_entities(OpportunityStatus.id, OpportunityStatus.name, func.count(Lead.id), value, weighted())
@@ -56,6 +52,4 @@ class WeightedPipelineView(StaffView):
 
     @expose("/")
     def index(self):
-        from ..options import get
-
         return self.render("admin/weighted_pipeline.html", currency=get("base_currency"), **pipeline_figures())

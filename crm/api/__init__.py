@@ -16,15 +16,19 @@ from sqlalchemy.orm import selectinload
 from .. import audit
 from .. import custom_fields as cf
 from ..actions import ActionError, actions_for, run
+from ..actions.registry import who_writes
 from ..actions.entry import entered, removing
-from ..auth import (authenticate, can_table, login_failed, login_refused, login_succeeded, new_token,
-                    revoke_token, sign_out_everywhere, staff_from_token)
+from ..auth import (authenticate, login_failed, login_refused, login_succeeded, new_token, revoke_token,
+                    sign_out_everywhere, staff_from_token)
 from ..extensions import csrf, db
 from ..models.base import FieldError
-from ..permissions import sees, visible
-from ..resources import LINES, action_owned, columns, primary_key, resource_of, who_writes
+from ..permissions import can_table, sees, visible
+from ..resources import LINES, action_owned, columns, primary_key, resource_of, models_by_resource
 from ..limits import INT_MAX
 from .schemas import compositions, filter_schema_for, schema_for
+from ..auth import TOKEN_MAX_AGE
+from ..models import ApiToken, all_models
+from sqlalchemy import select
 
 PREFIX = "/api/v1"
 
@@ -88,8 +92,6 @@ def _first_error(messages, prefix=""):
 def _check_foreign_keys(model, data: dict, path=""):
     """Refuse ids that point at nothing, naming the field, for every foreign key column (with or
     without a relationship), before the database refuses the row less clearly."""
-    from sqlalchemy import select
-
     for column in model.__table__.columns:
         value = data.get(column.key)
         if value in (None, 0) or not column.foreign_keys:  # 0: Perfex's "none" in some link columns
@@ -338,8 +340,6 @@ class TokenInfo(Schema):
 def token(creds):
     """Exchange email and password for a bearer token. Repeated failures for an account or from an
     address are answered 429 with Retry-After (seconds)."""
-    from ..auth import TOKEN_MAX_AGE
-
     refused = login_refused(creds["email"])
     if refused:
         resp, status = error_response(429, refused[1])
@@ -360,8 +360,6 @@ def token(creds):
 @auth_bp.response(200, TokenInfo(many=True))
 def tokens():
     """Your API tokens, newest first (revoked and expired ones for a month)."""
-    from ..models import ApiToken
-
     return (db.session.query(ApiToken).filter(ApiToken.staffid == g.api_user.staffid)
             .order_by(ApiToken.id.desc()).all())
 
@@ -378,8 +376,6 @@ def revoke_all_tokens():
 @auth_bp.response(204)
 def revoke(token_id):
     """Revoke one of your tokens (administrators: anyone's)."""
-    from ..models import ApiToken
-
     row = db.session.get(ApiToken, token_id) if token_id <= INT_MAX else None
     if row is None or (row.staffid != g.api_user.staffid and not g.api_user.admin):
         raise ApiError(404, f"You have no API token #{token_id}.")
@@ -393,8 +389,6 @@ PUBLIC = {f"{PREFIX}/auth/token", f"{PREFIX}/openapi.json"}
 
 
 def init_api(app):
-    from ..models import all_models
-
     app.config.setdefault("API_TITLE", "CRMConnect API")
     app.config.setdefault("API_VERSION", "v1")
     app.config.setdefault("OPENAPI_VERSION", "3.0.3")
@@ -449,7 +443,5 @@ def init_api(app):
 
 
 def _model_for_path(path: str):
-    from ..resources import models_by_resource
-
     parts = path[len(PREFIX) + 1:].split("/")
     return models_by_resource().get(parts[0]) if parts and parts[0] else None

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from marshmallow import RAISE, ValidationError, fields, validate
+from marshmallow import RAISE, ValidationError, fields, validate, Schema
 from marshmallow_sqlalchemy import ModelConverter, SQLAlchemyAutoSchema
 from sqlalchemy import String, inspect
 
@@ -16,7 +16,8 @@ from werkzeug.utils import import_string
 
 from ..extensions import db
 from ..limits import INT_MAX, digits_before_point, integer_bounds, problem, too_many_places
-from ..resources import action_owned, columns, primary_key, resource_of, status_enum, who_writes
+from ..actions.registry import who_writes
+from ..resources import action_owned, columns, primary_key, resource_of, status_enum
 
 SECRET = ("password", "hash", "session_version")  # never shown, never written by the API
 
@@ -130,8 +131,6 @@ def schema_for(model, prefix: str = "", exclude: tuple = ()) -> type[SQLAlchemyA
 @lru_cache
 def filter_schema_for(model):
     """Query arguments: paging plus equality on any plain column (``?status=4``)."""
-    from marshmallow import Schema
-
     base = schema_for(model)()
     attrs = {name: type(f)(required=False, allow_none=True)
              if not isinstance(f, fields.Nested) else None

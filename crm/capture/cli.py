@@ -7,6 +7,8 @@ import click
 from flask.cli import AppGroup
 
 from ..extensions import db
+from ..actions.registry import ActionError
+from .email_pipe import capture_message, describe, poll_leads_mailbox
 
 leads_cli = AppGroup("leads", help="Lead capture: email pipe, mailbox poll.")
 
@@ -18,9 +20,6 @@ def pipe():
     For the mail server: e.g. in /etc/aliases
     leads: "|/srv/crm/.venv/bin/flask --app wsgi crm leads pipe"
     """
-    from ..actions.registry import ActionError
-    from .email_pipe import capture_message, describe
-
     raw = click.get_binary_stream("stdin").read()
     if not raw.strip():
         click.echo("Error: stdin is empty; pipe one email message (RFC 822) into this command.", err=True)
@@ -38,6 +37,4 @@ def pipe():
 @leads_cli.command("poll")
 def poll():
     """Poll the leads IMAP mailbox once (the periodic job does this every 5 minutes)."""
-    from .email_pipe import poll_leads_mailbox
-
     click.echo(poll_leads_mailbox())

@@ -17,11 +17,12 @@ from email.message import EmailMessage
 from html.parser import HTMLParser
 
 from .. import options
-from ..actions.activity import log_lead_activity
+from ..actions.activity import log_lead_activity, log_activity
 from ..actions.registry import ActionError
 from ..extensions import db
 from ..jobs import job
 from .leads import EMAIL, capture_lead
+from ..models import Lead, LeadEmailMessage, Note
 
 log = logging.getLogger(__name__)
 
@@ -93,8 +94,6 @@ def capture_message(raw: bytes) -> tuple[str, object]:
     The caller commits. Raises ActionError (nothing written) for a message without a sender or
     when no pipeline exists.
     """
-    from ..models import Lead, LeadEmailMessage, Note
-
     msg = parse(raw)
     mid = _message_id(msg, raw)
     seen = db.session.query(LeadEmailMessage).filter_by(message_id=mid).one_or_none()
@@ -146,8 +145,6 @@ def poll_mailbox(settings: dict, timeout: float = 30) -> dict:
     Each message is its own transaction: a message that cannot be captured is logged in the
     activity log, marked seen (it stays in the mailbox) and does not stop the others.
     """
-    from ..actions.activity import log_activity
-
     cls = imaplib.IMAP4_SSL if settings["ssl"] else imaplib.IMAP4
     counts = {"lead": 0, "note": 0, "duplicate": 0, "failed": 0}
     conn = cls(settings["host"], int(settings["port"]), timeout=timeout)

@@ -28,7 +28,10 @@ from ..extensions import db
 from ..limits import too_many_places
 from ..jobs import job
 from ..models.capture import LEAD_FIELD_LABELS, LEAD_TEXT_FIELDS, ImportStatus
-from .leads import EMAIL_RE, EXCEL_IMPORT, lead_defaults, source_id
+from ..models.base import EMAIL_RE
+from .leads import EXCEL_IMPORT, lead_defaults, source_id
+from ..models import LeadStatus, LeadImport, Lead
+from sqlalchemy import insert, update
 
 BATCH = 1000
 PROGRESS_EVERY = 500
@@ -93,7 +96,7 @@ def read_rows(path: str | Path):
     """Every row of the first sheet (or the CSV) as a list of strings; the header first."""
     path = Path(path)
     if path.suffix.lower() == ".xlsx":
-        from openpyxl import load_workbook
+        from openpyxl import load_workbook  # lazy: openpyxl is only for spreadsheet files
 
         wb = load_workbook(path, read_only=True, data_only=True)
         try:
@@ -123,7 +126,7 @@ def estimate_rows(path: Path) -> int:
     """About how many rows the file has, without reading them (for the progress bar)."""
     try:
         if path.suffix.lower() == ".xlsx":
-            from openpyxl import load_workbook
+            from openpyxl import load_workbook  # lazy: openpyxl is only for spreadsheet files
 
             wb = load_workbook(path, read_only=True)
             try:
@@ -177,8 +180,6 @@ class RowValidator:
     """Validates one row against the mapping; statuses are matched by name to existing ones."""
 
     def __init__(self, mapping: dict[int, str], headers: list[str]):
-        from ..models import LeadStatus
-
         self.mapping, self.headers = mapping, headers
         self.statuses = {s.name.strip().lower(): (s.id, s.pipeline) for s in db.session.query(LeadStatus).all()}
 
@@ -278,8 +279,6 @@ def upload_path(imp) -> Path:
 def read_upload(import_id: int) -> str:
     """Read an upload: count its rows (the progress bar moves), keep the header and a preview and
     guess the mapping; the import is then ready to map. A file that cannot be read fails here."""
-    from ..models import LeadImport
-
     imp = db.session.get(LeadImport, import_id)
     if imp is None or imp.status != ImportStatus.READING.value:
         return f"import #{import_id}: not waiting to be read, nothing to do"
@@ -316,10 +315,6 @@ def _finish(imp, status: ImportStatus, message: str, errors: list | None = None)
 @job
 def run_import(import_id: int) -> str:
     """Validate then insert the import's rows. Safe to run twice: only a queued import runs."""
-    from sqlalchemy import insert, update
-
-    from ..models import Lead, LeadImport
-
     claimed = db.session.execute(update(LeadImport).where(LeadImport.id == import_id,
                                                           LeadImport.status == ImportStatus.QUEUED.value)
                                  .values(status=ImportStatus.RUNNING.value, done=0)).rowcount

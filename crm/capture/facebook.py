@@ -28,6 +28,7 @@ from ..jobs import enqueue, job
 from ..models.capture import LEAD_TEXT_FIELDS
 from ..models.facebook import FacebookLead, FacebookLeadStatus as S
 from .leads import FACEBOOK, capture_lead
+from ..models import Staff
 
 log = logging.getLogger(__name__)
 
@@ -245,8 +246,6 @@ def _failed(row_id: int, token: str, attempts: int, message: str, retry: bool) -
 
 
 def _capture(row: FacebookLead, lead: dict):
-    from ..models import Staff
-
     mapping = parse_mapping(options.get("facebook_field_mapping"))
     values = lead_values(row.leadgen_id, lead["field_data"], mapping)
     assigned = options.get("facebook_lead_assigned") or None

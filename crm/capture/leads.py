@@ -6,14 +6,13 @@ its caller (a request, the CLI or a job), so a refused capture writes nothing.
 """
 from __future__ import annotations
 
-import re
 import secrets
 
 from ..actions.activity import log_lead_activity
 from ..actions.registry import ActionError
 from ..extensions import db
+from ..models import LeadSource, LeadStatus, Pipeline, Lead
 
-EMAIL_RE = re.compile(r"^[^@\s<>(),;:\"]+@[^@\s<>(),;:\"]+\.[A-Za-z0-9-]{2,}$")
 
 # The documented channels and the lead source each one records.
 WEB_FORM, EMAIL, EXCEL_IMPORT, FACEBOOK = "Web form", "Email", "Excel import", "Facebook Lead Ads"
@@ -21,8 +20,6 @@ WEB_FORM, EMAIL, EXCEL_IMPORT, FACEBOOK = "Web form", "Email", "Excel import", "
 
 def source_id(name: str) -> int:
     """The id of the lead source called ``name`` (case-insensitive), created if missing."""
-    from ..models import LeadSource
-
     name = (name or "").strip()[:150]
     if not name:
         raise ActionError("Lead source: a name is required.", field="source")
@@ -37,8 +34,6 @@ def source_id(name: str) -> int:
 
 def default_status() -> tuple[int, int]:
     """(pipeline id, status id): the default pipeline and its first status."""
-    from ..models import LeadStatus, Pipeline
-
     pipeline = (db.session.query(Pipeline)
                 .order_by(Pipeline.isdefault.desc(), Pipeline.pipeline_order, Pipeline.id).first())
     if pipeline is None:
@@ -53,8 +48,6 @@ def default_status() -> tuple[int, int]:
 
 
 def pipeline_of_status(status_id: int) -> int | None:
-    from ..models import LeadStatus
-
     st = db.session.get(LeadStatus, status_id)
     if st is None:
         raise ActionError(f"Lead status #{status_id} does not exist.", field="status")
@@ -77,8 +70,6 @@ def capture_lead(data: dict, *, source: str | int, channel: str, status: int | N
                  assigned: int | None = None, actor=None, from_form_id: int | None = None,
                  details: str | None = None):
     """Create and return a lead from ``data`` (lead column -> value); logs a lead activity line."""
-    from ..models import Lead
-
     values = {k: v for k, v in data.items() if v not in (None, "")}
     if not values.get("name"):
         raise ActionError("Name is required.", field="name")

@@ -13,6 +13,9 @@ from datetime import datetime, timedelta
 from flask import current_app
 
 from ..extensions import db
+from ..models import RateLimitHit
+from ..jobs.runner import redis_connection
+from sqlalchemy import func
 
 
 def hit(key: str, limit: int, window: int) -> int | None:
@@ -24,8 +27,6 @@ def hit(key: str, limit: int, window: int) -> int | None:
     if limit <= 0:
         return None
     if current_app.config.get("REDIS_URL"):
-        from ..jobs import redis_connection
-
         conn = redis_connection()
         rkey = f"crm:ratelimit:{key}"
         count = conn.incr(rkey)
@@ -44,10 +45,6 @@ def hit(key: str, limit: int, window: int) -> int | None:
 
 def recent(key: str, window: int, now: datetime | None = None) -> tuple[int, datetime | None, datetime | None]:
     """How many hits ``key`` has in the last ``window`` seconds, with the oldest and newest."""
-    from sqlalchemy import func
-
-    from ..models import RateLimitHit
-
     since = (now or datetime.utcnow()) - timedelta(seconds=window)
     count, oldest, newest = db.session.query(func.count(RateLimitHit.id), func.min(RateLimitHit.date),
                                              func.max(RateLimitHit.date)).filter(
@@ -58,8 +55,6 @@ def recent(key: str, window: int, now: datetime | None = None) -> tuple[int, dat
 def add(key: str, now: datetime | None = None, forget_before: datetime | None = None) -> None:
     """Count one hit for ``key`` (in the caller's session, which commits it); ``forget_before``
     drops the key's hits no window will look at again."""
-    from ..models import RateLimitHit
-
     if forget_before is not None:
         db.session.query(RateLimitHit).filter(RateLimitHit.key == key, RateLimitHit.date <= forget_before).delete(
             synchronize_session=False)
@@ -67,8 +62,6 @@ def add(key: str, now: datetime | None = None, forget_before: datetime | None = 
 
 
 def forget(key: str) -> None:
-    from ..models import RateLimitHit
-
     db.session.query(RateLimitHit).filter(RateLimitHit.key == key).delete(synchronize_session=False)
 
 

@@ -17,7 +17,10 @@ from ..extensions import csrf, db
 from ..framing import framable
 from ..models.capture import LEAD_TEXT_FIELDS
 from . import ratelimit
-from .leads import EMAIL_RE, WEB_FORM, capture_lead
+from ..models.base import EMAIL_RE
+from .leads import WEB_FORM, capture_lead
+from ..models import WebToLead
+from markupsafe import escape
 
 bp = Blueprint("capture", __name__)
 csrf.exempt(bp)
@@ -82,8 +85,6 @@ def _answer(wtl, status, message, *, errors=None, submitted=None, success=False)
 @bp.route("/forms/wtl/<form_key>", methods=["GET", "POST", "OPTIONS"])
 @framable  # embedded in customers' sites by an iframe
 def web_to_lead(form_key):
-    from ..models import WebToLead
-
     if request.method == "OPTIONS":
         return "", 204
     wtl = db.session.query(WebToLead).filter_by(form_key=form_key).one_or_none()
@@ -136,7 +137,6 @@ def _notify(wtl, lead) -> None:
         from ..mail.outbox import queue_email
     except ImportError:  # no outbox in this installation
         return
-    from markupsafe import escape
 
     text = f"A new lead came in through the web form “{wtl.name}”: {lead.name}" + \
         (f" <{lead.email}>" if lead.email else "") + f". Open it at /admin/leads/details/?id={lead.id}"

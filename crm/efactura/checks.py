@@ -78,7 +78,7 @@ class OfficialValidator:
     _instance: "OfficialValidator | None" = None
 
     def __init__(self, path: Path):
-        from saxonche import PySaxonProcessor
+        from saxonche import PySaxonProcessor  # lazy: the Saxon XSLT engine is large; only the ANAF checks load it
 
         self.proc = PySaxonProcessor(license=False)
         self.executable = self.proc.new_xslt30_processor().compile_stylesheet(stylesheet_file=str(path))
@@ -89,6 +89,7 @@ class OfficialValidator:
         if path is None:
             return None
         try:
+            # lazy: the Saxon XSLT engine is large; only the ANAF checks load it
             import saxonche  # noqa: F401
         except ImportError:
             return None

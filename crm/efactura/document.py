@@ -13,9 +13,13 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
+from .. import totals
 from ..models.base import money
 from . import codes
 from .findings import Finding
+from ..company import profile
+from ..extensions import db
+from ..models import Tax, Invoice
 
 ZERO = Decimal("0.00")
 PRIVATE_BUYER_ID = "0000000000000"  # CIUS-RO: a private person's missing CNP
@@ -156,8 +160,6 @@ class Company:
     @classmethod
     def from_profile(cls, currency: str | None = None) -> "Company":
         """The company profile (crm/company.py), with the bank account of the invoice's currency."""
-        from ..company import profile
-
         p = profile()
         return cls(name=p.name, cui=p.cui, vat_registered=p.vat_registered, trade_register=p.trade_register,
                    street=p.street, city=p.city, postal_zone=p.postal_code, county=p.county, country=p.country,
@@ -171,9 +173,6 @@ class _TaxLookup:
     """tbltaxes rows by name (a line's tax copies the name and rate of its definition)."""
 
     def __init__(self):
-        from ..extensions import db
-        from ..models import Tax
-
         self.rows = db.session.query(Tax).all()
 
     def find(self, name: str, rate: Decimal):
@@ -314,8 +313,6 @@ def _currency(invoice) -> tuple[str, Decimal | None]:
 
 def from_invoice(invoice, company: Company | None = None, taxes: _TaxLookup | None = None
                  ) -> tuple[EDocument, list[Finding]]:
-    from ..actions import totals  # here: the actions package imports the e-Factura service
-
     company = company or Company.from_profile(_currency(invoice)[0])
     taxes = taxes or _TaxLookup()
     findings: list[Finding] = []
@@ -397,9 +394,6 @@ def from_invoice(invoice, company: Company | None = None, taxes: _TaxLookup | No
 
 
 def _invoice_by_number(number: str):
-    from ..extensions import db
-    from ..models import Invoice
-
     return db.session.query(Invoice).filter_by(formatted_number=number).first()
 
 
@@ -429,8 +423,6 @@ def _line_category(item, company, taxes, findings, line_record):
 
 def _groups(doc: EDocument, invoice, categories, findings, inv_record, sign) -> None:
     """VAT breakdown per (category, rate), with a before-tax document discount split across them."""
-    from ..actions import totals
-
     groups: "OrderedDict[tuple[str, Decimal], TaxGroup]" = OrderedDict()
     for line, (category, rate, row) in zip(doc.lines, categories):
         key = (category, rate)
@@ -451,7 +443,7 @@ def _groups(doc: EDocument, invoice, categories, findings, inv_record, sign) -> 
         findings.append(Finding(inv_record, "discount type", "is after tax; e-Factura takes discounts off "
                                 "the amount before VAT: use a before-tax discount"))
     elif discount and groups:
-        # Spread and taxed as the invoice's totals are (crm/actions/totals.py): same VAT, no rounding line.
+        # Spread and taxed as the invoice's totals are (crm/totals.py): same VAT, no rounding line.
         shares = totals.spread(discount, {key: group.taxable for key, group in groups.items()})
         for key, group in groups.items():
             if shares[key]:

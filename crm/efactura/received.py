@@ -22,6 +22,8 @@ from ..integrations.anaf import AnafError
 from ..models.base import money, unit_price
 from . import codes
 from .ubl import NS_CAC, NS_CBC
+from ..models import Vendor, Tax, Currency, VendorInvoice, VendorInvoiceDetail
+from .service import client, company_cif, token_problem, token_refusal
 
 log = logging.getLogger(__name__)
 NS = {"cac": NS_CAC, "cbc": NS_CBC}
@@ -102,8 +104,6 @@ def parse_invoice(xml: bytes) -> dict:
 
 
 def _vendor(seller: dict):
-    from ..models import Vendor
-
     cui = seller["cui"]
     if cui:
         for vendor in db.session.query(Vendor).filter(Vendor.vat.isnot(None)):
@@ -122,8 +122,6 @@ def _vendor(seller: dict):
 
 
 def _tax_id(rate: Decimal, category: str | None):
-    from ..models import Tax
-
     query = db.session.query(Tax).filter(Tax.taxrate == rate)
     if category:
         query = query.filter(Tax.vat_category == category)
@@ -133,8 +131,6 @@ def _tax_id(rate: Decimal, category: str | None):
 
 def record(message_id: str, xml: bytes):
     """Create the vendor invoice of one received message (the caller commits)."""
-    from ..models import Currency, VendorInvoice, VendorInvoiceDetail
-
     data = parse_invoice(xml)
     vendor = _vendor(data["seller"])
     currency = db.session.query(Currency).filter_by(name=data["currency"]).first()
@@ -164,9 +160,6 @@ def _invoice_xml(archive: bytes) -> bytes:
 
 def fetch_received() -> str:
     """The job: record every FACTURA PRIMITA message not recorded yet."""
-    from ..models import VendorInvoice
-    from .service import client, company_cif, token_problem, token_refusal
-
     if token_refusal():
         return token_refusal()
     cif = company_cif()

@@ -10,6 +10,10 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from ..extensions import db
+from .. import options
+from ..models import CompanyBankAccount, Option, Tax, Currency, Client, Contact, Invoice, ItemLine, ItemTax
+from ..actions import numbering
+from ..actions.totals import refresh
 
 TAXES = [  # name, rate, category, exemption code, exemption text
     ("TVA 21%", "21", "S", None, None),
@@ -34,9 +38,6 @@ BANK_ACCOUNT = ("Banca Demo", "RO49AAAA1B31007593840000")
 
 def ensure_company() -> None:
     """Fill the company profile where it is still empty (never overwrites a setting)."""
-    from .. import options
-    from ..models import CompanyBankAccount, Option
-
     stored = {o.name for o in db.session.query(Option).all()}
     for name, value in COMPANY.items():
         if name not in stored:
@@ -46,8 +47,6 @@ def ensure_company() -> None:
 
 
 def ensure_taxes() -> dict[str, object]:
-    from ..models import Tax
-
     out = {}
     for name, rate, category, code, text in TAXES:
         tax = db.session.query(Tax).filter_by(name=name).one_or_none()
@@ -61,8 +60,6 @@ def ensure_taxes() -> dict[str, object]:
 
 
 def _currency(code: str, rate: str = "1"):
-    from ..models import Currency
-
     cur = db.session.query(Currency).filter_by(name=code).one_or_none()
     if cur is None:
         cur = Currency(name=code, symbol=code, exchange_rate=Decimal(rate), isdefault=code == "RON")
@@ -74,8 +71,6 @@ def _currency(code: str, rate: str = "1"):
 def make_client(company, vat=None, address="Str. Lunga 1", city="Brasov", state="Brasov", zip_="500001",
                 country="Romania", contact=("Ana", "Buyer")):
     """``contact``: the primary contact's first and last name (a private person is their own contact)."""
-    from ..models import Client, Contact
-
     client = Client(company=company, vat=vat, address=address, city=city, state=state, zip=zip_, country=country)
     db.session.add(client)
     db.session.flush()
@@ -87,10 +82,6 @@ def make_client(company, vat=None, address="Str. Lunga 1", city="Brasov", state=
 
 def make_invoice(client, lines, currency="RON", rate=None, number=True, duedate=True, **kw):
     """An issued invoice; ``lines`` are (description, qty, price, tax name or None, unit, discount %)."""
-    from ..actions import numbering
-    from ..actions.totals import refresh
-    from ..models import Invoice, ItemLine, ItemTax
-
     taxes = ensure_taxes()
     cur = _currency(currency, rate or "1")
     today = kw.pop("date", date.today())
@@ -160,8 +151,6 @@ def make_corpus() -> dict[str, object]:
 
 def make_not_vat_registered_case():
     """An invoice of a seller not registered for VAT (all lines O); sets company_vat_registered off."""
-    from .. import options
-
     ensure_company()
     options.set("company_vat_registered", "0")
     private = make_client("Maria Ionescu", vat=None, address="Str. Viilor 2", city="Sector 6", state="B",

@@ -21,7 +21,7 @@ from sqlalchemy import or_, update
 
 from .. import options, storage
 from ..extensions import db
-from ..integrations.anaf import AnafClient, AnafError
+from ..integrations.anaf import AnafClient, AnafError, jwt_expiry
 from ..models import Invoice
 from ..models.efactura import EfacturaStatus as ES
 from . import checks, document, ubl
@@ -94,8 +94,6 @@ def token_problem(err: AnafError) -> None:
 
 def token_refusal() -> str | None:
     """Why e-Factura calls cannot go out now (no token, or it has expired), or None."""
-    from ..integrations.anaf import jwt_expiry
-
     token = options.get("efactura_access_token")
     if not token:
         return "There is no ANAF token: connect to ANAF at /admin/billing/efactura (Connect to ANAF)."
@@ -304,7 +302,7 @@ def uploaded_xml(invoice) -> bytes | None:
     """What ANAF holds (or may hold) for the invoice: the XML as uploaded, never regenerated, so a
     client or company detail edited later does not change the legal document. None when the
     invoice is not at ANAF (not sent, or rejected: then it is corrected and generated again)."""
-    from ..actions.invoices import AT_ANAF
+    from ..actions.invoices import AT_ANAF  # cycle: actions -> actions.efactura -> efactura.service
 
     if invoice.efactura_status not in AT_ANAF:
         return None

@@ -17,6 +17,7 @@ from urllib.parse import urlencode
 
 import requests
 from lxml import etree
+from .. import options
 
 NS_UPLOAD = "mfp:anaf:dgti:spv:respUploadFisier:v1"
 NS_STATUS = "mfp:anaf:dgti:efactura:stareMesajFactura:v1"
@@ -70,8 +71,6 @@ class AnafClient:
 
     @classmethod
     def from_options(cls) -> "AnafClient":
-        from .. import options
-
         return cls(options.get("efactura_api_url"), options.get("efactura_access_token") or None,
                    timeout=options.get("efactura_timeout"), public_url=options.get("efactura_public_url"))
 

@@ -4,11 +4,10 @@ from __future__ import annotations
 from datetime import datetime
 
 from . import job
+from ..actions.campaigns import send_scheduled
 
 
 @job
 def send_scheduled_campaigns(now: datetime | None = None) -> str:
     """Every 5 minutes: scheduled campaigns whose time has come start sending."""
-    from ..actions.campaigns import send_scheduled
-
     return f"{send_scheduled(now)} campaign(s) started"

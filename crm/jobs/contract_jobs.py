@@ -4,12 +4,11 @@ from __future__ import annotations
 from datetime import date
 
 from . import job
+from ..actions.contracts import send_expiry_reminders
 
 
 @job
 def send_contract_expiry_reminders(today: date | None = None) -> str:
     """Daily: contracts ending within ``contract_expiration_before`` days are reminded once."""
-    from ..actions.contracts import send_expiry_reminders
-
     reminded, emails = send_expiry_reminders(today)
     return f"{reminded} contract(s) reminded, {emails} email(s) queued"

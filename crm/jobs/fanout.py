@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import logging
+from ..extensions import db
+from .runner import queue
 
 log = logging.getLogger(__name__)
 
@@ -9,9 +11,6 @@ log = logging.getLogger(__name__)
 def fan_out(func, arg_lists) -> bool:
     """Call ``func(*args)`` for each of ``arg_lists``; True when they went to Redis. The jobs must be
     safe to run twice (they claim their row), as a periodic run may overlap another."""
-    from ..extensions import db
-    from . import queue
-
     q = queue()
     for args in arg_lists:
         if q is not None:

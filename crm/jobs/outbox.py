@@ -15,7 +15,9 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import delete, func as sql, select, update
 
-from . import job, queue, resolve, run_inline
+from .runner import job, queue, resolve, run_inline
+from ..extensions import db
+from ..models import JobOutbox
 
 log = logging.getLogger(__name__)
 
@@ -27,9 +29,6 @@ BATCH = 500  # rows per sweep; the rest wait for the next
 
 def _settle(row_id: int, seen: int, **values) -> bool:
     """Write the outcome of the attempt that found ``seen`` attempts; False when another owner did."""
-    from ..extensions import db
-    from ..models import JobOutbox
-
     with db.engine.begin() as conn:
         return conn.execute(
             update(JobOutbox)
@@ -95,9 +94,6 @@ def dispatch(items) -> int:
 
 def _claim(row_id: int, seen: int, now: datetime) -> bool:
     """Take a due pending row for LEASE; False when someone else has it (or dispatched it)."""
-    from ..extensions import db
-    from ..models import JobOutbox
-
     with db.engine.begin() as conn:
         return conn.execute(
             update(JobOutbox)
@@ -110,9 +106,6 @@ def _claim(row_id: int, seen: int, now: datetime) -> bool:
 def dispatch_job_outbox(now: datetime | None = None) -> str:
     """Every minute: jobs whose dispatch failed (Redis was down) or never happened (the process
     stopped) are dispatched again once their time has come, each by one sweeper only."""
-    from ..extensions import db
-    from ..models import JobOutbox
-
     now = now or datetime.utcnow()
     due = db.session.execute(
         select(JobOutbox.id, JobOutbox.func, JobOutbox.args, JobOutbox.attempts)

@@ -12,47 +12,46 @@ from .campaign_jobs import send_scheduled_campaigns
 from ..mail.flush import flush_outbox
 from .outbox import dispatch_job_outbox
 from ..webhooks.delivery import retry_webhook_deliveries
+from ..actions.invoices import sweep_overdue
+from ..actions.payment_emails import send_overdue_reminders
+from ..actions.shipping import track_awbs as track, retry_due_bookings
+from ..actions.replenishment import run_replenishment
+from ..actions.goals import settle_goals as settle
+from ..extensions import db
+from ..reports.rollup import build_months
+from ..efactura.service import poll_pending, auto_send
+from ..efactura.oauth import refresh_if_due
+from ..efactura.received import fetch_received
 
 
 @job
 def sweep_overdue_invoices():
     """Daily: invoices past their due date with nothing paid become Overdue (4); clients get the
     overdue reminder on the schedule the options set."""
-    from ..actions.invoices import sweep_overdue
-    from ..actions.payment_emails import send_overdue_reminders
-
     return f"{sweep_overdue()} invoice(s) marked overdue; {send_overdue_reminders()} overdue reminder(s) emailed"
 
 
 @job
 def track_awbs():
     """Every 30 minutes: where is each open AWB (Innoship tracking)."""
-    from ..actions.shipping import track_awbs as track
-
     return track()
 
 
 @job
 def retry_awb_bookings():
     """Every 5 minutes: book again the AWBs a 5xx or a timeout left pending."""
-    from ..actions.shipping import retry_due_bookings
-
     return retry_due_bookings()
 
 
 @job
 def replenish_stock():
     """Daily, when purchase_auto_replenishment is on: RFQs for items below their minimum stock."""
-    from ..actions.replenishment import run_replenishment
-
     return run_replenishment()
 
 
 @job
 def settle_goals(today=None):
     """Daily: goals that reached their target, or ended, tell their staff member (or the admins) once."""
-    from ..actions.goals import settle_goals as settle
-
     settled, told = settle(today)
     return f"{settled} goal(s) settled, {told} with a notification"
 
@@ -60,9 +59,6 @@ def settle_goals(today=None):
 @job
 def build_report_months():
     """Hourly: the monthly roll-ups of finished months that are missing or were changed."""
-    from ..extensions import db
-    from ..reports.rollup import build_months
-
     built = build_months(db.session)
     db.session.commit()
     return f"{built} month(s) of report roll-ups built"
@@ -90,32 +86,24 @@ PERIODIC = {
 @job
 def efactura_check_pending():
     """Every 5 minutes: ask ANAF about uploads awaiting validation whose next check (backoff) is due."""
-    from ..efactura.service import poll_pending
-
     return f"{poll_pending()} e-Factura upload(s) checked"
 
 
 @job
 def efactura_auto_send():
     """Hourly: with Auto-send eFactura ON, send invoices issued efactura_auto_send_after_days ago."""
-    from ..efactura.service import auto_send
-
     return f"{auto_send()} invoice(s) sent to ANAF"
 
 
 @job
 def efactura_refresh_token():
     """Daily: refresh the ANAF token before it expires."""
-    from ..efactura.oauth import refresh_if_due
-
     return refresh_if_due()
 
 
 @job
 def efactura_fetch_received():
     """Hourly: received e-Factura invoices (FACTURA PRIMITA) become vendor invoices."""
-    from ..efactura.received import fetch_received
-
     return fetch_received()
 
 

@@ -13,6 +13,11 @@ from datetime import datetime
 from sqlalchemy import update
 
 from . import job
+from ..documents import base_url
+from ..extensions import db
+from ..models import Lead, Staff, Reminder
+from .. import options
+from ..mail import queue_email, render_email
 
 log = logging.getLogger(__name__)
 BATCH = 500  # reminders handled per run; the rest wait 5 minutes
@@ -20,10 +25,6 @@ BATCH = 500  # reminders handled per run; the rest wait 5 minutes
 
 def _about(reminder) -> tuple[str, str]:
     """What the reminder is about and the address of that record."""
-    from ..documents import base_url
-    from ..extensions import db
-    from ..models import Lead
-
     if reminder.rel_type == "lead":
         lead = db.session.get(Lead, reminder.rel_id)
         if lead is not None:
@@ -36,11 +37,6 @@ def _about(reminder) -> tuple[str, str]:
 
 def _email(reminder) -> bool:
     """Queue the reminder's email; False when there is nobody or nothing to send."""
-    from .. import options
-    from ..extensions import db
-    from ..mail import queue_email, render_email
-    from ..models import Staff
-
     staff = db.session.get(Staff, reminder.staff)
     if not reminder.notify_by_email or staff is None or not staff.active or not staff.email:
         return False
@@ -59,9 +55,6 @@ def _email(reminder) -> bool:
 @job
 def send_due_reminders(now: datetime | None = None) -> str:
     """Every 5 minutes: reminders whose date has come are emailed once and marked notified."""
-    from ..extensions import db
-    from ..models import Reminder
-
     now = now or datetime.utcnow()
     due = [rid for (rid,) in db.session.query(Reminder.id)
            .filter(Reminder.date <= now, Reminder.isnotified == False)  # noqa: E712

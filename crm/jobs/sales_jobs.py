@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from . import job
+from ..actions.estimates import expire_sent
 
 
 @job
 def expire_estimates():
     """Daily: sent sales orders past their expiry date become Expired (5)."""
-    from ..actions.estimates import expire_sent
-
     return f"{expire_sent()} sales order(s) marked expired"

@@ -10,6 +10,7 @@ from ..jobs import job
 from ..jobs.fanout import fan_out
 from .outbox import NO_SMTP, send_outbox_message
 from .smtp import smtp_url
+from ..models import EmailOutbox
 
 BATCH = 500
 GRACE = timedelta(minutes=1)  # a message this fresh is still in the hands of the job its commit queued
@@ -18,8 +19,6 @@ GRACE = timedelta(minutes=1)  # a message this fresh is still in the hands of th
 @job
 def flush_outbox(now: datetime | None = None) -> str:
     """Every 5 minutes: send the outbox's waiting (queued) messages, oldest first."""
-    from ..models import EmailOutbox
-
     if not smtp_url():
         return NO_SMTP
     now = now or datetime.utcnow()

@@ -21,7 +21,10 @@ from sqlalchemy import update
 from .. import options, storage
 from ..extensions import db
 from ..jobs import enqueue, job
+from ..jobs.runner import queue
 from .smtp import SmtpConfigError, deliver, parse_smtp_url, smtp_url
+from ..models import EmailOutbox
+from rq import get_current_job
 
 log = logging.getLogger(__name__)
 
@@ -60,8 +63,6 @@ def queue_email(to: str, subject: str, html: str, text: str | None = None, *, cc
     ``attachments``: (filename, bytes, mimetype) tuples, stored under instance/outbox/.
     Returns the EmailOutbox row (flushed, so it has an id). The caller commits.
     """
-    from ..models import EmailOutbox
-
     domain = sender()[1].rpartition("@")[2] or "localhost"
     stored = []
     if attachments:
@@ -102,8 +103,6 @@ def build_message(row) -> EmailMessage:
 
 def _claim(outbox_id: int) -> bool:
     """queued/failed → sending, in its own commit; False when someone else has it or it went."""
-    from ..models import EmailOutbox
-
     now = datetime.utcnow()
     result = db.session.execute(
         update(EmailOutbox)
@@ -116,10 +115,6 @@ def _claim(outbox_id: int) -> bool:
 
 def _retry_later(outbox_id: int, attempts: int) -> bool:
     """On Redis, schedule the next attempt with backoff; False when inline or out of attempts."""
-    from rq import get_current_job
-
-    from ..jobs import queue
-
     q = queue() if get_current_job() is not None else None
     if q is None or attempts > len(BACKOFF):
         return False
@@ -130,8 +125,6 @@ def _retry_later(outbox_id: int, attempts: int) -> bool:
 @job
 def send_outbox_message(outbox_id: int) -> str:
     """Deliver one outbox message. Safe to run twice: a sent message is never sent again."""
-    from ..models import EmailOutbox
-
     row = db.session.get(EmailOutbox, outbox_id)
     if row is None:
         return f"outbox #{outbox_id} does not exist"

@@ -14,6 +14,7 @@ from flask import render_template
 from markupsafe import Markup, escape
 
 from ..extensions import db
+from ..models import EmailTemplate
 
 FIELD = re.compile(r"\{([a-z][a-z0-9_]*)\}")
 
@@ -76,8 +77,6 @@ class RenderedEmail:
 
 def ensure_email_templates() -> int:
     """Add the default templates that are missing (never overwrite an admin's edits). Caller commits."""
-    from ..models import EmailTemplate
-
     have = {slug for (slug,) in db.session.query(EmailTemplate.slug)}
     added = 0
     for slug, (kind, name, subject, message) in DEFAULTS.items():
@@ -113,8 +112,6 @@ def html_to_text(markup: str) -> str:
 
 def render_email(slug: str, fields: dict) -> RenderedEmail | None:
     """The template ``slug`` with ``fields`` merged in; None when an admin disabled it."""
-    from ..models import EmailTemplate
-
     tpl = db.session.query(EmailTemplate).filter_by(slug=slug).one_or_none()
     if tpl is None:
         _kind, _name, subject, message = DEFAULTS[slug]

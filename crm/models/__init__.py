@@ -14,12 +14,11 @@ from .facebook import *  # noqa: F401,F403,E402
 from . import marketing  # noqa: F401,E402
 from .marketing import *  # noqa: F401,F403,E402
 from .efactura import *  # noqa: F401,F403
+from ..extensions import db
 
 
 def all_models():
     """Every mapped class, in declaration order."""
-    from ..extensions import db
-
     return [m.class_ for m in db.Model.registry.mappers]
 from . import payments  # noqa: F401,E402
 from .payments import *  # noqa: F401,F403,E402

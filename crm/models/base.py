@@ -7,6 +7,7 @@ beyond the columns themselves: its menu group, the URL the seed documents use, i
 from __future__ import annotations
 
 import enum
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
@@ -24,6 +25,8 @@ QTY = Numeric(15, 3, asdecimal=True)
 UNIT_PRICE = Numeric(17, 4, asdecimal=True)
 RATE = Numeric(7, 2, asdecimal=True)  # percentages: tax rates, discounts, probability
 CENT = Decimal("0.01")
+# an address a lead, a web form or an import may be given
+EMAIL_RE = re.compile(r"^[^@\s<>(),;:\"]+@[^@\s<>(),;:\"]+\.[A-Za-z0-9-]{2,}$")
 
 
 def money(value: Any) -> Decimal:

@@ -10,7 +10,7 @@ from sqlalchemy import Boolean, DateTime, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from ..extensions import db
-from .base import FieldError, Resource, StatusEnum, fk, status_column
+from .base import EMAIL_RE, FieldError, Resource, StatusEnum, fk, status_column
 
 # Lead columns a web form or an import may fill, with their maximum length (None: no limit).
 LEAD_TEXT_FIELDS = {
@@ -116,8 +116,6 @@ class WebToLead(db.Model):
 
     @validates("notify_email")
     def _valid_notify(self, key, value):
-        from ..capture.leads import EMAIL_RE
-
         value = (value or "").strip() or None
         if value and not EMAIL_RE.match(value):
             raise FieldError("notify_email", f"{value!r} is not an email address")

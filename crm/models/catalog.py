@@ -9,6 +9,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from ..extensions import db
 from .base import MONEY, RATE, UNIT_PRICE, FieldError, Resource, fk
+from schwifty import IBAN
+from schwifty.exceptions import SchwiftyException
 
 __all__ = ["ItemGroup", "Unit", "Tax", "VAT_CATEGORIES", "Currency", "PaymentMode", "Item", "CompanyBankAccount"]
 
@@ -101,9 +103,6 @@ class CompanyBankAccount(db.Model):
 
     @validates("iban")
     def _iban(self, key, value):
-        from schwifty import IBAN
-        from schwifty.exceptions import SchwiftyException
-
         try:
             return IBAN(value or "").compact
         except SchwiftyException as exc:

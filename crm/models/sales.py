@@ -16,7 +16,7 @@ from sqlalchemy import Boolean, Date, DateTime, Index, Integer, Numeric, String,
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
-from .base import BillingShipping, MONEY, QTY, RATE, UNIT_PRICE, Resource, StatusEnum, fk, status_column
+from .base import BillingShipping, MONEY, QTY, RATE, UNIT_PRICE, Resource, StatusEnum, fk, status_column, FieldError
 from .efactura import EFACTURA_COLUMNS, EfacturaInvoice
 
 __all__ = [
@@ -543,8 +543,6 @@ class Goal(db.Model):
 @event.listens_for(Goal, "before_update")
 def _goal_counts_something(mapper, connection, goal):
     """Contract goals count the contracts of one type: without the type they would count nothing."""
-    from .base import FieldError
-
     if goal.goal_type in CONTRACT_GOAL_TYPES and goal.contract_type is None:
         raise FieldError("contract_type", f"a “{GoalType.label_of(goal.goal_type)}” goal needs the contract type "
                                           "it counts.")

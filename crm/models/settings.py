@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime
 
 from flask_login import UserMixin
@@ -12,6 +13,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..extensions import db
 from .base import FieldError, Resource, fk
+from .. import options
 
 
 class Role(db.Model):
@@ -172,8 +174,6 @@ class Option(db.Model):
     @validates("value")
     def _typed(self, key, value):
         """A known option must hold a value of its type (INVOICE_DUE_AFTER is a whole number)."""
-        from .. import options
-
         defn = options.OPTIONS.get(self.name or "")
         if defn is not None:
             try:
@@ -194,6 +194,16 @@ CUSTOM_FIELD_TABLES = {"leads": "Leads", "customers": "Customers", "proposal": "
 CUSTOM_FIELD_TYPES = {"input": "Text", "number": "Number", "textarea": "Long text", "date": "Date",
                       "select": "Select (one option)", "multiselect": "Multi-select",
                       "checkbox": "Checkbox (yes/no)"}
+CHOICE_TYPES = ("select", "multiselect")
+
+
+def slugify(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "_", (text or "").lower()).strip("_")[:140] or "field"
+
+
+def options_of(field) -> list[str]:
+    """The choices of a select/multiselect, written comma-separated in tblcustomfields.options."""
+    return [o.strip() for o in (field.options or "").split(",") if o.strip()]
 
 
 class CustomField(db.Model):
@@ -240,8 +250,6 @@ class CustomField(db.Model):
 
     @validates("slug")
     def _slug(self, key, value):
-        from ..custom_fields import slugify
-
         return slugify(value) if value else value
 
     def __str__(self):
@@ -265,10 +273,6 @@ class CustomFieldValue(db.Model):
 @db.event.listens_for(CustomField, "before_update")
 def _custom_field_ready(mapper, connection, field):
     """A slug made from the name when none is given (unique within its table); choices for selects."""
-    from sqlalchemy import select
-
-    from ..custom_fields import CHOICE_TYPES, options_of, slugify
-
     if field.type in CHOICE_TYPES and not options_of(field):
         raise FieldError("options", f"a {field.type} field needs its choices, separated by commas.")
     if not field.slug:

@@ -49,7 +49,7 @@ def check_webhook_url(value) -> str:
 
 def parse_event_names(value) -> list[str]:
     """Event names from a list or a comma/space separated string; each must be a known event."""
-    from ..events import EVENTS
+    from ..events import EVENTS  # cycle: events -> models -> models.webhooks
 
     if value is None:
         return []

@@ -7,6 +7,11 @@ from contextlib import contextmanager
 from .. import events, options
 from ..extensions import db
 from .rules import BY_EVENT, Rule
+from ..models import Notification, NotificationPreference, Client, Staff
+from ..resources import primary_key, resource_of, resource_name
+from ..documents import currency_of, fmt, base_url, kind_of, public_url, number_of
+from ..mail import queue_email, render_email
+from ..actions.sending import merge_fields, recipient
 
 CLIENT_NAME = "crm_portal_client"  # session.info: the name a client gave in the portal
 SALES_DOCUMENTS = ("Proposal", "Estimate", "Invoice")
@@ -26,24 +31,18 @@ def portal_client(name: str | None):
 
 
 def unread_count(staff) -> int:
-    from ..models import Notification
-
     return db.session.query(Notification).filter(Notification.touserid == staff.staffid,
                                                  Notification.isread.is_(False)).count()
 
 
 def wants_email(staffid: int) -> bool:
     """The staff member's own choice (/admin/notifications); emailed unless they switched it off."""
-    from ..models import NotificationPreference
-
     pref = db.session.query(NotificationPreference).filter_by(staffid=staffid).one_or_none()
     return pref is None or bool(pref.email)
 
 
 def set_wants_email(staffid: int, on: bool) -> None:
     """Record the choice; the caller commits."""
-    from ..models import NotificationPreference
-
     pref = db.session.query(NotificationPreference).filter_by(staffid=staffid).one_or_none()
     if pref is None:
         db.session.add(NotificationPreference(staffid=staffid, email=on))
@@ -55,11 +54,10 @@ def set_wants_email(staffid: int, on: bool) -> None:
 
 def label_of(doc) -> str:
     """The number or name a person knows the record by."""
+    # cycle: admin_views -> admin_views.notifications -> notifications -> notifications.notify
     from ..admin_views.factory import display_columns
 
     if type(doc).__name__ in SALES_DOCUMENTS:
-        from ..documents import number_of
-
         return number_of(doc)
     for key in display_columns(type(doc)):
         value = getattr(doc, key, None)
@@ -70,8 +68,6 @@ def label_of(doc) -> str:
 
 def link_of(doc) -> str:
     """The record's details page in the admin (a path; emails prefix the public address)."""
-    from ..resources import primary_key, resource_of
-
     url = resource_of(type(doc)).url
     if getattr(doc, "is_opportunity", False):
         url = "opportunities"
@@ -85,8 +81,6 @@ def client_of(doc) -> int | None:
 
 
 def client_name_of(doc) -> str:
-    from ..models import Client
-
     if type(doc).__name__ == "Proposal" and doc.proposal_to:
         return doc.proposal_to
     client = db.session.get(Client, client_of(doc)) if client_of(doc) else None
@@ -107,8 +101,6 @@ def _shorten(text: str, most: int) -> str:
 
 
 def wording(rule: Rule, obj, doc, actor, data) -> str:
-    from ..documents import currency_of, fmt
-
     amount = getattr(obj, "amount", None)
     duedate = getattr(doc, "duedate", None)
     extra = {k: v for k, v in data.items() if k not in ("who", "comment")}  # e.g. a goal's total and target
@@ -123,16 +115,10 @@ def wording(rule: Rule, obj, doc, actor, data) -> str:
 # --- telling them ----------------------------------------------------------------------------------
 
 def _email(staff, note, rule: Rule, doc, actor) -> None:
-    from ..documents import base_url, kind_of, public_url
-    from ..mail import queue_email, render_email
-    from ..resources import resource_name
-
     if not options.get("notifications_email_staff") or not staff.email or staff.active is False \
             or not wants_email(staff.staffid):
         return
     if rule.email_template == "proposal-sent-to-staff":
-        from ..actions.sending import merge_fields, recipient
-
         fields = merge_fields(doc, actor, "", recipient(doc)[0], public_url(doc))
         fields["assigned_name"] = staff.firstname
     else:
@@ -148,8 +134,6 @@ def _email(staff, note, rule: Rule, doc, actor) -> None:
 
 
 def notify_staff(name, obj, actor, data) -> None:
-    from ..models import Notification, Staff
-
     for rule in BY_EVENT.get(name, ()):
         doc = rule.about(obj) if rule.about else obj
         if doc is None:

@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from operator import attrgetter
 from typing import Callable
+from ..extensions import db
+from ..models import Staff
 
 
 @dataclass(frozen=True)
@@ -23,9 +25,6 @@ class Rule:
 
 def _goal_owners(goal) -> list[int]:
     """A staff member's goal tells them; a company-wide one (staff_id 0) tells the administrators."""
-    from ..extensions import db
-    from ..models import Staff
-
     if goal.staff_id:
         return [goal.staff_id]
     return [sid for (sid,) in db.session.query(Staff.staffid).filter(Staff.admin.is_(True), Staff.active.is_(True))

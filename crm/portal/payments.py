@@ -21,20 +21,6 @@ log = logging.getLogger(__name__)
 INVOICE = "/<any(invoice):kind>/<int:doc_id>/<doc_hash>"
 
 
-def invoice_payments_context(invoice) -> dict:
-    """What the portal's invoice page adds: its payments with receipt links, and "Pay online"."""
-    from ..actions.payment_emails import mode_name
-
-    payments = sorted(invoice.payments, key=lambda p: (p.date, p.id))
-    return {
-        "payments": [{"row": p, "mode": mode_name(p),
-                      "receipt": url_for("portal.receipt", kind="invoice", doc_id=invoice.id, doc_hash=invoice.hash,
-                                         payment_id=p.id)} for p in payments],
-        "pay_online": online_refusal(invoice) is None,
-        "pay_link": url_for("portal.pay_online", kind="invoice", doc_id=invoice.id, doc_hash=invoice.hash),
-    }
-
-
 @bp.get(f"{INVOICE}/receipt/<int:payment_id>.pdf")
 def receipt(kind, doc_id, doc_hash, payment_id):
     invoice = _document(kind, doc_id, doc_hash)

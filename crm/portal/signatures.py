@@ -43,7 +43,7 @@ def decode(data_url: str | None) -> bytes:
 
 
 def _check_image(raw: bytes) -> None:
-    from PIL import Image, UnidentifiedImageError
+    from PIL import Image, UnidentifiedImageError  # lazy: Pillow is only for signature images
 
     try:
         with Image.open(io.BytesIO(raw)) as img:
@@ -62,7 +62,7 @@ def _check_image(raw: bytes) -> None:
     # A blank canvas is a valid PNG: something must be drawn (not transparent, not white).
     alpha = rgba.getchannel("A").point(lambda a: 255 if a > 0 else 0)
     ink = rgba.convert("L").point(lambda v: 255 if v < 250 else 0)
-    from PIL import ImageChops
+    from PIL import ImageChops  # lazy: Pillow is only for signature images
 
     if ImageChops.multiply(alpha, ink).getbbox() is None:
         raise SignatureError("Signature is required: draw your signature in the box.")

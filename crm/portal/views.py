@@ -13,7 +13,8 @@ from ..actions import proposals as proposal_actions
 from ..actions.activity import log_activity
 from ..actions.registry import ActionError
 from ..actions.sales_activity import log_sales_activity
-from ..documents import document_context, model_of, number_of, pdf_filename, render_pdf
+from ..actions.online_payments import online_refusal
+from ..documents import document_context, mode_name, model_of, number_of, pdf_filename, render_pdf, ensure_hash
 from .. import events
 from ..extensions import db
 from ..resources import resource_name
@@ -85,7 +86,6 @@ def _invoice_link(doc):
     invoice = getattr(doc, "invoice", None)
     if invoice is None or invoice.status == InvoiceStatus.DRAFT.value:
         return None
-    from ..documents import ensure_hash
 
     if not invoice.hash:
         ensure_hash(invoice)
@@ -113,10 +113,20 @@ def _page(kind: str, doc, values=None, errors=None, notice=None, comment=None, s
     if kind == "invoice":
         ctx["paid"] = ctx.get("paid") or 0
         ctx["due"] = ctx.get("due", ctx["totals"]["total"])
-        from .payments import invoice_payments_context
-
         ctx.update(invoice_payments_context(doc))
     return render_template("portal/document.html", **ctx), status
+
+
+def invoice_payments_context(invoice) -> dict:
+    """What the portal's invoice page adds: its payments with receipt links, and "Pay online"."""
+    payments = sorted(invoice.payments, key=lambda p: (p.date, p.id))
+    return {
+        "payments": [{"row": p, "mode": mode_name(p),
+                      "receipt": url_for("portal.receipt", kind="invoice", doc_id=invoice.id, doc_hash=invoice.hash,
+                                         payment_id=p.id)} for p in payments],
+        "pay_online": online_refusal(invoice) is None,
+        "pay_link": url_for("portal.pay_online", kind="invoice", doc_id=invoice.id, doc_hash=invoice.hash),
+    }
 
 
 def _mark_reviewed(p: Proposal) -> None:

@@ -13,11 +13,11 @@ from sqlalchemy import case, func, literal, select
 
 from ..extensions import db
 from ..models.base import money
+from .. import options
+from ..models import Currency, Invoice
 
 
 def base_currency() -> str:
-    from .. import options
-
     return options.get("base_currency") or ""
 
 
@@ -26,8 +26,6 @@ def rate(base: str | None = None, currency=None, own=None):
 
     ``currency`` and ``own`` (the invoice's own rate, NULL when none) default to the invoice's
     columns; a roll-up row passes its own (crm/models/report_rollup.py)."""
-    from ..models import Currency, Invoice
-
     base = base_currency() if base is None else base
     currency = Invoice.currency if currency is None else currency
     own = func.nullif(Invoice.exchange_rate, 0) if own is None else own
@@ -48,15 +46,11 @@ def in_base(amount, base: str | None = None):
 
 def with_currency(query):
     """``query`` (selecting from tblinvoices) with the invoice's currency outer-joined."""
-    from ..models import Currency, Invoice
-
     return query.outerjoin(Currency, Currency.id == Invoice.currency)
 
 
 def missing_rates(amount, where, base: str | None = None, joins=()) -> list[dict]:
     """Currencies whose amounts ``where`` selects but cannot be converted: code, count, amount."""
-    from ..models import Currency, Invoice
-
     q = select(Currency.name, func.count(), func.sum(amount)).select_from(Invoice)
     for target, on in joins:
         q = q.join(target, on)

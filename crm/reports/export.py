@@ -66,8 +66,8 @@ def _sheet_title(title: str, used: set) -> str:
 
 
 def xlsx_response(report: Report, filename: str) -> Response:
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
+    from openpyxl import Workbook  # lazy: openpyxl is only for spreadsheet files
+    from openpyxl.styles import Font  # lazy: openpyxl is only for spreadsheet files
 
     book = Workbook()
     book.remove(book.active)

@@ -10,11 +10,10 @@ from sqlalchemy import case, func, select
 
 from ..extensions import db
 from .period import Period, days_between
+from ..models import Lead, LeadSource, Pipeline, LeadStatus
 
 
 def cohort(period: Period) -> list:
-    from ..models import Lead
-
     return [Lead.is_opportunity.is_(False), period.covers_datetime(Lead.dateadded)]
 
 
@@ -29,8 +28,6 @@ def _days(value) -> Decimal | None:
 
 
 def _conversion_columns():
-    from ..models import Lead
-
     converted = Lead.date_converted.isnot(None)
     return (func.count(Lead.id),
             func.sum(case((converted, 1), else_=0)),
@@ -45,37 +42,27 @@ def _row(label, key, n, converted, lost, avg_days) -> dict:
 
 
 def conversions_by(period: Period, key, name, missing_label: str, join_target, join_on) -> list[dict]:
-    from ..models import Lead
-
     q = (select(key, name, *_conversion_columns()).select_from(Lead).outerjoin(join_target, join_on)
          .where(*cohort(period)).group_by(key, name).order_by(func.count(Lead.id).desc(), name))
     return [_row(label if k is not None else missing_label, k, *rest) for k, label, *rest in db.session.execute(q)]
 
 
 def totals(period: Period) -> dict:
-    from ..models import Lead
-
     row = db.session.execute(select(*_conversion_columns()).select_from(Lead).where(*cohort(period))).one()
     return _row("All leads", None, *row)
 
 
 def by_source(period: Period) -> list[dict]:
-    from ..models import Lead, LeadSource
-
     return conversions_by(period, Lead.source, LeadSource.name, "No source", LeadSource, LeadSource.id == Lead.source)
 
 
 def by_pipeline(period: Period) -> list[dict]:
-    from ..models import Lead, Pipeline
-
     return conversions_by(period, Lead.pipeline, Pipeline.name, "No pipeline", Pipeline, Pipeline.id == Lead.pipeline)
 
 
 def funnels(period: Period) -> list[dict]:
     """Per pipeline (in pipeline order): its statuses in status order with the number of the
     period's leads (junk left out) at each, and at that status or a later one."""
-    from ..models import Lead, LeadStatus, Pipeline
-
     counts = {(p, s): n for p, s, n in db.session.execute(
         select(Lead.pipeline, Lead.status, func.count(Lead.id)).where(*cohort(period), Lead.junk.is_(False))
         .group_by(Lead.pipeline, Lead.status))}

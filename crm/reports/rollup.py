@@ -31,6 +31,7 @@ from typing import NamedTuple
 
 from sqlalchemy import (Date, and_, bindparam, case, delete, func, insert, inspect, literal, or_, select, text,
                         tuple_, union_all, update)
+from ..extensions import db
 
 CHUNK = 500  # cells (or ids) per IN list
 SIDES = ("invoice", "payment", "item")  # the roll-ups of invoices, of payments, of invoiced lines
@@ -46,6 +47,7 @@ _LOCK_ROW = "report_rollup_lock"  # its tbloptions row on MariaDB/MySQL
 
 def specs():
     """(roll-up model, "invoice"|"payment", the invoice column of its key)."""
+    # cycle: models -> models.report_rollup -> reports.rollup
     from ..models import Invoice, ReportInvoiceClientDay, ReportInvoiceDay, ReportPaymentClientDay, ReportPaymentDay
 
     return [(ReportInvoiceDay, "invoice", Invoice.sale_agent), (ReportInvoiceClientDay, "invoice", Invoice.clientid),
@@ -53,14 +55,14 @@ def specs():
 
 
 def own_rate():
-    from ..models import Invoice
+    from ..models import Invoice  # cycle: models -> models.report_rollup -> reports.rollup
 
     return func.nullif(Invoice.exchange_rate, 0, type_=Invoice.exchange_rate.type)  # typed: read back as Decimal
 
 
 def _source(side: str, key, where=None):
     """The roll-up rows (of the cells ``where`` selects; None: all), computed from the raw tables."""
-    from ..models import Invoice, InvoicePayment
+    from ..models import Invoice, InvoicePayment  # cycle: models -> models.report_rollup -> reports.rollup
 
     if side == "invoice":
         day, amount, counted, q = Invoice.date, Invoice.total, Invoice.id, select().select_from(Invoice)
@@ -85,6 +87,7 @@ class _Rollup(NamedTuple):
 
 @cache  # the same five for the life of the process
 def _rollups() -> tuple[_Rollup, ...]:
+    # cycle: models -> models.report_rollup -> reports.rollup
     from ..models import Invoice, InvoicePayment, ItemLine, ReportItemDay
 
     out = []
@@ -129,7 +132,7 @@ def _serialise(session) -> None:
     elif dialect in ("mysql", "mariadb"):
         from sqlalchemy.dialects.mysql import insert as upsert
 
-        from ..models import Option
+        from ..models import Option  # cycle: models -> models.report_rollup -> reports.rollup
 
         session.execute(upsert(Option.__table__).values(name=_LOCK_ROW, value="", autoload=False)
                         .on_duplicate_key_update(value=""))
@@ -213,6 +216,7 @@ def _move(session, moves: list) -> None:
 
 def monthly():
     """(daily roll-up, its monthly roll-up): the keys too large for a year of daily rows."""
+    # cycle: models -> models.report_rollup -> reports.rollup
     from ..models import (ReportInvoiceClientDay, ReportInvoiceClientMonth, ReportItemDay, ReportItemMonth,
                           ReportPaymentClientDay, ReportPaymentClientMonth)
 
@@ -229,7 +233,7 @@ def _summed(day_model) -> tuple[list[str], list[str]]:
 
 def _forget_months(session, months) -> None:
     """Take the months (all: None) out of tblreport_month: their days are read until they are built again."""
-    from ..models import ReportMonth
+    from ..models import ReportMonth  # cycle: models -> models.report_rollup -> reports.rollup
 
     t = ReportMonth.__table__
     if months is None:
@@ -245,7 +249,7 @@ def _month_end(first: date) -> date:
 def build_months(session, today: date | None = None) -> int:
     """Sum the finished months that are not in tblreport_month from their daily rows. Returns how
     many months were built."""
-    from ..models import ReportMonth
+    from ..models import ReportMonth  # cycle: models -> models.report_rollup -> reports.rollup
 
     first_open = (today or date.today()).replace(day=1)
     _serialise(session)  # not while a commit refreshes
@@ -277,7 +281,7 @@ def spanned(day_model, month_model, period):
     and from ``day_model`` for its other days (an alias of ``day_model``: reports use it alike)."""
     from sqlalchemy.orm import aliased
 
-    from ..models import ReportMonth
+    from ..models import ReportMonth  # cycle: models -> models.report_rollup -> reports.rollup
 
     session = db_session()
     settle(session)  # this transaction's own changes take their months out first
@@ -303,21 +307,19 @@ def spanned(day_model, month_model, period):
 
 
 def db_session():
-    from ..extensions import db
-
     return db.session
 
 
 def line_net():
     """A line's net amount: qty × price less the line discount, before tax."""
-    from ..models import ItemLine
+    from ..models import ItemLine  # cycle: models -> models.report_rollup -> reports.rollup
 
     return ItemLine.qty * ItemLine.rate * (100 - func.coalesce(ItemLine.discount_percent, 0)) / 100
 
 
 def line_text():
     """What names a line without a catalog item: its description (NULL when it has an item)."""
-    from ..models import ItemLine
+    from ..models import ItemLine  # cycle: models -> models.report_rollup -> reports.rollup
 
     return case((ItemLine.item_id.is_(None), ItemLine.description), else_=None)
 
@@ -325,8 +327,8 @@ def line_text():
 def _invoiced_lines(*columns):
     """``columns`` of the lines the item roll-up counts: of invoiced invoices, optional ones only
     when selected."""
-    from ..models import Invoice, ItemLine
-    from .sales import invoiced_statuses
+    from ..models import Invoice, ItemLine  # cycle: models -> models.report_rollup -> reports.rollup
+    from ..invoice_status import invoiced_statuses  # cycle: models -> models.report_rollup -> reports.rollup
 
     return (select(*columns).select_from(ItemLine)
             .join(Invoice, (Invoice.id == ItemLine.rel_id) & (ItemLine.rel_type == "invoice"))
@@ -335,7 +337,7 @@ def _invoiced_lines(*columns):
 
 
 def _item_source(where=None):
-    from ..models import Invoice, ItemLine
+    from ..models import Invoice, ItemLine  # cycle: models -> models.report_rollup -> reports.rollup
 
     groups = (Invoice.date, Invoice.currency, own_rate(), ItemLine.item_id, line_text())
     q = _invoiced_lines(*groups, func.count(ItemLine.id), func.sum(ItemLine.qty), func.sum(line_net()))
@@ -368,7 +370,7 @@ def _contributions(session, invoices=(), payments=(), payments_of=(), lines=(), 
     ``payments`` and the payments of the invoices ``payments_of`` (day, currency, rate, status,
     sale agent, client, amount); ``lines`` and the lines of the invoices ``lines_of`` (day,
     currency, rate, item, text, quantity, net). A row that counts nowhere is left out."""
-    from ..models import Invoice, InvoicePayment, ItemLine
+    from ..models import Invoice, InvoicePayment, ItemLine  # cycle: models -> models.report_rollup -> reports.rollup
 
     out = {kind: {} for kind in KINDS.values()}
     ids = [sorted(i) for i in (invoices, payments, payments_of, lines, lines_of)]
@@ -426,7 +428,7 @@ def _follow(session, invoices: dict, payments=(), lines=()) -> None:
 
 def _new(session, obj) -> None:
     """A row inserted by this transaction counted nowhere before it."""
-    from ..models import Invoice, InvoicePayment, ItemLine
+    from ..models import Invoice, InvoicePayment, ItemLine  # cycle: models -> models.report_rollup -> reports.rollup
 
     if isinstance(obj, Invoice):
         notes = _notes(session)
@@ -445,7 +447,7 @@ def _changed(state, names) -> set:
 
 def _crosses_invoiced(state) -> bool:
     """The status moved into or out of the invoiced ones (the item roll-up counts only those)."""
-    from .sales import invoiced_statuses
+    from ..invoice_status import invoiced_statuses  # cycle: models -> models.report_rollup -> reports.rollup
 
     history = state.attrs.status.history
     if not history.deleted:
@@ -457,7 +459,7 @@ def _crosses_invoiced(state) -> bool:
 def _touched(session, objs):
     """Among ``objs`` (changed or deleted), the rows whose change moves a contribution: invoices
     by the sides it moves ({side: ids}), payments, invoice lines. Deleted rows count whole."""
-    from ..models import Invoice, InvoicePayment, ItemLine
+    from ..models import Invoice, InvoicePayment, ItemLine  # cycle: models -> models.report_rollup -> reports.rollup
 
     inv, pay, lines = {side: set() for side in SIDES}, set(), set()
     for obj in objs:
@@ -499,7 +501,7 @@ def _note_bulk(orm_execute_state) -> None:
     """UPDATE/DELETE statements on invoices, payments or lines run through the session: follow
     their rows before the statement changes them (an invoice on every side: the statement's
     values are not looked into)."""
-    from ..models import Invoice, InvoicePayment, ItemLine
+    from ..models import Invoice, InvoicePayment, ItemLine  # cycle: models -> models.report_rollup -> reports.rollup
 
     if not (orm_execute_state.is_update or orm_execute_state.is_delete):
         return

@@ -18,25 +18,21 @@ from decimal import Decimal
 from sqlalchemy import case, func, or_, select
 
 from ..extensions import db
+from ..invoice_status import invoiced_statuses
 from ..models.base import money
 from .currency import base_currency, missing_warning, rate, rolled_rate
 from .period import Period, bucket, bucket_label
 from .rollup import settle, spanned
+from ..models import (InvoiceStatus as S, Currency, ReportInvoiceDay as I, ReportPaymentDay as P, ReportInvoiceDay,
+                      ReportPaymentDay, Staff, Client, ReportInvoiceClientDay, ReportInvoiceClientMonth,
+                      ReportPaymentClientDay, ReportPaymentClientMonth, Item, ReportItemDay, ReportItemMonth)
 
 TOP = 25  # rows of a breakdown; the rest is one "other" row, so the page stays readable
-
-
-def invoiced_statuses() -> tuple[int, ...]:
-    from ..models import InvoiceStatus as S
-
-    return (S.UNPAID.value, S.PARTIALLY_PAID.value, S.PAID.value, S.OVERDUE.value)
 
 
 def rolled(rollup, *cols):
     """SELECT ``cols`` from a roll-up table with its currency outer-joined (the roll-ups brought
     up to date with this session's own changes first)."""
-    from ..models import Currency
-
     settle(db.session)
     return select(*cols).select_from(rollup).outerjoin(Currency, Currency.id == rollup.currency)
 
@@ -63,8 +59,6 @@ def _int(n) -> int:
 
 def missing_rates(rollup, where, base: str) -> list[dict]:
     """Currencies whose amounts ``where`` selects but cannot be converted: code, count, amount."""
-    from ..models import Currency
-
     q = (rolled(rollup, Currency.name, count(rollup), func.sum(rollup.amount))
          .where(*where, rolled_rate(rollup, base).is_(None)).group_by(Currency.name).order_by(Currency.name))
     return [{"currency": name, "count": _int(n), "amount": money(total)} for name, n, total in db.session.execute(q)]
@@ -86,9 +80,6 @@ class Revenue:
 def revenue(period: Period, base: str | None = None) -> Revenue:
     """Two queries (invoices by bucket × status, payments by bucket), plus one per side that has
     amounts in a currency without a rate, to name it."""
-    from ..models import ReportInvoiceDay as I
-    from ..models import ReportPaymentDay as P
-
     base = base_currency() if base is None else base
     b_inv = bucket(I.day, period.grain).label("bucket")
     inv_rows = db.session.execute(
@@ -170,8 +161,6 @@ def _two_sided(period: Period, base: str, invoices, payments, key: str, names: t
     One query ranks the groups by amount invoiced (LIMIT TOP) on the invoices' roll-up; a second
     sums the payments' roll-up for the same groups. ``join`` (target, column it matches ``key``
     on) names the groups. Returns rows of key, names..., invoices, invoiced, payments, collected."""
-    from ..models import Currency
-
     target, on = join
     inv_key, pay_key = getattr(invoices, key), getattr(payments, key)
     per_rate = per_currency(invoices, inv_key, invoiced_in(invoices, period))
@@ -210,8 +199,6 @@ def _with_other(rows: list[dict], totals: Revenue, label_key: str, other_label: 
 
 
 def by_agent(period: Period, totals: Revenue, base: str) -> list[dict]:
-    from ..models import ReportInvoiceDay, ReportPaymentDay, Staff
-
     rows = _two_sided(period, base, ReportInvoiceDay, ReportPaymentDay, "sale_agent",
                       (Staff.firstname, Staff.lastname), (Staff, Staff.staffid))
     out = [{"agent": (f"{first or ''} {last or ''}".strip() if r["key"] is not None else "No sale agent"),
@@ -221,9 +208,6 @@ def by_agent(period: Period, totals: Revenue, base: str) -> list[dict]:
 
 
 def by_client(period: Period, totals: Revenue, base: str) -> list[dict]:
-    from ..models import (Client, ReportInvoiceClientDay, ReportInvoiceClientMonth, ReportPaymentClientDay,
-                          ReportPaymentClientMonth)
-
     rows = _two_sided(period, base, spanned(ReportInvoiceClientDay, ReportInvoiceClientMonth, period),
                       spanned(ReportPaymentClientDay, ReportPaymentClientMonth, period), "clientid",
                       (Client.company,), (Client, Client.userid))
@@ -234,10 +218,6 @@ def by_client(period: Period, totals: Revenue, base: str) -> list[dict]:
 
 def by_currency(period: Period, base: str) -> list[dict]:
     """Per currency: amounts as invoiced/paid and in the base currency (blank when no rate)."""
-    from ..models import Currency
-    from ..models import ReportInvoiceDay as I
-    from ..models import ReportPaymentDay as P
-
     code = func.coalesce(Currency.name, base)
     inv = db.session.execute(
         rolled(I, code, count(I), func.sum(I.amount), in_base_sum(I, base), _unconverted(I, base))
@@ -269,8 +249,6 @@ def by_item(period: Period, base: str) -> list[dict]:
 
     Read from the item roll-up (lines already summed per day, item id and currency) before the
     item names are joined to the TOP rows kept."""
-    from ..models import Currency, Item, ReportItemDay, ReportItemMonth
-
     L = spanned(ReportItemDay, ReportItemMonth, period)
     per_rate = (select(L.item_id, L.text, L.currency, L.rate, func.sum(L.lines).label("n"),
                        func.sum(L.quantity).label("qty"), func.sum(L.net).label("net"))
@@ -290,17 +268,12 @@ def by_item(period: Period, base: str) -> list[dict]:
 
 
 def open_statuses() -> tuple[int, ...]:
-    from ..models import InvoiceStatus as S
-
     return (S.UNPAID.value, S.PARTIALLY_PAID.value, S.OVERDUE.value)
 
 
 def outstanding(base: str | None = None) -> tuple[list[dict], list[str]]:
     """What clients owe now, per open status (Unpaid, Partially paid, Overdue): invoice totals less
     the payments recorded on them, in the base currency. Two GROUP BY queries."""
-    from ..models import ReportInvoiceDay as I
-    from ..models import ReportPaymentDay as P
-
     base = base_currency() if base is None else base
     where = [I.status.in_(open_statuses())]
     totals = {s: (_int(n), amount, unconverted) for s, n, amount, unconverted in db.session.execute(

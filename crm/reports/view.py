@@ -10,7 +10,7 @@ from flask_admin import BaseView, expose
 from flask_login import current_user
 
 from ..admin_views.access import StaffOnly
-from ..auth import can, can_table
+from ..permissions import can, can_table
 from . import export
 from .period import GRAINS, PRESETS, Period, PeriodError
 from .table import shown, to_json

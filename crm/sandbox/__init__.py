@@ -5,6 +5,11 @@ code talks to it through a base-URL setting. They arrive with the issues that ne
 import threading
 
 from werkzeug.serving import make_server
+from .innoship import InnoshipSandbox
+from .stripe import for_app
+from .anaf import for_app as anaf_for_app
+from .facebook import FacebookSandbox
+from werkzeug.middleware.dispatcher import DispatcherMiddleware
 
 
 class Served:
@@ -24,26 +29,18 @@ class Served:
 # name -> factory(app) of a stand-in's WSGI app; mounted at /sandbox/<name> by ``mount``
 # (the demo: CRM_SANDBOX=1, set by `make run`; the demo data points the options there).
 def _innoship(app):
-    from .innoship import InnoshipSandbox
-
     return InnoshipSandbox(api_key=DEMO_KEYS["innoship"]).app
 
 
 def _stripe(app):
-    from .stripe import for_app
-
     return for_app(app)
 
 
 def _anaf(app):
-    from .anaf import for_app
-
-    return for_app(app).wsgi
+    return anaf_for_app(app).wsgi
 
 
 def _facebook(app):
-    from .facebook import FacebookSandbox
-
     return FacebookSandbox(DEMO_KEYS["facebook_page_access_token"], DEMO_KEYS["facebook_app_secret"])
 
 
@@ -55,8 +52,6 @@ SANDBOXES = {"innoship": _innoship, "stripe": _stripe, "anaf": _anaf, "facebook"
 
 def mount(app) -> dict:
     """Serve every stand-in inside the app itself at /sandbox/<name>, so `make run` needs nothing else."""
-    from werkzeug.middleware.dispatcher import DispatcherMiddleware
-
     made = {name: factory(app) for name, factory in SANDBOXES.items()}
     app.wsgi_app = DispatcherMiddleware(app.wsgi_app, {f"/sandbox/{name}": wsgi for name, wsgi in made.items()})
     app.extensions["crm_sandboxes"] = made

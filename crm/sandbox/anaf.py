@@ -33,6 +33,8 @@ from urllib.parse import urlencode
 from lxml import etree
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
+from ..efactura import checks
+from ..integrations.anaf import jwt_expiry
 
 UPLOAD_NS = "mfp:anaf:dgti:spv:respUploadFisier:v1"
 STATUS_NS = "mfp:anaf:dgti:efactura:stareMesajFactura:v1"
@@ -56,9 +58,7 @@ def _attr(value: str) -> str:
 
 def judge(xml: bytes) -> list[str]:
     """What ANAF would say about an uploaded invoice: its fatal findings, as text."""
-    from lxml.etree import XMLSyntaxError
-
-    from ..efactura import checks
+    from lxml.etree import XMLSyntaxError  # lazy: only the sandbox's XML checks need it
 
     try:
         tree = etree.fromstring(xml)
@@ -212,8 +212,6 @@ class AnafSandbox:
         token = auth[7:] if auth.startswith("Bearer ") else None
         exp = self.tokens.get(token or "")
         if exp is None and self.accept_any_token:
-            from ..integrations.anaf import jwt_expiry
-
             exp = jwt_expiry(token)
         if exp is None or exp <= datetime.utcnow():
             return _json({"timestamp": datetime.utcnow().isoformat(), "status": 401, "error": "Unauthorized",
@@ -316,7 +314,7 @@ class AnafSandbox:
     PDF_STANDARDS = {"FACT1": ("Invoice", "Factura"), "FCN": ("CreditNote", "Nota de credit")}
 
     def _ep_transformare(self, request):
-        from weasyprint import HTML
+        from weasyprint import HTML  # lazy: WeasyPrint is slow to load and needs Pango; only printing should
 
         standard = request.path.rstrip("/").rsplit("/", 1)[-1]
         if standard not in self.PDF_STANDARDS:

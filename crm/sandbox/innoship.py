@@ -161,7 +161,7 @@ def _validate(body: dict) -> dict[str, list[str]]:
 
 
 def _label_pdf(order: dict) -> bytes:
-    from weasyprint import HTML
+    from weasyprint import HTML  # lazy: WeasyPrint is slow to load and needs Pango; only printing should
 
     to = order["body"]["addressTo"]
     html = (f"<h1>{COURIERS.get(order['courier'], 'Courier')}</h1><h2>AWB {order['awb']}</h2>"

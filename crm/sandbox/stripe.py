@@ -28,6 +28,8 @@ import requests
 from werkzeug.exceptions import HTTPException, NotFound
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
+from .. import options
+from werkzeug.serving import make_server
 
 API_VERSION = "2025-01-27.acacia"
 KEY = re.compile(r"^([a-z_]+)((?:\[[^\]]*\])*)$")
@@ -232,8 +234,6 @@ class StripeSandbox:
 
 def serve(sandbox: StripeSandbox):
     """Serve ``sandbox`` on 127.0.0.1, a free port, in a daemon thread. Returns (server, base URL)."""
-    from werkzeug.serving import make_server
-
     server = make_server("127.0.0.1", 0, sandbox, threaded=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server, f"http://127.0.0.1:{server.server_port}"
@@ -248,8 +248,6 @@ def for_app(app) -> "StripeSandbox":
 
     def option(name):
         def read():
-            from .. import options
-
             with app.app_context():
                 return options.get(name)
         return read

@@ -29,6 +29,9 @@ from ..extensions import db
 from ..jobs import job
 from ..jobs.fanout import fan_out
 from .signing import body, serialise, sign
+from ..resources import models_by_resource
+from ..models import WebhookDelivery
+import json
 
 log = logging.getLogger(__name__)
 BATCH = 200  # due retries handled per periodic run
@@ -40,10 +43,6 @@ TEST_EVENT = "webhook.test"  # Send test: posted even while the webhook is switc
 
 def _final_body(row) -> None:
     """Before the first attempt: rebuild ``data`` from the committed object, as the API serves it."""
-    import json
-
-    from ..resources import models_by_resource
-
     model = models_by_resource().get(row.rel_type) if row.rel_type else None
     obj = db.session.get(model, row.rel_id) if model is not None and row.rel_id is not None else None
     if obj is None:  # deleted since, or not a table: keep the snapshot taken with the change
@@ -53,8 +52,6 @@ def _final_body(row) -> None:
 
 
 def _claim(delivery_id: int) -> bool:
-    from ..models import WebhookDelivery
-
     result = db.session.execute(
         update(WebhookDelivery)
         .where(WebhookDelivery.id == delivery_id, WebhookDelivery.status == "pending")
@@ -107,8 +104,6 @@ def backoff(attempts: int) -> timedelta:
 @job
 def deliver_webhook(delivery_uuid: str, now: datetime | None = None) -> str:
     """Post one pending, due delivery. Safe to run twice: a delivered one is never posted again."""
-    from ..models import WebhookDelivery
-
     row = db.session.query(WebhookDelivery).filter_by(uuid=delivery_uuid).one_or_none()
     if row is None:
         return f"delivery {delivery_uuid} does not exist"
@@ -152,8 +147,6 @@ def deliver_webhook(delivery_uuid: str, now: datetime | None = None) -> str:
 @job
 def retry_webhook_deliveries(now: datetime | None = None) -> str:
     """Every minute: post the pending deliveries that are due (retries, and any whose job was lost)."""
-    from ..models import WebhookDelivery
-
     now = now or datetime.utcnow()
     due = [uid for (uid,) in db.session.query(WebhookDelivery.uuid)
            .filter(WebhookDelivery.status == "pending", WebhookDelivery.next_attempt_at <= now)

@@ -6,6 +6,7 @@ import hmac
 from datetime import datetime
 
 from flask import current_app
+from sqlalchemy import inspect
 
 
 def sign(secret: str, timestamp: str, body: bytes) -> str:
@@ -20,9 +21,7 @@ def occurred(moment: datetime) -> str:
 
 def serialise(obj) -> dict:
     """The object exactly as the JSON API returns it (same schema, same JSON encoding)."""
-    from sqlalchemy import inspect
-
-    from ..api.schemas import schema_for
+    from ..api.schemas import schema_for  # cycle: api.schemas -> actions -> … -> webhooks.signing
 
     if inspect(type(obj), raiseerr=False) is None:
         return {}

@@ -14,14 +14,15 @@ from ..extensions import db
 from ..jobs import enqueue
 from ..resources import resource_name
 from .signing import body, occurred, serialise
+from ..models.webhooks import WebhookDelivery, _new_uuid
+from .delivery import deliver_webhook
+from ..models import Webhook
 
 _HOOKS = "crm_active_webhooks"  # session.info cache: one query per transaction
 
 
 def _active_hooks(session) -> list[tuple[int, set[str]]]:
     if _HOOKS not in session.info:
-        from ..models import Webhook
-
         rows = session.execute(db.select(Webhook.id, Webhook.events).where(Webhook.active.is_(True))).all()
         session.info[_HOOKS] = [(hid, set((names or "").split(","))) for hid, names in rows]
     return session.info[_HOOKS]
@@ -29,15 +30,12 @@ def _active_hooks(session) -> list[tuple[int, set[str]]]:
 
 def queue_delivery(webhook_id: int, name: str, data: dict, rel=(None, None), now: datetime | None = None):
     """Add a pending delivery of ``name`` to ``webhook_id`` and post it after commit; returns it."""
-    from ..models.webhooks import WebhookDelivery, _new_uuid
-
     now = now or datetime.utcnow()
     uid = _new_uuid()
     row = WebhookDelivery(uuid=uid, webhookid=webhook_id, event=name, status="pending", attempts=0,
                           next_attempt_at=now, datecreated=now, rel_type=rel[0], rel_id=rel[1],
                           payload=body(uid, name, occurred(now), data))
     db.session.add(row)
-    from .delivery import deliver_webhook
 
     enqueue(deliver_webhook, uid)
     return row

@@ -643,19 +643,21 @@ def _typed(d: Demo, model, spec: dict, **fields):
 def _walk(d: Demo, doc, path, role: str, days: int) -> None:
     """Run the actions of ``path`` on ``doc`` one after the other, a day apart from ``days`` on."""
     for n, name in enumerate(path):
-        if name == "viewed":  # the client opens the portal link
-            from .portal.views import _mark_reviewed
-
-            with d.stamped(d.at(days + n, 16)), current_app_request(ip="86.124.10.15"):
-                _mark_reviewed(doc)
+        if name == "viewed":
+            _client_opens(d, doc, d.at(days + n, 16))
         else:
             d.act(doc, name, role, d.at(days + n, 11))
 
 
-def current_app_request(ip: str):
-    from flask import current_app
+def _client_opens(d: Demo, proposal: Proposal, when: datetime) -> None:
+    """The client opens the proposal's portal link (the portal's own code: Sent → Reviewed)."""
+    from flask import current_app, g
 
-    return current_app.test_request_context(environ_base={"REMOTE_ADDR": ip})
+    from .portal.views import _mark_reviewed
+
+    with d.stamped(when), current_app.test_request_context(environ_base={"REMOTE_ADDR": "86.124.10.15"}):
+        _mark_reviewed(proposal)
+    g.pop("_login_user", None)  # the visit shares this app context: it leaves no one signed in
 
 
 # How each proposal status is reached from Draft.

@@ -86,6 +86,7 @@ class Demo:
     leads: dict = field(default_factory=dict)
     opportunities: dict = field(default_factory=dict)  # lead key -> the opportunity made from it
     docs: dict = field(default_factory=dict)  # any document by key: "p_nordic", "po_toner", ...
+    stamps: list = field(default_factory=list)  # dates to write: (model, column, after id, up to id, when)
     lots: int = 0
 
     def day(self, offset: int) -> date:
@@ -104,13 +105,24 @@ class Demo:
 
     @contextmanager
     def stamped(self, when: datetime):
-        """Date at ``when`` the activity lines and ledger rows written inside, and commit."""
-        marks = {model: db.session.scalar(select(func.max(_pk(model)))) or 0 for model, _ in STAMPED}
+        """Date at ``when`` the activity lines and ledger rows written inside (by :meth:`redate`)."""
+        before = self._last_ids()
         yield
-        for model, column in STAMPED:
-            db.session.execute(update(model).where(_pk(model) > marks[model]).values({column: when})
+        after = self._last_ids()
+        self.stamps += [(model, column, before[model], after[model], when) for model, column in STAMPED
+                        if after[model] > before[model]]
+
+    @staticmethod
+    def _last_ids() -> dict:
+        return {model: db.session.scalar(select(func.max(_pk(model)))) or 0 for model, _ in STAMPED}
+
+    def redate(self) -> None:
+        """Write the dates :meth:`stamped` noted, in the caller's transaction (one per step, not one
+        more commit per action)."""
+        for model, column, first, last, when in self.stamps:
+            db.session.execute(update(model).where(_pk(model) > first, _pk(model) <= last).values({column: when})
                                .execution_options(synchronize_session=False))
-        db.session.commit()
+        self.stamps.clear()
 
     def act(self, obj, name: str, role: str, when: datetime, **params):
         """Run action ``name`` on ``obj`` as the demo's ``role`` (its own transaction, as from the
@@ -132,6 +144,7 @@ def load() -> None:
         with click.progressbar(STEPS, label="Loading demo data", item_show_func=_step_label) as bar:
             for step in bar:
                 step(demo)
+                demo.redate()
                 db.session.commit()
         from .reports.rollup import build_months
 
@@ -166,7 +179,8 @@ def _ensure(model, match: dict, **values):
 
 
 def _dated(obj, **values) -> None:
-    """Move the dates an action stamped today (a conversion's, a document's own) to the demo's day."""
+    """After an action: move the dates it stamped today (a conversion's, a document's own) to the
+    demo's day, and fill in what a person then types on the document's form."""
     for name, value in values.items():
         setattr(obj, name, value)
 

@@ -773,8 +773,8 @@ def _estimates(d: Demo) -> None:
         _walk(d, estimate, ESTIMATE_PATHS[spec["status"]], role, days)
         if estimate.datesend:
             _dated(estimate, datesend=d.at(days, 11))
-    with d.stamped(d.at(0, 1)):
-        expire_sent(d.today)  # the daily job
+    with d.stamped(datetime.combine(d.today, time.min)):
+        expire_sent(d.today)  # the daily job, at midnight
 
 
 INVOICES = (  # in date order; status before payments (crm.actions.invoices recomputes it after them)
@@ -1156,7 +1156,7 @@ def _marketing(d: Demo) -> None:
         audience_leads=True, audience_contacts=True, addedfrom=author)
     db.session.add_all([newsletter, webinar])
     db.session.flush()
-    d.act(webinar, "schedule", "Sales Manager", d.at(0, 9), scheduled_at=f"{d.at(7, 9):%Y-%m-%dT%H:%M}")
+    d.act(webinar, "schedule", "Sales Manager", d.at(-1, 15), scheduled_at=f"{d.at(7, 9):%Y-%m-%dT%H:%M}")
 
 
 def _courier(d: Demo) -> None:

@@ -36,10 +36,9 @@ def create_app(overrides: dict | None = None) -> Flask:
     csrf.init_app(app)
 
     from . import models  # noqa: F401  (register every table)
-    from . import events  # noqa: F401  (business events announced after each flush)
     from . import actions  # noqa: F401  (register every action)
-    from . import jobs  # noqa: F401  (after-commit dispatch)
-    from . import webhooks, notifications  # noqa: F401  (event subscribers: webhook deliveries, staff notifications)
+    _install_commit_pipeline()
+    from . import company
     from .admin_views import init_admin
     from .api import init_api
     from .auth import bp as auth_bp
@@ -47,6 +46,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     from .cli import crm_cli
     from .portal import bp as portal_bp
 
+    app.jinja_env.globals["company_profile"] = company.profile  # the seller in every email's footer
     app.register_blueprint(auth_bp)
     app.register_blueprint(__import__("crm.documents", fromlist=["bp"]).bp)
     app.register_blueprint(capture_bp)  # public lead-capture forms (/forms/wtl/...)
@@ -91,3 +91,19 @@ def create_app(overrides: dict | None = None) -> Flask:
             db.session.rollback()
 
     return app
+
+
+def _install_commit_pipeline() -> None:
+    """The session hooks and the business events' subscribers, wired here, never by importing a
+    module: each module registers its stages, and crm/commit_pipeline.py states the order they
+    run in (the modules are listed in that order)."""
+    from . import audit, commit_pipeline, events, jobs, options
+    from .actions import (activity, attachments, deliveries, goods_receipts, physical_inventory, purchase_orders,
+                          reservations, shipping, stock)
+    from .notifications import assignment, notify
+    from .reports import rollup
+    from .webhooks import subscriber
+
+    commit_pipeline.install([rollup, deliveries, physical_inventory, events, reservations, assignment, audit,
+                             activity, shipping, purchase_orders, subscriber, goods_receipts, notify, jobs,
+                             attachments, stock, options], subscribe=events.subscribe)

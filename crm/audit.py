@@ -24,10 +24,9 @@ from datetime import date, datetime, time
 from decimal import Decimal
 from functools import cache
 
-from sqlalchemy import event as sa_event, inspect, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import inspect, select
+from sqlalchemy.orm import selectinload
 
-from .actions import activity  # noqa: F401  (its before_commit listeners, and the events', run before ours)
 from .extensions import db
 
 DOORS = ("grid", "api", "cli")
@@ -213,7 +212,6 @@ def _merge(pending: dict, key, entry: dict) -> None:
     pending[key] = {**first, "operation": operation, "changes": changes}
 
 
-@sa_event.listens_for(Session, "after_flush")
 def _collect(session, flush_context) -> None:
     # After the flush new rows have their ids, and attribute history still shows what changed.
     marker = session.info.get(_DOOR)
@@ -259,7 +257,6 @@ def encoded(changes: dict) -> str:
     return text
 
 
-@sa_event.listens_for(Session, "before_commit")
 def _write(session) -> None:
     from .models import AuditLog
 
@@ -290,7 +287,6 @@ def _name_custom_fields(session, entries) -> None:
                             entry["changes"].get("value", [None, None])}
 
 
-@sa_event.listens_for(Session, "after_transaction_end")
 def _forget(session, transaction) -> None:
     if transaction.parent is None:  # the outermost transaction: committed (written) or rolled back
         session.info.pop(_PENDING, None)
@@ -318,3 +314,10 @@ def init_audit(app) -> None:
 
     app.add_template_global(trail_of, "audit_trail")
     app.add_template_global(changes_markup, "audit_changes")
+
+
+def register_stages(add) -> None:
+    """Its stages of the commit pipeline (crm/commit_pipeline.py)."""
+    add("after_flush", "audit.collect", _collect)
+    add("before_commit", "audit.write", _write)
+    add("after_transaction_end", "audit.forget", _forget)

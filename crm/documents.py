@@ -110,8 +110,11 @@ def currency_of(doc) -> str:
     return cur.name if cur is not None else (options.get("base_currency") or "")
 
 
-def company() -> dict:
-    return {"name": options.get("companyname"), "vat": options.get("company_vat")}
+def company():
+    """The seller on every document: the company profile (crm/company.py)."""
+    from .company import profile
+
+    return profile()
 
 
 def _address(*parts) -> list[str]:

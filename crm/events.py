@@ -8,14 +8,14 @@ portal, a job) and never fires for a change that was rolled back: subscribers wr
 Events that are not a row or a status (an email sent, a document opened) are announced by the
 action with ``emit``.
 
-A subscriber is ``fn(name, obj, actor, data)``; register it with ``@subscribe``.
+A subscriber is ``fn(name, obj, actor, data)``. The app's are stages of the commit pipeline
+(crm/commit_pipeline.py states their order; create_app wires them); ``subscribe`` adds one after them.
 """
 from __future__ import annotations
 
 from typing import Callable
 
-from sqlalchemy import event as sa_event, inspect
-from sqlalchemy.orm import Session
+from sqlalchemy import inspect
 
 from .models import Client, Estimate, Invoice, InvoicePayment, Lead, Proposal
 from .models.purchase import PurchaseOrder, PurchaseOrderStatus
@@ -141,7 +141,6 @@ def _signed_in():
 _PENDING = "crm_pending_events"
 
 
-@sa_event.listens_for(Session, "after_flush")
 def _collect(session, flush_context) -> None:
     # After a flush ids are known and attribute history still shows what changed; but a session
     # cannot be used while it flushes, so subscribers run just before the commit (_announce).
@@ -164,7 +163,6 @@ def later(session, name: str, obj, actor=None) -> None:
     session.info.setdefault(_PENDING, []).append((name, obj, actor or session.info.get("actor") or _signed_in()))
 
 
-@sa_event.listens_for(Session, "before_commit")
 def _announce(session) -> None:
     """Run the subscribers of what this transaction did, inside it; what they write is announced too."""
     for _ in range(10):  # subscribers' own rows may announce events in turn; never loop forever
@@ -176,6 +174,12 @@ def _announce(session) -> None:
             emit(name, obj, actor)
 
 
-@sa_event.listens_for(Session, "after_rollback")
 def _forget(session) -> None:
     session.info.pop(_PENDING, None)
+
+
+def register_stages(add) -> None:
+    """Its stages of the commit pipeline (crm/commit_pipeline.py)."""
+    add("after_flush", "events.collect", _collect)
+    add("before_commit", "events.announce", _announce)
+    add("after_rollback", "events.forget", _forget)

@@ -12,8 +12,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import event, select
-from sqlalchemy.orm import Session
+from sqlalchemy import select
 
 from .extensions import db
 
@@ -32,9 +31,21 @@ def _defs(group: str, *rows) -> list[OptionDef]:
 
 
 OPTIONS: dict[str, OptionDef] = {d.name: d for d in [
+    # The company profile (crm/company.py): the seller on every PDF, the portal, emails and e-Factura.
     *_defs("Company",
-           ("companyname", str, "CRMConnect Demo SRL", "Company name"),
-           ("company_vat", str, "RO12345678", "Company VAT number"),
+           ("companyname", str, "CRMConnect Demo SRL", "Legal name"),
+           ("company_cui", str, "", "CUI (fiscal code; RO is added when registered for VAT)"),
+           ("company_vat_registered", bool, True, "Registered for VAT (plătitor de TVA)"),
+           ("company_trade_register", str, "", "Trade register number (J40/123/2020)"),
+           ("company_street", str, "", "Street and number"),
+           ("company_city", str, "", "City (in Bucharest: Sector 1 … Sector 6)"),
+           ("company_county", str, "", "County (ISO 3166-2:RO code, e.g. RO-CJ, RO-B)"),
+           ("company_postal_code", str, "", "Postal code"),
+           ("company_country", str, "RO", "Country (ISO code)"),
+           ("company_email", str, "", "Email"),
+           ("company_phone", str, "", "Phone"),
+           ("company_website", str, "", "Website"),
+           ("company_logo", str, "", "Logo (stored file; uploaded on the company profile screen)"),
            ("base_currency", str, "RON", "Base currency (ISO code)")),
     *_defs("Invoices",
            ("invoice_prefix", str, "INV-", "Invoice number prefix"),
@@ -84,18 +95,6 @@ OPTIONS: dict[str, OptionDef] = {d.name: d for d in [
     *_defs("e-Factura",
            ("efactura_auto_send", bool, False, "Auto-send eFactura"),
            ("efactura_auto_send_after_days", int, 5, "Auto-send after (days)"),
-           ("efactura_company_name", str, "", "Legal name (empty: the company name)"),
-           ("efactura_cui", str, "", "CUI (fiscal code, without RO; empty: from the company VAT number)"),
-           ("efactura_vat_registered", bool, True, "Registered for VAT (plătitor de TVA)"),
-           ("efactura_trade_register", str, "", "Trade register number (J40/123/2020)"),
-           ("efactura_street", str, "", "Street and number"),
-           ("efactura_city", str, "", "City (in Bucharest: Sector 1 … Sector 6)"),
-           ("efactura_county", str, "", "County (ISO 3166-2:RO code, e.g. RO-CJ, RO-B)"),
-           ("efactura_postal_code", str, "", "Postal code"),
-           ("efactura_country", str, "RO", "Country (ISO code)"),
-           ("efactura_iban", str, "", "IBAN"),
-           ("efactura_email", str, "", "Contact email on the invoice"),
-           ("efactura_phone", str, "", "Contact phone on the invoice"),
            ("efactura_api_url", str, "https://api.anaf.ro/test/FCTEL/rest/",
             "Environment: ANAF API base URL (test …/test/FCTEL/rest/, production …/prod/FCTEL/rest/)"),
            ("efactura_oauth_url", str, "https://logincert.anaf.ro/anaf-oauth2/v1/", "ANAF OAuth base URL"),
@@ -249,7 +248,6 @@ def remember(name: str, text: str) -> None:
         cache[name] = text
 
 
-@event.listens_for(Session, "after_transaction_end")
 def _forget(session, transaction) -> None:
     if transaction.parent is None:  # the outermost transaction, not a savepoint
         session.info.pop(_CACHE, None)
@@ -297,3 +295,8 @@ def set(name: str, value: Any) -> None:  # noqa: A001 - mirrors get()
     else:
         row.value = text
     db.session.info.pop(_CACHE, None)
+
+
+def register_stages(add) -> None:
+    """Its stages of the commit pipeline (crm/commit_pipeline.py)."""
+    add("after_transaction_end", "options.forget", _forget)

@@ -41,6 +41,7 @@ AREAS = {
     "labels": _instance("labels"),  # courier AWB labels
     "imports": lambda app: Path(app.config.get("CRM_IMPORT_FOLDER") or Path(app.instance_path) / "imports"),
     "outbox": _instance("outbox"),  # email attachments waiting in the outbox
+    "branding": _instance("branding"),  # the company logo (crm/company.py)
 }
 
 # What a stored name or a sub-folder may look like: the server's own names never leave this.

@@ -115,7 +115,7 @@ def test_a_private_buyer_is_named_by_the_primary_contact(app, anaf, admin_client
     assert buyer.findtext("cac:PartyLegalEntity/cbc:CompanyID", namespaces=NS) == "0000000000000"
 
 
-def test_cui_check_digits_and_a_company_without_vat_are_findings(app, anaf):
+def test_cui_check_digits_and_a_company_without_vat_are_findings(app, anaf, monkeypatch):
     from crm import options
 
     bad_buyer = _invoice(app, client_kw={"company": "Cifra Gresita SRL", "vat": "RO14399841"})
@@ -131,24 +131,26 @@ def test_cui_check_digits_and_a_company_without_vat_are_findings(app, anaf):
     assert "Client “Fabrica de Bere SRL”" in message and "VAT number" in message and "private person" in message
 
     good = _invoice(app)
-    with app.app_context():
-        options.set("efactura_cui", "RO18547291")  # one digit off
-        db.session.commit()
+    with app.app_context():  # the profile screen refuses it, so it comes from the environment
+        with pytest.raises(Exception, match="company_cui: 18547291 fails the CUI check digit"):
+            options.set("company_cui", "RO18547291")
+        db.session.rollback()
+    monkeypatch.setenv("COMPANY_CUI", "RO18547291")  # one digit off
     r = _act(app, good, "efactura_send")
     assert r.status_code == 409
     error = r.get_json()["error"]
-    assert "e-Factura settings (/admin/billing/efactura): CUI 18547291 fails the CUI check digit" in error
+    assert "Company profile (/admin/company): CUI 18547291 fails the CUI check digit" in error
     assert anaf.calls["upload"] == 0
 
 
-def test_anafs_r61_points_to_the_efactura_settings(app, anaf):
+def test_anafs_r61_points_to_the_company_profile(app, anaf):
     anaf.unknown_cifs.add("18547290")
     anaf.polls_before_result = 0
     inv = _invoice(app)
     _act(app, inv, "efactura_send")
     _act(app, inv, "efactura_check")
     message = _state(app, inv)["efactura_message"]
-    assert "R6.1" in message and "CUI in the e-Factura settings (/admin/billing/efactura)" in message
+    assert "R6.1" in message and "CUI in the Company profile (/admin/company)" in message
     assert "client VAT number" not in message
 
 

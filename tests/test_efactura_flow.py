@@ -433,11 +433,13 @@ def test_a_stale_send_loses_the_race_and_uploads_nothing(app, anaf):
     assert _state(app, inv)["efactura_status"] == "uploading"
 
 
-def test_settings_screen_saves_the_company_and_keeps_tokens_out_of_the_form(app, anaf, admin_client):
+def test_settings_screen_shows_the_seller_from_the_profile_and_keeps_tokens_out_of_the_form(app, anaf, admin_client):
     from crm import options
 
     page = admin_client.get("/admin/billing/efactura/").get_data(as_text=True)
-    assert 'name="efactura_cui"' in page and 'name="efactura_api_url"' in page
+    assert 'name="efactura_api_url"' in page
+    assert 'name="efactura_cui"' not in page and 'name="company_cui"' not in page  # one profile, edited once
+    assert "RO18547290" in page and "/admin/company/" in page  # the seller, with a link to the profile
     assert 'name="efactura_access_token"' not in page and 'name="efactura_refresh_token"' not in page
     assert 'type="password"' in page and "s3cret" in page  # the secret is a password field
     assert "Connected to ANAF" in page and "Access token expires" in page
@@ -445,14 +447,13 @@ def test_settings_screen_saves_the_company_and_keeps_tokens_out_of_the_form(app,
         form = {name: str(value) for name, value in options.get_many(
             *[d.name for d in options.OPTIONS.values() if d.group == "e-Factura"]).items()
             if not isinstance(value, bool)}
-    form.update({"csrf_token": csrf_from(page), "efactura_county": "RO-TM", "efactura_city": "Timisoara",
-                 "efactura_auto_send": "1", "efactura_auto_send_after_days": "3", "efactura_vat_registered": "1"})
+    form.update({"csrf_token": csrf_from(page), "efactura_auto_send": "1", "efactura_auto_send_after_days": "3"})
     for name in ("efactura_access_token", "efactura_refresh_token"):
         form.pop(name, None)
     done = admin_client.post("/admin/billing/efactura/", data=form, follow_redirects=True)
     assert done.status_code == 200 and "Saved" in done.get_data(as_text=True)
     with app.app_context():
-        assert options.get("efactura_county") == "RO-TM" and options.get("efactura_auto_send") is True
+        assert options.get("efactura_auto_send") is True
         assert options.get("efactura_auto_send_after_days") == 3
         assert options.get("efactura_access_token")  # untouched by the form
     bad = admin_client.post("/admin/billing/efactura/", data={**form, "efactura_auto_send_after_days": "soon"})

@@ -3,16 +3,13 @@
 History lines (tblactivity_log, tbllead_activity_log, tblsales_activity) are only ever added,
 never read back by the code that writes them, so they are not ORM objects: each is queued on
 the session and all of a transaction's lines go in with one multi-row INSERT per table just
-before it commits (after the business events' subscribers, which log too). A rollback drops
-them with the rest. A query of the ORM in the same transaction writes them first, so the
-transaction still sees its own history, as it did when they were flushed with the rest.
+before it commits (after the business events' subscribers, which log too: the order of
+crm/commit_pipeline.py). A rollback drops them with the rest. A query of the ORM in the same
+transaction writes them first, so the transaction still sees its own history, as it did when
+they were flushed with the rest.
 """
 from __future__ import annotations
 
-from sqlalchemy import event as sa_event
-from sqlalchemy.orm import Session
-
-from .. import events  # noqa: F401  (its before_commit listener must run before ours: imported first)
 from ..extensions import db
 
 _QUEUED = "crm_history_lines"
@@ -41,22 +38,22 @@ def write_queued(session) -> None:
         connection.execute(table.insert(), rows)
 
 
-@sa_event.listens_for(Session, "before_commit")
-def _before_commit(session) -> None:
-    write_queued(session)
-
-
-@sa_event.listens_for(Session, "do_orm_execute")
 def _before_read(state) -> None:
     session = state.session
     if _QUEUED in session.info and state.is_select and not session._flushing:
         write_queued(session)
 
 
-@sa_event.listens_for(Session, "after_transaction_end")
 def _forget(session, transaction) -> None:
     if transaction.parent is None:  # the outermost transaction (a savepoint's rollback keeps them)
         session.info.pop(_QUEUED, None)
+
+
+def register_stages(add) -> None:
+    """Its stages of the commit pipeline (crm/commit_pipeline.py)."""
+    add("do_orm_execute", "history.write", _before_read)
+    add("before_commit", "history.write", write_queued)
+    add("after_transaction_end", "history.forget", _forget)
 
 
 def log_activity(actor, description: str, rel_type: str | None = None, rel_id: int | None = None):

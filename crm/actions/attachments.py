@@ -18,8 +18,6 @@ import re
 from pathlib import Path
 
 from flask_wtf.file import FileField, FileRequired
-from sqlalchemy import event
-from sqlalchemy.orm import Session
 from wtforms import Form
 
 from .. import options, storage
@@ -155,7 +153,6 @@ for _model in ATTACHABLE:
 
 
 # A rolled-back upload leaves no file behind; a committed one is kept.
-@event.listens_for(Session, "after_soft_rollback")
 def _remove_uploads(session, previous_transaction):
     for path in session.info.pop(_UPLOADED, ()):
         try:
@@ -165,7 +162,6 @@ def _remove_uploads(session, previous_transaction):
         _prune(Path(path).parent)
 
 
-@event.listens_for(Session, "after_commit")
 def _keep_uploads(session):
     session.info.pop(_UPLOADED, None)
 
@@ -177,3 +173,8 @@ def _prune(folder: Path) -> None:
     except OSError:
         pass
 
+
+def register_stages(add) -> None:
+    """Its stages of the commit pipeline (crm/commit_pipeline.py)."""
+    add("after_commit", "attachments.keep", _keep_uploads)
+    add("after_soft_rollback", "attachments.remove", _remove_uploads)

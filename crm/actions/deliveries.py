@@ -9,13 +9,12 @@ from datetime import date
 from decimal import Decimal
 from types import SimpleNamespace
 
-from sqlalchemy import event as sa_event, func, select, true
-from sqlalchemy.orm import Session
+from sqlalchemy import func, select, true
 from sqlalchemy.orm.attributes import set_committed_value
 from wtforms import Form, IntegerField
 from wtforms.validators import Optional
 
-from .. import events, options
+from .. import options
 from ..extensions import db
 from .totals import line_net
 from ..models import (GoodsDelivery, Item, GoodsDeliveryDetail, GoodsDeliveryStatus, Invoice, InvoiceStatus, ItemLine,
@@ -92,7 +91,6 @@ def check(note) -> bool:
     return note.flag_export_warehouse == 1
 
 
-@sa_event.listens_for(Session, "before_flush")
 def _check_on_change(session, flush_context, instances):
     """Every change to a draft note or its lines, whatever the door (admin, API, action), re-checks it."""
     notes = set()
@@ -262,7 +260,6 @@ def _short_text(note) -> str:
     return "; ".join(f"{i} needs {stock.qty(n)}, {stock.qty(h)} available" for i, _w, n, h in shortages(note))
 
 
-@events.subscribe
 def _invoice_events(name, obj, actor, data):
     if name == "invoice.created" and options.get("auto_create_goods_delivery"):
         note_from_invoice(obj, None, actor)
@@ -435,3 +432,9 @@ def notify_ready(note) -> None:
     html = render_template("email/layout.html", body=body, subject=line, companyname=options.get("companyname"))
     queue_email(owner.email, line, html, html_to_text(str(body)), rel_type="goods_delivery", rel_id=note.id,
                 template="delivery-note-ready")
+
+
+def register_stages(add) -> None:
+    """Its stages of the commit pipeline (crm/commit_pipeline.py)."""
+    add("before_flush", "deliveries.check", _check_on_change)
+    add("business_event", "deliveries.react", _invoice_events)

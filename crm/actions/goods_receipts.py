@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from wtforms import Form, IntegerField
 from wtforms.validators import Optional
 
-from .. import events, options
+from .. import options
 from ..extensions import db
 from .totals import line_net
 from ..models import GoodsReceipt, GoodsReceiptDetail, Warehouse, WarehouseApproval
@@ -112,7 +112,6 @@ def create_goods_receipt(po, actor, warehouse_id=None):
     return f"{name_of(receipt)} created"
 
 
-@events.subscribe
 def _auto_receipt(name, obj, actor, data):
     """auto_create_goods_received = 1: an approved PO gets its draft receipt at once."""
     if name != "purchase_order.approved" or not options.get("auto_create_goods_received"):
@@ -204,3 +203,8 @@ def approve(receipt, actor):
 
 
 __all__ = ["approve", "create_goods_receipt", "post_receipt", "receipt_from_po", "validate_lines"]
+
+
+def register_stages(add) -> None:
+    """Its stages of the commit pipeline (crm/commit_pipeline.py)."""
+    add("business_event", "goods_receipts.create", _auto_receipt)

@@ -13,8 +13,7 @@ from datetime import date
 from decimal import Decimal
 
 from flask_wtf.file import FileField, FileRequired
-from sqlalchemy import event as sa_event, func, inspect, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import func, inspect, or_, select
 from wtforms import BooleanField, Form, StringField
 from wtforms.validators import Optional
 
@@ -270,7 +269,6 @@ def _settled(count) -> bool:
     return before is not None and before != DRAFT
 
 
-@sa_event.listens_for(Session, "before_flush")
 def _guard_lines(session, flush_context, instances):
     for obj in list(session.new) + list(session.dirty) + list(session.deleted):
         if not isinstance(obj, PhysicalInventoryDetail):
@@ -288,3 +286,8 @@ def _guard_lines(session, flush_context, instances):
 
 
 __all__ = ["count_code", "fill", "upload_counts", "approve", "reject", "variances", "line_name"]
+
+
+def register_stages(add) -> None:
+    """Its stages of the commit pipeline (crm/commit_pipeline.py)."""
+    add("before_flush", "counts.guard", _guard_lines)

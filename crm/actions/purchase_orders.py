@@ -148,7 +148,6 @@ def create_vendor_invoice(po: PurchaseOrder, actor):
     return inv
 
 
-@events.subscribe
 def _complete_when_delivered(name_, obj, actor, data):
     """All goods received: the order is Completed (a receipt's approval sets delivery_status)."""
     if name_ == "purchase_order.delivered" and obj.status == S.APPROVED.value:
@@ -157,3 +156,8 @@ def _complete_when_delivered(name_, obj, actor, data):
         table = PurchaseOrder.__table__
         db.session.connection().execute(table.update().where(table.c.id == obj.id).values(order_status=done))
         set_committed_value(obj, "order_status", done)
+
+
+def register_stages(add) -> None:
+    """Its stages of the commit pipeline (crm/commit_pipeline.py)."""
+    add("business_event", "purchase_orders.complete", _complete_when_delivered)

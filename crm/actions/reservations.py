@@ -39,8 +39,7 @@ from collections import defaultdict
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import event as sa_event, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import func, select
 from sqlalchemy.orm.util import identity_key
 
 from .. import events, options
@@ -275,7 +274,6 @@ def release(estimate_id: int, reason: str) -> int:
     return len(rows)
 
 
-@events.subscribe
 def _on_event(name, obj, actor, data):
     # Every door that accepts, declines or cancels (buttons, API, portal, daily sweep) ends here.
     if not on():
@@ -304,7 +302,6 @@ def _on_event(name, obj, actor, data):
             log_sales_activity(order, actor, "Stock reservation released")
 
 
-@sa_event.listens_for(Session, "after_flush")
 def _note_line_changes(session, flush_context) -> None:
     """Lines of an accepted sales order added, changed or removed: announced before the commit."""
     if not any(isinstance(o, ItemLine) for o in (*session.new, *session.dirty, *session.deleted)):
@@ -317,7 +314,13 @@ def _note_line_changes(session, flush_context) -> None:
             events.later(session, "estimate.lines_changed", order)
 
 
-@sa_event.listens_for(Session, "after_commit")
-@sa_event.listens_for(Session, "after_soft_rollback")
 def _forget(session, *args) -> None:
     session.info.pop(_DONE, None)
+
+
+def register_stages(add) -> None:
+    """Its stages of the commit pipeline (crm/commit_pipeline.py)."""
+    add("after_flush", "reservations.collect", _note_line_changes)
+    add("after_commit", "reservations.forget", _forget)
+    add("after_soft_rollback", "reservations.forget", _forget)
+    add("business_event", "reservations.react", _on_event)

@@ -150,7 +150,6 @@ def create_awb(pl: PackingList, actor):
     return f"Courier booking requested for {pl}; the AWB appears on the packing list once Innoship answers."
 
 
-@events.subscribe
 def _book_on_approval(name, obj, actor, data) -> None:
     """The seed's "Delivery Note → AWB Innoship: automatic" once an API key is configured."""
     if name == "packing_list.approved" and options.get("innoship_api_key") and _booking_refusal(obj) is None:
@@ -359,3 +358,8 @@ def cancel_awb(pl: PackingList, actor):
 def events_of(shipment: Shipment | None) -> list[dict]:
     """The courier's event history, for the packing list page."""
     return json.loads(shipment.events) if shipment is not None and shipment.events else []
+
+
+def register_stages(add) -> None:
+    """Its stages of the commit pipeline (crm/commit_pipeline.py)."""
+    add("business_event", "shipping.book", _book_on_approval)

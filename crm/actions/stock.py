@@ -18,8 +18,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Iterable
 
-from sqlalchemy import Integer, event as sa_event, func, literal_column, or_, select, true, tuple_
-from sqlalchemy.orm import Session
+from sqlalchemy import Integer, func, literal_column, or_, select, true, tuple_
 
 from .. import options
 from ..extensions import db
@@ -317,7 +316,6 @@ def write() -> None:
         lt.changed = False
 
 
-@sa_event.listens_for(Session, "after_soft_rollback")
 def _forget(session, previous_transaction) -> None:
     session.info.pop("stock_moves", None)
 
@@ -417,3 +415,8 @@ def item_stock_context(item) -> dict:
     """The item page's Inventory tab."""
     return {"warehouses": totals_by_warehouse(item.id), "lots": balances_of_item(item.id), "qty": qty,
             "reservation": reservations_on(), "today": date.today()}
+
+
+def register_stages(add) -> None:
+    """Its stages of the commit pipeline (crm/commit_pipeline.py)."""
+    add("after_soft_rollback", "stock.forget", _forget)

@@ -12,7 +12,7 @@ from .goals import goal_view
 from .home import HomeView
 from .jobs import JobsView
 from .roles import role_view
-from .settings import OptionsView
+from .settings import CompanyProfileView, OptionsView
 from .staff import staff_view
 from .webhooks import webhook_view
 from .notifications import init_notifications
@@ -81,6 +81,8 @@ def init_admin(app) -> Admin:
                                    url="/admin/reports/sales"))
     admin.add_view(LeadsReportView(name="Leads report", category="Reports", endpoint="reports_leads",
                                    url="/admin/reports/leads"))
+    admin.add_view(CompanyProfileView(name="Company profile", category="Settings", endpoint="company_profile",
+                                      url="/admin/company"))
     admin.add_view(OptionsView(name="Options", category="Settings", endpoint="settings", url="/admin/settings"))
     admin.add_view(OptionsView(name="Invoice series", category="Settings", endpoint="billing_config",
                                url="/admin/billing/config", groups=("Invoices", "Sales orders", "Proposals")))

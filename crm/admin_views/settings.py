@@ -6,10 +6,14 @@ from flask_admin import expose
 from flask_login import current_user
 from flask_wtf import FlaskForm
 
-from .. import options
+from .. import company, options, storage
 from ..actions.activity import log_activity
 from ..extensions import db
 from .access import StaffView
+
+
+# Options an upload sets (a stored file's name): never a text field.
+UPLOADED = {"company_logo"}
 
 
 class OptionsView(StaffView):
@@ -20,7 +24,8 @@ class OptionsView(StaffView):
     permission = "settings.edit"
 
     def _defs(self):
-        return [d for d in options.OPTIONS.values() if self.groups is None or d.group in self.groups]
+        return [d for d in options.OPTIONS.values()
+                if (self.groups is None or d.group in self.groups) and d.name not in UPLOADED]
 
     def check(self, defn, value) -> None:
         """Screens with rules beyond the option's type raise options.OptionError naming the option."""
@@ -61,3 +66,39 @@ class OptionsView(StaffView):
             return redirect(self.get_url(".index"))
         return self.render("admin/crm_options.html", defs=self._defs(), form=form, errors=errors, options=options,
                            submitted=None)
+
+
+class CompanyProfileView(OptionsView):
+    """Settings → Company profile: the seller's identity (options of the "Company" group), its logo
+    (uploaded here, stored by crm.storage) and its bank accounts (their own grid)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, groups=("Company",), **kwargs)
+
+    def render(self, template, **kwargs):
+        if template == "admin/crm_options.html":
+            template, kwargs["profile"] = "admin/company_profile.html", company.profile()
+        return super().render(template, **kwargs)
+
+    @expose("/logo", methods=["POST"])
+    def logo(self):
+        form = FlaskForm()
+        if not form.validate_on_submit():
+            flash("The form expired; try again.", "error")
+            return redirect(self.get_url(".index"))
+        upload = request.files.get("logo")
+        try:
+            old = company.remove_logo() if request.form.get("remove") else \
+                company.save_logo(upload.read() if upload else b"")
+        except options.OptionError as exc:
+            db.session.rollback()
+            flash(str(exc), "error")
+            return self.render("admin/crm_options.html", defs=self._defs(), form=form, errors={},
+                               options=options, submitted=None), 422
+        log_activity(current_user, "Company logo " + ("removed" if request.form.get("remove") else "changed"),
+                     rel_type="options")
+        db.session.commit()
+        if old:  # the previous file, once nothing points at it
+            storage.remove("branding", old)
+        flash("Logo removed." if request.form.get("remove") else "Logo saved.", "success")
+        return redirect(self.get_url(".index"))

@@ -9,6 +9,9 @@ from __future__ import annotations
 import re
 import unicodedata
 
+# The CUI rules belong to the company profile, which checks the seller's own CUI with them.
+from ..company import cui_digits, valid_cui  # noqa: F401
+
 # ISO 3166-2:RO: code -> county name (without diacritics).
 COUNTIES: dict[str, str] = {
     "AB": "Alba", "AG": "Arges", "AR": "Arad", "B": "Bucuresti", "BC": "Bacau", "BH": "Bihor",
@@ -100,18 +103,3 @@ def unit_code(unit: str | None) -> str:
     return _UNITS.get(plain(unit), "C62")
 
 
-def cui_digits(value: str | None) -> str | None:
-    """The CUI without 'RO' and spaces: 'RO 123 456' -> '123456'; None if it is not one."""
-    raw = re.sub(r"[\s.-]", "", value or "").upper()
-    if raw.startswith("RO"):
-        raw = raw[2:]
-    return raw if raw.isdigit() and 2 <= len(raw) <= 10 else None
-
-
-def valid_cui(cui: str) -> bool:
-    """Romanian CUI check digit (key 753217532, ×10 mod 11, 10 -> 0)."""
-    if not cui or not cui.isdigit() or not 2 <= len(cui) <= 10:
-        return False
-    body, check = cui[:-1].rjust(9, "0"), int(cui[-1])
-    total = sum(int(d) * int(k) for d, k in zip(body, "753217532")) * 10 % 11
-    return (0 if total == 10 else total) == check

@@ -138,7 +138,7 @@ class EDocument:
 
 @dataclass
 class Company:
-    """The seller, from the efactura_* options."""
+    """The seller, as the company profile gives it."""
 
     name: str
     cui: str | None
@@ -154,21 +154,17 @@ class Company:
     phone: str | None = None
 
     @classmethod
-    def from_options(cls) -> "Company":
-        from .. import options
+    def from_profile(cls, currency: str | None = None) -> "Company":
+        """The company profile (crm/company.py), with the bank account of the invoice's currency."""
+        from ..company import profile
 
-        o = {k.removeprefix("efactura_"): v for k, v in options.get_many(
-            "companyname", "company_vat", "efactura_company_name", "efactura_cui", "efactura_vat_registered",
-            "efactura_trade_register", "efactura_street", "efactura_city", "efactura_postal_code",
-            "efactura_county", "efactura_country", "efactura_iban", "efactura_email", "efactura_phone").items()}
-        return cls(name=o["company_name"] or o["companyname"], cui=codes.cui_digits(o["cui"] or o["company_vat"]),
-                   vat_registered=o["vat_registered"], trade_register=o["trade_register"] or None,
-                   street=o["street"] or None, city=o["city"] or None, postal_zone=o["postal_code"] or None,
-                   county=o["county"] or None, country=o["country"] or "RO", iban=o["iban"] or None,
-                   email=o["email"] or None, phone=o["phone"] or None)
+        p = profile()
+        return cls(name=p.name, cui=p.cui, vat_registered=p.vat_registered, trade_register=p.trade_register,
+                   street=p.street, city=p.city, postal_zone=p.postal_code, county=p.county, country=p.country,
+                   iban=p.iban_for(currency), email=p.email, phone=p.phone)
 
 
-SETTINGS = "e-Factura settings (/admin/billing/efactura)"
+SETTINGS = "Company profile (/admin/company)"
 
 
 class _TaxLookup:
@@ -320,7 +316,7 @@ def from_invoice(invoice, company: Company | None = None, taxes: _TaxLookup | No
                  ) -> tuple[EDocument, list[Finding]]:
     from ..actions import totals  # here: the actions package imports the e-Factura service
 
-    company = company or Company.from_options()
+    company = company or Company.from_profile(_currency(invoice)[0])
     taxes = taxes or _TaxLookup()
     findings: list[Finding] = []
     name = str(invoice)

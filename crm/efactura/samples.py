@@ -23,22 +23,26 @@ TAXES = [  # name, rate, category, exemption code, exemption text
 ]
 
 COMPANY = {
-    "efactura_company_name": "CRMConnect Demo SRL", "efactura_cui": "RO18547290", "efactura_vat_registered": "1",
-    "efactura_trade_register": "J12/3456/2019", "efactura_street": "Str. Memorandumului 28",
-    "efactura_city": "Cluj-Napoca", "efactura_county": "RO-CJ", "efactura_postal_code": "400114",
-    "efactura_country": "RO", "efactura_iban": "RO49AAAA1B31007593840000", "efactura_email": "facturi@crmconnect.test",
+    "companyname": "CRMConnect Demo SRL", "company_cui": "18547290", "company_vat_registered": "1",
+    "company_trade_register": "J12/3456/2019", "company_street": "Str. Memorandumului 28",
+    "company_city": "Cluj-Napoca", "company_county": "RO-CJ", "company_postal_code": "400114",
+    "company_country": "RO", "company_email": "facturi@crmconnect.test", "company_phone": "+40 264 555 010",
+    "company_website": "https://crmconnect.test",
 }
+BANK_ACCOUNT = ("Banca Demo", "RO49AAAA1B31007593840000")
 
 
 def ensure_company() -> None:
-    """Fill the e-Factura company options that are still empty (never overwrites a setting)."""
+    """Fill the company profile where it is still empty (never overwrites a setting)."""
     from .. import options
-    from ..models import Option
+    from ..models import CompanyBankAccount, Option
 
     stored = {o.name for o in db.session.query(Option).all()}
     for name, value in COMPANY.items():
         if name not in stored:
             options.set(name, value)
+    if db.session.query(CompanyBankAccount).first() is None:
+        db.session.add(CompanyBankAccount(bank_name=BANK_ACCOUNT[0], iban=BANK_ACCOUNT[1], is_default=True))
 
 
 def ensure_taxes() -> dict[str, object]:
@@ -155,11 +159,11 @@ def make_corpus() -> dict[str, object]:
 
 
 def make_not_vat_registered_case():
-    """An invoice of a seller not registered for VAT (all lines O); sets efactura_vat_registered off."""
+    """An invoice of a seller not registered for VAT (all lines O); sets company_vat_registered off."""
     from .. import options
 
     ensure_company()
-    options.set("efactura_vat_registered", "0")
+    options.set("company_vat_registered", "0")
     private = make_client("Maria Ionescu", vat=None, address="Str. Viilor 2", city="Sector 6", state="B",
                           zip_="060001", contact=("Maria", "Ionescu"))
     return make_invoice(private, [("Lectii pian", 4, "100.00", "Neinregistrat TVA", "ora", 0)])

@@ -65,7 +65,7 @@ def describe(findings: list[Finding], limit: int = 12) -> str:
 
 
 def company_cif() -> str | None:
-    return document.Company.from_options().cui
+    return document.Company.from_profile().cui
 
 
 def client() -> AnafClient:

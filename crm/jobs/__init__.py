@@ -19,8 +19,7 @@ import logging
 from datetime import datetime
 
 from flask import current_app, has_app_context
-from sqlalchemy import event, inspect
-from sqlalchemy.orm import Session
+from sqlalchemy import inspect
 
 log = logging.getLogger(__name__)
 _PENDING = "crm_pending_jobs"
@@ -121,7 +120,6 @@ def run_inline(func, args, kwargs) -> str | None:
             return f"{type(exc).__name__}: {exc}"
 
 
-@event.listens_for(Session, "after_commit")
 def _after_commit(session):
     if session.in_nested_transaction():
         return  # a savepoint was released (SQLAlchemy signals that too): its jobs wait for the real commit
@@ -135,7 +133,6 @@ def _after_commit(session):
               if state.persistent and state.identity])
 
 
-@event.listens_for(Session, "after_soft_rollback")
 def _after_rollback(session, previous_transaction):
     pending = session.info.get(_PENDING)
     if not pending:
@@ -144,3 +141,9 @@ def _after_rollback(session, previous_transaction):
         session.info[_PENDING] = [p for p in pending if p[0] in session]
     else:
         session.info.pop(_PENDING, None)
+
+
+def register_stages(add) -> None:
+    """Its stages of the commit pipeline (crm/commit_pipeline.py)."""
+    add("after_commit", "jobs.dispatch", _after_commit)
+    add("after_soft_rollback", "jobs.forget", _after_rollback)

@@ -1,15 +1,16 @@
-"""Catalog: items (warehouse commodities), item groups, units, taxes, currencies, payment modes."""
+"""Catalog: items (warehouse commodities), item groups, units, taxes, currencies, payment modes, and the
+company's bank accounts."""
 from __future__ import annotations
 
 from decimal import Decimal
 
 from sqlalchemy import Boolean, CheckConstraint, Integer, Numeric, String, Text
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from ..extensions import db
-from .base import MONEY, RATE, UNIT_PRICE, Resource, fk
+from .base import MONEY, RATE, UNIT_PRICE, FieldError, Resource, fk
 
-__all__ = ["ItemGroup", "Unit", "Tax", "VAT_CATEGORIES", "Currency", "PaymentMode", "Item"]
+__all__ = ["ItemGroup", "Unit", "Tax", "VAT_CATEGORIES", "Currency", "PaymentMode", "Item", "CompanyBankAccount"]
 
 
 class ItemGroup(db.Model):
@@ -80,6 +81,36 @@ class Currency(db.Model):
 
     def __str__(self):
         return self.name
+
+
+class CompanyBankAccount(db.Model):
+    """An account clients pay into: printed on invoices, proposals and the portal; the e-Factura XML
+    names the one in the invoice's currency (or the default)."""
+
+    __tablename__ = "tblcompany_bank_accounts"
+    __crm__ = Resource(module="settings", label="Bank accounts", category="Settings", url="settings/bank_accounts")
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    bank_name: Mapped[str] = mapped_column(String(100))
+    iban: Mapped[str] = mapped_column(String(34), unique=True)  # compact: RO49AAAA1B31007593840000
+    currency: Mapped[int | None] = fk("tblcurrencies.id")  # empty: any currency
+    is_default: Mapped[bool] = mapped_column(Boolean, default=False)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    currency_rel = relationship("Currency")
+
+    @validates("iban")
+    def _iban(self, key, value):
+        from schwifty import IBAN
+        from schwifty.exceptions import SchwiftyException
+
+        try:
+            return IBAN(value or "").compact
+        except SchwiftyException as exc:
+            raise FieldError("iban", f"“{value}” is not an IBAN ({str(exc).rstrip('.').lower()})") from None
+
+    def __str__(self):
+        return f"{self.bank_name} {self.iban}"
 
 
 class PaymentMode(db.Model):

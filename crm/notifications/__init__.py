@@ -2,6 +2,6 @@
 admin navbar, /admin/notifications) and an email through the outbox, as crm.notifications.rules
 says. Written in the transaction of the change, so a rolled-back change tells nobody.
 """
-from . import assignment  # noqa: F401  (announces lead.assigned)
-from .notify import portal_client, set_wants_email, unread_count, wants_email  # noqa: F401  (registers the subscriber)
+from . import assignment  # noqa: F401  (declares lead.assigned)
+from .notify import portal_client, set_wants_email, unread_count, wants_email  # noqa: F401
 from .rules import RULES, Rule, add_rule  # noqa: F401

@@ -1,8 +1,7 @@
 """lead.assigned: a lead's assigned staff member changed (created leads announce lead.created)."""
 from __future__ import annotations
 
-from sqlalchemy import event as sa_event, inspect
-from sqlalchemy.orm import Session
+from sqlalchemy import inspect
 
 from .. import events
 from ..models import Lead
@@ -10,7 +9,6 @@ from ..models import Lead
 events.register(Lead, described={"lead.assigned": "A lead was assigned to a staff member"})
 
 
-@sa_event.listens_for(Session, "after_flush")
 def _announce_assignment(session, flush_context) -> None:
     changed = []
     for obj in session.dirty:
@@ -20,3 +18,8 @@ def _announce_assignment(session, flush_context) -> None:
                 changed.append(obj)
     for lead in changed:  # announced before the commit: the session cannot be used while it flushes
         events.later(session, "lead.assigned", lead)
+
+
+def register_stages(add) -> None:
+    """Its stages of the commit pipeline (crm/commit_pipeline.py)."""
+    add("after_flush", "assignment.collect", _announce_assignment)

@@ -147,7 +147,6 @@ def _email(staff, note, rule: Rule, doc, actor) -> None:
                 rel_id=getattr(doc, "id", None), template=rendered.slug, actor=actor)
 
 
-@events.subscribe
 def notify_staff(name, obj, actor, data) -> None:
     from ..models import Notification, Staff
 
@@ -171,3 +170,8 @@ def notify_staff(name, obj, actor, data) -> None:
                 additional_data=json.dumps({"event": name, "rel_id": getattr(doc, "id", None)}))
             db.session.add(note)
             _email(staff, note, rule, doc, actor)
+
+
+def register_stages(add) -> None:
+    """Its stages of the commit pipeline (crm/commit_pipeline.py)."""
+    add("business_event", "notifications.notify", notify_staff)

@@ -31,8 +31,6 @@ from typing import NamedTuple
 
 from sqlalchemy import (Date, and_, bindparam, case, delete, func, insert, inspect, literal, or_, select, text,
                         tuple_, union_all, update)
-from sqlalchemy import event as sa_event
-from sqlalchemy.orm import Session
 
 CHUNK = 500  # cells (or ids) per IN list
 SIDES = ("invoice", "payment", "item")  # the roll-ups of invoices, of payments, of invoiced lines
@@ -485,7 +483,6 @@ def _touched(session, objs):
     return inv, pay, lines
 
 
-@sa_event.listens_for(Session, "before_flush")
 def _note_before_flush(session, flush_context, instances) -> None:
     """What the rows this flush changes or deletes contributed, read before it changes them."""
     inv, pay, lines = _touched(session, (*session.dirty, *session.deleted))
@@ -493,13 +490,11 @@ def _note_before_flush(session, flush_context, instances) -> None:
         _follow(session, inv, pay, lines)
 
 
-@sa_event.listens_for(Session, "after_flush")
 def _note_after_flush(session, flush_context) -> None:
     for obj in session.new:
         _new(session, obj)
 
 
-@sa_event.listens_for(Session, "do_orm_execute")
 def _note_bulk(orm_execute_state) -> None:
     """UPDATE/DELETE statements on invoices, payments or lines run through the session: follow
     their rows before the statement changes them (an invoice on every side: the statement's
@@ -547,10 +542,10 @@ def _moves(session, notes) -> list:
     return moves
 
 
-@sa_event.listens_for(Session, "before_commit")
 def settle(session) -> None:
     """Bring the roll-ups up to date with what this session changed so far. Runs before every
-    commit; figures read from the roll-ups call it first, so a transaction sees its own changes."""
+    commit, after every stage that writes rows (crm/commit_pipeline.py); figures read from the
+    roll-ups call it first, so a transaction sees its own changes."""
     if session.new or session.dirty or session.deleted:
         session.flush()  # follows what is still pending (the commit would flush it after this hook)
     if "report_rollup" not in session.info:
@@ -559,7 +554,15 @@ def settle(session) -> None:
     _move(session, _moves(session, notes))
 
 
-@sa_event.listens_for(Session, "after_soft_rollback")
 def _forget(session, previous_transaction) -> None:
     if previous_transaction.parent is None:
         session.info.pop("report_rollup", None)
+
+
+def register_stages(add) -> None:
+    """Its stages of the commit pipeline (crm/commit_pipeline.py)."""
+    add("before_flush", "rollups.note", _note_before_flush)
+    add("after_flush", "rollups.note", _note_after_flush)
+    add("do_orm_execute", "rollups.note", _note_bulk)
+    add("before_commit", "rollups.settle", settle)
+    add("after_soft_rollback", "rollups.forget", _forget)

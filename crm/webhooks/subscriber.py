@@ -8,10 +8,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import event as sa_event, inspect
-from sqlalchemy.orm import Session
+from sqlalchemy import inspect
 
-from .. import events
 from ..extensions import db
 from ..jobs import enqueue
 from ..resources import resource_name
@@ -45,7 +43,6 @@ def queue_delivery(webhook_id: int, name: str, data: dict, rel=(None, None), now
     return row
 
 
-@events.subscribe
 def deliveries_for(name, obj, actor, data) -> None:
     session = db.session()
     hooks = [hid for hid, names in _active_hooks(session) if name in names]
@@ -60,7 +57,12 @@ def deliveries_for(name, obj, actor, data) -> None:
         queue_delivery(hid, name, snapshot, rel, now)
 
 
-@sa_event.listens_for(Session, "after_commit")
-@sa_event.listens_for(Session, "after_soft_rollback")
 def _forget_hooks(session, *args) -> None:
     session.info.pop(_HOOKS, None)
+
+
+def register_stages(add) -> None:
+    """Its stages of the commit pipeline (crm/commit_pipeline.py)."""
+    add("after_commit", "webhooks.forget", _forget_hooks)
+    add("after_soft_rollback", "webhooks.forget", _forget_hooks)
+    add("business_event", "webhooks.queue", deliveries_for)

@@ -1,77 +1,70 @@
 """Demo data: a Bucharest distributor of IT equipment, office consumables and IT services, with
 records at every stage of the two documented workflows (Lead → Cash and the full commercial cycle).
 
-``load()`` runs :data:`STEPS` in order, in one transaction, behind a progress bar. Each step is a
-small function over the shared :class:`Demo` context; its data is the module-level table just
-above it. Dates are relative to today, so the overdue invoice stays overdue and a coffee lot keeps
-expiring within 30 days whenever the demo is loaded.
+``load()`` runs :data:`STEPS` in order behind a progress bar. Each step is a small function over
+the shared :class:`Demo` context; its data is the module-level table just above it. Dates are
+relative to today, so the overdue invoice stays overdue and a coffee lot keeps expiring within 30
+days whenever the demo is loaded.
 
-Stock convention: every movement is one row of the ledger (tblgoods_transaction_detail) with a
-signed quantity (receipts positive, deliveries and losses negative) and ``old_quantity`` = the
-warehouse's balance of that item just before the movement. For every (item, warehouse) the
-tblinventory_manage balance therefore equals the sum of the ledger.
+Master data (settings, staff, catalog, vendors, clients and their contacts, leads as captured,
+drafts as a person types them) is inserted directly. Every business state change after that
+(a status, a number, a stock movement, a payment, a conversion) is a registered action run by the
+demo staff member whose job it is (:meth:`Demo.act`, one transaction each), so the demo's
+documents, ledger rows, activity lines and ``next_*`` counters are exactly what the real screens
+write. What an action stamps "now" (activity lines, ledger rows, a conversion's date) is then
+moved to the day the demo places that step on, as if it had been done that day.
 
 Stages shown (see /work/shared/seeds): leads in every status of two pipelines, lost and junk;
 opportunities in every opportunity status; proposals 6/4/1/7/3/2/5; sales orders 1-5; invoices
 6/1/3/2/4/5 in RON and EUR with payments; contracts; goals. Commercial cycle: a sales order
 delivered from stock (FIFO over two lots, packing list ready for the courier) after a delivered
-replenishment purchase order; a second one blocked by short stock, with its RFQ, two vendor
-quotations (accepted / rejected) and an approved, undelivered purchase order; vendor invoices
-(unpaid, partially paid); a loss, a draft stock take and a client return awaiting inspection.
+replenishment purchase order; a second one blocked by short stock, with its backorder RFQ, two
+vendor quotations (accepted / rejected) and an approved, undelivered purchase order; vendor
+invoices (unpaid, partially paid); a loss, a stock take being counted and a client return
+awaiting inspection.
 """
 from __future__ import annotations
 
 import json
 import os
 import secrets
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 import click
-from sqlalchemy import func
+from sqlalchemy import func, select, update
 
 from . import options
-from .actions.invoices import recompute_status
-from .actions.leads import CONTACT_FIELDS
-from .actions.totals import refresh
+from .actions import entry
+from .actions.purchase_common import refresh_totals
+from .actions.registry import run
 from .totals import line_net, vat
 from .roles import ensure_roles
 from .extensions import db
 from .models import (ActivityLog, Client, Contact, Contract, ContractStatus, ContractType, Currency, Estimate,
-                     Goal, GoalType, GoodsDelivery, GoodsDeliveryDetail, GoodsReceipt, GoodsReceiptDetail,
-                     InventoryBalance, Invoice, InvoicePayment, Item, ItemGroup, ItemLine, ItemTax, Lead,
-                     LeadActivityLog, LeadSource, LeadStatus, LossAdjustment, LossAdjustmentDetail, MinimumStock,
-                     Note, OpportunityStatus, OrderReturn, OrderReturnDetail, PackingList, PackingListDetail,
-                     PaymentMode, PhysicalInventory, PhysicalInventoryDetail, Pipeline, Proposal, PurchaseOrder,
-                     PurchaseOrderDetail, PurchaseQuotation, PurchaseQuotationDetail, PurchaseRequest,
-                     PurchaseRequestDetail, Reminder, Role, Staff, StockTransaction, Tax, Unit, Vendor,
-                     VendorContact, VendorInvoice, VendorInvoiceDetail, VendorPayment, Warehouse)
+                     Goal, GoalType, GoodsDelivery, GoodsReceipt, GoodsReceiptDetail, InventoryBalance, Invoice,
+                     Item, ItemGroup, ItemLine, ItemTax, Lead, LeadActivityLog, LeadSource, LeadStatus,
+                     LossAdjustment, LossAdjustmentDetail, MinimumStock, Note, OpportunityStatus, OrderReturn,
+                     OrderReturnDetail, PackingList, PaymentMode, PhysicalInventory, Pipeline, Proposal,
+                     PurchaseOrder, PurchaseOrderDetail, PurchaseQuotation, PurchaseRequest, Reminder, Role,
+                     SalesActivity, Staff, StockTransaction, Tax, Unit, Vendor, VendorContact, VendorInvoice,
+                     VendorInvoiceDetail, Warehouse)
 from .models.base import money
-from .resources import primary_key, resource_name
+from .resources import primary_key
 
 PASSWORD = "demo1234"
 COUNTRY = "Romania"
 
-# Document kind: (prefix option, next-number option). Numbers are PREFIX + zero-padded number.
-NUMBERING = {
-    "proposal": ("proposal_number_prefix", "next_proposal_number"),
-    "estimate": ("estimate_prefix", "next_estimate_number"),
-    "invoice": ("invoice_prefix", "next_invoice_number"),
-    "goods_receipt": ("goods_receipt_prefix", "next_goods_receipt_number"),
-    "goods_delivery": ("goods_delivery_prefix", "next_goods_delivery_number"),
-    "packing_list": ("packing_list_prefix", "next_packing_list_number"),
-    "pur_request": ("pur_request_prefix", "next_pr_number"),
-    "pur_order": ("pur_order_prefix", "next_po_number"),
-}
-
-# Ledger statuses (tblgoods_transaction_detail.status).
-RECEIPT, DELIVERY, LOSS_ADJUSTMENT = 1, 2, 3
+# What an action stamps "now" and the demo moves to the day of its step: table, its time column.
+STAMPED = ((ActivityLog, "date"), (SalesActivity, "date"), (LeadActivityLog, "date"),
+           (StockTransaction, "date_add"))
 
 
 @dataclass
 class Demo:
-    """What the steps share: today, the rows made so far (by a short key), document counters."""
+    """What the steps share: today and the rows made so far (by a short key)."""
 
     today: date
     staff: dict = field(default_factory=dict)  # role name -> Staff
@@ -92,8 +85,8 @@ class Demo:
     clients: dict = field(default_factory=dict)
     leads: dict = field(default_factory=dict)
     opportunities: dict = field(default_factory=dict)  # lead key -> the opportunity made from it
-    docs: dict = field(default_factory=dict)  # any numbered document by key: "p_nordic", "po_toner", ...
-    numbers: dict = field(default_factory=dict)
+    docs: dict = field(default_factory=dict)  # any document by key: "p_nordic", "po_toner", ...
+    stamps: list = field(default_factory=list)  # dates to write: (model, column, after id, up to id, when)
     lots: int = 0
 
     def day(self, offset: int) -> date:
@@ -102,24 +95,47 @@ class Demo:
     def at(self, offset: int, hour: int = 10) -> datetime:
         return datetime.combine(self.day(offset), time(hour, 0))
 
-    def number(self, kind: str) -> tuple[int, str, str]:
-        """Take the next number of a kind: (number, prefix, formatted number)."""
-        prefix_option, next_option = NUMBERING[kind]
-        n = self.numbers.setdefault(kind, options.get(next_option))
-        self.numbers[kind] = n + 1
-        prefix = options.get(prefix_option)
-        return n, prefix, f"{prefix}{n:0{options.get('number_padding_prefixes')}d}"
-
     def next_lot(self) -> str:
+        """The lot number the warehouse writes on a received line."""
         self.lots += 1
         return f"{options.get('lot_number_prefix')}-{self.today.year}-{self.lots:03d}"
 
     def staff_id(self, role: str | None) -> int | None:
         return self.staff[role].staffid if role else None
 
+    @contextmanager
+    def stamped(self, when: datetime):
+        """Date at ``when`` the activity lines and ledger rows written inside (by :meth:`redate`)."""
+        before = self._last_ids()
+        yield
+        after = self._last_ids()
+        self.stamps += [(model, column, before[model], after[model], when) for model, column in STAMPED
+                        if after[model] > before[model]]
+
+    @staticmethod
+    def _last_ids() -> dict:
+        return {model: db.session.scalar(select(func.max(_pk(model)))) or 0 for model, _ in STAMPED}
+
+    def redate(self) -> None:
+        """Write the dates :meth:`stamped` noted, in the caller's transaction (one per step, not one
+        more commit per action)."""
+        for model, column, first, last, when in self.stamps:
+            db.session.execute(update(model).where(_pk(model) > first, _pk(model) <= last).values({column: when})
+                               .execution_options(synchronize_session=False))
+        self.stamps.clear()
+
+    def act(self, obj, name: str, role: str, when: datetime, **params):
+        """Run action ``name`` on ``obj`` as the demo's ``role`` (its own transaction, as from the
+        grid) on the day ``when``. Returns what the action returns."""
+        with self.stamped(when):
+            return run(type(obj), _rel_id(obj), name, self.staff[role], params)
+
 
 def load() -> None:
-    """Fill an empty database with the demo; a database that already has clients is left alone."""
+    """Fill an empty database with the demo; a database that already has clients is left alone.
+
+    The actions commit one by one, as they do for a person: a load that fails half-way leaves what
+    it did, so start again from an empty database (the next run would find the clients and stop)."""
     if db.session.query(Client.userid).first() is not None:
         click.echo("Demo data already loaded")
         return
@@ -128,8 +144,8 @@ def load() -> None:
         with click.progressbar(STEPS, label="Loading demo data", item_show_func=_step_label) as bar:
             for step in bar:
                 step(demo)
-                db.session.flush()
-        db.session.commit()
+                demo.redate()
+                db.session.commit()
         from .reports.rollup import build_months
 
         build_months(db.session)  # what the hourly job would do: finished months read from their roll-ups
@@ -145,6 +161,14 @@ def _step_label(step) -> str | None:
 
 # --- small helpers -----------------------------------------------------------------------
 
+def _pk(model):
+    return getattr(model, primary_key(model))
+
+
+def _rel_id(obj) -> int:
+    return getattr(obj, primary_key(type(obj)))
+
+
 def _ensure(model, match: dict, **values):
     """The settings row matching ``match``, created with ``values`` if missing (edits are kept)."""
     row = db.session.query(model).filter_by(**match).first()
@@ -154,16 +178,22 @@ def _ensure(model, match: dict, **values):
     return row
 
 
-def _amounts(item: Item, qty, price) -> tuple[Decimal, Decimal, Decimal]:
-    """Net, VAT and gross of a warehouse or purchasing line at the item's tax rate."""
-    net = line_net(qty, price)
-    rate = item.tax_rel.taxrate if item.tax_rel else Decimal(0)
-    tax = vat(net, rate)
-    return net, tax, net + tax
+def _dated(obj, **values) -> None:
+    """After an action: move the dates it stamped today (a conversion's, a document's own) to the
+    demo's day, and fill in what a person then types on the document's form."""
+    for name, value in values.items():
+        setattr(obj, name, value)
 
 
-def _qty_text(qty: Decimal) -> str:
-    return str(int(qty)) if qty == qty.to_integral_value() else str(qty.normalize())
+def _entered(d: Demo, doc, role: str, when: datetime):
+    """A document typed in a form by ``role``: the generic door's rules (creator, totals, a draft's
+    PREFIX + DRAFT), created at ``when``."""
+    db.session.add(doc)
+    entry.entered(doc, d.staff[role])
+    if hasattr(doc, "datecreated"):
+        doc.datecreated = when
+    db.session.flush()
+    return doc
 
 
 def _address(street, city, county, zip_code) -> dict:
@@ -179,21 +209,19 @@ def _address_columns(billing: dict, shipping: dict | None = None) -> dict:
     return columns
 
 
-def _billing_shipping(client: Client) -> dict:
-    """The billing_* and shipping_* columns of a document, copied from the client."""
-    out = {}
-    for kind in ("billing", "shipping"):
-        for part in ("street", "city", "state", "zip", "country"):
-            out[f"{kind}_{part}"] = getattr(client, f"{kind}_{part}")
-    return out
-
-
 def _primary_contact(client: Client) -> Contact:
     return next(c for c in client.contacts if c.is_primary)
 
 
-def _rel_id(obj) -> int:
-    return getattr(obj, primary_key(type(obj)))
+def _lines(model, d: Demo, lines) -> list:
+    """Purchase or warehouse lines as typed: (item code, quantity[, unit price]) with the item's tax."""
+    out = []
+    for code, qty, *price in lines:
+        item = d.items[code]
+        out.append(model(item_code=item.id, unit_id=item.unit_id, quantity=Decimal(qty), tax=item.tax,
+                         unit_price=Decimal(price[0]) if price else item.purchase_price,
+                         **{"item_text" if hasattr(model, "item_text") else "description": item.commodity_name}))
+    return out
 
 
 # --- settings ------------------------------------------------------------------------------
@@ -265,23 +293,6 @@ def _settings(d: Demo) -> None:
                                      zip_code=addr["zip"], country=COUNTRY, order=order, display=1)
     db.session.flush()
     options.set("default_warehouse_id", d.warehouses["WH-BUC"].warehouse_id)
-    _sandbox_settings()
-
-
-def public_base() -> str:
-    """Where `make run` serves the app (PUBLIC_URL): the stand-ins live under it at /sandbox/<name>."""
-    return (os.environ.get("PUBLIC_URL") or "http://127.0.0.1:5000").rstrip("/")
-
-
-def _sandbox_settings() -> None:
-    """Point the integrations at the stand-ins `make run` serves at /sandbox/<name>."""
-
-    from .sandbox import DEMO_KEYS
-
-    base = public_base()
-    options.set("innoship_api_url", f"{base}/sandbox/innoship")
-    options.set("innoship_api_key", DEMO_KEYS["innoship"])
-    options.set("innoship_location_id", "WH-BUC")
 
 
 # --- staff -----------------------------------------------------------------------------------
@@ -390,66 +401,37 @@ def _vendors(d: Demo) -> None:
 
 # --- stock -----------------------------------------------------------------------------------
 
-def _on_hand(warehouse_id: int, item_id: int) -> Decimal:
-    total = db.session.query(func.coalesce(func.sum(InventoryBalance.inventory_number), 0)) \
-        .filter_by(warehouse_id=warehouse_id, commodity_id=item_id).scalar()
-    return Decimal(str(total))
-
-
-def _post(balance: InventoryBalance, qty: Decimal, status: int, rel_type: str, doc_id: int, line_id: int,
-          when: datetime, price=None) -> None:
-    """Move a signed quantity of one lot, with its ledger row holding the balance before."""
-    before = _on_hand(balance.warehouse_id, balance.commodity_id)
-    balance.inventory_number = balance.inventory_number + qty
-    db.session.add(StockTransaction(
-        goods_receipt_id=doc_id, rel_type=rel_type, goods_id=line_id, old_quantity=before, quantity=qty,
-        date_add=when, commodity_id=balance.commodity_id, warehouse_id=balance.warehouse_id, status=status,
-        purchase_price=balance.purchase_price, price=price, expiry_date=balance.expiry_date,
-        lot_number=balance.lot_number))
-
-
-def _lots(warehouse: Warehouse, item: Item) -> list[InventoryBalance]:
-    """The warehouse's lots of an item that still hold stock, in receipt order (FIFO)."""
-    return db.session.query(InventoryBalance).filter(
-        InventoryBalance.warehouse_id == warehouse.warehouse_id, InventoryBalance.commodity_id == item.id,
-        InventoryBalance.inventory_number > 0).order_by(InventoryBalance.id).all()
-
-
-def _goods_receipt(d: Demo, vendor: Vendor, warehouse: Warehouse, days: int, invoice_no: str, lines,
-                   order: PurchaseOrder | None = None) -> GoodsReceipt:
-    """An approved goods receipt; each line is a new lot put in stock with a status-1 ledger row.
-
-    ``lines``: (item, quantity, unit price, made (day offset), expires (day offset or None), PO line or None).
-    """
-    _, _, code = d.number("goods_receipt")
-    receipt = GoodsReceipt(goods_receipt_code=code, supplier_code=vendor.userid, supplier_name=vendor.company,
-                           buyer_id=d.staff_id("Purchasing"), addedfrom=d.staff_id("Warehouse"),
-                           pr_order_id=order.id if order else None, date_c=d.day(days), date_add=d.day(days),
-                           approval=1, warehouse_id=warehouse.warehouse_id, invoice_no=invoice_no,
-                           description=f"Recepție {vendor.company}, factura {invoice_no}")
-    for item, qty, price, made, expires, order_line in lines:
-        net, tax, _ = _amounts(item, qty, price)
-        receipt.items.append(GoodsReceiptDetail(
-            commodity_code=item.id, commodity_name=item.commodity_name, warehouse_id=warehouse.warehouse_id,
-            unit_id=item.unit_id, quantities=Decimal(qty), unit_price=Decimal(price), tax=item.tax,
-            tax_money=tax, goods_money=net, date_manufacture=d.day(made),
-            expiry_date=d.day(expires) if expires is not None else None, lot_number=d.next_lot(),
-            pur_order_detail_id=order_line.id if order_line else None))
-    receipt.total_goods_money = receipt.value_of_inventory = sum(line.goods_money for line in receipt.items)
-    receipt.total_tax_money = sum(line.tax_money for line in receipt.items)
-    receipt.total_money = receipt.total_goods_money + receipt.total_tax_money
-    db.session.add(receipt)
-    db.session.flush()
-    for line in receipt.items:
-        balance = InventoryBalance(warehouse_id=warehouse.warehouse_id, commodity_id=line.commodity_code,
-                                   inventory_number=Decimal(0), date_manufacture=line.date_manufacture,
-                                   expiry_date=line.expiry_date, lot_number=line.lot_number,
-                                   purchase_price=line.unit_price)
-        db.session.add(balance)
-        _post(balance, line.quantities, RECEIPT, "goods_receipt", receipt.id, line.id, d.at(days, 9))
-        if line.pur_order_line is not None:
-            line.pur_order_line.wh_quantity_received += line.quantities
+def _put_away(d: Demo, receipt: GoodsReceipt, days: int, invoice_no: str, lots) -> GoodsReceipt:
+    """The warehouse writes each line's lot (``lots``: (made, expires) day offsets) on a draft
+    receipt and approves it on day ``days``: the goods go in stock through the approve action."""
+    receipt.date_c = receipt.date_add = d.day(days)
+    receipt.invoice_no, receipt.addedfrom = invoice_no, d.staff_id("Warehouse")
+    receipt.description = f"Recepție {receipt.supplier_name}, factura {invoice_no}"
+    for line, (made, expires) in zip(receipt.items, lots):
+        line.lot_number, line.date_manufacture = d.next_lot(), d.day(made)
+        line.expiry_date = d.day(expires) if expires is not None else None
+    d.act(receipt, "approve", "Warehouse", d.at(days, 9))
     return receipt
+
+
+def _opening_stock(d: Demo) -> None:
+    """Stock: approved goods receipts with lots in both warehouses"""
+    for key, vendor_key, warehouse_code, days, invoice_no, lines in RECEIPTS:
+        vendor, warehouse = d.vendors[vendor_key], d.warehouses[warehouse_code]
+        receipt = GoodsReceipt(supplier_code=vendor.userid, supplier_name=vendor.company, approval=0,
+                               buyer_id=d.staff_id("Purchasing"), warehouse_id=warehouse.warehouse_id)
+        for code, qty, _, _ in lines:
+            item = d.items[code]
+            net = line_net(qty, item.purchase_price)
+            receipt.items.append(GoodsReceiptDetail(
+                commodity_code=item.id, commodity_name=item.commodity_name, warehouse_id=warehouse.warehouse_id,
+                unit_id=item.unit_id, quantities=Decimal(qty), unit_price=item.purchase_price, tax=item.tax,
+                goods_money=net, tax_money=vat(net, item.tax_rel.taxrate)))
+        receipt.total_goods_money = receipt.value_of_inventory = sum(line.goods_money for line in receipt.items)
+        receipt.total_tax_money = sum(line.tax_money for line in receipt.items)
+        receipt.total_money = receipt.total_goods_money + receipt.total_tax_money
+        db.session.add(receipt)
+        d.docs[key] = _put_away(d, receipt, days, invoice_no, [(made, expires) for _, _, made, expires in lines])
 
 
 RECEIPTS = (  # key, vendor, warehouse, day, vendor invoice, lines: (item, qty, made day, expiry day or None)
@@ -467,15 +449,6 @@ RECEIPTS = (  # key, vendor, warehouse, day, vendor invoice, lines: (item, qty, 
     ("nk_office_recent", "office", "WH-BUC", -20, "ODS-0091273",
      (("ETK-100", 40, -45, 700), ("PAP-A4", 100, -30, None))),
 )
-
-
-def _opening_stock(d: Demo) -> None:
-    """Stock: approved goods receipts with lots in both warehouses"""
-    for key, vendor, warehouse, days, invoice_no, lines in RECEIPTS:
-        d.docs[key] = _goods_receipt(
-            d, d.vendors[vendor], d.warehouses[warehouse], days, invoice_no,
-            [(d.items[code], qty, d.items[code].purchase_price, made, expires, None)
-             for code, qty, made, expires in lines])
 
 
 # --- clients ---------------------------------------------------------------------------------
@@ -519,16 +492,24 @@ CONTACTS = (  # client, first name, last name, title, email, phone (the first on
 
 def _clients(d: Demo) -> None:
     """Clients: Romanian companies with addresses and contacts"""
-    for key, company, vat, reg, phone, website, currency, billing, shipping in CLIENTS:
-        client = Client(company=company, vat=vat, registration_number=reg, phonenumber=phone, website=website,
-                        default_currency=d.currencies[currency].id, addedfrom=d.staff_id("Sales Agent"),
-                        datecreated=d.at(-180), active=True, **_address_columns(billing, shipping))
-        db.session.add(client)
-        d.clients[key] = client
+    for key, company, vat_code, reg, phone, website, currency, billing, shipping in CLIENTS:
+        client = d.clients.get(key)  # a lead converted to a customer already made it
+        if client is None:
+            client = d.clients[key] = Client(company=company, addedfrom=d.staff_id("Sales Agent"),
+                                             datecreated=d.at(-180))
+            db.session.add(client)
+        for name, value in dict(vat=vat_code, registration_number=reg, phonenumber=phone, website=website,
+                                default_currency=d.currencies[currency].id, active=True,
+                                **_address_columns(billing, shipping)).items():
+            setattr(client, name, value)
     for key, first, last, title, email, phone in CONTACTS:
         client = d.clients[key]
-        client.contacts.append(Contact(firstname=first, lastname=last, title=title, email=email, phonenumber=phone,
-                                       is_primary=not client.contacts, datecreated=client.datecreated))
+        contact = next((c for c in client.contacts if c.email == email), None)
+        if contact is None:
+            contact = Contact(firstname=first, lastname=last, email=email, is_primary=not client.contacts,
+                              datecreated=client.datecreated)
+            client.contacts.append(contact)
+        contact.title, contact.phonenumber = title, phone
 
 
 # --- leads and opportunities --------------------------------------------------------------------
@@ -591,43 +572,6 @@ JUNK_LEADS = ("spam",)
 LEAD_CLIENTS = {"carpathia": "carpathia", "nordic": "nordic"}  # leads converted to customers
 
 
-def _lead_log(lead: Lead, staff: Staff | None, when: datetime, description: str, extra: str | None = None):
-    db.session.add(LeadActivityLog(leadid=lead.id, description=description, additional_data=extra, date=when,
-                                   staffid=staff.staffid if staff else None,
-                                   full_name=staff.full_name if staff else None))
-
-
-def _leads(d: Demo) -> None:
-    """Leads: every status of both pipelines, every source, lost and junk"""
-    for (key, name, company, email, phone, city, county, pipeline, status, source, assigned, value,
-         days) in LEADS:
-        contacted = status != "New"
-        lead = Lead(name=name, company=company, email=email, phonenumber=phone, city=city, state=county,
-                    country=COUNTRY if city else None, pipeline=d.pipelines[pipeline].id,
-                    status=d.lead_statuses[(pipeline, status)].id, source=d.sources[source].id,
-                    assigned=d.staff_id(assigned), addedfrom=d.staff_id("SDR"), dateadded=d.at(-days, 9),
-                    dateassigned=d.day(-days), lead_value=Decimal(value) if value else None,
-                    lastcontact=d.at(-days // 2, 15) if contacted else None,
-                    last_status_change=d.at(-days // 2, 15) if contacted else None,
-                    hash=secrets.token_hex(16), website=email.split("@")[1])
-        db.session.add(lead)
-        d.leads[key] = lead
-    db.session.flush()
-    for key, reason in LOST_LEADS.items():
-        lead = d.leads[key]
-        lead.last_lead_status, lead.lost, lead.lost_reason = lead.status, True, reason
-        _lead_log(lead, lead.assigned_staff, d.at(-5), "Marked as lost", reason)
-    for key in JUNK_LEADS:
-        lead = d.leads[key]
-        lead.last_lead_status, lead.junk = lead.status, True
-        _lead_log(lead, d.staff["SDR"], d.at(-6), "Marked as junk")
-    for lead_key, client_key in LEAD_CLIENTS.items():
-        lead, client = d.leads[lead_key], d.clients[client_key]
-        lead.client_id, client.leadid = client.userid, lead.id
-        lead.date_converted = client.datecreated = lead.dateadded + timedelta(days=40)
-        _lead_log(lead, lead.assigned_staff, lead.date_converted, f"Converted to customer {client.company}")
-
-
 OPPORTUNITIES = (  # lead, opportunity status, probability %, value, expected close (days)
     ("carpathia", "Won", 100, "68000", -36),
     ("nordic", "Won", 100, "95000", -33),
@@ -638,86 +582,101 @@ OPPORTUNITIES = (  # lead, opportunity status, probability %, value, expected cl
 )
 
 
+def _leads(d: Demo) -> None:
+    """Leads: captured in every source, moved through both pipelines, lost and junk"""
+    for (key, name, company, email, phone, city, county, pipeline, status, source, assigned, value,
+         days) in LEADS:
+        d.leads[key] = lead = Lead(
+            name=name, company=company, email=email, phonenumber=phone, city=city, state=county,
+            country=COUNTRY if city else None, pipeline=d.pipelines[pipeline].id,
+            status=d.lead_statuses[(pipeline, LEAD_STATUSES[0][0])].id, source=d.sources[source].id,
+            assigned=d.staff_id(assigned), addedfrom=d.staff_id("SDR"), dateadded=d.at(-days, 9),
+            dateassigned=d.day(-days), lead_value=Decimal(value) if value else None,
+            hash=secrets.token_hex(16), website=email.split("@")[1])
+        db.session.add(lead)
+    db.session.flush()
+    for (key, *_, pipeline, status, _source, assigned, _value, days) in LEADS:
+        if status != LEAD_STATUSES[0][0]:
+            lead, when = d.leads[key], d.at(-days // 2, 15)
+            d.act(lead, "change_status", assigned, when, status=d.lead_statuses[(pipeline, status)].id)
+            _dated(lead, lastcontact=when, last_status_change=when)
+    for key, reason in LOST_LEADS.items():
+        d.act(d.leads[key], "mark_lost", _role_of(d, d.leads[key].assigned), d.at(-5), reason=reason)
+    for key in JUNK_LEADS:
+        d.act(d.leads[key], "mark_junk", "SDR", d.at(-6))
+
+
+def _role_of(d: Demo, staff_id: int) -> str:
+    return next(role for role, member in d.staff.items() if member.staffid == staff_id)
+
+
 def _opportunities(d: Demo) -> None:
-    """Opportunities: leads converted, in every opportunity status"""
+    """Opportunities: leads converted, in every opportunity status; the won ones made customers"""
     for key, status, probability, value, close in OPPORTUNITIES:
         lead = d.leads[key]
-        when = lead.dateadded + timedelta(days=7)
-        fields = {f: getattr(lead, f) for f in CONTACT_FIELDS}  # what "Convert to opportunity" copies
-        fields.update(is_opportunity=True, converted_from_lead=lead.id, hash=secrets.token_hex(16),
-                      addedfrom=lead.assigned, dateadded=when, opportunity_status=d.opportunity_statuses[status].id,
-                      probability=Decimal(probability), lead_value=Decimal(value), estimated_close_date=d.day(close))
-        opportunity = Lead(**fields)
-        db.session.add(opportunity)
-        db.session.flush()
-        lead.date_converted = lead.date_converted or when
+        role, when = _role_of(d, lead.assigned), lead.dateadded + timedelta(days=7)
+        d.act(lead, "convert_to_opportunity", role, when)
+        opportunity = db.session.query(Lead).filter_by(converted_from_lead=lead.id).one()
+        _dated(lead, date_converted=when)
+        _dated(opportunity, dateadded=when)
+        # What the salesperson then sets on the opportunity's form.
+        opportunity.opportunity_status = d.opportunity_statuses[status].id
+        opportunity.probability, opportunity.lead_value = Decimal(probability), Decimal(value)
+        opportunity.estimated_close_date = d.day(close)
         d.opportunities[key] = opportunity
-        _lead_log(lead, lead.assigned_staff, when, f"Converted to opportunity #{opportunity.id}")
-        _lead_log(opportunity, lead.assigned_staff, when, f"Opportunity created from lead #{lead.id}")
+        if key in LEAD_CLIENTS:
+            won = lead.dateadded + timedelta(days=40)
+            d.act(opportunity, "convert_to_customer", role, won)
+            client = d.clients[LEAD_CLIENTS[key]] = db.session.get(Client, opportunity.client_id)
+            _dated(opportunity, date_converted=won)
+            _dated(client, datecreated=won)
 
 
 # --- sales documents ---------------------------------------------------------------------------
 
-def _catalog_line(d: Demo, code: str, qty, currency: Currency) -> ItemLine:
-    """A document line for a catalog item, priced in the document's currency, with the item's tax."""
-    item = d.items[code]
-    tax = item.tax_rel
-    return ItemLine(description=item.commodity_name, qty=Decimal(qty), rate=money(item.rate / currency.exchange_rate),
-                    unit=item.unit, item_id=item.id, taxes=[ItemTax(taxname=tax.name, taxrate=tax.taxrate)])
+def _catalog_lines(d: Demo, lines, currency: Currency) -> list[ItemLine]:
+    """Document lines for catalog items, priced in the document's currency, with the item's tax."""
+    out = []
+    for order, (code, qty) in enumerate(lines, 1):
+        item, tax = d.items[code], d.items[code].tax_rel
+        out.append(ItemLine(description=item.commodity_name, qty=Decimal(qty), unit=item.unit, item_id=item.id,
+                            rate=money(item.rate / currency.exchange_rate), item_order=order,
+                            taxes=[ItemTax(taxname=tax.name, taxrate=tax.taxrate)]))
+    return out
 
 
-def _copied_line(line: ItemLine) -> ItemLine:
-    """A line converted from another document: same text, quantity, price, item and taxes."""
-    return ItemLine(description=line.description, long_description=line.long_description, qty=line.qty,
-                    rate=line.rate, unit=line.unit, item_id=line.item_id,
-                    taxes=[ItemTax(taxname=t.taxname, taxrate=t.taxrate) for t in line.taxes])
-
-
-def _sales_document(d: Demo, model, kind: str, spec: dict, numbered: bool = True, **fields):
-    """A proposal, sales order or invoice: number, currency, lines (from the catalog or converted
-    from ``spec['from']``) and the totals computed by crm.actions.totals."""
-    source = d.docs.get(spec.get("from"))
-    currency = source.currency_rel if source else d.currencies[spec.get("currency", "RON")]
-    doc = model(currency_rel=currency, status=spec["status"], date=d.day(spec["days"]),
-                datecreated=d.at(spec["days"]), hash=secrets.token_hex(16), addedfrom=d.staff_id(spec["staff"]),
-                **fields)
-    if numbered:
-        doc.number, prefix, doc.formatted_number = d.number(kind)
-        if hasattr(doc, "prefix"):
-            doc.prefix = prefix
-    elif hasattr(doc, "prefix"):
-        doc.prefix = options.get(NUMBERING[kind][0])  # a draft shows PREFIX + DRAFT until numbered
-    lines = [_copied_line(line) for line in source.items] if source else \
-        [_catalog_line(d, code, qty, currency) for code, qty in spec["lines"]]
-    for order, line in enumerate(lines, 1):
-        line.item_order = order
-        doc.items.append(line)
-    refresh(doc)
-    db.session.add(doc)
-    db.session.flush()
-    if source is not None:
-        _converted(source, doc)
-    d.docs[spec["key"]] = doc
+def _typed(d: Demo, model, spec: dict, **fields):
+    """A draft proposal, sales order or invoice as ``spec['staff']`` types it on day ``spec['days']``."""
+    currency = d.currencies[spec.get("currency", "RON")]
+    doc = model(currency_rel=currency, status=model.__table__.c.status.info["enum"].DRAFT.value,
+                date=d.day(spec["days"]), items=_catalog_lines(d, spec["lines"], currency), **fields)
+    d.docs[spec["key"]] = _entered(d, doc, spec["staff"], d.at(spec["days"]))
     return doc
 
 
-def _converted(source, doc) -> None:
-    """The back link a conversion leaves on its source (proposal → sales order / invoice, sales order → invoice)."""
-    when = doc.datecreated
-    if isinstance(source, Proposal):
-        if isinstance(doc, Estimate):
-            source.estimate_id = doc.id
+def _walk(d: Demo, doc, path, role: str, days: int) -> None:
+    """Run the actions of ``path`` on ``doc`` one after the other, a day apart from ``days`` on."""
+    for n, name in enumerate(path):
+        if name == "viewed":
+            _client_opens(d, doc, d.at(days + n, 16))
         else:
-            source.invoice_id = doc.id
-        source.date_converted = when
-    elif isinstance(source, Estimate):
-        source.invoiceid, source.invoiced_date = doc.id, when
+            d.act(doc, name, role, d.at(days + n, 11))
 
 
-def _accepted_by(doc, client: Client, when: datetime) -> None:
-    contact = _primary_contact(client)
-    doc.acceptance_firstname, doc.acceptance_lastname = contact.firstname, contact.lastname
-    doc.acceptance_email, doc.acceptance_date, doc.acceptance_ip = contact.email, when, "86.124.10.15"
+def _client_opens(d: Demo, proposal: Proposal, when: datetime) -> None:
+    """The client opens the proposal's portal link (the portal's own code: Sent → Reviewed)."""
+    from flask import current_app, g
+
+    from .portal.views import _mark_reviewed
+
+    with d.stamped(when), current_app.test_request_context(environ_base={"REMOTE_ADDR": "86.124.10.15"}):
+        _mark_reviewed(proposal)
+    g.pop("_login_user", None)  # the visit shares this app context: it leaves no one signed in
+
+
+# How each proposal status is reached from Draft.
+PROPOSAL_PATHS = {6: (), 4: ("send",), 7: ("mark_sent",), 1: ("mark_sent", "viewed"), 3: ("mark_sent", "accept"),
+                  2: ("mark_sent", "decline"), 5: ("mark_sent", "mark_revised")}
 
 
 PROPOSALS = (  # in date order (numbering); to: ("client" | "lead", key)
@@ -765,13 +724,12 @@ def _proposals(d: Demo) -> None:
     """Proposals: draft, sent, reviewed, sent manually, accepted, declined, revised"""
     for spec in PROPOSALS:
         opportunity = d.opportunities.get(spec.get("opportunity"))
-        proposal = _sales_document(
-            d, Proposal, "proposal", spec, subject=spec["subject"], assigned=d.staff_id(spec["staff"]),
+        proposal = _typed(
+            d, Proposal, spec, subject=spec["subject"], assigned=d.staff_id(spec["staff"]),
             open_till=d.day(spec["days"] + spec["valid"]), opportunity_id=opportunity.id if opportunity else None,
             content="Prețurile includ livrarea în localitatea de reședință. Garanție 36 de luni pentru echipamente.",
             **_recipient(d, *spec["to"]))
-        if spec["status"] == 3:
-            _accepted_by(proposal, d.clients[spec["to"][1]], d.at(spec["days"] + 5, 16))
+        _walk(d, proposal, PROPOSAL_PATHS[spec["status"]], spec["staff"], spec["days"])
 
 
 ESTIMATES = (  # sales orders, in date order
@@ -790,18 +748,33 @@ ESTIMATES = (  # sales orders, in date order
 )
 
 
+# How each sales order status is reached from Draft (Expired: sent, then the daily sweep).
+ESTIMATE_PATHS = {1: (), 2: ("send",), 3: ("send", "decline"), 4: ("send", "accept"), 5: ("send",)}
+
+
 def _estimates(d: Demo) -> None:
     """Sales orders: draft, sent, declined, accepted/invoiced, expired"""
+    from .actions.estimates import expire_sent
+
     for spec in ESTIMATES:
-        client = d.clients[spec["client"]]
-        sent = spec["status"] != 1
-        estimate = _sales_document(
-            d, Estimate, "estimate", spec, clientid=client.userid, sale_agent=d.staff_id(spec["staff"]),
-            expirydate=d.day(spec["days"] + spec["valid"]), reference_no=spec["reference_no"], sent=sent,
-            datesend=d.at(spec["days"], 12) if sent else None, include_shipping=True,
-            terms="Livrare în 5 zile lucrătoare de la confirmarea comenzii.", **_billing_shipping(client))
-        if spec["status"] == 4:
-            _accepted_by(estimate, client, d.at(spec["days"] + 1, 11))
+        days, role = spec["days"], spec["staff"]
+        if "from" in spec:  # the accepted proposal becomes the sales order
+            proposal = d.docs[spec["from"]]
+            d.act(proposal, "convert_to_estimate", role, d.at(days))
+            estimate = d.docs[spec["key"]] = proposal.estimate
+            _dated(proposal, date_converted=d.at(days))
+            _dated(estimate, date=d.day(days), datecreated=d.at(days), reference_no=spec["reference_no"],
+                   expirydate=d.day(days + spec["valid"]))
+            continue
+        estimate = _typed(d, Estimate, spec, clientid=d.clients[spec["client"]].userid,
+                          sale_agent=d.staff_id(role), expirydate=d.day(days + spec["valid"]),
+                          reference_no=spec["reference_no"],
+                          terms="Livrare în 5 zile lucrătoare de la confirmarea comenzii.")
+        _walk(d, estimate, ESTIMATE_PATHS[spec["status"]], role, days)
+        if estimate.datesend:
+            _dated(estimate, datesend=d.at(days, 11))
+    with d.stamped(datetime.combine(d.today, time.min)):
+        expire_sent(d.today)  # the daily job, at midnight
 
 
 INVOICES = (  # in date order; status before payments (crm.actions.invoices recomputes it after them)
@@ -819,21 +792,31 @@ INVOICES = (  # in date order; status before payments (crm.actions.invoices reco
 )
 
 
+# How each invoice status is reached from Draft, by Finance (Overdue: issued past its due date; paid
+# ones: _payments).
+INVOICE_PATHS = {6: (), 1: ("issue",), 4: ("issue",), 5: ("issue", "mark_cancelled")}
+
+
 def _invoices(d: Demo) -> None:
-    """Invoices: draft, unpaid, overdue, cancelled, in RON and EUR"""
-    modes = json.dumps([d.payment_modes[name].id for name in ("Bank transfer", "Card")])
+    """Invoices: draft, unpaid, overdue, cancelled, in RON and EUR, three converted from proposals and sales orders"""
     for spec in INVOICES:
-        client = d.clients[spec["client"]]
-        draft = spec["status"] == 6
-        invoice = _sales_document(
-            d, Invoice, "invoice", spec, numbered=not draft, clientid=client.userid,
-            sale_agent=d.staff_id(spec["staff"]), duedate=d.day(spec["days"] + spec["due"]), sent=not draft,
-            datesend=None if draft else d.at(spec["days"], 12), number_format=1, include_shipping=True,
-            allowed_payment_modes=modes, adminnote=spec.get("adminnote"),
-            terms="Plata prin ordin de plată în termenul scadent. Vă mulțumim!", **_billing_shipping(client))
-        invoice.exchange_rate = invoice.currency_rel.exchange_rate
-        if spec["status"] == 4:
-            invoice.last_overdue_reminder = invoice.duedate + timedelta(days=1)
+        days, role = spec["days"], spec["staff"]
+        due = d.day(days + spec["due"])
+        if "from" in spec:
+            source = d.docs[spec["from"]]
+            d.act(source, "convert_to_invoice", role, d.at(days))
+            invoice = d.docs[spec["key"]] = source.invoice
+            _dated(source, **{"date_converted" if isinstance(source, Proposal) else "invoiced_date": d.at(days)})
+            _dated(invoice, date=d.day(days), datecreated=d.at(days), duedate=due,
+                   exchange_rate=invoice.currency_rel.exchange_rate)
+        else:
+            invoice = _typed(d, Invoice, spec, clientid=d.clients[spec["client"]].userid, duedate=due,
+                             sale_agent=d.staff_id(role), adminnote=spec.get("adminnote"),
+                             terms="Plata prin ordin de plată în termenul scadent. Vă mulțumim!",
+                             allowed_payment_modes=json.dumps([d.payment_modes[name].id
+                                                               for name in ("Bank transfer", "Card")]))
+            invoice.exchange_rate = invoice.currency_rel.exchange_rate  # the day's rate, typed with it
+            _walk(d, invoice, INVOICE_PATHS[spec["status"]], "Finance", days)
 
 
 PAYMENTS = (  # invoice, share of the total, payment mode, day, bank reference
@@ -846,13 +829,9 @@ def _payments(d: Demo) -> None:
     """Payments: one invoice paid in full, one partially"""
     for key, share, mode, days, reference in PAYMENTS:
         invoice = d.docs[key]
-        db.session.add(InvoicePayment(invoiceid=invoice.id, amount=money(invoice.total * Decimal(share)),
-                                      paymentmode=str(d.payment_modes[mode].id), date=d.day(days),
-                                      daterecorded=d.at(days, 14), transactionid=reference,
-                                      note=f"Încasare {invoice.formatted_number}"))
-    db.session.flush()
-    for invoice in (doc for doc in d.docs.values() if isinstance(doc, Invoice)):
-        recompute_status(invoice, d.today)
+        d.act(invoice, "record_payment", "Finance", d.at(days, 14), amount=money(invoice.total * Decimal(share)),
+              paymentmode=d.payment_modes[mode].id, date=d.day(days), transactionid=reference,
+              note=f"Încasare {invoice.formatted_number}")
 
 
 CONTRACTS = (  # client, subject, type, status, start day, length (days), signed, value (None: proposal's)
@@ -867,16 +846,27 @@ CONTRACTS = (  # client, subject, type, status, start day, length (days), signed
 
 
 def _contracts(d: Demo) -> None:
-    """Contracts: one from an accepted proposal, in every status"""
+    """Contracts: one from an accepted proposal, in every status, the signed ones signed on paper"""
     for client_key, subject, kind, status, start, length, signed, value, proposal_key in CONTRACTS:
-        proposal = d.docs.get(proposal_key)
-        db.session.add(Contract(
-            client=d.clients[client_key].userid, subject=subject, contract_type=d.contract_types[kind].id,
-            status=d.contract_statuses[status].id, datestart=d.day(start), dateend=d.day(start + length),
-            signed=signed, marked_as_signed=signed, hash=secrets.token_hex(16),
-            contract_value=proposal.subtotal if proposal else Decimal(value), addedfrom=d.staff_id("Sales Manager"),
-            dateadded=d.at(min(start, 0) - 3), proposal_id=proposal.id if proposal else None,
-            description=f"Contract {kind.lower()} cu {d.clients[client_key].company}."))
+        client = d.clients[client_key]
+        added = d.at(min(start, 0) - 3)
+        fields = dict(subject=subject, contract_type=d.contract_types[kind].id, status=d.contract_statuses[status].id,
+                      datestart=d.day(start), dateend=d.day(start + length), dateadded=added,
+                      description=f"Contract {kind.lower()} cu {client.company}.")
+        if proposal_key:
+            proposal = d.docs[proposal_key]
+            d.act(proposal, "create_contract", "Sales Manager", added)
+            contract = db.session.query(Contract).filter_by(proposal_id=proposal.id).one()
+            _dated(contract, contract_value=proposal.subtotal, **fields)
+        else:
+            contract = Contract(client=client.userid, addedfrom=d.staff_id("Sales Manager"),
+                                contract_value=Decimal(value), **fields)
+            db.session.add(contract)
+        db.session.flush()
+        if signed:
+            contact = _primary_contact(client)
+            d.act(contract, "mark_signed", "Sales Manager", d.at(start, 12), signed_on=d.day(start),
+                  signer=f"{contact.firstname} {contact.lastname}", signer_email=contact.email)
 
 
 GOALS = (  # subject, type, target, staff role (None: company-wide), period, contract type
@@ -902,32 +892,21 @@ def _goals(d: Demo) -> None:
                             contract_type=d.contract_types[contract_type].id if contract_type else None))
 
 
+def _goals(d: Demo) -> None:
+    """Goals: company-wide and per staff member"""
+    quarter_start = date(d.today.year, 3 * ((d.today.month - 1) // 3) + 1, 1)
+    quarter_end = (quarter_start + timedelta(days=92)).replace(day=1) - timedelta(days=1)
+    periods = {"quarter": (quarter_start, quarter_end),
+               "year": (date(d.today.year, 1, 1), date(d.today.year, 12, 31))}
+    for subject, goal_type, target, role, period, contract_type in GOALS:
+        start, end = periods[period]
+        db.session.add(Goal(subject=subject.format(year=d.today.year), goal_type=goal_type.value,
+                            achievement=Decimal(target), start_date=start, end_date=end,
+                            staff_id=d.staff_id(role) or 0,
+                            contract_type=d.contract_types[contract_type].id if contract_type else None))
+
+
 # --- purchasing ---------------------------------------------------------------------------------
-
-def _purchase_document(model, line_model, lines, **fields):
-    """An RFQ, vendor quotation, purchase order or vendor invoice with lines (item, qty, unit price)."""
-    doc = model(**fields)
-    name_column = "item_text" if hasattr(line_model, "item_text") else "description"
-    for item, qty, price in lines:
-        net, tax, gross = _amounts(item, qty, price)
-        doc.items.append(line_model(item_code=item.id, unit_id=item.unit_id, unit_price=Decimal(price),
-                                    quantity=Decimal(qty), into_money=net, tax=item.tax, tax_value=tax, total=gross,
-                                    **{name_column: item.commodity_name}))
-    doc.subtotal = sum(line.into_money for line in doc.items)
-    tax_total = sum(line.tax_value for line in doc.items)
-    setattr(doc, "tax" if model is VendorInvoice else "total_tax", tax_total)
-    doc.total = doc.subtotal + tax_total
-    db.session.add(doc)
-    db.session.flush()
-    return doc
-
-
-def _order_lines(doc) -> list[tuple]:
-    """(item, quantity, unit price) of a purchase document or goods receipt."""
-    if isinstance(doc, GoodsReceipt):
-        return [(line.commodity, line.quantities, line.unit_price) for line in doc.items]
-    return [(line.item, line.quantity, line.unit_price) for line in doc.items]
-
 
 REPLENISHMENT = dict(  # a purchase order for a sales order's shortage, delivered and received
     key="po_toner", vendor="tech", warehouse="WH-BUC", estimate="e_carpathia", days=-25, received=-15,
@@ -935,82 +914,31 @@ REPLENISHMENT = dict(  # a purchase order for a sales order's shortage, delivere
     lines=(("TON-59A", 10, "409.00", -40, 700), ("CAB-C6", 2, "515.00", -60, None)))  # item, qty, price, made, expires
 
 
+def _draft_receipt(order: PurchaseOrder) -> GoodsReceipt | None:
+    return db.session.query(GoodsReceipt).filter_by(pr_order_id=order.id, approval=0).first()
+
+
 def _replenishment(d: Demo) -> None:
-    """Purchasing: a delivered purchase order and its goods receipt"""
+    """Purchasing: a purchase order approved, delivered and received in stock"""
     spec = REPLENISHMENT
-    vendor, estimate = d.vendors[spec["vendor"]], d.docs[spec["estimate"]]
-    _, _, number = d.number("pur_order")
-    order = _purchase_document(
-        PurchaseOrder, PurchaseOrderDetail, [(d.items[c], q, p) for c, q, p, _, _ in spec["lines"]],
-        pur_order_number=number, pur_order_name=f"Tonere HP 59A pentru {estimate.formatted_number} și stoc cablu",
-        vendor=vendor.userid, order_date=d.day(spec["days"]), delivery_date=d.day(spec["received"]), status=2,
-        order_status=3, delivery_status=1, datecreated=d.at(spec["days"]), buyer=d.staff_id("Purchasing"),
-        addedfrom=d.staff_id("Purchasing"), sale_estimate=estimate.id, currency=d.currencies["RON"].id,
-        hash=secrets.token_hex(16), terms="Livrare la depozitul București, plata la 30 de zile.")
+    vendor, estimate, days = d.vendors[spec["vendor"]], d.docs[spec["estimate"]], spec["days"]
+    order = PurchaseOrder(
+        pur_order_name=f"Tonere HP 59A pentru {estimate.formatted_number} și stoc cablu", vendor=vendor.userid,
+        order_date=d.day(days), delivery_date=d.day(spec["received"]), status=1, datecreated=d.at(days),
+        buyer=d.staff_id("Purchasing"), addedfrom=d.staff_id("Purchasing"), sale_estimate=estimate.id,
+        currency=d.currencies["RON"].id, terms="Livrare la depozitul București, plata la 30 de zile.",
+        items=_lines(PurchaseOrderDetail, d, [(code, qty, price) for code, qty, price, _, _ in spec["lines"]]))
+    refresh_totals(order)
+    db.session.add(order)
+    db.session.flush()
+    d.act(order, "approve", "Purchasing", d.at(days))
     d.docs[spec["key"]] = order
-    lines = [(line.item, line.quantity, line.unit_price, made, expires, line)
-             for line, (_, _, _, made, expires) in zip(order.items, spec["lines"])]
-    d.docs["nk_" + spec["key"]] = _goods_receipt(d, vendor, d.warehouses[spec["warehouse"]], spec["received"],
-                                                 spec["invoice_no"], lines, order=order)
-
-
-BACKORDER = dict(  # the sales order whose delivery is short, and the purchasing that answers it
-    estimate="e_transilvania", warehouse="WH-CLJ", days=-3, po_days=-1, delivery_in=5,
-    quotes=(("tech", "698.00", 2), ("euroit", "735.00", 3)))  # vendor, unit price, status (2 accepted, 3 rejected)
-
-
-def _shortages(d: Demo, estimate: Estimate, warehouse: Warehouse) -> list[tuple[Item, Decimal, Decimal]]:
-    """(item, missing quantity, on hand) for each stock-tracked line the warehouse cannot cover."""
-    out = []
-    for line in estimate.items:
-        item = line.item
-        if item is None or item.without_checking_warehouse:
-            continue
-        on_hand = _on_hand(warehouse.warehouse_id, item.id)
-        if on_hand < line.qty:
-            out.append((item, line.qty - on_hand, on_hand))
-    return out
-
-
-def _backorder(d: Demo) -> None:
-    """Purchasing: RFQ for a shortage, two vendor quotations, an undelivered purchase order"""
-    spec = BACKORDER
-    estimate, warehouse = d.docs[spec["estimate"]], d.warehouses[spec["warehouse"]]
-    shortages = _shortages(d, estimate, warehouse)
-    lines = [(item, missing, item.purchase_price) for item, missing, _ in shortages]
-    _, _, code = d.number("pur_request")
-    client = estimate.client
-    request = _purchase_document(
-        PurchaseRequest, PurchaseRequestDetail, lines, pur_rq_code=code,
-        pur_rq_name=f"Lipsă stoc pentru {estimate.formatted_number} ({client.company})",
-        rq_description="; ".join(f"{item.commodity_name}: comandat {_qty_text(missing + on_hand)}, "
-                                 f"în stoc {_qty_text(on_hand)} în {warehouse.warehouse_name}"
-                                 for item, missing, on_hand in shortages),
-        requester=d.staff_id("Purchasing"), request_date=d.at(spec["days"]), status=2, hash=secrets.token_hex(16),
-        currency=d.currencies["RON"].id, sale_estimate=estimate.id, sale_invoice=estimate.invoiceid,
-        send_to_vendors=",".join(str(d.vendors[v].userid) for v, _, _ in spec["quotes"]))
-    for line, (_, _, on_hand) in zip(request.items, shortages):
-        line.inventory_quantity = on_hand
-    d.docs["rfq_backorder"] = request
-    accepted = None
-    for number, (vendor_key, price, status) in enumerate(spec["quotes"], 1):
-        quote = _purchase_document(
-            PurchaseQuotation, PurchaseQuotationDetail, [(item, qty, price) for item, qty, _ in lines],
-            vendor=d.vendors[vendor_key].userid, pur_request=request.id, number=number, prefix="QT-",
-            date=d.day(spec["days"] + 1), expirydate=d.day(spec["days"] + 15), currency=d.currencies["RON"].id,
-            status=status, buyer=d.staff_id("Purchasing"), addedfrom=d.staff_id("Purchasing"),
-            datecreated=d.at(spec["days"] + 1), hash=secrets.token_hex(16),
-            vendornote=f"Ofertă valabilă 14 zile, livrare în {spec['delivery_in']} zile lucrătoare.")
-        accepted = quote if status == 2 else accepted
-    _, _, number = d.number("pur_order")
-    d.docs["po_backorder"] = _purchase_document(
-        PurchaseOrder, PurchaseOrderDetail, _order_lines(accepted), pur_order_number=number,
-        pur_order_name=f"{request.pur_rq_name}, oferta {accepted}", vendor=accepted.vendor, estimate=accepted.id,
-        order_date=d.day(spec["po_days"]), delivery_date=d.day(spec["po_days"] + spec["delivery_in"]), status=2,
-        order_status=2, delivery_status=0, datecreated=d.at(spec["po_days"]), buyer=d.staff_id("Purchasing"),
-        addedfrom=d.staff_id("Purchasing"), pur_request=request.id, sale_estimate=estimate.id,
-        sale_invoice=estimate.invoiceid, currency=d.currencies["RON"].id, hash=secrets.token_hex(16),
-        terms=f"Livrare la {warehouse.warehouse_name}.")
+    received = spec["received"]
+    if _draft_receipt(order) is None:  # (made on approval when auto_create_goods_received is on)
+        d.act(order, "create_goods_receipt", "Warehouse", d.at(received, 8),
+              warehouse_id=d.warehouses[spec["warehouse"]].warehouse_id)
+    d.docs["nk_" + spec["key"]] = _put_away(d, _draft_receipt(order), received, spec["invoice_no"],
+                                            [(made, expires) for *_, made, expires in spec["lines"]])
 
 
 VENDOR_INVOICES = (  # vendor, source document, vendor's number, day, due after, share paid, payment day
@@ -1020,23 +948,33 @@ VENDOR_INVOICES = (  # vendor, source document, vendor's number, day, due after,
 
 
 def _vendor_invoices(d: Demo) -> None:
-    """Purchasing: vendor invoices, one unpaid and one partially paid"""
-    for n, (vendor_key, source_key, vendor_number, days, due, share, paid_on) in enumerate(VENDOR_INVOICES, 1):
+    """Purchasing: vendor invoices, one from a purchase order partially paid, one typed in unpaid"""
+    from .actions.purchase_common import assign_number
+
+    for vendor_key, source_key, vendor_number, days, due, share, paid_on in VENDOR_INVOICES:
         source = d.docs[source_key]
-        bill = _purchase_document(
-            VendorInvoice, VendorInvoiceDetail, _order_lines(source), number=n, invoice_number=f"VI-{n:06d}",
-            vendor_invoice_number=vendor_number, invoice_date=d.day(days), duedate=d.day(days + due),
-            vendor=d.vendors[vendor_key].userid, pur_order=source.id if isinstance(source, PurchaseOrder) else None,
-            currency=d.currencies["RON"].id, addedfrom=d.staff_id("Finance"), date_add=d.at(days))
+        if isinstance(source, PurchaseOrder):
+            bill = d.act(source, "create_vendor_invoice", "Purchasing", d.at(days))
+        else:  # a receipt without an order: the bill is typed from the receipt's lines
+            codes = {item.id: code for code, item in d.items.items()}
+            bill = VendorInvoice(vendor=d.vendors[vendor_key].userid, currency=d.currencies["RON"].id,
+                                 payment_status="unpaid", items=_lines(VendorInvoiceDetail, d, [
+                                     (codes[line.commodity_code], line.quantities, line.unit_price)
+                                     for line in source.items]))
+            refresh_totals(bill)
+            db.session.add(bill)
+            db.session.flush()
+            assign_number(bill)
+        _dated(bill, vendor_invoice_number=vendor_number, invoice_date=d.day(days), duedate=d.day(days + due),
+               addedfrom=d.staff_id("Finance"), date_add=d.at(days))
+        db.session.commit()
         paid = money(bill.total * Decimal(share))
         if paid:
-            bill.payments.append(VendorPayment(amount=paid, paymentmode=str(d.payment_modes["Bank transfer"].id),
-                                               date=d.day(paid_on), daterecorded=d.at(paid_on), approval_status=2,
-                                               requester=d.staff_id("Finance"), transactionid=f"OP {vendor_number}"))
-        bill.payment_status = "unpaid" if not paid else "paid" if paid >= bill.total else "partially_paid"
+            d.act(bill, "record_payment", "Finance", d.at(paid_on, 14), amount=paid, date=d.day(paid_on),
+                  paymentmode=d.payment_modes["Bank transfer"].id, transactionid=f"OP {vendor_number}")
 
 
-# --- deliveries -----------------------------------------------------------------------------------
+# --- deliveries and the backorder ---------------------------------------------------------------
 
 DELIVERIES = (  # invoice, warehouse, day, approve, packing list (width, height, length cm, weight kg) or None
     ("dn_carpathia", "i_carpathia", "WH-BUC", -8, True, (60, 45, 80, "18.5")),
@@ -1044,89 +982,58 @@ DELIVERIES = (  # invoice, warehouse, day, approve, packing list (width, height,
 )
 
 
-def _delivery_note(d: Demo, invoice: Invoice, warehouse: Warehouse, days: int) -> GoodsDelivery:
-    """A draft delivery note for an invoice's stock-tracked lines, with the stock seen at creation;
-    ``flag_export_warehouse`` is 0 when any line is short."""
-    client = invoice.client
-    _, _, code = d.number("goods_delivery")
-    note = GoodsDelivery(goods_delivery_code=code, customer_code=client.userid, customer_name=client.company,
-                         to_=str(_primary_contact(client)), staff_id=d.staff_id("Warehouse"),
-                         addedfrom=d.staff_id("Warehouse"), date_c=d.day(days), date_add=d.day(days),
-                         address=f"{client.shipping_street}, {client.shipping_city}, {client.shipping_state}",
-                         description=f"Livrare pentru factura {invoice.formatted_number}", approval=0,
-                         warehouse_id=warehouse.warehouse_id, invoice_id=invoice.id, type_of_delivery="total",
-                         delivery_status="ready_for_packing")
-    tax_total = Decimal(0)
-    for line in invoice.items:
-        if line.item is None or line.item.without_checking_warehouse:
-            continue
-        net, tax, _ = _amounts(line.item, line.qty, line.rate)
-        tax_total += tax
-        note.items.append(GoodsDeliveryDetail(
-            commodity_code=line.item_id, commodity_name=line.description, warehouse_id=warehouse.warehouse_id,
-            unit_id=line.item.unit_id, quantities=line.qty, unit_price=line.rate, tax=line.item.tax,
-            total_money=net, total_after_discount=net, itemable_id=line.id,
-            available_quantity=_on_hand(warehouse.warehouse_id, line.item_id)))
-    note.sub_total = note.after_discount = sum(line.total_money for line in note.items)
-    note.total_money = note.sub_total + tax_total
-    note.flag_export_warehouse = int(all(line.available_quantity >= line.quantities for line in note.items))
-    db.session.add(note)
-    db.session.flush()
-    return note
-
-
-def _approve_delivery(d: Demo, note: GoodsDelivery, days: int) -> None:
-    """Take each line out of stock, lots drained oldest first (FIFO), one status-2 ledger row per lot."""
-    if not note.flag_export_warehouse:
-        raise RuntimeError(f"Demo data error: {note.goods_delivery_code} is short of stock.")
-    for line in note.items:
-        left, consumed = line.quantities, []
-        for lot in _lots(note.warehouse, line.invoice_line.item):
-            take = min(left, lot.inventory_number)
-            _post(lot, -take, DELIVERY, "goods_delivery", note.id, line.id, d.at(days, 11), price=line.unit_price)
-            consumed.append((lot, take))
-            left -= take
-            if not left:
-                break
-        line.lot_number = ",".join(f"{lot.lot_number},{_qty_text(take)}" for lot, take in consumed)
-        line.expiry_date = min((lot.expiry_date for lot, _ in consumed if lot.expiry_date), default=None)
-        line.invoice_line.wh_delivered_quantity = line.quantities
-    note.approval = 1
-
-
-def _packing_list(d: Demo, note: GoodsDelivery, days: int, width, height, length, weight) -> None:
-    """The parcel of an approved delivery note, ready for the courier."""
-    client = note.customer
-    _, _, code = d.number("packing_list")
-    packing = PackingList(delivery_note_id=note.id, packing_list_number=code, clientid=client.userid,
-                          packing_list_name=f"Colet {note.goods_delivery_code}, {client.company}",
-                          width=Decimal(width), height=Decimal(height), lenght=Decimal(length),
-                          weight=Decimal(weight), volume=Decimal(width * height * length) / Decimal(1_000_000),
-                          approval=1, staff_id=d.staff_id("Warehouse"), datecreated=d.at(days, 15),
-                          type_of_packing_list="total", delivery_status="wh_ready_to_deliver",
-                          **_billing_shipping(client))
-    for line in note.items:
-        packing.items.append(PackingListDetail(
-            delivery_detail_id=line.id, commodity_code=line.commodity_code, commodity_name=line.commodity_name,
-            quantity=line.quantities, unit_id=line.unit_id, unit_price=line.unit_price, sub_total=line.total_money,
-            tax=line.tax, total_amount=line.total_money, total_after_discount=line.total_money,
-            lot_number=line.lot_number, expiry_date=line.expiry_date))
-        line.packing_qty = line.quantities
-    packing.subtotal = packing.total_after_discount = packing.total_amount = note.sub_total
-    note.delivery_status = "ready_to_deliver"
-    db.session.add(packing)
-    d.docs["pl_" + note.goods_delivery_code] = packing
-
-
 def _deliveries(d: Demo) -> None:
-    """Warehouse: an approved delivery note (FIFO) with its packing list, one blocked by short stock"""
+    """Warehouse: a delivery note approved (FIFO) with its packing list, one blocked by short stock"""
     for key, invoice_key, warehouse, days, approve, parcel in DELIVERIES:
-        note = _delivery_note(d, d.docs[invoice_key], d.warehouses[warehouse], days)
+        invoice = d.docs[invoice_key]
+        d.act(invoice, "create_delivery_note", _role_of(d, invoice.sale_agent), d.at(days, 9),
+              warehouse_id=d.warehouses[warehouse].warehouse_id)
+        note = d.docs[key] = db.session.query(GoodsDelivery).filter_by(invoice_id=invoice.id).one()
+        _dated(note, date_c=d.day(days), date_add=d.day(days), staff_id=d.staff_id("Warehouse"))
         if approve:
-            _approve_delivery(d, note, days)
+            d.act(note, "approve", "Warehouse", d.at(days, 11))
         if parcel:
-            _packing_list(d, note, days, *parcel)
-        d.docs[key] = note
+            width, height, length, weight = parcel
+            d.act(note, "create_packing_list", "Warehouse", d.at(days, 15), width=width, height=height,
+                  lenght=length, weight=weight)
+            packing = d.docs["pl_" + note.goods_delivery_code] = \
+                db.session.query(PackingList).filter_by(delivery_note_id=note.id).one()
+            _dated(packing, datecreated=d.at(days, 15))
+            d.act(packing, "approve", "Warehouse", d.at(days, 16))
+
+
+BACKORDER = dict(  # the short delivery note, and the purchasing that answers it
+    note="dn_transilvania", days=-3, po_days=-1, delivery_in=5,
+    quotes=(("tech", "698.00", True), ("euroit", "735.00", False)))  # vendor, unit price, accepted
+
+
+def _backorder(d: Demo) -> None:
+    """Purchasing: the backorder RFQ of the short delivery, two vendor quotations, an approved purchase order"""
+    spec = BACKORDER
+    note, days = d.docs[spec["note"]], spec["days"]
+    d.act(note, "create_backorder_rfq", "Warehouse", d.at(days, 12))
+    request = d.docs["rfq_backorder"] = db.session.query(PurchaseRequest).filter_by(goods_delivery_id=note.id).one()
+    _dated(request, request_date=d.at(days, 12))
+    d.act(request, "approve", "Purchasing", d.at(days, 13))
+    vendors = [d.vendors[key] for key, _, _ in spec["quotes"]]
+    d.act(request, "request_quotations", "Purchasing", d.at(days, 13), vendors=",".join(str(v.userid) for v in vendors))
+    accepted = None
+    for vendor, (_, price, won) in zip(vendors, spec["quotes"]):
+        quote = db.session.query(PurchaseQuotation).filter_by(pur_request=request.id, vendor=vendor.userid).one()
+        for line in quote.items:  # the prices the vendor quoted, typed in by purchasing
+            line.unit_price = Decimal(price)
+        refresh_totals(quote)
+        _dated(quote, date=d.day(days + 1), expirydate=d.day(days + 15), datecreated=d.at(days, 13),
+               delivery_date=d.day(spec["po_days"] + spec["delivery_in"]),
+               vendornote=f"Ofertă valabilă 14 zile, livrare în {spec['delivery_in']} zile lucrătoare.")
+        accepted = quote if won else accepted
+    db.session.commit()
+    d.act(accepted, "accept", "Purchasing", d.at(spec["po_days"], 10))
+    order = d.act(accepted, "create_purchase_order", "Purchasing", d.at(spec["po_days"], 11))
+    _dated(order, order_date=d.day(spec["po_days"]), datecreated=d.at(spec["po_days"], 11),
+           terms=f"Livrare la {note.warehouse.warehouse_name}.")
+    d.act(order, "approve", "Purchasing", d.at(spec["po_days"], 12))
+    d.docs["po_backorder"] = order
 
 
 # --- stock corrections and returns ---------------------------------------------------------------
@@ -1137,38 +1044,39 @@ LOSSES = (  # warehouse, item, change (counted − book), day, reason
 STOCK_TAKE = dict(warehouse="WH-CLJ", days=-1, differences={"PAP-A4": -2}, not_counted=("KIT-ONB",))
 
 
+def _first_lot(warehouse: Warehouse, item: Item) -> InventoryBalance:
+    return db.session.query(InventoryBalance).filter(
+        InventoryBalance.warehouse_id == warehouse.warehouse_id, InventoryBalance.commodity_id == item.id,
+        InventoryBalance.inventory_number > 0).order_by(InventoryBalance.id).first()
+
+
 def _stock_corrections(d: Demo) -> None:
-    """Warehouse: an approved loss and a physical inventory still being counted"""
+    """Warehouse: an approved loss and a stock take still being counted"""
     for warehouse_code, code, change, days, reason in LOSSES:
         warehouse, item = d.warehouses[warehouse_code], d.items[code]
-        lot = _lots(warehouse, item)[0]
+        lot = _first_lot(warehouse, item)
         loss = LossAdjustment(type="loss" if change < 0 else "adjustment", addfrom=d.staff_id("Warehouse"),
-                              reason=reason, time=d.at(days, 16), date_create=d.day(days), status=1,
+                              reason=reason, time=d.at(days, 16), date_create=d.day(days), status=0,
                               warehouses=warehouse.warehouse_id)
         loss.items.append(LossAdjustmentDetail(
-            items=item.id, unit=item.unit_id, current_number=lot.inventory_number,
-            updates_number=lot.inventory_number + change, expiry_date=lot.expiry_date, lot_number=lot.lot_number,
-            inventory_manage_id=lot.id))
+            items=item.id, unit=item.unit_id, current_number=lot.inventory_number, inventory_manage_id=lot.id,
+            updates_number=lot.inventory_number + change, expiry_date=lot.expiry_date, lot_number=lot.lot_number))
         db.session.add(loss)
         db.session.flush()
-        _post(lot, Decimal(change), LOSS_ADJUSTMENT, "loss_adjustment", loss.id, loss.items[0].id, d.at(days, 16))
+        d.act(loss, "approve", "Warehouse", d.at(days, 16))
     spec = STOCK_TAKE
     warehouse = d.warehouses[spec["warehouse"]]
-    count = PhysicalInventory(code=f"PI-{d.today.year}-001", warehouse_id=warehouse.warehouse_id,
-                              date=d.day(spec["days"]), status=0, addedfrom=d.staff_id("Warehouse"),
-                              datecreated=d.at(spec["days"], 8),
+    count = PhysicalInventory(warehouse_id=warehouse.warehouse_id, date=d.day(spec["days"]), status=0,
+                              addedfrom=d.staff_id("Warehouse"), datecreated=d.at(spec["days"], 8),
                               note=f"Inventar lunar {warehouse.warehouse_name}, numărătoare în curs.")
-    lots = db.session.query(InventoryBalance).filter(InventoryBalance.warehouse_id == warehouse.warehouse_id,
-                                                     InventoryBalance.inventory_number > 0) \
-        .order_by(InventoryBalance.id).all()
-    for lot in lots:
-        code = lot.commodity.commodity_code
-        counted = None if code in spec["not_counted"] else lot.inventory_number + spec["differences"].get(code, 0)
-        count.items.append(PhysicalInventoryDetail(
-            item=lot.commodity_id, warehouse=warehouse.warehouse_id, inventory_manage_id=lot.id,
-            lot_number=lot.lot_number, expiry_date=lot.expiry_date, book_quantity=lot.inventory_number,
-            counted_quantity=counted, difference=(counted - lot.inventory_number) if counted is not None else 0))
     db.session.add(count)
+    db.session.flush()
+    d.act(count, "fill", "Warehouse", d.at(spec["days"], 8))
+    for line in count.items:  # what the counters wrote on the sheet so far
+        code = line.commodity.commodity_code
+        if code not in spec["not_counted"]:
+            line.counted_quantity = line.book_quantity + spec["differences"].get(code, 0)
+            line.difference = line.counted_quantity - line.book_quantity
 
 
 RETURNS = (  # delivery note, item, quantity, day, reason
@@ -1180,9 +1088,10 @@ def _client_returns(d: Demo) -> None:
     """Warehouse: a client return awaiting inspection"""
     for number, (note_key, code, qty, days, reason) in enumerate(RETURNS, 1):
         note = d.docs[note_key]
-        line = next(line for line in note.items if line.commodity_code == d.items[code].id)
         item, qty = d.items[code], Decimal(qty)
-        net, tax, gross = _amounts(item, qty, line.unit_price)
+        line = next(line for line in note.items if line.commodity_code == item.id)
+        net = line_net(qty, line.unit_price)
+        gross = net + vat(net, item.tax_rel.taxrate)
         doc = OrderReturn(order_return_number=f"RET-{number:06d}",
                           order_return_name=f"Retur {note.goods_delivery_code}, {note.customer_name}",
                           rel_type="sales_return_order", return_type="partially", company_id=note.customer_code,
@@ -1198,7 +1107,7 @@ def _client_returns(d: Demo) -> None:
         db.session.add(doc)
 
 
-# --- activity ------------------------------------------------------------------------------------
+# --- notes and reminders -------------------------------------------------------------------------
 
 NOTES = (  # about ("lead" | "customer", key), staff, day, text
     (("lead", "dunarea"), "Sales Agent", -35, "Apel: vor 5 laptopuri pentru agronomi până în martie, buget aprobat."),
@@ -1213,17 +1122,6 @@ REMINDERS = (  # about (rel type, key), staff, in days, text
     (("invoice", "i_banat"), "Finance", 1, "Sună la Banat Industrial pentru factura restantă."),
     (("estimate", "e_dunarea"), "Sales Agent", 5, "Verifică dacă au aprobat comanda de consumabile."),
 )
-ACTIVITY = (  # document, staff, day, description ({doc}: its number)
-    ("p_carpathia", "Sales Agent", -37, "Proposal {doc} accepted by the client"),
-    ("e_carpathia", "Sales Agent", -12, "Sales order {doc} converted to invoice"),
-    ("i_banat", None, -19, "Invoice {doc} is overdue; reminder sent"),
-    ("i_nordic", "Finance", -10, "Partial payment recorded on invoice {doc}"),
-    ("po_toner", "Warehouse", -15, "Purchase order {doc} received in full"),
-    ("dn_carpathia", "Warehouse", -8, "Delivery note {doc} approved; stock taken out FIFO"),
-    ("i_carpathia", "Finance", -5, "Invoice {doc} paid in full"),
-    ("dn_transilvania", "Warehouse", -3, "Delivery note {doc} blocked: not enough stock"),
-    ("po_backorder", "Purchasing", -1, "Purchase order {doc} approved and sent to the vendor"),
-)
 
 
 def _about(d: Demo, rel_type: str, key: str) -> int:
@@ -1232,7 +1130,7 @@ def _about(d: Demo, rel_type: str, key: str) -> int:
 
 
 def _activity(d: Demo) -> None:
-    """Activity: notes, reminders and the activity log"""
+    """Activity: notes and reminders"""
     for (rel_type, key), role, days, text in NOTES:
         db.session.add(Note(rel_type=rel_type, rel_id=_about(d, rel_type, key), description=text,
                             addedfrom=d.staff_id(role), dateadded=d.at(days, 17), date_contacted=d.at(days, 16)))
@@ -1240,16 +1138,6 @@ def _activity(d: Demo) -> None:
         db.session.add(Reminder(rel_type=rel_type, rel_id=_about(d, rel_type, key), description=text,
                                 date=d.at(days, 9), staff=d.staff_id(role), creator=d.staff_id(role),
                                 isnotified=False, notify_by_email=True))
-    for key, role, days, text in ACTIVITY:
-        doc = d.docs[key]
-        db.session.add(ActivityLog(description=text.format(doc=doc), date=d.at(days, 18), staffid=d.staff_id(role),
-                                   rel_type=resource_name(type(doc)), rel_id=_rel_id(doc)))
-
-
-def _numbering(d: Demo) -> None:
-    """Numbering: the next document numbers after the demo's"""
-    for kind, number in d.numbers.items():
-        options.set(NUMBERING[kind][1], number)
 
 
 def _marketing(d: Demo) -> None:
@@ -1258,20 +1146,32 @@ def _marketing(d: Demo) -> None:
 
     pipeline = next(iter(d.pipelines.values()))
     author = d.staff_id("Sales Manager")
-    db.session.add_all([
-        MarketingCampaign(name="Newsletter: oferta lunii", subject="{companyname}: oferta lunii pentru {company}",
-                          body="<p>Bună ziua, {firstname},</p><p>Luna aceasta, echipamentele IT au 10% reducere.</p>",
-                          audience_leads=True, lead_pipeline=pipeline.id, addedfrom=author),
-        MarketingCampaign(name="Invitație webinar", subject="Webinar: digitalizarea depozitului",
-                          body="<p>Bună ziua, {firstname},</p><p>Vă invităm la webinarul nostru de joi.</p>",
-                          audience_leads=True, audience_contacts=True, status="scheduled", scheduled_at=d.at(7, 9),
-                          addedfrom=author),
-    ])
+    newsletter = MarketingCampaign(
+        name="Newsletter: oferta lunii", subject="{companyname}: oferta lunii pentru {company}",
+        body="<p>Bună ziua, {firstname},</p><p>Luna aceasta, echipamentele IT au 10% reducere.</p>",
+        audience_leads=True, lead_pipeline=pipeline.id, addedfrom=author)
+    webinar = MarketingCampaign(
+        name="Invitație webinar", subject="Webinar: digitalizarea depozitului",
+        body="<p>Bună ziua, {firstname},</p><p>Vă invităm la webinarul nostru de joi.</p>",
+        audience_leads=True, audience_contacts=True, addedfrom=author)
+    db.session.add_all([newsletter, webinar])
+    db.session.flush()
+    d.act(webinar, "schedule", "Sales Manager", d.at(-1, 15), scheduled_at=f"{d.at(7, 9):%Y-%m-%dT%H:%M}")
 
 
-STEPS = (_settings, _staff, _catalog, _vendors, _opening_stock, _clients, _leads, _opportunities, _proposals,
-         _estimates, _invoices, _payments, _contracts, _goals, _replenishment, _backorder, _vendor_invoices,
-         _deliveries, _stock_corrections, _client_returns, _activity, _numbering, _marketing)
+def _courier(d: Demo) -> None:
+    """Courier: Innoship pointed at the stand-in `make run` serves at /sandbox/innoship"""
+    from .sandbox import DEMO_KEYS
+
+    # Set after the demo's packing list is approved, so that loading never calls a courier.
+    options.set("innoship_api_url", f"{public_base()}/sandbox/innoship")
+    options.set("innoship_api_key", DEMO_KEYS["innoship"])
+    options.set("innoship_location_id", "WH-BUC")
+
+
+def public_base() -> str:
+    """Where `make run` serves the app (PUBLIC_URL): the stand-ins live under it at /sandbox/<name>."""
+    return (os.environ.get("PUBLIC_URL") or "http://127.0.0.1:5000").rstrip("/")
 
 
 # --- online payments and advances (Stripe sandbox at /sandbox/stripe with CRM_SANDBOX=1) ----
@@ -1284,7 +1184,6 @@ def _online_payments(d: Demo) -> None:
     """Online payments: Stripe (sandbox) on unpaid invoices, an advance payment on a client's account"""
 
     from .actions.online_payments import stripe_mode
-    from .models import ClientAdvancePayment
 
     for name, value in STRIPE_DEMO.items():
         options.set(name, value)
@@ -1294,14 +1193,11 @@ def _online_payments(d: Demo) -> None:
     for invoice in (doc for doc in d.docs.values() if isinstance(doc, Invoice) and doc.status in (1, 3, 4)):
         allowed = json.loads(invoice.allowed_payment_modes or "[]")
         invoice.allowed_payment_modes = json.dumps(allowed + [mode.id])
-    client = d.clients["banat"]
-    _ensure(ClientAdvancePayment, {"clientid": client.userid, "transactionid": "OP 5120 / BCR"},
-            amount=Decimal("5000.00"), currency=d.currencies["RON"].id, date=d.day(-3),
-            paymentmode=d.payment_modes["Bank transfer"].id, note="Avans comandă consumabile",
-            staffid=d.staff_id("Finance"))
+    d.act(d.clients["banat"], "record_advance_payment", "Finance", d.at(-3, 14), amount=Decimal("5000.00"),
+          paymentmode=d.payment_modes["Bank transfer"].id, currency=d.currencies["RON"].id, date=d.day(-3),
+          transactionid="OP 5120 / BCR", note="Avans comandă consumabile")
 
 
-STEPS = STEPS + (_online_payments,)
 def _facebook_lead_ads(d: Demo) -> None:
     """Facebook Lead Ads: settings pointing at the stand-in `make run` serves at /sandbox/facebook, the demo's Facebook leads as received"""
     from .models import FacebookLead
@@ -1322,9 +1218,6 @@ def _facebook_lead_ads(d: Demo) -> None:
                                     fetched_at=lead.dateadded))
 
 
-STEPS += (_facebook_lead_ads,)
-
-
 def _efactura(d: Demo) -> None:
     """e-Factura: company identity, the ANAF stand-in `make run` serves at /sandbox/anaf, connected"""
 
@@ -1340,4 +1233,7 @@ def _efactura(d: Demo) -> None:
     options.set("efactura_access_token", anaf.make_jwt(datetime.utcnow() + timedelta(days=90)))
 
 
-STEPS = STEPS + (_efactura,)
+STEPS = (_settings, _staff, _catalog, _vendors, _opening_stock, _leads, _opportunities, _clients, _proposals,
+         _estimates, _invoices, _payments, _contracts, _goals, _replenishment, _vendor_invoices, _deliveries,
+         _backorder, _stock_corrections, _client_returns, _activity, _marketing, _courier, _online_payments,
+         _facebook_lead_ads, _efactura)

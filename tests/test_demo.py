@@ -35,21 +35,43 @@ def test_every_status_of_proposals_sales_orders_and_invoices(demo):
     assert _statuses(Invoice) == {6, 1, 3, 2, 4, 5}
 
 
-def test_documents_are_numbered_and_the_next_numbers_follow(demo):
+def _continuous(numbers, option, what) -> None:
+    """Numbers 1..n once each, and the series' next number right after them (as the actions leave it)."""
     from crm import options
+
+    assert sorted(numbers) == list(range(1, len(numbers) + 1)), f"{what}: {sorted(numbers)}"
+    assert options.get(option) == len(numbers) + 1, what
+
+
+def test_documents_are_numbered_and_the_next_numbers_follow(demo):
+    from crm.actions.numbering import shown
     from crm.models import Estimate, Invoice, Proposal
 
     for model, pattern, option in ((Invoice, r"INV-\d{6}", "next_invoice_number"),
                                    (Estimate, r"EST-\d{6}", "next_estimate_number"),
                                    (Proposal, r"PRO-\d{6}", "next_proposal_number")):
         docs = db.session.query(model).all()
-        numbered = [d for d in docs if d.status != 6 or model is not Invoice]
+        draft = model.__table__.c.status.info["enum"].DRAFT.value
+        numbered = [d for d in docs if d.status != draft]
         assert all(re.fullmatch(pattern, d.formatted_number) for d in numbered), model
-        assert len({d.number for d in numbered}) == len(numbered), f"{model.__name__}: a number is used twice"
-        assert options.get(option) == max(d.number for d in numbered) + 1
-    drafts = db.session.query(Invoice).filter_by(status=6).all()
-    assert drafts and all(d.number is None and d.formatted_number is None for d in drafts)
-    assert str(drafts[0]) == "INV-DRAFT"
+        _continuous([d.number for d in numbered], option, model.__name__)
+        drafts = [d for d in docs if d.status == draft]
+        assert drafts and all(d.number is None and d.formatted_number is None for d in drafts)
+        assert all(shown(d).endswith("-DRAFT") for d in drafts)
+
+
+def test_warehouse_and_purchasing_numbers_come_from_their_series(demo):
+    from crm.models import GoodsDelivery, GoodsReceipt, PackingList, PhysicalInventory, PurchaseOrder, PurchaseRequest
+
+    for model, column, option in ((GoodsReceipt, "goods_receipt_code", "next_goods_receipt_number"),
+                                  (GoodsDelivery, "goods_delivery_code", "next_goods_delivery_number"),
+                                  (PackingList, "packing_list_number", "next_packing_list_number"),
+                                  (PurchaseRequest, "pur_rq_code", "next_pr_number"),
+                                  (PurchaseOrder, "pur_order_number", "next_po_number"),
+                                  (PhysicalInventory, "code", "next_physical_inventory_number")):
+        codes = [getattr(row, column) for row in db.session.query(model)]
+        assert codes and all(codes), model.__name__
+        _continuous([int(re.search(r"(\d+)$", code).group(1)) for code in codes], option, model.__name__)
 
 
 def test_invoices_in_ron_and_eur_with_payments_that_explain_their_status(demo):
@@ -105,19 +127,25 @@ def test_leads_in_both_pipelines_every_source_lost_and_junk(demo):
 
 
 def test_stock_balance_equals_the_ledger_and_deliveries_drain_lots_fifo(demo):
-    from crm.models import GoodsDelivery, InventoryBalance, StockTransaction
+    from crm.models import GoodsDelivery, InventoryBalance, Item, StockTransaction
 
-    balances = defaultdict(Decimal)
-    for row in db.session.query(InventoryBalance):
-        assert row.inventory_number >= 0
-        balances[(row.commodity_id, row.warehouse_id)] += row.inventory_number
-    ledger = defaultdict(Decimal)
+    from .warehouse_support import ledger_matches_balances
+
+    ledger_matches_balances()  # every lot equals the sum of its ledger rows, none below zero
+    lots = defaultdict(Decimal)  # each row: old_quantity is its lot's quantity before, as crm.actions.stock writes
     for move in db.session.query(StockTransaction).order_by(StockTransaction.id):
-        key = (move.commodity_id, move.warehouse_id)
-        assert move.old_quantity == ledger[key], f"ledger row {move.id}: old_quantity is not the balance before"
-        ledger[key] += move.quantity
-    assert balances == ledger
+        key = (move.warehouse_id, move.commodity_id, move.lot_number, move.expiry_date, move.purchase_price)
+        assert move.old_quantity == lots[key], f"ledger row {move.id}: old_quantity is not its lot's quantity before"
+        lots[key] += move.quantity
+    for item in db.session.query(Item).filter_by(without_checking_warehouse=False):
+        on_hand = sum((b.inventory_number for b in db.session.query(InventoryBalance).filter_by(commodity_id=item.id)),
+                      Decimal(0))
+        assert on_hand == sum(m.quantity for m in db.session.query(StockTransaction).filter_by(commodity_id=item.id))
+        assert on_hand >= 0
     assert {m.status for m in db.session.query(StockTransaction)} == {1, 2, 3}
+    dated = sorted(db.session.query(StockTransaction), key=lambda m: m.id)
+    assert [m.date_add for m in dated] == sorted(m.date_add for m in dated)  # posted in the order of their days
+    assert min(m.date_add for m in dated).date() < date.today() - timedelta(days=60)
 
     approved = db.session.query(GoodsDelivery).filter_by(approval=1).one()
     assert approved.flag_export_warehouse == 1
@@ -158,10 +186,12 @@ def test_stock_alerts_a_user_would_see(demo):
 
 
 def test_purchasing_cycle_for_the_short_sales_order(demo):
-    from crm.models import GoodsReceipt, PurchaseOrder, PurchaseQuotation, PurchaseRequest, VendorInvoice
+    from crm.models import (GoodsDelivery, GoodsReceipt, PurchaseOrder, PurchaseQuotation, PurchaseRequest,
+                            VendorInvoice)
 
     request = db.session.query(PurchaseRequest).one()
-    assert request.sale_estimate_rel.formatted_number in request.pur_rq_name
+    blocked = db.session.query(GoodsDelivery).filter_by(approval=0).one()
+    assert request.goods_delivery_id == blocked.id and request.sale_estimate_rel.invoiceid == blocked.invoice_id
     assert request.items
     quotes = db.session.query(PurchaseQuotation).filter_by(pur_request=request.id).all()
     assert sorted(q.status for q in quotes) == [2, 3]
@@ -246,3 +276,67 @@ def test_the_demo_reports_read_its_finished_months_and_agree_with_the_invoices(a
         assert built_months() and min(built_months()) == first.replace(day=1)
         assert max(built_months()) < date.today().replace(day=1)
         assert_breakdowns_agree(admin_client, first, date.today())
+
+
+def _shape(move) -> dict:
+    """What a ledger row says, as a person reading the stock movements would compare two of them."""
+    columns = ("rel_type", "status", "goods_receipt_id", "goods_id", "commodity_id", "warehouse_id", "lot_number",
+               "expiry_date", "purchase_price", "price")
+    return {c: getattr(move, c) is not None for c in columns} | {"sign": move.quantity > 0}
+
+
+def test_demo_ledger_rows_read_like_those_the_approve_actions_write(demo):
+    """A receipt approved now by a person writes a ledger row of the very shape the demo's have,
+    and it continues each lot's balance from where the demo left it."""
+    from crm.actions import run
+    from crm.models import GoodsReceipt, InventoryBalance, Staff, StockTransaction
+
+    from .warehouse_support import ledger_matches_balances, receipt
+
+    demo_row = db.session.query(StockTransaction).filter_by(rel_type="goods_receipt").order_by(
+        StockTransaction.id).first()
+    lot = db.session.query(InventoryBalance).filter_by(lot_number=demo_row.lot_number).one()
+    warehouse = db.session.query(Staff).filter_by(email="warehouse@crmconnect.test").one()
+    new_id = receipt(lot.warehouse_id, [(lot.commodity_id, 3, lot.lot_number, lot.expiry_date, lot.purchase_price)])
+    run(GoodsReceipt, new_id, "approve", warehouse)
+    db.session.expire_all()
+    real_row = db.session.query(StockTransaction).filter_by(rel_type="goods_receipt",
+                                                            goods_receipt_id=new_id).one()
+    assert _shape(real_row) == _shape(demo_row)
+    assert real_row.old_quantity == lot.inventory_number - 3  # the lot as the demo left it
+    assert (real_row.lot_number, real_row.expiry_date) == (demo_row.lot_number, demo_row.expiry_date)
+    ledger_matches_balances()
+
+    delivered = db.session.query(StockTransaction).filter_by(rel_type="goods_delivery").all()
+    assert delivered and all(m.status == 2 and m.quantity < 0 and m.price and m.goods_id for m in delivered)
+
+
+def test_each_invoice_is_paid_what_its_payments_say_and_its_status_follows(demo):
+    from crm.actions.invoices import amount_paid, compute_status
+    from crm.models import Invoice, InvoicePayment
+
+    for invoice in db.session.query(Invoice):
+        paid = sum((p.amount for p in db.session.query(InvoicePayment).filter_by(invoiceid=invoice.id)), Decimal(0))
+        assert amount_paid(invoice.id) == paid
+        assert compute_status(invoice.status, invoice.total, paid, invoice.duedate, date.today()) == invoice.status
+    assert {p.date for p in db.session.query(InvoicePayment)} <= {date.today() - timedelta(days=n) for n in range(60)}
+
+
+def test_conversions_and_state_changes_leave_their_activity_lines(demo):
+    from crm.models import ActivityLog, Estimate, Invoice, LeadActivityLog, Proposal, SalesActivity
+
+    converted = db.session.query(Proposal).filter(Proposal.estimate_id.isnot(None)).one()
+    lines = [a.description for a in db.session.query(SalesActivity).filter_by(rel_type="proposal", rel_id=converted.id)]
+    assert any(line.startswith("Converted to sales order") for line in lines), lines
+    for estimate in db.session.query(Estimate).filter(Estimate.invoiceid.isnot(None)):
+        lines = [a.description for a in db.session.query(SalesActivity).filter_by(rel_type="estimate",
+                                                                                    rel_id=estimate.id)]
+        assert f"Converted to invoice {estimate.invoice.formatted_number}" in lines
+    paid = db.session.query(Invoice).filter_by(status=2).one()
+    assert any("Payment of" in a.description for a in db.session.query(SalesActivity).filter_by(
+        rel_type="invoice", rel_id=paid.id))
+    assert db.session.query(ActivityLog).filter(ActivityLog.description.like("Convert to invoice:%")).count() >= 2
+    assert db.session.query(LeadActivityLog).filter(LeadActivityLog.description.like("Converted to opportunity%")) \
+        .count() == 6
+    logged = [a.date for a in db.session.query(ActivityLog)]
+    assert min(logged).date() < date.today() - timedelta(days=30)  # dated on the demo's days, not all today

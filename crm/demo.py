@@ -39,6 +39,7 @@ from sqlalchemy import func, select, update
 from . import options
 from .actions import entry
 from .actions.purchase_common import refresh_totals
+from .actions.proposals import client_viewed
 from .actions.registry import run
 from .totals import line_net, vat
 from .roles import ensure_roles
@@ -664,14 +665,9 @@ def _walk(d: Demo, doc, path, role: str, days: int) -> None:
 
 
 def _client_opens(d: Demo, proposal: Proposal, when: datetime) -> None:
-    """The client opens the proposal's portal link (the portal's own code: Sent → Reviewed)."""
-    from flask import current_app, g
-
-    from .portal.views import _mark_reviewed
-
-    with d.stamped(when), current_app.test_request_context(environ_base={"REMOTE_ADDR": "86.124.10.15"}):
-        _mark_reviewed(proposal)
-    g.pop("_login_user", None)  # the visit shares this app context: it leaves no one signed in
+    """The client opens the proposal's portal link (the portal's own action: Sent → Reviewed)."""
+    with d.stamped(when):
+        client_viewed(proposal, "86.124.10.15")
 
 
 # How each proposal status is reached from Draft.

@@ -8,7 +8,7 @@ from datetime import timedelta
 from crm.extensions import db
 
 from .conftest import QueryCounter, api_token, csrf_from, login
-from .test_portal import SIGNER, _portal_env, docs, outbox, png_data_url, post_form  # noqa: F401
+from .test_portal import SIGNER, _portal_env, docs, opened, outbox, png_data_url, post_form  # noqa: F401
 from .test_sales_support import TODAY, base_data, make_client, make_invoice, press
 
 AGENT = "agent@test.example"
@@ -40,8 +40,8 @@ def test_client_accepting_in_the_portal_notifies_the_assigned_staff(app, client,
     resp = post_form(client, docs["urls"]["proposal"], {"_action": "accept", **SIGNER,
                                                           "signature": png_data_url()})
     assert resp.status_code == 302
-    opened, accepted = notes(app)
-    assert opened.description == "The client opened proposal PRO-000007 in the client portal"
+    viewed, accepted = notes(app)
+    assert viewed.description == "The client opened proposal PRO-000007 in the client portal"
     assert accepted.description == "Ion Popescu accepted proposal PRO-000007"
     assert (accepted.isread, accepted.fromuserid, accepted.fromclientid, accepted.from_fullname) == \
         (False, None, docs["client"], "Ion Popescu")
@@ -210,7 +210,7 @@ def test_a_staff_member_can_stop_the_emails_and_keep_the_bell(app, docs):
     assert "Notifications are also emailed to you." in agent_client(app).get("/admin/notifications/").get_data(
         as_text=True)
     assert "Notifications are not emailed to you." in choose(False)
-    client.get(docs["urls"]["proposal"])  # the client opens the proposal
+    opened(client, docs["urls"]["proposal"])  # the client opens the proposal
     [note] = notes(app)
     assert "opened proposal PRO-000007" in note.description
     assert outbox(app, to_email=AGENT) == []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import io
+import re
 import secrets
 from datetime import date, timedelta
 from pathlib import Path
@@ -89,8 +90,8 @@ def set_doc(app, model_name, pk, **values):
 
 
 def post_form(client, url, data, token=None):
-    """Open the page (as a client does), then post one of its forms with the page's CSRF token."""
-    page_html = client.get(url).get_data(as_text=True)
+    """Open the page (as a client's browser does), then post one of its forms with the page's CSRF token."""
+    page_html = opened(client, url)
     token = token or csrf_from(page_html)
     return client.post(url.rstrip("/") + "/" + data.pop("_action"), data={"csrf_token": token, **data})
 
@@ -144,10 +145,25 @@ def test_invoice_shows_paid_and_left_to_pay_and_downloads(app, client, docs):
 
 # --- first open --------------------------------------------------------------------------------
 
+def opened(client, url):
+    """The portal page as a browser loads it: the GET, then the page's own POST that it was opened."""
+    page = client.get(url)
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    beacon = re.search(r'hx-post="([^"]+)"', html)
+    if beacon:
+        assert client.post(beacon.group(1), data={"csrf_token": csrf_from(html)}).status_code == 204
+    return html
+
+
 def test_first_open_marks_reviewed_and_notifies_staff_once(app, client, docs):
     from crm.models import ActivityLog
 
-    assert client.get(docs["urls"]["proposal"]).status_code == 200
+    url = docs["urls"]["proposal"]
+    assert client.get(url).status_code == 200
+    assert fetch(app, "Proposal", docs["proposal"]).status == 4  # a GET alone (a link preview) changes nothing
+    assert not outbox(app, rel_type="proposal", rel_id=docs["proposal"])
+    opened(client, url)
     p = fetch(app, "Proposal", docs["proposal"])
     assert p.status == 1
     mails = outbox(app, rel_type="proposal", rel_id=docs["proposal"])
@@ -156,17 +172,20 @@ def test_first_open_marks_reviewed_and_notifies_staff_once(app, client, docs):
     with app.app_context():
         logs = db.session.query(ActivityLog).filter_by(rel_id=docs["proposal"]).all()
         assert any("opened proposal PRO-000007" in a.description for a in logs)
-    html = client.get(docs["urls"]["proposal"]).get_data(as_text=True)  # reload
-    assert "Open/Reviewed" in html
+    html = opened(client, docs["urls"]["proposal"])  # reload
+    assert "Open/Reviewed" in html and "hx-post" not in html
     assert len(outbox(app, rel_type="proposal", rel_id=docs["proposal"])) == 1
 
 
 def test_sent_manually_is_reviewed_too_but_not_an_accepted_one(app, client, docs):
     set_doc(app, "Proposal", docs["proposal"], status=7)
-    client.get(docs["urls"]["proposal"])
+    token = csrf_from(opened(client, docs["urls"]["proposal"]))
     assert fetch(app, "Proposal", docs["proposal"]).status == 1
     set_doc(app, "Proposal", docs["proposal"], status=3)
-    client.get(docs["urls"]["proposal"])
+    opened(client, docs["urls"]["proposal"])
+    assert fetch(app, "Proposal", docs["proposal"]).status == 3
+    viewed = docs["urls"]["proposal"] + "/viewed"  # posted anyway: nothing changes
+    assert client.post(viewed, data={"csrf_token": token}).status_code == 204
     assert fetch(app, "Proposal", docs["proposal"]).status == 3
     # opening the accepted one tells nobody (the acceptance itself was announced when it happened)
     assert len([m for m in outbox(app, rel_type="proposal") if "opened" in m.subject]) == 1
@@ -196,7 +215,7 @@ def test_accept_with_signature_stores_acceptance_and_signature_file(app, client,
 
 def test_accept_with_missing_fields_is_422_naming_them_and_changes_nothing(app, client, docs):
     url = docs["urls"]["proposal"]
-    client.get(url)  # reviewed
+    opened(client, url)  # reviewed
     resp = post_form(client, url, {"_action": "accept", "firstname": "Ion", "lastname": " ", "email": ""})
     html = resp.get_data(as_text=True)
     assert resp.status_code == 422
@@ -341,7 +360,7 @@ def test_client_signs_and_accepts_in_a_browser(app, live_url, page, docs):  # no
 
 
 def test_an_oversized_form_gets_a_clear_page(app, client, docs):
-    token = csrf_from(client.get(docs["urls"]["proposal"]).get_data(as_text=True))
+    token = csrf_from(opened(client, docs["urls"]["proposal"]))
     huge = "data:image/png;base64," + "A" * (2 * 1024 * 1024)
     resp = client.post(docs["urls"]["proposal"] + "/accept", data={"csrf_token": token, **SIGNER, "signature": huge})
     html = resp.get_data(as_text=True)

@@ -10,10 +10,12 @@ from __future__ import annotations
 import secrets
 from datetime import date, datetime
 
-from .. import options
+from .. import events, options
 from ..extensions import db
 from ..models import Client, Contract, ContractStatus, EstimateStatus, Lead, Proposal, ProposalStatus, Note
 from . import manual_status
+from ..resources import resource_name
+from .activity import log_activity
 from .acceptance import log_client, portal_transaction, record_acceptance, refuse_if_expired
 from .conversions import estimate_from, invoice_from
 from .leads import customer_from_lead
@@ -176,6 +178,23 @@ def client_accept(p: Proposal, firstname: str, lastname: str, email: str, signat
         _to_invoice(p, None, email=email)
         return p.invoice
     return None
+
+
+@portal_transaction
+def client_viewed(p: Proposal, ip: str | None = None) -> bool:
+    """The client opens a Sent / Sent-manually proposal for the first time: Reviewed, logged, the
+    assigned staff notified (proposal.viewed). The portal page asks for it with a POST once it has
+    loaded in a browser, so a link preview that only fetches the page changes nothing; the row lock
+    makes two simultaneous loads count once. Returns whether it changed the status."""
+    if p.status not in (S.SENT.value, S.SENT_MANUALLY.value):
+        return False
+    p.status = S.REVIEWED.value
+    log_activity(None, f"The client opened proposal {_ref(p)} from the portal" + (f" (IP {ip})" if ip else ""),
+                 rel_type=resource_name(Proposal), rel_id=p.id)
+    log_sales_activity(p, None, "Viewed by the client; status changed to Reviewed", additional_data=ip,
+                       full_name="The client")
+    events.emit("proposal.viewed", p)
+    return True
 
 
 @portal_transaction

@@ -5,20 +5,16 @@ import hmac
 import re
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
-from sqlalchemy import update
 
 from .. import options
 from ..actions import estimates as estimate_actions
 from ..actions import proposals as proposal_actions
-from ..actions.activity import log_activity
 from ..actions.registry import ActionError
-from ..actions.sales_activity import log_sales_activity
 from ..actions.online_payments import online_refusal
 from ..documents import document_context, mode_name, model_of, number_of, pdf_filename, render_pdf, ensure_hash
 from .. import events
 from ..extensions import db
-from ..resources import resource_name
-from ..models import EstimateStatus, InvoiceStatus, Note, Proposal, ProposalStatus
+from ..models import EstimateStatus, InvoiceStatus, Note, ProposalStatus
 from . import signatures
 from ..notifications import portal_client
 
@@ -109,6 +105,9 @@ def _page(kind: str, doc, values=None, errors=None, notice=None, comment=None, s
         and doc.status not in (ProposalStatus.ACCEPTED.value, ProposalStatus.DECLINED.value),
         comments=comments, values=values or {}, errors=errors or {}, notice=notice, comment=comment or "",
         invoice_link=_invoice_link(doc) if kind in ACTIONS else None,
+        viewed_link=url_for("portal.viewed", kind=kind, doc_id=doc.id, doc_hash=doc.hash)
+        if kind == "proposal" and doc.status in (ProposalStatus.SENT.value, ProposalStatus.SENT_MANUALLY.value)
+        else None,
     )
     if kind == "invoice":
         ctx["paid"] = ctx.get("paid") or 0
@@ -129,33 +128,18 @@ def invoice_payments_context(invoice) -> dict:
     }
 
 
-def _mark_reviewed(p: Proposal) -> None:
-    """The client opens a Sent / Sent-manually proposal for the first time: Reviewed, logged,
-    the assigned staff notified. The conditional UPDATE makes it happen once, even for two
-    simultaneous loads."""
-    opened = db.session.execute(
-        update(Proposal).where(Proposal.id == p.id,
-                               Proposal.status.in_([ProposalStatus.SENT.value, ProposalStatus.SENT_MANUALLY.value]))
-        .values(status=ProposalStatus.REVIEWED.value).execution_options(synchronize_session=False))
-    if opened.rowcount != 1:
-        db.session.rollback()
-        return
-    db.session.expire(p, ["status"])
-    ip = _ip()
-    log_activity(None, f"The client opened proposal {number_of(p)} from the portal" + (f" (IP {ip})" if ip else ""),
-                 rel_type=resource_name(Proposal), rel_id=p.id)
-    log_sales_activity(p, None, "Viewed by the client; status changed to Reviewed", additional_data=ip,
-                       full_name="The client")
-    events.emit("proposal.viewed", p)
-    db.session.commit()
-
-
 @bp.get(f"/{KIND}")
 def view(kind, doc_id, doc_hash):
+    return _page(kind, _document(kind, doc_id, doc_hash))
+
+
+@bp.post(f"/{KIND}/viewed")
+def viewed(kind, doc_id, doc_hash):
+    """The page, loaded in a browser, says the client has opened it (a proposal becomes Reviewed)."""
     doc = _document(kind, doc_id, doc_hash)
     if kind == "proposal":
-        _mark_reviewed(doc)
-    return _page(kind, doc)
+        proposal_actions.client_viewed(doc, _ip())
+    return "", 204
 
 
 @bp.get(f"/{KIND}/pdf")

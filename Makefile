@@ -13,9 +13,10 @@ run: setup
 	@echo "CRMConnect is at http://$(HOST):$(PORT)/login"
 	CRM_SANDBOX=1 PUBLIC_URL=http://$(HOST):$(PORT) $(FLASK) run --host $(HOST) --port $(PORT)
 
-# SQLite always; PostgreSQL / MariaDB as well when TEST_POSTGRES_URL / TEST_MARIADB_URL are set;
+# The import contracts (pyproject.toml [tool.importlinter]) first, then the suite on SQLite always; PostgreSQL / MariaDB as well when TEST_POSTGRES_URL / TEST_MARIADB_URL are set;
 # the job tests use a real Redis when REDIS_URL is set.
 test: setup browser
+	$(VENV)/bin/lint-imports --no-cache
 	$(PY) -m pytest
 	@if [ -n "$$TEST_POSTGRES_URL" ]; then echo "== PostgreSQL"; TEST_DATABASE_URL="$$TEST_POSTGRES_URL" $(PY) -m pytest -m "not e2e"; fi
 	@if [ -n "$$TEST_MARIADB_URL" ]; then echo "== MariaDB"; TEST_DATABASE_URL="$$TEST_MARIADB_URL" $(PY) -m pytest -m "not e2e"; fi

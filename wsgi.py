@@ -1,4 +1,4 @@
 """Entry point for `flask --app wsgi` and gunicorn (`gunicorn wsgi:app`)."""
-from crm import create_app
+from crm.app import create_app
 
 app = create_app()

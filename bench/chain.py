@@ -3,7 +3,7 @@
 
     python bench/chain.py --db sqlite|postgres [--chains 300] [--min-rate 100] [--workers N]
 
-One chain, each step through ``crm.actions.registry.run`` (the code behind the grid buttons, the
+One chain, each step through ``crm.core.registry.run`` (the code behind the grid buttons, the
 API's action endpoints and the CLI: permission, parameters, precondition, one transaction,
 activity log, business events):
 
@@ -54,9 +54,10 @@ LINES = [  # description, qty, rate, VAT %
 
 
 def setup_reference_data():
-    from crm import options
-    from crm.extensions import db
-    from crm.models import Currency, LeadSource, LeadStatus, PaymentMode, Pipeline
+    from crm.catalog.models import Currency, PaymentMode
+    from crm.core import options
+    from crm.core.extensions import db
+    from crm.sales.models.clients import LeadSource, LeadStatus, Pipeline
 
     db.session.add_all([Currency(symbol="lei", name="RON", isdefault=True),
                         PaymentMode(name="Bank transfer", selected_by_default=True)])
@@ -72,10 +73,11 @@ def setup_reference_data():
 
 def one_chain(n: int, actor, refs: dict, mark=lambda step: None) -> None:
     """One chain; ``mark(step)`` is called after each step (--steps)."""
-    from crm.actions.registry import run
     from crm.api import _build, _commit
-    from crm.extensions import db
-    from crm.models import Invoice, Lead, Proposal
+    from crm.core.extensions import db
+    from crm.core.registry import run
+    from crm.sales.models.clients import Lead
+    from crm.sales.models.documents import Invoice, Proposal
 
     # What POST /api/v1/leads does once the JSON is read: custom fields and references checked,
     # the row built, committed (lead.created and its subscribers run).
@@ -207,10 +209,12 @@ def measure(args, url) -> int:
     from flask_migrate import upgrade
     from sqlalchemy.engine import make_url
 
-    from crm import create_app
+    from crm.app import create_app
+    from crm.catalog.models import PaymentMode
     from crm.cli import _admin_account
-    from crm.extensions import db
-    from crm.models import LeadSource, LeadStatus, PaymentMode, Staff
+    from crm.core.extensions import db
+    from crm.core.models.settings import Staff
+    from crm.sales.models.clients import LeadSource, LeadStatus
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "TESTING": False})
     with app.app_context():
@@ -282,9 +286,9 @@ def measure(args, url) -> int:
 def run_chains(job, ready) -> int:
     """One process (run_parallel): its warm-up chains, then its timed ones once all are ready."""
     url, admin_id, refs, n0, count, warmup = job
-    from crm import create_app
-    from crm.extensions import db
-    from crm.models import Staff
+    from crm.app import create_app
+    from crm.core.extensions import db
+    from crm.core.models.settings import Staff
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "TESTING": False})
     with app.app_context():

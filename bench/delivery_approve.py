@@ -56,12 +56,13 @@ def main() -> int:
     from flask_migrate import upgrade
     from sqlalchemy import event, func
 
-    from crm import create_app
-    from crm.actions import run
+    from crm.app import create_app
+    from crm.catalog.models import Item
     from crm.cli import _admin_account
-    from crm.extensions import db
-    from crm.models import (GoodsDelivery, GoodsDeliveryDetail, InventoryBalance, Item, Staff, StockTransaction,
-                            Warehouse)
+    from crm.core.extensions import db
+    from crm.core.models.settings import Staff
+    from crm.core.registry import run
+    from crm.warehouse.models import GoodsDelivery, GoodsDeliveryDetail, InventoryBalance, StockTransaction, Warehouse
 
     tmp = tempfile.TemporaryDirectory()
     url = args.db or f"sqlite:///{tmp.name}/bench.sqlite"
@@ -196,10 +197,11 @@ def main() -> int:
 def approve_notes(job, ready) -> int:
     """One process (run_parallel): approve its notes, warm-up first, the rest once all are ready."""
     url, admin_id, note_ids, warmup = job
-    from crm import create_app
-    from crm.actions import run
-    from crm.extensions import db
-    from crm.models import GoodsDelivery, Staff
+    from crm.app import create_app
+    from crm.core.extensions import db
+    from crm.core.models.settings import Staff
+    from crm.core.registry import run
+    from crm.warehouse.models import GoodsDelivery
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "REDIS_URL": None})
     with app.app_context():

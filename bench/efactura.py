@@ -25,9 +25,9 @@ def main() -> int:
 
     from flask_migrate import upgrade
 
-    from crm import create_app
+    from crm.app import create_app
+    from crm.core.extensions import db
     from crm.efactura import checks, document, samples, ubl
-    from crm.extensions import db
 
     tmp = tempfile.TemporaryDirectory()
     app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp.name}/efactura.sqlite"})

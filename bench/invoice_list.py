@@ -104,8 +104,10 @@ def load_data(rows: int, n_clients: int, admin_id: int, seed: int) -> dict:
     """Bulk-load currency, clients, invoices and their lines with Core executemany batches."""
     from sqlalchemy import insert
 
-    from crm.extensions import db
-    from crm.models import Client, Currency, Invoice, ItemLine
+    from crm.catalog.models import Currency
+    from crm.core.extensions import db
+    from crm.sales.models.clients import Client
+    from crm.sales.models.documents import Invoice, ItemLine
 
     rnd = random.Random(seed)
     today = date.today()
@@ -352,9 +354,9 @@ def main(argv=None) -> int:
 def run(args, url) -> int:
     from flask_migrate import upgrade
 
-    from crm import create_app
+    from crm.app import create_app
     from crm.cli import _admin_account
-    from crm.extensions import db
+    from crm.core.extensions import db
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "REDIS_URL": None, "TESTING": False,
                       "CRM_ADMIN_EMAIL": ADMIN_EMAIL, "CRM_ADMIN_PASSWORD": ADMIN_PASSWORD})
@@ -366,7 +368,7 @@ def run(args, url) -> int:
         upgrade()
         log(f"Migrations: {time.perf_counter() - t0:.1f} s")
         _admin_account(ADMIN_EMAIL, ADMIN_PASSWORD)  # returns the Staff or (newer) a bool: look it up
-        from crm.models import Staff
+        from crm.core.models.settings import Staff
 
         admin_id = db.session.query(Staff.staffid).filter_by(email=ADMIN_EMAIL.lower()).scalar()
         db.session.remove()

@@ -25,11 +25,13 @@ def main() -> int:
 
     from flask_migrate import upgrade
 
-    from crm import create_app
     from crm.actions.totals import refresh
-    from crm.documents import render_pdf
-    from crm.extensions import db
-    from crm.models import Client, Currency, Invoice, ItemLine, ItemTax
+    from crm.app import create_app
+    from crm.catalog.models import Currency
+    from crm.core.documents import render_pdf
+    from crm.core.extensions import db
+    from crm.sales.models.clients import Client
+    from crm.sales.models.documents import Invoice, ItemLine, ItemTax
 
     tmp = tempfile.TemporaryDirectory()
     app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp.name}/pdf.sqlite"})

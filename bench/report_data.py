@@ -45,9 +45,11 @@ class _Batches:
 def load(invoices: int = 1_000_000, leads: int = 200_000, clients: int = 5000, agents: int = 12, items: int = 300,
          seed: int = 1, admin_id: int | None = None) -> dict:
     """Load the data; return the number of rows per table."""
-    from crm.extensions import db
-    from crm.models import (Client, Currency, Goal, Invoice, InvoicePayment, Item, ItemLine, Lead, LeadSource,
-                            LeadStatus, OpportunityStatus, Pipeline, Staff)
+    from crm.catalog.models import Currency, Item
+    from crm.core.extensions import db
+    from crm.core.models.settings import Staff
+    from crm.sales.models.clients import Client, Lead, LeadSource, LeadStatus, OpportunityStatus, Pipeline
+    from crm.sales.models.documents import Goal, Invoice, InvoicePayment, ItemLine
 
     rnd = random.Random(seed)
     today = date.today()

@@ -26,8 +26,18 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.invoice_list import (ADMIN_EMAIL, ADMIN_PASSWORD, StatementLog, analyze, db_version,  # noqa: E402
-                                fresh_database, login, log, pct, short)
+from bench.invoice_list import (  # noqa: E402
+    ADMIN_EMAIL,
+    ADMIN_PASSWORD,
+    StatementLog,
+    analyze,
+    db_version,
+    fresh_database,
+    log,
+    login,
+    pct,
+    short,
+)
 
 DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/crm_bench_reports"
 YEAR = "preset=last_12_months"
@@ -81,9 +91,9 @@ def run(args, url, load_data=True) -> int:
     from flask_migrate import upgrade
 
     from bench import report_data
-    from crm import create_app
+    from crm.app import create_app
     from crm.cli import _admin_account
-    from crm.extensions import db
+    from crm.core.extensions import db
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "REDIS_URL": None, "TESTING": False,
                       "CRM_ADMIN_EMAIL": ADMIN_EMAIL, "CRM_ADMIN_PASSWORD": ADMIN_PASSWORD})
@@ -93,7 +103,7 @@ def run(args, url, load_data=True) -> int:
         if load_data:
             upgrade()
             _admin_account(ADMIN_EMAIL, ADMIN_PASSWORD)
-            from crm.models import Staff
+            from crm.core.models.settings import Staff
 
             admin_id = db.session.query(Staff.staffid).filter_by(email=ADMIN_EMAIL.lower()).scalar()
             db.session.remove()

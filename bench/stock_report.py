@@ -34,8 +34,9 @@ BATCH = 10_000
 def load(items: int, ledger: int, seed: int = 1) -> None:
     from sqlalchemy import insert
 
-    from crm.extensions import db
-    from crm.models import InventoryBalance, Item, MinimumStock, StockTransaction, Warehouse
+    from crm.catalog.models import Item
+    from crm.core.extensions import db
+    from crm.warehouse.models import InventoryBalance, MinimumStock, StockTransaction, Warehouse
 
     rnd = random.Random(seed)
     today = date.today()
@@ -90,9 +91,9 @@ def measure(args, url) -> int:
     from flask_migrate import upgrade
     from sqlalchemy import event
 
-    from crm import create_app
+    from crm.app import create_app
     from crm.cli import _admin_account
-    from crm.extensions import db
+    from crm.core.extensions import db
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "TESTING": False})
     with app.app_context():

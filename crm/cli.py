@@ -1,30 +1,30 @@
 """`flask --app wsgi crm ...`: actions, demo data, admin account, periodic jobs."""
 from __future__ import annotations
 
+import json
 import sys
 
 import click
 from flask import current_app, g
 from flask.cli import AppGroup
-
-from .extensions import db
-from .permissions import can_table, sees
-from .roles import ensure_roles
-from .models import Staff
-from .resources import models_by_resource, resource_of
-from .actions import ActionError, run
-from . import audit, custom_fields as cf
-from .api import ApiError, _build, _commit, _first_error
-from .api.schemas import schema_for
-from .actions.entry import removing
-from .limits import INT_MAX
-from .mail import ensure_email_templates
-from .models.base import FieldError
-from .demo import load, public_base
-from .jobs.periodic import PERIODIC
-from .reports.rollup import rebuild
 from marshmallow import ValidationError
-import json
+
+from crm.api import ApiError, _build, _commit, _first_error
+from crm.api.schemas import schema_for
+from crm.core import audit, custom_fields as cf
+from crm.core.entry import removing
+from crm.core.extensions import db
+from crm.core.limits import INT_MAX
+from crm.core.mail import ensure_email_templates
+from crm.core.models.base import FieldError
+from crm.core.models.settings import Staff
+from crm.core.permissions import can_table, sees
+from crm.core.registry import ActionError, run
+from crm.core.resources import models_by_resource, resource_of
+from crm.core.roles import ensure_roles
+from crm.demo import load, public_base
+from crm.jobs.periodic import PERIODIC
+from crm.reports.rollup import rebuild
 
 crm_cli = AppGroup("crm", help="CRMConnect commands.")
 
@@ -218,7 +218,7 @@ def cron(name):
             click.echo(f"{job_name}: {func() or 'done'}")
 
 
-from .capture.cli import leads_cli  # noqa: E402  (lead capture: `crm leads pipe`, `crm leads poll`)
+from crm.capture.cli import leads_cli  # noqa: E402  (lead capture: `crm leads pipe`, `crm leads poll`)
 
 crm_cli.add_command(leads_cli)
 

@@ -36,24 +36,78 @@ from decimal import Decimal
 import click
 from sqlalchemy import func, select, update
 
-from . import options
-from .actions import entry
-from .actions.purchase_common import refresh_totals
-from .actions.proposals import client_viewed
-from .actions.registry import run
-from .totals import line_net, vat
-from .roles import ensure_roles
-from .extensions import db
-from .models import (ActivityLog, Client, Contact, Contract, ContractStatus, ContractType, Currency, Estimate,
-                     Goal, GoalType, GoodsDelivery, GoodsReceipt, GoodsReceiptDetail, InventoryBalance, Invoice,
-                     Item, ItemGroup, ItemLine, ItemTax, Lead, LeadActivityLog, LeadSource, LeadStatus,
-                     LossAdjustment, LossAdjustmentDetail, MinimumStock, Note, OpportunityStatus, OrderReturn,
-                     OrderReturnDetail, PackingList, PaymentMode, PhysicalInventory, Pipeline, Proposal,
-                     PurchaseOrder, PurchaseOrderDetail, PurchaseQuotation, PurchaseRequest, Reminder, Role,
-                     SalesActivity, Staff, StockTransaction, Tax, Unit, Vendor, VendorContact, VendorInvoice,
-                     VendorInvoiceDetail, Warehouse)
-from .models.base import money
-from .resources import primary_key
+from crm.catalog.models import Currency, Item, ItemGroup, PaymentMode, Tax, Unit
+from crm.core import entry, options
+from crm.core.extensions import db
+from crm.core.models.base import money
+from crm.core.models.records import ActivityLog
+from crm.core.models.settings import Role, Staff
+from crm.core.registry import run
+from crm.core.resources import primary_key
+from crm.core.roles import ensure_roles
+from crm.core.totals import line_net, vat
+from crm.purchasing.actions.purchase_common import refresh_totals
+from crm.capture import facebook_sandbox
+from crm.efactura import samples
+from crm.efactura import sandbox as anaf
+from crm.capture.facebook_models import FacebookLead
+from crm.online_payments.actions import stripe_mode
+from crm.purchasing.actions.purchase_common import assign_number
+from crm.reports.rollup import build_months
+from crm.sales.actions.estimates import expire_sent
+from crm.sales.models.marketing import MarketingCampaign
+from crm.sandbox import DEMO_KEYS
+from crm.purchasing.models import (
+    PurchaseOrder,
+    PurchaseOrderDetail,
+    PurchaseQuotation,
+    PurchaseRequest,
+    Vendor,
+    VendorContact,
+    VendorInvoice,
+    VendorInvoiceDetail,
+)
+from crm.sales.actions.proposals import client_viewed
+from crm.sales.models.clients import (
+    Client,
+    Contact,
+    Lead,
+    LeadActivityLog,
+    LeadSource,
+    LeadStatus,
+    Note,
+    OpportunityStatus,
+    Pipeline,
+    Reminder,
+    SalesActivity,
+)
+from crm.sales.models.documents import (
+    Contract,
+    ContractStatus,
+    ContractType,
+    Estimate,
+    Goal,
+    GoalType,
+    Invoice,
+    ItemLine,
+    ItemTax,
+    Proposal,
+)
+from crm.warehouse.models import (
+    GoodsDelivery,
+    GoodsReceipt,
+    GoodsReceiptDetail,
+    InventoryBalance,
+    LossAdjustment,
+    LossAdjustmentDetail,
+    MinimumStock,
+    OrderReturn,
+    OrderReturnDetail,
+    PackingList,
+    PhysicalInventory,
+    StockTransaction,
+    Warehouse,
+)
 
 PASSWORD = "demo1234"
 COUNTRY = "Romania"
@@ -147,7 +201,6 @@ def load() -> None:
                 step(demo)
                 demo.redate()
                 db.session.commit()
-        from .reports.rollup import build_months
 
         build_months(db.session)  # what the hourly job would do: finished months read from their roll-ups
         db.session.commit()
@@ -750,7 +803,6 @@ ESTIMATE_PATHS = {1: (), 2: ("send",), 3: ("send", "decline"), 4: ("send", "acce
 
 def _estimates(d: Demo) -> None:
     """Sales orders: draft, sent, declined, accepted/invoiced, expired"""
-    from .actions.estimates import expire_sent
 
     for spec in ESTIMATES:
         days, role = spec["days"], spec["staff"]
@@ -773,7 +825,7 @@ def _estimates(d: Demo) -> None:
         expire_sent(d.today)  # the daily job, at midnight
 
 
-INVOICES = (  # in date order; status before payments (crm.actions.invoices recomputes it after them)
+INVOICES = (  # in date order; status before payments (crm.sales.actions.invoices recomputes it after them)
     dict(key="i_banat", client="banat", status=4, days=-50, due=30, currency="EUR", staff="Sales Manager",
          lines=(("SRV-MNT", 3), ("SRV-INST", 6))),
     dict(key="i_litoral", client="litoral", status=5, days=-35, due=30, staff="Sales Agent",
@@ -945,7 +997,6 @@ VENDOR_INVOICES = (  # vendor, source document, vendor's number, day, due after,
 
 def _vendor_invoices(d: Demo) -> None:
     """Purchasing: vendor invoices, one from a purchase order partially paid, one typed in unpaid"""
-    from .actions.purchase_common import assign_number
 
     for vendor_key, source_key, vendor_number, days, due, share, paid_on in VENDOR_INVOICES:
         source = d.docs[source_key]
@@ -1138,7 +1189,6 @@ def _activity(d: Demo) -> None:
 
 def _marketing(d: Demo) -> None:
     """Marketing: a draft newsletter to the leads of the first pipeline, a webinar invitation scheduled"""
-    from .models import MarketingCampaign
 
     pipeline = next(iter(d.pipelines.values()))
     author = d.staff_id("Sales Manager")
@@ -1157,7 +1207,6 @@ def _marketing(d: Demo) -> None:
 
 def _courier(d: Demo) -> None:
     """Courier: Innoship pointed at the stand-in `make run` serves at /sandbox/innoship"""
-    from .sandbox import DEMO_KEYS
 
     # Set after the demo's packing list is approved, so that loading never calls a courier.
     options.set("innoship_api_url", f"{public_base()}/sandbox/innoship")
@@ -1179,7 +1228,6 @@ STRIPE_DEMO = {"stripe_secret_key": "sk_test_crmconnect_demo", "stripe_publishab
 def _online_payments(d: Demo) -> None:
     """Online payments: Stripe (sandbox) on unpaid invoices, an advance payment on a client's account"""
 
-    from .actions.online_payments import stripe_mode
 
     for name, value in STRIPE_DEMO.items():
         options.set(name, value)
@@ -1196,8 +1244,6 @@ def _online_payments(d: Demo) -> None:
 
 def _facebook_lead_ads(d: Demo) -> None:
     """Facebook Lead Ads: settings pointing at the stand-in `make run` serves at /sandbox/facebook, the demo's Facebook leads as received"""
-    from .models import FacebookLead
-    from .sandbox import DEMO_KEYS, facebook as sandbox
 
     base = public_base()
     for name, value in {"facebook_app_secret": DEMO_KEYS["facebook_app_secret"],
@@ -1208,17 +1254,14 @@ def _facebook_lead_ads(d: Demo) -> None:
         options.set(name, value)
     source = d.sources["Facebook Lead Ads"].id
     for n, lead in enumerate(sorted((x for x in d.leads.values() if x.source == source), key=lambda x: x.id), 1):
-        db.session.add(FacebookLead(leadgen_id=f"90000000000{n:04d}", page_id=sandbox.PAGE_ID, form_id=sandbox.FORM_ID,
-                                    ad_id=sandbox.AD_ID, status="fetched", attempts=1, leadid=lead.id,
+        db.session.add(FacebookLead(leadgen_id=f"90000000000{n:04d}", page_id=facebook_sandbox.PAGE_ID, form_id=facebook_sandbox.FORM_ID,
+                                    ad_id=facebook_sandbox.AD_ID, status="fetched", attempts=1, leadid=lead.id,
                                     created_time=lead.dateadded, received_at=lead.dateadded,
                                     fetched_at=lead.dateadded))
 
 
 def _efactura(d: Demo) -> None:
     """e-Factura: company identity, the ANAF stand-in `make run` serves at /sandbox/anaf, connected"""
-
-    from .efactura import samples
-    from .sandbox import anaf
 
     samples.ensure_company()
     base = public_base()

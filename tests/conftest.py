@@ -12,8 +12,8 @@ import pytest
 from flask_migrate import upgrade
 from sqlalchemy import event
 
-from crm import create_app
-from crm.extensions import db
+from crm.app import create_app
+from crm.core.extensions import db
 
 ADMIN_EMAIL = "admin@test.example"
 
@@ -125,13 +125,13 @@ def ctx(app):
 
 @pytest.fixture
 def admin(app, ctx):
-    from crm.models import Staff
+    from crm.core.models.settings import Staff
 
     return db.session.query(Staff).filter_by(email=ADMIN_EMAIL).one()
 
 
 def make_staff(email, role_name=None, password="pass-1234", admin=False):
-    from crm.models import Role, Staff
+    from crm.core.models.settings import Role, Staff
 
     role = db.session.query(Role).filter_by(name=role_name).one() if role_name else None
     staff = Staff(email=email, firstname=email.split("@")[0].title(), lastname="Test", admin=admin,
@@ -146,7 +146,7 @@ def make_role(name, permissions):
     """A role of one's own (not a documented one), holding exactly ``permissions``."""
     import json
 
-    from crm.models import Role
+    from crm.core.models.settings import Role
 
     role = Role(name=name, permissions=json.dumps(sorted(permissions)))
     db.session.add(role)
@@ -156,7 +156,7 @@ def make_role(name, permissions):
 
 def assign_lead(lead_id, staff):
     """Make the lead ``staff``'s own (assigned to them), as a view-own role sees only those."""
-    from crm.models import Lead
+    from crm.sales.models.clients import Lead
 
     db.session.get(Lead, lead_id).assigned = staff.staffid
     db.session.commit()
@@ -254,7 +254,7 @@ def _push_request_context():
 @pytest.fixture
 def lead_id(app):
     """A lead in a pipeline, with a status, a source and an opportunity status to convert into."""
-    from crm.models import Lead, LeadSource, LeadStatus, OpportunityStatus, Pipeline
+    from crm.sales.models.clients import Lead, LeadSource, LeadStatus, OpportunityStatus, Pipeline
 
     with app.app_context():
         p = Pipeline(name="Direct", isdefault=True)

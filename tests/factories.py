@@ -9,8 +9,8 @@ from decimal import Decimal
 
 from sqlalchemy import Boolean, Date, DateTime, Integer, Numeric, String, Text, inspect
 
-from crm.extensions import db
-from crm.resources import fk_relationships, primary_key, status_enum
+from crm.core.extensions import db
+from crm.core.resources import fk_relationships, primary_key, status_enum
 
 
 def _value(col, i: int):

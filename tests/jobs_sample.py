@@ -1,11 +1,11 @@
 """Job functions the job tests queue (importable by an RQ worker, as real jobs are)."""
-from crm.jobs import job
+from crm.core.jobs import job
 
 
 @job
 def write_note(text):
-    from crm.actions.activity import log_activity
-    from crm.extensions import db
+    from crm.core.activity import log_activity
+    from crm.core.extensions import db
 
     log_activity(None, text, rel_type="test-job")
     db.session.commit()
@@ -25,9 +25,9 @@ SIGNALS: dict = {}
 def read_then_wait(signals, text):
     """A long job: it reads, then waits (as one waiting on a mail server or ANAF would), then writes.
     ``signals`` names the pair of threading.Event in SIGNALS the test set up."""
-    from crm.actions.activity import log_activity
-    from crm.extensions import db
-    from crm.models import ActivityLog
+    from crm.core.activity import log_activity
+    from crm.core.extensions import db
+    from crm.core.models.records import ActivityLog
 
     working, go_on = SIGNALS[signals]
     db.session.query(ActivityLog).count()

@@ -9,8 +9,8 @@ from flask import abort, redirect, request, url_for
 from flask_admin import BaseView
 from flask_login import current_user
 
-from ..permissions import can, can_table
-from .. import models
+from crm import models
+from crm.core.permissions import can, can_table
 
 
 class StaffOnly:

@@ -9,10 +9,10 @@ from flask_wtf import FlaskForm
 from wtforms import StringField
 from wtforms.validators import DataRequired, Length
 
-from ..auth import TOKEN_MAX_AGE, new_token, revoke_token
-from ..extensions import db
-from .access import StaffView
-from ..models import ApiToken
+from crm.admin_views.access import StaffView
+from crm.core.auth import TOKEN_MAX_AGE, new_token, revoke_token
+from crm.core.extensions import db
+from crm.core.models.settings import ApiToken
 
 
 class NewTokenForm(FlaskForm):

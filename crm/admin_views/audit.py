@@ -3,9 +3,11 @@ table, door and date, each row's changes shown as ``field: old → new``."""
 from __future__ import annotations
 
 from flask_admin.contrib.sqla import filters as sqla_filters
-from ..models import all_models, AuditLog, Staff
-from ..models.audit import AUDIT_DOORS, AUDIT_OPERATIONS, changes_markup
-from .factory import FkNameFilter, build_view
+
+from crm.admin_views.factory import FkNameFilter, build_view
+from crm.core.models.audit import AUDIT_DOORS, AUDIT_OPERATIONS, AuditLog, changes_markup
+from crm.core.models.settings import Staff
+from crm.models import all_models
 
 
 def _tables():

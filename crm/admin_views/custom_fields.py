@@ -8,13 +8,13 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 
 from flask import g, has_request_context
+from sqlalchemy import select
 from wtforms import BooleanField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import ValidationError
 
-from .. import custom_fields as cf
-from ..models.base import FieldError
-from ..resources import primary_key
-from sqlalchemy import select
+from crm.core import custom_fields as cf
+from crm.core.models.base import FieldError
+from crm.core.resources import primary_key
 
 
 class _Parsed:

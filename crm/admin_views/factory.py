@@ -12,39 +12,46 @@ from decimal import Decimal
 
 from flask import abort, flash, jsonify, make_response, redirect, request, send_file, url_for
 from flask_admin import expose
-from flask_admin.contrib.sqla import ModelView
+from flask_admin.contrib.sqla import ModelView, filters as sqla_filters
 from flask_admin.helpers import get_form_data
-from flask_admin.contrib.sqla import filters as sqla_filters
 from flask_admin.model.template import BaseListRowAction
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from wtforms.validators import ValidationError
+from flask_wtf.csrf import validate_csrf
 from jinja2 import pass_context
 from markupsafe import Markup, escape
 from sqlalchemy import select
 from werkzeug.datastructures import CombinedMultiDict
 from werkzeug.utils import import_string
+from wtforms.validators import ValidationError
 
-from . import custom_fields as cf_admin
-from . import line_editor
-from .access import StaffOnly
-from .. import audit
-from .. import custom_fields as cf
-from ..actions import numbering, ActionError, get_action, run, actions_for
-from ..actions.entry import entered, removing
-from ..api.schemas import compositions, parent_link_columns
-from ..permissions import can, can_table
-from ..bad_input import check_grid_filter, column_filter_value
-from ..extensions import db
-from ..limits import problem
-from ..permissions import sees, visible
-from ..resources import (action_owned, columns, currency_relationship, fk_relationships, is_date, is_money, is_text,
-                         primary_key, resource_of, status_enum)
-from ..spreadsheet import safe_cell
-from ..documents import KINDS, pdf_url
-from ..actions.attachments import may_download, original_name, rel_type_of, stored_path
-from ..models import File
-from flask_wtf.csrf import validate_csrf
+from crm.admin_views import custom_fields as cf_admin
+from crm.admin_views.access import StaffOnly
+from crm.api.schemas import compositions, parent_link_columns
+from crm.core import audit, custom_fields as cf, numbering
+from crm.core.attachments import may_download, original_name, rel_type_of, stored_path
+from crm.core.bad_input import check_grid_filter, column_filter_value
+from crm.core.documents import KINDS, pdf_url
+from crm.core.entry import entered, removing
+from crm.core.extensions import db
+from crm.core.limits import problem
+from crm.core.models.records import File
+from crm.core.permissions import can, can_table, sees, visible
+from crm.core.registry import ActionError, actions_for, get_action, run
+from crm.core.resources import (
+    action_owned,
+    columns,
+    currency_relationship,
+    fk_relationships,
+    is_date,
+    is_money,
+    is_text,
+    primary_key,
+    resource_of,
+    status_enum,
+)
+from crm.core.spreadsheet import safe_cell
+from crm.sales.views import line_editor
 
 # Columns never worth a search box or a list column.
 HIDDEN = {"hash", "password", "signature", "content", "long_description", "additional_data"}
@@ -111,7 +118,7 @@ class ActionRowButton(BaseListRowAction):
 
 
 class PdfRowLink(BaseListRowAction):
-    """A row link to the record's PDF (documents and payment receipts: crm.documents.KINDS)."""
+    """A row link to the record's PDF (documents and payment receipts: crm.core.documents.KINDS)."""
 
     def __init__(self, kind: str):
         super().__init__(title="PDF")
@@ -151,7 +158,7 @@ class CrmForm(FlaskForm):
 
 
 def _fitting(form, model):
-    """Each field of a column checks that its value fits the column (crm/limits.py), so a number
+    """Each field of a column checks that its value fits the column (crm/core/limits.py), so a number
     too large or a NUL character is shown on the field instead of failing in the database."""
     table_columns = model.__table__.columns
     for field in form:
@@ -242,7 +249,7 @@ class CrmModelView(StaffOnly, ModelView):
         if request:
             for key, raw in self.column_equality_args().items():
                 col = getattr(self.model, key)
-                # text for a number or a date: a 400 naming the filter (crm/bad_input.py)
+                # text for a number or a date: a 400 naming the filter (crm/core/bad_input.py)
                 values = [column_filter_value(col, key, r) for r in (raw if isinstance(raw, list) else [raw])]
                 query = query.filter(col == values[0] if len(values) == 1 else col.in_(values))
         return query
@@ -294,7 +301,7 @@ class CrmModelView(StaffOnly, ModelView):
 
     create_defaults: dict = {}  # values a partial view sets on what it creates (opportunities)
 
-    # What the forms, the inline edits and the delete buttons write goes to the audit trail (crm/audit.py).
+    # What the forms, the inline edits and the delete buttons write goes to the audit trail (crm/core/audit.py).
     create_model = audit.audited("grid")(ModelView.create_model)
     update_model = audit.audited("grid")(ModelView.update_model)
     delete_model = audit.audited("grid")(ModelView.delete_model)
@@ -316,7 +323,7 @@ class CrmModelView(StaffOnly, ModelView):
         extra = getattr(form, "_crm_extra", ())
         if line_editor.FIELD in extra and line_editor.MARKER in request.form:
             line_editor.apply(model, getattr(form, line_editor.FIELD))
-        entered(model, current_user)  # creator, totals, freeze, status, number: crm/actions/entry.py
+        entered(model, current_user)  # creator, totals, freeze, status, number: crm/core/entry.py
         if any(name.startswith(cf.PREFIX) for name in extra):
             cf_admin.save_from_form(self.model, form, model)  # same transaction as the row
 

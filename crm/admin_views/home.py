@@ -1,11 +1,11 @@
-"""The admin home page: who you are, the figures your role needs first (crm.dashboard), and the
+"""The admin home page: who you are, the figures your role needs first (crm.admin_views.dashboard), and the
 lists you are likely to open."""
 from flask_admin import AdminIndexView, expose
 from flask_login import current_user
 
-from .access import StaffOnly
-from ..dashboard import dashboard
-from ..options import get
+from crm.admin_views.access import StaffOnly
+from crm.admin_views.dashboard import dashboard
+from crm.core.options import get
 
 
 class HomeView(StaffOnly, AdminIndexView):

@@ -5,14 +5,15 @@ from __future__ import annotations
 from flask import abort, flash, redirect
 from flask_admin import expose
 from flask_wtf import FlaskForm
-
-from ..jobs.runner import queue
-from .access import StaffView
-from ..extensions import db
-from ..models import ActivityLog, JobOutbox
 from redis.exceptions import RedisError
-from rq.job import Job
 from rq.exceptions import NoSuchJobError
+from rq.job import Job
+
+from crm.admin_views.access import StaffView
+from crm.core.extensions import db
+from crm.core.jobs.runner import queue
+from crm.core.models.jobs import JobOutbox
+from crm.core.models.records import ActivityLog
 
 
 class JobsView(StaffView):

@@ -8,11 +8,11 @@ from flask import request
 from markupsafe import Markup, escape
 from wtforms import SelectMultipleField
 
-from ..extensions import db
-from ..permissions import MODULES, VERB_LABELS, VERBS
-from ..roles import actions_by_module, all_permissions, label_of
-from ..models import Role
-from .factory import build_view
+from crm.admin_views.factory import build_view
+from crm.core.extensions import db
+from crm.core.models.settings import Role
+from crm.core.permissions import MODULES, VERB_LABELS, VERBS
+from crm.core.roles import actions_by_module, all_permissions, label_of
 
 
 class PermissionMatrix:

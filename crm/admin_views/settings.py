@@ -6,11 +6,10 @@ from flask_admin import expose
 from flask_login import current_user
 from flask_wtf import FlaskForm
 
-from .. import company, options, storage
-from ..actions.activity import log_activity
-from ..extensions import db
-from .access import StaffView
-
+from crm.admin_views.access import StaffView
+from crm.core import company, options, storage
+from crm.core.activity import log_activity
+from crm.core.extensions import db
 
 # Options an upload sets (a stored file's name): never a text field.
 UPLOADED = {"company_logo"}
@@ -70,7 +69,7 @@ class OptionsView(StaffView):
 
 class CompanyProfileView(OptionsView):
     """Settings → Company profile: the seller's identity (options of the "Company" group), its logo
-    (uploaded here, stored by crm.storage) and its bank accounts (their own grid)."""
+    (uploaded here, stored by crm.core.storage) and its bank accounts (their own grid)."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, groups=("Company",), **kwargs)

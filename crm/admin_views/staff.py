@@ -1,12 +1,13 @@
 """Settings → Staff: the generated view plus a password field (stored hashed, never shown)."""
 from __future__ import annotations
 
-from wtforms import PasswordField, ValidationError
-from wtforms.validators import Length, Optional
-from ..models import Staff
-from .factory import build_view
 from flask_admin.babel import gettext
 from flask_login import current_user, login_user
+from wtforms import PasswordField, ValidationError
+from wtforms.validators import Length, Optional
+
+from crm.admin_views.factory import build_view
+from crm.core.models.settings import Staff
 
 
 def staff_view():

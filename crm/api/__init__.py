@@ -5,30 +5,36 @@ Resource names are table names without ``tbl``. Authentication is a bearer token
 """
 from __future__ import annotations
 
-from flask import g, jsonify, request
 from apispec.ext.marshmallow import MarshmallowPlugin
-from flask_smorest import Api
-from flask_smorest import Blueprint as ApiBlueprint
+from flask import g, jsonify, request
+from flask_smorest import Api, Blueprint as ApiBlueprint
 from marshmallow import RAISE, Schema, fields, validate
+from sqlalchemy import select
 from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import selectinload
 
-from .. import audit
-from .. import custom_fields as cf
-from ..actions import ActionError, actions_for, run
-from ..actions.registry import who_writes
-from ..actions.entry import entered, removing
-from ..auth import (authenticate, login_failed, login_refused, login_succeeded, new_token, revoke_token,
-                    sign_out_everywhere, staff_from_token)
-from ..extensions import csrf, db
-from ..models.base import FieldError
-from ..permissions import can_table, sees, visible
-from ..resources import LINES, action_owned, columns, primary_key, resource_of, models_by_resource
-from ..limits import INT_MAX
-from .schemas import compositions, filter_schema_for, schema_for
-from ..auth import TOKEN_MAX_AGE
-from ..models import ApiToken, all_models
-from sqlalchemy import select
+from crm.api.schemas import compositions, filter_schema_for, schema_for
+from crm.core import audit, custom_fields as cf
+from crm.core.auth import (
+    TOKEN_MAX_AGE,
+    authenticate,
+    login_failed,
+    login_refused,
+    login_succeeded,
+    new_token,
+    revoke_token,
+    sign_out_everywhere,
+    staff_from_token,
+)
+from crm.core.entry import entered, removing
+from crm.core.extensions import csrf, db
+from crm.core.limits import INT_MAX
+from crm.core.models.base import FieldError
+from crm.core.models.settings import ApiToken
+from crm.core.permissions import can_table, sees, visible
+from crm.core.registry import ActionError, actions_for, run, who_writes
+from crm.core.resources import LINES, action_owned, columns, models_by_resource, primary_key, resource_of
+from crm.models import all_models
 
 PREFIX = "/api/v1"
 
@@ -105,7 +111,7 @@ def _check_foreign_keys(model, data: dict, path=""):
 
 
 def _refuse_action_owned(model, data: dict, obj, path="") -> dict:
-    """Take the action-owned columns (crm.resources.action_owned) out of ``data``. A value equal to
+    """Take the action-owned columns (crm.core.resources.action_owned) out of ``data``. A value equal to
     what the record holds (a record read, edited and sent back) passes; any other is a 422 that
     names the field and who writes it. Totals are returned, to be compared once computed."""
     owned = action_owned(model)

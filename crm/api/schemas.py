@@ -7,17 +7,16 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from marshmallow import RAISE, ValidationError, fields, validate, Schema
+from marshmallow import RAISE, Schema, ValidationError, fields, validate
 from marshmallow_sqlalchemy import ModelConverter, SQLAlchemyAutoSchema
 from sqlalchemy import String, inspect
-
-from ..custom_fields import as_dict as custom_fields_of, fieldto_of
 from werkzeug.utils import import_string
 
-from ..extensions import db
-from ..limits import INT_MAX, digits_before_point, integer_bounds, problem, too_many_places
-from ..actions.registry import who_writes
-from ..resources import action_owned, columns, primary_key, resource_of, status_enum
+from crm.core.custom_fields import as_dict as custom_fields_of, fieldto_of
+from crm.core.extensions import db
+from crm.core.limits import INT_MAX, digits_before_point, integer_bounds, problem, too_many_places
+from crm.core.registry import who_writes
+from crm.core.resources import action_owned, columns, primary_key, resource_of, status_enum
 
 SECRET = ("password", "hash", "session_version")  # never shown, never written by the API
 
@@ -36,7 +35,7 @@ def parent_link_columns(rel) -> set[str]:
 
 
 def value_range(column):
-    """The values a numeric column can hold, as a validator (crm/limits.py): integers as a Range,
+    """The values a numeric column can hold, as a validator (crm/core/limits.py): integers as a Range,
     which the OpenAPI document shows; decimals by their digits (it would print Decimal bounds as
     strings)."""
     bounds = integer_bounds(column)
@@ -48,7 +47,7 @@ def value_range(column):
 
 
 class _Fits(validate.Validator):
-    """crm.limits.problem as a marshmallow validator."""
+    """crm.core.limits.problem as a marshmallow validator."""
 
     def __init__(self, column):
         self.column = column

@@ -6,9 +6,9 @@ import sys
 import click
 from flask.cli import AppGroup
 
-from ..extensions import db
-from ..actions.registry import ActionError
-from .email_pipe import capture_message, describe, poll_leads_mailbox
+from crm.capture.email_pipe import capture_message, describe, poll_leads_mailbox
+from crm.core.extensions import db
+from crm.core.registry import ActionError
 
 leads_cli = AppGroup("leads", help="Lead capture: email pipe, mailbox poll.")
 

@@ -16,13 +16,14 @@ from email import message_from_bytes, policy
 from email.message import EmailMessage
 from html.parser import HTMLParser
 
-from .. import options
-from ..actions.activity import log_lead_activity, log_activity
-from ..actions.registry import ActionError
-from ..extensions import db
-from ..jobs import job
-from .leads import EMAIL, capture_lead
-from ..models import Lead, LeadEmailMessage, Note
+from crm.capture.leads import EMAIL, capture_lead
+from crm.capture.models import LeadEmailMessage
+from crm.core import options
+from crm.core.activity import log_activity, log_lead_activity
+from crm.core.extensions import db
+from crm.core.jobs import job
+from crm.core.registry import ActionError
+from crm.sales.models.clients import Lead, Note
 
 log = logging.getLogger(__name__)
 

@@ -2,7 +2,7 @@
 and import as a job that writes its progress into tblleads_import.
 
 The upload request only stores the file (a server-made name in the "imports" area of
-crm/storage.py); reading it (counting rows, the header and a preview, catching a file that is not
+crm/core/storage.py); reading it (counting rows, the header and a preview, catching a file that is not
 what it says) is the job :func:`read_upload`, with the same progress bar as the import.
 
 Rows are validated first (progress is committed as it goes); then every good row is inserted in
@@ -21,17 +21,18 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
-from .. import storage
-from ..actions.activity import log_activity
-from ..actions.registry import ActionError
-from ..extensions import db
-from ..limits import too_many_places
-from ..jobs import job
-from ..models.capture import LEAD_FIELD_LABELS, LEAD_TEXT_FIELDS, ImportStatus
-from ..models.base import EMAIL_RE
-from .leads import EXCEL_IMPORT, lead_defaults, source_id
-from ..models import LeadStatus, LeadImport, Lead
 from sqlalchemy import insert, update
+
+from crm.capture.leads import EXCEL_IMPORT, lead_defaults, source_id
+from crm.capture.models import LEAD_FIELD_LABELS, LEAD_TEXT_FIELDS, ImportStatus, LeadImport
+from crm.core import storage
+from crm.core.activity import log_activity
+from crm.core.extensions import db
+from crm.core.jobs import job
+from crm.core.limits import too_many_places
+from crm.core.models.base import EMAIL_RE
+from crm.core.registry import ActionError
+from crm.sales.models.clients import Lead, LeadStatus
 
 BATCH = 1000
 PROGRESS_EVERY = 500
@@ -247,7 +248,7 @@ def parse_mapping(form) -> tuple[dict[int, str], dict[str, str]]:
     return dict(sorted(mapping.items())), errors
 
 
-AREA = "imports"  # crm/storage.py
+AREA = "imports"  # crm/core/storage.py
 
 
 def store_upload(upload) -> tuple[str, str]:

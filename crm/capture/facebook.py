@@ -20,15 +20,15 @@ from datetime import datetime, timedelta, timezone
 from flask import Blueprint, jsonify, request
 from sqlalchemy import and_, insert, or_, update
 
-from .. import options
-from ..actions.registry import ActionError
-from ..extensions import csrf, db
-from ..integrations import facebook as graph
-from ..jobs import enqueue, job
-from ..models.capture import LEAD_TEXT_FIELDS
-from ..models.facebook import FacebookLead, FacebookLeadStatus as S
-from .leads import FACEBOOK, capture_lead
-from ..models import Staff
+from crm.capture import facebook_client as graph
+from crm.capture.facebook_models import FacebookLead, FacebookLeadStatus as S
+from crm.capture.leads import FACEBOOK, capture_lead
+from crm.capture.models import LEAD_TEXT_FIELDS
+from crm.core import options
+from crm.core.extensions import csrf, db
+from crm.core.jobs import enqueue, job
+from crm.core.models.settings import Staff
+from crm.core.registry import ActionError
 
 log = logging.getLogger(__name__)
 

@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import secrets
 
-from ..actions.activity import log_lead_activity
-from ..actions.registry import ActionError
-from ..extensions import db
-from ..models import LeadSource, LeadStatus, Pipeline, Lead
-
+from crm.core.activity import log_lead_activity
+from crm.core.extensions import db
+from crm.core.registry import ActionError
+from crm.sales.models.clients import Lead, LeadSource, LeadStatus, Pipeline
 
 # The documented channels and the lead source each one records.
 WEB_FORM, EMAIL, EXCEL_IMPORT, FACEBOOK = "Web form", "Email", "Excel import", "Facebook Lead Ads"

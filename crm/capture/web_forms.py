@@ -10,17 +10,16 @@ from __future__ import annotations
 import json
 
 from flask import Blueprint, current_app, jsonify, make_response, render_template, request
-
-from .. import options
-from ..actions.registry import ActionError
-from ..extensions import csrf, db
-from ..framing import framable
-from ..models.capture import LEAD_TEXT_FIELDS
-from . import ratelimit
-from ..models.base import EMAIL_RE
-from .leads import WEB_FORM, capture_lead
-from ..models import WebToLead
 from markupsafe import escape
+
+from crm.capture.leads import WEB_FORM, capture_lead
+from crm.capture.models import LEAD_TEXT_FIELDS, WebToLead
+from crm.core import options, ratelimit
+from crm.core.extensions import csrf, db
+from crm.core.framing import framable
+from crm.core.models.base import EMAIL_RE
+from crm.core.mail.outbox import queue_email
+from crm.core.registry import ActionError
 
 bp = Blueprint("capture", __name__)
 csrf.exempt(bp)
@@ -130,12 +129,8 @@ def web_to_lead(form_key):
 
 
 def _notify(wtl, lead) -> None:
-    """Queue the 'new lead' email to the form's notify address, when the mail outbox is installed."""
+    """Queue the 'new lead' email to the form's notify address."""
     if not wtl.notify_email:
-        return
-    try:
-        from ..mail.outbox import queue_email
-    except ImportError:  # no outbox in this installation
         return
 
     text = f"A new lead came in through the web form “{wtl.name}”: {lead.name}" + \

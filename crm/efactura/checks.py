@@ -12,8 +12,8 @@ from pathlib import Path
 
 from lxml import etree
 
-from .document import SETTINGS, EDocument
-from .findings import Finding
+from crm.efactura.document import SETTINGS, EDocument
+from crm.efactura.findings import Finding
 
 REFERENCE = Path(os.environ.get("EFACTURA_REFERENCE_DIR") or Path(__file__).resolve().parents[2] / "reference"
                  / "efactura")

@@ -10,7 +10,7 @@ import re
 import unicodedata
 
 # The CUI rules belong to the company profile, which checks the seller's own CUI with them.
-from ..company import cui_digits, valid_cui  # noqa: F401
+from crm.core.company import cui_digits, valid_cui  # noqa: F401
 
 # ISO 3166-2:RO: code -> county name (without diacritics).
 COUNTIES: dict[str, str] = {

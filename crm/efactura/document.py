@@ -13,13 +13,14 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from .. import totals
-from ..models.base import money
-from . import codes
-from .findings import Finding
-from ..company import profile
-from ..extensions import db
-from ..models import Tax, Invoice
+from crm.catalog.models import Tax
+from crm.core import totals
+from crm.core.company import profile
+from crm.core.extensions import db
+from crm.core.models.base import money
+from crm.efactura import codes
+from crm.efactura.findings import Finding
+from crm.sales.models.documents import Invoice
 
 ZERO = Decimal("0.00")
 PRIVATE_BUYER_ID = "0000000000000"  # CIUS-RO: a private person's missing CNP
@@ -159,7 +160,7 @@ class Company:
 
     @classmethod
     def from_profile(cls, currency: str | None = None) -> "Company":
-        """The company profile (crm/company.py), with the bank account of the invoice's currency."""
+        """The company profile (crm/core/company.py), with the bank account of the invoice's currency."""
         p = profile()
         return cls(name=p.name, cui=p.cui, vat_registered=p.vat_registered, trade_register=p.trade_register,
                    street=p.street, city=p.city, postal_zone=p.postal_code, county=p.county, country=p.country,
@@ -443,7 +444,7 @@ def _groups(doc: EDocument, invoice, categories, findings, inv_record, sign) -> 
         findings.append(Finding(inv_record, "discount type", "is after tax; e-Factura takes discounts off "
                                 "the amount before VAT: use a before-tax discount"))
     elif discount and groups:
-        # Spread and taxed as the invoice's totals are (crm/totals.py): same VAT, no rounding line.
+        # Spread and taxed as the invoice's totals are (crm/core/totals.py): same VAT, no rounding line.
         shares = totals.spread(discount, {key: group.taxable for key, group in groups.items()})
         for key, group in groups.items():
             if shares[key]:

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from .. import options
-from ..extensions import db
-from ..integrations.anaf import AnafError, OAuthClient, jwt_expiry
+from crm.core import options
+from crm.core.extensions import db
+from crm.efactura.anaf import AnafError, OAuthClient, jwt_expiry
 
 
 def oauth_client(redirect_uri: str) -> OAuthClient:

@@ -16,14 +16,15 @@ from decimal import Decimal, InvalidOperation
 from lxml import etree
 from sqlalchemy.exc import IntegrityError
 
-from .. import options, storage
-from ..extensions import db
-from ..integrations.anaf import AnafError
-from ..models.base import money, unit_price
-from . import codes
-from .ubl import NS_CAC, NS_CBC
-from ..models import Vendor, Tax, Currency, VendorInvoice, VendorInvoiceDetail
-from .service import client, company_cif, token_problem, token_refusal
+from crm.catalog.models import Currency, Tax
+from crm.core import options, storage
+from crm.core.extensions import db
+from crm.core.models.base import money, unit_price
+from crm.efactura import codes
+from crm.efactura.anaf import AnafError
+from crm.efactura.service import client, company_cif, token_problem, token_refusal
+from crm.efactura.ubl import NS_CAC, NS_CBC
+from crm.purchasing.models import Vendor, VendorInvoice, VendorInvoiceDetail
 
 log = logging.getLogger(__name__)
 NS = {"cac": NS_CAC, "cbc": NS_CBC}

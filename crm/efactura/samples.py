@@ -9,11 +9,14 @@ from __future__ import annotations
 from datetime import date, timedelta
 from decimal import Decimal
 
-from ..extensions import db
-from .. import options
-from ..models import CompanyBankAccount, Option, Tax, Currency, Client, Contact, Invoice, ItemLine, ItemTax
-from ..actions import numbering
-from ..actions.totals import refresh
+from crm.core.totals import refresh
+from crm.catalog.models import Currency, Tax
+from crm.core import numbering, options
+from crm.core.extensions import db
+from crm.core.models.company import CompanyBankAccount
+from crm.core.models.settings import Option
+from crm.sales.models.clients import Client, Contact
+from crm.sales.models.documents import Invoice, ItemLine, ItemTax
 
 TAXES = [  # name, rate, category, exemption code, exemption text
     ("TVA 21%", "21", "S", None, None),

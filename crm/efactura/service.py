@@ -19,13 +19,13 @@ from pathlib import Path
 from lxml import etree
 from sqlalchemy import or_, update
 
-from .. import options, storage
-from ..extensions import db
-from ..integrations.anaf import AnafClient, AnafError, jwt_expiry
-from ..models import Invoice
-from ..models.efactura import EfacturaStatus as ES
-from . import checks, document, ubl
-from .findings import Finding
+from crm.core import options, storage
+from crm.core.extensions import db
+from crm.efactura import checks, document, ubl
+from crm.efactura.anaf import AnafClient, AnafError, jwt_expiry
+from crm.efactura.findings import Finding
+from crm.sales.models.documents import Invoice
+from crm.sales.models.efactura import EfacturaStatus as ES
 
 log = logging.getLogger(__name__)
 
@@ -74,7 +74,7 @@ def client() -> AnafClient:
 
 # --- files: what was sent and what ANAF returned, under the uploads folder ---
 
-AREA = "efactura"  # crm/storage.py; one sub-folder per invoice id
+AREA = "efactura"  # crm/core/storage.py; one sub-folder per invoice id
 
 
 def archive_path(invoice) -> Path | None:
@@ -302,7 +302,7 @@ def uploaded_xml(invoice) -> bytes | None:
     """What ANAF holds (or may hold) for the invoice: the XML as uploaded, never regenerated, so a
     client or company detail edited later does not change the legal document. None when the
     invoice is not at ANAF (not sent, or rejected: then it is corrected and generated again)."""
-    from ..actions.invoices import AT_ANAF  # cycle: actions -> actions.efactura -> efactura.service
+    from crm.sales.actions.invoices import AT_ANAF  # cycle: actions -> actions.efactura -> efactura.service
 
     if invoice.efactura_status not in AT_ANAF:
         return None

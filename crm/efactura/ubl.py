@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from lxml import etree
 
-from .document import EDocument, Party
+from crm.efactura.document import EDocument, Party
 
 CUSTOMIZATION_ID = "urn:cen.eu:en16931:2017#compliant#urn:efactura.mfinante.ro:CIUS-RO:1.0.1"
 NS_CAC = "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2"

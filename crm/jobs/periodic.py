@@ -2,26 +2,26 @@
 by crm/jobs/cron.py; `flask --app wsgi crm cron` runs them once without Redis."""
 from __future__ import annotations
 
-from . import job
-from ..capture.email_pipe import poll_leads_mailbox
-from ..capture.facebook import retry_facebook_leads
-from .reminder_jobs import send_due_reminders
-from .sales_jobs import expire_estimates
-from .contract_jobs import send_contract_expiry_reminders
-from .campaign_jobs import send_scheduled_campaigns
-from ..mail.flush import flush_outbox
-from .outbox import dispatch_job_outbox
-from ..webhooks.delivery import retry_webhook_deliveries
-from ..actions.invoices import sweep_overdue
-from ..actions.payment_emails import send_overdue_reminders
-from ..actions.shipping import track_awbs as track, retry_due_bookings
-from ..actions.replenishment import run_replenishment
-from ..actions.goals import settle_goals as settle
-from ..extensions import db
-from ..reports.rollup import build_months
-from ..efactura.service import poll_pending, auto_send
-from ..efactura.oauth import refresh_if_due
-from ..efactura.received import fetch_received
+from crm.capture.email_pipe import poll_leads_mailbox
+from crm.capture.facebook import retry_facebook_leads
+from crm.core.extensions import db
+from crm.core.jobs import job
+from crm.core.jobs.outbox import dispatch_job_outbox
+from crm.core.mail.flush import flush_outbox
+from crm.efactura.oauth import refresh_if_due
+from crm.efactura.received import fetch_received
+from crm.efactura.service import auto_send, poll_pending
+from crm.purchasing.actions.replenishment import run_replenishment
+from crm.reports.rollup import build_months
+from crm.sales.actions.goals import settle_goals as settle
+from crm.sales.actions.invoices import sweep_overdue
+from crm.sales.actions.payment_emails import send_overdue_reminders
+from crm.sales.jobs.campaign_jobs import send_scheduled_campaigns
+from crm.sales.jobs.contract_jobs import send_contract_expiry_reminders
+from crm.sales.jobs.reminder_jobs import send_due_reminders
+from crm.sales.jobs.sales_jobs import expire_estimates
+from crm.shipping.actions import retry_due_bookings, track_awbs as track
+from crm.webhooks.delivery import retry_webhook_deliveries
 
 
 @job

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from sqlalchemy import inspect
 
-from .. import events
-from ..models import Lead
+from crm.core import events
+from crm.sales.models.clients import Lead
 
 events.register(Lead, described={"lead.assigned": "A lead was assigned to a staff member"})
 
@@ -21,5 +21,5 @@ def _announce_assignment(session, flush_context) -> None:
 
 
 def register_stages(add) -> None:
-    """Its stages of the commit pipeline (crm/commit_pipeline.py)."""
+    """Its stages of the commit pipeline (crm/core/commit_pipeline.py)."""
     add("after_flush", "assignment.collect", _announce_assignment)

@@ -4,14 +4,16 @@ from __future__ import annotations
 import json
 from contextlib import contextmanager
 
-from .. import events, options
-from ..extensions import db
-from .rules import BY_EVENT, Rule
-from ..models import Notification, NotificationPreference, Client, Staff
-from ..resources import primary_key, resource_of, resource_name
-from ..documents import currency_of, fmt, base_url, kind_of, public_url, number_of
-from ..mail import queue_email, render_email
-from ..actions.sending import merge_fields, recipient
+from crm.core import events, options
+from crm.core.documents import base_url, currency_of, fmt, kind_of, number_of, public_url
+from crm.core.extensions import db
+from crm.core.mail import queue_email, render_email
+from crm.core.models.settings import Staff
+from crm.core.resources import primary_key, resource_name, resource_of
+from crm.notifications.models import Notification, NotificationPreference
+from crm.notifications.rules import BY_EVENT, Rule
+from crm.sales.actions.sending import merge_fields, recipient
+from crm.sales.models.clients import Client
 
 CLIENT_NAME = "crm_portal_client"  # session.info: the name a client gave in the portal
 SALES_DOCUMENTS = ("Proposal", "Estimate", "Invoice")
@@ -55,7 +57,7 @@ def set_wants_email(staffid: int, on: bool) -> None:
 def label_of(doc) -> str:
     """The number or name a person knows the record by."""
     # cycle: admin_views -> admin_views.notifications -> notifications -> notifications.notify
-    from ..admin_views.factory import display_columns
+    from crm.admin_views.factory import display_columns
 
     if type(doc).__name__ in SALES_DOCUMENTS:
         return number_of(doc)
@@ -157,5 +159,5 @@ def notify_staff(name, obj, actor, data) -> None:
 
 
 def register_stages(add) -> None:
-    """Its stages of the commit pipeline (crm/commit_pipeline.py)."""
+    """Its stages of the commit pipeline (crm/core/commit_pipeline.py)."""
     add("business_event", "notifications.notify", notify_staff)

@@ -9,8 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from operator import attrgetter
 from typing import Callable
-from ..extensions import db
-from ..models import Staff
+
+from crm.core.extensions import db
+from crm.core.models.settings import Staff
 
 
 @dataclass(frozen=True)

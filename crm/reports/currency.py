@@ -11,10 +11,11 @@ from decimal import Decimal
 
 from sqlalchemy import case, func, literal, select
 
-from ..extensions import db
-from ..models.base import money
-from .. import options
-from ..models import Currency, Invoice
+from crm.catalog.models import Currency
+from crm.core import options
+from crm.core.extensions import db
+from crm.core.models.base import money
+from crm.sales.models.documents import Invoice
 
 
 def base_currency() -> str:
@@ -25,7 +26,7 @@ def rate(base: str | None = None, currency=None, own=None):
     """The invoice's rate to the base currency (NULL when unknown); needs Currency outer-joined.
 
     ``currency`` and ``own`` (the invoice's own rate, NULL when none) default to the invoice's
-    columns; a roll-up row passes its own (crm/models/report_rollup.py)."""
+    columns; a roll-up row passes its own (crm/reports/models.py)."""
     base = base_currency() if base is None else base
     currency = Invoice.currency if currency is None else currency
     own = func.nullif(Invoice.exchange_rate, 0) if own is None else own

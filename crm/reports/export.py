@@ -1,6 +1,6 @@
 """A :class:`~crm.reports.table.Report` as CSV (sections one after another) or Excel (one sheet
 per table, numbers as numbers with two decimals). Text that looks like a formula is written as
-text (:mod:`crm.spreadsheet`)."""
+text (:mod:`crm.core.spreadsheet`)."""
 from __future__ import annotations
 
 import csv
@@ -10,8 +10,8 @@ from decimal import Decimal
 
 from flask import Response
 
-from ..spreadsheet import safe_row
-from .table import Report
+from crm.core.spreadsheet import safe_row
+from crm.reports.table import Report
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 NUMBER_FORMATS = {"money": "#,##0.00", "percent": "0.00", "days": "0.0", "int": "0", "qty": "0.000"}

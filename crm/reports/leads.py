@@ -8,9 +8,9 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from sqlalchemy import case, func, select
 
-from ..extensions import db
-from .period import Period, days_between
-from ..models import Lead, LeadSource, Pipeline, LeadStatus
+from crm.core.extensions import db
+from crm.reports.period import Period, days_between
+from crm.sales.models.clients import Lead, LeadSource, LeadStatus, Pipeline
 
 
 def cohort(period: Period) -> list:

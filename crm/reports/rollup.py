@@ -1,4 +1,4 @@
-"""Keeps the daily roll-ups (crm/models/report_rollup.py) equal to the invoices, their lines and
+"""Keeps the daily roll-ups (crm/reports/models.py) equal to the invoices, their lines and
 their payments.
 
 Each invoice, payment and invoiced line counts in one row of each of its roll-ups (its
@@ -29,9 +29,25 @@ from datetime import date, timedelta
 from functools import cache
 from typing import NamedTuple
 
-from sqlalchemy import (Date, and_, bindparam, case, delete, func, insert, inspect, literal, or_, select, text,
-                        tuple_, union_all, update)
-from ..extensions import db
+from sqlalchemy import (
+    Date,
+    and_,
+    bindparam,
+    case,
+    delete,
+    func,
+    insert,
+    inspect,
+    literal,
+    or_,
+    select,
+    text,
+    tuple_,
+    union_all,
+    update,
+)
+
+from crm.core.extensions import db
 
 CHUNK = 500  # cells (or ids) per IN list
 SIDES = ("invoice", "payment", "item")  # the roll-ups of invoices, of payments, of invoiced lines
@@ -48,21 +64,25 @@ _LOCK_ROW = "report_rollup_lock"  # its tbloptions row on MariaDB/MySQL
 def specs():
     """(roll-up model, "invoice"|"payment", the invoice column of its key)."""
     # cycle: models -> models.report_rollup -> reports.rollup
-    from ..models import Invoice, ReportInvoiceClientDay, ReportInvoiceDay, ReportPaymentClientDay, ReportPaymentDay
+    from crm.reports.models import ReportInvoiceClientDay, ReportInvoiceDay, ReportPaymentClientDay, ReportPaymentDay
+    from crm.sales.models.documents import Invoice
 
     return [(ReportInvoiceDay, "invoice", Invoice.sale_agent), (ReportInvoiceClientDay, "invoice", Invoice.clientid),
             (ReportPaymentDay, "payment", Invoice.sale_agent), (ReportPaymentClientDay, "payment", Invoice.clientid)]
 
 
 def own_rate():
-    from ..models import Invoice  # cycle: models -> models.report_rollup -> reports.rollup
+    from crm.sales.models.documents import Invoice  # cycle: models -> models.report_rollup -> reports.rollup
 
     return func.nullif(Invoice.exchange_rate, 0, type_=Invoice.exchange_rate.type)  # typed: read back as Decimal
 
 
 def _source(side: str, key, where=None):
     """The roll-up rows (of the cells ``where`` selects; None: all), computed from the raw tables."""
-    from ..models import Invoice, InvoicePayment  # cycle: models -> models.report_rollup -> reports.rollup
+    from crm.sales.models.documents import (  # cycle: models -> models.report_rollup -> reports.rollup
+        Invoice,
+        InvoicePayment,
+    )
 
     if side == "invoice":
         day, amount, counted, q = Invoice.date, Invoice.total, Invoice.id, select().select_from(Invoice)
@@ -88,7 +108,8 @@ class _Rollup(NamedTuple):
 @cache  # the same five for the life of the process
 def _rollups() -> tuple[_Rollup, ...]:
     # cycle: models -> models.report_rollup -> reports.rollup
-    from ..models import Invoice, InvoicePayment, ItemLine, ReportItemDay
+    from crm.reports.models import ReportItemDay
+    from crm.sales.models.documents import Invoice, InvoicePayment, ItemLine
 
     out = []
     for model, side, key in specs():
@@ -132,7 +153,7 @@ def _serialise(session) -> None:
     elif dialect in ("mysql", "mariadb"):
         from sqlalchemy.dialects.mysql import insert as upsert
 
-        from ..models import Option  # cycle: models -> models.report_rollup -> reports.rollup
+        from crm.core.models.settings import Option  # cycle: models -> models.report_rollup -> reports.rollup
 
         session.execute(upsert(Option.__table__).values(name=_LOCK_ROW, value="", autoload=False)
                         .on_duplicate_key_update(value=""))
@@ -212,13 +233,19 @@ def _move(session, moves: list) -> None:
     _forget_months(session, {key[0].replace(day=1) for _, m in moves for key in m if key[0] is not None})
 
 
-# --- monthly roll-ups (crm/models/report_rollup.py: a cache of finished months) --------------
+# --- monthly roll-ups (crm/reports/models.py: a cache of finished months) --------------
 
 def monthly():
     """(daily roll-up, its monthly roll-up): the keys too large for a year of daily rows."""
     # cycle: models -> models.report_rollup -> reports.rollup
-    from ..models import (ReportInvoiceClientDay, ReportInvoiceClientMonth, ReportItemDay, ReportItemMonth,
-                          ReportPaymentClientDay, ReportPaymentClientMonth)
+    from crm.reports.models import (
+        ReportInvoiceClientDay,
+        ReportInvoiceClientMonth,
+        ReportItemDay,
+        ReportItemMonth,
+        ReportPaymentClientDay,
+        ReportPaymentClientMonth,
+    )
 
     return [(ReportInvoiceClientDay, ReportInvoiceClientMonth), (ReportPaymentClientDay, ReportPaymentClientMonth),
             (ReportItemDay, ReportItemMonth)]
@@ -233,7 +260,7 @@ def _summed(day_model) -> tuple[list[str], list[str]]:
 
 def _forget_months(session, months) -> None:
     """Take the months (all: None) out of tblreport_month: their days are read until they are built again."""
-    from ..models import ReportMonth  # cycle: models -> models.report_rollup -> reports.rollup
+    from crm.reports.models import ReportMonth  # cycle: models -> models.report_rollup -> reports.rollup
 
     t = ReportMonth.__table__
     if months is None:
@@ -249,7 +276,7 @@ def _month_end(first: date) -> date:
 def build_months(session, today: date | None = None) -> int:
     """Sum the finished months that are not in tblreport_month from their daily rows. Returns how
     many months were built."""
-    from ..models import ReportMonth  # cycle: models -> models.report_rollup -> reports.rollup
+    from crm.reports.models import ReportMonth  # cycle: models -> models.report_rollup -> reports.rollup
 
     first_open = (today or date.today()).replace(day=1)
     _serialise(session)  # not while a commit refreshes
@@ -281,7 +308,7 @@ def spanned(day_model, month_model, period):
     and from ``day_model`` for its other days (an alias of ``day_model``: reports use it alike)."""
     from sqlalchemy.orm import aliased
 
-    from ..models import ReportMonth  # cycle: models -> models.report_rollup -> reports.rollup
+    from crm.reports.models import ReportMonth  # cycle: models -> models.report_rollup -> reports.rollup
 
     session = db_session()
     settle(session)  # this transaction's own changes take their months out first
@@ -312,14 +339,14 @@ def db_session():
 
 def line_net():
     """A line's net amount: qty × price less the line discount, before tax."""
-    from ..models import ItemLine  # cycle: models -> models.report_rollup -> reports.rollup
+    from crm.sales.models.documents import ItemLine  # cycle: models -> models.report_rollup -> reports.rollup
 
     return ItemLine.qty * ItemLine.rate * (100 - func.coalesce(ItemLine.discount_percent, 0)) / 100
 
 
 def line_text():
     """What names a line without a catalog item: its description (NULL when it has an item)."""
-    from ..models import ItemLine  # cycle: models -> models.report_rollup -> reports.rollup
+    from crm.sales.models.documents import ItemLine  # cycle: models -> models.report_rollup -> reports.rollup
 
     return case((ItemLine.item_id.is_(None), ItemLine.description), else_=None)
 
@@ -327,8 +354,8 @@ def line_text():
 def _invoiced_lines(*columns):
     """``columns`` of the lines the item roll-up counts: of invoiced invoices, optional ones only
     when selected."""
-    from ..models import Invoice, ItemLine  # cycle: models -> models.report_rollup -> reports.rollup
-    from ..invoice_status import invoiced_statuses  # cycle: models -> models.report_rollup -> reports.rollup
+    from crm.sales.invoice_status import invoiced_statuses  # cycle: models -> models.report_rollup -> reports.rollup
+    from crm.sales.models.documents import Invoice, ItemLine  # cycle: models -> models.report_rollup -> reports.rollup
 
     return (select(*columns).select_from(ItemLine)
             .join(Invoice, (Invoice.id == ItemLine.rel_id) & (ItemLine.rel_type == "invoice"))
@@ -337,7 +364,7 @@ def _invoiced_lines(*columns):
 
 
 def _item_source(where=None):
-    from ..models import Invoice, ItemLine  # cycle: models -> models.report_rollup -> reports.rollup
+    from crm.sales.models.documents import Invoice, ItemLine  # cycle: models -> models.report_rollup -> reports.rollup
 
     groups = (Invoice.date, Invoice.currency, own_rate(), ItemLine.item_id, line_text())
     q = _invoiced_lines(*groups, func.count(ItemLine.id), func.sum(ItemLine.qty), func.sum(line_net()))
@@ -370,7 +397,11 @@ def _contributions(session, invoices=(), payments=(), payments_of=(), lines=(), 
     ``payments`` and the payments of the invoices ``payments_of`` (day, currency, rate, status,
     sale agent, client, amount); ``lines`` and the lines of the invoices ``lines_of`` (day,
     currency, rate, item, text, quantity, net). A row that counts nowhere is left out."""
-    from ..models import Invoice, InvoicePayment, ItemLine  # cycle: models -> models.report_rollup -> reports.rollup
+    from crm.sales.models.documents import (  # cycle: models -> models.report_rollup -> reports.rollup
+        Invoice,
+        InvoicePayment,
+        ItemLine,
+    )
 
     out = {kind: {} for kind in KINDS.values()}
     ids = [sorted(i) for i in (invoices, payments, payments_of, lines, lines_of)]
@@ -428,7 +459,11 @@ def _follow(session, invoices: dict, payments=(), lines=()) -> None:
 
 def _new(session, obj) -> None:
     """A row inserted by this transaction counted nowhere before it."""
-    from ..models import Invoice, InvoicePayment, ItemLine  # cycle: models -> models.report_rollup -> reports.rollup
+    from crm.sales.models.documents import (  # cycle: models -> models.report_rollup -> reports.rollup
+        Invoice,
+        InvoicePayment,
+        ItemLine,
+    )
 
     if isinstance(obj, Invoice):
         notes = _notes(session)
@@ -447,7 +482,7 @@ def _changed(state, names) -> set:
 
 def _crosses_invoiced(state) -> bool:
     """The status moved into or out of the invoiced ones (the item roll-up counts only those)."""
-    from ..invoice_status import invoiced_statuses  # cycle: models -> models.report_rollup -> reports.rollup
+    from crm.sales.invoice_status import invoiced_statuses  # cycle: models -> models.report_rollup -> reports.rollup
 
     history = state.attrs.status.history
     if not history.deleted:
@@ -459,7 +494,11 @@ def _crosses_invoiced(state) -> bool:
 def _touched(session, objs):
     """Among ``objs`` (changed or deleted), the rows whose change moves a contribution: invoices
     by the sides it moves ({side: ids}), payments, invoice lines. Deleted rows count whole."""
-    from ..models import Invoice, InvoicePayment, ItemLine  # cycle: models -> models.report_rollup -> reports.rollup
+    from crm.sales.models.documents import (  # cycle: models -> models.report_rollup -> reports.rollup
+        Invoice,
+        InvoicePayment,
+        ItemLine,
+    )
 
     inv, pay, lines = {side: set() for side in SIDES}, set(), set()
     for obj in objs:
@@ -501,7 +540,11 @@ def _note_bulk(orm_execute_state) -> None:
     """UPDATE/DELETE statements on invoices, payments or lines run through the session: follow
     their rows before the statement changes them (an invoice on every side: the statement's
     values are not looked into)."""
-    from ..models import Invoice, InvoicePayment, ItemLine  # cycle: models -> models.report_rollup -> reports.rollup
+    from crm.sales.models.documents import (  # cycle: models -> models.report_rollup -> reports.rollup
+        Invoice,
+        InvoicePayment,
+        ItemLine,
+    )
 
     if not (orm_execute_state.is_update or orm_execute_state.is_delete):
         return
@@ -546,7 +589,7 @@ def _moves(session, notes) -> list:
 
 def settle(session) -> None:
     """Bring the roll-ups up to date with what this session changed so far. Runs before every
-    commit, after every stage that writes rows (crm/commit_pipeline.py); figures read from the
+    commit, after every stage that writes rows (crm/core/commit_pipeline.py); figures read from the
     roll-ups call it first, so a transaction sees its own changes."""
     if session.new or session.dirty or session.deleted:
         session.flush()  # follows what is still pending (the commit would flush it after this hook)
@@ -562,7 +605,7 @@ def _forget(session, previous_transaction) -> None:
 
 
 def register_stages(add) -> None:
-    """Its stages of the commit pipeline (crm/commit_pipeline.py)."""
+    """Its stages of the commit pipeline (crm/core/commit_pipeline.py)."""
     add("before_flush", "rollups.note", _note_before_flush)
     add("after_flush", "rollups.note", _note_after_flush)
     add("do_orm_execute", "rollups.note", _note_bulk)

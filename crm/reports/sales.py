@@ -4,7 +4,7 @@ Invoiced: invoices issued in the period (by invoice date) whose status is Unpaid
 paid (3), Paid (2) or Overdue (4); drafts (6) are not issued and cancelled ones (5) are void.
 Amounts are invoice totals (tax included). Collected: payments (tblinvoicepaymentrecords) by
 payment date, whatever their invoice's status. Every figure is one GROUP BY over the daily
-roll-ups (crm/models/report_rollup.py: count and amount per day, currency, own rate, status and
+roll-ups (crm/reports/models.py: count and amount per day, currency, own rate, status and
 sale agent or client; invoiced lines per day and item), kept equal to the invoices, lines and
 payments at every commit by crm/reports/rollup.py (the client and item breakdowns read whole
 finished months from their monthly roll-ups, the rest of the period from the daily ones). They are converted to the base currency as
@@ -17,15 +17,28 @@ from decimal import Decimal
 
 from sqlalchemy import case, func, or_, select
 
-from ..extensions import db
-from ..invoice_status import invoiced_statuses
-from ..models.base import money
-from .currency import base_currency, missing_warning, rate, rolled_rate
-from .period import Period, bucket, bucket_label
-from .rollup import settle, spanned
-from ..models import (InvoiceStatus as S, Currency, ReportInvoiceDay as I, ReportPaymentDay as P, ReportInvoiceDay,
-                      ReportPaymentDay, Staff, Client, ReportInvoiceClientDay, ReportInvoiceClientMonth,
-                      ReportPaymentClientDay, ReportPaymentClientMonth, Item, ReportItemDay, ReportItemMonth)
+from crm.catalog.models import Currency, Item
+from crm.core.extensions import db
+from crm.core.models.base import money
+from crm.core.models.settings import Staff
+from crm.reports.currency import base_currency, missing_warning, rate, rolled_rate
+from crm.reports.models import (
+    ReportInvoiceClientDay,
+    ReportInvoiceClientMonth,
+    ReportInvoiceDay,
+    ReportInvoiceDay as I,
+    ReportItemDay,
+    ReportItemMonth,
+    ReportPaymentClientDay,
+    ReportPaymentClientMonth,
+    ReportPaymentDay,
+    ReportPaymentDay as P,
+)
+from crm.reports.period import Period, bucket, bucket_label
+from crm.reports.rollup import settle, spanned
+from crm.sales.invoice_status import invoiced_statuses
+from crm.sales.models.clients import Client
+from crm.sales.models.documents import InvoiceStatus as S
 
 TOP = 25  # rows of a breakdown; the rest is one "other" row, so the page stays readable
 

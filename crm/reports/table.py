@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from .period import GRAINS, Period
+from crm.reports.period import GRAINS, Period
 
 KINDS = ("text", "int", "money", "qty", "percent", "days")
 

@@ -9,11 +9,11 @@ from flask import abort, jsonify, request, url_for
 from flask_admin import BaseView, expose
 from flask_login import current_user
 
-from ..admin_views.access import StaffOnly
-from ..permissions import can, can_table
-from . import export
-from .period import GRAINS, PRESETS, Period, PeriodError
-from .table import shown, to_json
+from crm.admin_views.access import StaffOnly
+from crm.core.permissions import can, can_table
+from crm.reports import export
+from crm.reports.period import GRAINS, PRESETS, Period, PeriodError
+from crm.reports.table import shown, to_json
 
 
 class ReportView(StaffOnly, BaseView):
@@ -23,7 +23,7 @@ class ReportView(StaffOnly, BaseView):
     tabs: dict = {}  # ?by=<key>: label, when the report shows one breakdown at a time
 
     def can_view(self, model) -> bool:
-        """Reports show company figures: ``reports.view`` and view all of the table (crm/permissions.py)."""
+        """Reports show company figures: ``reports.view`` and view all of the table (crm/core/permissions.py)."""
         return current_user.is_authenticated and can(current_user, "reports.view") \
             and can_table(current_user, model, "view_all")
 

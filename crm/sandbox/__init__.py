@@ -4,12 +4,13 @@ code talks to it through a base-URL setting. They arrive with the issues that ne
 
 import threading
 
-from werkzeug.serving import make_server
-from .innoship import InnoshipSandbox
-from .stripe import for_app
-from .anaf import for_app as anaf_for_app
-from .facebook import FacebookSandbox
 from werkzeug.middleware.dispatcher import DispatcherMiddleware
+from werkzeug.serving import make_server
+
+from crm.capture.facebook_sandbox import FacebookSandbox
+from crm.efactura.sandbox import for_app as anaf_for_app
+from crm.online_payments.sandbox import for_app
+from crm.shipping.sandbox import InnoshipSandbox
 
 
 class Served:

@@ -1,4 +1,4 @@
-"""Outgoing webhooks: every business event (crm.events) a webhook subscribes to is POSTed to it
+"""Outgoing webhooks: every business event (crm.core.events) a webhook subscribes to is POSTed to it
 as signed JSON.
 
     POST <url>
@@ -13,6 +13,6 @@ as signed JSON.
 The subscriber (``subscriber.py``) writes one tblwebhook_deliveries row per matching active webhook
 in the transaction of the change; ``delivery.py`` posts it after commit and retries it.
 """
-from . import subscriber  # noqa: F401
-from .delivery import deliver_webhook, retry_webhook_deliveries  # noqa: F401
-from .signing import sign  # noqa: F401
+from crm.webhooks import subscriber  # noqa: F401
+from crm.webhooks.delivery import deliver_webhook, retry_webhook_deliveries  # noqa: F401
+from crm.webhooks.signing import sign  # noqa: F401

@@ -15,6 +15,7 @@ server post into its own network (the metadata service, the database's admin por
 from __future__ import annotations
 
 import ipaddress
+import json
 import logging
 import socket
 import time
@@ -24,14 +25,13 @@ from urllib.parse import urlsplit
 import requests
 from sqlalchemy import update
 
-from .. import options
-from ..extensions import db
-from ..jobs import job
-from ..jobs.fanout import fan_out
-from .signing import body, serialise, sign
-from ..resources import models_by_resource
-from ..models import WebhookDelivery
-import json
+from crm.core import options
+from crm.core.extensions import db
+from crm.core.jobs import job
+from crm.core.jobs.fanout import fan_out
+from crm.core.resources import models_by_resource
+from crm.webhooks.models import WebhookDelivery
+from crm.webhooks.signing import body, serialise, sign
 
 log = logging.getLogger(__name__)
 BATCH = 200  # due retries handled per periodic run

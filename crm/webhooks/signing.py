@@ -21,7 +21,7 @@ def occurred(moment: datetime) -> str:
 
 def serialise(obj) -> dict:
     """The object exactly as the JSON API returns it (same schema, same JSON encoding)."""
-    from ..api.schemas import schema_for  # cycle: api.schemas -> actions -> … -> webhooks.signing
+    from crm.api.schemas import schema_for  # cycle: api.schemas -> actions -> … -> webhooks.signing
 
     if inspect(type(obj), raiseerr=False) is None:
         return {}

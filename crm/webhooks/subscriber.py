@@ -1,7 +1,7 @@
 """One delivery row per active webhook that chose the event, in the transaction of the change.
 
 The rows roll back with the change; the job that posts them is dispatched only after commit
-(crm.jobs.enqueue). The body written now is a fallback: the first attempt rebuilds it from the
+(crm.core.jobs.enqueue). The body written now is a fallback: the first attempt rebuilds it from the
 committed row, so ``data`` is exactly what the API returns for it (crm.webhooks.delivery).
 """
 from __future__ import annotations
@@ -10,13 +10,12 @@ from datetime import datetime
 
 from sqlalchemy import inspect
 
-from ..extensions import db
-from ..jobs import enqueue
-from ..resources import resource_name
-from .signing import body, occurred, serialise
-from ..models.webhooks import WebhookDelivery, _new_uuid
-from .delivery import deliver_webhook
-from ..models import Webhook
+from crm.core.extensions import db
+from crm.core.jobs import enqueue
+from crm.core.resources import resource_name
+from crm.webhooks.delivery import deliver_webhook
+from crm.webhooks.models import Webhook, WebhookDelivery, _new_uuid
+from crm.webhooks.signing import body, occurred, serialise
 
 _HOOKS = "crm_active_webhooks"  # session.info cache: one query per transaction
 
@@ -60,7 +59,7 @@ def _forget_hooks(session, *args) -> None:
 
 
 def register_stages(add) -> None:
-    """Its stages of the commit pipeline (crm/commit_pipeline.py)."""
+    """Its stages of the commit pipeline (crm/core/commit_pipeline.py)."""
     add("after_commit", "webhooks.forget", _forget_hooks)
     add("after_soft_rollback", "webhooks.forget", _forget_hooks)
     add("business_event", "webhooks.queue", deliveries_for)

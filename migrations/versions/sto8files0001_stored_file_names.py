@@ -1,4 +1,4 @@
-"""stored files are named by plain names in their storage area (crm/storage.py); imports keep a preview
+"""stored files are named by plain names in their storage area (crm/core/storage.py); imports keep a preview
 
 Revision ID: sto8files0001
 Revises: rlm7month0001

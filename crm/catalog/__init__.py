@@ -1,0 +1,1 @@
+"""The catalog: items, groups, units, taxes, currencies, payment modes."""

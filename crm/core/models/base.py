@@ -1,0 +1,178 @@
+"""Building blocks every model uses: money/quantity types, status enums, resource metadata.
+
+A table is declared once, as a model in this package. The optional ``__crm__`` attribute
+(a :class:`Resource`) carries what the generated admin, API and permissions need to know
+beyond the columns themselves: its menu group, the URL the seed documents use, its lines.
+"""
+from __future__ import annotations
+
+import enum
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from sqlalchemy import ForeignKey, Integer, Numeric, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+# Amounts are Numeric(15,2), quantities Numeric(15,3) and unit prices Numeric(17,4): a washer at
+# 0.005 is written as it is priced (e-Factura limits amounts to 2 decimals, not prices or
+# quantities). All come back as Decimal; a value with more decimals than its column is refused
+# (crm/core/limits.py), never rounded by a door.
+MONEY = Numeric(15, 2, asdecimal=True)
+QTY = Numeric(15, 3, asdecimal=True)
+UNIT_PRICE = Numeric(17, 4, asdecimal=True)
+RATE = Numeric(7, 2, asdecimal=True)  # percentages: tax rates, discounts, probability
+CENT = Decimal("0.01")
+# an address a lead, a web form or an import may be given
+EMAIL_RE = re.compile(r"^[^@\s<>(),;:\"]+@[^@\s<>(),;:\"]+\.[A-Za-z0-9-]{2,}$")
+
+
+def money(value: Any) -> Decimal:
+    """Round to 2 places, half-up, the one way every amount in the system is rounded: once, where
+    the totals rule (crm/core/totals.py) says, never on the way in."""
+    return Decimal(str(value if value is not None else 0)).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def unit_price(value: Any) -> Decimal:
+    """A price to the 4 places UNIT_PRICE keeps, half-up: for prices the system derives (a received
+    e-Factura's price per base quantity); prices a person types are refused with more places."""
+    return Decimal(str(value if value is not None else 0)).quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP)
+
+
+class StatusEnum(enum.Enum):
+    """An enum of documented status codes with a label and a Bootstrap colour.
+
+    Members are written ``DRAFT = (6, "Draft", "secondary")``; ``.value`` is the code stored
+    in the column (int or str), so ``?status=4`` and the database agree.
+    """
+
+    def __new__(cls, code, label, color="secondary"):
+        obj = object.__new__(cls)
+        obj._value_ = code
+        obj.label = label
+        obj.color = color
+        return obj
+
+    @classmethod
+    def choices(cls) -> list[tuple[Any, str]]:
+        return [(m.value, m.label) for m in cls]
+
+    @classmethod
+    def label_of(cls, code) -> str:
+        try:
+            return cls(code).label
+        except ValueError:
+            return str(code)
+
+    @classmethod
+    def shown_for(cls, row, code) -> tuple[str, str] | None:
+        """(label, colour) a person sees for ``code`` on ``row``, None for a code not documented. A
+        status whose code covers states that other columns of the row tell apart overrides it."""
+        try:
+            member = cls(code)
+        except ValueError:
+            return None
+        return member.label, member.color
+
+    @classmethod
+    def row_label(cls, row, code) -> str:
+        shown = cls.shown_for(row, code)
+        return shown[0] if shown else str(code)
+
+
+def status_column(enum_cls: type[StatusEnum], default=None, nullable=False, **kw):
+    """A status column holding the documented codes, indexed, with its enum attached."""
+    sample = next(iter(enum_cls)).value
+    coltype = Integer() if isinstance(sample, int) else String(40)
+    if default is None:
+        default = sample
+    return mapped_column(coltype, default=default, nullable=nullable, index=True,
+                         info={"enum": enum_cls}, **kw)
+
+
+def fk(target: str, nullable=True, ondelete: str | None = None, **kw):
+    """A real, indexed foreign key (Perfex declares none; we do).
+
+    Default on delete: SET NULL for optional links, CASCADE for required ones (detail lines).
+    """
+    ondelete = ondelete or ("SET NULL" if nullable else "CASCADE")
+    return mapped_column(ForeignKey(target, ondelete=ondelete), nullable=nullable, index=True, **kw)
+
+
+class BillingShipping:
+    """billing_* and shipping_* address columns, as Perfex has them on clients, vendors and documents."""
+
+    billing_street: Mapped[str | None] = mapped_column(String(200), sort_order=10)
+    billing_city: Mapped[str | None] = mapped_column(String(100), sort_order=10)
+    billing_state: Mapped[str | None] = mapped_column(String(100), sort_order=10)
+    billing_zip: Mapped[str | None] = mapped_column(String(100), sort_order=10)
+    billing_country: Mapped[str | None] = mapped_column(String(100), sort_order=10)
+    shipping_street: Mapped[str | None] = mapped_column(String(200), sort_order=10)
+    shipping_city: Mapped[str | None] = mapped_column(String(100), sort_order=10)
+    shipping_state: Mapped[str | None] = mapped_column(String(100), sort_order=10)
+    shipping_zip: Mapped[str | None] = mapped_column(String(100), sort_order=10)
+    shipping_country: Mapped[str | None] = mapped_column(String(100), sort_order=10)
+
+
+class FieldError(ValueError):
+    """A value a model refuses; ``field`` names the column so forms and the API can point at it."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(f"{field}: {message}")
+        self.field, self.message = field, message
+
+
+# Columns owned by the server or the actions on every table that has them (see Resource.action_owned).
+SERVER_SET = ("addedfrom", "datecreated", "dateadded", "created_at")  # creator and creation time
+ALWAYS_OWNED = ("number", "formatted_number", "hash", "sent", "datesend", "signed", "marked_as_signed",
+                "signature", "acceptance_firstname", "acceptance_lastname", "acceptance_email", "acceptance_date",
+                "acceptance_ip", "file_name", "stored_path", "label_path", "date_converted")
+LINE_TOTALS = ("subtotal", "total_tax", "total")  # a document's totals, computed from its lines
+
+
+@dataclass
+class Resource:
+    """Per-table metadata for the generated admin, API and permissions.
+
+    name      API resource and permission key; default: table name without 'tbl'.
+    label     menu label.
+    category  menu group: Sales, Warehouse, Purchasing, Finance, Settings (None: not in menu).
+    url       admin URL under /admin/ (the one the seed documents give); default: name.
+    aliases   extra list URLs under ``url`` (e.g. 'list_invoices').
+    lines     relationship holding the document's lines, nested as ``items`` in the API.
+    admin     small declarative Flask-Admin overrides (column_list, can_create, ...).
+    api_extra read-only values the API adds to each record: name -> "module:function" (function(obj)).
+    action_owned  columns no person writes through a generic door (the grid's form, the API's
+              POST/PATCH/PUT, the CLI): statuses, numbers, sent/accepted/signed fields, stored file
+              names, links a conversion sets. Only the table's actions write them. Every table also
+              owns, without listing them, the columns named in :data:`SERVER_SET` (creator and
+              creation time, set by the server from the signed-in staff member), :data:`ALWAYS_OWNED`
+              (numbers, portal hashes, signatures, sent flags, stored files), and, on a document with
+              lines, :data:`LINE_TOTALS` (computed from the lines). The generated form leaves them
+              out; the API shows them read-only and answers 422 naming the field and who writes it.
+              ``crm.core.resources.action_owned`` gives the whole set.
+    module    the permission module (crm/core/permissions.py MODULES): ``<module>.<verb>`` keys govern the
+              table in every door. Required: every table says where it belongs.
+    own       the columns that make a row the staff member's own (assigned to or created by them), for
+              "view own": a staff id column, or ``relationship.column`` (a contact: its client's creator).
+    """
+
+    label: str | None = None
+    category: str | None = None
+    url: str | None = None
+    name: str | None = None
+    aliases: tuple[str, ...] = ()
+    lines: str | None = None
+    admin: dict = field(default_factory=dict)
+    api: bool = True
+    readonly: bool = False
+    api_extra: dict = field(default_factory=dict)
+    action_owned: tuple[str, ...] = ()
+    module: str | None = None
+    own: tuple[str, ...] = ()
+
+
+__all__ = ["ALWAYS_OWNED", "LINE_TOTALS", "SERVER_SET", "BillingShipping", "FieldError", "MONEY", "QTY", "RATE", "UNIT_PRICE", "money", "unit_price", "StatusEnum", "status_column", "fk", "Resource",
+           "date", "datetime", "Decimal"]

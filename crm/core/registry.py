@@ -1,0 +1,187 @@
+"""The action registry: one declaration per business operation.
+
+An action is a plain function ``func(obj, actor, **params)`` registered with :func:`action`.
+The declaration gives, without more code: a row button in the admin grid, the API endpoint
+``POST /api/v1/<resource>/<id>/actions/<name>``, the CLI entry ``crm action``, the permission
+``action:<resource>.<name>`` and an activity-log line. :func:`run` is the single entry point
+all of them use; it validates, checks permission and precondition, and runs in one transaction.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from sqlalchemy.exc import SQLAlchemyError
+from werkzeug.datastructures import MultiDict
+from wtforms import DecimalField, Form
+
+from crm.core.activity import log_activity
+from crm.core.extensions import db
+from crm.core.limits import INT_MAX, too_many_places
+from crm.core.permissions import can, sees
+from crm.core.resources import LINES, SERVER, action_owned, resource_name, resource_of
+
+
+class ActionError(Exception):
+    """A business rule refused the operation. The message tells a person what to do."""
+
+    status = 409
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+class ActionInvalid(ActionError):
+    status = 422
+
+    def __init__(self, errors: dict[str, list[str]]):
+        self.errors = errors
+        first_field, msgs = next(iter(errors.items()))
+        super().__init__(f"{first_field}: {msgs[0]}", field=first_field)
+
+
+class ActionForbidden(ActionError):
+    status = 403
+
+
+class ActionNotFound(ActionError):
+    status = 404
+
+
+@dataclass
+class ActionDef:
+    model: type
+    name: str
+    label: str
+    func: Callable
+    form: type[Form] | None = None  # WTForms class describing the parameters
+    precondition: Callable[[Any], str | None] | None = None
+    destructive: bool = False
+    confirm: str | None = None
+    icon: str = "fa-bolt"
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def resource(self) -> str:
+        return resource_name(self.model)
+
+    @property
+    def permission(self) -> str:
+        return f"action:{self.resource}.{self.name}"
+
+    def refusal(self, obj) -> str | None:
+        """Why the action cannot run on obj now, or None when it can."""
+        return self.precondition(obj) if self.precondition else None
+
+    @property
+    def params(self):
+        return list(self.form()) if self.form else []
+
+
+_REGISTRY: dict[tuple[type, str], ActionDef] = {}
+
+
+def action(model, name: str, label: str, *, form=None, precondition=None, destructive=False,
+           confirm=None, icon="fa-bolt"):
+    """Register ``func(obj, actor, **params)`` as an action on ``model``."""
+
+    def decorate(func):
+        _REGISTRY[(model, name)] = ActionDef(model, name, label, func, form, precondition,
+                                             destructive, confirm, icon)
+        return func
+
+    return decorate
+
+
+def actions_for(model) -> list[ActionDef]:
+    return [a for (m, _), a in _REGISTRY.items() if m is model]
+
+
+def all_actions() -> list[ActionDef]:
+    return list(_REGISTRY.values())
+
+
+def who_writes(model, key: str) -> str:
+    """A sentence for a person who tried to write an action-owned column through a generic door."""
+    kind = action_owned(model).get(key)
+    if kind == SERVER:
+        return "set by the server (who created the record and when), never taken from a request"
+    if kind == LINES:
+        return "computed by the server from the lines"
+    names = ", ".join(a.name for a in actions_for(model))
+    if not names:
+        return "written only by the system"
+    return (f"changed only by this record's actions ({names}): "
+            f"POST /api/v1/{resource_of(model).name}/<id>/actions/<action>")
+
+
+def get_action(model, name: str) -> ActionDef:
+    try:
+        return _REGISTRY[(model, name)]
+    except KeyError:
+        raise ActionNotFound(f"There is no action {name!r} on {model.__tablename__}.") from None
+
+
+def parse_params(adef: ActionDef, data) -> dict:
+    """Validate parameters with the action's form; the same rules for grid, API and CLI."""
+    if adef.form is None:
+        return {}
+    formdata = data if isinstance(data, MultiDict) else MultiDict(
+        {k: ("" if v is None else str(v)) for k, v in (data or {}).items()})
+    form = adef.form(formdata=formdata, meta={"csrf": False})
+    errors = {} if form.validate() else {k: list(v) for k, v in form.errors.items()}
+    for f in form:  # a DecimalField's places only format it: 10.005 is refused, not rounded later
+        if isinstance(f, DecimalField) and f.places and f.name not in errors \
+                and (message := too_many_places(f.data, f.places)):
+            errors[f.name] = [message]
+    if errors:
+        raise ActionInvalid(errors)
+    return {f.name: f.data for f in form if f.name != "csrf_token"}
+
+
+def run(model, obj_id, name: str, actor, data=None):
+    """Run an action as ``actor``: permission, parameters, precondition, one transaction.
+
+    Returns whatever the action returns (usually a message or the created record).
+    Raises ActionError (or a subclass) with a message for a person; nothing is written then.
+    """
+    adef = get_action(model, name)
+    if not can(actor, adef.permission):
+        raise ActionForbidden(f"You do not have permission to {adef.label.lower()} ({adef.permission}).")
+    params = parse_params(adef, data)
+    # The lock reads the row as it is now, even when this session already holds the object.
+    ids_fit = not isinstance(obj_id, int) or abs(obj_id) <= INT_MAX  # a larger id names no row (INTEGER keys)
+    obj = db.session.get(model, obj_id, with_for_update=True, populate_existing=True) if ids_fit else None
+    if obj is None or not sees(actor, obj):  # view own: a colleague's record is not theirs to act on
+        raise ActionNotFound(f"{adef.resource} #{obj_id} does not exist.")
+    refusal = adef.refusal(obj)
+    if refusal:
+        raise ActionError(refusal)
+    session = db.session()
+    session.info["actor"] = actor  # events raised by this transaction name who did it
+    try:
+        result = adef.func(obj, actor, **params)
+        log_activity(actor, f"{adef.label}: {adef.resource} #{obj_id}"
+                     + (f" ({result})" if isinstance(result, str) else ""),
+                     rel_type=adef.resource, rel_id=obj_id)
+        _commit_keeping_state(session)
+    except (ActionError, SQLAlchemyError):
+        session.rollback()
+        raise
+    finally:
+        session.info.pop("actor", None)
+    return result
+
+
+def _commit_keeping_state(session) -> None:
+    """Commit without expiring what the session holds: what the action just wrote is what the
+    caller shows next (the API's answer, the grid's message, the next action of a chain), so it
+    is not read again. The next action locks and re-reads its own row (populate_existing above)."""
+    keep = session.expire_on_commit
+    session.expire_on_commit = False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = keep

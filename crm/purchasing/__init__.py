@@ -1,0 +1,1 @@
+"""Purchasing: requests for quotation, quotations, orders, vendor invoices, replenishment, the vendor portal."""

@@ -1,0 +1,1 @@
+"""Purchasing actions (registered by crm.actions)."""

@@ -1,0 +1,1 @@
+"""Sales actions (registered by crm.actions)."""

@@ -1,0 +1,1 @@
+"""Sales jobs (scheduled in crm.jobs.periodic)."""

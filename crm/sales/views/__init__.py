@@ -1,0 +1,1 @@
+"""Sales screens that are not a generated grid."""

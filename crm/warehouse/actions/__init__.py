@@ -1,0 +1,1 @@
+"""Warehouse actions (registered by crm.actions); stock.py is the only writer of stock."""

@@ -1,0 +1,1 @@
+"""Warehouse screens that are not a generated grid."""

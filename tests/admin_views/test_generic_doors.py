@@ -1,0 +1,310 @@
+"""The generic doors (the grid's forms, POST/PATCH/PUT/DELETE /api/v1/...) never write what only an
+action may write: statuses, numbers, signatures, sent flags, totals, payments, creator and creation
+time; an issued invoice with payments or at ANAF keeps its content."""
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from crm.core.extensions import db
+from tests.api.test_api import client, h  # noqa: F401 - the API client and its token
+from tests.conftest import api_token, csrf_from, login, make_staff
+
+DRAFT, UNPAID, PAID = 6, 1, 2
+
+
+@pytest.fixture
+def setup(app):
+    """A client, the default currency and a payment mode; returns (client id, payment mode id)."""
+    from crm.catalog.models import Currency, PaymentMode
+    from crm.sales.models.clients import Client
+
+    with app.app_context():
+        db.session.add_all([Client(company="Omega SRL"), Currency(name="RON", symbol="lei", isdefault=True),
+                            PaymentMode(name="Bank")])
+        db.session.commit()
+        return db.session.query(Client.userid).scalar(), db.session.query(PaymentMode.id).scalar()
+
+
+def _invoice(client, h, cid, lines=(("Audit", "1", "100.00"),)):
+    r = client.post("/api/v1/invoices", headers=h, json={
+        "clientid": cid, "date": "2026-11-01", "duedate": "2099-01-01",
+        "items": [{"description": d, "qty": q, "rate": r} for d, q, r in lines]})
+    assert r.status_code == 201, r.get_json()
+    return r.get_json()
+
+
+def _act(client, h, resource, obj_id, name, **params):
+    return client.post(f"/api/v1/{resource}/{obj_id}/actions/{name}", headers=h, json=params)
+
+
+def test_an_invoice_entered_through_the_api_is_a_draft_and_takes_no_number(client, h, setup):
+    cid, _ = setup
+    r = client.post("/api/v1/invoices", headers=h, json={"clientid": cid, "date": "2026-11-01", "status": UNPAID,
+                                                         "items": [{"description": "Audit", "rate": "10"}]})
+    assert r.status_code == 422
+    body = r.get_json()
+    assert body["field"] == "status" and "issue" in body["error"] and "/actions/" in body["error"]
+    r = client.post("/api/v1/invoices", headers=h, json={"clientid": cid, "date": "2026-11-01",
+                                                         "number": 7, "formatted_number": "INV-000007"})
+    assert r.status_code == 422 and r.get_json()["field"] == "number"
+    inv = _invoice(client, h, cid)
+    assert inv["status"] == DRAFT and inv["number"] is None
+    # the action issues it and gives it the first number of the series
+    assert _act(client, h, "invoices", inv["id"], "issue").status_code == 200
+    assert client.get(f"/api/v1/invoices/{inv['id']}", headers=h).get_json()["number"] == 1
+
+
+def test_statuses_and_signatures_are_changed_only_by_actions(client, h, setup, app):
+    from crm.sales.models.documents import Contract, Estimate, Proposal
+
+    cid, _ = setup
+    with app.app_context():
+        p = Proposal(subject="Fit-out", date=date.today(), rel_type="customer", rel_id=cid)
+        e = Estimate(clientid=cid, date=date.today())
+        c = Contract(subject="Support", client=cid)
+        db.session.add_all([p, e, c])
+        db.session.commit()
+        pid, eid, kid = p.id, e.id, c.id
+    attempts = [
+        ("proposals", pid, {"status": 3, "acceptance_firstname": "Forged"}, "status", "accept"),
+        ("proposals", pid, {"acceptance_firstname": "Forged"}, "acceptance_firstname", "accept"),
+        ("estimates", eid, {"status": 4}, "status", "accept"),
+        ("contracts", kid, {"signed": True}, "signed", "mark_signed"),
+        ("contracts", kid, {"signature": "../secret_key"}, "signature", "mark_signed"),
+        ("contracts", kid, {"marked_as_signed": True}, "marked_as_signed", "mark_signed"),
+    ]
+    for resource, obj_id, payload, field, action_name in attempts:
+        r = client.patch(f"/api/v1/{resource}/{obj_id}", headers=h, json=payload)
+        assert r.status_code == 422, (resource, payload, r.get_json())
+        assert r.get_json()["field"] == field and action_name in r.get_json()["error"], r.get_json()
+    with app.app_context():
+        assert db.session.get(Proposal, pid).status == 6 and db.session.get(Proposal, pid).acceptance_firstname is None
+        assert db.session.get(Estimate, eid).status == 1
+        c = db.session.get(Contract, kid)
+        assert not c.signed and c.signature is None
+
+
+def test_a_record_read_and_sent_back_unchanged_is_accepted(client, h, setup):
+    """A client that GETs a record, edits one field and PUTs it all back is not refused for the
+    action-owned values it echoes."""
+    cid, _ = setup
+    inv = _invoice(client, h, cid)
+    body = client.get(f"/api/v1/invoices/{inv['id']}", headers=h).get_json()
+    for key in [k for k in body if k.endswith("_label") or k in ("id", "items", "custom_fields")]:
+        body.pop(key)
+    body["adminnote"] = "call before due date"
+    r = client.put(f"/api/v1/invoices/{inv['id']}", headers=h, json=body)
+    assert r.status_code == 200, r.get_json()
+    assert r.get_json()["adminnote"] == "call before due date"
+    r = client.patch(f"/api/v1/invoices/{inv['id']}", headers=h, json={"total": "5.00"})
+    assert r.status_code == 422 and r.get_json()["field"] == "total" and "lines" in r.get_json()["error"]
+
+
+def test_the_openapi_document_shows_action_owned_columns_read_only(client):
+    spec = client.get("/api/v1/openapi.json").get_json()
+    invoice = spec["components"]["schemas"]["Invoice"]["properties"]
+    for key in ("status", "number", "formatted_number", "total", "addedfrom", "datecreated", "sent",
+                "efactura_status"):
+        assert invoice[key].get("readOnly") is True, key
+    assert "readOnly" not in invoice["clientnote"]
+    contract = spec["components"]["schemas"]["Contract"]["properties"]
+    assert contract["signature"]["readOnly"] and contract["signed"]["readOnly"]
+
+
+def test_a_paid_invoice_keeps_its_client_lines_and_total(client, h, setup, app):
+    from crm.sales.models.clients import Client
+    from crm.sales.models.documents import Invoice
+
+    cid, mode = setup
+    with app.app_context():
+        other = Client(company="Elsewhere SRL")
+        db.session.add(other)
+        db.session.commit()
+        other_id = other.userid
+    inv = _invoice(client, h, cid, [("Audit", "2", "100.00")])
+    assert _act(client, h, "invoices", inv["id"], "issue").status_code == 200
+    r = _act(client, h, "invoices", inv["id"], "record_payment", amount="200.00", paymentmode=mode)
+    assert r.status_code == 200, r.get_json()
+    for payload, field in (({"clientid": other_id}, "clientid"),
+                           ({"items": [{"description": "Audit", "qty": "1", "rate": "10.00"}]}, "items"),
+                           ({"discount_percent": "50", "discount_type": "before_tax"}, "discount_percent"),
+                           ({"adjustment": "-100.00"}, "adjustment")):
+        r = client.patch(f"/api/v1/invoices/{inv['id']}", headers=h, json=payload)
+        assert r.status_code == 422, (payload, r.get_json())
+        err = r.get_json()
+        assert err["field"] == field and "has payments" in err["error"] and "credit note" in err["error"]
+    # what may still change: notes
+    r = client.patch(f"/api/v1/invoices/{inv['id']}", headers=h, json={"adminnote": "paid by transfer"})
+    assert r.status_code == 200, r.get_json()
+    # the same lines sent back are not a change
+    same = [{"description": "Audit", "qty": "2", "rate": "100.00"}]
+    assert client.patch(f"/api/v1/invoices/{inv['id']}", headers=h, json={"items": same}).status_code == 200
+    # nor may it be deleted
+    r = client.delete(f"/api/v1/invoices/{inv['id']}", headers=h)
+    assert r.status_code == 409 and "credit note" in r.get_json()["error"]
+    with app.app_context():
+        row = db.session.get(Invoice, inv["id"])
+        assert row.clientid == cid and row.total == Decimal("200.00") and row.status == PAID
+    # the grid's form: the line editor's change is refused with the same reason
+    admin = app.test_client()
+    login(admin)
+    page = admin.get(f"/admin/invoices/edit/?id={inv['id']}").get_data(as_text=True)
+    html = admin.post(f"/admin/invoices/edit/?id={inv['id']}", follow_redirects=True,
+                      data={"csrf_token": csrf_from(page), "client": str(other_id), "date": "2026-11-01"}
+                      ).get_data(as_text=True)
+    assert "has payments" in html
+    with app.app_context():
+        assert db.session.get(Invoice, inv["id"]).clientid == cid
+
+
+def test_an_invoice_sent_to_anaf_keeps_its_legal_content(client, h, setup, app):
+    from crm.sales.models.documents import Invoice
+
+    cid, _ = setup
+    inv = _invoice(client, h, cid)
+    with app.app_context():
+        row = db.session.get(Invoice, inv["id"])
+        row.efactura_status = "awaiting_validation"
+        db.session.commit()
+    for payload, field in (({"date": "2026-11-02"}, "date"), ({"billing_street": "Str. Noua 1"}, "billing_street"),
+                           ({"items": [{"description": "Audit", "qty": "1", "rate": "150.00"}]}, "items")):
+        r = client.patch(f"/api/v1/invoices/{inv['id']}", headers=h, json=payload)
+        assert r.status_code == 422 and r.get_json()["field"] == field, r.get_json()
+        assert "ANAF" in r.get_json()["error"]
+    r = client.patch(f"/api/v1/invoices/{inv['id']}", headers=h, json={"efactura_status": "not_sent"})
+    assert r.status_code == 422 and r.get_json()["field"] == "efactura_status"
+    assert client.patch(f"/api/v1/invoices/{inv['id']}", headers=h, json={"adminnote": "x"}).status_code == 200
+
+
+def test_payments_are_recorded_and_reversed_only_by_actions(client, h, setup, app):
+    from crm.sales.models.clients import SalesActivity
+    from crm.sales.models.documents import Invoice, InvoicePayment
+
+    cid, mode = setup
+    inv = _invoice(client, h, cid)
+    assert _act(client, h, "invoices", inv["id"], "issue").status_code == 200
+    r = client.post("/api/v1/invoicepaymentrecords", headers=h,
+                    json={"invoiceid": inv["id"], "amount": "1000000.00", "date": "2026-11-05"})
+    assert r.status_code == 405
+    assert _act(client, h, "invoices", inv["id"], "record_payment", amount="40.00", paymentmode=mode).status_code == 200
+    with app.app_context():
+        pay_id = db.session.query(InvoicePayment.id).scalar()
+    assert client.patch(f"/api/v1/invoicepaymentrecords/{pay_id}", headers=h, json={"amount": "1.00"}).status_code == 405
+    assert client.delete(f"/api/v1/invoicepaymentrecords/{pay_id}", headers=h).status_code == 405
+    # the grid offers no form for a payment
+    admin = app.test_client()
+    login(admin)
+    assert admin.get("/admin/payments/new/").status_code in (302, 403, 404)
+    r = admin.post("/admin/payments/new/", data={"invoice": str(inv["id"]), "amount": "777777"})
+    assert r.status_code in (302, 403, 404)
+    with app.app_context():
+        assert db.session.query(InvoicePayment).count() == 1
+    # reversing it: the invoice owes the amount again and its history says so
+    r = _act(client, h, "invoicepaymentrecords", pay_id, "reverse_payment")
+    assert r.status_code == 200, r.get_json()
+    with app.app_context():
+        assert db.session.query(InvoicePayment).count() == 0
+        assert db.session.get(Invoice, inv["id"]).status == UNPAID
+        lines = [a.description for a in db.session.query(SalesActivity).filter_by(rel_id=inv["id"])]
+        assert any("reversed" in line for line in lines), lines
+
+
+def test_creator_and_creation_time_come_from_the_server(client, h, app):
+    from crm.core.models.settings import Staff
+    from crm.sales.models.clients import Lead
+
+    with app.app_context():
+        other = make_staff("other@test.example")
+        other_id = other.staffid
+        me = db.session.query(Staff).filter_by(email="admin@test.example").one().staffid
+    r = client.post("/api/v1/leads", headers=h, json={"name": "Ana", "addedfrom": other_id})
+    assert r.status_code == 422 and r.get_json()["field"] == "addedfrom" and "server" in r.get_json()["error"]
+    r = client.post("/api/v1/leads", headers=h, json={"name": "Ana", "dateadded": "2001-01-01T00:00:00"})
+    assert r.status_code == 422 and r.get_json()["field"] == "dateadded"
+    r = client.post("/api/v1/leads", headers=h, json={"name": "Ana"})
+    assert r.status_code == 201
+    lead = r.get_json()
+    assert lead["addedfrom"] == me and lead["dateadded"][:4] >= "2026"
+    r = client.patch(f"/api/v1/leads/{lead['id']}", headers=h, json={"addedfrom": other_id})
+    assert r.status_code == 422
+    # the grid's create form: the signed-in staff member is the creator, whatever the form says
+    other_client = app.test_client()
+    login(other_client, "other@test.example", "pass-1234")
+    admin = app.test_client()
+    login(admin)
+    page = admin.get("/admin/leads/new/").get_data(as_text=True)
+    assert 'name="addedfrom"' not in page and 'name="dateadded"' not in page
+    r = admin.post("/admin/leads/new/", data={"csrf_token": csrf_from(page), "name": "Bogdan",
+                                              "addedfrom": str(other_id), "dateadded": "2001-01-01 00:00:00"})
+    assert r.status_code == 302, r.get_data(as_text=True)[:2000]
+    with app.app_context():
+        row = db.session.query(Lead).filter_by(name="Bogdan").one()
+        assert row.addedfrom == me and row.dateadded.year >= 2026
+
+
+def test_the_grid_form_leaves_action_owned_columns_out(app, setup):
+    admin = app.test_client()
+    login(admin)
+    page = admin.get("/admin/invoices/new/").get_data(as_text=True)
+    for key in ("status", "number", "formatted_number", "total", "subtotal", "sent", "efactura_status", "hash",
+                "addedfrom", "datecreated"):
+        assert f'name="{key}"' not in page, key
+    page = admin.get("/admin/contracts/new/").get_data(as_text=True)
+    for key in ("signed", "signature", "marked_as_signed", "acceptance_firstname"):
+        assert f'name="{key}"' not in page, key
+
+
+def _client_with_addresses(app) -> int:
+    from crm.sales.models.clients import Client
+
+    with app.app_context():
+        c = Client(company="Delta Trans SRL", address="Str. Veche 1", city="Cluj-Napoca",
+                   billing_street="Bd. Eroilor 10", billing_city="Cluj-Napoca", billing_state="Cluj",
+                   billing_zip="400129", billing_country="RO", shipping_street="Str. Fabricii 5",
+                   shipping_city="Turda", shipping_state="Cluj", shipping_zip="401106", shipping_country="RO")
+        db.session.add(c)
+        db.session.commit()
+        return c.userid
+
+
+def test_an_invoice_entered_by_hand_takes_its_due_date_and_addresses(app, client, h, setup):
+    from datetime import timedelta
+
+    from crm.core import options
+    from crm.sales.models.documents import Invoice
+
+    cid = _client_with_addresses(app)
+    with app.app_context():
+        options.set("invoice_due_after", 15)
+        db.session.commit()
+    issued_on = date.today() - timedelta(days=40)
+    r = client.post("/api/v1/invoices", headers=h, json={
+        "clientid": cid, "date": str(issued_on), "items": [{"description": "Audit", "qty": "1", "rate": "100.00"}]})
+    assert r.status_code == 201, r.get_json()
+    inv = r.get_json()
+    assert inv["duedate"] == str(issued_on + timedelta(days=15))
+    assert (inv["billing_street"], inv["billing_city"], inv["billing_zip"]) == ("Bd. Eroilor 10", "Cluj-Napoca", "400129")
+    assert (inv["shipping_street"], inv["shipping_city"], inv["include_shipping"]) == ("Str. Fabricii 5", "Turda", True)
+    # issued, unpaid and past its due date: overdue
+    assert _act(client, h, "invoices", inv["id"], "issue").status_code == 200
+    assert client.get(f"/api/v1/invoices/{inv['id']}", headers=h).get_json()["status"] == 4
+    # what the person gives is kept: their due date, their billing address (not mixed with the client's)
+    r = client.post("/api/v1/invoices", headers=h, json={
+        "clientid": cid, "date": str(issued_on), "duedate": "2099-01-01", "billing_street": "Calea Victoriei 2"})
+    body = r.get_json()
+    assert (body["duedate"], body["billing_street"], body["billing_city"]) == ("2099-01-01", "Calea Victoriei 2", None)
+    assert body["shipping_street"] == "Str. Fabricii 5"
+    # the grid's form: the same defaults
+    admin = app.test_client()
+    login(admin)
+    page = admin.get("/admin/invoices/new/").get_data(as_text=True)
+    r = admin.post("/admin/invoices/new/", data={"csrf_token": csrf_from(page), "client": str(cid),
+                                                 "date": f"{issued_on:%Y-%m-%d}"})
+    assert r.status_code == 302, r.get_data(as_text=True)[:2000]
+    with app.app_context():
+        made = db.session.query(Invoice).order_by(Invoice.id.desc()).first()
+        assert made.duedate == issued_on + timedelta(days=15)
+        assert (made.billing_street, made.shipping_city) == ("Bd. Eroilor 10", "Turda")

@@ -1,0 +1,151 @@
+"""Jobs: dispatched only after commit; inline without Redis; on a real Redis with RQ otherwise."""
+from __future__ import annotations
+
+import os
+import uuid
+
+import pytest
+
+from crm.core.extensions import db
+from crm.core.jobs import enqueue
+from tests.conftest import csrf_from
+from tests.jobs_sample import explode, read_then_wait, write_note
+
+
+def _notes(app):
+    from crm.core.models.records import ActivityLog
+
+    with app.app_context():
+        return [a.description for a in db.session.query(ActivityLog).filter_by(rel_type="test-job")]
+
+
+def test_inline_job_runs_after_commit_only(app):
+    with app.app_context():
+        enqueue(write_note, "after commit")
+        assert _notes(app) == []  # not before the commit
+        db.session.commit()
+    assert _notes(app) == ["after commit"]
+    with app.app_context():
+        enqueue(write_note, "rolled back")
+        db.session.rollback()
+        db.session.commit()
+    assert _notes(app) == ["after commit"]
+
+
+def test_a_long_job_locks_nothing_while_it_works(app):
+    """A job runs after the change that queued it commits, in that request's thread: while it
+    works, what it and that request read locks nothing, so another person's change saves at once."""
+    import threading
+    import time
+
+    from crm.core.activity import log_activity
+    from tests.jobs_sample import SIGNALS
+
+    working, go_on = SIGNALS["long job"] = threading.Event(), threading.Event()
+
+    def change_that_queues_the_job():
+        with app.app_context():
+            enqueue(read_then_wait, "long job", "long job done")
+            log_activity(None, "queued", rel_type="test-job")
+            db.session.commit()
+
+    request = threading.Thread(target=change_that_queues_the_job)
+    request.start()
+    try:
+        assert working.wait(30)
+        with app.app_context():
+            started = time.monotonic()
+            log_activity(None, "saved meanwhile", rel_type="test-job")
+            db.session.commit()
+            assert time.monotonic() - started < 3
+    finally:
+        go_on.set()
+        request.join(60)
+    assert _notes(app) == ["queued", "saved meanwhile", "long job done"]
+
+
+def test_inline_failure_is_recorded_and_shown(app, admin_client):
+    with app.app_context():
+        enqueue(explode, "mail.example")
+        db.session.commit()
+    html = admin_client.get("/admin/jobs/").get_data(as_text=True)
+    assert "SMTP refused: mail.example" in html and "run in-process" in html
+
+
+needs_redis = pytest.mark.skipif(not os.environ.get("REDIS_URL"), reason="REDIS_URL not given")
+
+
+@pytest.fixture
+def redis_app(app):
+    from redis import Redis
+    from rq import Queue
+
+    import crm.core.jobs
+
+    queue_name = f"test-{uuid.uuid4().hex[:8]}"
+    app.config.update(REDIS_URL=os.environ["REDIS_URL"], RQ_QUEUE=queue_name)
+    crm.core.jobs.runner._worker_app = app  # the worker runs the jobs against the test database
+    yield app
+    Queue(queue_name, connection=Redis.from_url(os.environ["REDIS_URL"])).empty()
+    app.config.update(REDIS_URL=None, RQ_QUEUE="default")
+    crm.core.jobs.runner._worker_app = None
+
+
+def _work(app):
+    from rq import SimpleWorker
+
+    from crm.core.jobs.runner import queue
+
+    with app.app_context():
+        q = queue()
+        conn = q.connection
+    SimpleWorker([q], connection=conn).work(burst=True)
+
+
+@needs_redis
+def test_redis_job_is_queued_after_commit_and_run_by_a_worker(redis_app):
+    app = redis_app
+    with app.app_context():
+        enqueue(write_note, "via redis")
+        from crm.core.jobs.runner import queue
+
+        assert queue().count == 0
+        db.session.commit()
+        assert queue().count == 1
+    assert _notes(app) == []  # queued, not run in-process
+    _work(app)
+    assert _notes(app) == ["via redis"]
+
+
+@needs_redis
+def test_jobs_screen_lists_failed_jobs_and_retries(redis_app, admin_client):
+    app = redis_app
+    with app.app_context():
+        enqueue(explode, "relay down")
+        db.session.commit()
+    _work(app)
+    page = admin_client.get("/admin/jobs/").get_data(as_text=True)
+    assert "tests.jobs_sample.explode" in page and "SMTP refused: relay down" in page
+    with app.app_context():
+        from crm.core.jobs.runner import queue
+
+        q = queue()
+        job_id = q.failed_job_registry.get_job_ids()[0]
+    r = admin_client.post(f"/admin/jobs/retry/{job_id}", data={"csrf_token": csrf_from(page)})
+    assert r.status_code == 302
+    with app.app_context():
+        q = queue()
+        assert q.count == 1 and job_id not in q.failed_job_registry.get_job_ids()
+
+
+def test_periodic_jobs_are_registered_with_rq_cron():
+    """`rq cron crm.jobs.cron` (the Procfile's clock process) loads every periodic job."""
+    from redis import Redis
+    from rq.cron import CronScheduler
+
+    from crm.jobs.periodic import PERIODIC
+
+    sched = CronScheduler(connection=Redis.from_url(os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")))
+    sched.load_config_from_file("crm.jobs.cron")
+    assert {j.func.__name__ for j in sched._cron_jobs} == set(PERIODIC)
+    assert all(j.cron for j in sched._cron_jobs)

@@ -37,29 +37,29 @@ def create_app(overrides: dict | None = None) -> Flask:
 
     from crm import models  # noqa: F401  (register every table)
     from crm import actions  # noqa: F401  (register every action)
+    from crm.sales import area as sales
+    from crm.warehouse import area as warehouse
+    from crm.purchasing import area as purchasing
     _install_commit_pipeline()
-    from crm.warehouse import count_sheets  # noqa: F401  (they register the PDFs they print: documents.prints)
-    from crm.purchasing import documents as purchase_documents  # noqa: F401  (they register the PDFs they print: documents.prints)
     from crm.core import company
     from crm.admin_views.menu import init_admin
+    from crm.admin_views.trace import init_trace
     from crm.api import init_api
     from crm.core.auth import bp as auth_bp
     from crm.capture.web_forms import bp as capture_bp
     from crm.cli import crm_cli
-    from crm.sales.portal import bp as portal_bp
     from crm.core.documents import bp as documents_bp
     from crm.capture.facebook import bp as facebook_bp
     from crm.shipping.views import bp as labels_bp
-    from crm.warehouse.views.physical_inventory import bp as count_sheets_bp
 
     app.jinja_env.globals["company_profile"] = company.profile  # the seller in every email's footer
     app.register_blueprint(auth_bp)
     app.register_blueprint(documents_bp)
     app.register_blueprint(capture_bp)  # public lead-capture forms (/forms/wtl/...)
     app.register_blueprint(facebook_bp)  # /webhooks/facebook/leads
-    app.register_blueprint(portal_bp)  # client portal (/portal/<kind>/<id>/<hash>), no staff login
     app.register_blueprint(labels_bp)  # AWB labels
-    app.register_blueprint(count_sheets_bp)  # count sheets
+    for area in (sales, warehouse, purchasing):  # each area's declarations and public pages
+        area.register(app)
     if app.config.get("CRM_SANDBOX"):
         from crm.sandbox import mount
 
@@ -71,10 +71,6 @@ def create_app(overrides: dict | None = None) -> Flask:
     init_api(app)
     init_admin(app)
     app.cli.add_command(crm_cli)
-    from crm.warehouse.traceability import init_trace
-    from crm.purchasing.vendor_portal import bp as vendor_portal_bp
-
-    app.register_blueprint(vendor_portal_bp)  # vendor portal (/vendor/<kind>/<id>/<hash>), no staff login
     init_trace(app, app.extensions["admin"][0])  # /admin/trace/..., /api/v1/<resource>/<id>/trace
     from crm.core.audit import init_audit
 
@@ -107,13 +103,13 @@ def _install_commit_pipeline() -> None:
     run in (the modules are listed in that order)."""
     from crm.core import audit, commit_pipeline, events, jobs, options
     from crm.core import activity, attachments
-    from crm.warehouse.actions import deliveries, goods_receipts, physical_inventory, reservations, stock
-    from crm.purchasing.actions import purchase_orders
+    from crm.warehouse.actions import deliveries, physical_inventory, reservations, stock
+    from crm.purchasing.actions import backorders, purchase_orders, receiving
     from crm.shipping import actions as shipping
     from crm.notifications import assignment, notify
     from crm.reports import rollup
     from crm.webhooks import subscriber
 
     commit_pipeline.install([rollup, deliveries, physical_inventory, events, reservations, assignment, audit,
-                             activity, shipping, purchase_orders, subscriber, goods_receipts, notify, jobs,
-                             attachments, stock, options], subscribe=events.subscribe)
+                             activity, shipping, receiving, purchase_orders, subscriber, backorders,
+                             notify, jobs, attachments, stock, options], subscribe=events.subscribe)

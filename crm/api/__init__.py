@@ -14,7 +14,7 @@ from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import selectinload
 
 from crm.api.schemas import compositions, filter_schema_for, schema_for
-from crm.core import audit, custom_fields as cf
+from crm.core import audit, custom_fields as cf, resources
 from crm.core.auth import (
     TOKEN_MAX_AGE,
     authenticate,
@@ -395,6 +395,7 @@ PUBLIC = {f"{PREFIX}/auth/token", f"{PREFIX}/openapi.json"}
 
 
 def init_api(app):
+    resources.serialise_with(lambda obj: schema_for(type(obj))().dump(obj))  # a webhook's record, as here
     app.config.setdefault("API_TITLE", "CRMConnect API")
     app.config.setdefault("API_VERSION", "v1")
     app.config.setdefault("OPENAPI_VERSION", "3.0.3")

@@ -9,29 +9,24 @@ from functools import lru_cache
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 from marshmallow_sqlalchemy import ModelConverter, SQLAlchemyAutoSchema
-from sqlalchemy import String, inspect
-from werkzeug.utils import import_string
+from sqlalchemy import String
 
 from crm.core.custom_fields import as_dict as custom_fields_of, fieldto_of
 from crm.core.extensions import db
 from crm.core.limits import INT_MAX, digits_before_point, integer_bounds, problem, too_many_places
 from crm.core.registry import who_writes
-from crm.core.resources import action_owned, columns, primary_key, resource_of, status_enum
+from crm.core.resources import (  # noqa: F401  (compositions, parent_link_columns: read from here by the API)
+    API_VALUES,
+    action_owned,
+    columns,
+    compositions,
+    parent_link_columns,
+    primary_key,
+    resource_of,
+    status_enum,
+)
 
 SECRET = ("password", "hash", "session_version")  # never shown, never written by the API
-
-
-def compositions(model):
-    """One-to-many relationships whose children belong to the parent (cascade delete-orphan)."""
-    return [r for r in inspect(model).relationships
-            if r.direction.name == "ONETOMANY" and r.cascade.delete_orphan]
-
-
-def parent_link_columns(rel) -> set[str]:
-    """Columns of the child that point back at the parent: set by the relationship, never by clients."""
-    keys = {c.key for c in rel.remote_side}
-    child_cols = {c.key for c in columns(rel.mapper.class_)}
-    return (keys | ({"rel_id", "rel_type"} & child_cols)) & child_cols
 
 
 def value_range(column):
@@ -110,8 +105,8 @@ def schema_for(model, prefix: str = "", exclude: tuple = ()) -> type[SQLAlchemyA
             metadata={"description": "Custom fields defined in Settings, as {slug: value}."})
         attrs["_dump_custom_fields"] = lambda self, obj: custom_fields_of(obj)
         attrs["_load_custom_fields"] = lambda self, value: value  # checked against the definitions on save
-    for name, path in resource_of(model).api_extra.items():  # computed, read-only (e.g. a client's credit)
-        attrs[name] = fields.Function(import_string(path), dump_only=True)
+    for name, fn in API_VALUES.get(model, {}).items():  # computed, read-only (e.g. a client's credit)
+        attrs[name] = fields.Function(fn, dump_only=True)
     for rel in compositions(model):
         child = schema_for(rel.mapper.class_, prefix=prefix + model.__name__,
                            exclude=tuple(sorted(parent_link_columns(rel))))

@@ -19,7 +19,8 @@ from html.parser import HTMLParser
 from crm.capture.leads import EMAIL, capture_lead
 from crm.capture.models import LeadEmailMessage
 from crm.core import options
-from crm.core.activity import log_activity, log_lead_activity
+from crm.core.activity import log_activity
+from crm.sales.actions.sales_activity import log_lead_activity
 from crm.core.extensions import db
 from crm.core.jobs import job
 from crm.core.registry import ActionError

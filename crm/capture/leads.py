@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import secrets
 
-from crm.core.activity import log_lead_activity
+from crm.sales.actions.sales_activity import log_lead_activity
 from crm.core.extensions import db
 from crm.core.registry import ActionError
 from crm.sales.models.clients import Lead, LeadSource, LeadStatus, Pipeline

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from crm.core.extensions import db
 from crm.core.models.records import ActivityLog
-from crm.sales.models.clients import LeadActivityLog
 
 _QUEUED = "crm_history_lines"
 
@@ -62,9 +61,3 @@ def log_activity(actor, description: str, rel_type: str | None = None, rel_id: i
     queue_line(ActivityLog, {"description": description, "staffid": getattr(actor, "staffid", None),
                              "rel_type": rel_type, "rel_id": rel_id})
 
-
-def log_lead_activity(lead, actor, description: str, additional_data: str | None = None):
-    queue_line(LeadActivityLog, {"description": description, "additional_data": additional_data,
-                                 "staffid": getattr(actor, "staffid", None),
-                                 "full_name": getattr(actor, "full_name", None)},
-               id_of=lead, id_column="leadid")

@@ -15,22 +15,23 @@ from __future__ import annotations
 
 import os
 import re
+from typing import Callable
 from pathlib import Path
 
 from flask_wtf.file import FileField, FileRequired
 from wtforms import Form
 
 from crm.core import options, storage
-from crm.core.activity import log_lead_activity
 from crm.core.extensions import db
 from crm.core.models.records import File
 from crm.core.permissions import can, can_table
 from crm.core.registry import ActionError, ActionInvalid, action
 from crm.core.resources import primary_key, resource_name
-from crm.sales.models.clients import Lead
 
-# Models that allow attachments, with the rel_type their tblfiles rows use (Perfex's names).
-ATTACHABLE: dict[type, str] = {Lead: "lead"}
+# Models that allow attachments, with the rel_type their tblfiles rows use (Perfex's names): each
+# area declares its own with ``attachable``.
+ATTACHABLE: dict[type, str] = {}
+_ON_ATTACHED: dict[type, Callable] = {}
 _UPLOADED = "crm_uploaded_files"
 _STORED = re.compile(r"^[0-9a-f]{32}-")
 
@@ -125,8 +126,8 @@ def attach_file(obj, actor, file):
         raise AttachmentRefused(f"“{name}” was not attached: it is larger than the limit of "
                                 f"{limit // 1048576} MB.", status=413)
     row.size = written
-    if isinstance(obj, Lead):
-        log_lead_activity(obj, actor, "Attached a file", name)
+    if on_attached := _ON_ATTACHED.get(type(obj)):
+        on_attached(obj, actor, name)
     return f"“{name}” attached"
 
 
@@ -144,8 +145,13 @@ def obj_id(obj) -> int:
     return getattr(obj, primary_key(type(obj)))
 
 
-for _model in ATTACHABLE:
-    action(_model, "attach_file", "Attach file", form=AttachForm, icon="fa-paperclip")(attach_file)
+def attachable(model, rel_type: str, on_attached: Callable | None = None) -> None:
+    """Let ``model``'s records carry files (tblfiles rows of ``rel_type``) through its "Attach file"
+    action; ``on_attached(obj, actor, name)`` writes the record's own history line."""
+    ATTACHABLE[model] = rel_type
+    if on_attached:
+        _ON_ATTACHED[model] = on_attached
+    action(model, "attach_file", "Attach file", form=AttachForm, icon="fa-paperclip")(attach_file)
 
 
 # A rolled-back upload leaves no file behind; a committed one is kept.

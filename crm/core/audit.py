@@ -32,8 +32,7 @@ from crm.core.events import _signed_in
 from crm.core.extensions import db
 from crm.core.models.audit import AuditLog, changes_markup
 from crm.core.models.settings import CustomField, CustomFieldValue
-from crm.core.resources import primary_key, resource_of
-from crm.core.resources import all_models
+from crm.core.resources import all_models, compositions, primary_key, resource_of
 
 DOORS = ("grid", "api", "cli")
 MASK = "********"
@@ -146,8 +145,6 @@ def _line_owners() -> dict[str, str]:
 def _child_links() -> dict[type, tuple[str, str]]:
     """child model -> (parent table, the child's column holding the parent's id), for children
     that belong to their parent (cascade delete-orphan) through a foreign key."""
-    from crm.api.schemas import compositions  # cycle: api -> audit
-
     out = {}
     for mapper in db.Model.registry.mappers:
         for rel in compositions(mapper.class_):

@@ -50,9 +50,11 @@ ORDER: dict[str, list[str]] = {
     EVENT: [
         "reservations.react",  # an accepted sales order reserves its stock (a cancelled invoice releases it)
         "shipping.book",  # an approved delivery note with a courier books its shipment
+        "receiving.count",  # an approved goods receipt counts its lines received on the purchase order
         "purchase_orders.complete",  # a purchase order whose goods all arrived is complete
         "webhooks.queue",  # a delivery row (and its outbox job) per webhook that chose the event
-        "goods_receipts.create",  # an approved purchase order gets its draft goods receipt
+        "receiving.create",  # an approved purchase order gets its draft goods receipt
+        "backorders.request",  # a delivery note created short asks purchasing for the shortfall (option)
         "deliveries.react",  # invoice events keep the invoice's delivery notes in step
         "notifications.notify",  # staff notifications, last: after the rows the others wrote
     ],

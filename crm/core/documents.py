@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import secrets
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Callable
 
@@ -20,25 +20,17 @@ from flask import (
     current_app,
     has_request_context,
     redirect,
-    render_template,
     request,
     url_for,
 )
 from flask_login import current_user
-from sqlalchemy import func
 
-from crm.catalog.models import PaymentMode
 from crm.core import options
 from crm.core.company import profile
 from crm.core.config import ROOT
 from crm.core.extensions import db
 from crm.core.resources import all_models
 from crm.core.permissions import can_table, sees
-from crm.core.totals import compute, line_amount
-from crm.sales.invoice_status import amount_paid
-from crm.sales.models.clients import Client
-from crm.sales.models.documents import InvoicePayment
-from crm.warehouse.models import Shipment
 
 
 @dataclass(frozen=True)
@@ -49,8 +41,27 @@ class Kind:
     date_label: str = ""
     until_field: str = ""
     until_label: str = ""
-    html: Callable[[Any], str] | None = None  # the PDF's HTML; None: the sales document template
-    filename: Callable[[Any], str] | None = None  # None: the document's number
+    html: Callable[[Any], str] = None  # the PDF's HTML, rendered by the area that knows the document
+    filename: Callable[[Any], str] | None = None  # None: the document's number (by_id: kind-id)
+
+
+# kind name -> Kind: each area declares the documents it prints with ``register`` (crm/sales/documents.py,
+# crm/purchasing/documents.py, crm/warehouse/documents.py, crm/warehouse/count_sheets.py).
+KINDS: dict[str, Kind] = {}
+
+
+def register(*kinds: Kind) -> None:
+    for k in kinds:
+        KINDS[k.name] = k
+
+
+def by_id(doc) -> str:
+    """A file name for a document without a number of its own: receipt-12, contract-3."""
+    return f"{kind_of(doc).name}-{doc.id}"
+
+
+def address_lines(*parts) -> list[str]:
+    return [p for p in parts if p]
 
 
 def model_of(kind: str):
@@ -131,136 +142,8 @@ def company():
     return profile()
 
 
-def _address(*parts) -> list[str]:
-    return [p for p in parts if p]
-
-
-def client_block(doc) -> dict:
-    if type(doc).__name__ == "Proposal":
-        client = None
-        if doc.rel_type == "customer" and doc.rel_id:
-            client = db.session.get(Client, doc.rel_id)
-        return {"name": doc.proposal_to or (client.company if client else ""),
-                "vat": client.vat if client else None,
-                "lines": _address(doc.address, " ".join(_address(doc.zip, doc.city)), doc.state, doc.country),
-                "email": doc.email, "phone": doc.phone}
-    c = doc.client
-    return {"name": c.company, "vat": c.vat, "registration": c.registration_number,
-            "lines": _address(doc.billing_street or c.billing_street or c.address,
-                              " ".join(_address(doc.billing_zip or c.billing_zip, doc.billing_city or c.billing_city)),
-                              doc.billing_state or c.billing_state, doc.billing_country or c.billing_country),
-            "email": None, "phone": c.phonenumber}
-
-
-def lines_and_totals(doc):
-    """The printed lines and totals, computed by the one totals function (crm/core/totals.py)."""
-    lines = [{"description": ln.description, "long_description": ln.long_description, "qty": fmt_qty(ln.qty),
-              "unit": ln.unit or "", "rate": fmt_price(ln.rate), "amount": fmt(line_amount(ln)),
-              "taxes": ", ".join(f"{t.taxname} {fmt_qty(t.taxrate)}%" for t in ln.taxes),
-              "optional": ln.is_optional and not ln.is_selected} for ln in doc.items]
-    if doc.items:
-        t = compute(doc.items, doc.discount_percent, doc.discount_type, doc.discount_total, doc.adjustment)
-        subtotal, discount, adjustment, total = t.subtotal, t.discount, t.adjustment, t.total
-        taxes = [(f"{name} {fmt_qty(rate)}%", amount) for (name, rate), amount in sorted(t.taxes.items())]
-    else:  # a document without lines: print what is stored
-        subtotal, discount, adjustment, total = doc.subtotal, doc.discount_total, doc.adjustment, doc.total
-        taxes = [("Tax", doc.total_tax)] if doc.total_tax else []
-    return lines, {"subtotal": subtotal, "taxes": taxes, "discount": discount or Decimal(0),
-                   "adjustment": adjustment or Decimal(0), "total": total}
-
-
-def document_context(doc) -> dict:
-    kind = kind_of(doc)
-    lines, totals = lines_and_totals(doc)
-    cur = currency_of(doc)
-    ctx = {"kind": kind, "doc": doc, "number": number_of(doc), "company": company(), "client": client_block(doc),
-           "lines": lines, "totals": totals, "currency": cur, "fmt": fmt,
-           "date": doc.date, "until": getattr(doc, kind.until_field, None) if kind.until_field else None,
-           "subject": getattr(doc, "subject", None), "notes": getattr(doc, "clientnote", None),
-           "terms": getattr(doc, "terms", None), "paid": None}
-    if kind.name == "invoice" and doc.id:
-        paid = Decimal(amount_paid(doc.id))
-        ctx["paid"], ctx["due"] = paid, totals["total"] - paid
-    return ctx
-
-
-def contract_context(contract) -> dict:
-    """What a contract's PDF and portal page show: parties, dates, value, content and the signature."""
-    from crm.sales.portal.signatures import path_of  # cycle: portal -> portal.contracts -> documents
-
-    client = contract.client_rel
-    signature = path_of(contract.signature)
-    return {"kind": kind_of(contract), "doc": contract, "number": number_of(contract), "company": company(),
-            "client": {"name": client.company, "vat": client.vat,
-                       "lines": _address(client.billing_street or client.address,
-                                         " ".join(_address(client.billing_zip or client.zip,
-                                                           client.billing_city or client.city)),
-                                         client.billing_country or client.country)},
-            "currency": options.get("base_currency") or "", "fmt": fmt,
-            "signature_uri": signature.as_uri() if signature is not None else None}
-
-
-def _contract_html(contract) -> str:
-    return render_template("pdf/contract.html", **contract_context(contract))
-
-
-def mode_name(payment) -> str:
-    """A payment's mode as a person reads it: the tblpayment_modes name, or the gateway name."""
-    mode = payment.paymentmode or ""
-    if mode.isdigit():
-        row = db.session.get(PaymentMode, int(mode))
-        mode = row.name if row else mode
-    return " – ".join(p for p in (mode, payment.paymentmethod) if p)
-
-
-def _receipt_html(payment) -> str:
-    inv = payment.invoice
-    # What was left once this payment was in (later payments do not change an old receipt).
-    paid = db.session.query(func.coalesce(func.sum(InvoicePayment.amount), 0)).filter(
-        InvoicePayment.invoiceid == inv.id, InvoicePayment.id <= payment.id).scalar()
-    return render_template("pdf/receipt.html", payment=payment, invoice=inv, company=company(),
-                           client=client_block(inv), currency=currency_of(inv), fmt=fmt,
-                           invoice_number=number_of(inv), mode=mode_name(payment),
-                           left=max(inv.total - Decimal(paid or 0), Decimal(0)))
-
-
-def _delivery_note_html(note) -> str:
-    return render_template("pdf/delivery_note.html", **delivery_note_context(note))
-
-
-def _printed_elsewhere(doc) -> str:
-    raise LookupError(f"nothing prints a {kind_of(doc).name}: its module registers it with documents.prints")
-
-
-def prints(*kinds: str):
-    """Register the HTML of a kind printed by the module that knows it (purchasing documents, count
-    sheets), so that this module needs nothing above it; create_app imports those modules."""
-    def register(html: Callable[[Any], str]):
-        for name in kinds:
-            KINDS[name] = replace(KINDS[name], html=html)
-        return html
-    return register
-
-
 def render_html(doc) -> str:
-    kind = kind_of(doc)
-    return kind.html(doc) if kind.html else render_template("pdf/document.html", **document_context(doc))
-
-
-def delivery_note_context(note) -> dict:
-    """Products, quantities, the lots each line was taken from (after approval) and the AWB numbers."""
-    lines = [{"name": ln.commodity_name or str(ln.commodity or ""), "qty": fmt_qty(ln.quantities),
-              "lots": " · ".join(", ".join(pair) for pair in _pairs((ln.lot_number or "").split(",")))
-              if ln.lot_number else "", "expiry": ln.expiry_date.isoformat() if ln.expiry_date else ""}
-             for ln in note.items]
-    awbs = [s.awb_number for s in db.session.query(Shipment).filter_by(delivery_note_id=note.id) if s.awb_number]
-    return {"note": note, "number": note.goods_delivery_code or f"#{note.id}", "company": company(),
-            "lines": lines, "awbs": awbs, "invoice_number": number_of(note.invoice) if note.invoice else None}
-
-
-def _pairs(parts):
-    """"LOT1,4,LOT2,6" as [("LOT1", "4"), ("LOT2", "6")]."""
-    return list(zip(parts[::2], parts[1::2]))
+    return kind_of(doc).html(doc)
 
 
 def pdf_of(html: str) -> bytes:
@@ -274,22 +157,6 @@ def render_pdf(doc) -> bytes:
     return pdf_of(render_html(doc))
 
 
-def _by_id(doc) -> str:
-    return f"{kind_of(doc).name}-{doc.id}"
-
-
-def _by_name(doc) -> str:
-    return str(doc).lstrip("#") or kind_of(doc).name
-
-
-def _delivery_note_name(note) -> str:
-    return note.goods_delivery_code or f"delivery-note-{note.id}"
-
-
-def _count_sheet_name(count) -> str:
-    return f"count-sheet-{count.code or count.id}"
-
-
 def pdf_filename(doc) -> str:
     kind = kind_of(doc)
     if kind.filename:
@@ -297,24 +164,6 @@ def pdf_filename(doc) -> str:
     else:
         stem = number_of(doc) if doc.formatted_number else f"{kind.name}-{doc.id}"
     return f"{stem}.pdf".replace("/", "-")
-
-
-KINDS = {k.name: k for k in (
-    Kind("proposal", "Proposal", "Proposal", "Date", "open_till", "Open till"),
-    Kind("estimate", "Estimate", "Sales order", "Date", "expirydate", "Valid until"),
-    Kind("invoice", "Invoice", "Invoice", "Invoice date", "duedate", "Due date"),
-    Kind("receipt", "InvoicePayment", "Payment receipt", html=_receipt_html, filename=_by_id),
-    Kind("contract", "Contract", "Contract", "Start date", "dateend", "End date", html=_contract_html,
-         filename=_by_id),
-    # Purchasing documents sent to vendors (crm/purchasing/documents.py prints them).
-    Kind("pur_request", "PurchaseRequest", "Request for quotation", "Date", html=_printed_elsewhere,
-         filename=_by_name),
-    Kind("pur_order", "PurchaseOrder", "Purchase order", "Order date", "delivery_date", "Delivery date",
-         html=_printed_elsewhere, filename=_by_name),
-    Kind("delivery_note", "GoodsDelivery", "Delivery note", html=_delivery_note_html, filename=_delivery_note_name),
-    Kind("count_sheet", "PhysicalInventory", "Inventory count sheet", html=_printed_elsewhere,  # crm/warehouse/count_sheets.py
-         filename=_count_sheet_name),
-)}
 
 
 # --- staff download ----------------------------------------------------------------------------

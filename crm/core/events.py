@@ -17,70 +17,23 @@ from typing import Callable
 
 from sqlalchemy import inspect
 
-from crm.purchasing.models import PurchaseOrder, PurchaseOrderStatus
-from crm.sales.models.clients import Client, Lead
-from crm.sales.models.documents import (
-    Estimate,
-    EstimateStatus,
-    Invoice,
-    InvoicePayment,
-    InvoiceStatus,
-    Proposal,
-    ProposalStatus,
-)
-from crm.warehouse.models import GoodsDelivery, GoodsReceipt, WarehouseApproval
+from crm.core.extensions import db
 
-# name -> what it means (shown where people pick events, e.g. webhook settings)
-EVENTS: dict[str, str] = {
-    "lead.created": "A lead was created (form, email, import, Facebook, API or by hand)",
-    "client.created": "A customer was created",
-    "proposal.sent": "A proposal was emailed to the client",
-    "proposal.viewed": "The client opened a proposal in the portal",
-    "proposal.accepted": "A proposal was accepted",
-    "proposal.declined": "A proposal was declined",
-    "estimate.sent": "A sales order was emailed to the client",
-    "estimate.accepted": "A sales order was accepted",
-    "estimate.declined": "A sales order was declined",
-    "estimate.expired": "A sent sales order passed its expiry date",
-    "invoice.created": "An invoice was created",
-    "invoice.sent": "An invoice was emailed to the client",
-    "invoice.overdue": "An invoice passed its due date unpaid",
-    "invoice.paid": "An invoice was paid in full",
-    "invoice.cancelled": "An invoice was cancelled",
-    "payment.recorded": "A payment was recorded on an invoice",
-    "purchase_order.approved": "A purchase order was approved",
-    "goods_receipt.approved": "A goods receipt was approved and its goods put in stock",
-    "delivery_note.approved": "A delivery note was approved and its goods taken out of stock",
-}
+# name -> what it means (shown where people pick events, e.g. webhook settings). Empty here: each
+# area declares the events of its own tables with ``register`` (crm/sales/events.py, ...).
+EVENTS: dict[str, str] = {}
 
 # Rows whose creation is an event.
-CREATED: dict[type, str] = {
-    Lead: "lead.created",
-    Client: "client.created",
-    Invoice: "invoice.created",
-    InvoicePayment: "payment.recorded",
-}
+CREATED: dict[type, str] = {}
 
 # (model, status column, new code) -> event. Several names of one code (aliases) share one entry.
-STATUS_CHANGED: dict[tuple[type, str, object], str] = {
-    (Proposal, "status", ProposalStatus.ACCEPTED.value): "proposal.accepted",
-    (Proposal, "status", ProposalStatus.DECLINED.value): "proposal.declined",
-    (Estimate, "status", EstimateStatus.ACCEPTED.value): "estimate.accepted",
-    (Estimate, "status", EstimateStatus.DECLINED.value): "estimate.declined",
-    (Estimate, "status", EstimateStatus.EXPIRED.value): "estimate.expired",
-    (Invoice, "status", InvoiceStatus.OVERDUE.value): "invoice.overdue",
-    (Invoice, "status", InvoiceStatus.PAID.value): "invoice.paid",
-    (Invoice, "status", InvoiceStatus.CANCELLED.value): "invoice.cancelled",
-    (PurchaseOrder, "status", PurchaseOrderStatus.APPROVED.value): "purchase_order.approved",
-    (GoodsReceipt, "approval", WarehouseApproval.APPROVED.value): "goods_receipt.approved",
-    (GoodsDelivery, "approval", WarehouseApproval.APPROVED.value): "delivery_note.approved",
-}
+STATUS_CHANGED: dict[tuple[type, str, object], str] = {}
 
 # Status events announced also for a row created in that status, not only changed to it: those
 # whose subscribers keep other tables right (a sales order entered already accepted, through the
 # API or the grid, reserves its stock as one accepted later does). The others tell of a change a
 # person made, and are not announced for rows entered, imported or copied in that status.
-ANNOUNCED_ON_CREATE = {"estimate.accepted"}
+ANNOUNCED_ON_CREATE: set[str] = set()
 
 _subscribers: list[Callable] = []
 
@@ -100,13 +53,36 @@ def emit(name: str, obj, actor=None, **data) -> None:
 
 
 def register(model, created: str | None = None, statuses: dict[object, str] | None = None, column="status",
-             described: dict[str, str] | None = None) -> None:
-    """Let another module declare events of its own tables (contracts, packing lists, ...)."""
+             described: dict[str, str] | None = None, on_create: tuple[str, ...] = ()) -> None:
+    """Declare the events of an area's table: ``created`` when a row is inserted, ``statuses`` (code ->
+    name) when ``column`` changes to a code, ``described`` the names and what they mean; ``on_create``:
+    status events announced also for a row inserted in that status."""
     EVENTS.update(described or {})
     if created:
         CREATED[model] = created
     for code, name in (statuses or {}).items():
         STATUS_CHANGED[(model, column, code)] = name
+    ANNOUNCED_ON_CREATE.update(on_create)
+
+
+_SAID = "crm_action_said"
+
+
+def listen_for_words(session) -> None:
+    """The action runner (crm/core/registry.py) collects what subscribers say about its transaction."""
+    session.info[_SAID] = []
+
+
+def say(text: str) -> None:
+    """A subscriber tells the person who ran the action what it did too (an accepted order's
+    reservation: "reserved 3 of 5 Pallet jack"); added to the action's message."""
+    said = db.session().info.get(_SAID)
+    if said is not None and text:
+        said.append(text)
+
+
+def words_said(session) -> list[str]:
+    return session.info.pop(_SAID, None) or []
 
 
 def _watched_columns() -> dict[type, set[str]]:

@@ -15,6 +15,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.datastructures import MultiDict
 from wtforms import DecimalField, Form
 
+from crm.core import events
 from crm.core.activity import log_activity
 from crm.core.extensions import db
 from crm.core.limits import INT_MAX, too_many_places
@@ -161,6 +162,7 @@ def run(model, obj_id, name: str, actor, data=None):
         raise ActionError(refusal)
     session = db.session()
     session.info["actor"] = actor  # events raised by this transaction name who did it
+    events.listen_for_words(session)
     try:
         result = adef.func(obj, actor, **params)
         log_activity(actor, f"{adef.label}: {adef.resource} #{obj_id}"
@@ -172,6 +174,9 @@ def run(model, obj_id, name: str, actor, data=None):
         raise
     finally:
         session.info.pop("actor", None)
+        said = events.words_said(session)
+    if said and isinstance(result, str):  # what the subscribers did too (events.say)
+        result = ". ".join([result.rstrip("."), *said])
     return result
 
 

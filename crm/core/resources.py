@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from functools import lru_cache
+from typing import Callable
 
 from sqlalchemy import Date, DateTime, Numeric, String, Text, inspect
 
@@ -98,3 +99,41 @@ def currency_relationship(model) -> str | None:
         if col in rels:
             return rels[col]
     return None
+
+
+def compositions(model):
+    """One-to-many relationships whose children belong to the parent (cascade delete-orphan)."""
+    return [r for r in inspect(model).relationships
+            if r.direction.name == "ONETOMANY" and r.cascade.delete_orphan]
+
+
+def parent_link_columns(rel) -> set[str]:
+    """Columns of the child that point back at the parent: set by the relationship, never by clients."""
+    keys = {c.key for c in rel.remote_side}
+    child_cols = {c.key for c in columns(rel.mapper.class_)}
+    return (keys | ({"rel_id", "rel_type"} & child_cols)) & child_cols
+
+
+# Read-only values the API adds to each record of a model (a client's available credit, a draft's
+# shown number): name -> fn(obj), declared by the area that computes them.
+API_VALUES: dict[type, dict[str, Callable]] = {}
+
+
+def api_value(model, name: str, fn: Callable) -> None:
+    API_VALUES.setdefault(model, {})[name] = fn
+
+
+# A record as the JSON API returns it: the API declares its serialiser at app creation, so that
+# a webhook posts a record in the same shape without importing the API.
+_json_of: Callable | None = None
+
+
+def serialise_with(fn: Callable) -> None:
+    global _json_of
+    _json_of = fn
+
+
+def json_of(obj) -> dict:
+    if _json_of is None or inspect(type(obj), raiseerr=False) is None:
+        return {}
+    return _json_of(obj)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from flask import render_template
 
-from crm.core.documents import company, currency_of, fmt, fmt_price, fmt_qty, kind_of, prints
+from crm.core.documents import Kind, company, currency_of, fmt, fmt_price, fmt_qty, kind_of, register
 from crm.purchasing.actions.purchase_common import line_text
 
 
@@ -34,6 +34,16 @@ def context(doc, vendor=None) -> dict:
             "totals": {"subtotal": doc.subtotal, "tax": doc.total_tax, "total": doc.total}}
 
 
-@prints("pur_request", "pur_order")
 def render_html(doc, vendor=None) -> str:
     return render_template("pdf/purchase.html", **context(doc, vendor))
+
+
+def _by_name(doc) -> str:
+    return str(doc).lstrip("#") or kind_of(doc).name
+
+
+register(
+    Kind("pur_request", "PurchaseRequest", "Request for quotation", "Date", html=render_html, filename=_by_name),
+    Kind("pur_order", "PurchaseOrder", "Purchase order", "Order date", "delivery_date", "Delivery date",
+         html=render_html, filename=_by_name),
+)

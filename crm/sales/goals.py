@@ -34,6 +34,7 @@ from sqlalchemy import and_, func, literal, or_, select
 
 from crm.core.extensions import db
 from crm.core.models.base import money
+from crm.core.resources import api_value
 from crm.reports.models import ReportInvoiceDay as I, ReportPaymentDay as P
 from crm.reports.rollup import settle
 from crm.sales.models.clients import Client, Lead
@@ -187,3 +188,6 @@ def api_progress(goal) -> dict:
     """The ``progress`` a goal carries in the API (read-only)."""
     p = progress_of(goal)
     return {"total": str(p.total), "percent": str(p.percent), "achieved": p.achieved}
+
+
+api_value(Goal, "progress", api_progress)

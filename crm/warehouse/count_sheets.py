@@ -17,7 +17,7 @@ from pathlib import Path
 from flask import render_template
 
 from crm.capture.excel_import import read_rows
-from crm.core.documents import company, fmt_qty, prints
+from crm.core.documents import Kind, company, fmt_qty, register
 from crm.core.registry import ActionInvalid
 from crm.core.spreadsheet import safe_row
 
@@ -45,13 +45,17 @@ def title(count) -> str:
 
 # --- PDF ---------------------------------------------------------------------------------------
 
-@prints("count_sheet")
 def pdf_html(count) -> str:
     return render_template("pdf/count_sheet.html", count=count, number=str(count), company=company(),
                            lines=sheet_rows(count), qty=fmt_qty)
 
 
+register(Kind("count_sheet", "PhysicalInventory", "Inventory count sheet", html=pdf_html,
+              filename=lambda count: f"count-sheet-{count.code or count.id}"))
+
+
 # --- Excel / CSV -------------------------------------------------------------------------------
+
 
 def _values(row) -> list:
     return safe_row([row["id"], row["code"], row["name"], row["unit"] or "", row["lot"], row["expiry"],

@@ -6,7 +6,8 @@ import hmac
 from datetime import datetime
 
 from flask import current_app
-from sqlalchemy import inspect
+
+from crm.core.resources import json_of
 
 
 def sign(secret: str, timestamp: str, body: bytes) -> str:
@@ -21,11 +22,7 @@ def occurred(moment: datetime) -> str:
 
 def serialise(obj) -> dict:
     """The object exactly as the JSON API returns it (same schema, same JSON encoding)."""
-    from crm.api.schemas import schema_for  # cycle: api.schemas -> actions -> … -> webhooks.signing
-
-    if inspect(type(obj), raiseerr=False) is None:
-        return {}
-    return schema_for(type(obj))().dump(obj)
+    return json_of(obj)
 
 
 def body(delivery_id: str, event: str, occurred_at: str, data: dict) -> str:

@@ -80,26 +80,21 @@ def redis_app(app):
     from redis import Redis
     from rq import Queue
 
-    import crm.core.jobs
-
     queue_name = f"test-{uuid.uuid4().hex[:8]}"
     app.config.update(REDIS_URL=os.environ["REDIS_URL"], RQ_QUEUE=queue_name)
-    crm.core.jobs.runner._worker_app = app  # the worker runs the jobs against the test database
     yield app
     Queue(queue_name, connection=Redis.from_url(os.environ["REDIS_URL"])).empty()
     app.config.update(REDIS_URL=None, RQ_QUEUE="default")
-    crm.core.jobs.runner._worker_app = None
 
 
 def _work(app):
-    from rq import SimpleWorker
-
     from crm.core.jobs.runner import queue
+    from crm.jobs.worker import SimpleAppWorker
 
     with app.app_context():
         q = queue()
         conn = q.connection
-    SimpleWorker([q], connection=conn).work(burst=True)
+    SimpleAppWorker([q], connection=conn, app=app).work(burst=True)  # the jobs run against the test database
 
 
 @needs_redis

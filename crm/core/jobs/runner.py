@@ -10,25 +10,20 @@ from flask import current_app, has_app_context
 from redis import Redis
 from rq import Queue
 
-from crm.app import create_app
 from crm.core.extensions import db
 
 log = logging.getLogger("crm.core.jobs")
-_worker_app = None  # an RQ worker's app, made for its first job
 
 
 def job(func):
-    """Make ``func`` runnable by an RQ worker: it gets an app context if it has none."""
+    """Mark ``func`` as a job: it runs inside the app, which the worker provides (crm/jobs/worker.py)."""
 
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
-        if has_app_context():
-            return func(*args, **kwargs)
-        global _worker_app
-        if _worker_app is None:
-            _worker_app = create_app()
-        with _worker_app.app_context():
-            return func(*args, **kwargs)
+        if not has_app_context():
+            raise RuntimeError(f"the job {func.__name__} runs inside the app: start the worker as "
+                               "`rq worker -w crm.jobs.worker.AppWorker`")
+        return func(*args, **kwargs)
 
     return wrapper
 

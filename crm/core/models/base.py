@@ -143,7 +143,6 @@ class Resource:
     aliases   extra list URLs under ``url`` (e.g. 'list_invoices').
     lines     relationship holding the document's lines, nested as ``items`` in the API.
     admin     small declarative Flask-Admin overrides (column_list, can_create, ...).
-    api_extra read-only values the API adds to each record: name -> "module:function" (function(obj)).
     action_owned  columns no person writes through a generic door (the grid's form, the API's
               POST/PATCH/PUT, the CLI): statuses, numbers, sent/accepted/signed fields, stored file
               names, links a conversion sets. Only the table's actions write them. Every table also
@@ -168,7 +167,6 @@ class Resource:
     admin: dict = field(default_factory=dict)
     api: bool = True
     readonly: bool = False
-    api_extra: dict = field(default_factory=dict)
     action_owned: tuple[str, ...] = ()
     module: str | None = None
     own: tuple[str, ...] = ()

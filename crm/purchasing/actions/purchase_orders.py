@@ -29,6 +29,8 @@ from crm.warehouse.models import GoodsReceipt, WarehouseApproval
 
 S = PurchaseOrderStatus
 
+events.register(PurchaseOrder, statuses={S.APPROVED.value: "purchase_order.approved"},
+                described={"purchase_order.approved": "A purchase order was approved"})
 events.register(PurchaseOrder, statuses={PurchaseOrderDeliveryStatus.DELIVERED.value: "purchase_order.delivered"},
                 column="delivery_status",
                 described={"purchase_order.delivered": "All goods of a purchase order were received",

@@ -15,7 +15,7 @@ from wtforms import EmailField, Form, SelectField, StringField, TextAreaField
 from wtforms.validators import Email, Length, Optional, ValidationError
 
 from crm.core import options
-from crm.core.activity import log_lead_activity
+from crm.sales.actions.sales_activity import log_lead_activity
 from crm.core.extensions import db
 from crm.core.mail import html_to_text, merge, queue_email, smtp_url
 from crm.core.mail.templates import DEFAULTS

@@ -22,6 +22,7 @@ from crm.core.extensions import db
 from crm.core.models.base import money
 from crm.core.numbering import shown
 from crm.core.registry import ActionError, action
+from crm.core.resources import api_value
 from crm.sales.actions.invoices import invoice_name
 from crm.sales.actions.payments import PaymentForm, _positive, add_payment, left_to_pay
 from crm.sales.invoice_status import CANCELLED, PAID
@@ -106,6 +107,9 @@ def client_credit(client_id: int) -> dict[str, Decimal]:
 def api_credit(client) -> dict[str, str]:
     """The client's ``available_credit`` in the API: {"RON": "150.00"}."""
     return {code: str(amount) for code, amount in client_credit(client.userid).items()}
+
+
+api_value(Client, "available_credit", api_credit)
 
 
 def client_page(client) -> dict:

@@ -18,7 +18,6 @@ from crm.sales.actions.conversions import invoice_from
 from crm.sales.actions.sales_activity import log_sales_activity
 from crm.sales.models.clients import Client
 from crm.sales.models.documents import Estimate, EstimateStatus
-from crm.warehouse.actions import reservations
 
 S = EstimateStatus
 
@@ -42,7 +41,7 @@ def _set_status(e: Estimate, actor, to: EstimateStatus) -> str:
 @action(Estimate, "accept", "Mark as accepted", precondition=lambda e: _status_may_change(e, S.ACCEPTED),
         icon="fa-check")
 def accept(e: Estimate, actor):
-    return _said(_set_status(e, actor, S.ACCEPTED), reservations.reserve(e, actor))
+    return _set_status(e, actor, S.ACCEPTED)  # the stock it reserves, if any, is said too (estimate.accepted)
 
 
 @action(Estimate, "decline", "Mark as declined", precondition=lambda e: _status_may_change(e, S.DECLINED),
@@ -59,11 +58,6 @@ def _convertible(e: Estimate) -> str | None:
     return None
 
 
-def _said(message: str, reserved: str) -> str:
-    """The action's message, with what was reserved (option warehouse_reserve_on_accept)."""
-    return f"{message}. {reserved}" if reserved else message
-
-
 def _to_invoice(e: Estimate, actor) -> str:
     assign(e)  # a draft sales order takes its number as it leaves draft
     client = db.session.get(Client, e.clientid)
@@ -77,7 +71,7 @@ def _to_invoice(e: Estimate, actor) -> str:
 
 @action(Estimate, "convert_to_invoice", "Convert to invoice", precondition=_convertible, icon="fa-file-text")
 def convert_to_invoice(e: Estimate, actor):
-    return _said(_to_invoice(e, actor), reservations.reserve(e, actor))
+    return _to_invoice(e, actor)
 
 
 # --- the client, from the portal --------------------------------------------------------------

@@ -16,14 +16,18 @@ from wtforms import Form, SelectField, TextAreaField
 from wtforms.fields import DateTimeLocalField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
-from crm.core.activity import log_lead_activity
+from crm.core.attachments import attachable
 from crm.core.extensions import db
 from crm.core.models.settings import Staff
 from crm.core.registry import ActionInvalid, action
+from crm.sales.actions.sales_activity import log_lead_activity
 from crm.sales.models.clients import Lead, Note, Reminder
 
 DATETIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"]
 CLOCK_SKEW = timedelta(minutes=5)  # a "contacted at" a few minutes ahead is a slow clock, not the future
+
+# A lead carries files (Perfex's rel_type "lead"); each one attached is a line of its timeline.
+attachable(Lead, "lead", on_attached=lambda lead, actor, name: log_lead_activity(lead, actor, "Attached a file", name))
 
 CALL_PREFIX, SMS_PREFIX = "Call: ", "SMS: "
 CALL_OUTCOMES = ("Connected", "Left voicemail", "No answer", "Busy", "Wrong number")

@@ -11,10 +11,9 @@ from wtforms.validators import DataRequired, Length
 from crm.core.totals import refresh
 from crm.catalog.models import Currency
 from crm.core import numbering, options
-from crm.core.activity import log_lead_activity
 from crm.core.extensions import db
 from crm.core.registry import ActionError, action
-from crm.sales.actions.sales_activity import log_sales_activity
+from crm.sales.actions.sales_activity import log_lead_activity, log_sales_activity
 from crm.sales.models.clients import Client, Contact, Lead, OpportunityStatus
 from crm.sales.models.documents import ItemLine, Proposal
 

@@ -13,7 +13,8 @@ from decimal import Decimal
 from sqlalchemy import or_, update
 
 from crm.core import options
-from crm.core.documents import currency_of, fmt, mode_name, pdf_filename, public_url, render_pdf
+from crm.core.documents import currency_of, fmt, pdf_filename, public_url, render_pdf
+from crm.sales.documents import mode_name
 from crm.core.extensions import db
 from crm.core.jobs import enqueue, job
 from crm.core.mail import queue_email, render_email

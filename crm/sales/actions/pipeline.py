@@ -6,7 +6,7 @@ from datetime import datetime
 from wtforms import Form, IntegerField
 from wtforms.validators import DataRequired
 
-from crm.core.activity import log_lead_activity
+from crm.sales.actions.sales_activity import log_lead_activity
 from crm.core.extensions import db
 from crm.core.registry import ActionError, action
 from crm.sales.models.clients import Lead, LeadStatus

@@ -9,23 +9,13 @@ from __future__ import annotations
 from datetime import datetime
 
 from crm.core import events, options
-from crm.core.documents import (
-    client_block,
-    currency_of,
-    ensure_hash,
-    fmt,
-    kind_of,
-    lines_and_totals,
-    number_of,
-    pdf_filename,
-    public_url,
-    render_pdf,
-)
+from crm.core.documents import currency_of, ensure_hash, fmt, kind_of, number_of, pdf_filename, public_url, render_pdf
 from crm.core.extensions import db
 from crm.core.mail import queue_email, render_email, requeue, resend_refusal, smtp_url
 from crm.core.models.messaging import EmailOutbox
 from crm.core.numbering import assign as assign_number
 from crm.core.registry import ActionError, action
+from crm.sales.documents import client_block, lines_and_totals
 from crm.sales.invoice_status import recompute_status
 from crm.sales.models.clients import Client, Contact, Lead
 from crm.sales.models.documents import Estimate, EstimateStatus, Invoice, InvoiceStatus, Proposal, ProposalStatus

@@ -174,7 +174,6 @@ class Client(BillingShipping, db.Model):
                # the advance payments kept on the client's account (crm.sales.actions.advances)
                "details_extra_template": "admin/client_credit.html",
                "details_extra_context": "crm.sales.actions.advances:client_page"},
-        api_extra={"available_credit": "crm.sales.actions.advances:api_credit"},
     )
 
     userid: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -79,11 +79,6 @@ class _Acceptance:
     signature: Mapped[str | None] = mapped_column(String(255), sort_order=20)  # signature image file
 
 
-# The number a person sees (a draft: PREFIX + DRAFT) beside the stored one, named as the API names
-# the labels it dumps for status columns (<col>_label).
-SHOWN_NUMBER = {"formatted_number_label": "crm.core.numbering:shown"}
-
-
 class ProposalStatus(StatusEnum):
     DRAFT = (6, "Draft", "secondary")
     SENT = (4, "Sent", "info")
@@ -107,7 +102,6 @@ class Proposal(_Acceptance, db.Model):
                                "status", "assigned", "datecreated"],
                "column_searchable_list": ["formatted_number", "subject", "proposal_to", "email"]},
         action_owned=("status", "estimate_id", "invoice_id", "is_expiry_notified", "short_link"),
-        api_extra=SHOWN_NUMBER,
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -194,7 +188,6 @@ class Estimate(_BillingShipping, _Acceptance, db.Model):
                                "status", "sale_agent", "invoiceid"],
                "column_searchable_list": ["formatted_number", "reference_no"]},
         action_owned=("status", "prefix", "number_format", "invoiceid", "invoiced_date", "is_expiry_notified"),
-        api_extra=SHOWN_NUMBER,
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -262,7 +255,6 @@ class Invoice(_BillingShipping, EfacturaInvoice, db.Model):
         # The status follows the payments, due date and cancellation (crm/sales/actions/invoices.py).
         action_owned=("status", "prefix", "number_format", "last_overdue_reminder", "last_due_reminder",
                       "is_recurring_from", "last_recurring_date", "total_cycles", *EFACTURA_COLUMNS),
-        api_extra=SHOWN_NUMBER,
     )
 
     # The lists people open most: invoices of one status, newest first (bench/README.md).
@@ -527,7 +519,7 @@ class Goal(db.Model):
     __tablename__ = "tblgoals"
     # progress: the current total and percent, computed (crm.sales.goals), read-only in the API
     __crm__ = Resource(module="goals", own=("staff_id",),
-        label="Goals", category="Sales", url="goals", api_extra={"progress": "crm.sales.goals:api_progress"})
+        label="Goals", category="Sales", url="goals")
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     subject: Mapped[str] = mapped_column(String(191))

@@ -8,7 +8,8 @@ import hmac
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 
 from crm.core import storage
-from crm.core.documents import contract_context, pdf_filename, render_pdf
+from crm.core.documents import pdf_filename, render_pdf
+from crm.sales.documents import contract_context
 from crm.core.extensions import db
 from crm.core.registry import ActionError
 from crm.sales.actions import contracts as contract_actions

@@ -7,7 +7,8 @@ import re
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 
 from crm.core import events, options
-from crm.core.documents import document_context, ensure_hash, mode_name, model_of, number_of, pdf_filename, render_pdf
+from crm.core.documents import ensure_hash, model_of, number_of, pdf_filename, render_pdf
+from crm.sales.documents import document_context, mode_name
 from crm.core.extensions import db
 from crm.core.registry import ActionError
 from crm.notifications import portal_client

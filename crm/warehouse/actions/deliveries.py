@@ -17,7 +17,7 @@ from wtforms import Form, IntegerField
 from wtforms.validators import Optional
 
 from crm.catalog.models import Item
-from crm.core import bulk, options
+from crm.core import bulk, events, options
 from crm.core.activity import log_activity
 from crm.core.documents import base_url
 from crm.core.extensions import db
@@ -28,7 +28,7 @@ from crm.core.registry import ActionError, action
 from crm.core.totals import line_net
 from crm.sales.models.documents import Invoice, InvoiceStatus, ItemLine
 from crm.warehouse.actions import reservations, stock
-from crm.warehouse.actions.goods_receipts import _warehouse, default_warehouse_id
+from crm.warehouse.actions.goods_receipts import default_warehouse_id, warehouse_or_default
 from crm.warehouse.models import (
     GoodsDelivery,
     GoodsDeliveryDetail,
@@ -40,6 +40,11 @@ from crm.warehouse.models import (
 
 ZERO = Decimal("0")
 DRAFT, APPROVED = WarehouseApproval.DRAFT.value, WarehouseApproval.APPROVED.value
+
+events.register(GoodsDelivery, statuses={APPROVED: "delivery_note.approved"}, column="approval", described={
+    "delivery_note.approved": "A delivery note was approved and its goods taken out of stock",
+    "delivery_note.short": "A delivery note was created without the stock it needs",
+})
 
 
 def note_code(note: GoodsDelivery) -> str:
@@ -249,18 +254,17 @@ def _invoice_deliverable(invoice) -> str | None:
 @action(Invoice, "create_delivery_note", "Create delivery note", form=WarehouseForm,
         precondition=_invoice_deliverable, icon="fa-truck")
 def create_delivery_note(invoice, actor, warehouse_id=None):
-    chosen = _warehouse(warehouse_id)  # (also refuses when there is no warehouse at all)
+    chosen = warehouse_or_default(warehouse_id)  # (also refuses when there is no warehouse at all)
     note = note_from_invoice(invoice, chosen if warehouse_id else None, actor)
     if note is None:
         raise ActionError(f"Every product line of invoice {invoice} is already on a delivery note "
                           "(services and lines without a catalog item are not delivered from stock).")
     note_code(note)
     db.session.flush()
-    ok = note.flag_export_warehouse == 1
-    from crm.warehouse.actions.backorders import maybe_auto_backorder  # cycle: actions.backorders -> actions.deliveries
-
-    extra = "" if ok else f"; not enough stock: {_short_text(note)}" + maybe_auto_backorder(note, actor)
-    return f"{name_of(note)} created{extra}"
+    if note.flag_export_warehouse == 1:
+        return f"{name_of(note)} created"
+    events.emit("delivery_note.short", note, actor)  # purchasing may order the shortfall (backorders)
+    return f"{name_of(note)} created; not enough stock: {_short_text(note)}"
 
 
 def _short_text(note) -> str:

@@ -282,8 +282,8 @@ def _on_event(name, obj, actor, data):
     # Every door that accepts, declines or cancels (buttons, API, portal, daily sweep) ends here.
     if not on():
         return
-    if name == "estimate.accepted":
-        reserve(obj, actor)
+    if name == "estimate.accepted":  # the action that accepted it says what was reserved
+        events.say(reserve(obj, actor))
     elif name in ("estimate.declined", "estimate.expired"):
         status = "declined" if name == "estimate.declined" else "expired"
         if release(obj.id, f"Sales order {status}"):

@@ -1,4 +1,6 @@
-"""Backorder: a delivery note short of stock asks purchasing for exactly what is missing.
+"""Backorder: a delivery note short of stock asks purchasing for exactly what is missing (the
+"Request the missing stock" button, or at once when the note is created short and the option
+``warehouse_backorder_auto`` is on: a subscriber of ``delivery_note.short``).
 
 The RFQ (tblpur_request + lines) links by real foreign keys to the delivery note, its invoice and
 the sales order the invoice came from. When a goods receipt brings the goods in, the waiting note
@@ -11,7 +13,7 @@ from decimal import Decimal
 from sqlalchemy import select
 
 from crm.catalog.models import Item
-from crm.core import options
+from crm.core import events, options
 from crm.core.extensions import db
 from crm.core.numbering import format_number, take_next
 from crm.core.registry import ActionError, action
@@ -62,11 +64,13 @@ def create_backorder_rfq(note, actor):
     return backorder(note, actor)
 
 
-def maybe_auto_backorder(note, actor) -> str:
-    """warehouse_backorder_auto = 1: a note created short asks for its shortfall at once."""
-    if not options.get("warehouse_backorder_auto") or note.flag_export_warehouse or open_rfq(note):
-        return ""
-    return "; " + backorder(note, actor)
+def _auto_backorder(name, note, actor, data) -> None:
+    """warehouse_backorder_auto = 1: a note created short asks for its shortfall at once, and the
+    action that created the note says so."""
+    if name != "delivery_note.short" or not options.get("warehouse_backorder_auto") \
+            or note.flag_export_warehouse or open_rfq(note):
+        return
+    events.say(backorder(note, actor))
 
 
 def backorder(note, actor) -> str:
@@ -89,3 +93,8 @@ def backorder(note, actor) -> str:
     db.session.add(rfq)
     parts = ", ".join(f"{db.session.get(Item, i)} x {stock.qty(q)}" for i, (q, _) in missing.items())
     return f"Request for quotation {code} created for the shortfall: {parts}"
+
+
+def register_stages(add) -> None:
+    """Its stage of the commit pipeline (crm/core/commit_pipeline.py)."""
+    add("business_event", "backorders.request", _auto_backorder)

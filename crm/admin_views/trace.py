@@ -195,7 +195,7 @@ class TraceView(StaffView):  # each document in the chain checks its own table's
 
 # --- the API ---------------------------------------------------------------------------------
 
-api_bp = ApiBlueprint("api_trace", "crm.warehouse.traceability", url_prefix="/api/v1",
+api_bp = ApiBlueprint("api_trace", "crm.admin_views.trace", url_prefix="/api/v1",
                       description="The document chain of any sales or purchasing document")
 
 

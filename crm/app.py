@@ -70,6 +70,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     csrf.exempt(webhooks_bp)
     init_api(app)
     init_admin(app)
+    _register_pages(app)
     app.cli.add_command(crm_cli)
     from crm.warehouse.traceability import init_trace
     from crm.purchasing.vendor_portal import bp as vendor_portal_bp
@@ -117,3 +118,17 @@ def _install_commit_pipeline() -> None:
     commit_pipeline.install([rollup, deliveries, physical_inventory, events, reservations, assignment, audit,
                              activity, shipping, purchase_orders, subscriber, goods_receipts, notify, jobs,
                              attachments, stock, options], subscribe=events.subscribe)
+
+
+def _register_pages(app) -> None:
+    """Each area's panels and amounts on record pages (crm/core/pages.py) and the page helpers."""
+    from crm.admin_views import document_page
+    from crm.efactura import views as efactura_views
+    from crm.purchasing import views as purchasing_views
+    from crm.sales.views import pages as sales_pages
+    from crm.shipping import views as shipping_views
+    from crm.warehouse.views import pages as warehouse_pages
+
+    for area in (sales_pages, warehouse_pages, purchasing_views, shipping_views, efactura_views, document_page):
+        area.register_pages()
+    document_page.init_app(app)

@@ -103,14 +103,19 @@ def kind_title(model) -> str:
 
 
 def badges(obj) -> list[tuple[str, str]]:
-    """(label, colour) of each status of a record: its status columns, or a status look-up row."""
+    """(label, colour) of each status of a record: its status columns (the second and later ones
+    named, "E-factura: Sent"), or a status look-up row."""
     out = []
+    view = None
     for c in columns(type(obj)):
         enum_cls = status_enum(c)
         value = getattr(obj, c.key, None)
         if enum_cls is not None and value is not None:
-            shown = enum_cls.shown_for(obj, value)
-            out.append(shown if shown else (str(value), "light"))
+            shown = enum_cls.shown_for(obj, value) or (str(value), "light")
+            if out and c.key != "status":
+                view = view or _view_of(type(obj))
+                shown = (f"{_label(view, c.key).removesuffix(' status')}: {shown[0]}", shown[1])
+            out.append(shown)
     if not out and "status" in fk_relationships(type(obj)):
         rel = getattr(obj, fk_relationships(type(obj))["status"], None)
         if rel is not None:

@@ -152,16 +152,22 @@ def client_block(doc) -> dict:
             "email": None, "phone": c.phonenumber}
 
 
+def tax_label(name: str, rate) -> str:
+    """A tax as printed: "TVA 21%" — its rate once, even when the tax's name already says it."""
+    pct = f"{fmt_qty(rate)}%"
+    return name if (name or "").replace(" ", "").endswith(pct) else f"{name} {pct}".strip()
+
+
 def lines_and_totals(doc):
     """The printed lines and totals, computed by the one totals function (crm/core/totals.py)."""
     lines = [{"description": ln.description, "long_description": ln.long_description, "qty": fmt_qty(ln.qty),
               "unit": ln.unit or "", "rate": fmt_price(ln.rate), "amount": fmt(line_amount(ln)),
-              "taxes": ", ".join(f"{t.taxname} {fmt_qty(t.taxrate)}%" for t in ln.taxes),
+              "taxes": ", ".join(tax_label(t.taxname, t.taxrate) for t in ln.taxes),
               "optional": ln.is_optional and not ln.is_selected} for ln in doc.items]
     if doc.items:
         t = compute(doc.items, doc.discount_percent, doc.discount_type, doc.discount_total, doc.adjustment)
         subtotal, discount, adjustment, total = t.subtotal, t.discount, t.adjustment, t.total
-        taxes = [(f"{name} {fmt_qty(rate)}%", amount) for (name, rate), amount in sorted(t.taxes.items())]
+        taxes = [(tax_label(name, rate), amount) for (name, rate), amount in sorted(t.taxes.items())]
     else:  # a document without lines: print what is stored
         subtotal, discount, adjustment, total = doc.subtotal, doc.discount_total, doc.adjustment, doc.total
         taxes = [("Tax", doc.total_tax)] if doc.total_tax else []

@@ -259,7 +259,7 @@ class Invoice(_BillingShipping, EfacturaInvoice, db.Model):
                                "sale_agent", "efactura_status"],
                "column_searchable_list": ["formatted_number"]},
         party="client", payments="payments",
-        main_actions=("issue", "send", "record_payment", "create_delivery_note", "efactura_send", "unmark_cancelled"),
+        main_actions=("issue", "record_payment", "send", "create_delivery_note", "efactura_send", "unmark_cancelled"),
         # The status follows the payments, due date and cancellation (crm/sales/actions/invoices.py).
         action_owned=("status", "prefix", "number_format", "last_overdue_reminder", "last_due_reminder",
                       "is_recurring_from", "last_recurring_date", "total_cycles", *EFACTURA_COLUMNS),

@@ -70,6 +70,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     csrf.exempt(webhooks_bp)
     init_api(app)
     init_admin(app)
+    _register_pages(app)
     app.cli.add_command(crm_cli)
     init_trace(app, app.extensions["admin"][0])  # /admin/trace/..., /api/v1/<resource>/<id>/trace
     from crm.core.audit import init_audit
@@ -113,3 +114,17 @@ def _install_commit_pipeline() -> None:
     commit_pipeline.install([rollup, deliveries, physical_inventory, events, reservations, assignment, audit,
                              activity, shipping, receiving, purchase_orders, subscriber, backorders,
                              notify, jobs, attachments, stock, options], subscribe=events.subscribe)
+
+
+def _register_pages(app) -> None:
+    """Each area's panels and amounts on record pages (crm/core/pages.py) and the page helpers."""
+    from crm.admin_views import document_page
+    from crm.efactura import views as efactura_views
+    from crm.purchasing import views as purchasing_views
+    from crm.sales.views import pages as sales_pages
+    from crm.shipping import views as shipping_views
+    from crm.warehouse.views import pages as warehouse_pages
+
+    for area in (sales_pages, warehouse_pages, purchasing_views, shipping_views, efactura_views, document_page):
+        area.register_pages()
+    document_page.init_app(app)

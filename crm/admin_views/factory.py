@@ -22,13 +22,13 @@ from jinja2 import pass_context
 from markupsafe import Markup, escape
 from sqlalchemy import select
 from werkzeug.datastructures import CombinedMultiDict
-from werkzeug.utils import import_string
 from wtforms.validators import ValidationError
 
 from crm.admin_views import custom_fields as cf_admin
 from crm.admin_views.access import StaffOnly
+from crm.admin_views.document_page import DocumentPageMixin, row_menu
 from crm.api.schemas import compositions, parent_link_columns
-from crm.core import audit, custom_fields as cf, numbering
+from crm.core import audit, custom_fields as cf, numbering, pages
 from crm.core.attachments import may_download, original_name, rel_type_of, stored_path
 from crm.core.bad_input import check_grid_filter, column_filter_value
 from crm.core.documents import KINDS, pdf_url
@@ -188,10 +188,6 @@ class CrmModelView(StaffOnly, ModelView):
     page_size = 20
     page_size_options = (20, 50, 100)
     where = None  # a fixed filter for views that show part of a table (opportunities)
-    # A template included below the details fields, and "module:function" giving it a context dict
-    # (the lead activity tab); set through the model's __crm__ admin overrides.
-    details_extra_template: str | None = None
-    details_extra_context: str | None = None
 
     # --- permissions -------------------------------------------------------------------
     def is_accessible(self):
@@ -465,7 +461,12 @@ class CrmModelView(StaffOnly, ModelView):
         return self.render("admin/crm_action_form.html", adef=adef, obj=obj, form=form, return_url=return_url)
 
     def details_extra(self, obj) -> dict:
-        return import_string(self.details_extra_context)(obj) if self.details_extra_context else {}
+        """What the panels registered for the table (crm/core/pages.py) read on the record's page."""
+        return pages.panel_context(self.model, obj)
+
+    @staticmethod
+    def row_menu(row) -> dict:
+        return row_menu(row)
 
     # --- attachments (models with an ``attach_file`` action; uploads go through run_action_view) ---
     @expose("/attachment/<int:file_id>")
@@ -613,6 +614,7 @@ def build_view(model, *, endpoint=None, url=None, label=None, category=None, whe
     # Extra list URLs the seed documents use, e.g. /admin/invoices/list_invoices.
     for alias in res.aliases if url is None else ():
         attrs[f"alias_{alias}"] = expose(f"/{alias}")(_alias_view(alias))
-    cls = type(f"{model.__name__}{endpoint or ''}View", (CrmModelView,), attrs)
+    bases = (DocumentPageMixin, CrmModelView) if pages.is_document(model) else (CrmModelView,)
+    cls = type(f"{model.__name__}{endpoint or ''}View", bases, attrs)
     return cls(model, db.session, name=label or res.label, category=category if category is not None else res.category,
                endpoint=endpoint or res.name, url=f"/admin/{url or res.url}")

@@ -115,10 +115,7 @@ class Item(db.Model):
         admin={"column_list": ["commodity_code", "commodity_name", "description", "sku_code", "unit",
                                "rate", "purchase_price", "tax", "group_id", "active"],
                "column_searchable_list": ["commodity_code", "commodity_barcode", "commodity_name",
-                                          "description", "sku_code"],
-               # the Inventory tab: balances per warehouse and per lot with expiry
-               "details_extra_template": "admin/item_stock.html",
-               "details_extra_context": "crm.warehouse.actions.stock:item_stock_context"},
+                                          "description", "sku_code"]},
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

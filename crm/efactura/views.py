@@ -12,7 +12,7 @@ from flask_wtf import FlaskForm
 
 from crm.admin_views.access import StaffView
 from crm.admin_views.settings import OptionsView
-from crm.core import options, storage
+from crm.core import options, pages, storage
 from crm.core.activity import log_activity
 from crm.core.extensions import db
 from crm.core.permissions import sees
@@ -173,3 +173,8 @@ def efactura_views():
     return [EfacturaSettingsView(name="e-Factura", category="Settings", endpoint="efactura",
                                  url="/admin/billing/efactura"),
             EfacturaFilesView(name="e-Factura files", endpoint="efactura_files", url="/admin/efactura")]
+
+
+def register_pages() -> None:
+    """The e-Factura panel on an invoice's page (crm/core/pages.py)."""
+    pages.panel(Invoice, "admin/efactura_invoice.html", invoice_context)

@@ -90,9 +90,7 @@ class PurchaseRequest(db.Model):
 
     __tablename__ = "tblpur_request"
     __crm__ = Resource(module="purchases", own=("requester",), label="Requests for quotation", category="Purchasing", url="purchase/purchase_request",
-                       lines="items", action_owned=("status",),
-                       admin={"details_extra_template": "admin/purchase_request_extra.html",
-                              "details_extra_context": "crm.purchasing.views:rfq_details"})
+                       lines="items", action_owned=("status",), main_actions=("approve", "request_quotations", "send_to_vendors"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     pur_rq_code: Mapped[str | None] = mapped_column(String(100), index=True)
@@ -163,9 +161,8 @@ class PurchaseQuotation(db.Model):
 
     __tablename__ = "tblpur_estimates"
     __crm__ = Resource(module="purchases", own=("buyer", "addedfrom"), label="Vendor quotations", category="Purchasing", url="purchase/myquotations",
-                       lines="items", action_owned=("status",),
-                       admin={"details_extra_template": "admin/purchase_quotation_extra.html",
-                              "details_extra_context": "crm.purchasing.views:quotation_details"})
+                       lines="items", action_owned=("status",), party="vendor_rel",
+                       main_actions=("accept", "create_purchase_order"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     vendor: Mapped[int | None] = fk("tblpur_vendor.userid", ondelete="RESTRICT")
@@ -255,7 +252,8 @@ class PurchaseOrder(db.Model):
 
     __tablename__ = "tblpur_orders"
     __crm__ = Resource(module="purchases", own=("buyer", "addedfrom"), label="Purchase orders", category="Purchasing", url="purchase/purchase_order",
-                       lines="items", action_owned=("status", "delivery_status"))
+                       lines="items", action_owned=("status", "delivery_status"), party="vendor_rel",
+                       main_actions=("approve", "send", "create_goods_receipt", "create_vendor_invoice"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     pur_order_name: Mapped[str | None] = mapped_column(String(191))
@@ -338,7 +336,7 @@ class VendorInvoice(db.Model):
 
     __tablename__ = "tblpur_invoices"
     __crm__ = Resource(module="vendor_invoices", own=("addedfrom",), label="Vendor invoices", category="Purchasing", url="purchase/myinvoices", lines="items",
-                       action_owned=("payment_status",))
+                       action_owned=("payment_status",), party="vendor_rel", payments="payments")
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     number: Mapped[int | None] = mapped_column(Integer, index=True)

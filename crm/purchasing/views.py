@@ -9,10 +9,12 @@ from flask_admin import expose
 from flask_login import current_user
 
 from crm.admin_views.access import StaffView
+from crm.core import pages
 from crm.core.extensions import db
 from crm.core.permissions import can, sees
 from crm.purchasing.actions.vendor_mail import vendor_link
-from crm.purchasing.models import PurchaseQuotation, PurchaseQuotationStatus, PurchaseRequest
+from crm.purchasing.actions.purchase_common import left_to_pay
+from crm.purchasing.models import PurchaseQuotation, PurchaseQuotationStatus, PurchaseRequest, VendorInvoice
 
 
 def _quotations(rq):
@@ -81,3 +83,10 @@ class CompareView(StaffView):
         return self.render("admin/purchase_compare.html", rq=rq, cmp=comparison(rq), Decimal=Decimal,
                            status_of=PurchaseQuotationStatus, can_accept=can(current_user, "action:pur_estimates.accept"),
                            here=request.full_path.rstrip("?"))
+
+
+def register_pages() -> None:
+    """Purchasing's panels and amounts on its documents' pages (crm/core/pages.py)."""
+    pages.panel(PurchaseRequest, "admin/purchase_request_extra.html", rfq_details)
+    pages.panel(PurchaseQuotation, "admin/purchase_quotation_extra.html", quotation_details)
+    pages.amount_left(VendorInvoice, left_to_pay)

@@ -22,6 +22,7 @@ from crm.core.documents import (
     kind_of,
     number_of,
     register,
+    tax_label,
 )
 from crm.core.extensions import db
 from crm.core.numbering import shown
@@ -53,12 +54,12 @@ def lines_and_totals(doc):
     """The printed lines and totals, computed by the one totals function (crm/core/totals.py)."""
     lines = [{"description": ln.description, "long_description": ln.long_description, "qty": fmt_qty(ln.qty),
               "unit": ln.unit or "", "rate": fmt_price(ln.rate), "amount": fmt(line_amount(ln)),
-              "taxes": ", ".join(f"{t.taxname} {fmt_qty(t.taxrate)}%" for t in ln.taxes),
+              "taxes": ", ".join(tax_label(t.taxname, t.taxrate) for t in ln.taxes),
               "optional": ln.is_optional and not ln.is_selected} for ln in doc.items]
     if doc.items:
         t = compute(doc.items, doc.discount_percent, doc.discount_type, doc.discount_total, doc.adjustment)
         subtotal, discount, adjustment, total = t.subtotal, t.discount, t.adjustment, t.total
-        taxes = [(f"{name} {fmt_qty(rate)}%", amount) for (name, rate), amount in sorted(t.taxes.items())]
+        taxes = [(tax_label(name, rate), amount) for (name, rate), amount in sorted(t.taxes.items())]
     else:  # a document without lines: print what is stored
         subtotal, discount, adjustment, total = doc.subtotal, doc.discount_total, doc.adjustment, doc.total
         taxes = [("Tax", doc.total_tax)] if doc.total_tax else []

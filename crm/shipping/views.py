@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, abort
 from flask_login import current_user, login_required
 
-from crm.core import storage
+from crm.core import pages, storage
 from crm.core.extensions import db
 from crm.core.permissions import can_table
 from crm.shipping.actions import LABELS, events_of, shipment_of
@@ -26,3 +26,8 @@ def label(shipment_id: int):
         abort(404)
     return storage.send(LABELS, shipment.label_path, mimetype="application/pdf",
                         download_name=f"AWB-{shipment.awb_number}.pdf")
+
+
+def register_pages() -> None:
+    """The courier panel on a packing list's page (crm/core/pages.py)."""
+    pages.panel(PackingList, "admin/packing_list_shipment.html", shipment_context)

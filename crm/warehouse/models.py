@@ -170,7 +170,7 @@ class GoodsReceipt(db.Model):
 
     __tablename__ = "tblgoods_receipt"
     __crm__ = Resource(module="receipts", own=("addedfrom", "buyer_id"), label="Goods receipt notes", category="Warehouse", url="warehouse/manage_purchase",
-                       lines="items", action_owned=("approval",))
+                       lines="items", action_owned=("approval",), party="supplier")
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     goods_receipt_code: Mapped[str | None] = mapped_column(String(100), index=True)
@@ -265,7 +265,8 @@ class GoodsDelivery(db.Model):
 
     __tablename__ = "tblgoods_delivery"
     __crm__ = Resource(module="deliveries", own=("staff_id", "addedfrom"), label="Delivery notes", category="Warehouse", url="warehouse/manage_delivery",
-                       lines="items", action_owned=("approval", "delivery_status"))
+                       lines="items", action_owned=("approval", "delivery_status"), party="customer",
+                       main_actions=("check_stock", "approve", "create_packing_list"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     goods_delivery_code: Mapped[str | None] = mapped_column(String(100), index=True)
@@ -403,9 +404,8 @@ class PackingList(BillingShipping, db.Model):
 
     __tablename__ = "tblwh_packing_lists"
     __crm__ = Resource(module="deliveries", own=("staff_id",), label="Packing lists", category="Warehouse", url="warehouse/manage_packing_list",
-                       lines="items", action_owned=("approval", "delivery_status"),
-                       admin={"details_extra_template": "admin/packing_list_shipment.html",
-                              "details_extra_context": "crm.shipping.views:shipment_context"})
+                       lines="items", action_owned=("approval", "delivery_status"), party="client",
+                       main_actions=("approve", "create_awb", "mark_in_transit", "mark_delivered"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     delivery_note_id: Mapped[int | None] = fk("tblgoods_delivery.id")
@@ -541,11 +541,10 @@ class PhysicalInventory(db.Model):
     __tablename__ = "tblwh_physical_inventory"
     __crm__ = Resource(module="stock", own=("addedfrom",), label="Physical inventory", category="Warehouse", url="warehouse/physical_inventory",
                        lines="items", action_owned=("status", "code", "loss_adjustment_id"),
+                       main_actions=("fill", "upload_counts", "approve"),
                        admin={"column_list": ["code", "warehouse_id", "date", "status", "note", "loss_adjustment_id"],
                               # numbered, filled and approved by its actions (crm/warehouse/actions/physical_inventory.py)
-                              "form_excluded_columns": ["loss_adjustment", "added_by"],
-                              "details_extra_template": "admin/physical_inventory_extra.html",
-                              "details_extra_context": "crm.warehouse.views.physical_inventory:count_context"})
+                              "form_excluded_columns": ["loss_adjustment", "added_by"]})
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     code: Mapped[str | None] = mapped_column(String(100), index=True)
@@ -624,7 +623,8 @@ class OrderReturn(db.Model):
 
     __tablename__ = "tblwh_order_returns"
     __crm__ = Resource(module="deliveries", own=("staff_id",), label="Client returns", category="Warehouse",
-                       url="warehouse/manage_order_return_receipt", lines="items", action_owned=("approval",))
+                       url="warehouse/manage_order_return_receipt", lines="items", action_owned=("approval",),
+                       party="client")
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     order_return_number: Mapped[str | None] = mapped_column(String(100), index=True)

@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 
 from crm.core.extensions import db
-from tests.e2e.test_e2e_browser import live_url, page, sign_in  # noqa: F401  (browser fixtures)
+from tests.e2e.test_e2e_browser import live_url, page, row_action, sign_in  # noqa: F401  (browser fixtures)
 
 pytestmark = pytest.mark.e2e
 
@@ -35,7 +35,7 @@ def prospect(app, monkeypatch, tmp_path):
 
 def press(page, row_text: str, action: str) -> str:
     """Click a row's action button in the grid; returns the message shown."""
-    page.click(f"tr:has-text('{row_text}') [data-action={action}]")
+    row_action(page, f"tr:has-text('{row_text}')", action)
     page.wait_for_selector(".alert")
     return page.inner_text(".alert")
 
@@ -90,12 +90,12 @@ def test_lead_to_cash_in_the_browser(app, live_url, page, prospect):  # noqa: F8
         assert db.session.query(Lead).filter_by(name="Elena Marin", is_opportunity=False).one().client_id
 
     page.goto(f"{live_url}/admin/invoices/")
-    page.click("tr:has-text('Marin Logistic SRL') [data-action=record_payment]")
+    row_action(page, "tr:has-text('Marin Logistic SRL')", "record_payment")
     page.wait_for_selector("input[name=amount]")
     page.fill("input[name=amount]", "1000")
     page.click("button:has-text(\"Record payment\")")
     assert "Partially paid, 1500.00 RON left to pay" in page.inner_text(".alert")
-    page.click("tr:has-text('Marin Logistic SRL') [data-action=record_payment]")
+    row_action(page, "tr:has-text('Marin Logistic SRL')", "record_payment")
     page.wait_for_selector("input[name=amount]")
     page.fill("input[name=amount]", "1500")
     page.click("button:has-text(\"Record payment\")")

@@ -156,6 +156,12 @@ class Resource:
               table in every door. Required: every table says where it belongs.
     own       the columns that make a row the staff member's own (assigned to or created by them), for
               "view own": a staff id column, or ``relationship.column`` (a contact: its client's creator).
+    document  its details page is a document page (header, lines, totals, actions, chain, timeline):
+              True for a table with ``lines`` unless set False; set True for a document without lines.
+    party     the relationship to the client or vendor the document is for (shown and linked in its header).
+    payments  the relationship holding its payments (listed on its page).
+    main_actions  its actions in the order one is the main button of a row or page (the first that may run);
+              without one: the first action that may run.
     """
 
     label: str | None = None
@@ -170,6 +176,10 @@ class Resource:
     action_owned: tuple[str, ...] = ()
     module: str | None = None
     own: tuple[str, ...] = ()
+    document: bool | None = None
+    party: str | None = None
+    payments: str | None = None
+    main_actions: tuple[str, ...] = ()
 
 
 __all__ = ["ALWAYS_OWNED", "LINE_TOTALS", "SERVER_SET", "BillingShipping", "FieldError", "MONEY", "QTY", "RATE", "UNIT_PRICE", "money", "unit_price", "StatusEnum", "status_column", "fk", "Resource",

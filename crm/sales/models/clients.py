@@ -84,9 +84,8 @@ class Lead(db.Model):
             "column_list": ["name", "company", "email", "phonenumber", "status", "pipeline", "source",
                             "assigned", "lead_value", "lost", "junk", "dateadded"],
             "column_searchable_list": ["name", "company", "email", "phonenumber"],
-            "details_extra_template": "admin/lead_activity.html",  # the activity tab
-            "details_extra_context": "crm.sales.views.lead_activity:activity_context",
         },
+        main_actions=("convert_to_opportunity", "create_proposal", "convert_to_customer", "log_call"),
         action_owned=("last_lead_status", "lost", "lost_reason", "junk", "is_opportunity", "last_status_change",
                       "dateassigned", "client_id", "converted_from_lead"),
     )
@@ -170,10 +169,7 @@ class Client(BillingShipping, db.Model):
     __crm__ = Resource(module="clients", own=("addedfrom",),
         label="Clients", category="Sales", url="clients",
         admin={"column_list": ["company", "vat", "phonenumber", "city", "country", "active", "datecreated"],
-               "column_searchable_list": ["company", "vat", "phonenumber"],
-               # the advance payments kept on the client's account (crm.sales.actions.advances)
-               "details_extra_template": "admin/client_credit.html",
-               "details_extra_context": "crm.sales.actions.advances:client_page"},
+               "column_searchable_list": ["company", "vat", "phonenumber"]},
     )
 
     userid: Mapped[int] = mapped_column(Integer, primary_key=True)

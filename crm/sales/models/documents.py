@@ -102,6 +102,7 @@ class Proposal(_Acceptance, db.Model):
                                "status", "assigned", "datecreated"],
                "column_searchable_list": ["formatted_number", "subject", "proposal_to", "email"]},
         action_owned=("status", "estimate_id", "invoice_id", "is_expiry_notified", "short_link"),
+        main_actions=("send", "accept", "convert_to_estimate", "convert_to_invoice", "create_contract"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -188,6 +189,7 @@ class Estimate(_BillingShipping, _Acceptance, db.Model):
                                "status", "sale_agent", "invoiceid"],
                "column_searchable_list": ["formatted_number", "reference_no"]},
         action_owned=("status", "prefix", "number_format", "invoiceid", "invoiced_date", "is_expiry_notified"),
+        party="client", main_actions=("send", "accept", "convert_to_invoice"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -249,9 +251,9 @@ class Invoice(_BillingShipping, EfacturaInvoice, db.Model):
         label="Invoices", category="Sales", url="invoices", aliases=("list_invoices",), lines="items",
         admin={"column_list": ["formatted_number", "clientid", "total", "date", "duedate", "status", "sent",
                                "sale_agent", "efactura_status"],
-               "column_searchable_list": ["formatted_number"],
-               "details_extra_template": "admin/efactura_invoice.html",
-               "details_extra_context": "crm.efactura.views:invoice_context"},
+               "column_searchable_list": ["formatted_number"]},
+        party="client", payments="payments",
+        main_actions=("issue", "record_payment", "send", "create_delivery_note", "efactura_send", "unmark_cancelled"),
         # The status follows the payments, due date and cancellation (crm/sales/actions/invoices.py).
         action_owned=("status", "prefix", "number_format", "last_overdue_reminder", "last_due_reminder",
                       "is_recurring_from", "last_recurring_date", "total_cycles", *EFACTURA_COLUMNS),
@@ -466,6 +468,7 @@ class Contract(_Acceptance, db.Model):
                                "status", "signed"],
                "column_searchable_list": ["subject"]},
         action_owned=("isexpirynotified", "proposal_id"),
+        document=True, party="client_rel", main_actions=("send_for_signature", "mark_signed"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -33,9 +33,7 @@ class MarketingCampaign(db.Model):
         label="Marketing campaigns", category="Sales", url="marketing/campaigns",
         admin={"column_list": ["name", "subject", "status", "scheduled_at", "sent_at", "datecreated"],
                "column_searchable_list": ["name", "subject"],
-               "form_excluded_columns": ["recipients"],
-               "details_extra_template": "admin/campaign_counts.html",
-               "details_extra_context": "crm.sales.actions.campaigns:campaign_counts"},
+               "form_excluded_columns": ["recipients"]},
         action_owned=("status", "scheduled_at", "sent_at", "skipped_no_email"),
     )
 

@@ -40,7 +40,7 @@ from crm.core.resources import (
     status_enum,
 )
 from crm.core.registry import actions_for
-from crm.sales.documents import lines_and_totals
+from crm.sales.documents import lines_and_totals, mode_name
 from crm.sales.models.clients import SalesActivity
 from crm.sales.portal.signatures import path_of as signature_path
 
@@ -348,10 +348,7 @@ def _payments(obj) -> list[dict]:
 def _mode(payment) -> str:
     mode = payment.paymentmode or ""
     if mode.isdigit() or getattr(payment, "paymentmethod", None):
-        try:
-            return documents.mode_name(payment)
-        except AttributeError:
-            return mode
+        return mode_name(payment)
     return mode
 
 

@@ -298,7 +298,7 @@ class Invoice(_BillingShipping, EfacturaInvoice, db.Model):
     last_overdue_reminder: Mapped[date | None] = mapped_column(Date)
     last_due_reminder: Mapped[date | None] = mapped_column(Date)
     cancel_overdue_reminders: Mapped[bool] = mapped_column(Boolean, default=False)
-    allowed_payment_modes: Mapped[str | None] = mapped_column(Text)  # JSON list of tblpayment_modes ids
+    allowed_payment_modes: Mapped[str | None] = mapped_column(Text, info={"ids_of": "tblpayment_modes"})  # JSON list
     discount_percent: Mapped[Decimal] = mapped_column(RATE, default=Decimal("0"))
     discount_total: Mapped[Decimal] = mapped_column(MONEY, default=Decimal("0"))
     discount_type: Mapped[str | None] = mapped_column(String(30))  # DISCOUNT_TYPES

@@ -624,11 +624,13 @@ def build_view(model, *, endpoint=None, url=None, label=None, category=None, whe
     if line_editor.has_lines(model):
         attrs["form_choices"] = {**form_choices, "discount_type": [("before_tax", "Before tax"),
                                                                    ("after_tax", "After tax")]}
-        attrs["form_args"] = {**form_args, "discount_total": {
+        attrs["form_args"] = {**attrs["form_args"], "discount_total": {
             "description": "A fixed discount, used when the discount percent is 0."}}
     inline = [_inline_lines(rel) for rel in compositions(model) if rel.back_populates]
     if inline:
         attrs["inline_models"] = inline
+    # a view's own labels complete the generated ones (crm/core/labels.py), never replace them all
+    overrides["column_labels"] = {**labels, **overrides.get("column_labels", {})}
     attrs.update(overrides)
     # Extra list URLs the seed documents use, e.g. /admin/invoices/list_invoices.
     for alias in res.aliases if url is None else ():

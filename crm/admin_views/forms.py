@@ -146,7 +146,7 @@ def grouped(view, form) -> list[tuple[str, list]]:
             out.append((title, found))
     rest = [f for n, f in fields.items() if n not in used]
     if rest:
-        lines = [f for f in rest if f.short_name in ("lines", "items") or f.type in ("InlineModelFormList",)]
+        lines = [f for f in rest if f.short_name in ("line_editor", "items") or f.type == "InlineModelFormList"]
         custom = [f for f in rest if f not in lines]
         at = next((i for i, (t, _) in enumerate(out) if t == "Notes"), len(out))
         extra = ([("Lines", lines)] if lines else []) + ([("More", custom)] if custom else [])

@@ -174,7 +174,7 @@ class Option(db.Model):
     """tbloptions: name/value pairs. Read them through crm.core.options, which knows types and defaults."""
 
     __tablename__ = "tbloptions"
-    __crm__ = Resource(module="settings", label="Options", category="Settings", url="settings/options")
+    __crm__ = Resource(module="settings", label="All options", category="Settings", url="settings/options")
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(191), unique=True)

@@ -54,7 +54,7 @@ KNOWN = {
     "body_html": "Body (HTML)", "body_text": "Body (text)", "cc": "CC",
     "zip": "ZIP code", "zip_code": "ZIP code", "billing_zip": "Billing ZIP code",
     "shipping_zip": "Shipping ZIP code", "vat_category": "VAT category",
-    "formatted_number": "Number", "invoice_no": "Invoice number", "reference_no": "Reference number", "sale_estimate": "Sales order", "sale_invoice": "Invoice",
+    "formatted_number": "Number", "number": "Sequence number", "invoice_no": "Invoice number", "reference_no": "Reference number", "sale_estimate": "Sales order", "sale_invoice": "Invoice",
     "goods_delivery_code": "Delivery note number", "goods_receipt_code": "Receipt number",
     "reason_return": "Return reason", "notify_when_achieve": "Notify when achieved",
     "notify_when_fail": "Notify when failed", "date_manufacture": "Manufacture date",

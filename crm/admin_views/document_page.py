@@ -24,6 +24,7 @@ from sqlalchemy import Date, Numeric, inspect
 from sqlalchemy.orm import selectinload, with_parent
 from sqlalchemy.orm.evaluator import _EvaluatorCompiler
 
+from crm.admin_views.formats import format_money
 from crm.core import documents, numbering, pages
 from crm.core.extensions import db
 from crm.core.models.messaging import EmailOutbox
@@ -382,13 +383,6 @@ class DocumentPageMixin:
 
     def document_page(self, obj) -> dict:
         return page(obj)
-
-
-def format_money(value, currency: str = "") -> str:
-    """An amount with thousands separators and its currency code (the templates' one money format)."""
-    if value is None:
-        return ""
-    return f"{Decimal(value):,.2f} {currency or ''}".strip()
 
 
 def outbox_message(row) -> dict:

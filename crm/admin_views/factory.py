@@ -8,8 +8,6 @@ many-to-one form field is an ajax look-up. Per-table differences live in the mod
 """
 from __future__ import annotations
 
-from decimal import Decimal
-
 from flask import abort, flash, jsonify, make_response, redirect, request, send_file, url_for
 from flask_admin import expose
 from flask_admin.contrib.sqla import ModelView, filters as sqla_filters
@@ -24,9 +22,10 @@ from sqlalchemy import select
 from werkzeug.datastructures import CombinedMultiDict
 from wtforms.validators import ValidationError
 
-from crm.admin_views import custom_fields as cf_admin
+from crm.admin_views import custom_fields as cf_admin, forms as crm_forms
 from crm.admin_views.access import StaffOnly
 from crm.admin_views.document_page import DocumentPageMixin, row_menu
+from crm.admin_views.formats import format_money, format_when, money_cell, names_of, parse_ids, qty_cell
 from crm.api.schemas import compositions, parent_link_columns
 from crm.core import audit, custom_fields as cf, numbering, pages
 from crm.core.attachments import may_download, original_name, rel_type_of, stored_path
@@ -34,17 +33,18 @@ from crm.core.bad_input import check_grid_filter, column_filter_value
 from crm.core.documents import KINDS, pdf_url
 from crm.core.entry import entered, removing
 from crm.core.extensions import db
+from crm.core.labels import label as column_label
 from crm.core.limits import problem
 from crm.core.models.records import File
 from crm.core.permissions import can, can_table, sees, visible
 from crm.core.registry import ActionError, actions_for, get_action, run
 from crm.core.resources import (
-    action_owned,
     columns,
     currency_relationship,
     fk_relationships,
     is_date,
     is_money,
+    is_number,
     is_text,
     primary_key,
     resource_of,
@@ -78,11 +78,7 @@ def status_badge(enum_cls, code, row=None) -> Markup:
     return Markup(f'<span class="badge badge-{color}" data-code="{escape(code)}">{escape(label)}</span>')
 
 
-def format_money(value, currency=None) -> str:
-    if value is None:
-        return ""
-    text = f"{Decimal(value):,.2f}"
-    return f"{text} {currency.name}" if currency is not None else text
+__all__ = ["format_money", "build_view", "CrmModelView", "display_columns", "status_badge"]
 
 
 class FkNameFilter(sqla_filters.BaseSQLAFilter):
@@ -181,6 +177,8 @@ class CrmModelView(StaffOnly, ModelView):
     form_base_class = CrmForm  # Flask-WTF's CSRF token in every create/edit form
     list_template = "admin/crm_list.html"
     details_template = "admin/crm_details.html"
+    create_template = "admin/crm_create.html"  # the form in sections (crm/admin_views/forms.py)
+    edit_template = "admin/crm_edit.html"
     can_view_details = True
     export_types = ["csv"]
     export_max_rows = 0  # streamed, so no cap is needed
@@ -341,7 +339,13 @@ class CrmModelView(StaffOnly, ModelView):
         return _fitting(cls(formdata, obj=obj, **({} if formdata else data)), self.model)
 
     def create_form(self, obj=None):
-        return self._extended_form(self._create_form_class, obj)
+        form = self._extended_form(self._create_form_class, obj)
+        if request.method == "GET":  # a new record starts with what a person expects
+            crm_forms.apply_defaults(form, self.model)
+        return form
+
+    def form_sections(self, form):
+        return crm_forms.grouped(self, form)
 
     def edit_form(self, obj=None):
         return self._extended_form(self._edit_form_class, obj)
@@ -503,6 +507,15 @@ def _inline_lines(rel):
     })
 
 
+def _ids_formatter(key, table):
+    """A column holding ids of ``table`` (``info={"ids_of": "tblpayment_modes"}``): their names, from
+    one query per page (crm/admin_views/formats.py names_of)."""
+    def fmt(view, context, model, name):
+        target = next(m for m in db.Model.registry.mappers if m.local_table.name == table).class_
+        return ", ".join(names_of(target, parse_ids(getattr(model, key)), display_columns(target)[:1]))
+    return fmt
+
+
 def _alias_view(alias):
     def view(self):
         return self.index_view()
@@ -539,7 +552,7 @@ def build_view(model, *, endpoint=None, url=None, label=None, category=None, whe
     for c in cols:
         key = c.key
         rel_key = fk_rels.get(key)
-        nice = key.replace("_", " ").capitalize()
+        nice = column_label(model, key)  # crm/core/labels.py: the declaration's, or Perfex's name in words
         labels[key] = nice
         enum_cls = status_enum(c)
         if enum_cls is not None:
@@ -550,17 +563,22 @@ def build_view(model, *, endpoint=None, url=None, label=None, category=None, whe
             form_args[key] = {"coerce": py}
         elif rel_key:
             target = mapper_rels[rel_key].mapper.class_
-            labels[rel_key] = nice.removesuffix(" id").removesuffix("id").strip().capitalize() or nice
+            labels[rel_key] = nice
             tcols = display_columns(target)
             filters.append(FkNameFilter(getattr(model, key), labels[rel_key], target, tcols))
             sortable.append((rel_key, f"{rel_key}.{tcols[0]}"))  # sorted by the name shown
         elif is_date(c):
             filters.append(key)
+            formatters[key] = (lambda k: lambda v, ctx, m, p: format_when(getattr(m, k)))(key)
         if is_money(c) and currency_rel:
-            formatters[key] = (lambda k: lambda v, ctx, m, p: format_money(getattr(m, k),
-                                                                          getattr(m, currency_rel)))(key)
+            formatters[key] = (lambda k: lambda v, ctx, m, p: money_cell(getattr(m, k),
+                                                                        getattr(m, currency_rel)))(key)
         elif is_money(c):
-            formatters[key] = (lambda k: lambda v, ctx, m, p: format_money(getattr(m, k)))(key)
+            formatters[key] = (lambda k: lambda v, ctx, m, p: money_cell(getattr(m, k)))(key)
+        elif is_number(c) and not rel_key and key != pk:
+            formatters[key] = (lambda k: lambda v, ctx, m, p: qty_cell(getattr(m, k)))(key)
+        elif c.info.get("ids_of"):  # a list of ids shown as the names of what they point at
+            formatters[key] = _ids_formatter(key, c.info["ids_of"])
         if not rel_key:
             sortable.append(key)
 
@@ -591,12 +609,13 @@ def build_view(model, *, endpoint=None, url=None, label=None, category=None, whe
         "column_details_list": [fk_rels.get(c.key, c.key) for c in cols if c.key not in HIDDEN - {"content"}],
         "column_export_list": [c.key for c in cols if c.key not in ("password", "hash")],
         "form_excluded_columns": list(set(overrides.pop("form_excluded_columns", [])) | set(one_to_many)
-                                      | set(action_owned(model)) | {"password", "hash"}
-                                      | {fk_rels[k] for k in action_owned(model) if k in fk_rels}),
-        "form_ajax_refs": {rel: {"fields": display_columns(mapper_rels[rel].mapper.class_), "page_size": 10}
-                           for rel in fk_rels.values()},
+                                      | crm_forms.hidden(model) | {"password", "hash"}),
+        # large tables: searched as a person types; small look-ups (crm_forms.is_lookup): a plain select
+        "form_ajax_refs": {rel: {"fields": display_columns(mapper_rels[rel].mapper.class_), "page_size": 10,
+                                 "placeholder": f"Search {labels[rel].lower()}…", "minimum_input_length": 0}
+                           for rel in fk_rels.values() if rel not in crm_forms.lookup_relationships(model)},
         "form_choices": form_choices,
-        "form_args": form_args,
+        "form_args": {**crm_forms.form_args(model), **form_args},
         "column_extra_row_actions": [ActionRowButton(a) for a in actions_for(model)] + _pdf_row_links(model),
     }
     # Flask-Admin edits lines inline only through a line -> document relationship; tblitemable's
@@ -605,11 +624,13 @@ def build_view(model, *, endpoint=None, url=None, label=None, category=None, whe
     if line_editor.has_lines(model):
         attrs["form_choices"] = {**form_choices, "discount_type": [("before_tax", "Before tax"),
                                                                    ("after_tax", "After tax")]}
-        attrs["form_args"] = {**form_args, "discount_total": {
+        attrs["form_args"] = {**attrs["form_args"], "discount_total": {
             "description": "A fixed discount, used when the discount percent is 0."}}
     inline = [_inline_lines(rel) for rel in compositions(model) if rel.back_populates]
     if inline:
         attrs["inline_models"] = inline
+    # a view's own labels complete the generated ones (crm/core/labels.py), never replace them all
+    overrides["column_labels"] = {**labels, **overrides.get("column_labels", {})}
     attrs.update(overrides)
     # Extra list URLs the seed documents use, e.g. /admin/invoices/list_invoices.
     for alias in res.aliases if url is None else ():

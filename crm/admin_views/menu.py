@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask_admin import Admin
 from flask_admin.theme import Bootstrap4Theme
 
+from crm.admin_views import formats
 from crm.admin_views.api_tokens import ApiTokensView
 from crm.admin_views.audit import audit_view
 from crm.admin_views.factory import CrmModelView, build_view
@@ -43,6 +44,7 @@ def _extra_views():
 
 
 def init_admin(app) -> Admin:
+    formats.init_app(app)  # money, qty, when, tax: jinja filters for every screen
     admin = Admin(app, name="CRMConnect", theme=Bootstrap4Theme(base_template="admin/crm_base.html", fluid=True),
                   index_view=HomeView(name="Home", url="/admin", endpoint="admin"))
     views = []

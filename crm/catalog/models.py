@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from schwifty import IBAN
-from schwifty.exceptions import SchwiftyException
 from sqlalchemy import Boolean, CheckConstraint, Integer, Numeric, String, Text
-from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from crm.core.extensions import db
-from crm.core.models.base import MONEY, RATE, UNIT_PRICE, FieldError, Resource, fk
+from crm.core.labels import tax_label
+from crm.core.models.base import RATE, UNIT_PRICE, Resource, fk
 
 __all__ = ["ItemGroup", "Unit", "Tax", "VAT_CATEGORIES", "Currency", "PaymentMode", "Item", "CompanyBankAccount"]
 
@@ -64,7 +63,7 @@ class Tax(db.Model):
     )
 
     def __str__(self):
-        return f"{self.name} ({self.taxrate}%)" if self.taxrate is not None else self.name
+        return tax_label(self.name, self.taxrate)
 
 
 class Currency(db.Model):

@@ -121,12 +121,6 @@ def fmt_qty(value) -> str:
     return f"{Decimal(value or 0).normalize():f}"
 
 
-def tax_label(name: str, rate) -> str:
-    """A tax as printed: "TVA 21%" — its rate once, even when the tax's name already says it."""
-    pct = f"{fmt_qty(rate)}%"
-    return name if (name or "").replace(" ", "").endswith(pct) else f"{name} {pct}".strip()
-
-
 def number_of(doc) -> str:
     """The number a person sees (INV-000042, INV-DRAFT), as crm.core.numbering shows it."""
     if not hasattr(doc, "formatted_number"):  # contracts are not numbered: #id

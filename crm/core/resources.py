@@ -84,6 +84,11 @@ def is_money(column) -> bool:
         and column.key not in ("probability", "discount_percent", "taxrate")
 
 
+def is_number(column) -> bool:
+    """A quantity, a rate or a price: a number that is not money (shown without useless zeros)."""
+    return isinstance(column.type, Numeric) and not is_money(column)
+
+
 def is_date(column) -> bool:
     return isinstance(column.type, (Date, DateTime))
 

@@ -22,9 +22,9 @@ from crm.core.documents import (
     kind_of,
     number_of,
     register,
-    tax_label,
 )
 from crm.core.extensions import db
+from crm.core.labels import tax_label
 from crm.core.numbering import shown
 from crm.core.resources import api_value
 from crm.core.totals import compute, line_amount

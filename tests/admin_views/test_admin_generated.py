@@ -149,9 +149,10 @@ def test_admin_adds_a_pipeline_with_a_status_and_leads_use_it_at_once(app, admin
     with app.app_context():
         st = db.session.query(LeadStatus).filter_by(name="Demo scheduled").one()
         assert st.pipeline == pid
-    # the new status is offered in the lead form's look-up right away
-    found = admin_client.get("/admin/leads/ajax/lookup/?name=status_rel&query=Demo").get_json()
-    assert any(row[1] == "Demo scheduled" for row in found)
+        sid = st.id
+    # the new status is offered in the lead form's select right away (a small look-up: no typing)
+    form = admin_client.get("/admin/leads/new/").get_data(as_text=True)
+    assert f'value="{sid}">Demo scheduled</option>' in form
 
 
 def test_opportunity_created_from_its_own_screen_is_an_opportunity(app, admin_client):
@@ -278,11 +279,11 @@ def test_a_number_too_large_for_its_column_is_shown_on_its_field(app, admin_clie
     from crm.sales.models.clients import Lead
     from tests.sales.test_sales_support import csrf_from
 
-    page = admin_client.get("/admin/leads/new/").get_data(as_text=True)
-    for field, value, message in (("lead_value", "1" + "0" * 20, "digits before the decimal point"),
-                                  ("leadorder", str(10**12), "Must be between")):
-        r = admin_client.post("/admin/leads/new/", data={"csrf_token": csrf_from(page), "name": "Big Deal",
-                                                         field: value})
+    for url, field, value, message in (
+            ("/admin/leads/new/", "lead_value", "1" + "0" * 20, "digits before the decimal point"),
+            ("/admin/leads/pipelines/new/", "pipeline_order", str(10**12), "Must be between")):
+        page = admin_client.get(url).get_data(as_text=True)
+        r = admin_client.post(url, data={"csrf_token": csrf_from(page), "name": "Big Deal", field: value})
         html = r.get_data(as_text=True)
         assert r.status_code == 422 and message in html, field
         assert 'value="Big Deal"' in html  # what was typed is kept

@@ -64,7 +64,7 @@ def test_a_draft_shows_prefix_draft_in_the_grid_the_details_and_the_api(app, adm
     def number_on(url):
         html = admin_client.get(url).get_data(as_text=True)
         cell = re.search(r'<td class="col-formatted_number">\s*([^<]*?)\s*<', html) or \
-            re.search(r'<b>Formatted number</b>\s*</td>\s*<td>\s*([^<]*?)\s*<', html)
+            re.search(r'<b>Number</b>\s*</td>\s*<td>\s*([^<]*?)\s*<', html)
         return cell.group(1) if cell else None
 
     h = api_token(admin_client)

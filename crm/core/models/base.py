@@ -154,6 +154,13 @@ class Resource:
               ``crm.core.resources.action_owned`` gives the whole set.
     module    the permission module (crm/core/permissions.py MODULES): ``<module>.<verb>`` keys govern the
               table in every door. Required: every table says where it belongs.
+    labels    column -> the label a person reads, where the default (crm/core/labels.py) is not right
+              (a column may also say it itself: ``info={"label": ...}``).
+    form      the create/edit form's sections in the order a person fills them: ``(("Client",
+              ("clientid", "currency")), ("Dates", ("date", "duedate")), ...)``; a column not named
+              follows in the generated default order (crm/admin_views/forms.py).
+    lookup    a small table (statuses, units, taxes...) its links pick from a plain select; None: a
+              Settings table without dates (no log, no outbox) is one.
     own       the columns that make a row the staff member's own (assigned to or created by them), for
               "view own": a staff id column, or ``relationship.column`` (a contact: its client's creator).
     document  its details page is a document page (header, lines, totals, actions, chain, timeline):
@@ -180,6 +187,9 @@ class Resource:
     party: str | None = None
     payments: str | None = None
     main_actions: tuple[str, ...] = ()
+    labels: dict = field(default_factory=dict)
+    form: tuple = ()
+    lookup: bool | None = None
 
 
 __all__ = ["ALWAYS_OWNED", "LINE_TOTALS", "SERVER_SET", "BillingShipping", "FieldError", "MONEY", "QTY", "RATE", "UNIT_PRICE", "money", "unit_price", "StatusEnum", "status_column", "fk", "Resource",

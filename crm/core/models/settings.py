@@ -48,7 +48,7 @@ class Role(db.Model):
 
 class Staff(UserMixin, db.Model):
     __tablename__ = "tblstaff"
-    __crm__ = Resource(module="staff", own=("staffid",), label="Staff", category="Settings", url="staff",
+    __crm__ = Resource(module="staff", own=("staffid",), label="Staff", category="Settings", url="staff", lookup=True,
                        admin={"column_exclude_list": ["password", "session_version"],
                               "form_excluded_columns": ["password", "session_version"],
                               "column_details_exclude_list": ["password", "session_version"]})
@@ -174,7 +174,7 @@ class Option(db.Model):
     """tbloptions: name/value pairs. Read them through crm.core.options, which knows types and defaults."""
 
     __tablename__ = "tbloptions"
-    __crm__ = Resource(module="settings", label="Options", category="Settings", url="settings/options")
+    __crm__ = Resource(module="settings", label="All options", category="Settings", url="settings/options")
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(191), unique=True)

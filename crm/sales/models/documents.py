@@ -16,6 +16,7 @@ from sqlalchemy import Boolean, Date, DateTime, Index, Integer, Numeric, String,
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from crm.core.extensions import db
+from crm.core.labels import tax_label
 from crm.core.models.base import (
     MONEY,
     QTY,
@@ -292,7 +293,7 @@ class Invoice(_BillingShipping, EfacturaInvoice, db.Model):
     last_overdue_reminder: Mapped[date | None] = mapped_column(Date)
     last_due_reminder: Mapped[date | None] = mapped_column(Date)
     cancel_overdue_reminders: Mapped[bool] = mapped_column(Boolean, default=False)
-    allowed_payment_modes: Mapped[str | None] = mapped_column(Text)  # JSON list of tblpayment_modes ids
+    allowed_payment_modes: Mapped[str | None] = mapped_column(Text, info={"ids_of": "tblpayment_modes"})  # JSON list
     discount_percent: Mapped[Decimal] = mapped_column(RATE, default=Decimal("0"))
     discount_total: Mapped[Decimal] = mapped_column(MONEY, default=Decimal("0"))
     discount_type: Mapped[str | None] = mapped_column(String(30))  # DISCOUNT_TYPES
@@ -389,7 +390,7 @@ class ItemTax(db.Model):
     line = relationship(ItemLine, back_populates="taxes")
 
     def __str__(self):
-        return f"{self.taxname} {self.taxrate}%"
+        return tax_label(self.taxname, self.taxrate)
 
 
 @event.listens_for(ItemTax, "before_insert")

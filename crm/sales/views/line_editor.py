@@ -23,6 +23,7 @@ from wtforms.validators import InputRequired, Length, NumberRange, Optional, Val
 from crm.catalog.models import Item, Tax
 from crm.core.documents import price_text
 from crm.core.extensions import db
+from crm.core.labels import tax_label
 from crm.core.limits import problem
 from crm.core.totals import compute, line_amount
 from crm.sales.models.documents import ItemLine, ItemTax
@@ -45,11 +46,11 @@ def tax_key(name, rate) -> str:
 
 def tax_choices(doc=None) -> list[tuple[str, str]]:
     """The taxes of tbltaxes, plus any a line of ``doc`` still carries (a copy of a since-changed tax)."""
-    out = {tax_key(t.name, t.taxrate): f"{t.name} {Decimal(t.taxrate):.2f}%"
+    out = {tax_key(t.name, t.taxrate): tax_label(t.name, t.taxrate)
            for t in db.session.scalars(select(Tax).order_by(Tax.name, Tax.taxrate))}
     for line in getattr(doc, "items", None) or []:
         for t in line.taxes:
-            out.setdefault(tax_key(t.taxname, t.taxrate), f"{t.taxname} {Decimal(t.taxrate):.2f}%")
+            out.setdefault(tax_key(t.taxname, t.taxrate), tax_label(t.taxname, t.taxrate))
     return list(out.items())
 
 

@@ -6,12 +6,13 @@ from datetime import date
 from decimal import Decimal
 
 from sqlalchemy import func, select
-from wtforms import Form, IntegerField
+from wtforms import Form
 from wtforms.validators import Optional
 
 from crm.core import options
 from crm.core.extensions import db
 from crm.core.numbering import format_number, take_next
+from crm.core.pickers import RecordField
 from crm.core.registry import ActionError, ActionInvalid, action
 from crm.core.totals import line_net
 from crm.purchasing.models import PurchaseOrder, PurchaseOrderDeliveryStatus, PurchaseOrderDetail, PurchaseOrderStatus
@@ -84,7 +85,8 @@ def receipt_from_po(po: PurchaseOrder, warehouse_id: int | None, actor=None) -> 
 
 
 class WarehouseForm(Form):
-    warehouse_id = IntegerField("Warehouse (id; empty: the default warehouse)", validators=[Optional()])
+    warehouse_id = RecordField("Warehouse", model=Warehouse, default=lambda: default_warehouse_id(),
+                               validators=[Optional()], description="Empty: the default warehouse.")
 
 
 def _po_receivable(po) -> str | None:
@@ -187,7 +189,7 @@ def delivery_status_of(po) -> int:
 
 
 @action(GoodsReceipt, "approve", "Approve (put in stock)", precondition=_draft, icon="fa-check",
-        confirm="Approve this goods receipt and put its goods in stock?")
+        confirm="Approve this goods receipt and put its goods in stock?", creates=())  # stock lots: not new records to name
 def approve(receipt, actor):
     receipt_code(receipt)
     items = post_receipt(receipt)

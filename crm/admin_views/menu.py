@@ -14,6 +14,7 @@ from crm.admin_views.home import HomeView
 from crm.admin_views.jobs import JobsView
 from crm.admin_views.roles import role_view
 from crm.admin_views.saved_views import init_saved_views
+from crm.admin_views.search import init_search
 from crm.admin_views.settings import CompanyProfileView, OptionsView
 from crm.admin_views.staff import staff_view
 from crm.capture.facebook_views import FacebookLeadsView
@@ -127,6 +128,7 @@ def init_admin(app) -> Admin:
     admin.add_view(ApiTokensView(name="API tokens", endpoint="my_api_tokens", url="/admin/my-api-tokens"))
     admin.add_view(PickView(name="Pick", endpoint="crm_pick", url="/admin/pick"))
     init_saved_views(admin, app)  # the grid's "Views" menu
+    init_search(admin)  # Ctrl+K: /admin/search
     return admin
 
 

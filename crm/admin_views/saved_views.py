@@ -53,7 +53,7 @@ def _checked_csrf():
 
 
 class SavedViewsView(StaffView):
-    """POST /admin/saved-views (save) and /admin/saved-views/<id>/delete (the owner's own only)."""
+    """POST /admin/grid-views (save) and /admin/grid-views/<id>/delete (the owner's own only)."""
 
     def is_visible(self):
         return False
@@ -100,6 +100,6 @@ class SavedViewsView(StaffView):
 
 
 def init_saved_views(admin, app) -> None:
-    admin.add_view(SavedViewsView(name="Saved views", endpoint="saved_views", url="/admin/saved-views"))
+    admin.add_view(SavedViewsView(name="Saved views", endpoint="grid_views", url="/admin/grid-views"))
     app.jinja_env.globals["crm_saved_views"] = views_for
     app.jinja_env.globals["crm_view_query"] = lambda: clean_query(request.query_string.decode("utf-8", "replace"))

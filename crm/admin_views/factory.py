@@ -23,6 +23,7 @@ from werkzeug.datastructures import CombinedMultiDict
 from wtforms.validators import ValidationError
 
 from crm.admin_views import custom_fields as cf_admin, forms as crm_forms
+from crm.admin_views.action_forms import action_form, action_summary, outcome_message, picker_url
 from crm.admin_views.access import StaffOnly
 from crm.admin_views.document_page import DocumentPageMixin, row_menu
 from crm.admin_views.formats import format_money, format_when, money_cell, names_of, parse_ids, qty_cell
@@ -37,7 +38,7 @@ from crm.core.labels import label as column_label
 from crm.core.limits import problem
 from crm.core.models.records import File
 from crm.core.permissions import can, can_table, sees, visible
-from crm.core.registry import ActionError, actions_for, get_action, run
+from crm.core.registry import ActionError, actions_for, get_action, run_outcome
 from crm.core.resources import (
     columns,
     currency_relationship,
@@ -441,7 +442,9 @@ class CrmModelView(StaffOnly, ModelView):
         obj = self.get_one(str(obj_id))
         if obj is None:
             abort(404)
-        form = adef.form(request.form if request.method == "POST" else None) if adef.form else None
+        form = action_form(adef, obj, request.form if request.method == "POST" else None)
+        shown_with = {"adef": adef, "obj": obj, "form": form, "return_url": return_url,
+                      "summary": action_summary(adef, obj), "picker_url": picker_url}
         if request.method == "POST":
             try:
                 validate_csrf(request.form.get("csrf_token"))
@@ -449,20 +452,20 @@ class CrmModelView(StaffOnly, ModelView):
                 flash("The form expired; please try again.", "error")
                 return redirect(return_url)
             try:
-                result = run(self.model, obj_id, name, current_user, CombinedMultiDict([request.files, request.form]))
+                outcome = run_outcome(self.model, obj_id, name, current_user,
+                                      CombinedMultiDict([request.files, request.form]))
             except ActionError as exc:
                 errors = getattr(exc, "errors", None) or {None: [exc.message]}
                 for field, msgs in errors.items():
                     flash(f"{field}: {'; '.join(msgs)}" if field else "; ".join(msgs), "error")
                 if form is not None:  # show the parameters again, with the refusal's status (422, 413, ...)
-                    return self.render("admin/crm_action_form.html", adef=adef, obj=obj, form=form,
-                                       return_url=return_url), exc.status
+                    return self.render("admin/crm_action_form.html", **shown_with), exc.status
                 return redirect(return_url)
-            flash(f"{adef.label}: {result}" if isinstance(result, str) else f"{adef.label}: done.", "success")
+            flash(outcome_message(adef, outcome), "success")
             return redirect(return_url)
         if form is None:
             return redirect(return_url)
-        return self.render("admin/crm_action_form.html", adef=adef, obj=obj, form=form, return_url=return_url)
+        return self.render("admin/crm_action_form.html", **shown_with)
 
     def details_extra(self, obj) -> dict:
         """What the panels registered for the table (crm/core/pages.py) read on the record's page."""

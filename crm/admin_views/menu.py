@@ -2,22 +2,27 @@
 group them; create_app calls init_admin."""
 from __future__ import annotations
 
+from flask import url_for
 from flask_admin import Admin
 from flask_admin.theme import Bootstrap4Theme
 
 from crm.admin_views import formats
+from crm.admin_views.action_forms import PickView
 from crm.admin_views.api_tokens import ApiTokensView
 from crm.admin_views.audit import audit_view
 from crm.admin_views.factory import CrmModelView, build_view
 from crm.admin_views.home import HomeView
 from crm.admin_views.jobs import JobsView
 from crm.admin_views.roles import role_view
+from crm.admin_views.saved_views import init_saved_views
+from crm.admin_views.search import init_search
 from crm.admin_views.settings import CompanyProfileView, OptionsView
 from crm.admin_views.staff import staff_view
 from crm.capture.facebook_views import FacebookLeadsView
 from crm.capture.models import LeadImport, WebToLead
 from crm.capture.views import capture_screens, own_imports, web_forms_view
 from crm.core.models.settings import Role, Staff
+from crm.core.registry import DETAILS_URL_RESOLVERS
 from crm.core.resources import CATEGORIES, resource_of
 from crm.efactura.views import efactura_views
 from crm.models import all_models
@@ -30,6 +35,17 @@ from crm.sales.views.goals import goal_view
 from crm.sales.views.weighted_pipeline import WeightedPipelineView
 from crm.warehouse.views.stock_reports import StockReportsView
 from crm.webhooks.views import webhook_view
+
+
+def _opportunity_page(obj) -> str | None:
+    """An opportunity's page is under Opportunities (the Leads view shows leads only)."""
+    if isinstance(obj, Lead) and obj.is_opportunity:
+        return url_for("opportunities.details_view", id=obj.id)
+    return None
+
+
+if _opportunity_page not in DETAILS_URL_RESOLVERS:
+    DETAILS_URL_RESOLVERS.append(_opportunity_page)
 
 
 def _extra_views():
@@ -112,6 +128,9 @@ def init_admin(app) -> Admin:
     init_notifications(admin, app)  # /admin/notifications and the navbar bell
 
     admin.add_view(ApiTokensView(name="API tokens", endpoint="my_api_tokens", url="/admin/my-api-tokens"))
+    admin.add_view(PickView(name="Pick", endpoint="crm_pick", url="/admin/pick"))
+    init_saved_views(admin, app)  # the grid's "Views" menu
+    init_search(admin)  # Ctrl+K: /admin/search
     return admin
 
 

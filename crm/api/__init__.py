@@ -32,7 +32,7 @@ from crm.core.limits import INT_MAX
 from crm.core.models.base import FieldError
 from crm.core.models.settings import ApiToken
 from crm.core.permissions import can_table, sees, visible
-from crm.core.registry import ActionError, actions_for, run, who_writes
+from crm.core.registry import ActionError, actions_for, run_outcome, who_writes
 from crm.core.resources import LINES, action_owned, columns, models_by_resource, primary_key, resource_of
 from crm.models import all_models
 
@@ -283,10 +283,20 @@ def _register_writes(bp, model, Schema_, get_or_404):
         _commit(f"Deleting {name} #{obj_id}")
 
 
+class CreatedRecord(Schema):
+    resource = fields.String(metadata={"description": "The API resource, e.g. invoices."})
+    id = fields.Raw(metadata={"description": "The new record's id."})
+    name = fields.String(metadata={"description": "Its number or name, as a person sees it (INV-2026-0012)."})
+    url = fields.String(allow_none=True, metadata={"description": "Its page in the admin."})
+    api_url = fields.String(metadata={"description": "GET it here."})
+
+
 class ActionResult(Schema):
     ok = fields.Boolean()
     message = fields.String()
-    id = fields.Integer()
+    id = fields.Integer(metadata={"description": "The first record created (or the one the action returns)."})
+    created = fields.List(fields.Nested(CreatedRecord), metadata={
+        "description": "Every record the action created, with its id and URLs: no read is needed after it."})
 
 
 def _register_action(bp, model, adef):
@@ -295,10 +305,13 @@ def _register_action(bp, model, adef):
     Body = type(f"{model.__name__}{adef.name.title().replace('_', '')}Params", (Schema,), body_fields)
 
     def view(data, obj_id):
-        result = run(model, obj_id, adef.name, g.api_user, data)
-        out = {"ok": True, "message": result if isinstance(result, str) else f"{adef.label}: done."}
+        outcome = run_outcome(model, obj_id, adef.name, g.api_user, data)
+        result = outcome.result
+        out = {"ok": True, "message": outcome.message(adef), "created": [c.as_dict() for c in outcome.created]}
         if hasattr(result, "__table__"):
             out["id"] = getattr(result, primary_key(type(result)))
+        elif outcome.created:
+            out["id"] = outcome.created[0].id
         return out
 
     view.__name__ = f"action_{adef.name}"

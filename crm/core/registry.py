@@ -11,7 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from flask import has_request_context, url_for
+from sqlalchemy import event
 from sqlalchemy.exc import SQLAlchemyError
+from werkzeug.routing import BuildError
 from werkzeug.datastructures import MultiDict
 from wtforms import DecimalField, Form
 
@@ -19,8 +22,9 @@ from crm.core import events
 from crm.core.activity import log_activity
 from crm.core.extensions import db
 from crm.core.limits import INT_MAX, too_many_places
+from crm.core.numbering import SERIES, shown
 from crm.core.permissions import can, sees
-from crm.core.resources import LINES, SERVER, action_owned, resource_name, resource_of
+from crm.core.resources import LINES, SERVER, action_owned, primary_key, resource_name, resource_of
 
 
 class ActionError(Exception):
@@ -63,6 +67,12 @@ class ActionDef:
     confirm: str | None = None
     icon: str = "fa-bolt"
     extra: dict = field(default_factory=dict)
+    # What the form shows filled in for obj (the amount left to pay), and the figures shown above it
+    # (total, paid, balance): obj -> {field: value} and obj -> [(label, text)].
+    defaults: Callable[[Any], dict] | None = None
+    summary: Callable[[Any], list[tuple[str, str]]] | None = None
+    # The models whose new rows the answer names (None: any record a person opens from the menu).
+    creates: tuple[type, ...] | None = None
 
     @property
     def resource(self) -> str:
@@ -85,12 +95,13 @@ _REGISTRY: dict[tuple[type, str], ActionDef] = {}
 
 
 def action(model, name: str, label: str, *, form=None, precondition=None, destructive=False,
-           confirm=None, icon="fa-bolt"):
+           confirm=None, icon="fa-bolt", defaults=None, summary=None, creates=None):
     """Register ``func(obj, actor, **params)`` as an action on ``model``."""
 
     def decorate(func):
         _REGISTRY[(model, name)] = ActionDef(model, name, label, func, form, precondition,
-                                             destructive, confirm, icon)
+                                             destructive, confirm, icon, defaults=defaults, summary=summary,
+                                             creates=tuple(creates) if creates is not None else None)
         return func
 
     return decorate
@@ -142,10 +153,75 @@ def parse_params(adef: ActionDef, data) -> dict:
     return {f.name: f.data for f in form if f.name != "csrf_token"}
 
 
+# --- what an action created ----------------------------------------------------------------
+
+BUSINESS_CATEGORIES = ("Sales", "Warehouse", "Purchasing", "Finance")
+# obj -> its admin page or None; an entry point adds one for records shown by a view of part of a table.
+DETAILS_URL_RESOLVERS: list[Callable[[Any], str | None]] = []
+
+
+@dataclass
+class Created:
+    """A record an action created, as a person (a link) and a client (ids, URLs) needs it."""
+
+    resource: str
+    id: Any
+    name: str
+    url: str | None  # its admin page
+    api_url: str
+
+    def as_dict(self) -> dict:
+        return {"resource": self.resource, "id": self.id, "name": self.name, "url": self.url,
+                "api_url": self.api_url}
+
+
+@dataclass
+class Outcome:
+    result: Any
+    created: list[Created] = field(default_factory=list)
+
+    def message(self, adef: ActionDef) -> str:
+        return self.result if isinstance(self.result, str) else f"{adef.label}: done."
+
+
+def details_url(obj) -> str | None:
+    if not has_request_context():
+        return None
+    for resolve in DETAILS_URL_RESOLVERS:
+        if (found := resolve(obj)) is not None:
+            return found
+    try:
+        return url_for(f"{resource_name(type(obj))}.details_view", id=getattr(obj, primary_key(type(obj))))
+    except BuildError:
+        return None
+
+
+def _worth_naming(adef: ActionDef, model) -> bool:
+    if adef.creates is not None:
+        return model in adef.creates
+    res = resource_of(model)
+    return res.category in BUSINESS_CATEGORIES and not res.readonly
+
+
+def _described(obj) -> Created:
+    model = type(obj)
+    res = resource_of(model)
+    pk = getattr(obj, primary_key(model))
+    name = shown(obj) if model.__tablename__ in SERIES else str(obj)
+    return Created(resource=res.name, id=pk, name=name, url=details_url(obj),
+                   api_url=f"/api/v1/{res.name}/{pk}")
+
+
 def run(model, obj_id, name: str, actor, data=None):
+    """Run an action as ``actor`` (see :func:`run_outcome`); returns what the action returns."""
+    return run_outcome(model, obj_id, name, actor, data).result
+
+
+def run_outcome(model, obj_id, name: str, actor, data=None) -> Outcome:
     """Run an action as ``actor``: permission, parameters, precondition, one transaction.
 
-    Returns whatever the action returns (usually a message or the created record).
+    Returns the action's result (usually a message) and the records it created (an invoice from a
+    proposal, a payment): the grid's message links them, the API's answer gives their ids and URLs.
     Raises ActionError (or a subclass) with a message for a person; nothing is written then.
     """
     adef = get_action(model, name)
@@ -163,6 +239,13 @@ def run(model, obj_id, name: str, actor, data=None):
     session = db.session()
     session.info["actor"] = actor  # events raised by this transaction name who did it
     events.listen_for_words(session)
+    made: list = []
+
+    def _collect(_session, instance):
+        if _worth_naming(adef, type(instance)):
+            made.append(instance)
+
+    event.listen(session, "pending_to_persistent", _collect)
     try:
         result = adef.func(obj, actor, **params)
         log_activity(actor, f"{adef.label}: {adef.resource} #{obj_id}"
@@ -175,9 +258,11 @@ def run(model, obj_id, name: str, actor, data=None):
     finally:
         session.info.pop("actor", None)
         said = events.words_said(session)
+        event.remove(session, "pending_to_persistent", _collect)
     if said and isinstance(result, str):  # what the subscribers did too (events.say)
         result = ". ".join([result.rstrip("."), *said])
-    return result
+    return Outcome(result, [_described(o) for o in dict.fromkeys(made) if not db.inspect(o).deleted
+                            and not db.inspect(o).was_deleted])
 
 
 def _commit_keeping_state(session) -> None:

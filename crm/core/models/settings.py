@@ -163,6 +163,29 @@ class ApiToken(db.Model):
         return f"{self.name} #{self.id}"
 
 
+class SavedView(db.Model):
+    """A grid's filters, sort and search saved under a name by a staff member (a "view"); shared
+    views appear on that grid for every colleague. Written only by the grid's save and delete
+    buttons (crm/admin_views/saved_views.py): the owner and the time are the server's."""
+
+    __tablename__ = "tblsaved_views"
+    __crm__ = Resource(module="staff", own=("staff_id",), label="Saved views", readonly=True, api=False,
+                       action_owned=("staff_id", "grid"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    staff_id: Mapped[int] = fk("tblstaff.staffid", nullable=False)
+    grid: Mapped[str] = mapped_column(String(100), index=True)  # the grid's endpoint, e.g. invoices
+    name: Mapped[str] = mapped_column(String(100))
+    query: Mapped[str] = mapped_column(Text, default="")  # the grid's query string (filters, sort, search)
+    shared: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=datetime.utcnow)
+
+    staff = relationship(Staff)
+
+    def __str__(self):
+        return self.name
+
+
 @event.listens_for(Staff, "before_delete")
 def _keep_an_administrator_on_delete(mapper, connection, staff):
     if _was_active_admin(staff) and not _another_active_admin(connection, staff.staffid):

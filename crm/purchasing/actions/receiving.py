@@ -8,16 +8,17 @@ from datetime import date
 from decimal import Decimal
 
 from sqlalchemy import func, select
-from wtforms import Form, IntegerField
+from wtforms import Form
 from wtforms.validators import Optional
 
 from crm.core import options
 from crm.core.extensions import db
+from crm.core.pickers import RecordField
 from crm.core.registry import ActionError, action
 from crm.core.totals import line_net
 from crm.purchasing.models import PurchaseOrder, PurchaseOrderDeliveryStatus, PurchaseOrderDetail, PurchaseOrderStatus
 from crm.warehouse.actions.goods_receipts import default_warehouse_id, warehouse_or_default, name_of, receipt_code
-from crm.warehouse.models import GoodsReceipt, GoodsReceiptDetail, WarehouseApproval
+from crm.warehouse.models import GoodsReceipt, GoodsReceiptDetail, Warehouse, WarehouseApproval
 
 ZERO = Decimal("0")
 
@@ -62,7 +63,8 @@ def receipt_from_po(po: PurchaseOrder, warehouse_id: int | None, actor=None) -> 
 
 
 class WarehouseForm(Form):
-    warehouse_id = IntegerField("Warehouse (id; empty: the default warehouse)", validators=[Optional()])
+    warehouse_id = RecordField("Warehouse", model=Warehouse, default=lambda: default_warehouse_id(),
+                               validators=[Optional()], description="Empty: the default warehouse.")
 
 
 def _po_receivable(po) -> str | None:

@@ -49,8 +49,16 @@ def _payable(inv) -> str | None:
     return None
 
 
+def _figures(inv) -> list[tuple[str, str]]:
+    """Total, paid and left to pay, shown above the payment form."""
+    cur = f" {inv.currency_rel.name}" if inv.currency_rel is not None else ""
+    return [("Vendor invoice total", f"{money(inv.total or 0):,.2f}{cur}"), ("Paid", f"{amount_paid(inv):,.2f}{cur}"),
+            ("Left to pay", f"{max(left_to_pay(inv), Decimal(0)):,.2f}{cur}")]
+
+
 @action(VendorInvoice, "record_payment", "Record payment", form=VendorPaymentForm, precondition=_payable,
-        icon="fa-money")
+        icon="fa-money", defaults=lambda inv: {"amount": max(left_to_pay(inv), Decimal("0.00"))}, summary=_figures,
+        creates=(VendorPayment,))
 def record_payment(inv: VendorInvoice, actor, amount: Decimal, paymentmode: int, date: dt.date | None = None,
                    transactionid: str | None = None, note: str | None = None):
     amount = money(amount)

@@ -103,7 +103,20 @@ def add_payment(invoice, actor, amount: Decimal, paymentmode: str | None, date: 
                      + (f", {left_now}{_currency(invoice)} left to pay" if left_now else ""))
 
 
-@action(Invoice, "record_payment", "Record payment", form=PaymentForm, precondition=_payable, icon="fa-money")
+def payment_figures(invoice) -> list[tuple[str, str]]:
+    """Total, paid and left to pay, shown above the payment form."""
+    paid = money(amount_paid(invoice.id))
+    cur = _currency(invoice)
+    return [("Invoice total", f"{money(invoice.total):,.2f}{cur}"), ("Paid", f"{paid:,.2f}{cur}"),
+            ("Left to pay", f"{max(left_to_pay(invoice, paid), Decimal('0.00')):,.2f}{cur}")]
+
+
+def payment_defaults(invoice) -> dict:
+    return {"amount": max(left_to_pay(invoice), Decimal("0.00"))}
+
+
+@action(Invoice, "record_payment", "Record payment", form=PaymentForm, precondition=_payable, icon="fa-money",
+        defaults=payment_defaults, summary=payment_figures, creates=(InvoicePayment,))
 def record_payment(invoice, actor, amount: Decimal, paymentmode: int, date: dt.date | None = None,
                    transactionid: str | None = None, note: str | None = None):
     return add_payment(invoice, actor, amount, str(paymentmode), date, transactionid, note)[1]

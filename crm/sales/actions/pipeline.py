@@ -3,17 +3,19 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from wtforms import Form, IntegerField
+from wtforms import Form
 from wtforms.validators import DataRequired
 
 from crm.sales.actions.sales_activity import log_lead_activity
 from crm.core.extensions import db
+from crm.core.pickers import RecordField
 from crm.core.registry import ActionError, action
 from crm.sales.models.clients import Lead, LeadStatus
 
 
 class StatusForm(Form):
-    status = IntegerField("Status", validators=[DataRequired(message="Choose the new status.")])
+    status = RecordField("Status", model=LeadStatus, order_by="statusorder",
+                         validators=[DataRequired(message="Choose the new status.")])
 
 
 def _movable(lead: Lead) -> str | None:

@@ -13,7 +13,7 @@ from flask import render_template
 from markupsafe import Markup
 from sqlalchemy import func, select, true
 from sqlalchemy.orm.attributes import set_committed_value
-from wtforms import Form, IntegerField
+from wtforms import Form
 from wtforms.validators import Optional
 
 from crm.catalog.models import Item
@@ -24,6 +24,7 @@ from crm.core.extensions import db
 from crm.core.mail import html_to_text, queue_email
 from crm.core.models.settings import Staff
 from crm.core.numbering import format_number, take_next
+from crm.core.pickers import RecordField
 from crm.core.registry import ActionError, action
 from crm.core.totals import line_net
 from crm.sales.models.documents import Invoice, InvoiceStatus, ItemLine
@@ -241,8 +242,9 @@ def note_from_invoice(invoice, warehouse_id: int | None, actor=None) -> GoodsDel
 
 
 class WarehouseForm(Form):
-    warehouse_id = IntegerField("Warehouse (id; empty: every warehouse holding the goods, in the order of "
-                                "option warehouse_delivery_order)", validators=[Optional()])
+    warehouse_id = RecordField("Warehouse", model=Warehouse, validators=[Optional()],
+                               description="Empty: every warehouse holding the goods, in the order of the option "
+                                           "warehouse_delivery_order.")
 
 
 def _invoice_deliverable(invoice) -> str | None:

@@ -100,7 +100,7 @@ def post_receipt(receipt) -> list[int]:
 
 
 @action(GoodsReceipt, "approve", "Approve (put in stock)", precondition=_draft, icon="fa-check",
-        confirm="Approve this goods receipt and put its goods in stock?")
+        confirm="Approve this goods receipt and put its goods in stock?", creates=())  # stock lots: not new records to name
 def approve(receipt, actor):
     receipt_code(receipt)
     items = post_receipt(receipt)

@@ -60,7 +60,7 @@ def _return_draft(doc) -> str | None:
 
 
 @action(OrderReturn, "approve", "Approve (re-enter into stock)", precondition=_return_draft, icon="fa-check",
-        confirm="Put the returned goods back in stock?")
+        confirm="Put the returned goods back in stock?", creates=())
 def approve_return(doc, actor):
     if doc.warehouse_id is None:
         raise ActionError(f"{doc} has no warehouse to put the goods back in.", field="warehouse_id")

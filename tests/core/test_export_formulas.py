@@ -52,7 +52,7 @@ def test_web_form_leads_export_from_the_grid_as_text_and_numbers_stay_numbers(ap
     assert resp.status_code == 200
     header, *rows = list(csv.reader(io.StringIO(resp.get_data(as_text=True))))
     col = {name: header.index(label) for name, label in (("name", "Name"), ("company", "Company"),
-                                                       ("email", "Email"), ("lead_value", "Lead value"),
+                                                       ("email", "Email"), ("lead_value", "Value"),
                                                        ("margin", "Margin"))}
     by_email = {row[col["email"]]: row for row in rows}
     for i, text in enumerate(FORMULAS):

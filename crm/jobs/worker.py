@@ -13,9 +13,9 @@ class _InTheApp:
         super().__init__(*args, **kwargs)
         self.app = app or create_app()
 
-    def perform_job(self, job, queue):
+    def perform_job(self, job, queue, *args, **kwargs):
         with self.app.app_context():
-            return super().perform_job(job, queue)
+            return super().perform_job(job, queue, *args, **kwargs)
 
 
 class AppWorker(_InTheApp, Worker):

@@ -9,7 +9,6 @@ import re
 from werkzeug.datastructures import MultiDict
 
 from crm.core.extensions import db
-from tests.conftest import csrf_from
 from tests.forms import form_of
 from tests.sales.test_sales_support import base_data, make_client, make_invoice
 

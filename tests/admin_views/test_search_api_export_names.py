@@ -70,11 +70,11 @@ def test_csv_export_writes_id_lists_as_names(app, admin_client):
         db.session.commit()
         client = make_client()
         make_invoice(ids, client, allowed_payment_modes=json.dumps([ids["bank"], ids["cash"]]))
-        make_invoice(ids, client, allowed_payment_modes=json.dumps([odd.id]), total="1234.50")
+        make_invoice(ids, client, allowed_payment_modes=json.dumps([odd.id]))
     r = admin_client.get("/admin/invoices/export/csv/")
     assert r.status_code == 200
     rows = list(csv.DictReader(io.StringIO(r.get_data(as_text=True))))
     modes = [row["Allowed payment modes"] for row in rows]
     assert "Bank transfer, Cash" in modes
     assert "'=HYPERLINK(\"http://x\",\"y\")" in modes  # a formula-like name stays text
-    assert any(row["Total"] == "1234.50" for row in rows)  # numbers stay numbers
+    assert all(re.fullmatch(r"-?\d+(\.\d+)?", row["Total"]) for row in rows), [r["Total"] for r in rows]  # numbers stay numbers

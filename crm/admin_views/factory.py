@@ -366,7 +366,7 @@ class CrmModelView(StaffOnly, ModelView):
             return "", 204
         form = self._create_form_class(request.args, meta={"csrf": False})
         fields = crm_forms.filled_from_client(form, client)
-        return Markup("").join(f(class_="form-control", **{"hx-swap-oob": "true"}) for f in fields)
+        return Markup("").join(f(class_=crm_forms.input_class(f), **{"hx-swap-oob": "true"}) for f in fields)
 
     def edit_form(self, obj=None):
         return self._extended_form(self._edit_form_class, obj)

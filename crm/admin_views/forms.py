@@ -103,12 +103,12 @@ ADDRESS_INCLUDE = "[name^='billing_'],[name^='shipping_']"
 
 
 def widget_args(model, url: str) -> dict:
-    """htmx on the client field: picking a client asks ``url`` for its addresses (see
-    :func:`filled_from_client`); nothing else on the page changes."""
+    """htmx on the client field: picking a client (the "picked" event crm_base.html relays from
+    Select2) asks ``url`` for its addresses (see :func:`filled_from_client`); nothing else changes."""
     rel = address_client(model)
     if rel is None:
         return {}
-    return {rel: {"hx-get": url, "hx-trigger": "change, click", "hx-include": ADDRESS_INCLUDE,
+    return {rel: {"hx-get": url, "hx-trigger": "picked", "hx-include": ADDRESS_INCLUDE,
                   "hx-swap": "none", "hx-params": "*"}}
 
 
@@ -124,7 +124,16 @@ def filled_from_client(form, client) -> list:
                 if given.get(n):
                     form[n].data = given[n]
                     out.append(form[n])
+    if "include_shipping" in form and given["include_shipping"] and any(
+            f.name.startswith("shipping_") for f in out) and not form["include_shipping"].data:
+        form["include_shipping"].data = True  # the client ships elsewhere: the document shows it
+        out.append(form["include_shipping"])
     return out
+
+
+def input_class(field) -> str:
+    """The class Flask-Admin gives a field's input (lib.html render_field), for a field sent again alone."""
+    return "" if getattr(field.widget, "input_type", None) == "checkbox" else "form-control"
 
 
 def _kind(model, key, fk_rels) -> int:
@@ -195,7 +204,7 @@ def grouped(view, form) -> list[tuple[str, list]]:
     if rest:
         lines = [f for f in rest if f.short_name in ("line_editor", "items") or f.type == "InlineModelFormList"]
         custom = [f for f in rest if f not in lines]
-        at = next((i for i, (t, _) in enumerate(out) if t == "Notes"), len(out))
+        at = next((i for i, (t, _) in enumerate(out) if t in ("Notes", FOLDED)), len(out))
         extra = ([("Lines", lines)] if lines else []) + ([("Custom fields", custom)] if custom else [])
         out[at:at] = extra
     for title, found in out:

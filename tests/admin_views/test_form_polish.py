@@ -76,7 +76,7 @@ def test_lines_titled_once_and_rare_fields_folded_under_more(app, admin_client):
     lines = html[html.index('data-testid="form-section-title">Lines<'):]
     lines = lines[:lines.index("</fieldset>")]
     assert "<label" not in lines  # the section's title is the lines' only title
-    assert "More" in titles and titles.index("More") > titles.index("Details")
+    assert "More" in titles and titles.index("Details") < titles.index("Lines") < titles.index("More") < titles.index("Notes")
     folded = html[html.index('data-testid="form-section-folded"'):]
     folded = folded[:folded.index("</details>")]
     for rare in ("recurring", "recurring_type", "custom_recurring", "cycles", "show_quantity_as"):
@@ -101,6 +101,7 @@ def test_picking_a_client_fills_the_empty_address_fields(app, admin_client):
     assert r.status_code == 200
     assert re.search(r'<input[^>]*hx-swap-oob="true"[^>]*id="billing_street"|<input[^>]*id="billing_street"[^>]*hx-swap-oob', body)
     assert 'value="Str. Lunga 1"' in body and 'value="Depozit 7"' in body and 'value="Codlea"' in body
+    assert re.search(r'<input[^>]*checked[^>]*id="include_shipping"|<input[^>]*id="include_shipping"[^>]*checked', body)
     # a block a person already typed is left alone
     typed = {**empty, "billing_street": "Str. Alta 9"}
     body = admin_client.get("/admin/invoices/client-address",

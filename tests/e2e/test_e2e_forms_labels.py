@@ -62,7 +62,7 @@ def test_new_invoice_picks_payment_modes_by_name_and_fills_the_clients_address(a
     page.keyboard.type("Nordic")
     page.locator(".select2-result-selectable", has_text="Nordic Trade SRL").first.click()
     page.wait_for_function("document.getElementById('billing_street').value === 'Str. Lunga 1'")
-    assert page.input_value("#shipping_city") == "Codlea"
+    assert page.input_value("#shipping_city") == "Codlea" and page.is_checked("#include_shipping")
     # payment modes by name
     page.click("#s2id_allowed_payment_modes")
     page.locator(".select2-result-selectable", has_text="Cash").first.click()

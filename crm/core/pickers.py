@@ -223,22 +223,39 @@ class IdsColumnField(RecordsField):
         self.comma = comma
         super().__init__(label, validators, **kwargs)
 
+    def process_data(self, value):
+        super().process_data(value)
+        # entries that are no id (Perfex's gateway ids, e.g. "stripe"): not offered, kept as they are
+        self.kept = [v for v in _entries(value) if not v.isdigit()]
+
     def populate_obj(self, obj, name):
-        ids = self.data or []
+        ids = [*(self.data or []), *getattr(self, "kept", [])]
         if not ids:
             setattr(obj, name, None)
         else:
             setattr(obj, name, ",".join(str(i) for i in ids) if self.comma else json.dumps(ids))
 
 
-def ids_in(raw) -> list[int]:
-    """The ids a list column holds: a JSON list (``[1, 5]``) or comma-separated (``3,1``)."""
+def _entries(raw) -> list[str]:
+    """The entries of a list column: a JSON list (``[1, 5]``) or comma-separated (``3,1``)."""
     if raw is None or raw == "":
         return []
-    values = raw if isinstance(raw, (list, tuple)) else str(raw).strip().strip("[]").split(",")
+    if isinstance(raw, (list, tuple)):
+        values = raw
+    else:
+        try:
+            values = json.loads(raw)
+        except ValueError:
+            values = str(raw).strip().strip("[]").split(",")
+        if not isinstance(values, list):
+            values = [values]
+    return [e for e in (str(v).strip().strip('"') for v in values) if e]
+
+
+def ids_in(raw) -> list[int]:
+    """The ids a list column holds, each once."""
     out = []
-    for v in values:
-        v = str(v).strip().strip('"')
+    for v in _entries(raw):
         if v.isdigit() and int(v) not in out:
             out.append(int(v))
     return out

@@ -27,6 +27,7 @@ from crm.admin_views.action_forms import action_form, action_summary, outcome_me
 from crm.admin_views.access import StaffOnly
 from crm.admin_views.document_page import DocumentPageMixin, row_menu
 from crm.admin_views.formats import format_money, format_when, money_cell, names_of, parse_ids, qty_cell
+from crm.admin_views.search import findable_columns
 from crm.api.schemas import compositions, parent_link_columns
 from crm.core import audit, custom_fields as cf, numbering, pages
 from crm.core.attachments import may_download, original_name, rel_type_of, stored_path
@@ -38,6 +39,7 @@ from crm.core.labels import label as column_label
 from crm.core.limits import problem
 from crm.core.models.records import File
 from crm.core.permissions import can, can_table, sees, visible
+from crm.core.pickers import IdsColumnField
 from crm.core.registry import ActionError, actions_for, get_action, run_outcome
 from crm.core.resources import (
     columns,
@@ -348,6 +350,24 @@ class CrmModelView(StaffOnly, ModelView):
     def form_sections(self, form):
         return crm_forms.grouped(self, form)
 
+    form_folded = crm_forms.FOLDED
+
+    @expose("/client-address")
+    def client_address_view(self):
+        """htmx, when a client is picked on a new document: the address fields still empty, filled
+        with the client's address (out-of-band swaps of the same inputs); nothing when none."""
+        rel = crm_forms.address_client(self.model)
+        if rel is None:
+            abort(404)
+        raw = request.args.get(rel, "")
+        client_model = db.inspect(self.model).relationships[rel].mapper.class_
+        client = db.session.get(client_model, int(raw)) if raw.isdigit() else None
+        if client is None or not sees(current_user, client):
+            return "", 204
+        form = self._create_form_class(request.args, meta={"csrf": False})
+        fields = crm_forms.filled_from_client(form, client)
+        return Markup("").join(f(class_=crm_forms.input_class(f), **{"hx-swap-oob": "true"}) for f in fields)
+
     def edit_form(self, obj=None):
         return self._extended_form(self._edit_form_class, obj)
 
@@ -510,11 +530,15 @@ def _inline_lines(rel):
     })
 
 
+def table_model(table: str):
+    return next(m for m in db.Model.registry.mappers if m.local_table.name == table).class_
+
+
 def _ids_formatter(key, table):
     """A column holding ids of ``table`` (``info={"ids_of": "tblpayment_modes"}``): their names, from
     one query per page (crm/admin_views/formats.py names_of)."""
     def fmt(view, context, model, name):
-        target = next(m for m in db.Model.registry.mappers if m.local_table.name == table).class_
+        target = table_model(table)
         return ", ".join(names_of(target, parse_ids(getattr(model, key)), display_columns(target)[:1]))
     return fmt
 
@@ -551,7 +575,7 @@ def build_view(model, *, endpoint=None, url=None, label=None, category=None, whe
     formatters = {}
     filters = []
     sortable = []
-    form_choices, form_args = {}, {}
+    form_choices, form_args, form_overrides, export_formatters = {}, {}, {}, {}
     for c in cols:
         key = c.key
         rel_key = fk_rels.get(key)
@@ -582,6 +606,9 @@ def build_view(model, *, endpoint=None, url=None, label=None, category=None, whe
             formatters[key] = (lambda k: lambda v, ctx, m, p: qty_cell(getattr(m, k)))(key)
         elif c.info.get("ids_of"):  # a list of ids shown as the names of what they point at
             formatters[key] = _ids_formatter(key, c.info["ids_of"])
+            export_formatters[key] = formatters[key]  # names in the CSV too (quoted when formula-like)
+            form_overrides[key] = IdsColumnField  # chosen by name, stored as the same list of ids
+            form_args[key] = {"model": table_model(c.info["ids_of"]), "comma": c.info.get("ids_text") == "comma"}
         if not rel_key:
             sortable.append(key)
 
@@ -591,6 +618,8 @@ def build_view(model, *, endpoint=None, url=None, label=None, category=None, whe
     searchable = overrides.pop("column_searchable_list", None) or [
         c.key for c in cols if is_text(c) and c.key not in HIDDEN and getattr(c.type, "length", 0)
         and c.key not in ("color", "rel_type")][:6]
+    # what search everywhere finds a record by, its grid's search finds too (its "see all" link)
+    searchable = list(dict.fromkeys([*searchable, *(col.key for col in findable_columns(model))]))
 
     if model.__tablename__ in numbering.SERIES:  # a draft shows PREFIX + DRAFT until it is numbered
         formatters["formatted_number"] = lambda v, ctx, m, p: numbering.shown(m)
@@ -603,7 +632,9 @@ def build_view(model, *, endpoint=None, url=None, label=None, category=None, whe
         "column_labels": labels,
         "column_formatters": formatters,
         "column_formatters_detail": formatters,
-        "column_formatters_export": {k: (lambda kk: lambda v, ctx, m, p: getattr(m, kk))(k) for k in formatters},
+        "column_formatters_export": {**{k: (lambda kk: lambda v, ctx, m, p: getattr(m, kk))(k) for k in formatters},
+                                     **export_formatters},
+        "form_overrides": form_overrides,
         "column_filters": filters,
         "column_sortable_list": sortable,
         "column_searchable_list": searchable,
@@ -619,6 +650,7 @@ def build_view(model, *, endpoint=None, url=None, label=None, category=None, whe
                            for rel in fk_rels.values() if rel not in crm_forms.lookup_relationships(model)},
         "form_choices": form_choices,
         "form_args": {**crm_forms.form_args(model), **form_args},
+        "form_widget_args": crm_forms.widget_args(model, f"/admin/{url or res.url}/client-address"),
         "column_extra_row_actions": [ActionRowButton(a) for a in actions_for(model)] + _pdf_row_links(model),
     }
     # Flask-Admin edits lines inline only through a line -> document relationship; tblitemable's

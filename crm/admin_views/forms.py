@@ -14,6 +14,7 @@ from sqlalchemy import Date, DateTime, Text, inspect
 from crm.core.extensions import db
 from crm.core.labels import label
 from crm.core.resources import action_owned, columns, fk_relationships, is_date, resource_of
+from crm.sales.actions import conversions
 from crm.sales.actions.conversions import due_date
 
 # Tables a document is made for or with: its link comes first on the form.
@@ -33,6 +34,10 @@ INTERNAL = {"lost_reason", "from_form_id", "converted_from_lead", "project_id", 
             "total_after_discount", "number", "formatted_number", "prefix", "number_format", "uuid",
             "rel_type_detail_id", "itemable_id", "wh_delivered_quantity", "wh_quantity_received"}
 INTERNAL_RE = re.compile(r"^efactura_|_notified$|^acceptance_|^date_?(created|added|add|c|create)$")
+# Columns a person rarely fills: in the folded "More" section of any form that has them.
+ADVANCED = ("recurring", "recurring_type", "custom_recurring", "cycles", "show_quantity_as", "exchange_rate",
+            "is_public", "discount_type")
+FOLDED = "More"
 # Staff links a new record gives to the person creating it.
 MINE = ("assigned", "sale_agent", "staff_id", "buyer", "requester", "responsible")
 # Date columns a new record starts at today.
@@ -85,8 +90,56 @@ def form_args(model) -> dict:
     return out
 
 
+def address_client(model) -> str | None:
+    """The client link of a document that carries the client's addresses (its form fills them when
+    a client is picked), else None."""
+    keys = {c.key for c in columns(model)}
+    if "clientid" in keys and "billing_street" in keys:
+        return fk_relationships(model).get("clientid")
+    return None
+
+
+ADDRESS_INCLUDE = "[name^='billing_'],[name^='shipping_']"
+
+
+def widget_args(model, url: str) -> dict:
+    """htmx on the client field: picking a client (the "picked" event crm_base.html relays from
+    Select2) asks ``url`` for its addresses (see :func:`filled_from_client`); nothing else changes."""
+    rel = address_client(model)
+    if rel is None:
+        return {}
+    return {rel: {"hx-get": url, "hx-trigger": "picked", "hx-include": ADDRESS_INCLUDE,
+                  "hx-swap": "none", "hx-params": "*"}}
+
+
+def filled_from_client(form, client) -> list:
+    """The address fields of ``form`` to fill from ``client``: each block (billing, shipping) still
+    all empty takes the client's (as saving an empty block does); their values set on the fields."""
+    given = conversions.client_addresses(client)
+    out = []
+    for kind in ("billing", "shipping"):
+        names = [f"{kind}_{p}" for p in conversions.ADDRESS_PARTS if f"{kind}_{p}" in form]
+        if names and not any((form[n].data or "").strip() for n in names):
+            for n in names:
+                if given.get(n):
+                    form[n].data = given[n]
+                    out.append(form[n])
+    if "include_shipping" in form and given["include_shipping"] and any(
+            f.name.startswith("shipping_") for f in out) and not form["include_shipping"].data:
+        form["include_shipping"].data = True  # the client ships elsewhere: the document shows it
+        out.append(form["include_shipping"])
+    return out
+
+
+def input_class(field) -> str:
+    """The class Flask-Admin gives a field's input (lib.html render_field), for a field sent again alone."""
+    return "" if getattr(field.widget, "input_type", None) == "checkbox" else "form-control"
+
+
 def _kind(model, key, fk_rels) -> int:
-    """0 party, 1 title, 2 dates, 3 the rest, 4 addresses, 5 notes."""
+    """0 party, 1 title, 2 dates, 3 the rest, 4 addresses, 5 notes, 6 advanced (folded)."""
+    if key in ADVANCED:
+        return 6
     if key in fk_rels and _target(model, fk_rels[key]).__tablename__ in PARTY_TABLES or key in ("rel_type", "rel_id"):
         return 0
     if key in TITLE_COLUMNS or key == "currency":
@@ -98,12 +151,14 @@ def _kind(model, key, fk_rels) -> int:
                                                             "show_shipping_on_estimate", "address", "city",
                                                             "state", "zip", "country"):
         return 4
+    if col is not None and col.info.get("ids_of"):  # chosen from a list, not written
+        return 3
     if NOTE_RE.search(key) or (col is not None and isinstance(col.type, Text)):
         return 5
     return 3
 
 
-SECTION_TITLES = ("Party", "Main", "Dates", "Details", "Address", "Notes")
+SECTION_TITLES = ("Party", "Main", "Dates", "Details", "Address", "Notes", FOLDED)
 
 
 def sections(model) -> list[tuple[str, list[str]]]:
@@ -124,7 +179,7 @@ def sections(model) -> list[tuple[str, list[str]]]:
         groups[0] += groups.pop(1, [])
     if 1 in groups and not out:
         groups[1].sort(key=lambda k: k != "currency")
-    for kind in sorted(groups):
+    for kind in sorted(groups, key=lambda k: 4.5 if k == 6 else k):  # the folded section before the notes
         if kind == 0:
             title = label(model, next(k for k, v in fk_rels.items() if v == groups[0][0])) \
                 if groups[0][0] in fk_rels.values() else "Party"
@@ -136,7 +191,8 @@ def sections(model) -> list[tuple[str, list[str]]]:
 
 def grouped(view, form) -> list[tuple[str, list]]:
     """The form's visible fields in sections; a field no section names (custom fields, the lines)
-    goes before the notes, under its own title."""
+    goes before the notes, under its own title. A section of one field named as the section shows
+    the title once (the field's ``crm_bare``: its label is not repeated)."""
     fields = {f.short_name: f for f in form if getattr(f.widget, "input_type", None) != "hidden"}
     out, used = [], set()
     for title, names in sections(view.model):
@@ -148,9 +204,12 @@ def grouped(view, form) -> list[tuple[str, list]]:
     if rest:
         lines = [f for f in rest if f.short_name in ("line_editor", "items") or f.type == "InlineModelFormList"]
         custom = [f for f in rest if f not in lines]
-        at = next((i for i, (t, _) in enumerate(out) if t == "Notes"), len(out))
-        extra = ([("Lines", lines)] if lines else []) + ([("More", custom)] if custom else [])
+        at = next((i for i, (t, _) in enumerate(out) if t in ("Notes", FOLDED)), len(out))
+        extra = ([("Lines", lines)] if lines else []) + ([("Custom fields", custom)] if custom else [])
         out[at:at] = extra
+    for title, found in out:
+        if len(found) == 1 and str(found[0].label.text).strip().lower() == title.lower():
+            found[0].crm_bare = True
     return out
 
 

@@ -10,17 +10,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import jsonify, render_template, request
+from flask import jsonify, render_template, request, url_for
 from flask_admin import expose
 from flask_login import current_user
-from sqlalchemy import String, or_, select
+from sqlalchemy import String, inspect, or_, select
+from sqlalchemy.orm import joinedload
+from werkzeug.routing import BuildError
 
 from crm import models
 from crm.admin_views.access import StaffView
 from crm.core.extensions import db
 from crm.core.permissions import can_table, visible
 from crm.core.registry import details_url
-from crm.core.resources import columns, primary_key, resource_of, status_enum
+from crm.core.resources import columns, fk_relationships, primary_key, resource_of, status_enum
 
 # What the box covers, people first; each table's columns are found below.
 SEARCHED = ("Lead", "Client", "Contact", "Vendor", "Invoice", "Proposal", "Estimate", "Contract", "PurchaseRequest",
@@ -34,6 +36,10 @@ PER_TABLE = 5
 MIN_LENGTH = 2
 
 
+# The tables a record is for or with: their name is shown beside a document found.
+PARTY_TABLES = ("tblclients", "tblpur_vendor")
+
+
 @dataclass
 class Hit:
     kind: str
@@ -42,9 +48,31 @@ class Hit:
     status_color: str | None
     detail: str
     url: str | None
+    party: str = ""  # the client (or vendor) of a document
+    see_all: bool = False  # not a record: the grid of this type, filtered by the search
 
     def as_dict(self) -> dict:
-        return {"type": self.kind, "name": self.name, "status": self.status, "detail": self.detail, "url": self.url}
+        if self.see_all:
+            return {"type": self.kind, "see_all": self.url}
+        return {"type": self.kind, "name": self.name, "status": self.status, "detail": self.detail, "url": self.url,
+                "party": self.party}
+
+
+def party_relationship(model) -> str | None:
+    """The many-to-one link of a document to its client or vendor (loaded in the same query)."""
+    rels = {r.key: r for r in inspect(model).relationships}
+    for rel_key in fk_relationships(model).values():
+        if rels[rel_key].mapper.local_table.name in PARTY_TABLES:
+            return rel_key
+    return None
+
+
+def grid_search_url(model, term: str) -> str | None:
+    """The model's grid searched for ``term`` (its search box: the same columns, crm/admin_views/factory.py)."""
+    try:
+        return url_for(f"{resource_of(model).name}.index_view", search=term)
+    except BuildError:
+        return None
 
 
 def findable_columns(model) -> list:
@@ -86,13 +114,22 @@ def search(term: str, staff) -> list[Hit]:
             continue
         pk = getattr(model, primary_key(model))
         stmt = visible(select(model), staff, model).where(or_(*[c.ilike(pattern) for c in cols]))
-        rows = db.session.execute(stmt.order_by(pk.desc()).limit(PER_TABLE)).scalars().all()
+        party = party_relationship(model)
+        if party:  # the client's name in the same query (a join), not one query per result
+            stmt = stmt.options(joinedload(getattr(model, party)))
+        rows = db.session.execute(stmt.order_by(pk.desc()).limit(PER_TABLE + 1)).scalars().all()
         kind = resource_of(model).label
-        for row in rows:
+        for row in rows[:PER_TABLE]:
             shown = str(row)
             status, color = _status(model, row)
+            owner = getattr(row, party) if party else None
+            owner_name = str(owner) if owner is not None else ""
             hits.append(Hit(kind=_singular(row, kind), name=shown, status=status, status_color=color,
-                            detail=_detail(model, row, shown), url=details_url(row)))
+                            detail=_detail(model, row, f"{shown} {owner_name}"), url=details_url(row),
+                            party=owner_name))
+        if len(rows) > PER_TABLE and (url := grid_search_url(model, term)):
+            hits.append(Hit(kind=kind, name=f"See all {kind.lower()} matching “{term}”", status=None,
+                            status_color=None, detail="", url=url, see_all=True))
     return hits
 
 

@@ -13,6 +13,7 @@ from sqlalchemy import String
 
 from crm.core.custom_fields import as_dict as custom_fields_of, fieldto_of
 from crm.core.extensions import db
+from crm.core.labels import label
 from crm.core.limits import INT_MAX, digits_before_point, integer_bounds, problem, too_many_places
 from crm.core.registry import who_writes
 from crm.core.resources import (  # noqa: F401  (compositions, parent_link_columns: read from here by the API)
@@ -113,6 +114,12 @@ def schema_for(model, prefix: str = "", exclude: tuple = ()) -> type[SQLAlchemyA
         # Children only actions write (a vendor invoice's payments) are shown, never replaced.
         attrs[rel.key] = fields.Nested(child, many=True, dump_only=resource_of(rel.mapper.class_).readonly)
     schema = type(f"{prefix}{model.__name__}Schema", (SQLAlchemyAutoSchema,), attrs)
+    # Each column's words (crm/core/labels.py) as the field's title and description in the OpenAPI document.
+    for c in columns(model):
+        field = schema._declared_fields.get(c.key)
+        if field is not None:
+            words = label(model, c.key)
+            field.metadata = {"title": words, "description": words, **field.metadata}
     # Action-owned columns are read-only in the OpenAPI document; a request that changes one is
     # refused by crm/api/__init__.py naming who writes it (sending the value it holds is harmless).
     for key in action_owned(model):

@@ -107,7 +107,7 @@ class PurchaseRequest(db.Model):
     total: Mapped[Decimal] = mapped_column(MONEY, default=Decimal("0"))
     sale_invoice: Mapped[int | None] = fk("tblinvoices.id")
     sale_estimate: Mapped[int | None] = fk("tblestimates.id")
-    send_to_vendors: Mapped[str | None] = mapped_column(Text, info={"ids_of": "tblpur_vendor"})  # "3,1"
+    send_to_vendors: Mapped[str | None] = mapped_column(Text, info={"ids_of": "tblpur_vendor", "ids_text": "comma"})  # "3,1"
     # Backorder: the short delivery note this RFQ buys for (with sale_invoice and sale_estimate).
     goods_delivery_id: Mapped[int | None] = fk("tblgoods_delivery.id")
 

@@ -11,6 +11,7 @@ from decimal import Decimal
 from openpyxl import load_workbook
 
 from crm.core.extensions import db
+from crm.core.labels import label
 from tests.capture.test_capture_web_forms import _form, pipeline  # noqa: F401 - the fixture the web form needs
 from tests.core.test_custom_fields import define
 from tests.reports.test_reports import YEAR, csv_sections
@@ -52,7 +53,7 @@ def test_web_form_leads_export_from_the_grid_as_text_and_numbers_stay_numbers(ap
     assert resp.status_code == 200
     header, *rows = list(csv.reader(io.StringIO(resp.get_data(as_text=True))))
     col = {name: header.index(label) for name, label in (("name", "Name"), ("company", "Company"),
-                                                       ("email", "Email"), ("lead_value", "Value"),
+                                                       ("email", "Email"), ("lead_value", label(Lead, "lead_value")),
                                                        ("margin", "Margin"))}
     by_email = {row[col["email"]]: row for row in rows}
     for i, text in enumerate(FORMULAS):

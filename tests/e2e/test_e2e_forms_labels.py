@@ -43,3 +43,31 @@ def test_invoice_form_and_grid_read_as_words(app, live_url, page):  # noqa: F811
     body = page.inner_text("body")
     assert "Please select model" not in body and "Project id" not in body
     assert page.input_value("#date") == date.today().isoformat()
+
+
+def test_new_invoice_picks_payment_modes_by_name_and_fills_the_clients_address(app, live_url, page):  # noqa: F811
+    from tests.sales.test_sales_support import base_data, make_client
+
+    with app.app_context():
+        base_data()
+        make_client()
+    sign_in(page, live_url)
+    page.set_viewport_size({"width": 1400, "height": 1000})
+    page.goto(f"{live_url}/admin/invoices/new/")
+    titles = page.locator("[data-testid=form-section-title]").all_inner_texts()
+    assert titles.count("Lines") == 1 and "More" in titles
+    assert not page.locator("#recurring").is_visible()  # folded away until "More" is opened
+    # the client, searched by name: its billing and shipping addresses fill the empty fields
+    page.click("#s2id_client")
+    page.keyboard.type("Nordic")
+    page.locator(".select2-result-selectable", has_text="Nordic Trade SRL").first.click()
+    page.wait_for_function("document.getElementById('billing_street').value === 'Str. Lunga 1'")
+    assert page.input_value("#shipping_city") == "Codlea" and page.is_checked("#include_shipping")
+    # payment modes by name
+    page.click("#s2id_allowed_payment_modes")
+    page.locator(".select2-result-selectable", has_text="Cash").first.click()
+    chips = page.locator("#s2id_allowed_payment_modes .select2-search-choice").all_inner_texts()
+    assert [c.strip() for c in chips] == ["Cash"]
+    page.click("[data-testid=form-section-folded] summary")
+    assert page.locator("#recurring").is_visible()
+    page.screenshot(path="/tmp/invoice_form_polish.png", full_page=True)

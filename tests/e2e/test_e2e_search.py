@@ -38,3 +38,26 @@ def test_ctrl_k_type_arrow_enter_opens_the_invoice(app, live_url, page):  # noqa
     box.wait_for(state="visible")
     page.keyboard.press("Escape")
     box.wait_for(state="hidden")
+
+
+def test_search_shows_each_documents_client_and_see_all(app, live_url, page):  # noqa: F811
+    from crm.admin_views.search import PER_TABLE
+
+    with app.app_context():
+        ids = base_data()
+        client = make_client()
+        for _ in range(PER_TABLE + 1):
+            make_invoice(ids, client)
+    sign_in(page, live_url)
+    page.set_viewport_size({"width": 1300, "height": 900})
+    page.goto(f"{live_url}/admin/leads/")
+    page.keyboard.press("Control+k")
+    page.locator("[data-testid=search-box] input").type("INV-")
+    page.wait_for_selector("[data-testid=search-see-all]")
+    hits = page.locator("[data-testid=search-hit]")
+    assert hits.count() == PER_TABLE
+    assert all("Nordic Trade SRL" in t for t in hits.all_inner_texts())
+    page.screenshot(path="/tmp/search_box_polish.png")
+    page.click("[data-testid=search-see-all]")
+    page.wait_for_url("**/admin/invoices/?search=INV-*")
+    assert page.locator("table tbody tr").count() == PER_TABLE + 1

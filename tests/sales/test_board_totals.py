@@ -122,3 +122,42 @@ def test_drag_a_card_to_won(app, board, live_url, page):  # noqa: F811
     page.screenshot(path="/tmp/board_after_won.png", full_page=True)
     with app.app_context():
         assert db.session.get(Lead, board["lead"]).client_id is not None
+
+
+def test_lost_asks_in_the_actions_own_form_not_a_browser_prompt(admin_client, board):
+    html = admin_client.get("/admin/leads/board").get_data(as_text=True)
+    assert "prompt(" not in html
+    dialog = html[html.index('data-testid="drop-form-lost"'):]
+    dialog = dialog[:dialog.index("</form>")]
+    assert "Mark as lost" in dialog and 'name="csrf_token"' in dialog and 'name="reason"' in dialog
+    assert '<label for="reason">Reason</label>' in dialog
+
+
+@pytest.mark.e2e
+def test_drag_a_card_to_lost_asks_why_in_a_dialog(app, board, live_url, page):  # noqa: F811
+    from crm.sales.models.clients import Lead
+
+    sign_in(page, live_url)
+    page.set_viewport_size({"width": 1400, "height": 900})
+    page.goto(f"{live_url}/admin/leads/board")
+    assert page.locator("h3", has_text="Pipeline board").count() + page.locator("h1, h2", has_text="Pipeline board").count() == 1
+    page.on("dialog", lambda d: (_ for _ in ()).throw(AssertionError("a browser prompt was shown")))
+    page.drag_and_drop(f"[data-testid=card-{board['pop']}]", "[data-testid=zone-lost]")
+    dialog = page.locator("[data-testid=drop-form-lost]")
+    dialog.wait_for(state="visible")
+    assert "Ioana Pop" in dialog.inner_text()
+    page.click("[data-testid=drop-form-submit]")  # no reason: the field says so, the card stays
+    page.wait_for_selector("[data-testid=drop-form-lost] .is-invalid")
+    assert "Say why the lead was lost" in dialog.inner_text()
+    assert page.locator(f"[data-testid=col-{board['new']}] [data-testid=card-{board['pop']}]").count() == 1
+    page.fill("[data-testid=drop-form-lost] input[name=reason]", "Budget cut")
+    page.wait_for_timeout(300)
+    page.screenshot(path="/tmp/board_lost_form.png", full_page=True)
+    page.click("[data-testid=drop-form-submit]")
+    page.wait_for_selector(f"[data-testid=zone-lost] [data-testid=card-{board['pop']}]")
+    dialog.wait_for(state="hidden")
+    assert "Marked lost: Budget cut" in page.locator("[data-testid=board-message]").inner_text()
+    page.screenshot(path="/tmp/board_after_lost.png", full_page=True)
+    with app.app_context():
+        lead = db.session.get(Lead, board["pop"])
+        assert lead.lost and lead.lost_reason == "Budget cut"

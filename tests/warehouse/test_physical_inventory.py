@@ -210,7 +210,7 @@ def test_skipped_lines_keep_their_stock_and_a_count_without_differences_posts_no
     count_id = r.get_json()["id"]
     r = admin_client.post(f"/api/v1/wh_physical_inventory/{count_id}/actions/fill", json={"item_group": "Tools"},
                           headers=headers)
-    assert r.status_code == 409 and r.get_json()["error"] == "There is no item group 'Tools'."
+    assert r.status_code == 422 and "There is no item group 'Tools'" in r.get_json()["error"]  # the field refuses it
     r = admin_client.post(f"/api/v1/wh_physical_inventory/{count_id}/actions/fill", json={"items": "P-100,B-300"},
                           headers=headers)
     assert r.status_code == 200 and "3 line(s)" in r.get_json()["message"]
@@ -341,3 +341,25 @@ def test_the_stock_keeper_is_told_when_their_count_is_approved(app, admin_client
     db.session.expire_all()
     [note] = db.session.query(Notification).filter_by(touserid=keeper).all()
     assert note.description == f"Stock take {_count(count_id).code} was approved and its differences posted"
+
+
+def test_fill_picks_the_group_and_items_by_name(app, admin_client, ctx):
+    """The fill form offers the item groups and the items by name (no ids or codes typed); what is
+    picked is what is filled."""
+    from werkzeug.datastructures import MultiDict
+
+    ids = _stock()
+    count_id = _create(admin_client, ids["wh"])
+    page = admin_client.get(f"{BASE}/run-action/fill/{count_id}").get_data(as_text=True)
+    group = re.search(r'<select[^>]*name="item_group"[^>]*>(.*?)</select>', page, re.S).group(1)
+    assert ">Racking<" in group and ">Hardware<" in group and ">Choose…<" in group
+    items = re.search(r'<select multiple name="items"[^>]*>(.*?)</select>', page, re.S).group(1)
+    assert "Pallet jack" in items and "Bolt box" in items
+    assert "comma-separated" not in page and "name or id" not in page
+    r = admin_client.post(f"{BASE}/run-action/fill/{count_id}?url={BASE}/details/?id={count_id}",
+                          data=MultiDict([("csrf_token", csrf_from(page)), ("item_group", ""),
+                                          ("items", str(ids["jack"])), ("items", str(ids["bolt"]))]))
+    assert r.status_code == 302
+    assert set(_lines(count_id)) == {("P-100", "L1"), ("P-100", "L2"), ("B-300", "B1")}
+    r = admin_client.post(f"{BASE}/run-action/fill/{count_id}", data={"csrf_token": csrf_from(page), "items": "999999"})
+    assert r.status_code == 422 and "There is no items #999999" in r.get_data(as_text=True)

@@ -21,7 +21,7 @@ from wtforms.validators import ValidationError
 from crm.admin_views.access import StaffView
 from crm.core.extensions import db
 from crm.core.permissions import can, visible
-from crm.core.registry import ActionError, run_outcome
+from crm.core.registry import ActionError, get_action, run_outcome
 from crm.sales.models.clients import Lead, LeadStatus, Pipeline
 
 ZERO = Decimal("0.00")
@@ -52,6 +52,17 @@ def shown_totals(totals: dict) -> dict:
             for k, t in totals.items()}
 
 
+def drop_forms(drops: dict) -> dict:
+    """zone -> (its action, the action's own form) for the drops that ask something (Lost: the reason),
+    shown in a small dialog when a card is dropped there."""
+    out = {}
+    for zone, name in drops.items():
+        adef = get_action(Lead, name)
+        if adef.form is not None:
+            out[zone] = (adef, adef.form())
+    return out
+
+
 class PipelineBoardView(StaffView):
     table = "Lead"
 
@@ -80,7 +91,7 @@ class PipelineBoardView(StaffView):
         return self.render("admin/crm_board.html", pipelines=pipelines, pipeline=pipeline, statuses=statuses,
                            cards=cards, unassigned=unassigned, no_pipeline=no_pipeline,
                            can_move=can(current_user, "action:leads.change_status"),
-                           totals=column_totals(pipeline.id), drops=drops)
+                           totals=column_totals(pipeline.id), drops=drops, drop_forms=drop_forms(drops))
 
     @expose("/move", methods=["POST"])
     def move(self):
@@ -93,8 +104,9 @@ class PipelineBoardView(StaffView):
         target = request.form.get("to", "")
         if lead_id is None:
             return jsonify(ok=False, message="lead: which lead was moved?"), 400
-        if target in DROPS:
-            name, data = DROPS[target], {"reason": request.form.get("reason", "")}
+        if target in DROPS:  # the drop's own form (the reason it is lost) posted with the card
+            name = DROPS[target]
+            data = {k: v for k, v in request.form.items() if k not in ("csrf_token", "lead", "to")}
         elif target.isdigit():
             name, data = "change_status", {"status": target}
         else:
@@ -104,7 +116,7 @@ class PipelineBoardView(StaffView):
         try:
             outcome = run_outcome(Lead, lead_id, name, current_user, data)
         except ActionError as exc:
-            return jsonify(ok=False, message=exc.message), exc.status
+            return jsonify(ok=False, message=exc.message, errors=getattr(exc, "errors", None)), exc.status
         message = outcome.result if isinstance(outcome.result, str) else "Moved"
         return jsonify(ok=True, message=message, created=[c.as_dict() for c in outcome.created],
                        totals=shown_totals(column_totals(pipeline_id)) if pipeline_id else {})

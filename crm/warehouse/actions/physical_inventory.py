@@ -13,8 +13,8 @@ from datetime import date
 from decimal import Decimal
 
 from flask_wtf.file import FileField, FileRequired
-from sqlalchemy import func, inspect, or_, select
-from wtforms import BooleanField, Form, StringField
+from sqlalchemy import inspect, select
+from wtforms import BooleanField, Form
 from wtforms.validators import Optional
 
 from crm.catalog.models import Item, ItemGroup
@@ -22,6 +22,7 @@ from crm.core import events, options
 from crm.core.extensions import db
 from crm.core.models.base import FieldError, money
 from crm.core.numbering import format_number, take_next
+from crm.core.pickers import RecordField, RecordsField
 from crm.core.registry import ActionError, action
 from crm.warehouse.actions import stock
 from crm.warehouse.actions.stock_rotation import approve_adjustment, lot_of
@@ -73,35 +74,19 @@ def _draft(count) -> str | None:
 # --- filling the lines from the book balances --------------------------------------------------
 
 class FillForm(Form):
-    item_group = StringField("Item group (name or id; empty: every group)", validators=[Optional()])
-    items = StringField("Items (codes or ids, comma-separated; empty: every item)", validators=[Optional()])
+    """Picked by name; the API and the CLI may send the group's name and the items' codes too."""
+    item_group = RecordField("Item group", model=ItemGroup, order_by="name", names=("name",),
+                             validators=[Optional()], description="Empty: every group.")
+    items = RecordsField("Items", model=Item, names=("commodity_code", "sku_code"),
+                         description="Empty: every item.")
 
 
-def _group(raw: str | None) -> ItemGroup | None:
-    raw = (raw or "").strip()
-    if not raw:
-        return None
-    found = db.session.get(ItemGroup, int(raw)) if raw.isdigit() else db.session.execute(
-        select(ItemGroup).where(func.lower(ItemGroup.name) == raw.lower())).scalars().first()
-    if found is None:
-        raise ActionError(f"There is no item group {raw!r}.", field="item_group")
-    return found
+def _group(group_id: int | None) -> ItemGroup | None:
+    return db.session.get(ItemGroup, group_id) if group_id else None
 
 
-def _items(raw: str | None) -> list[int]:
-    tokens = [t.strip() for t in (raw or "").split(",") if t.strip()]
-    out, unknown = [], []
-    for token in tokens:
-        found = db.session.execute(select(Item.id).where(or_(
-            Item.commodity_code == token, Item.sku_code == token,
-            Item.id == (int(token) if token.isdigit() else -1))).order_by(Item.id)).scalars().first()
-        if found is None:
-            unknown.append(token)
-        else:
-            out.append(found)
-    if unknown:
-        raise ActionError(f"Unknown item(s): {', '.join(unknown)}.", field="items")
-    return out
+def _items(item_ids: list[int] | None) -> list[int]:
+    return list(item_ids or [])
 
 
 @action(PhysicalInventory, "fill", "Fill from book balances", form=FillForm, precondition=_draft, icon="fa-list")

@@ -14,7 +14,6 @@ amount left and panels are registered by the areas (crm/core/pages.py).
 """
 from __future__ import annotations
 
-import base64
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -41,9 +40,8 @@ from crm.core.resources import (
     status_enum,
 )
 from crm.core.registry import actions_for
-from crm.sales.documents import lines_and_totals, mode_name
+from crm.sales.documents import lines_and_totals, mode_name, signature_block
 from crm.sales.models.clients import SalesActivity
-from crm.sales.portal.signatures import path_of as signature_path
 
 TEMPLATE = "admin/crm_document.html"
 ITEMABLE = "tblitemable"
@@ -322,16 +320,9 @@ def files(obj) -> list:
 
 
 def signature(obj) -> dict | None:
-    """The drawn signature (an image data URI), the signer and the time, on a signed document."""
-    if not hasattr(type(obj), "acceptance_date") or not (obj.signature or obj.acceptance_date):
-        return None
-    path = signature_path(obj.signature)
-    image = None
-    if path is not None and path.is_file():
-        image = "data:image/png;base64," + base64.b64encode(path.read_bytes()).decode()
-    signer = " ".join(p for p in (obj.acceptance_firstname, obj.acceptance_lastname) if p)
-    return {"image": image, "signer": signer, "email": obj.acceptance_email, "when": obj.acceptance_date,
-            "ip": obj.acceptance_ip}
+    """The drawn signature (an image data URI), the signer and the time, on a signed document: the
+    block the portal page and the PDF print (crm.sales.documents.signature_block)."""
+    return signature_block(obj)
 
 
 def _payments(obj) -> list[dict]:

@@ -3,6 +3,7 @@ templates/pdf/document.html), payment receipts and contracts; crm/core/documents
 (staff download, portal links) once declared here."""
 from __future__ import annotations
 
+import base64
 from decimal import Decimal
 
 from flask import render_template
@@ -67,6 +68,22 @@ def lines_and_totals(doc):
                    "adjustment": adjustment or Decimal(0), "total": total}
 
 
+def signature_block(doc) -> dict | None:
+    """Who signed a proposal, sales order or contract, when, and the drawn signature as a data URI (the
+    same image in the staff page, the portal page and the PDF); None until it is accepted or signed."""
+    from crm.sales.portal.signatures import path_of  # cycle: portal -> portal.contracts -> documents
+
+    if not hasattr(type(doc), "acceptance_date") or not (doc.signature or doc.acceptance_date):
+        return None
+    path = path_of(doc.signature)
+    image = None
+    if path is not None and path.is_file():
+        image = "data:image/png;base64," + base64.b64encode(path.read_bytes()).decode()
+    signer = " ".join(p for p in (doc.acceptance_firstname, doc.acceptance_lastname) if p)
+    return {"image": image, "signer": signer, "email": doc.acceptance_email, "when": doc.acceptance_date,
+            "ip": doc.acceptance_ip, "on_paper": bool(getattr(doc, "marked_as_signed", False))}
+
+
 def document_context(doc) -> dict:
     kind = kind_of(doc)
     lines, totals = lines_and_totals(doc)
@@ -75,7 +92,7 @@ def document_context(doc) -> dict:
            "lines": lines, "totals": totals, "currency": cur, "fmt": fmt,
            "date": doc.date, "until": getattr(doc, kind.until_field, None) if kind.until_field else None,
            "subject": getattr(doc, "subject", None), "notes": getattr(doc, "clientnote", None),
-           "terms": getattr(doc, "terms", None), "paid": None}
+           "terms": getattr(doc, "terms", None), "paid": None, "signature": signature_block(doc)}
     if kind.name == "invoice" and doc.id:
         paid = Decimal(amount_paid(doc.id))
         ctx["paid"], ctx["due"] = paid, totals["total"] - paid
@@ -84,10 +101,8 @@ def document_context(doc) -> dict:
 
 def contract_context(contract) -> dict:
     """What a contract's PDF and portal page show: parties, dates, value, content and the signature."""
-    from crm.sales.portal.signatures import path_of  # cycle: portal -> portal.contracts -> documents
-
     client = contract.client_rel
-    signature = path_of(contract.signature)
+    signature = signature_block(contract)
     return {"kind": kind_of(contract), "doc": contract, "number": number_of(contract), "company": company(),
             "client": {"name": client.company, "vat": client.vat,
                        "lines": address_lines(client.billing_street or client.address,
@@ -95,7 +110,7 @@ def contract_context(contract) -> dict:
                                                            client.billing_city or client.city)),
                                          client.billing_country or client.country)},
             "currency": options.get("base_currency") or "", "fmt": fmt,
-            "signature_uri": signature.as_uri() if signature is not None else None}
+            "signature": signature}
 
 
 def _contract_html(contract) -> str:

@@ -123,7 +123,7 @@ def mode_name(payment) -> str:
     if mode.isdigit():
         row = db.session.get(PaymentMode, int(mode))
         mode = row.name if row else mode
-    return " – ".join(p for p in (mode, payment.paymentmethod) if p)
+    return " – ".join(p for p in (mode, getattr(payment, "paymentmethod", None)) if p)
 
 
 def _receipt_html(payment) -> str:

@@ -40,7 +40,7 @@ from crm.core.resources import (
     status_enum,
 )
 from crm.core.registry import actions_for
-from crm.sales.documents import lines_and_totals, mode_name, signature_block
+from crm.sales.documents import lines_and_totals, mode_name, mode_names, signature_block
 from crm.sales.models.clients import SalesActivity
 
 TEMPLATE = "admin/crm_document.html"
@@ -329,18 +329,20 @@ def _payments(obj) -> list[dict]:
     rel = resource_of(type(obj)).payments
     if not rel:
         return []
-    out = []
+    out, names = [], None
     for p in getattr(obj, rel):
+        if names is None:
+            names = mode_names()
         counted = getattr(p, "approval_status", 2) == 2
-        out.append({"obj": p, "date": p.date, "amount": p.amount, "mode": _mode(p), "ref": p.transactionid or "",
+        out.append({"obj": p, "date": p.date, "amount": p.amount, "mode": _mode(p, names), "ref": p.transactionid or "",
                     "counted": counted, "url": record_url(p), "pdf": documents.pdf_url(p)})
     return out
 
 
-def _mode(payment) -> str:
+def _mode(payment, names) -> str:
     mode = payment.paymentmode or ""
     if mode.isdigit() or getattr(payment, "paymentmethod", None):
-        return mode_name(payment)
+        return mode_name(payment, names)
     return mode
 
 

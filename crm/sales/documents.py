@@ -117,12 +117,21 @@ def _contract_html(contract) -> str:
     return render_template("pdf/contract.html", **contract_context(contract))
 
 
-def mode_name(payment) -> str:
-    """A payment's mode as a person reads it: the tblpayment_modes name, or the gateway name."""
+def mode_names() -> dict[str, str]:
+    """Every payment mode's name by its id as a payment stores it (a small look-up table, one query)."""
+    return {str(i): name for i, name in db.session.query(PaymentMode.id, PaymentMode.name)}
+
+
+def mode_name(payment, names: dict[str, str] | None = None) -> str:
+    """A payment's mode as a person reads it: the tblpayment_modes name, or the gateway name. A page
+    listing payments passes ``mode_names()`` so it reads them once, not once per payment."""
     mode = payment.paymentmode or ""
     if mode.isdigit():
-        row = db.session.get(PaymentMode, int(mode))
-        mode = row.name if row else mode
+        if names is None:
+            row = db.session.get(PaymentMode, int(mode))
+            mode = row.name if row else mode
+        else:
+            mode = names.get(mode, mode)
     return " – ".join(p for p in (mode, getattr(payment, "paymentmethod", None)) if p)
 
 

@@ -190,8 +190,7 @@ def lines_block(obj) -> dict | None:
         rows, totals = lines_and_totals(obj)
         for row, line in zip(rows, obj.items):
             row["discount"] = documents.fmt_qty(line.discount_percent) if line.discount_percent else ""
-        taxes = [(name, amount) for name, amount in totals["taxes"]]
-        return {"itemable": True, "rows": rows, "totals": {**totals, "taxes": taxes}}
+        return {"itemable": True, "rows": rows, "totals": totals}
     return _generic_lines(obj, rel)
 
 

@@ -52,7 +52,8 @@ def client_block(doc) -> dict:
 
 
 def lines_and_totals(doc):
-    """The printed lines and totals, computed by the one totals function (crm/core/totals.py)."""
+    """The printed lines and totals, computed by the one totals function (crm/core/totals.py): what the
+    PDF, the portal page and the staff's document page show. ``taxes`` are (label, amount, base)."""
     lines = [{"description": ln.description, "long_description": ln.long_description, "qty": fmt_qty(ln.qty),
               "unit": ln.unit or "", "rate": fmt_price(ln.rate), "amount": fmt(line_amount(ln)),
               "taxes": ", ".join(tax_label(t.taxname, t.taxrate) for t in ln.taxes),
@@ -60,10 +61,14 @@ def lines_and_totals(doc):
     if doc.items:
         t = compute(doc.items, doc.discount_percent, doc.discount_type, doc.discount_total, doc.adjustment)
         subtotal, discount, adjustment, total = t.subtotal, t.discount, t.adjustment, t.total
-        taxes = [(tax_label(name, rate), amount) for (name, rate), amount in sorted(t.taxes.items())]
+        # Each tax with the amount it is charged on (an exempt 0% line reads "Scutit 0% on 482.42", not
+        # a bare 0.00); a tax no counted line carries an amount of (an optional line left out, a line
+        # of 0) is not listed.
+        taxes = [(tax_label(name, rate), amount, t.bases[(name, rate)])
+                 for (name, rate), amount in sorted(t.taxes.items()) if t.bases[(name, rate)]]
     else:  # a document without lines: print what is stored
         subtotal, discount, adjustment, total = doc.subtotal, doc.discount_total, doc.adjustment, doc.total
-        taxes = [("Tax", doc.total_tax)] if doc.total_tax else []
+        taxes = [("Tax", doc.total_tax, None)] if doc.total_tax else []
     return lines, {"subtotal": subtotal, "taxes": taxes, "discount": discount or Decimal(0),
                    "adjustment": adjustment or Decimal(0), "total": total}
 

@@ -232,7 +232,11 @@ def _cell(value, column):
     if value is None:
         return ""
     if isinstance(value, Decimal):
-        return documents.fmt(value) if is_money(column) else documents.fmt_qty(value)
+        if is_money(column):
+            return documents.fmt(value)
+        if "price" in column.key:  # a unit price as the sales lines show it: 409.00, 0.0050
+            return documents.fmt_price(value)
+        return documents.fmt_qty(value)
     if isinstance(value, datetime):
         return value.strftime("%Y-%m-%d %H:%M")
     if isinstance(value, date):

@@ -117,3 +117,24 @@ def test_client_page_does_not_run_a_query_per_contact_or_document(demo, admin_cl
     after, html = _queries(admin_client, engine, url)
     assert "Extra11" in html and "INV-Q011" in html
     assert after == before, (before, after)
+
+
+def test_document_page_does_not_run_a_query_per_related_document(demo, admin_client):
+    from crm.purchasing.models import PurchaseOrder, VendorInvoice
+    from crm.warehouse.models import GoodsReceipt
+
+    engine = db.engine
+    order = db.session.query(PurchaseOrder).join(VendorInvoice, VendorInvoice.pur_order == PurchaseOrder.id).first()
+    url = f"/admin/purchase/purchase_order/details/?id={order.id}"
+    before, html = _queries(admin_client, engine, url)
+    bill = db.session.query(VendorInvoice).filter_by(pur_order=order.id).first()
+    receipt = db.session.query(GoodsReceipt).filter_by(pr_order_id=order.id).first()
+    for i in range(MORE):
+        copy = _clone(bill)
+        copy.invoice_number = f"VI-Q{i:03d}"
+        if receipt is not None:
+            _clone(receipt).goods_receipt_code = f"NK-Q{i:03d}"
+    db.session.commit()
+    after, html = _queries(admin_client, engine, url)
+    assert "VI-Q011" in html or html.count("VI-Q") >= 5
+    assert after == before, (before, after)

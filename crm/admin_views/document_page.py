@@ -14,7 +14,6 @@ amount left and panels are registered by the areas (crm/core/pages.py).
 """
 from __future__ import annotations
 
-import base64
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -41,9 +40,8 @@ from crm.core.resources import (
     status_enum,
 )
 from crm.core.registry import actions_for
-from crm.sales.documents import lines_and_totals, mode_name
+from crm.sales.documents import lines_and_totals, mode_name, mode_names, signature_block
 from crm.sales.models.clients import SalesActivity
-from crm.sales.portal.signatures import path_of as signature_path
 
 TEMPLATE = "admin/crm_document.html"
 ITEMABLE = "tblitemable"
@@ -192,8 +190,7 @@ def lines_block(obj) -> dict | None:
         rows, totals = lines_and_totals(obj)
         for row, line in zip(rows, obj.items):
             row["discount"] = documents.fmt_qty(line.discount_percent) if line.discount_percent else ""
-        taxes = [(name, amount) for name, amount in totals["taxes"]]
-        return {"itemable": True, "rows": rows, "totals": {**totals, "taxes": taxes}}
+        return {"itemable": True, "rows": rows, "totals": totals}
     return _generic_lines(obj, rel)
 
 
@@ -235,7 +232,11 @@ def _cell(value, column):
     if value is None:
         return ""
     if isinstance(value, Decimal):
-        return documents.fmt(value) if is_money(column) else documents.fmt_qty(value)
+        if is_money(column):
+            return documents.fmt(value)
+        if "price" in column.key:  # a unit price as the sales lines show it: 409.00, 0.0050
+            return documents.fmt_price(value)
+        return documents.fmt_qty(value)
     if isinstance(value, datetime):
         return value.strftime("%Y-%m-%d %H:%M")
     if isinstance(value, date):
@@ -322,34 +323,29 @@ def files(obj) -> list:
 
 
 def signature(obj) -> dict | None:
-    """The drawn signature (an image data URI), the signer and the time, on a signed document."""
-    if not hasattr(type(obj), "acceptance_date") or not (obj.signature or obj.acceptance_date):
-        return None
-    path = signature_path(obj.signature)
-    image = None
-    if path is not None and path.is_file():
-        image = "data:image/png;base64," + base64.b64encode(path.read_bytes()).decode()
-    signer = " ".join(p for p in (obj.acceptance_firstname, obj.acceptance_lastname) if p)
-    return {"image": image, "signer": signer, "email": obj.acceptance_email, "when": obj.acceptance_date,
-            "ip": obj.acceptance_ip}
+    """The drawn signature (an image data URI), the signer and the time, on a signed document: the
+    block the portal page and the PDF print (crm.sales.documents.signature_block)."""
+    return signature_block(obj)
 
 
 def _payments(obj) -> list[dict]:
     rel = resource_of(type(obj)).payments
     if not rel:
         return []
-    out = []
+    out, names = [], None
     for p in getattr(obj, rel):
+        if names is None:
+            names = mode_names()
         counted = getattr(p, "approval_status", 2) == 2
-        out.append({"obj": p, "date": p.date, "amount": p.amount, "mode": _mode(p), "ref": p.transactionid or "",
+        out.append({"obj": p, "date": p.date, "amount": p.amount, "mode": _mode(p, names), "ref": p.transactionid or "",
                     "counted": counted, "url": record_url(p), "pdf": documents.pdf_url(p)})
     return out
 
 
-def _mode(payment) -> str:
+def _mode(payment, names) -> str:
     mode = payment.paymentmode or ""
     if mode.isdigit() or getattr(payment, "paymentmethod", None):
-        return mode_name(payment)
+        return mode_name(payment, names)
     return mode
 
 

@@ -212,6 +212,23 @@ def _described(obj) -> Created:
                    api_url=f"/api/v1/{res.name}/{pk}")
 
 
+def _named(obj) -> str:
+    """A record as a person names it in the activity: its document number, else its title."""
+    if getattr(obj, "__tablename__", None) in SERIES:
+        return shown(obj)
+    return str(obj)
+
+
+def _log_text(adef, obj, result) -> str:
+    """The activity line of an action: "Approve: #PO000001", and what the action said when it said
+    something ("Record payment: Payment of 2,532.32 EUR recorded on INV-000003; ..."), which is
+    enough alone when it names the record."""
+    name = _named(obj)
+    if not isinstance(result, str) or not result:
+        return f"{adef.label}: {name}"
+    return f"{adef.label}: {result}" if name in result else f"{adef.label}: {name} ({result})"
+
+
 def run(model, obj_id, name: str, actor, data=None):
     """Run an action as ``actor`` (see :func:`run_outcome`); returns what the action returns."""
     return run_outcome(model, obj_id, name, actor, data).result
@@ -248,9 +265,7 @@ def run_outcome(model, obj_id, name: str, actor, data=None) -> Outcome:
     event.listen(session, "pending_to_persistent", _collect)
     try:
         result = adef.func(obj, actor, **params)
-        log_activity(actor, f"{adef.label}: {adef.resource} #{obj_id}"
-                     + (f" ({result})" if isinstance(result, str) else ""),
-                     rel_type=adef.resource, rel_id=obj_id)
+        log_activity(actor, _log_text(adef, obj, result), rel_type=adef.resource, rel_id=obj_id)
         _commit_keeping_state(session)
     except (ActionError, SQLAlchemyError):
         session.rollback()

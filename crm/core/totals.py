@@ -32,6 +32,7 @@ class Totals:
     taxes: dict[tuple[str, Decimal], Decimal] = field(default_factory=dict)
     discount: Decimal = ZERO
     adjustment: Decimal = ZERO
+    bases: dict[tuple[str, Decimal], Decimal] = field(default_factory=dict)  # what each tax is charged on
 
     @property
     def total_tax(self) -> Decimal:
@@ -107,7 +108,8 @@ def compute(lines, discount_percent=0, discount_type=None, discount_total=None, 
     if discount_type == "after_tax":
         base = subtotal + sum(taxes.values(), Decimal(0))
         discount = money(base * pct / HUNDRED) if pct else money(discount_total or 0)
-    return Totals(subtotal=subtotal, taxes=taxes, discount=money(discount), adjustment=money(adjustment or 0))
+    return Totals(subtotal=subtotal, taxes=taxes, discount=money(discount), adjustment=money(adjustment or 0),
+                  bases={key: money(base) for key, base in bases.items()})
 
 
 # Documents whose lines have another shape than tblitemable (purchasing) store their totals with the

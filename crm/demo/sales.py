@@ -231,7 +231,7 @@ CONTRACTS = (  # client, subject, type, status, start day, length (days), signed
 
 
 def contracts(d: Demo) -> None:
-    """Contracts: one from an accepted proposal, in every status, the signed ones signed on paper"""
+    """Contracts: one from an accepted proposal, in every status, the signed ones signed on paper; the draft is the sales agent's"""
     for client_key, subject, kind, status, start, length, signed, value, proposal_key in CONTRACTS:
         client = d.clients[client_key]
         added = d.at(min(start, 0) - 3)
@@ -244,7 +244,8 @@ def contracts(d: Demo) -> None:
             contract = db.session.query(Contract).filter_by(proposal_id=proposal.id).one()
             dated(contract, contract_value=proposal.subtotal, **fields)
         else:
-            contract = Contract(client=client.userid, addedfrom=d.staff_id("Sales Manager"),
+            owner = "Sales Agent" if status == "Draft" else "Sales Manager"  # the agent drafts the framework
+            contract = Contract(client=client.userid, addedfrom=d.staff_id(owner),
                                 contract_value=Decimal(value), **fields)
             db.session.add(contract)
         db.session.flush()

@@ -3,6 +3,7 @@ templates/pdf/document.html), payment receipts and contracts; crm/core/documents
 (staff download, portal links) once declared here."""
 from __future__ import annotations
 
+import base64
 from decimal import Decimal
 
 from flask import render_template
@@ -51,7 +52,8 @@ def client_block(doc) -> dict:
 
 
 def lines_and_totals(doc):
-    """The printed lines and totals, computed by the one totals function (crm/core/totals.py)."""
+    """The printed lines and totals, computed by the one totals function (crm/core/totals.py): what the
+    PDF, the portal page and the staff's document page show. ``taxes`` are (label, amount, base)."""
     lines = [{"description": ln.description, "long_description": ln.long_description, "qty": fmt_qty(ln.qty),
               "unit": ln.unit or "", "rate": fmt_price(ln.rate), "amount": fmt(line_amount(ln)),
               "taxes": ", ".join(tax_label(t.taxname, t.taxrate) for t in ln.taxes),
@@ -59,12 +61,32 @@ def lines_and_totals(doc):
     if doc.items:
         t = compute(doc.items, doc.discount_percent, doc.discount_type, doc.discount_total, doc.adjustment)
         subtotal, discount, adjustment, total = t.subtotal, t.discount, t.adjustment, t.total
-        taxes = [(tax_label(name, rate), amount) for (name, rate), amount in sorted(t.taxes.items())]
+        # Each tax with the amount it is charged on (an exempt 0% line reads "Scutit 0% on 482.42", not
+        # a bare 0.00); a tax no counted line carries an amount of (an optional line left out, a line
+        # of 0) is not listed.
+        taxes = [(tax_label(name, rate), amount, t.bases[(name, rate)])
+                 for (name, rate), amount in sorted(t.taxes.items()) if t.bases[(name, rate)]]
     else:  # a document without lines: print what is stored
         subtotal, discount, adjustment, total = doc.subtotal, doc.discount_total, doc.adjustment, doc.total
-        taxes = [("Tax", doc.total_tax)] if doc.total_tax else []
+        taxes = [("Tax", doc.total_tax, None)] if doc.total_tax else []
     return lines, {"subtotal": subtotal, "taxes": taxes, "discount": discount or Decimal(0),
                    "adjustment": adjustment or Decimal(0), "total": total}
+
+
+def signature_block(doc) -> dict | None:
+    """Who signed a proposal, sales order or contract, when, and the drawn signature as a data URI (the
+    same image in the staff page, the portal page and the PDF); None until it is accepted or signed."""
+    from crm.sales.portal.signatures import path_of  # cycle: portal -> portal.contracts -> documents
+
+    if not hasattr(type(doc), "acceptance_date") or not (doc.signature or doc.acceptance_date):
+        return None
+    path = path_of(doc.signature)
+    image = None
+    if path is not None and path.is_file():
+        image = "data:image/png;base64," + base64.b64encode(path.read_bytes()).decode()
+    signer = " ".join(p for p in (doc.acceptance_firstname, doc.acceptance_lastname) if p)
+    return {"image": image, "signer": signer, "email": doc.acceptance_email, "when": doc.acceptance_date,
+            "ip": doc.acceptance_ip, "on_paper": bool(getattr(doc, "marked_as_signed", False))}
 
 
 def document_context(doc) -> dict:
@@ -75,7 +97,7 @@ def document_context(doc) -> dict:
            "lines": lines, "totals": totals, "currency": cur, "fmt": fmt,
            "date": doc.date, "until": getattr(doc, kind.until_field, None) if kind.until_field else None,
            "subject": getattr(doc, "subject", None), "notes": getattr(doc, "clientnote", None),
-           "terms": getattr(doc, "terms", None), "paid": None}
+           "terms": getattr(doc, "terms", None), "paid": None, "signature": signature_block(doc)}
     if kind.name == "invoice" and doc.id:
         paid = Decimal(amount_paid(doc.id))
         ctx["paid"], ctx["due"] = paid, totals["total"] - paid
@@ -84,10 +106,8 @@ def document_context(doc) -> dict:
 
 def contract_context(contract) -> dict:
     """What a contract's PDF and portal page show: parties, dates, value, content and the signature."""
-    from crm.sales.portal.signatures import path_of  # cycle: portal -> portal.contracts -> documents
-
     client = contract.client_rel
-    signature = path_of(contract.signature)
+    signature = signature_block(contract)
     return {"kind": kind_of(contract), "doc": contract, "number": number_of(contract), "company": company(),
             "client": {"name": client.company, "vat": client.vat,
                        "lines": address_lines(client.billing_street or client.address,
@@ -95,19 +115,28 @@ def contract_context(contract) -> dict:
                                                            client.billing_city or client.city)),
                                          client.billing_country or client.country)},
             "currency": options.get("base_currency") or "", "fmt": fmt,
-            "signature_uri": signature.as_uri() if signature is not None else None}
+            "signature": signature}
 
 
 def _contract_html(contract) -> str:
     return render_template("pdf/contract.html", **contract_context(contract))
 
 
-def mode_name(payment) -> str:
-    """A payment's mode as a person reads it: the tblpayment_modes name, or the gateway name."""
+def mode_names() -> dict[str, str]:
+    """Every payment mode's name by its id as a payment stores it (a small look-up table, one query)."""
+    return {str(i): name for i, name in db.session.query(PaymentMode.id, PaymentMode.name)}
+
+
+def mode_name(payment, names: dict[str, str] | None = None) -> str:
+    """A payment's mode as a person reads it: the tblpayment_modes name, or the gateway name. A page
+    listing payments passes ``mode_names()`` so it reads them once, not once per payment."""
     mode = payment.paymentmode or ""
     if mode.isdigit():
-        row = db.session.get(PaymentMode, int(mode))
-        mode = row.name if row else mode
+        if names is None:
+            row = db.session.get(PaymentMode, int(mode))
+            mode = row.name if row else mode
+        else:
+            mode = names.get(mode, mode)
     return " – ".join(p for p in (mode, getattr(payment, "paymentmethod", None)) if p)
 
 

@@ -23,7 +23,8 @@ REAL_WORDS = {"update", "updated", "updates", "mandate", "candidate", "validated
               "named", "rename", "surname", "username", "noted", "notes", "ordered", "orders", "numbers",
               "names", "modes", "dates", "rates", "types", "items", "statuses", "invoices", "payments",
               "emails", "phones", "clients", "leads", "emailed", "typed", "paid", "valid", "void",
-              "created", "rated", "itemised", "nameless", "dated", "staffed", "prorate", "moderate", "grid"}
+              "created", "rated", "itemised", "nameless", "dated", "staffed", "prorate", "moderate", "grid", "grids",
+              "unpaid", "prepaid", "overpaid"}
 
 
 def generated_views(app):

@@ -154,8 +154,8 @@ def record_advance_payment(client, actor, amount: Decimal, paymentmode: int, cur
     db.session.flush()
     _forget_credit()
     code = db.session.get(Currency, currency).name
-    return (f"Advance payment of {advance.amount} {code} recorded for {client.company}; available credit: "
-            f"{available_credit(client.userid, currency)} {code}")
+    return (f"Advance payment of {advance.amount:,.2f} {code} recorded for {client.company}; available credit: "
+            f"{available_credit(client.userid, currency):,.2f} {code}")
 
 
 # --- applying it to an invoice ----------------------------------------------------------------

@@ -82,8 +82,8 @@ def add_payment(invoice, actor, amount: Decimal, paymentmode: str | None, date: 
     paid = money(amount_paid(invoice.id))  # every door locks the invoice row first: this stays true
     left = left_to_pay(invoice, paid)
     if amount > left and not options.get("allow_payment_above_total"):
-        raise ActionError(f"{amount}{_currency(invoice)} is more than what is left to pay on "
-                          f"{invoice_name(invoice)}: {max(left, Decimal('0.00'))}{_currency(invoice)}.",
+        raise ActionError(f"{amount:,.2f}{_currency(invoice)} is more than what is left to pay on "
+                          f"{invoice_name(invoice)}: {max(left, Decimal('0.00')):,.2f}{_currency(invoice)}.",
                           field="amount")
     issue_draft(invoice)  # a payment on a draft first gives it its real number
     payment = InvoicePayment(invoiceid=invoice.id, amount=amount, date=date,
@@ -94,13 +94,13 @@ def add_payment(invoice, actor, amount: Decimal, paymentmode: str | None, date: 
     db.session.flush()
     recompute_status(invoice, paid=paid + amount)
     status = InvoiceStatus.label_of(invoice.status)
-    log_sales_activity(invoice, actor, f"Payment of {amount}{_currency(invoice)} recorded; now {status}",
+    log_sales_activity(invoice, actor, f"Payment of {amount:,.2f}{_currency(invoice)} recorded; now {status}",
                        additional_data=transactionid or None, full_name=who)
     if email_receipt:
         queue_receipt_email(payment)
     left_now = max(left - amount, Decimal("0.00"))
-    return payment, (f"Payment of {amount}{_currency(invoice)} recorded on {shown(invoice)}; {status}"
-                     + (f", {left_now}{_currency(invoice)} left to pay" if left_now else ""))
+    return payment, (f"Payment of {amount:,.2f}{_currency(invoice)} recorded on {shown(invoice)}; {status}"
+                     + (f", {left_now:,.2f}{_currency(invoice)} left to pay" if left_now else ""))
 
 
 def payment_figures(invoice) -> list[tuple[str, str]]:
@@ -138,6 +138,6 @@ def reverse_payment(payment, actor):
     db.session.flush()
     recompute_status(invoice)
     status = InvoiceStatus.label_of(invoice.status)
-    log_sales_activity(invoice, actor, f"Payment of {amount}{_currency(invoice)} of {payment.date} reversed; "
+    log_sales_activity(invoice, actor, f"Payment of {amount:,.2f}{_currency(invoice)} of {payment.date} reversed; "
                                        f"now {status}", additional_data=payment.transactionid or None)
-    return f"Payment of {amount}{_currency(invoice)} on {shown(invoice)} reversed; {status}"
+    return f"Payment of {amount:,.2f}{_currency(invoice)} on {shown(invoice)} reversed; {status}"

@@ -41,8 +41,9 @@ def _page(c: Contract, values=None, errors=None, notice=None, status=200):
     except ActionError as exc:
         refusal = exc.message
     ctx = contract_context(c)
-    if ctx["signature_uri"]:  # the PDF reads the file; a browser asks this page's own link
-        ctx["signature_uri"] = url_for("portal.contract_signature", doc_id=c.id, doc_hash=c.hash)
+    if ctx["signature"] and ctx["signature"]["image"]:  # a browser asks this page's own link for the image
+        ctx["signature"] = {**ctx["signature"], "image": url_for("portal.contract_signature", doc_id=c.id,
+                                                                 doc_hash=c.hash)}
     ctx.update(here=_here(c), pdf_link=url_for("portal.contract_pdf", doc_id=c.id, doc_hash=c.hash),
                can_sign=refusal is None, refusal=refusal, values=values or {}, errors=errors or {}, notice=notice)
     return render_template("portal/contract.html", **ctx), status

@@ -8,7 +8,7 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 
 from crm.core import events, options
 from crm.core.documents import ensure_hash, model_of, number_of, pdf_filename, render_pdf
-from crm.sales.documents import document_context, mode_name
+from crm.sales.documents import document_context, mode_name, mode_names
 from crm.core.extensions import db
 from crm.core.registry import ActionError
 from crm.notifications import portal_client
@@ -119,8 +119,9 @@ def _page(kind: str, doc, values=None, errors=None, notice=None, comment=None, s
 def invoice_payments_context(invoice) -> dict:
     """What the portal's invoice page adds: its payments with receipt links, and "Pay online"."""
     payments = sorted(invoice.payments, key=lambda p: (p.date, p.id))
+    names = mode_names() if payments else {}
     return {
-        "payments": [{"row": p, "mode": mode_name(p),
+        "payments": [{"row": p, "mode": mode_name(p, names),
                       "receipt": url_for("portal.receipt", kind="invoice", doc_id=invoice.id, doc_hash=invoice.hash,
                                          payment_id=p.id)} for p in payments],
         "pay_online": online_refusal(invoice) is None,

@@ -48,7 +48,7 @@ FILL = [
                      date, duedate, currency, subtotal, total_tax, total, status, sent, addedfrom, sale_agent,
                      discount_percent, discount_total, recurring, cycles, total_cycles, cancel_overdue_reminders,
                      custom_recurring, show_shipping_on_invoice, show_quantity_as, include_shipping)
-                    SELECT n, 1 + (n * 7919) % :clients, n, 'INV-', 1, 'INV-' || lpad(n::text, 7, '0'),
+                    SELECT n, 1 + (n::bigint * 7919) % :clients, n, 'INV-', 1, 'INV-' || lpad(n::text, 7, '0'),
                            current_date - (n % 1095), current_date - (n % 1095), current_date - (n % 1095) + 30, 1,
                            100 + n % 5000, (100 + n % 5000) * 0.19, (100 + n % 5000) * 1.19,
                            (ARRAY[1,2,3,4,5,2])[n % 6 + 1], true, :admin, :admin, 0, 0, 0, 0, 0,

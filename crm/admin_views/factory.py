@@ -315,7 +315,10 @@ class CrmModelView(StaffOnly, ModelView):
                 (local, remote), = rel.property.local_remote_pairs
                 ids = select(remote).where(sql_cast(field, Unicode).ilike(pattern))
                 few = db.session.scalars(ids.limit(RELATED_IDS + 1)).all()
-                found.append(local.in_(few) if len(few) <= RELATED_IDS else local.in_(ids))
+                if few:  # none found: nothing to OR (an empty IN would keep the planner from the indexes)
+                    found.append(local.in_(few) if len(few) <= RELATED_IDS else local.in_(ids))
+            if not found:
+                found = [literal(False)]
             query = query.filter(or_(*found))
             if count_query is not None:
                 count_query = count_query.filter(or_(*found))

@@ -70,6 +70,9 @@ def create_app(overrides: dict | None = None) -> Flask:
     csrf.exempt(webhooks_bp)
     init_api(app)
     init_admin(app)
+    from crm.core.jobs import init_app as init_jobs
+
+    init_jobs(app)  # without Redis: the background job thread, started with the first request
     _register_pages(app)
     app.cli.add_command(crm_cli)
     init_trace(app, app.extensions["admin"][0])  # /admin/trace/..., /api/v1/<resource>/<id>/trace

@@ -91,6 +91,10 @@ def run_migrations_online():
                 logger.info('No changes in schema detected.')
 
     conf_args = current_app.extensions['migrate'].configure_args
+    # PostgreSQL's trigram search indexes (migration srch2trgm0001) are of one database only, not
+    # in the models: autogenerate leaves them alone
+    conf_args.setdefault("include_object", lambda obj, name, type_, reflected, compare_to: not (
+        type_ == "index" and (name or "").endswith("_trgm")))
     if conf_args.get("process_revision_directives") is None:
         conf_args["process_revision_directives"] = process_revision_directives
 

@@ -49,6 +49,7 @@ def app(tmp_path_factory):
         "TESTING": True,
         "SQLALCHEMY_DATABASE_URI": _database_url(tmp_path_factory),
         "REDIS_URL": None,  # jobs inline unless a test opts in
+        "JOBS_INLINE": True,  # run in the request after commit: a job's effects are there when it answers
         "CRM_ADMIN_EMAIL": ADMIN_EMAIL,
         "CRM_ADMIN_PASSWORD": ADMIN_PASSWORD,
     })

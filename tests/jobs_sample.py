@@ -36,3 +36,16 @@ def read_then_wait(signals, text):
     log_activity(None, text, rel_type="test-job")
     db.session.commit()
     return text
+
+
+@job
+def note_thread(text):
+    """Writes ``text`` and the name of the thread it ran on."""
+    import threading
+
+    from crm.core.activity import log_activity
+    from crm.core.extensions import db
+
+    log_activity(None, f"{text} on {threading.current_thread().name}", rel_type="test-job")
+    db.session.commit()
+    return text

@@ -57,6 +57,9 @@ def load(app) -> None:
     # The demo: stand-ins of the outside services served by the app at /sandbox/<name>
     c["CRM_SANDBOX"] = os.environ.get("CRM_SANDBOX", "0") == "1"
     c["RQ_QUEUE"] = os.environ.get("RQ_QUEUE", "default")
+    # Without Redis the jobs run on a background thread of the process; 1 runs them in the request
+    # that queued them, right after its commit (the tests' setting)
+    c["JOBS_INLINE"] = os.environ.get("JOBS_INLINE", "0") == "1"
     c["WTF_CSRF_TIME_LIMIT"] = None  # tokens live as long as the session
     c["SESSION_COOKIE_HTTPONLY"] = True
     c["SESSION_COOKIE_SAMESITE"] = "Lax"

@@ -144,3 +144,105 @@ def test_periodic_jobs_are_registered_with_rq_cron():
     sched.load_config_from_file("crm.jobs.cron")
     assert {j.func.__name__ for j in sched._cron_jobs} == set(PERIODIC)
     assert all(j.cron for j in sched._cron_jobs)
+
+
+# The embedded default without JOBS_INLINE: a background thread of the process runs the jobs.
+
+@pytest.fixture
+def threaded(app):
+    from crm.core.jobs import background
+
+    app.config["JOBS_INLINE"] = False
+    yield app
+    background.stop(app, wait=30)
+    app.config["JOBS_INLINE"] = True
+
+
+def _outbox(app):
+    from crm.core.models.jobs import JobOutbox
+
+    with app.app_context():
+        return [(r.func.rsplit(":", 1)[1], r.attempts, r.dispatched_at is not None, r.last_error)
+                for r in db.session.query(JobOutbox).order_by(JobOutbox.id)]
+
+
+def test_the_commit_returns_before_the_job_runs_on_the_thread(threaded):
+    import threading
+
+    from crm.core.jobs import drain
+    from tests.jobs_sample import SIGNALS
+
+    app = threaded
+    working, go_on = SIGNALS["background"] = threading.Event(), threading.Event()
+    try:
+        with app.app_context():
+            enqueue(read_then_wait, "background", "background done")
+            db.session.commit()  # returns while the job waits on the other thread
+            assert working.wait(30)
+            assert _notes(app) == []
+            assert _outbox(app) == [("read_then_wait", 0, False, None)]  # still pending, leased
+    finally:
+        go_on.set()
+    assert drain(app)
+    assert _notes(app) == ["background done"]
+    assert _outbox(app) == [("read_then_wait", 1, True, None)]
+
+
+def test_each_job_runs_once_in_order_on_the_thread(threaded, admin_client):
+    """Through a person's door too: the request answers, the thread runs what it queued."""
+    from crm.core.jobs import drain
+    from tests.jobs_sample import note_thread
+
+    app = threaded
+    with app.app_context():
+        for n in range(5):
+            enqueue(note_thread, f"job {n}")
+        db.session.commit()
+    assert admin_client.get("/admin/").status_code in (200, 302)
+    assert drain(app)
+    assert _notes(app) == [f"job {n} on crm-jobs" for n in range(5)]
+    assert _outbox(app) == [("note_thread", 1, True, None)] * 5
+
+
+def test_a_failing_job_on_the_thread_is_recorded_and_shown(threaded, admin_client):
+    from crm.core.jobs import drain
+
+    app = threaded
+    with app.app_context():
+        enqueue(explode, "relay gone")
+        enqueue(write_note, "the next one runs")
+        db.session.commit()
+    assert drain(app)
+    assert _outbox(app) == [("explode", 1, True, "RuntimeError: SMTP refused: relay gone"),
+                            ("write_note", 1, True, None)]
+    assert _notes(app) == ["the next one runs"]
+    html = admin_client.get("/admin/jobs/").get_data(as_text=True)
+    assert "SMTP refused: relay gone" in html
+
+
+def test_a_job_left_queued_at_stop_runs_after_a_restart(threaded):
+    import threading
+
+    from crm.core.jobs import background, drain
+    from tests.jobs_sample import SIGNALS
+
+    app = threaded
+    working, go_on = SIGNALS["busy"] = threading.Event(), threading.Event()
+    try:
+        with app.app_context():
+            enqueue(read_then_wait, "busy", "long one done")
+            db.session.commit()
+            assert working.wait(30)
+            enqueue(write_note, "left at stop")
+            db.session.commit()
+        old = app.extensions[background._KEY]
+        assert len(background.stop(app, wait=0.2)) == 1  # the long job holds the thread: handed back
+    finally:
+        go_on.set()
+    old.thread.join(30)
+    assert _notes(app) == ["long one done"]
+    assert _outbox(app)[1] == ("write_note", 0, False, None)  # pending: nothing lost
+    background.worker(app)  # the next start (the first request of a new process) sweeps it
+    assert drain(app)
+    assert _notes(app) == ["long one done", "left at stop"]
+    assert [row[1:3] for row in _outbox(app)] == [(1, True), (1, True)]

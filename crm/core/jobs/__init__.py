@@ -4,7 +4,9 @@
 dispatched only after that transaction commits (a rollback drops the row with the rest), so a job
 never sees uncommitted or rolled-back state and is never lost. With ``REDIS_URL`` set the job goes
 to Redis for ``rq worker --with-scheduler``; unset, the same function runs in-process, in its own
-app context and session, right after commit. A dispatch that fails (Redis unreachable) is logged
+app context and session, on the process's background thread (crm.core.jobs.background), so the
+request answers without waiting for it; ``JOBS_INLINE = True`` runs it in the committing thread
+right after the commit instead (the tests do, so its effects are there when the request answers). A dispatch that fails (Redis unreachable) is logged
 and leaves the row pending: the answer of the action that asked for it does not depend on the
 queue, and the periodic sweeper (crm.core.jobs.outbox) dispatches it again with backoff.
 Job functions are wrapped with :func:`job` so they also work inside an RQ worker process; they
@@ -20,7 +22,8 @@ from flask import has_app_context
 from sqlalchemy import inspect
 
 from crm.core.extensions import db
-from crm.core.jobs.outbox import LEASE, dispatch
+from crm.core.jobs.background import drain, init_app, submit  # noqa: F401  (drain, init_app: used by the app and tests)
+from crm.core.jobs.outbox import LEASE
 from crm.core.jobs.runner import func_path, job, resolve  # noqa: F401  (job: the decorator every job module takes from here)
 from crm.core.models.jobs import JobOutbox
 
@@ -60,8 +63,8 @@ def _after_commit(session):
     if not pending or not has_app_context():
         return  # rows left to the sweeper
     written = [(inspect(row), func, args, kwargs) for row, func, args, kwargs in pending]
-    dispatch([(state.identity[0], 0, func, args, kwargs) for state, func, args, kwargs in written
-              if state.persistent and state.identity])
+    submit([(state.identity[0], 0, func, args, kwargs) for state, func, args, kwargs in written
+            if state.persistent and state.identity])
 
 
 def _after_rollback(session, previous_transaction):

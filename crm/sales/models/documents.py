@@ -252,7 +252,7 @@ class Invoice(_BillingShipping, EfacturaInvoice, db.Model):
         label="Invoices", category="Sales", url="invoices", aliases=("list_invoices",), lines="items",
         admin={"column_list": ["formatted_number", "clientid", "total", "date", "duedate", "status", "sent",
                                "sale_agent", "efactura_status"],
-               "column_searchable_list": ["formatted_number"]},
+               "column_searchable_list": ["formatted_number", "client.company"]},
         party="client", payments="payments",
         main_actions=("issue", "record_payment", "send", "create_delivery_note", "efactura_send", "unmark_cancelled"),
         # The status follows the payments, due date and cancellation (crm/sales/actions/invoices.py).

@@ -326,6 +326,14 @@ class CrmModelView(StaffOnly, ModelView):
                 count_query = count_query.filter(or_(*found))
         return query, count_query, joins, count_joins
 
+    @staticmethod
+    def count_is_capped(count) -> bool:
+        return isinstance(count, CappedCount)
+
+    @staticmethod
+    def exact_count_url() -> str:
+        return url_for(request.endpoint, **{**request.args.to_dict(), **(request.view_args or {}), EXACT_COUNT_ARG: 1})
+
     def get_count_query(self):
         query = CappedCountQuery([func.count("*")], db.session()).select_from(self.model)
         query._crm_cap = None if request and request.args.get(EXACT_COUNT_ARG) else current_app.config.get(

@@ -28,6 +28,7 @@ def test_a_grid_past_the_cap_shows_the_cap_and_counts_exactly_on_demand(app, adm
     _clients(app, 7)
     html = admin_client.get("/admin/clients/").get_data(as_text=True)
     assert "List (3+)" in html and "List (7)" not in html
+    assert 'data-testid="exact-count" href="/admin/clients/?exact_count=1"' in html  # the count, a click away
     assert "Counted 06 SRL" in html  # the page itself is whole
     exact = admin_client.get("/admin/clients/?exact_count=1").get_data(as_text=True)
     assert "List (7)" in exact

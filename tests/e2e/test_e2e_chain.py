@@ -94,7 +94,7 @@ def test_lead_to_cash_in_the_browser(app, live_url, page, prospect):  # noqa: F8
     page.wait_for_selector("input[name=amount]")
     page.fill("input[name=amount]", "1000")
     page.click("button:has-text(\"Record payment\")")
-    assert "Partially paid, 1500.00 RON left to pay" in page.inner_text(".alert")
+    assert "Partially paid, 1,500.00 RON left to pay" in page.inner_text(".alert")
     row_action(page, "tr:has-text('Marin Logistic SRL')", "record_payment")
     page.wait_for_selector("input[name=amount]")
     page.fill("input[name=amount]", "1500")

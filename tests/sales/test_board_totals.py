@@ -33,7 +33,8 @@ def board(app):
                  Lead(name="Gone", status=new.id, pipeline=direct.id, lead_value=Decimal("999.00"), lost=True)]
         db.session.add_all(leads)
         db.session.commit()
-        return {"new": new.id, "qualified": qualified.id, "lead": leads[0].id, "pop": leads[1].id}
+        return {"new": new.id, "qualified": qualified.id, "lead": leads[0].id, "pop": leads[1].id,
+                "pipeline": direct.id}
 
 
 def _column(html, status_id):
@@ -62,7 +63,7 @@ def test_totals_cost_one_query_whatever_the_number_of_cards(app, admin_client, b
     with QueryCounter(engine) as before:
         admin_client.get("/admin/leads/board")
     with app.app_context():
-        db.session.add_all([Lead(name=f"Extra {i}", status=board["new"], pipeline=1, lead_value=Decimal("1"))
+        db.session.add_all([Lead(name=f"Extra {i}", status=board["new"], pipeline=board["pipeline"], lead_value=Decimal("1"))
                             for i in range(15)])
         db.session.commit()
     with QueryCounter(engine) as after:

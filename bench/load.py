@@ -48,6 +48,7 @@ import tempfile
 import threading
 import time
 from collections import defaultdict
+from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -60,6 +61,7 @@ PASSWORD = "load-password-1"
 LINES = [("Consulting day", "3", "1200.00", "19.00"), ("Licence, 12 months", "2", "499.90", "19.00"),
          ("Training handbook", "10", "45.50", "9.00"), ("On-site setup", "1", "850.00", "19.00"),
          ("Printed manuals", "4", "12.25", "9.00")]
+RUN = f"{int(time.time()) % 1000000:06d}"  # in names and emails, so a --reuse run does not meet its own
 MIX = {"grid": 30, "search": 10, "ctrl-k": 10, "lead": 10, "chain": 8, "pay": 12, "issue": 10, "deliver": 10}
 GRIDS = ["/admin/leads/", "/admin/opportunities/", "/admin/clients/", "/admin/proposals/", "/admin/estimates/",
          "/admin/invoices/?status=4", "/admin/invoices/?status=1&sort=3&desc=1", "/admin/invoices/?page=1",
@@ -156,7 +158,7 @@ def setup_in_app(args) -> dict:
         refs = {"emails": emails, "items": [it.id for it in items], "warehouse": wh.warehouse_id,
                 "status": one("SELECT id FROM tblleads_status ORDER BY statusorder LIMIT 1"),
                 "source": one("SELECT id FROM tblleads_sources ORDER BY id LIMIT 1"),
-                "mode": one("SELECT id FROM tblpayment_modes WHERE active = 1 ORDER BY id LIMIT 1"),
+                "mode": one("SELECT id FROM tblpayment_modes WHERE active ORDER BY id LIMIT 1"),
                 "clients": [r[0] for r in db.session.execute(text("SELECT userid FROM tblclients ORDER BY userid"))],
                 "outbox_from": one("SELECT coalesce(max(id), 0) FROM tbljob_outbox")}
         db.session.remove()
@@ -210,7 +212,7 @@ class System:
                 proc.wait(30)
             except subprocess.TimeoutExpired:
                 log(f"{name} did not stop in 30 s: killed")
-                proc.kill()
+                os.killpg(proc.pid, signal.SIGKILL)  # its own session: it and the work horse it forked
                 proc.wait(10)
             out.close()
 
@@ -250,12 +252,13 @@ class Pools:
             pool.append(value)
             del pool[:-200]  # the recent ones
 
-    def pick(self, name: str, take: bool) -> int | None:
+    def pick(self, name: str, take: bool, recent: int = 10) -> int | None:
+        """One of the ``recent`` newest: staff work on the same fresh documents at the same time."""
         with self.lock:
             pool = getattr(self, name)
             if not pool:
                 return None
-            i = random.randrange(len(pool))
+            i = random.randrange(max(0, len(pool) - recent), len(pool))
             return pool.pop(i) if take else pool[i]
 
 
@@ -315,7 +318,7 @@ class Staff:
 
     def new_lead(self, kind="lead create") -> int:
         self.n += 1
-        tag = f"{self.email.split('@')[0]}-{self.n}"
+        tag = f"{self.email.split('@')[0]}-{RUN}-{self.n}"
         return self._call(self.api, kind, "POST", "/api/v1/leads", json={
             "name": f"Load Contact {tag}", "company": f"Load Buyer {tag} SRL", "email": f"load{tag}@buyer.example",
             "phonenumber": f"07{self.rng.randrange(10**8):08d}", "status": self.refs["status"],
@@ -359,7 +362,8 @@ class Staff:
     def issue(self):
         items = self.rng.sample(self.refs["items"], k=min(2, len(self.refs["items"])))
         inv = self._call(self.api, "issue: draft invoice", "POST", "/api/v1/invoices", json={
-            "clientid": self.rng.choice(self.refs["clients"]), "status": 6,
+            "clientid": self.rng.choice(self.refs["clients"]), "status": 6, "date": date.today().isoformat(),
+            "duedate": (date.today() + timedelta(days=30)).isoformat(),
             "items": [{"description": f"Load pallet {i}", "item_id": i, "qty": str(self.rng.randint(1, 3)),
                        "rate": "100.00", "unit": "buc", "item_order": n} for n, i in enumerate(items, 1)]}).json()
         self.act("issue: issue", "invoices", inv["id"], "issue")
@@ -367,7 +371,9 @@ class Staff:
         self.pools.put("payable", inv["id"])
 
     def deliver(self):
-        invoice = self.pools.pick("deliverable", take=True)
+        # one time in four the invoice stays in the pool: another clerk may make a note for it at
+        # the same moment, and the goods must not be delivered twice
+        invoice = self.pools.pick("deliverable", take=self.rng.random() < 0.75)
         if invoice is None:
             return self.issue()
         answer = self.act("deliver: create_delivery_note", "invoices", invoice, "create_delivery_note",
@@ -470,6 +476,13 @@ def check_database(args, refs: dict, watch: JobWatch, engine) -> list[str]:
             "JOIN tblinvoicepaymentrecords p ON p.invoiceid = i.id GROUP BY i.id, i.formatted_number, i.total "
             "HAVING sum(p.amount) > i.total")).all()
         problems += [f"invoice {r[1]} (#{r[0]}) total {r[2]} paid {r[3]}" for r in over]
+        twice = conn.execute(text(
+            "SELECT l.rel_id, l.id, l.qty, l.wh_delivered_quantity, sum(d.quantities) FROM tblitemable l "
+            "JOIN tblgoods_delivery_detail d ON d.itemable_id = l.id JOIN tblgoods_delivery g ON g.id = d.goods_delivery_id "
+            "WHERE l.rel_type = 'invoice' AND g.approval = 1 GROUP BY l.rel_id, l.id, l.qty, l.wh_delivered_quantity "
+            "HAVING sum(d.quantities) > l.qty OR l.wh_delivered_quantity > l.qty")).all()
+        problems += [f"invoice #{r[0]} line #{r[1]}: {r[2]} sold, {r[4]} on approved notes, {r[3]} marked delivered"
+                     for r in twice]
     rows = outbox_rows(engine, refs["outbox_from"])
     runs: dict[int, list[str]] = defaultdict(list)
     for job_id, (outbox_id, status, what) in watch.seen.items():

@@ -62,7 +62,7 @@ LINES = [("Consulting day", "3", "1200.00", "19.00"), ("Licence, 12 months", "2"
          ("Training handbook", "10", "45.50", "9.00"), ("On-site setup", "1", "850.00", "19.00"),
          ("Printed manuals", "4", "12.25", "9.00")]
 RUN = f"{int(time.time()) % 1000000:06d}"  # in names and emails, so a --reuse run does not meet its own
-MIX = {"grid": 30, "search": 10, "ctrl-k": 10, "lead": 10, "chain": 8, "pay": 12, "issue": 10, "deliver": 10}
+MIX = {"grid": 30, "search": 10, "ctrl-k": 10, "lead": 10, "chain": 8, "pay": 12, "issue": 10, "deliver": 10, "race": 4}
 GRIDS = ["/admin/leads/", "/admin/opportunities/", "/admin/clients/", "/admin/proposals/", "/admin/estimates/",
          "/admin/invoices/?status=4", "/admin/invoices/?status=1&sort=3&desc=1", "/admin/invoices/?page=1",
          "/admin/payments/", "/admin/warehouse/manage_delivery/", "/admin/warehouse/inventory_manage/",
@@ -226,6 +226,11 @@ class Stats:
         self.codes: dict[str, dict[int, int]] = defaultdict(lambda: defaultdict(int))
         self.samples: dict[tuple[str, int], str] = {}
         self.server_errors: list[str] = []
+        self.doubles: list[str] = []
+
+    def note_double(self, what: str) -> None:
+        with self.lock:
+            self.doubles.append(what)
 
     def add(self, kind: str, ms: float, status: int, method: str, path: str, body: str) -> None:
         with self.lock:
@@ -293,6 +298,8 @@ class Staff:
         answer = self._call(self.api, "api token", "POST", "/api/v1/auth/token",
                             json={"email": self.email, "password": PASSWORD}).json()
         self.api.headers["Authorization"] = f"Bearer {answer['token']}"
+        self.api2 = requests.Session()  # the same button pressed twice: a second tab, at the same moment
+        self.api2.headers["Authorization"] = self.api.headers["Authorization"]
 
     def act(self, kind: str, resource: str, obj_id: int, name: str, **data) -> dict:
         return self._call(self.api, kind, "POST", f"/api/v1/{resource}/{obj_id}/actions/{name}", json=data).json()
@@ -381,9 +388,55 @@ class Staff:
         note = self.created(answer, "goods_delivery")
         self.act("deliver: approve", "goods_delivery", note, "approve")
 
+    def race(self):
+        """The same action sent twice at the same moment (a double click, two tabs): paying all that
+        is due, making the delivery note of an invoice, issuing a draft, approving a note."""
+        which = self.rng.choice(["pay", "note", "issue", "approve"])
+        items = self.rng.sample(self.refs["items"], k=min(2, len(self.refs["items"])))
+        inv = self._call(self.api, f"race {which}: draft invoice", "POST", "/api/v1/invoices", json={
+            "clientid": self.rng.choice(self.refs["clients"]), "status": 6, "date": date.today().isoformat(),
+            "duedate": (date.today() + timedelta(days=30)).isoformat(),
+            "items": [{"description": f"Load pallet {i}", "item_id": i, "qty": "1", "rate": "100.00", "unit": "buc",
+                       "item_order": n} for n, i in enumerate(items, 1)]}).json()
+        if which == "issue":
+            return self._twice(f"race {which}", "invoices", inv["id"], "issue")
+        self.act(f"race {which}: issue", "invoices", inv["id"], "issue")
+        if which == "pay":
+            return self._twice(f"race {which}", "invoices", inv["id"], "record_payment", amount=str(inv["total"]),
+                               paymentmode=self.refs["mode"])
+        if which == "note":
+            return self._twice(f"race {which}", "invoices", inv["id"], "create_delivery_note",
+                               warehouse_id=self.refs["warehouse"])
+        note = self.created(self.act(f"race {which}: note", "invoices", inv["id"], "create_delivery_note",
+                                     warehouse_id=self.refs["warehouse"]), "goods_delivery")
+        self._twice(f"race {which}", "goods_delivery", note, "approve")
+
+    def _twice(self, kind: str, resource: str, obj_id: int, name: str, **data) -> None:
+        barrier, answers = threading.Barrier(2), []
+
+        def press(session):
+            barrier.wait()
+            try:
+                answers.append(self._call(session, kind, "POST", f"/api/v1/{resource}/{obj_id}/actions/{name}",
+                                          json=data).json())
+            except Refused:
+                pass
+
+        presses = [threading.Thread(target=press, args=(s,)) for s in (self.api, self.api2)]
+        for t in presses:
+            t.start()
+        for t in presses:
+            t.join()
+        if len(answers) > 1:
+            self.stats.note_double(f"{kind}: both presses of {resource} #{obj_id} {name} answered 2xx: {answers}")
+        elif name == "create_delivery_note" and answers:  # the notes are then approved, both at once
+            note = self.created(answers[0], "goods_delivery")
+            self._twice("race note: approve", "goods_delivery", note, "approve")
+
     def work(self, until: float, think: float) -> None:
         tasks = {"grid": self.grid, "search": self.search, "ctrl-k": self.ctrl_k, "lead": self.new_lead,
-                 "chain": self.chain, "pay": self.pay, "issue": self.issue, "deliver": self.deliver}
+                 "chain": self.chain, "pay": self.pay, "issue": self.issue, "deliver": self.deliver,
+                 "race": self.race}
         kinds, weights = list(MIX), list(MIX.values())
         while time.time() < until:
             try:
@@ -593,6 +646,7 @@ def main(argv=None) -> int:
     finally:
         system.stop()
     problems += [f"server error: {e}" for e in stats.server_errors[:20]]
+    problems += [f"pressed twice, done twice: {d}" for d in stats.doubles[:20]]
     if len(stats.server_errors) > 20:
         problems.append(f"... {len(stats.server_errors) - 20} more server errors")
     problems += check_database(args, refs, watch, engine)

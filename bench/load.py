@@ -23,7 +23,12 @@ what a script or the app's buttons would post) work for --duration seconds with 
   rather than paid twice (the amount is what the invoice showed as due when read);
 * issue: a draft invoice of stock items, issued: several staff at once take numbers from the series;
 * deliver: a delivery note for an issued invoice of stock items, approved: the notes compete for the
-  same few lots (--stock per lot), so late ones are refused for short stock.
+  same few lots (--stock per lot), so late ones are refused for short stock; one time in four the
+  invoice stays on offer, so two clerks may make its note at the same moment;
+* restock: a goods receipt of new lots of those items, approved while the deliveries draw on them;
+* race: one action sent twice at the same moment (a double click, two tabs): 60 % of an invoice paid
+  twice, its delivery note made twice (then approved twice), a draft issued twice, a note approved
+  twice. Both answered 2xx is a failure.
 
 Prints throughput and p50/p95/p99 per kind of request, the answers other than 2xx/3xx per kind, then
 drains the jobs (--drain seconds at most) and checks the database. Exit status 1 on any 5xx, a stock
@@ -62,7 +67,7 @@ LINES = [("Consulting day", "3", "1200.00", "19.00"), ("Licence, 12 months", "2"
          ("Training handbook", "10", "45.50", "9.00"), ("On-site setup", "1", "850.00", "19.00"),
          ("Printed manuals", "4", "12.25", "9.00")]
 RUN = f"{int(time.time()) % 1000000:06d}"  # in names and emails, so a --reuse run does not meet its own
-MIX = {"grid": 30, "search": 10, "ctrl-k": 10, "lead": 10, "chain": 8, "pay": 12, "issue": 10, "deliver": 10, "race": 4}
+MIX = {"grid": 30, "search": 10, "ctrl-k": 10, "lead": 10, "chain": 8, "pay": 12, "issue": 10, "deliver": 10, "race": 4, "restock": 2}
 GRIDS = ["/admin/leads/", "/admin/opportunities/", "/admin/clients/", "/admin/proposals/", "/admin/estimates/",
          "/admin/invoices/?status=4", "/admin/invoices/?status=1&sort=3&desc=1", "/admin/invoices/?page=1",
          "/admin/payments/", "/admin/warehouse/manage_delivery/", "/admin/warehouse/inventory_manage/",
@@ -388,6 +393,17 @@ class Staff:
         note = self.created(answer, "goods_delivery")
         self.act("deliver: approve", "goods_delivery", note, "approve")
 
+    def restock(self):
+        """A goods receipt of a new lot of two of the items the deliveries draw on, approved."""
+        items = self.rng.sample(self.refs["items"], k=min(2, len(self.refs["items"])))
+        self.n += 1
+        wh = self.refs["warehouse"]
+        receipt = self._call(self.api, "restock: goods receipt", "POST", "/api/v1/goods_receipt", json={
+            "warehouse_id": wh, "items": [{"commodity_code": i, "warehouse_id": wh, "quantities": "20",
+                                           "lot_number": f"R{RUN}-{self.email[5:7]}-{self.n}", "unit_price": "61.00"}
+                                          for i in items]}).json()
+        self.act("restock: approve", "goods_receipt", receipt["id"], "approve")
+
     def race(self):
         """The same action sent twice at the same moment (a double click, two tabs): paying all that
         is due, making the delivery note of an invoice, issuing a draft, approving a note."""
@@ -402,7 +418,9 @@ class Staff:
             return self._twice(f"race {which}", "invoices", inv["id"], "issue")
         self.act(f"race {which}: issue", "invoices", inv["id"], "issue")
         if which == "pay":
-            return self._twice(f"race {which}", "invoices", inv["id"], "record_payment", amount=str(inv["total"]),
+            # 60 % twice: each fits alone, both would pay 120 %
+            amount = (Decimal(str(inv["total"])) * Decimal("0.6")).quantize(Decimal("0.01"))
+            return self._twice(f"race {which}", "invoices", inv["id"], "record_payment", amount=f"{amount:.2f}",
                                paymentmode=self.refs["mode"])
         if which == "note":
             return self._twice(f"race {which}", "invoices", inv["id"], "create_delivery_note",
@@ -436,7 +454,7 @@ class Staff:
     def work(self, until: float, think: float) -> None:
         tasks = {"grid": self.grid, "search": self.search, "ctrl-k": self.ctrl_k, "lead": self.new_lead,
                  "chain": self.chain, "pay": self.pay, "issue": self.issue, "deliver": self.deliver,
-                 "race": self.race}
+                 "race": self.race, "restock": self.restock}
         kinds, weights = list(MIX), list(MIX.values())
         while time.time() < until:
             try:

@@ -399,7 +399,7 @@ class Staff:
         self.n += 1
         wh = self.refs["warehouse"]
         receipt = self._call(self.api, "restock: goods receipt", "POST", "/api/v1/goods_receipt", json={
-            "warehouse_id": wh, "items": [{"commodity_code": i, "warehouse_id": wh, "quantities": "20",
+            "warehouse_id": wh, "items": [{"commodity_code": i, "warehouse_id": wh, "quantities": "6",
                                            "lot_number": f"R{RUN}-{self.email[5:7]}-{self.n}", "unit_price": "61.00"}
                                           for i in items]}).json()
         self.act("restock: approve", "goods_receipt", receipt["id"], "approve")
@@ -607,7 +607,7 @@ def main(argv=None) -> int:
     ap.add_argument("--rq-workers", type=int, default=2)
     ap.add_argument("--items", type=int, default=4, help="stock items the deliveries compete for")
     ap.add_argument("--lots", type=int, default=3)
-    ap.add_argument("--stock", type=int, default=60, help="quantity per lot")
+    ap.add_argument("--stock", type=int, default=15, help="quantity per lot (the restocks add lots of 6)")
     ap.add_argument("--drain", type=float, default=150, help="seconds to wait for the jobs at the end")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--reuse", action="store_true", help="keep the database of the last run (no drop, no demo)")

@@ -55,7 +55,7 @@ def _dispatch_one(q, row_id: int, seen: int, func, args, kwargs) -> str | None:
         if q is not None:
             # args and kwargs as given (a job's own keyword such as ``timeout`` is not taken for an
             # RQ option); the row's id in the job's meta, so each RQ run can be traced to its row
-            q.enqueue_call(func, args=list(args), kwargs=dict(kwargs), meta={OUTBOX_META: row_id})
+            q.enqueue_call(func, args=tuple(args), kwargs=dict(kwargs), meta={OUTBOX_META: row_id})
             error = None
         else:
             error = run_inline(func, args, kwargs)  # a job that fails here is not dispatched again

@@ -51,6 +51,7 @@ bench: setup
 	-$(PY) bench/stock_report.py --db postgres
 	-$(PY) bench/delivery_approve.py --db postgresql+psycopg://postgres@127.0.0.1:5432/crm_bench --workers 2
 	-$(PY) bench/reports.py
+	-$(PY) bench/load.py --duration 60 --users 10
 
 # schemathesis against the OpenAPI document on a demo server: fails on any 5xx. A short run:
 # make fuzz-api FUZZ_ARGS="--examples 5 --max-time 300"

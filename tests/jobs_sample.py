@@ -13,6 +13,11 @@ def write_note(text):
 
 
 @job
+def write_described(text, description):
+    """A job with a keyword RQ also has (``description``): it must reach the job, not RQ."""
+    return write_note(f"{text}: {description}")
+
+
 def explode(text):
     raise RuntimeError(f"SMTP refused: {text}")
 

@@ -9,7 +9,7 @@ import pytest
 from crm.core.extensions import db
 from crm.core.jobs import enqueue
 from tests.conftest import csrf_from
-from tests.jobs_sample import explode, read_then_wait, write_note
+from tests.jobs_sample import explode, read_then_wait, write_described, write_note
 
 
 def _notes(app):
@@ -110,6 +110,26 @@ def test_redis_job_is_queued_after_commit_and_run_by_a_worker(redis_app):
     assert _notes(app) == []  # queued, not run in-process
     _work(app)
     assert _notes(app) == ["via redis"]
+
+
+@needs_redis
+def test_redis_job_keeps_its_own_keywords_and_names_its_outbox_row(redis_app):
+    """A job's keyword that RQ also knows reaches the job; the RQ job names the outbox row it came
+    from (bench/load.py counts the runs of each row with it: none lost, none run twice)."""
+    from crm.core.jobs.outbox import OUTBOX_META
+    from crm.core.models.jobs import JobOutbox
+
+    app = redis_app
+    with app.app_context():
+        enqueue(write_described, "note", description="from the job")
+        db.session.commit()
+        from crm.core.jobs.runner import queue
+
+        [job] = queue().get_jobs()
+        row = db.session.query(JobOutbox).filter_by(func="tests.jobs_sample:write_described").one()
+        assert job.meta[OUTBOX_META] == row.id and row.dispatched_at is not None
+    _work(app)
+    assert _notes(app) == ["note: from the job"]
 
 
 @needs_redis

@@ -25,6 +25,7 @@ LEASE = timedelta(minutes=10)  # how long a dispatch may take before the sweeper
 BACKOFF = (60, 300, 900, 3600)  # seconds to the next attempt after the 1st, 2nd, 3rd and later failures
 KEEP = timedelta(days=7)  # dispatched rows are kept this long, to look at
 BATCH = 500  # rows per sweep; the rest wait for the next
+OUTBOX_META = "outbox_id"  # key of the RQ job's meta naming the tbljob_outbox row it came from
 
 
 def _settle(row_id: int, seen: int, **values) -> bool:
@@ -52,7 +53,9 @@ def _dispatch_one(q, row_id: int, seen: int, func, args, kwargs) -> str | None:
     """Hand one owned row to RQ (or run it here when ``q`` is None); the dispatch error, or None."""
     try:
         if q is not None:
-            q.enqueue(func, *args, **kwargs)
+            # args and kwargs as given (a job's own keyword such as ``timeout`` is not taken for an
+            # RQ option); the row's id in the job's meta, so each RQ run can be traced to its row
+            q.enqueue_call(func, args=tuple(args), kwargs=dict(kwargs), meta={OUTBOX_META: row_id})
             error = None
         else:
             error = run_inline(func, args, kwargs)  # a job that fails here is not dispatched again

@@ -29,6 +29,7 @@ from crm.admin_views.action_forms import action_form, action_summary, outcome_me
 from crm.admin_views.access import StaffOnly
 from crm.admin_views.document_page import DocumentPageMixin, row_menu
 from crm.admin_views.formats import format_money, format_when, money_cell, names_of, parse_ids, qty_cell
+from crm.admin_views.row_actions import page_actions
 from crm.admin_views.search import findable_columns
 from crm.api.schemas import compositions, parent_link_columns
 from crm.core import audit, custom_fields as cf, numbering, pages
@@ -51,6 +52,7 @@ from crm.core.resources import (
     is_money,
     is_number,
     is_text,
+    load_page,
     primary_key,
     resource_of,
     status_enum,
@@ -485,6 +487,8 @@ class CrmModelView(StaffOnly, ModelView):
         count, data = super().get_list(*args, **kwargs)
         executed = kwargs.get("execute", args[5] if len(args) > 5 else True)
         cf_admin.remember_page(self.model, data if executed else None)  # one query for the page
+        if executed:
+            load_page(self.model, data)  # what the rows' actions read, for the whole page at once
         return count, data
 
     @pass_context
@@ -529,7 +533,7 @@ class CrmModelView(StaffOnly, ModelView):
             adef = get_action(self.model, name)
         except ActionError:
             abort(404)
-        return_url = request.args.get("url") or self.get_url(".index_view")
+        return_url = request.args.get("url") or request.form.get("url") or self.get_url(".index_view")
         if not return_url.startswith("/") or return_url.startswith("//"):
             return_url = self.get_url(".index_view")
         obj = self.get_one(str(obj_id))
@@ -567,6 +571,20 @@ class CrmModelView(StaffOnly, ModelView):
     @staticmethod
     def row_menu(row) -> dict:
         return row_menu(row)
+
+    def row_actions_html(self, row, row_id, return_url) -> Markup:
+        """A grid row's Open, main action and "…" menu (crm.admin_views.row_actions: per page, not per row)."""
+        return page_actions(self, return_url).render(row, row_id)
+
+    @pass_context
+    def row_cells_html(self, context, row, list_columns) -> Markup:
+        """A grid row's cells, in one call (Flask-Admin's template renders them cell by cell)."""
+        return Markup("".join(f'<td class="col-{escape(c)}">{escape(self.get_list_value(context, row, c))}</td>'
+                              for c, _name in list_columns))
+
+    def row_actions_form(self, return_url) -> Markup:
+        """The page's one hidden form the rows' POST buttons submit (its CSRF token)."""
+        return page_actions(self, return_url).form_html
 
     # --- attachments (models with an ``attach_file`` action; uploads go through run_action_view) ---
     @expose("/attachment/<int:file_id>")

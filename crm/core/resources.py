@@ -124,6 +124,23 @@ def parent_link_columns(rel) -> set[str]:
 API_VALUES: dict[type, dict[str, Callable]] = {}
 
 
+# What a page of rows needs loaded at once (a grid page, an API list): fn(rows), registered by an
+# area for its table, so that a precondition or a value shown per row reads what was loaded for the
+# page instead of querying per row (e.g. the clients' advance credit of a page of invoices).
+PAGE_LOADERS: dict[type, list[Callable]] = {}
+
+
+def page_loader(model, fn: Callable) -> None:
+    PAGE_LOADERS.setdefault(model, []).append(fn)
+
+
+def load_page(model, rows) -> None:
+    """Run the loaders registered for ``model`` on a page of its rows."""
+    if rows:
+        for fn in PAGE_LOADERS.get(model, ()):
+            fn(rows)
+
+
 def api_value(model, name: str, fn: Callable) -> None:
     API_VALUES.setdefault(model, {})[name] = fn
 

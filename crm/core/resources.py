@@ -10,6 +10,7 @@ from functools import lru_cache
 from typing import Callable
 
 from sqlalchemy import Date, DateTime, Numeric, String, Text, inspect
+from sqlalchemy.orm.attributes import set_committed_value
 
 from crm.core.extensions import db
 from crm.core.models.base import ALWAYS_OWNED, LINE_TOTALS, SERVER_SET, Resource, StatusEnum
@@ -132,6 +133,24 @@ PAGE_LOADERS: dict[type, list[Callable]] = {}
 
 def page_loader(model, fn: Callable) -> None:
     PAGE_LOADERS.setdefault(model, []).append(fn)
+
+
+def preload_collection(rows, name: str) -> None:
+    """Fill the one-to-many ``name`` of ``rows`` (loaded objects of one class) with one query, as
+    the relationship itself would load it row by row (its order_by, else the primary key)."""
+    rows = [r for r in rows if name not in inspect(r).dict]
+    if not rows:
+        return
+    rel = inspect(type(rows[0])).relationships[name]
+    (local, remote), = rel.local_remote_pairs
+    target = rel.mapper.class_
+    by_key = {getattr(r, local.key): r for r in rows}
+    found: dict = {k: [] for k in by_key}
+    order = rel.order_by or list(rel.mapper.primary_key)
+    for child in db.session.query(target).filter(remote.in_(list(by_key))).order_by(*order):
+        found[getattr(child, rel.mapper.get_property_by_column(remote).key)].append(child)
+    for key, row in by_key.items():
+        set_committed_value(row, name, found[key])
 
 
 def load_page(model, rows) -> None:

@@ -456,7 +456,7 @@ class CrmModelView(StaffOnly, ModelView):
         executed = kwargs.get("execute", args[5] if len(args) > 5 else True)
         cf_admin.remember_page(self.model, data if executed else None)  # one query for the page
         if executed:
-            load_page(self.model, data)  # what the rows' actions read, for the whole page at once
+            load_page(self.model, data, "grid")  # what the rows' actions read, for the whole page at once
         return count, data
 
     @pass_context

@@ -230,7 +230,7 @@ def _register_resource(model):
         total = q.order_by(None).count()
         rows = q.order_by(getattr(model, pk).desc()).offset((page - 1) * page_size).limit(page_size).all()
         cf.prefetch(model, rows)  # one query for the custom fields of the whole page
-        load_page(model, rows)  # what the rows' values need, for the whole page at once
+        load_page(model, rows, "api")  # what the rows' values need, for the whole page at once
         g.api_pagination = {"total": total, "page": page, "page_size": page_size}
         return rows
 

@@ -128,11 +128,13 @@ API_VALUES: dict[type, dict[str, Callable]] = {}
 # What a page of rows needs loaded at once (a grid page, an API list): fn(rows), registered by an
 # area for its table, so that a precondition or a value shown per row reads what was loaded for the
 # page instead of querying per row (e.g. the clients' advance credit of a page of invoices).
-PAGE_LOADERS: dict[type, list[Callable]] = {}
+PAGE_LOADERS: dict[type, list[tuple[Callable, tuple[str, ...]]]] = {}
 
 
-def page_loader(model, fn: Callable) -> None:
-    PAGE_LOADERS.setdefault(model, []).append(fn)
+def page_loader(model, fn: Callable, *, doors: tuple[str, ...] = ("grid", "api")) -> None:
+    """Register ``fn(rows)`` for pages of ``model`` shown by ``doors`` ("grid": the admin list,
+    "api": the API's list)."""
+    PAGE_LOADERS.setdefault(model, []).append((fn, doors))
 
 
 def preload_collection(rows, name: str) -> None:
@@ -153,11 +155,12 @@ def preload_collection(rows, name: str) -> None:
         set_committed_value(row, name, found[key])
 
 
-def load_page(model, rows) -> None:
-    """Run the loaders registered for ``model`` on a page of its rows."""
+def load_page(model, rows, door: str) -> None:
+    """Run the loaders registered for ``model`` and ``door`` on a page of its rows."""
     if rows:
-        for fn in PAGE_LOADERS.get(model, ()):
-            fn(rows)
+        for fn, doors in PAGE_LOADERS.get(model, ()):
+            if door in doors:
+                fn(rows)
 
 
 def api_value(model, name: str, fn: Callable) -> None:

@@ -126,8 +126,8 @@ def api_credit(client) -> dict[str, str]:
 
 
 api_value(Client, "available_credit", api_credit)
-page_loader(Invoice, load_credit)  # the "Apply advance payment" precondition of a page of invoices
-page_loader(Client, lambda rows: load_credit(rows, "userid"))  # the API's available_credit of a page
+page_loader(Invoice, load_credit, doors=("grid",))  # "Apply advance payment" on a grid page
+page_loader(Client, lambda rows: load_credit(rows, "userid"), doors=("api",))  # the API's available_credit
 
 
 def client_page(client) -> dict:

@@ -116,7 +116,7 @@ def _load_clients(leads) -> None:
         g.crm_lead_clients = db.session.query(Client).filter(Client.userid.in_(ids)).all()
 
 
-page_loader(Lead, _load_clients)
+page_loader(Lead, _load_clients, doors=("grid",))
 
 
 def customer_from_lead(lead: Lead, actor, email: str | None = None):

@@ -147,7 +147,7 @@ def _load_contracts(proposals) -> None:
             found[c.proposal_id] = c
 
 
-page_loader(Proposal, _load_contracts)
+page_loader(Proposal, _load_contracts, doors=("grid",))
 
 
 def _contract_refusal(p: Proposal) -> str | None:

@@ -47,7 +47,8 @@ def _packable(note: GoodsDelivery) -> str | None:
 
 
 # A page of delivery notes: the lines of the approved ones (what "Create packing list" looks at) in one query.
-page_loader(GoodsDelivery, lambda notes: preload_collection([n for n in notes if n.approval == APPROVED], "items"))
+page_loader(GoodsDelivery, lambda notes: preload_collection([n for n in notes if n.approval == APPROVED], "items"),
+            doors=("grid",))
 
 
 class ParcelForm(Form):

@@ -12,7 +12,6 @@ from flask import abort, current_app, flash, jsonify, make_response, redirect, r
 from flask_admin import expose
 from flask_admin.contrib.sqla import ModelView, filters as sqla_filters
 from flask_admin.helpers import get_form_data
-from flask_admin.model.template import BaseListRowAction
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.csrf import validate_csrf
@@ -29,20 +28,21 @@ from crm.admin_views.action_forms import action_form, action_summary, outcome_me
 from crm.admin_views.access import StaffOnly
 from crm.admin_views.document_page import DocumentPageMixin, row_menu
 from crm.admin_views.formats import format_money, format_when, money_cell, names_of, parse_ids, qty_cell
+from crm.admin_views.row_actions import page_actions
 from crm.admin_views.search import findable_columns
 from crm.api.schemas import compositions, parent_link_columns
 from crm.core import audit, custom_fields as cf, numbering, pages
 from crm.core.attachments import may_download, original_name, rel_type_of, stored_path
 from crm.core.bad_input import check_grid_filter, column_filter_value
-from crm.core.documents import KINDS, pdf_url
+from crm.core.documents import pdf_url
 from crm.core.entry import entered, removing
 from crm.core.extensions import db
 from crm.core.labels import label as column_label
 from crm.core.limits import problem
 from crm.core.models.records import File
-from crm.core.permissions import can, can_table, sees, visible
+from crm.core.permissions import can_table, sees, visible
 from crm.core.pickers import IdsColumnField
-from crm.core.registry import ActionError, actions_for, get_action, run_outcome
+from crm.core.registry import ActionError, get_action, run_outcome
 from crm.core.resources import (
     columns,
     currency_relationship,
@@ -51,6 +51,7 @@ from crm.core.resources import (
     is_money,
     is_number,
     is_text,
+    load_page,
     primary_key,
     resource_of,
     status_enum,
@@ -134,37 +135,6 @@ class FkNameFilter(sqla_filters.BaseSQLAFilter):
 
     def operation(self):
         return "name contains (or id)"
-
-
-class ActionRowButton(BaseListRowAction):
-    """A row button for a registered action: a CSRF-protected POST, or a parameter form."""
-
-    def __init__(self, adef):
-        super().__init__(title=adef.label)
-        self.adef = adef
-
-    def render(self, context, row_id, row):
-        if not can(current_user, self.adef.permission) or self.adef.refusal(row):
-            return ""
-        macro = self._resolve_symbol(context, "crm_macros.action_button")
-        return macro(self.adef, row_id)
-
-
-class PdfRowLink(BaseListRowAction):
-    """A row link to the record's PDF (documents and payment receipts: crm.core.documents.KINDS)."""
-
-    def __init__(self, kind: str):
-        super().__init__(title="PDF")
-        self.kind = kind
-
-    def render(self, context, row_id, row):
-        href = url_for("documents.download", kind=self.kind, doc_id=row_id)
-        return Markup(f'<a class="crm-action-link" href="{escape(href)}" title="PDF" data-action="pdf">'
-                      '<span class="fa fa-file-pdf-o"></span></a>')
-
-
-def _pdf_row_links(model) -> list:
-    return [PdfRowLink(k.name) for k in KINDS.values() if k.model == model.__name__]
 
 
 def _refused_post(resp):
@@ -485,6 +455,8 @@ class CrmModelView(StaffOnly, ModelView):
         count, data = super().get_list(*args, **kwargs)
         executed = kwargs.get("execute", args[5] if len(args) > 5 else True)
         cf_admin.remember_page(self.model, data if executed else None)  # one query for the page
+        if executed:
+            load_page(self.model, data, "grid")  # what the rows' actions read, for the whole page at once
         return count, data
 
     @pass_context
@@ -529,7 +501,7 @@ class CrmModelView(StaffOnly, ModelView):
             adef = get_action(self.model, name)
         except ActionError:
             abort(404)
-        return_url = request.args.get("url") or self.get_url(".index_view")
+        return_url = request.args.get("url") or request.form.get("url") or self.get_url(".index_view")
         if not return_url.startswith("/") or return_url.startswith("//"):
             return_url = self.get_url(".index_view")
         obj = self.get_one(str(obj_id))
@@ -567,6 +539,20 @@ class CrmModelView(StaffOnly, ModelView):
     @staticmethod
     def row_menu(row) -> dict:
         return row_menu(row)
+
+    def row_actions_html(self, row, row_id, return_url) -> Markup:
+        """A grid row's Open, main action and "…" menu (crm.admin_views.row_actions: per page, not per row)."""
+        return page_actions(self, return_url).render(row, row_id)
+
+    @pass_context
+    def row_cells_html(self, context, row, list_columns) -> Markup:
+        """A grid row's cells, in one call (Flask-Admin's template renders them cell by cell)."""
+        return Markup("".join(f'<td class="col-{escape(c)}">{escape(self.get_list_value(context, row, c))}</td>'
+                              for c, _name in list_columns))
+
+    def row_actions_form(self, return_url) -> Markup:
+        """The page's one hidden form the rows' POST buttons submit (its CSRF token)."""
+        return page_actions(self, return_url).form_html
 
     # --- attachments (models with an ``attach_file`` action; uploads go through run_action_view) ---
     @expose("/attachment/<int:file_id>")
@@ -724,7 +710,6 @@ def build_view(model, *, endpoint=None, url=None, label=None, category=None, whe
         "form_choices": form_choices,
         "form_args": {**crm_forms.form_args(model), **form_args},
         "form_widget_args": crm_forms.widget_args(model, f"/admin/{url or res.url}/client-address"),
-        "column_extra_row_actions": [ActionRowButton(a) for a in actions_for(model)] + _pdf_row_links(model),
     }
     # Flask-Admin edits lines inline only through a line -> document relationship; tblitemable's
     # polymorphic lines have none: the line editor (line_editor.py) edits them (the totals the

@@ -33,7 +33,8 @@ from crm.core.models.base import FieldError
 from crm.core.models.settings import ApiToken
 from crm.core.permissions import can_table, sees, visible
 from crm.core.registry import ActionError, actions_for, run_outcome, who_writes
-from crm.core.resources import LINES, action_owned, columns, models_by_resource, primary_key, resource_of
+from crm.core.resources import (
+    LINES, action_owned, columns, load_page, models_by_resource, primary_key, resource_of)
 from crm.models import all_models
 
 PREFIX = "/api/v1"
@@ -229,6 +230,7 @@ def _register_resource(model):
         total = q.order_by(None).count()
         rows = q.order_by(getattr(model, pk).desc()).offset((page - 1) * page_size).limit(page_size).all()
         cf.prefetch(model, rows)  # one query for the custom fields of the whole page
+        load_page(model, rows, "api")  # what the rows' values need, for the whole page at once
         g.api_pagination = {"total": total, "page": page, "page_size": page_size}
         return rows
 

@@ -63,6 +63,7 @@ def module_permissions() -> list[str]:
 
 
 def permissions_of(staff) -> set[str]:
+    staff = getattr(staff, "_get_current_object", lambda: staff)()  # current_user: resolved once, not per attribute
     if staff is None or not getattr(staff, "is_authenticated", False):
         return set()
     if staff.admin:

@@ -10,6 +10,7 @@ from functools import lru_cache
 from typing import Callable
 
 from sqlalchemy import Date, DateTime, Numeric, String, Text, inspect
+from sqlalchemy.orm.attributes import set_committed_value
 
 from crm.core.extensions import db
 from crm.core.models.base import ALWAYS_OWNED, LINE_TOTALS, SERVER_SET, Resource, StatusEnum
@@ -122,6 +123,44 @@ def parent_link_columns(rel) -> set[str]:
 # Read-only values the API adds to each record of a model (a client's available credit, a draft's
 # shown number): name -> fn(obj), declared by the area that computes them.
 API_VALUES: dict[type, dict[str, Callable]] = {}
+
+
+# What a page of rows needs loaded at once (a grid page, an API list): fn(rows), registered by an
+# area for its table, so that a precondition or a value shown per row reads what was loaded for the
+# page instead of querying per row (e.g. the clients' advance credit of a page of invoices).
+PAGE_LOADERS: dict[type, list[tuple[Callable, tuple[str, ...]]]] = {}
+
+
+def page_loader(model, fn: Callable, *, doors: tuple[str, ...] = ("grid", "api")) -> None:
+    """Register ``fn(rows)`` for pages of ``model`` shown by ``doors`` ("grid": the admin list,
+    "api": the API's list)."""
+    PAGE_LOADERS.setdefault(model, []).append((fn, doors))
+
+
+def preload_collection(rows, name: str) -> None:
+    """Fill the one-to-many ``name`` of ``rows`` (loaded objects of one class) with one query, as
+    the relationship itself would load it row by row (its order_by, else the primary key)."""
+    rows = [r for r in rows if name not in inspect(r).dict]
+    if not rows:
+        return
+    rel = inspect(type(rows[0])).relationships[name]
+    (local, remote), = rel.local_remote_pairs
+    target = rel.mapper.class_
+    by_key = {getattr(r, local.key): r for r in rows}
+    found: dict = {k: [] for k in by_key}
+    order = rel.order_by or list(rel.mapper.primary_key)
+    for child in db.session.query(target).filter(remote.in_(list(by_key))).order_by(*order):
+        found[getattr(child, rel.mapper.get_property_by_column(remote).key)].append(child)
+    for key, row in by_key.items():
+        set_committed_value(row, name, found[key])
+
+
+def load_page(model, rows, door: str) -> None:
+    """Run the loaders registered for ``model`` and ``door`` on a page of its rows."""
+    if rows:
+        for fn, doors in PAGE_LOADERS.get(model, ()):
+            if door in doors:
+                fn(rows)
 
 
 def api_value(model, name: str, fn: Callable) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import re
 from datetime import datetime
+from functools import lru_cache
 
 from flask_login import UserMixin
 from sqlalchemy import (
@@ -26,6 +27,16 @@ from crm.core.extensions import db
 from crm.core.models.base import FieldError, Resource, fk
 
 
+@lru_cache(maxsize=256)
+def _parsed_permissions(text: str) -> frozenset[str]:
+    """A role's JSON list of permission keys, parsed once per distinct text (every menu entry and
+    row action asks)."""
+    try:
+        return frozenset(json.loads(text))
+    except ValueError:
+        return frozenset()
+
+
 class Role(db.Model):
     __tablename__ = "tblroles"
     __crm__ = Resource(module="staff", label="Roles", category="Settings", url="roles")
@@ -37,10 +48,7 @@ class Role(db.Model):
 
     @property
     def permission_set(self) -> set[str]:
-        try:
-            return set(json.loads(self.permissions or "[]"))
-        except ValueError:
-            return set()
+        return set(_parsed_permissions(self.permissions or "[]"))
 
     def __str__(self):
         return self.name

@@ -8,11 +8,10 @@ available credit in a currency = its advances in that currency − the payments 
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
 from decimal import Decimal
 
 from flask import g, has_request_context
-from sqlalchemy import func
+from sqlalchemy import func, select
 from wtforms import DateField, DecimalField, Form, SelectField
 from wtforms.validators import Optional
 
@@ -22,7 +21,7 @@ from crm.core.extensions import db
 from crm.core.models.base import money
 from crm.core.numbering import shown
 from crm.core.registry import ActionError, action
-from crm.core.resources import api_value
+from crm.core.resources import api_value, page_loader
 from crm.sales.actions.invoices import invoice_name
 from crm.sales.actions.payments import PaymentForm, _positive, add_payment, left_to_pay
 from crm.sales.invoice_status import CANCELLED, PAID
@@ -63,29 +62,47 @@ def _applied_by_advance(advance_ids) -> dict[int, Decimal]:
     return {aid: money(total) for aid, total in rows}
 
 
-def credit_map() -> dict[tuple[int, int], Decimal]:
-    """{(client id, currency id): available credit} for every client with credit left.
+def _credit_of(client_ids) -> dict[tuple[int, int], Decimal]:
+    """{(client id, currency id): available credit} of ``client_ids`` (only those with credit left):
+    one grouped query over those clients' advances (indexed by client) and the payments applied
+    from them (indexed by advance), whatever the number of other clients' advances."""
+    ids = sorted({int(c) for c in client_ids if c is not None})
+    if not ids:
+        return {}
+    adv = ClientAdvancePayment
+    mine = select(adv.id).where(adv.clientid.in_(ids))
+    used = (select(InvoicePayment.advance_payment_id.label("aid"), func.sum(InvoicePayment.amount).label("used"))
+            .where(InvoicePayment.advance_payment_id.in_(mine))
+            .group_by(InvoicePayment.advance_payment_id).subquery())
+    rows = db.session.execute(
+        select(adv.clientid, adv.currency, func.sum(adv.amount), func.sum(func.coalesce(used.c.used, 0)))
+        .outerjoin(used, used.c.aid == adv.id)
+        .where(adv.clientid.in_(ids))
+        .group_by(adv.clientid, adv.currency))
+    credit = {(client_id, currency_id): money(paid_in) - money(spent)
+              for client_id, currency_id, paid_in, spent in rows}
+    return {k: v for k, v in credit.items() if v > 0}
 
-    Two grouped queries whatever the number of clients; kept for the request, so a grid page's
-    buttons and an API list cost the same at any page size."""
-    if has_request_context() and _CACHE in g:
-        return g.get(_CACHE)
-    paid_in = (db.session.query(ClientAdvancePayment.clientid, ClientAdvancePayment.currency,
-                                func.sum(ClientAdvancePayment.amount))
-               .group_by(ClientAdvancePayment.clientid, ClientAdvancePayment.currency))
-    used = (db.session.query(ClientAdvancePayment.clientid, ClientAdvancePayment.currency,
-                             func.sum(InvoicePayment.amount))
-            .join(InvoicePayment, InvoicePayment.advance_payment_id == ClientAdvancePayment.id)
-            .group_by(ClientAdvancePayment.clientid, ClientAdvancePayment.currency))
-    credit: dict[tuple[int, int], Decimal] = defaultdict(lambda: ZERO)
-    for client_id, currency_id, total in paid_in:
-        credit[(client_id, currency_id)] += money(total)
-    for client_id, currency_id, total in used:
-        credit[(client_id, currency_id)] -= money(total)
-    result = {k: v for k, v in credit.items() if v > 0}
-    if has_request_context():
-        setattr(g, _CACHE, result)
-    return result
+
+def credit_map(client_ids) -> dict[tuple[int, int], Decimal]:
+    """{(client id, currency id): available credit} of ``client_ids`` with credit left.
+
+    Kept for the request per client: a grid page or an API list loads the credit of its rows'
+    clients at once (``load_credit``, two grouped queries, whatever the page size and whatever the
+    number of advances of other clients); a client asked for afterwards costs its own two queries."""
+    cache = g.setdefault(_CACHE, {"loaded": set(), "credit": {}}) if has_request_context() \
+        else {"loaded": set(), "credit": {}}
+    missing = {c for c in client_ids if c is not None} - cache["loaded"]
+    if missing:
+        cache["credit"].update(_credit_of(missing))
+        cache["loaded"] |= missing
+    wanted = set(client_ids)
+    return {k: v for k, v in cache["credit"].items() if k[0] in wanted}
+
+
+def load_credit(rows, client_key: str = "clientid") -> None:
+    """Load the credit of the clients of a page of ``rows`` in one go (a grid page, an API list)."""
+    credit_map({getattr(r, client_key) for r in rows})
 
 
 def _forget_credit() -> None:
@@ -94,14 +111,13 @@ def _forget_credit() -> None:
 
 
 def available_credit(client_id: int, currency_id: int | None) -> Decimal:
-    return credit_map().get((client_id, currency_id), ZERO)
+    return credit_map({client_id}).get((client_id, currency_id), ZERO)
 
 
 def client_credit(client_id: int) -> dict[str, Decimal]:
     """{currency code: available credit} of one client."""
     names = {c.id: c.name for c in db.session.query(Currency)}
-    return {names.get(cur, str(cur)): amount for (cid, cur), amount in sorted(credit_map().items())
-            if cid == client_id}
+    return {names.get(cur, str(cur)): amount for (cid, cur), amount in sorted(credit_map({client_id}).items())}
 
 
 def api_credit(client) -> dict[str, str]:
@@ -110,6 +126,8 @@ def api_credit(client) -> dict[str, str]:
 
 
 api_value(Client, "available_credit", api_credit)
+page_loader(Invoice, load_credit, doors=("grid",))  # "Apply advance payment" on a grid page
+page_loader(Client, lambda rows: load_credit(rows, "userid"), doors=("api",))  # the API's available_credit
 
 
 def client_page(client) -> dict:

@@ -5,6 +5,7 @@ import secrets
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
+from flask import g
 from wtforms import Form, StringField
 from wtforms.validators import DataRequired, Length
 
@@ -13,6 +14,7 @@ from crm.catalog.models import Currency
 from crm.core import numbering, options
 from crm.core.extensions import db
 from crm.core.registry import ActionError, action
+from crm.core.resources import page_loader
 from crm.sales.actions.sales_activity import log_lead_activity, log_sales_activity
 from crm.sales.models.clients import Client, Contact, Lead, OpportunityStatus
 from crm.sales.models.documents import ItemLine, Proposal
@@ -104,6 +106,17 @@ def _convertible(lead: Lead) -> str | None:
     if lead.client_id is not None:
         return f"“{lead.name}” is already a customer ({lead.client or f'client #{lead.client_id}'})."
     return _open(lead)
+
+
+def _load_clients(leads) -> None:
+    """The customers of a page of leads in one query (the refusal above names them; each lead's
+    ``client`` is then read from the session, not queried per row)."""
+    ids = {lead.client_id for lead in leads if lead.client_id is not None}
+    if ids:  # held for the request: the session keeps only weak references
+        g.crm_lead_clients = db.session.query(Client).filter(Client.userid.in_(ids)).all()
+
+
+page_loader(Lead, _load_clients, doors=("grid",))
 
 
 def customer_from_lead(lead: Lead, actor, email: str | None = None):

@@ -10,12 +10,14 @@ from __future__ import annotations
 import secrets
 from datetime import date, datetime
 
+from flask import g, has_request_context
+
 from crm.core import events, options
 from crm.core.activity import log_activity
 from crm.core.extensions import db
 from crm.core.numbering import assign, shown
 from crm.core.registry import ActionError, action
-from crm.core.resources import resource_name
+from crm.core.resources import page_loader, resource_name
 from crm.sales.actions import manual_status
 from crm.sales.actions.acceptance import log_client, portal_transaction, record_acceptance, refuse_if_expired
 from crm.sales.actions.conversions import estimate_from, invoice_from
@@ -131,10 +133,29 @@ def convert_to_estimate(p: Proposal, actor):
     return f"Sales order {number} created from proposal {_ref(p)}"
 
 
+_CONTRACTS = "crm_proposal_contracts"
+
+
+def _load_contracts(proposals) -> None:
+    """A page of proposals: the contracts of the accepted ones, in one query (kept for the request)."""
+    ids = [p.id for p in proposals if p.status == S.ACCEPTED.value]
+    if ids:
+        found = g.setdefault(_CONTRACTS, {})
+        found.update(dict.fromkeys(ids))
+        for c in (db.session.query(Contract).filter(Contract.proposal_id.in_(ids), Contract.trash.is_(False))
+                  .order_by(Contract.id.desc())):
+            found[c.proposal_id] = c
+
+
+page_loader(Proposal, _load_contracts, doors=("grid",))
+
+
 def _contract_refusal(p: Proposal) -> str | None:
     if p.status != S.ACCEPTED.value:
         return f"{_name(p)} is {S.label_of(p.status)}; only an Accepted proposal can become a contract."
-    existing = db.session.query(Contract).filter_by(proposal_id=p.id, trash=False).first()
+    loaded = g.get(_CONTRACTS, {}) if has_request_context() else {}
+    existing = loaded[p.id] if p.id in loaded else \
+        db.session.query(Contract).filter_by(proposal_id=p.id, trash=False).first()
     if existing is not None:
         return f"{_name(p)} already has contract “{existing.subject}” (#{existing.id})."
     return None

@@ -16,6 +16,7 @@ from crm.core import options
 from crm.core.extensions import db
 from crm.core.numbering import format_number, take_next
 from crm.core.registry import ActionError, action
+from crm.core.resources import page_loader, preload_collection
 from crm.core.totals import line_net
 from crm.warehouse.actions.deliveries import name_of
 from crm.warehouse.models import (
@@ -43,6 +44,11 @@ def _packable(note: GoodsDelivery) -> str | None:
     if not any(_left(line) > 0 for line in note.items):
         return f"Everything on {name_of(note)} is already in packing lists."
     return None
+
+
+# A page of delivery notes: the lines of the approved ones (what "Create packing list" looks at) in one query.
+page_loader(GoodsDelivery, lambda notes: preload_collection([n for n in notes if n.approval == APPROVED], "items"),
+            doors=("grid",))
 
 
 class ParcelForm(Form):

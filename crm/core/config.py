@@ -60,6 +60,7 @@ def load(app) -> None:
     # Without Redis the jobs run on a background thread of the process; 1 runs them in the request
     # that queued them, right after its commit (the tests' setting)
     c["JOBS_INLINE"] = os.environ.get("JOBS_INLINE", "0") == "1"
+    c["GRID_COUNT_CAP"] = int(os.environ.get("GRID_COUNT_CAP", "10000") or 0)  # grids count up to this ("10,000+")
     c["WTF_CSRF_TIME_LIMIT"] = None  # tokens live as long as the session
     c["SESSION_COOKIE_HTTPONLY"] = True
     c["SESSION_COOKIE_SAMESITE"] = "Lax"

@@ -73,6 +73,8 @@ def setup_reference_data():
 
 def one_chain(n: int, actor, refs: dict, mark=lambda step: None) -> None:
     """One chain; ``mark(step)`` is called after each step (--steps)."""
+    from flask import g
+
     from crm.api import _build, _commit
     from crm.core.extensions import db
     from crm.core.registry import run
@@ -80,10 +82,11 @@ def one_chain(n: int, actor, refs: dict, mark=lambda step: None) -> None:
     from crm.sales.models.documents import Invoice, Proposal
 
     # What POST /api/v1/leads does once the JSON is read: custom fields and references checked,
-    # the row built, committed (lead.created and its subscribers run).
+    # the row built, committed (lead.created and its subscribers run); the creator is the caller.
+    g.api_user = actor
     lead = _build(Lead, {"name": f"Client Contact {n}", "company": f"Chain Buyer {n} SRL",
                          "email": f"buyer{n}@chain.example", "status": refs["status"], "source": refs["source"],
-                         "lead_value": Decimal("5000.00"), "addedfrom": actor.staffid})
+                         "lead_value": Decimal("5000.00")})
     db.session.add(lead)
     _commit("Lead", lead)
     mark("lead created (API)")

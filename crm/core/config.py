@@ -60,6 +60,8 @@ def load(app) -> None:
     # Without Redis the jobs run on a background thread of the process; 1 runs them in the request
     # that queued them, right after its commit (the tests' setting)
     c["JOBS_INLINE"] = os.environ.get("JOBS_INLINE", "0") == "1"
+    # processes printing PDFs beside the app; unset: 1 where jobs run on the thread, else 0 (crm/core/pdf_processes.py)
+    c["PDF_PROCESSES"] = int(os.environ["PDF_PROCESSES"]) if os.environ.get("PDF_PROCESSES") else None
     c["GRID_COUNT_CAP"] = int(os.environ.get("GRID_COUNT_CAP", "10000") or 0)  # grids count up to this ("10,000+")
     c["WTF_CSRF_TIME_LIMIT"] = None  # tokens live as long as the session
     c["SESSION_COOKIE_HTTPONLY"] = True

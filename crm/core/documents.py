@@ -29,6 +29,7 @@ from crm.core import options
 from crm.core.company import profile
 from crm.core.config import ROOT
 from crm.core.extensions import db
+from crm.core.pdf_processes import print_pdf
 from crm.core.resources import all_models
 from crm.core.permissions import can_table, sees
 
@@ -147,10 +148,9 @@ def render_html(doc) -> str:
 
 
 def pdf_of(html: str) -> bytes:
-    """A PDF printed from our HTML (its images and styles found under templates/)."""
-    from weasyprint import HTML  # lazy: heavy, and it needs Pango, which only printing should require
-
-    return HTML(string=html, base_url=str(ROOT / "templates")).write_pdf()
+    """A PDF printed from our HTML (its images and styles found under templates/), in a printing
+    process where there is one (crm/core/pdf_processes.py)."""
+    return print_pdf(html, str(ROOT / "templates"))
 
 
 def render_pdf(doc) -> bytes:

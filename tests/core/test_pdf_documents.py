@@ -188,3 +188,40 @@ def test_invoice_details_page_links_its_pdf(app, admin_client):
     assert r.status_code == 200 and r.data.startswith(b"%PDF")
     html = admin_client.get("/admin/clients/").get_data(as_text=True)
     assert 'data-testid="pdf-link"' not in html
+
+
+def test_printing_process_prints_the_same_receipt_and_survives_its_death(app, docs):
+    """With PDF_PROCESSES (the embedded default's job thread) the receipt is printed by a process
+    beside the app, with the same text; if that process dies, the next PDF is printed here."""
+    import os
+    import signal
+
+    from crm.core import pdf_processes
+    from crm.core.documents import render_pdf
+    from crm.sales.models.documents import InvoicePayment
+
+    app.config["PDF_PROCESSES"] = 1
+    try:
+        with app.app_context():
+            payment = db.session.get(InvoicePayment, docs["payment"])
+            here = pdf_text(pdf_processes.write_pdf(*_receipt_html(payment)))
+            printed = pdf_text(render_pdf(payment))
+            pool = pdf_processes._pools[1]
+            children = [p.pid for p in pool._processes.values()]
+            assert children and os.getpid() not in children  # printed by another process
+            assert printed == here and "Payment receipt" in printed and "OP-5521" in printed
+
+            for pid in children:
+                os.kill(pid, signal.SIGKILL)
+            again = pdf_text(render_pdf(payment))  # the broken pool is dropped; printed anyway
+            assert again == here
+    finally:
+        app.config["PDF_PROCESSES"] = None
+        pdf_processes._shutdown()
+
+
+def _receipt_html(payment):
+    from crm.core.config import ROOT
+    from crm.core.documents import render_html
+
+    return render_html(payment), str(ROOT / "templates")

@@ -58,6 +58,9 @@ ORDER: dict[str, list[str]] = {
         "deliveries.react",  # invoice events keep the invoice's delivery notes in step
         "notifications.notify",  # staff notifications, last: after the rows the others wrote
     ],
+    "pending_to_persistent": [
+        "actions.made",  # an action's outcome names the records it created (crm/core/registry.py)
+    ],
     "after_commit": [
         "jobs.dispatch",  # the outbox rows this commit wrote are handed to the queue (they exist now)
         "reservations.forget",  # per-transaction notes, forgotten once it ended

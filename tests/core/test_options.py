@@ -102,25 +102,24 @@ def test_options_are_read_once_for_the_transactions_of_a_process_and_a_change_is
 
 
 def test_an_option_changed_by_another_process_is_seen_within_the_shared_time(ctx, monkeypatch):
-    from sqlalchemy import text
-
     from crm.core import shared
+    from crm.core.models.settings import Option
 
     assert options.get("invoice_prefix") == "INV-"
     db.session.commit()
     with db.engine.begin() as other:  # another process: this one's sessions do not see it happen
-        other.execute(text("INSERT INTO tbloptions (name, value, autoload) VALUES ('invoice_prefix', 'OTH-', 1)"))
+        other.execute(Option.__table__.insert().values(name="invoice_prefix", value="OTH-", autoload=True))
     now = shared.time.monotonic()
     monkeypatch.setattr(shared.time, "monotonic", lambda: now + shared.SECONDS + 0.01)
     assert options.get("invoice_prefix") == "OTH-"
 
 
 def test_number_counters_are_read_by_the_transaction_that_asks_not_shared(ctx):
-    from sqlalchemy import text
+    from crm.core.models.settings import Option
 
     assert options.get("next_invoice_number") == 1
     db.session.commit()
     with db.engine.begin() as other:  # another process takes numbers
-        other.execute(text("INSERT INTO tbloptions (name, value, autoload) VALUES ('next_invoice_number', '7', 1)"))
+        other.execute(Option.__table__.insert().values(name="next_invoice_number", value="7", autoload=True))
     assert options.get("next_invoice_number") == 7
     assert options.source("next_invoice_number") == "database"

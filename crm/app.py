@@ -106,7 +106,7 @@ def _install_commit_pipeline() -> None:
     module: each module registers its stages, and crm/core/commit_pipeline.py states the order they
     run in (the modules are listed in that order)."""
     from crm.core import audit, commit_pipeline, events, jobs, options
-    from crm.core import activity, attachments
+    from crm.core import activity, attachments, registry, shared
     from crm.warehouse.actions import deliveries, physical_inventory, reservations, stock
     from crm.purchasing.actions import backorders, purchase_orders, receiving
     from crm.shipping import actions as shipping
@@ -116,7 +116,7 @@ def _install_commit_pipeline() -> None:
 
     commit_pipeline.install([rollup, deliveries, physical_inventory, events, reservations, assignment, audit,
                              activity, shipping, receiving, purchase_orders, subscriber, backorders,
-                             notify, jobs, attachments, stock, options], subscribe=events.subscribe)
+                             notify, jobs, attachments, stock, options, registry, shared], subscribe=events.subscribe)
 
 
 def _register_pages(app) -> None:

@@ -90,7 +90,10 @@ def _drop_everything():
 
 
 def _wipe():
+    from crm.core import shared
+
     db.session.rollback()
+    shared.forget_all()  # the tables are emptied behind the application's back
     with db.engine.begin() as conn:
         if conn.dialect.name == "postgresql":
             names = ", ".join(t.name for t in db.metadata.sorted_tables)

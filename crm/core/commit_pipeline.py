@@ -32,10 +32,12 @@ ORDER: dict[str, list[str]] = {
         "reservations.collect",  # lines of an accepted sales order changed: announced as an event too
         "assignment.collect",  # a lead's assignee changed: announced as an event too
         "audit.collect",  # the generic doors' changes, while attribute history still shows old -> new
+        "shared.note",  # options or webhooks changed: the values the process shares are read again at commit
     ],
     "do_orm_execute": [
         "rollups.note",  # an UPDATE/DELETE statement on invoices, payments or lines: read what it moves first
         "history.write",  # a read of the transaction sees its own history lines: queued ones go in first
+        "shared.note",  # an UPDATE/DELETE statement on options or webhooks, as a flush of them
     ],
     "before_commit": [
         "events.announce",  # 1. subscribers run and may write more rows (payments, deliveries, webhook rows,
@@ -58,11 +60,15 @@ ORDER: dict[str, list[str]] = {
         "deliveries.react",  # invoice events keep the invoice's delivery notes in step
         "notifications.notify",  # staff notifications, last: after the rows the others wrote
     ],
+    "pending_to_persistent": [
+        "actions.made",  # an action's outcome names the records it created (crm/core/registry.py)
+    ],
     "after_commit": [
         "jobs.dispatch",  # the outbox rows this commit wrote are handed to the queue (they exist now)
         "reservations.forget",  # per-transaction notes, forgotten once it ended
         "attachments.keep",  # uploaded files of a committed transaction stay
         "webhooks.forget",  # the active webhooks are read again by the next transaction
+        "shared.forget",  # what it changed of the shared options and webhooks is read again by every one
     ],
     "after_soft_rollback": [
         "rollups.forget",  # nothing of a rolled-back transaction is settled
@@ -77,6 +83,7 @@ ORDER: dict[str, list[str]] = {
     ],
     "after_transaction_end": [
         "options.forget",  # the cached tbloptions are read again by the next transaction
+        "shared.drop",  # a rolled-back transaction changed nothing shared
         "history.forget",  # queued lines of a rolled-back transaction are dropped
         "audit.forget",  # its audit entries too
     ],

@@ -2,8 +2,10 @@
 
 Every known option is declared here once with its type and documented default. Resolution
 order: environment variable with the option name upper-cased (e.g. INVOICE_PREFIX), then the
-tbloptions row, then the default below. Values are read per call (one indexed query, cached for
-the request), so an admin's edit takes effect immediately.
+tbloptions row, then the default below. The stored rows are read once and shared by the
+process's transactions (crm/core/shared.py): an edit through this process takes effect with its
+commit, one made in another process within ``shared.SECONDS``. A transaction keeps the values it
+first read; the number counters are read by the transaction that asks for them.
 """
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ from typing import Any
 from sqlalchemy import select
 
 from crm.core.extensions import db
+from crm.core.shared import Shared, changed
 
 
 @dataclass(frozen=True)
@@ -229,16 +232,53 @@ def serialize(defn: OptionDef, value: Any) -> str:
 _CACHE = "crm_options"
 
 
-def _stored() -> dict[str, str]:
-    """The stored options, read once per transaction (a commit or rollback forgets them)."""
+def is_counter(name: str) -> bool:
+    """A number series' counter (next_invoice_number): taken by every numbered document, so it
+    is never shared across transactions but read by the transaction that asks for it."""
+    return name.startswith("next_") and name.endswith("_number")
+
+
+def _read_stored(session) -> dict[str, str]:
     from crm.core.models.settings import Option  # cycle: models -> models.settings -> options
 
-    cache = db.session.info.get(_CACHE)
+    # Plain rows, not Option objects: always the stored values, and cheaper to read.
+    return {name: value for name, value in session.execute(select(Option.name, Option.value))
+            if not is_counter(name)}
+
+
+def _option_model() -> tuple:
+    from crm.core.models.settings import Option  # cycle: models -> models.settings -> options
+
+    return (Option,)
+
+
+# The stored options but the counters, shared by the process's transactions (crm/core/shared.py:
+# a change through this process is seen by the next transaction, one by another process within
+# shared.SECONDS).
+STORED = Shared("options", _read_stored, _option_model, ignore=lambda row: is_counter(row.name or ""))
+
+
+def _stored() -> dict[str, str]:
+    """The stored options, as this transaction first read them (a commit or rollback forgets
+    them); the counters are added as they are asked for (_text)."""
+    session = db.session()
+    cache = session.info.get(_CACHE)
     if cache is None:
-        # Plain rows, not Option objects: always the stored values, and cheaper to read.
-        rows = db.session.execute(select(Option.name, Option.value))
-        cache = db.session.info[_CACHE] = {name: value for name, value in rows}
+        cache = session.info[_CACHE] = dict(STORED.get(session))
     return cache
+
+
+def _text(name: str, stored: dict[str, str]) -> str | None:
+    """The stored text of ``name`` (None: no row); a counter is read now, once per transaction."""
+    if is_counter(name) and name not in stored:
+        from crm.core.models.settings import Option  # cycle: models -> models.settings -> options
+
+        stored[name] = db.session.execute(select(Option.value).where(Option.name == name)).scalar()
+    return stored.get(name)
+
+
+def _in_database(name: str, stored: dict[str, str]) -> bool:
+    return _text(name, stored) is not None or (name in stored and not is_counter(name))
 
 
 def remember(name: str, text: str) -> None:
@@ -256,7 +296,7 @@ def _forget(session, transaction) -> None:
 def source(name: str) -> str:
     if name.upper() in os.environ:
         return "environment"
-    return "database" if name in _stored() else "default"
+    return "database" if _in_database(name, _stored()) else "default"
 
 
 def get(name: str) -> Any:
@@ -273,11 +313,11 @@ def _resolve(name: str, stored: dict[str, str] | None) -> Any:
     defn = OPTIONS.get(name)
     env = os.environ.get(name.upper())
     if defn is None:  # an option we do not know: a plain string
-        return env if env is not None else (stored if stored is not None else _stored()).get(name)
+        return env if env is not None else _text(name, stored if stored is not None else _stored())
     if env is not None:
         return parse(defn, env)
     stored = stored if stored is not None else _stored()
-    if name in stored:
+    if _in_database(name, stored):
         return parse(defn, stored[name])
     return defn.default
 
@@ -294,6 +334,8 @@ def set(name: str, value: Any) -> None:  # noqa: A001 - mirrors get()
         db.session.add(row)
     else:
         row.value = text
+    if not is_counter(name):
+        changed(db.session(), STORED.name)  # this transaction reads its own; its commit, every one
     db.session.info.pop(_CACHE, None)
 
 

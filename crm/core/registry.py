@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from flask import has_request_context, url_for
-from sqlalchemy import event
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.routing import BuildError
 from werkzeug.datastructures import MultiDict
@@ -257,12 +256,8 @@ def run_outcome(model, obj_id, name: str, actor, data=None) -> Outcome:
     session.info["actor"] = actor  # events raised by this transaction name who did it
     events.listen_for_words(session)
     made: list = []
-
-    def _collect(_session, instance):
-        if _worth_naming(adef, type(instance)):
-            made.append(instance)
-
-    event.listen(session, "pending_to_persistent", _collect)
+    outer = session.info.get(_MADE)  # an action run by another action: both name what it made
+    session.info[_MADE] = made  # rows this transaction inserts (_note_made)
     try:
         result = adef.func(obj, actor, **params)
         log_activity(actor, _log_text(adef, obj, result), rel_type=adef.resource, rel_id=obj_id)
@@ -273,11 +268,32 @@ def run_outcome(model, obj_id, name: str, actor, data=None) -> Outcome:
     finally:
         session.info.pop("actor", None)
         said = events.words_said(session)
-        event.remove(session, "pending_to_persistent", _collect)
+        if outer is None:
+            session.info.pop(_MADE, None)
+        else:
+            outer.extend(made)
+            session.info[_MADE] = outer
+    made = [o for o in made if _worth_naming(adef, type(o))]
     if said and isinstance(result, str):  # what the subscribers did too (events.say)
         result = ". ".join([result.rstrip("."), *said])
     return Outcome(result, [_described(o) for o in dict.fromkeys(made) if not db.inspect(o).deleted
                             and not db.inspect(o).was_deleted])
+
+
+_MADE = "crm_action_made"
+
+
+def _note_made(session, instance) -> None:
+    """A row an action's transaction inserted: the outcome names the ones worth naming. One
+    listener for every session (the commit pipeline's), not one added and removed per run."""
+    made = session.info.get(_MADE)
+    if made is not None:
+        made.append(instance)
+
+
+def register_stages(add) -> None:
+    """Its stage of the commit pipeline (crm/core/commit_pipeline.py)."""
+    add("pending_to_persistent", "actions.made", _note_made)
 
 
 def _commit_keeping_state(session) -> None:

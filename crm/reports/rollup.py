@@ -19,6 +19,10 @@ The client and item roll-ups also have monthly tables, a cache of finished month
 touches a day of a finished month takes that month out of tblreport_month (``spanned`` then reads
 its days), and the hourly job build_report_months sums it again (``build_months``).
 
+The commit's own statements (contributions, roll-up rows, their moves, the lock) are Core
+statements run on the session's connection, not through ``session.execute``: the ORM's execution
+(its compile step, the session's statement hooks) adds nothing to them and cost most of a commit.
+
 Concurrent writers: the differences are applied in one short critical section at the end of the
 transaction, serialised by a lock held until the commit (``_serialise``), so two commits moving
 the same roll-up row cannot both insert it or overwrite each other's sums."""
@@ -149,14 +153,14 @@ def _serialise(session) -> None:
     the first refresh). SQLite has one writer at a time anyway."""
     dialect = session.get_bind().dialect.name
     if dialect == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCK})
+        session.connection().execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCK})
     elif dialect in ("mysql", "mariadb"):
         from sqlalchemy.dialects.mysql import insert as upsert
 
         from crm.core.models.settings import Option  # cycle: models -> models.report_rollup -> reports.rollup
 
-        session.execute(upsert(Option.__table__).values(name=_LOCK_ROW, value="", autoload=False)
-                        .on_duplicate_key_update(value=""))
+        session.connection().execute(upsert(Option.__table__).values(name=_LOCK_ROW, value="", autoload=False)
+                                     .on_duplicate_key_update(value=""))
 
 
 def _recompute(session, r: _Rollup, cells=None) -> None:
@@ -185,7 +189,7 @@ def _rows(session, wanted: list) -> list[dict]:
                 .where(_cells_where([t.c[r.keys[at]] for at in r.cell], chunk)))
     out = [{} for _ in wanted]
     for parts in by_shape.values():
-        for i, row_id, *values in session.execute(parts[0] if len(parts) == 1 else union_all(*parts)):
+        for i, row_id, *values in session.connection().execute(parts[0] if len(parts) == 1 else union_all(*parts)):
             n = len(wanted[i][0].keys)
             out[i][tuple(values[:n])] = (row_id, values[n:])
     return out
@@ -210,12 +214,12 @@ def _apply(session, r: _Rollup, moves: dict, rows: dict) -> None:
         else:  # fewer than nothing: the row was not what the raw rows say
             broken.add(tuple(key[i] for i in r.cell))
     if changed:
-        session.execute(update(t).where(t.c.id == bindparam("_id")).values({s: bindparam(s) for s in r.sums}),
+        session.connection().execute(update(t).where(t.c.id == bindparam("_id")).values({s: bindparam(s) for s in r.sums}),
                         changed)
     if added:
-        session.execute(insert(t), added)
+        session.connection().execute(insert(t), added)
     if emptied:
-        session.execute(delete(t).where(t.c.id.in_(emptied)))
+        session.connection().execute(delete(t).where(t.c.id.in_(emptied)))
     if broken:
         _recompute(session, r, broken)
 
@@ -266,7 +270,7 @@ def _forget_months(session, months) -> None:
     if months is None:
         session.execute(delete(t))
     elif months := sorted(m for m in months if m < date.today().replace(day=1)):  # only finished ones are built
-        session.execute(delete(t).where(t.c.month.in_(months)))
+        session.connection().execute(delete(t).where(t.c.month.in_(months)))
 
 
 def _month_end(first: date) -> date:
@@ -418,13 +422,13 @@ def _contributions(session, invoices=(), payments=(), payments_of=(), lines=(), 
                          .join(Invoice, Invoice.id == InvoicePayment.invoiceid)
                          .where(or_(InvoicePayment.id.in_(pay), InvoicePayment.invoiceid.in_(pay_of))))
         if money:
-            for kind, row_id, *c in session.execute(money[0] if len(money) == 1 else union_all(*money)):
+            for kind, row_id, *c in session.connection().execute(money[0] if len(money) == 1 else union_all(*money)):
                 out[kind][row_id] = tuple(c)
         if lin or lin_of:
             q = _invoiced_lines(ItemLine.id, Invoice.date, Invoice.currency, own_rate(), ItemLine.item_id,
                                 line_text(), ItemLine.qty, line_net()).where(
                 or_(ItemLine.id.in_(lin), ItemLine.rel_id.in_(lin_of)))
-            out["line"].update((row_id, tuple(c)) for row_id, *c in session.execute(q))
+            out["line"].update((row_id, tuple(c)) for row_id, *c in session.connection().execute(q))
     return out
 
 

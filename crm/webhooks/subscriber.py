@@ -13,17 +13,27 @@ from sqlalchemy import inspect
 from crm.core.extensions import db
 from crm.core.jobs import enqueue
 from crm.core.resources import resource_name
+from crm.core.shared import Shared
 from crm.webhooks.delivery import deliver_webhook
 from crm.webhooks.models import Webhook, WebhookDelivery, _new_uuid
 from crm.webhooks.signing import body, occurred, serialise
 
-_HOOKS = "crm_active_webhooks"  # session.info cache: one query per transaction
+_HOOKS = "crm_active_webhooks"  # session.info: what this transaction first read
+
+
+def _read_hooks(session) -> list[tuple[int, set[str]]]:
+    rows = session.execute(db.select(Webhook.id, Webhook.events).where(Webhook.active.is_(True))).all()
+    return [(hid, set((names or "").split(","))) for hid, names in rows]
+
+
+# Shared by the process's transactions (crm/core/shared.py): a webhook added, changed or turned
+# off through this process counts from its commit on, through another process within shared.SECONDS.
+ACTIVE = Shared("webhooks", _read_hooks, lambda: (Webhook,))
 
 
 def _active_hooks(session) -> list[tuple[int, set[str]]]:
     if _HOOKS not in session.info:
-        rows = session.execute(db.select(Webhook.id, Webhook.events).where(Webhook.active.is_(True))).all()
-        session.info[_HOOKS] = [(hid, set((names or "").split(","))) for hid, names in rows]
+        session.info[_HOOKS] = ACTIVE.get(session)
     return session.info[_HOOKS]
 
 

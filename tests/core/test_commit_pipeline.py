@@ -58,6 +58,7 @@ def test_a_subscriber_that_records_a_payment_leaves_every_rollup_fresh(app, pays
 
 
 def test_stages_run_in_the_stated_order_once_however_often_the_app_is_built(app):
+    from sqlalchemy import event
     from sqlalchemy.orm import Session
 
     from crm.core import commit_pipeline
@@ -70,7 +71,9 @@ def test_stages_run_in_the_stated_order_once_however_often_the_app_is_built(app)
         if hook == commit_pipeline.EVENT:
             assert events._subscribers.count(commit_pipeline.runner(hook)) == 1
         else:
-            assert event_listeners(Session, hook) == [commit_pipeline.runner(hook)]
+            # (an object lifecycle hook's listener is SQLAlchemy's wrapper around the runner)
+            assert len(event_listeners(Session, hook)) == 1
+            assert event.contains(Session, hook, commit_pipeline.runner(hook))
 
 
 def event_listeners(target, hook):

@@ -75,3 +75,51 @@ def test_api_refuses_a_badly_typed_option(app):
     assert "expected a whole number" in r.get_json()["error"]
     with app.app_context():
         assert options.get("invoice_due_after") == 30
+
+
+def _option_reads(statements) -> int:
+    return sum("FROM tbloptions" in s and s.lstrip().upper().startswith("SELECT") for s in statements)
+
+
+def test_options_are_read_once_for_the_transactions_of_a_process_and_a_change_is_seen_at_its_commit(ctx):
+    from tests.conftest import QueryCounter
+
+    options.set("invoice_due_after", "20")
+    db.session.commit()
+    with QueryCounter(db.engine) as q:
+        for _ in range(3):  # three transactions
+            assert options.get("invoice_due_after") == 20
+            db.session.commit()
+    assert _option_reads(q.statements) <= 1
+    options.set("invoice_due_after", "25")
+    assert options.get("invoice_due_after") == 25  # the transaction that changed it sees its change
+    db.session.commit()
+    assert options.get("invoice_due_after") == 25  # and, from its commit on, every transaction
+    db.session.rollback()
+    options.set("invoice_due_after", "40")
+    db.session.rollback()  # a change rolled back is not seen
+    assert options.get("invoice_due_after") == 25
+
+
+def test_an_option_changed_by_another_process_is_seen_within_the_shared_time(ctx, monkeypatch):
+    from crm.core import shared
+    from crm.core.models.settings import Option
+
+    assert options.get("invoice_prefix") == "INV-"
+    db.session.commit()
+    with db.engine.begin() as other:  # another process: this one's sessions do not see it happen
+        other.execute(Option.__table__.insert().values(name="invoice_prefix", value="OTH-", autoload=True))
+    now = shared.time.monotonic()
+    monkeypatch.setattr(shared.time, "monotonic", lambda: now + shared.SECONDS + 0.01)
+    assert options.get("invoice_prefix") == "OTH-"
+
+
+def test_number_counters_are_read_by_the_transaction_that_asks_not_shared(ctx):
+    from crm.core.models.settings import Option
+
+    assert options.get("next_invoice_number") == 1
+    db.session.commit()
+    with db.engine.begin() as other:  # another process takes numbers
+        other.execute(Option.__table__.insert().values(name="next_invoice_number", value="7", autoload=True))
+    assert options.get("next_invoice_number") == 7
+    assert options.source("next_invoice_number") == "database"

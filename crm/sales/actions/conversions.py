@@ -13,7 +13,8 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from crm.core.totals import refresh
-from crm.catalog.models import Currency, PaymentMode
+from crm.catalog.models import Currency
+from crm.catalog.reference import active_payment_modes
 from crm.core import numbering, options
 from crm.core.extensions import db
 from crm.sales.invoice_status import recompute_status
@@ -94,7 +95,7 @@ def _converted(model, source, client, actor, **fields):
 
 def invoice_from(source, client, actor):
     """An issued invoice (numbered, Unpaid, due after ``invoice_due_after`` days) from ``source``."""
-    modes = list(db.session.scalars(db.select(PaymentMode.id).filter_by(active=True, selected_by_default=True)))
+    modes = sorted(mode_id for mode_id, _, default in active_payment_modes() if default)
     invoice = _converted(Invoice, source, client, actor, status=1,
                          duedate=due_date(date.today()),
                          allowed_payment_modes=json.dumps(modes),

@@ -12,7 +12,7 @@ from decimal import Decimal
 from wtforms import DateField, DecimalField, Form, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
-from crm.catalog.models import PaymentMode
+from crm.catalog.reference import active_payment_modes, currency_name
 from crm.core import options
 from crm.core.extensions import db
 from crm.core.models.base import money
@@ -30,9 +30,7 @@ def _active_modes():
         from wtforms.fields.choices import SelectChoice
     except ImportError:  # WTForms before 3.3: (value, label) pairs
         SelectChoice = lambda value, label: (value, label)  # noqa: E731,N806
-    rows = db.session.query(PaymentMode).filter_by(active=True) \
-        .order_by(PaymentMode.selected_by_default.desc(), PaymentMode.name).all()
-    return [SelectChoice(str(m.id), m.name) for m in rows]
+    return [SelectChoice(str(mode_id), name) for mode_id, name, _ in active_payment_modes()]
 
 
 def _positive(form, field):
@@ -44,7 +42,8 @@ class PaymentForm(Form):
     amount = DecimalField("Amount", places=2,
                           validators=[InputRequired(message="Enter the amount received."), _positive])
     date = DateField("Payment date", default=dt.date.today, validators=[Optional()])  # empty: today
-    # Choices are read when the form is shown or checked, so a mode added in Settings appears at once.
+    # Choices are read when the form is shown or checked, so a mode added in Settings appears with
+    # its commit (in another process within crm.core.shared.SECONDS).
     paymentmode = SelectField("Payment mode", coerce=int, choices=_active_modes,
                               validators=[InputRequired(message="Choose the payment mode.")],
                               invalid_choice_message="Choose an active payment mode.")
@@ -53,7 +52,8 @@ class PaymentForm(Form):
 
 
 def _currency(invoice) -> str:
-    return f" {invoice.currency_rel.name}" if invoice.currency_rel is not None else ""
+    name = currency_name(invoice.currency)
+    return f" {name}" if name is not None else ""
 
 
 def _payable(invoice) -> str | None:

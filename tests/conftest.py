@@ -12,8 +12,13 @@ import pytest
 from flask_migrate import upgrade
 from sqlalchemy import event
 
-from crm.app import create_app
-from crm.core.extensions import db
+# One process here, so the shared rows (crm/core/shared.py) are forgotten at each commit that
+# changes them; their time limit is for other processes, and would make query counts depend on
+# the clock. tests/core/test_options.py moves the clock past it where it is the subject.
+os.environ.setdefault("CRM_SHARED_CACHE_SECONDS", "3600")
+
+from crm.app import create_app  # noqa: E402
+from crm.core.extensions import db  # noqa: E402
 
 ADMIN_EMAIL = "admin@test.example"
 

@@ -34,8 +34,9 @@ def test_list_query_count_does_not_grow_with_page_size(app, admin_client):
         db.session.commit()
         engine = db.engine
     failures = []
-    admin_client.get(views[0].url)  # warm-up: first-request work is not per-row work
     for v in views:
+        # warm-up: first-request work (rows the process shares, such as the options) is not per-row work
+        admin_client.get(f"{v.url}/?page_size=5")
         counts = {}
         for size in (20, 50):
             with QueryCounter(engine) as qc:

@@ -110,15 +110,23 @@ def test_a_search_reads_its_matches_once_then_the_page_by_key(app, admin_client)
     assert admin_client.get("/admin/clients/?search=keyed&page=2").get_data(as_text=True).count('name="rowid"') == 0
 
 
-def test_a_search_past_the_probe_counts_to_the_cap_and_pages_as_before(app, admin_client, low_cap, monkeypatch):
+def test_a_search_past_the_cap_shows_the_cap_and_the_newest_page(app, admin_client, low_cap):
+    """Past the cap the keys read are the capped count (no count query), and the page is found
+    newest first as before; the exact count is a click away."""
+    _clients(app, 7)
+    html, seen = _statements(app, admin_client, "/admin/clients/?search=counted")
+    assert "List (3+)" in html and "Counted 06 SRL" in html and "Counted 00 SRL" in html
+    assert html.index("Counted 06 SRL") < html.index("Counted 00 SRL")
+    assert not any(s.lower().startswith("select count(") for s in seen)
+
+
+def test_an_exact_count_past_the_probe_counts_them_all(app, admin_client, monkeypatch):
     from crm.admin_views import factory
 
     monkeypatch.setattr(factory, "PROBE", 2)
     _clients(app, 7)
-    html, seen = _statements(app, admin_client, "/admin/clients/?search=counted")
-    assert "List (3+)" in html and "Counted 06 SRL" in html and "Counted 00 SRL" in html
-    assert any(s.lower().startswith("select count(") and "LIMIT" in s.upper() for s in seen)
-    assert "List (7)" in admin_client.get("/admin/clients/?search=counted&exact_count=1").get_data(as_text=True)
+    html = admin_client.get("/admin/clients/?search=counted&exact_count=1").get_data(as_text=True)
+    assert "List (7)" in html and html.index("Counted 06 SRL") < html.index("Counted 00 SRL")
 
 
 def test_a_search_under_the_probe_is_still_capped_for_show(app, admin_client, low_cap):

@@ -107,7 +107,7 @@ class CappedCountQuery(Query):
     """The list's count query (Flask-Admin adds the search, the filters and their joins to it),
     counted up to ``_crm_cap`` rows only: ``SELECT count(*) FROM (SELECT 1 ... LIMIT cap + 1)``
     reads at most cap + 1 rows, where COUNT(*) over millions of rows read them all, as Odoo and
-    Frappe do for long lists."""
+    Frappe do for long lists. A search reads the keys instead, as many (CrmModelView.get_list)."""
 
     _crm_cap: int | None = None
     _crm_keys_of = None  # the primary key: a grid searched reads the keys of its matches first (get_list)
@@ -117,12 +117,12 @@ class CappedCountQuery(Query):
         if self._crm_keys_of is not None:
             # as many keys as the capped count would count (ints: 10,001 of them cost a few ms)
             most = max(cap or 0, PROBE)
-            keys = {k for (k,) in self.with_entities(self._crm_keys_of).limit(most + 1)}
-            if cap and len(keys) > cap:
+            rows = [k for (k,) in self.with_entities(self._crm_keys_of).limit(most + 1)]
+            if len(rows) <= most:  # all the matches (a filter's join may repeat one): the count, the page's keys
+                g.crm_grid_keys = keys = set(rows)
+                return CappedCount(cap) if cap and len(keys) > cap else len(keys)
+            if cap:
                 return CappedCount(cap)
-            if len(keys) <= most:  # all the matches: the count, and the page's keys
-                g.crm_grid_keys = keys
-                return len(keys)
         if not cap:
             return super().scalar()
         rows = self.with_entities(literal(1)).limit(cap + 1).subquery()

@@ -169,3 +169,22 @@ def test_a_common_term_still_shows_the_newest(app, admin_client, monkeypatch):
 def test_every_admin_page_has_the_search_box(admin_client):
     html = admin_client.get("/admin/leads/").get_data(as_text=True)
     assert 'data-testid="search-box"' in html and "vendor/htmx/htmx.min.js" in html and 'hx-get="/admin/search/"' in html
+
+
+@pytest.mark.parametrize("url", ["/admin/search/?format=json&q=Owned", "/admin/leads/?search=Owned"])
+def test_a_search_by_one_who_views_their_own_finds_only_theirs(app, url):
+    """The keys are read with the staff member's own-rows condition: the rows loaded by key are
+    theirs only, in Ctrl+K and in the grid."""
+    from crm.sales.models.clients import Lead
+
+    with app.app_context():
+        make_role("Own leads", {"leads.view_own"})
+        mine = make_staff("own@crm.test", "Own leads").staffid
+        other = make_staff("other@crm.test", admin=True).staffid
+        db.session.add_all([Lead(name="Owned Mine", assigned=mine, addedfrom=mine),
+                            Lead(name="Owned Theirs", assigned=other, addedfrom=other)])
+        db.session.commit()
+    sdr = app.test_client()
+    login(sdr, "own@crm.test", "pass-1234")
+    body = sdr.get(url).get_data(as_text=True)
+    assert "Owned Mine" in body and "Owned Theirs" not in body

@@ -2,18 +2,25 @@
 vendors and the documents, by number, name, email or phone.
 
 ``GET /admin/search?q=`` answers the box's result list (HTML, for htmx) or, with ``format=json``,
-the same results as JSON. Each searched table is asked once with a LIMIT, and only the tables the
-staff member may open, narrowed to their own rows when they view their own only. The columns
-searched come from the declarations: a table's text columns that hold a number, a name, an email
-or a phone."""
+the same results as JSON. Only the tables the staff member may open are asked, narrowed to their
+own rows when they view their own only. The columns searched come from the declarations: a
+table's text columns that hold a number, a name, an email or a phone.
+
+Each table is asked first for the keys of its matches, at most PROBE + 1 of them in any order, and
+the newest of those: a term that few rows match is then found through the column indexes (the
+trigram indexes on PostgreSQL), where ``ORDER BY id DESC LIMIT 6`` alone lets PostgreSQL walk the
+primary key backwards testing every row (it reckons a match at least 1 row in 10,000, so a term
+that matches one lead in 200,000 cost 400 ms). The rows are then loaded by those keys. Past PROBE
+matches the term is common, and the newest are found by walking the primary key as before."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from flask import jsonify, render_template, request, url_for
 from flask_admin import expose
 from flask_login import current_user
-from sqlalchemy import String, inspect, or_, select
+from sqlalchemy import String, inspect, or_, select, union_all
 from sqlalchemy.orm import joinedload
 from werkzeug.routing import BuildError
 
@@ -34,6 +41,7 @@ FINDABLE = ("formatted_number", "pur_order_number", "pur_rq_code", "invoice_numb
             "phonenumber", "phone")
 PER_TABLE = 5
 MIN_LENGTH = 2
+PROBE = 1000  # matches of one table read to pick its newest (beyond: the newest by the primary key)
 
 
 # The tables a record is for or with: their name is shown beside a document found.
@@ -99,6 +107,29 @@ def _detail(model, row, shown: str) -> str:
     return " · ".join(parts[:2])
 
 
+COMMON = object()  # more than PROBE matches
+
+
+def newest_matches(stmt, pk, conditions, term: str) -> list | object:
+    """The keys of the PER_TABLE + 1 newest rows of ``stmt`` that meet one of ``conditions``, or
+    COMMON past PROBE matches. Without an ORDER BY the database reads the matches through the
+    searched columns' indexes rather than walking the primary key. On PostgreSQL each column is
+    asked on its own (UNION ALL): ORed, the planner prices ILIKE as a cheap operator and scans a
+    table of 20,000 contacts testing five columns a row (40-50 ms) where each column's trigram
+    index answers in under a millisecond. A term without three letters or digits in a row has no
+    trigram to look up, and elsewhere no index serves the columns: one scan testing them all is
+    then the cheapest."""
+    keys = stmt.with_only_columns(pk)
+    if len(conditions) > 1 and re.search(r"[^\W_]{3}", term) and db.session.get_bind().dialect.name == "postgresql":
+        found = union_all(*[keys.where(c) for c in conditions]).subquery()
+    else:
+        found = keys.where(or_(*conditions)).subquery()
+    rows = db.session.scalars(select(found.c[0]).limit(PROBE + 1)).all()
+    if len(rows) > PROBE:
+        return COMMON
+    return sorted(set(rows), reverse=True)[:PER_TABLE + 1]
+
+
 def search(term: str, staff) -> list[Hit]:
     term = " ".join((term or "").split())[:100]
     if len(term) < MIN_LENGTH:
@@ -113,7 +144,11 @@ def search(term: str, staff) -> list[Hit]:
         if not cols:
             continue
         pk = getattr(model, primary_key(model))
-        stmt = visible(select(model), staff, model).where(or_(*[c.ilike(pattern) for c in cols]))
+        stmt, conditions = visible(select(model), staff, model), [c.ilike(pattern) for c in cols]
+        newest = newest_matches(stmt, pk, conditions, term)
+        if not newest:
+            continue
+        stmt = stmt.where(or_(*conditions)) if newest is COMMON else select(model).where(pk.in_(newest))
         party = party_relationship(model)
         if party:  # the client's name in the same query (a join), not one query per result
             stmt = stmt.options(joinedload(getattr(model, party)))

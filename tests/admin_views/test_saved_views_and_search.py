@@ -121,7 +121,9 @@ def test_search_answers_only_from_tables_one_may_open(app, found):
     assert app.test_client().get("/admin/search/?q=Radu").status_code == 302  # signed out: to the login page
 
 
-def test_search_asks_each_table_once(app, admin_client, found):
+def test_search_asks_each_table_once_and_loads_its_rows_by_key(app, admin_client, found):
+    """Each table is asked once for the keys of its matches (a LIMIT, no ORDER BY: the indexes of
+    the searched columns serve it), and a table with matches once more for its rows by key."""
     from crm.admin_views.search import SEARCHED
     from tests.conftest import QueryCounter
 
@@ -129,12 +131,60 @@ def test_search_asks_each_table_once(app, admin_client, found):
     with app.app_context():
         engine = db.engine
     with QueryCounter(engine) as q:
-        admin_client.get("/admin/search/?q=Nordic")
-    selects = [s for s in q.statements if "LIMIT" in s.upper()]
-    assert len(selects) <= len(SEARCHED)
-    assert all("LIMIT" in s.upper() for s in q.statements if " ILIKE " in s.upper() or " LIKE " in s.upper())
+        hits = admin_client.get("/admin/search/?q=Nordic&format=json").get_json()["results"]
+    matching = [s for s in q.statements if "LIKE " in s.upper()]
+    assert 0 < len(matching) <= len(SEARCHED)
+    assert all("LIMIT" in s.upper() and "ORDER BY" not in s.upper() for s in matching)
+    kinds = {h["type"] for h in hits}
+    loads = [s for s in q.statements if "LIKE " not in s.upper() and " IN (" in s.upper() and "LIMIT" in s.upper()]
+    assert len(loads) == len(kinds) and kinds == {"Client", "Contact"}
+
+
+def test_search_shows_the_newest_matches_first_and_the_grid_past_five(app, admin_client):
+    from crm.sales.models.clients import Lead
+
+    with app.app_context():
+        db.session.add_all([Lead(name=f"Ilie Newest {i}", email=f"ilie{i}@newest.example") for i in range(8)])
+        db.session.add(Lead(name="Someone Else", email="else@elsewhere.example"))
+        db.session.commit()
+    hits = _results(admin_client, "newest")
+    assert [h["name"] for h in hits[:5]] == [f"Ilie Newest {i}" for i in (7, 6, 5, 4, 3)]
+    assert hits[5] == {"type": "Leads", "see_all": "/admin/leads/?search=newest"}
+
+
+def test_a_common_term_still_shows_the_newest(app, admin_client, monkeypatch):
+    """Past PROBE matches the newest are found by the primary key: the same answer."""
+    from crm.admin_views import search
+    from crm.sales.models.clients import Lead
+
+    monkeypatch.setattr(search, "PROBE", 3)
+    with app.app_context():
+        db.session.add_all([Lead(name=f"Ilie Common {i}") for i in range(8)])
+        db.session.commit()
+    hits = _results(admin_client, "ilie common")
+    assert [h["name"] for h in hits[:5]] == [f"Ilie Common {i}" for i in (7, 6, 5, 4, 3)] and hits[5]["see_all"]
+    assert _results(admin_client, "ilie common 2")[0]["name"] == "Ilie Common 2"
 
 
 def test_every_admin_page_has_the_search_box(admin_client):
     html = admin_client.get("/admin/leads/").get_data(as_text=True)
     assert 'data-testid="search-box"' in html and "vendor/htmx/htmx.min.js" in html and 'hx-get="/admin/search/"' in html
+
+
+@pytest.mark.parametrize("url", ["/admin/search/?format=json&q=Owned", "/admin/leads/?search=Owned"])
+def test_a_search_by_one_who_views_their_own_finds_only_theirs(app, url):
+    """The keys are read with the staff member's own-rows condition: the rows loaded by key are
+    theirs only, in Ctrl+K and in the grid."""
+    from crm.sales.models.clients import Lead
+
+    with app.app_context():
+        make_role("Own leads", {"leads.view_own"})
+        mine = make_staff("own@crm.test", "Own leads").staffid
+        other = make_staff("other@crm.test", admin=True).staffid
+        db.session.add_all([Lead(name="Owned Mine", assigned=mine, addedfrom=mine),
+                            Lead(name="Owned Theirs", assigned=other, addedfrom=other)])
+        db.session.commit()
+    sdr = app.test_client()
+    login(sdr, "own@crm.test", "pass-1234")
+    body = sdr.get(url).get_data(as_text=True)
+    assert "Owned Mine" in body and "Owned Theirs" not in body

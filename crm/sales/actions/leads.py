@@ -10,7 +10,7 @@ from wtforms import Form, StringField
 from wtforms.validators import DataRequired, Length
 
 from crm.core.totals import refresh
-from crm.catalog.models import Currency
+from crm.catalog.reference import default_currency_id
 from crm.core import numbering, options
 from crm.core.extensions import db
 from crm.core.registry import ActionError, action
@@ -175,14 +175,13 @@ def _is_open_opportunity(lead: Lead) -> str | None:
 def create_proposal(opp: Lead, actor):
     """A draft proposal to the opportunity's customer (or to the lead), with one line of its value."""
     client_id = opp.client_id or (opp.origin_lead.client_id if opp.origin_lead is not None else None)
-    currency = db.session.query(Currency).filter_by(isdefault=True).first()
     subject = opp.company or opp.name
     today = date.today()
     proposal = Proposal(
         subject=subject, rel_type="customer" if client_id else "lead", rel_id=client_id or opp.id,
         proposal_to=opp.company or opp.name, email=opp.email, phone=opp.phonenumber, address=opp.address,
         city=opp.city, state=opp.state, zip=opp.zip, country=opp.country, assigned=opp.assigned,
-        currency=currency.id if currency else None, opportunity_id=opp.id, date=today,
+        currency=default_currency_id(), opportunity_id=opp.id, date=today,
         open_till=today + timedelta(days=int(options.get("proposal_due_after") or 7)),
         status=6, hash=secrets.token_hex(16), addedfrom=getattr(actor, "staffid", None))
     proposal.items.append(ItemLine(description=subject, qty=Decimal(1), rate=opp.lead_value or Decimal(0),

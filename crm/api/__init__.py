@@ -179,11 +179,22 @@ def _build_rows(model, data: dict, obj=None, path=""):
     return obj
 
 
+KEEPS_WHAT_IS_WRITTEN = ("sqlite", "postgresql")
+
+
 def _commit(message_subject: str, obj=None):
+    session = db.session()
+    keep = session.expire_on_commit
+    # What was just written is what the answer shows: not read again after the commit (as an
+    # action's commit, crm/core/registry.py); values the database makes are still read (the ORM
+    # expires them at the flush). MariaDB/MySQL read back times without their microseconds: there
+    # the answer is read again, so it stays what a GET shows.
+    if session.get_bind().dialect.name in KEEPS_WHAT_IS_WRITTEN:
+        session.expire_on_commit = False
     try:
         if getattr(obj, "_crm_cf_pending", None):
             cf.save(obj, obj._crm_cf_pending)
-        db.session.commit()
+        session.commit()
     except FieldError as exc:  # a rule checked at flush (e.g. a select custom field without choices)
         db.session.rollback()
         raise ApiError(422, f"{exc.field}: {exc.message}", field=exc.field) from None
@@ -195,6 +206,8 @@ def _commit(message_subject: str, obj=None):
         db.session.rollback()
         detail = str(exc.orig).splitlines()[0]
         raise ApiError(422, f"{message_subject}: a value does not fit its column: {detail}") from None
+    finally:
+        session.expire_on_commit = keep
 
 
 # --- generated endpoints ---------------------------------------------------------------------

@@ -6,6 +6,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from flask import g
+from sqlalchemy import select
 from wtforms import Form, StringField
 from wtforms.validators import DataRequired, Length
 
@@ -174,7 +175,9 @@ def _is_open_opportunity(lead: Lead) -> str | None:
 @action(Lead, "create_proposal", "Create proposal", precondition=_is_open_opportunity, icon="fa-file-text-o")
 def create_proposal(opp: Lead, actor):
     """A draft proposal to the opportunity's customer (or to the lead), with one line of its value."""
-    client_id = opp.client_id or (opp.origin_lead.client_id if opp.origin_lead is not None else None)
+    client_id = opp.client_id
+    if client_id is None and opp.converted_from_lead is not None:  # its lead's customer: one column, not the row
+        client_id = db.session.scalar(select(Lead.client_id).where(Lead.id == opp.converted_from_lead))
     subject = opp.company or opp.name
     today = date.today()
     proposal = Proposal(

@@ -14,6 +14,7 @@ from crm.core.totals import refresh
 from crm.catalog.reference import default_currency_id
 from crm.core import numbering, options
 from crm.core.extensions import db
+from crm.core.shared import Shared
 from crm.core.registry import ActionError, action
 from crm.core.resources import page_loader
 from crm.sales.actions.sales_activity import log_lead_activity, log_sales_activity
@@ -26,6 +27,15 @@ CONTACT_FIELDS = ("name", "title", "company", "description", "country", "zip", "
                   "lead_value", "default_language", "client_id")
 # What the lead already forecasts, so the opportunity weighs in the weighted pipeline from the start.
 FORECAST_FIELDS = ("probability", "estimated_close_date")
+
+
+# The status a new opportunity starts in (the default, else the first), shared by the process's
+# transactions (crm/core/shared.py): read by every conversion, seldom changed.
+DEFAULT_OPPORTUNITY_STATUS = Shared(
+    "default_opportunity_status",
+    lambda session: session.scalar(select(OpportunityStatus.id).order_by(OpportunityStatus.isdefault.desc(),
+                                                                         OpportunityStatus.statusorder).limit(1)),
+    lambda: (OpportunityStatus,))
 
 
 def _open(lead: Lead) -> str | None:
@@ -49,11 +59,9 @@ def _can_convert(lead: Lead) -> str | None:
         icon="fa-level-up")
 def convert_to_opportunity(lead: Lead, actor):
     """Copy the contact data into a new lead flagged as an opportunity; the lead stays."""
-    default_status = (db.session.query(OpportunityStatus)
-                      .order_by(OpportunityStatus.isdefault.desc(), OpportunityStatus.statusorder).first())
     opp = Lead(**{f: getattr(lead, f) for f in CONTACT_FIELDS + FORECAST_FIELDS}, is_opportunity=True,
                converted_from_lead=lead.id, hash=secrets.token_hex(16), addedfrom=getattr(actor, "staffid", None),
-               opportunity_status=default_status.id if default_status else None)
+               opportunity_status=DEFAULT_OPPORTUNITY_STATUS.get(db.session()))
     db.session.add(opp)
     db.session.flush()
     lead.date_converted = datetime.utcnow()

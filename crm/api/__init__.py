@@ -9,7 +9,7 @@ from apispec.ext.marshmallow import MarshmallowPlugin
 from flask import g, jsonify, request
 from flask_smorest import Api, Blueprint as ApiBlueprint
 from marshmallow import RAISE, Schema, fields, validate
-from sqlalchemy import select
+from sqlalchemy import exists, select
 from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import selectinload
 
@@ -99,12 +99,18 @@ def _first_error(messages, prefix=""):
 def _check_foreign_keys(model, data: dict, path=""):
     """Refuse ids that point at nothing, naming the field, for every foreign key column (with or
     without a relationship), before the database refuses the row less clearly."""
+    checked = []
     for column in model.__table__.columns:
         value = data.get(column.key)
         if value in (None, 0) or not column.foreign_keys:  # 0: Perfex's "none" in some link columns
             continue
-        target = next(iter(column.foreign_keys)).column
-        if db.session.execute(select(target).where(target == value).limit(1)).first() is None:
+        checked.append((column, next(iter(column.foreign_keys)).column, value))
+    if not checked:
+        return
+    # every reference in one statement: a boolean per column
+    found = db.session.execute(select(*(exists().where(target == value) for _, target, value in checked))).one()
+    for (column, target, value), there in zip(checked, found):
+        if not there:
             mapper = next((m for m in db.Model.registry.mappers if m.local_table is target.table), None)
             res = resource_of(mapper.class_) if mapper is not None else None
             what = res.name if res is not None else target.table.name
@@ -179,11 +185,22 @@ def _build_rows(model, data: dict, obj=None, path=""):
     return obj
 
 
+KEEPS_WHAT_IS_WRITTEN = ("sqlite", "postgresql")
+
+
 def _commit(message_subject: str, obj=None):
+    session = db.session()
+    keep = session.expire_on_commit
+    # What was just written is what the answer shows: not read again after the commit (as an
+    # action's commit, crm/core/registry.py); values the database makes are still read (the ORM
+    # expires them at the flush). MariaDB/MySQL read back times without their microseconds: there
+    # the answer is read again, so it stays what a GET shows.
+    if session.get_bind().dialect.name in KEEPS_WHAT_IS_WRITTEN:
+        session.expire_on_commit = False
     try:
         if getattr(obj, "_crm_cf_pending", None):
             cf.save(obj, obj._crm_cf_pending)
-        db.session.commit()
+        session.commit()
     except FieldError as exc:  # a rule checked at flush (e.g. a select custom field without choices)
         db.session.rollback()
         raise ApiError(422, f"{exc.field}: {exc.message}", field=exc.field) from None
@@ -195,6 +212,8 @@ def _commit(message_subject: str, obj=None):
         db.session.rollback()
         detail = str(exc.orig).splitlines()[0]
         raise ApiError(422, f"{message_subject}: a value does not fit its column: {detail}") from None
+    finally:
+        session.expire_on_commit = keep
 
 
 # --- generated endpoints ---------------------------------------------------------------------

@@ -8,7 +8,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
-from marshmallow_sqlalchemy import ModelConverter, SQLAlchemyAutoSchema
+from marshmallow_sqlalchemy import ModelConverter, SQLAlchemyAutoSchema, load_instance_mixin
 from sqlalchemy import String
 
 from crm.core.custom_fields import as_dict as custom_fields_of, fieldto_of
@@ -26,6 +26,11 @@ from crm.core.resources import (  # noqa: F401  (compositions, parent_link_colum
     resource_of,
     status_enum,
 )
+
+# marshmallow-sqlalchemy's load() asks importlib.metadata for marshmallow's version on every call
+# (0.2 ms, each nested line and tax too) only to choose a typing.cast, which returns its argument.
+if hasattr(load_instance_mixin, "_cast_data"):
+    load_instance_mixin._cast_data = lambda data: data
 
 SECRET = ("password", "hash", "session_version")  # never shown, never written by the API
 

@@ -21,10 +21,20 @@ ACTIVE_MODES = Shared("payment_modes", _read_modes, lambda: (PaymentMode,))
 CURRENCY_NAMES = Shared("currency_names", lambda session: dict(session.execute(select(Currency.id, Currency.name)).all()),
                         lambda: (Currency,))
 
+DEFAULT_CURRENCY = Shared("default_currency",
+                          lambda session: session.scalar(select(Currency.id).where(Currency.isdefault == True)  # noqa: E712
+                                                         .order_by(Currency.id).limit(1)),
+                          lambda: (Currency,))
+
 
 def active_payment_modes() -> tuple[tuple[int, str, bool], ...]:
     """(id, name, selected by default) of the active payment modes, the defaults first, then by name."""
     return ACTIVE_MODES.get(db.session())
+
+
+def default_currency_id() -> int | None:
+    """The id of the default currency (None when none is marked default)."""
+    return DEFAULT_CURRENCY.get(db.session())
 
 
 def currency_name(currency_id) -> str | None:

@@ -24,7 +24,8 @@ from flask import (
 )
 from flask_login import current_user, login_user, logout_user
 from flask_wtf import FlaskForm
-from sqlalchemy.orm import joinedload
+from sqlalchemy import select
+from sqlalchemy.orm import contains_eager
 from werkzeug.security import check_password_hash, generate_password_hash
 from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired
@@ -72,8 +73,8 @@ def token_record(token: str):
     if not token or not token.startswith(TOKEN_PREFIX) or len(token) > 100:
         return None
     # the staff member with the token: one statement per API request, not two
-    row = (db.session.query(ApiToken).options(joinedload(ApiToken.staff))
-           .filter(ApiToken.hash == _token_hash(token)).one_or_none())
+    row = db.session.execute(select(ApiToken).join(ApiToken.staff).options(contains_eager(ApiToken.staff))
+                             .where(ApiToken.hash == _token_hash(token))).scalar_one_or_none()
     if row is None or row.revoked_at is not None or row.expires_at <= datetime.utcnow():
         return None
     return row

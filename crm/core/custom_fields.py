@@ -161,8 +161,11 @@ def values_of(obj, prefetched: dict | None = None) -> dict[int, str | None]:
 
 def as_dict(obj, prefetched: dict | None = None) -> dict:
     """{slug: value} of every active field of ``obj``'s table (None where nothing is stored)."""
+    fields = definitions(type(obj))
+    if not fields:  # (no field: no values to read)
+        return {}
     stored = values_of(obj, prefetched)
-    return {f.slug: to_python(f, stored.get(f.id)) for f in definitions(type(obj))}
+    return {f.slug: to_python(f, stored.get(f.id)) for f in fields}
 
 
 def prefetch(model, rows) -> None:

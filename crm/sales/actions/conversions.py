@@ -12,9 +12,11 @@ import secrets
 from datetime import date, timedelta
 from decimal import Decimal
 
+from sqlalchemy import insert, inspect, select
+from sqlalchemy.sql.compiler import InsertmanyvaluesSentinelOpts
+
 from crm.core.totals import refresh
-from crm.catalog.models import Currency
-from crm.catalog.reference import active_payment_modes
+from crm.catalog.reference import active_payment_modes, default_currency_id
 from crm.core import numbering, options
 from crm.core.extensions import db
 from crm.sales.invoice_status import recompute_status
@@ -37,6 +39,37 @@ def copy_lines(source, target) -> None:
             continue
         target.items.append(ItemLine(**{f: getattr(line, f) for f in LINE_FIELDS},
                                      taxes=[ItemTax(taxname=t.taxname, taxrate=t.taxrate) for t in line.taxes]))
+
+
+def insert_copied_lines(doc, lines) -> None:
+    """Write ``lines`` (transient copies, see :func:`copy_lines`) as ``doc``'s, which is flushed: the
+    lines in one statement and their taxes in one more, not one INSERT per line and per tax as the
+    unit of work sends them where it cannot batch INSERT ... RETURNING in order (SQLite). ``doc.items``
+    is read again from the database when next used."""
+    if not lines:
+        return
+    session, table, taxes = db.session(), ItemLine.__table__, ItemTax.__table__
+    rel_type = inspect(doc).mapper.relationships["items"].info["rel_type"]
+    rows = [{"rel_id": doc.id, "rel_type": rel_type, **{f: getattr(line, f) for f in LINE_FIELDS},
+             "is_optional": False, "is_selected": True, "wh_delivered_quantity": Decimal(0)} for line in lines]
+    dialect = session.get_bind().dialect
+    if dialect.insert_executemany_returning_sort_by_parameter_order and (
+            dialect.insertmanyvalues_implicit_sentinel & InsertmanyvaluesSentinelOpts.ANY_AUTOINCREMENT):
+        ids = session.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True), rows).scalars().all()
+    else:
+        # Each row of an executemany gets a larger id than every row before it (SQLite: the largest
+        # rowid plus one; sequences and AUTO_INCREMENT count up), and the document is new: its lines
+        # in id order are ``lines`` in order.
+        session.execute(insert(table), rows)
+        ids = session.scalars(select(table.c.id).where(table.c.rel_id == doc.id, table.c.rel_type == rel_type)
+                              .order_by(table.c.id)).all()
+    if len(ids) != len(rows):
+        raise RuntimeError(f"{len(rows)} lines written for {rel_type} #{doc.id}, {len(ids)} found")
+    tax_rows = [{"itemid": line_id, "rel_id": doc.id, "rel_type": rel_type, "taxrate": t.taxrate, "taxname": t.taxname}
+                for line_id, line in zip(ids, lines) for t in line.taxes]
+    if tax_rows:
+        session.execute(insert(taxes), tax_rows)
+    session.expire(doc, ["items"])
 
 
 def _block(obj, street="address", pattern="{}") -> dict | None:
@@ -73,14 +106,11 @@ def due_date(issued: date) -> date:
     return issued + timedelta(days=int(options.get("invoice_due_after") or 0))
 
 
-def _default_currency_id():
-    row = db.session.query(Currency.id).filter_by(isdefault=True).first()
-    return row[0] if row else None
-
-
-def _converted(model, source, client, actor, **fields):
-    """A new ``model`` document carrying ``source``'s lines, totals, parties and addresses."""
-    doc = model(clientid=client.userid, currency=source.currency or client.default_currency or _default_currency_id(),
+def _converted(model, source, client, actor, lines_apart=False, **fields):
+    """A new ``model`` document carrying ``source``'s lines, totals, parties and addresses; with
+    ``lines_apart``, (document, its lines) with the lines kept out of the session, for
+    :func:`insert_copied_lines` once the document is flushed."""
+    doc = model(clientid=client.userid, currency=source.currency or client.default_currency or default_currency_id(),
                 sale_agent=getattr(source, "assigned", None) or getattr(source, "sale_agent", None),
                 show_quantity_as=source.show_quantity_as, hash=secrets.token_hex(16),
                 addedfrom=getattr(actor, "staffid", None), date=date.today(),
@@ -89,6 +119,11 @@ def _converted(model, source, client, actor, **fields):
         doc.terms = source.terms
     copy_lines(source, doc)
     refresh(doc)  # the copied totals, checked against the copied lines
+    if lines_apart:
+        lines = list(doc.items)
+        doc.items = []  # (still transient: the lines never join the session)
+        db.session.add(doc)
+        return doc, lines
     db.session.add(doc)
     return doc
 
@@ -96,12 +131,14 @@ def _converted(model, source, client, actor, **fields):
 def invoice_from(source, client, actor):
     """An issued invoice (numbered, Unpaid, due after ``invoice_due_after`` days) from ``source``."""
     modes = sorted(mode_id for mode_id, _, default in active_payment_modes() if default)
-    invoice = _converted(Invoice, source, client, actor, status=1,
-                         duedate=due_date(date.today()),
-                         allowed_payment_modes=json.dumps(modes),
-                         clientnote=getattr(source, "clientnote", None))
+    invoice, lines = _converted(Invoice, source, client, actor, lines_apart=True, status=1,
+                                duedate=due_date(date.today()),
+                                allowed_payment_modes=json.dumps(modes),
+                                clientnote=getattr(source, "clientnote", None))
     numbering.assign(invoice)
     recompute_status(invoice, paid=Decimal(0))  # a new invoice has no payments yet
+    db.session.flush()  # the invoice's id, for its lines
+    insert_copied_lines(invoice, lines)
     return invoice
 
 

@@ -6,13 +6,15 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from flask import g
+from sqlalchemy import select
 from wtforms import Form, StringField
 from wtforms.validators import DataRequired, Length
 
 from crm.core.totals import refresh
-from crm.catalog.models import Currency
+from crm.catalog.reference import default_currency_id
 from crm.core import numbering, options
 from crm.core.extensions import db
+from crm.core.shared import Shared
 from crm.core.registry import ActionError, action
 from crm.core.resources import page_loader
 from crm.sales.actions.sales_activity import log_lead_activity, log_sales_activity
@@ -25,6 +27,15 @@ CONTACT_FIELDS = ("name", "title", "company", "description", "country", "zip", "
                   "lead_value", "default_language", "client_id")
 # What the lead already forecasts, so the opportunity weighs in the weighted pipeline from the start.
 FORECAST_FIELDS = ("probability", "estimated_close_date")
+
+
+# The status a new opportunity starts in (the default, else the first), shared by the process's
+# transactions (crm/core/shared.py): read by every conversion, seldom changed.
+DEFAULT_OPPORTUNITY_STATUS = Shared(
+    "default_opportunity_status",
+    lambda session: session.scalar(select(OpportunityStatus.id).order_by(OpportunityStatus.isdefault.desc(),
+                                                                         OpportunityStatus.statusorder).limit(1)),
+    lambda: (OpportunityStatus,))
 
 
 def _open(lead: Lead) -> str | None:
@@ -48,11 +59,9 @@ def _can_convert(lead: Lead) -> str | None:
         icon="fa-level-up")
 def convert_to_opportunity(lead: Lead, actor):
     """Copy the contact data into a new lead flagged as an opportunity; the lead stays."""
-    default_status = (db.session.query(OpportunityStatus)
-                      .order_by(OpportunityStatus.isdefault.desc(), OpportunityStatus.statusorder).first())
     opp = Lead(**{f: getattr(lead, f) for f in CONTACT_FIELDS + FORECAST_FIELDS}, is_opportunity=True,
                converted_from_lead=lead.id, hash=secrets.token_hex(16), addedfrom=getattr(actor, "staffid", None),
-               opportunity_status=default_status.id if default_status else None)
+               opportunity_status=DEFAULT_OPPORTUNITY_STATUS.get(db.session()))
     db.session.add(opp)
     db.session.flush()
     lead.date_converted = datetime.utcnow()
@@ -174,15 +183,16 @@ def _is_open_opportunity(lead: Lead) -> str | None:
 @action(Lead, "create_proposal", "Create proposal", precondition=_is_open_opportunity, icon="fa-file-text-o")
 def create_proposal(opp: Lead, actor):
     """A draft proposal to the opportunity's customer (or to the lead), with one line of its value."""
-    client_id = opp.client_id or (opp.origin_lead.client_id if opp.origin_lead is not None else None)
-    currency = db.session.query(Currency).filter_by(isdefault=True).first()
+    client_id = opp.client_id
+    if client_id is None and opp.converted_from_lead is not None:  # its lead's customer: one column, not the row
+        client_id = db.session.scalar(select(Lead.client_id).where(Lead.id == opp.converted_from_lead))
     subject = opp.company or opp.name
     today = date.today()
     proposal = Proposal(
         subject=subject, rel_type="customer" if client_id else "lead", rel_id=client_id or opp.id,
         proposal_to=opp.company or opp.name, email=opp.email, phone=opp.phonenumber, address=opp.address,
         city=opp.city, state=opp.state, zip=opp.zip, country=opp.country, assigned=opp.assigned,
-        currency=currency.id if currency else None, opportunity_id=opp.id, date=today,
+        currency=default_currency_id(), opportunity_id=opp.id, date=today,
         open_till=today + timedelta(days=int(options.get("proposal_due_after") or 7)),
         status=6, hash=secrets.token_hex(16), addedfrom=getattr(actor, "staffid", None))
     proposal.items.append(ItemLine(description=subject, qty=Decimal(1), rate=opp.lead_value or Decimal(0),

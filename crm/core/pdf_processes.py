@@ -20,6 +20,8 @@ from concurrent.futures.process import BrokenProcessPool
 
 from flask import current_app, has_app_context
 
+from crm.core.jobs.background import in_background
+
 log = logging.getLogger("crm.core.pdf")
 
 _lock = threading.Lock()
@@ -39,8 +41,6 @@ def processes() -> int:
     configured = current_app.config.get("PDF_PROCESSES")
     if configured is not None:
         return int(configured)
-    from crm.core.jobs.background import in_background
-
     return 1 if in_background(current_app) else 0
 
 

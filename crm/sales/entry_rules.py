@@ -17,7 +17,8 @@ from crm.sales.models.documents import Estimate, Invoice
 def client_defaults(record) -> None:
     if isinstance(record, Invoice) and record.duedate is None:
         record.duedate = conversions.due_date(record.date or date.today())
-    client = db.session.get(Client, record.clientid) if record.clientid is not None else None
+    # the grid's form sets the relationship, the API the key: a new record has one or the other until it is flushed
+    client = record.client or (db.session.get(Client, record.clientid) if record.clientid is not None else None)
     if client is None:
         return  # a missing client is refused by the door itself
     given = conversions.client_addresses(client)

@@ -14,6 +14,7 @@ from tests.sales.test_sales_proposals import _proposal, ids  # noqa: F401 - the 
 # PostgreSQL, SQLite and MariaDB differ a little (multi-row INSERT ... RETURNING, UPDATE ... RETURNING
 # for the number, the roll-up lock): the highest of them.
 CONVERT_TO_INVOICE = 20
+CONVERT_TO_INVOICE_MARIADB = 23  # the number: its counter row read, locked, then set; the roll-up lock as an INSERT
 FIRST_PAYMENT = 19
 LAST_PAYMENT = 23
 
@@ -57,8 +58,11 @@ def test_convert_to_invoice_and_payments_send_no_more_statements_than_they_need(
     shared = ("tbloptions.name, tbloptions.value", "WHERE tblwebhooks.active", "WHERE tblpayment_modes.active",
               "SELECT tblcurrencies.id, tblcurrencies.name \nFROM")
     for counted in (convert, pay_first, pay_rest):
-        assert not [s for s in counted.statements if any(t in s for t in shared)]
-    assert convert.count <= CONVERT_TO_INVOICE, convert.statements
+        # (a number is taken by locking its counter row, SELECT ... FOR UPDATE on MariaDB: not a shared read)
+        assert not [s for s in counted.statements if any(t in s for t in shared) and "FOR UPDATE" not in s]
+    with app.app_context():
+        mariadb = db.engine.dialect.name in ("mysql", "mariadb")
+    assert convert.count <= (CONVERT_TO_INVOICE_MARIADB if mariadb else CONVERT_TO_INVOICE), convert.statements
     assert pay_first.count <= FIRST_PAYMENT, pay_first.statements
     assert pay_rest.count <= LAST_PAYMENT, pay_rest.statements
 

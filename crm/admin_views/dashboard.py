@@ -44,8 +44,8 @@ from crm.purchasing.models import (
     VendorInvoice,
     VendorInvoicePaymentStatus as P,
 )
-from crm.reports.models import ReportInvoiceDay as R, ReportPaymentDay
-from crm.reports.rollup import settle
+from crm.reports.models import ReportInvoiceDay, ReportPaymentDay
+from crm.reports.rollup import current, settle
 from crm.sales import goals
 from crm.sales.models.clients import Lead, Reminder
 from crm.sales.models.documents import Goal, Invoice, InvoiceStatus, Proposal, ProposalStatus
@@ -258,6 +258,7 @@ def quotations_to_compare(staff, today):
 
 def overdue_invoices(staff, today):
     settle(db.session)  # the daily roll-ups (crm/reports/rollup.py), with this session's changes
+    R = current(ReportInvoiceDay)  # noqa: N806
     rows = db.session.execute(
         select(Currency.name, func.sum(R.count), func.sum(R.amount)).outerjoin(Currency, Currency.id == R.currency)
         .where(R.status == InvoiceStatus.OVERDUE.value).group_by(Currency.name).order_by(Currency.name)).all()
@@ -284,8 +285,8 @@ def efactura_problems(staff, today):
 
 
 def payments_today(staff, today):
-    R = ReportPaymentDay  # noqa: N806  (read as the invoices' roll-up R is)
     settle(db.session)
+    R = current(ReportPaymentDay)  # noqa: N806
     rows = db.session.execute(
         select(Currency.name, func.sum(R.count), func.sum(R.amount)).outerjoin(Currency, Currency.id == R.currency)
         .where(R.day == today).group_by(Currency.name).order_by(Currency.name)).all()

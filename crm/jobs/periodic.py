@@ -12,7 +12,7 @@ from crm.efactura.oauth import refresh_if_due
 from crm.efactura.received import fetch_received
 from crm.efactura.service import auto_send, poll_pending
 from crm.purchasing.actions.replenishment import run_replenishment
-from crm.reports.rollup import build_months
+from crm.reports.rollup import build_months, fold_report_rollups
 from crm.sales.actions.goals import settle_goals as settle
 from crm.sales.actions.invoices import sweep_overdue
 from crm.sales.actions.payment_emails import send_overdue_reminders
@@ -80,6 +80,7 @@ PERIODIC = {
     "dispatch_job_outbox": (dispatch_job_outbox, "* * * * *"),
     "settle_goals": (settle_goals, "0 6 * * *"),
     "build_report_months": (build_report_months, "20 * * * *"),
+    "fold_report_rollups": (fold_report_rollups, "* * * * *"),  # also asked for by the commits (FOLD_EVERY)
 }
 
 

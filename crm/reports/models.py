@@ -105,6 +105,37 @@ class ReportItemDay(_ItemSums, db.Model):
     day: Mapped[date] = mapped_column(Date)
 
 
+# --- moves not yet folded into the daily roll-ups --------------------------------------------
+# A commit writes what it moves as rows here (one INSERT, no roll-up row read or locked), instead of
+# updating the roll-up rows itself; crm/reports/rollup.py folds them into the daily roll-ups (the
+# job fold_report_rollups) and the reports read the daily rows together with these (``current``),
+# so a figure is right before and after a fold.
+
+
+class ReportPending(db.Model):
+    """A move of one daily roll-up row (``rollup``: its table) not yet folded into it: the row's
+    key and the figures to add (negative to take away). Columns named as the roll-ups' own."""
+
+    __tablename__ = "tblreport_pending"
+    __crm__ = _resource("Report roll-up moves not yet folded")
+    __table_args__ = (Index("ix_tblreport_pending_rollup_day", "rollup", "day"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    rollup: Mapped[str] = mapped_column(String(40))
+    day: Mapped[date | None] = mapped_column(Date)
+    currency: Mapped[int | None] = mapped_column(Integer)
+    rate: Mapped[Decimal | None] = mapped_column(Numeric(15, 6, asdecimal=True))
+    status: Mapped[int | None] = status_column(InvoiceStatus, nullable=True)
+    sale_agent: Mapped[int | None] = mapped_column(Integer)
+    clientid: Mapped[int | None] = mapped_column(Integer)
+    item_id: Mapped[int | None] = mapped_column(Integer)
+    text: Mapped[str | None] = mapped_column(String(255))
+    count: Mapped[int | None] = mapped_column(Integer)
+    amount: Mapped[Decimal | None] = mapped_column(TOTAL)
+    lines: Mapped[int | None] = mapped_column(Integer)
+    quantity: Mapped[Decimal | None] = mapped_column(Numeric(20, 3, asdecimal=True))
+    net: Mapped[Decimal | None] = mapped_column(Numeric(38, 10, asdecimal=True))
+
+
 # --- monthly roll-ups of the large keys -------------------------------------------------------
 # A client or an item breakdown over a year reads almost as many daily rows as raw ones (thousands
 # of clients and items, each on a few days). For whole months it reads these instead: the daily
@@ -159,6 +190,7 @@ class ReportItemMonth(_ItemSums, db.Model):
 
 
 __all__ = ["ReportInvoiceDay", "ReportInvoiceClientDay", "ReportPaymentDay", "ReportPaymentClientDay",
-           "ReportItemDay", "ReportMonth", "ReportInvoiceClientMonth", "ReportPaymentClientMonth", "ReportItemMonth"]
+           "ReportItemDay", "ReportPending", "ReportMonth", "ReportInvoiceClientMonth", "ReportPaymentClientMonth",
+           "ReportItemMonth"]
 
 from crm.reports import rollup as _keeps_them_up_to_date  # noqa: F401  (its session hooks keep the tables up to date)

@@ -7,25 +7,32 @@ actions, imports, jobs; an UPDATE/DELETE statement run through the session too),
 reads, just before the first flush or statement that changes it, what the row and the rows its
 change moves contributed: an invoice's own, and by the columns changed its payments' (counted
 under its currency, rate, status, sale agent and client) and its lines' (its date, currency,
-rate, invoiced or not). Just before the commit it reads the same rows again and moves each
-roll-up row by the difference, after minus before. So a commit reads and writes the rows it
-changed and the roll-up rows they count in, never the rest of their day: it costs the same on a
-busy day as on a quiet one. A roll-up row a difference cannot apply to (missing, or left with a
-count of zero and an amount) is recomputed from the raw rows of its cell: the roll-ups mend
+rate, invoiced or not). Just before the commit it reads the same rows again and writes the
+difference, after minus before, as rows of tblreport_pending (*moves*, one INSERT): a commit reads
+and writes the rows it changed and one INSERT, never a roll-up row or the rest of their day, so
+it costs the same on a busy day as on a quiet one and two commits on the same day do not wait
+for each other.
+
+``fold`` moves the pending rows into the daily roll-ups (the job fold_report_rollups, asked for by
+the commits every ``FOLD_EVERY`` moves a process writes, and every minute by the clock); every
+reader reads a daily roll-up together with its pending moves (``current``, ``spanned``), so a
+figure is the same before and after a fold. A roll-up row a move cannot apply to (missing, or left
+with a count of zero and an amount) is recomputed from the raw rows of its cell: the roll-ups mend
 themselves. ``rebuild()`` (``flask crm reports-rebuild``, the migration, the benchmark loader)
 recomputes everything.
 
-The client and item roll-ups also have monthly tables, a cache of finished months: a commit that
-touches a day of a finished month takes that month out of tblreport_month (``spanned`` then reads
+The client and item roll-ups also have monthly tables, a cache of finished months: a fold that
+moves a day of a finished month takes that month out of tblreport_month (``spanned`` then reads
 its days), and the hourly job build_report_months sums it again (``build_months``).
 
-The commit's own statements (contributions, roll-up rows, their moves, the lock) are Core
-statements run on the session's connection, not through ``session.execute``: the ORM's execution
-(its compile step, the session's statement hooks) adds nothing to them and cost most of a commit.
+The commit's own statements (contributions, the moves, the lock) are Core statements run on the
+session's connection, not through ``session.execute``: the ORM's execution (its compile step, the
+session's statement hooks) adds nothing to them and cost most of a commit.
 
-Concurrent writers: the differences are applied in one short critical section at the end of the
-transaction, serialised by a lock held until the commit (``_serialise``), so two commits moving
-the same roll-up row cannot both insert it or overwrite each other's sums."""
+Concurrent writers: a commit that writes moves holds the roll-up lock shared until it ends; a fold,
+a rebuild or a month build holds it alone (``_serialise``), so none of them sees half of a commit:
+a cell recomputed from the raw rows never has a committed move left to add again.
+"""
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -52,6 +59,7 @@ from sqlalchemy import (
 )
 
 from crm.core.extensions import db
+from crm.core.jobs.runner import job
 
 CHUNK = 500  # cells (or ids) per IN list
 SIDES = ("invoice", "payment", "item")  # the roll-ups of invoices, of payments, of invoiced lines
@@ -163,6 +171,21 @@ def _serialise(session) -> None:
                                      .on_duplicate_key_update(value=""))
 
 
+def _share(session) -> None:
+    """The roll-up lock, shared with other commits writing moves, until this transaction ends: a
+    fold, rebuild or month build (``_serialise``) waits for them and they for it."""
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        session.connection().execute(text("SELECT pg_advisory_xact_lock_shared(:k)"), {"k": _LOCK})
+    elif dialect in ("mysql", "mariadb"):
+        from crm.core.models.settings import Option  # cycle: models -> models.report_rollup -> reports.rollup
+
+        t = Option.__table__
+        row = session.connection().execute(select(t.c.name).where(t.c.name == _LOCK_ROW).with_for_update(read=True))
+        if row.first() is None:  # (the first time: the row a share lock takes, never a gap)
+            _serialise(session)
+
+
 def _recompute(session, r: _Rollup, cells=None) -> None:
     """The roll-up's rows of ``cells`` (None: all) recomputed from the raw tables."""
     t = r.table
@@ -237,6 +260,81 @@ def _move(session, moves: list) -> None:
     _forget_months(session, {key[0].replace(day=1) for _, m in moves for key in m if key[0] is not None})
 
 
+# --- moves written by commits, folded in later ------------------------------------------------
+
+FOLD_EVERY = 500  # pending moves a process writes before it asks for a fold
+
+
+def _pending():
+    from crm.reports.models import ReportPending  # cycle: models -> models.report_rollup -> reports.rollup
+
+    return ReportPending.__table__
+
+
+_written = [0]  # pending moves this process wrote since it last asked for a fold
+
+
+def _journal(session, moves: list) -> None:
+    """Write [(roll-up, {key: figures})] (the non-zero moves) as pending rows, in one INSERT; every
+    ``FOLD_EVERY`` of them, ask for a fold after the commit."""
+    p = _pending()
+    blank = dict.fromkeys(c.name for c in p.c if c.name != "id")  # one shape for every row: one statement
+    rows = [{**blank, "rollup": r.table.name, **dict(zip(r.keys, key)), **dict(zip(r.sums, figures))}
+            for r, m in moves for key, figures in m.items() if any(figures)]
+    if not rows:
+        return
+    _share(session)
+    session.connection().execute(insert(p), rows)
+    _written[0] += len(rows)
+    if _written[0] >= FOLD_EVERY:
+        _written[0] = 0
+        from crm.core.jobs import enqueue  # cycle: models -> models.report_rollup -> reports.rollup
+
+        enqueue(fold_report_rollups)
+
+
+def fold(session) -> int:
+    """Move every committed pending row into its daily roll-up (mending the cells a move does not
+    fit) and delete it; returns how many were folded. Holds the roll-up lock alone until the end
+    of the transaction: commits writing moves wait for it, and it for them."""
+    p = _pending()
+    _serialise(session)
+    found = session.connection().execute(select(p).with_for_update()).all()
+    if not found:
+        return 0
+    by_table = {r.table.name: (r, {}) for r in _rollups()}
+    for row in found:
+        r, into = by_table[row.rollup]
+        key, figures = tuple(row._mapping[k] for k in r.keys), [row._mapping[s] or 0 for s in r.sums]
+        total = into.setdefault(key, [0] * len(figures))
+        for i, f in enumerate(figures):
+            total[i] += f
+    _move(session, list(by_table.values()))
+    ids = sorted(row.id for row in found)
+    for at in range(0, len(ids), CHUNK):
+        session.connection().execute(delete(p).where(p.c.id.in_(ids[at:at + CHUNK])))
+    return len(found)
+
+
+@job
+def fold_report_rollups():
+    """The job: fold the pending roll-up moves (crm/jobs/periodic.py also runs it every minute)."""
+    folded = fold(db_session())
+    db_session().commit()
+    return f"{folded} pending report roll-up move(s) folded"
+
+
+def current(day_model):
+    """``day_model`` as it stands: its rows and the pending moves not folded into them yet (an
+    alias of ``day_model``: read it as the table; sum its figures, as a row may come twice)."""
+    from sqlalchemy.orm import aliased
+
+    t, p = day_model.__table__, _pending()
+    names = [c.name for c in t.c]
+    moves = select(*(p.c[n] for n in names)).where(p.c.rollup == t.name)
+    return aliased(day_model, union_all(select(*(t.c[n] for n in names)), moves).subquery(), adapt_on_names=True)
+
+
 # --- monthly roll-ups (crm/reports/models.py: a cache of finished months) --------------
 
 def monthly():
@@ -283,7 +381,7 @@ def build_months(session, today: date | None = None) -> int:
     from crm.reports.models import ReportMonth  # cycle: models -> models.report_rollup -> reports.rollup
 
     first_open = (today or date.today()).replace(day=1)
-    _serialise(session)  # not while a commit refreshes
+    fold(session)  # (holds the lock: no commit writes moves until this transaction ends)
     starts = [session.scalar(select(func.min(day.day))) for day, _ in monthly()]
     starts = [d for d in starts if d is not None]
     if not starts:
@@ -315,11 +413,11 @@ def spanned(day_model, month_model, period):
     from crm.reports.models import ReportMonth  # cycle: models -> models.report_rollup -> reports.rollup
 
     session = db_session()
-    settle(session)  # this transaction's own changes take their months out first
+    settle(session)  # this transaction's own changes are read too
     months = session.execute(select(ReportMonth.month, ReportMonth.last_day).where(
         ReportMonth.month >= period.start, ReportMonth.last_day <= period.end).order_by(ReportMonth.month)).all()
     if not months:
-        return day_model
+        return current(day_model)
     ranges, start = [], period.start
     for first, last in months:
         if start < first:
@@ -334,6 +432,9 @@ def spanned(day_model, month_model, period):
     if ranges:
         parts.append(select(d.c.id, d.c.day, *(d.c[c] for c in keys + sums))
                      .where(or_(*(d.c.day.between(a, b) for a, b in ranges))))
+    p = _pending()  # every pending move of the period: a fold takes a month it moves out of tblreport_month
+    parts.append(select(p.c.id, p.c.day, *(p.c[c] for c in keys + sums))
+                 .where(p.c.rollup == d.name, p.c.day.between(period.start, period.end)))
     return aliased(day_model, union_all(*parts).subquery(), adapt_on_names=True)
 
 
@@ -382,6 +483,7 @@ def rebuild(session=None) -> None:
     _serialise(session)
     for r in _rollups():
         _recompute(session, r)
+    session.execute(delete(_pending()))  # (the commits that wrote them are in the raw rows just read)
     _forget_months(session, None)
     build_months(session)
 
@@ -600,7 +702,7 @@ def settle(session) -> None:
     if "report_rollup" not in session.info:
         return
     notes = session.info.pop("report_rollup")
-    _move(session, _moves(session, notes))
+    _journal(session, _moves(session, notes))
 
 
 def _forget(session, previous_transaction) -> None:

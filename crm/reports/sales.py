@@ -26,16 +26,14 @@ from crm.reports.models import (
     ReportInvoiceClientDay,
     ReportInvoiceClientMonth,
     ReportInvoiceDay,
-    ReportInvoiceDay as I,
     ReportItemDay,
     ReportItemMonth,
     ReportPaymentClientDay,
     ReportPaymentClientMonth,
     ReportPaymentDay,
-    ReportPaymentDay as P,
 )
 from crm.reports.period import Period, bucket, bucket_label
-from crm.reports.rollup import settle, spanned
+from crm.reports.rollup import current, settle, spanned
 from crm.sales.invoice_status import invoiced_statuses
 from crm.sales.models.clients import Client
 from crm.sales.models.documents import InvoiceStatus as S
@@ -94,6 +92,7 @@ def revenue(period: Period, base: str | None = None) -> Revenue:
     """Two queries (invoices by bucket × status, payments by bucket), plus one per side that has
     amounts in a currency without a rate, to name it."""
     base = base_currency() if base is None else base
+    I, P = current(ReportInvoiceDay), current(ReportPaymentDay)  # noqa: N806  (the daily roll-ups as they stand)
     b_inv = bucket(I.day, period.grain).label("bucket")
     inv_rows = db.session.execute(
         rolled(I, b_inv, I.status, count(I), in_base_sum(I, base), _unconverted(I, base))
@@ -212,7 +211,7 @@ def _with_other(rows: list[dict], totals: Revenue, label_key: str, other_label: 
 
 
 def by_agent(period: Period, totals: Revenue, base: str) -> list[dict]:
-    rows = _two_sided(period, base, ReportInvoiceDay, ReportPaymentDay, "sale_agent",
+    rows = _two_sided(period, base, current(ReportInvoiceDay), current(ReportPaymentDay), "sale_agent",
                       (Staff.firstname, Staff.lastname), (Staff, Staff.staffid))
     out = [{"agent": (f"{first or ''} {last or ''}".strip() if r["key"] is not None else "No sale agent"),
             "agent_id": r["key"], **{k: r[k] for k in ("invoices", "invoiced", "payments", "collected")}}
@@ -232,6 +231,7 @@ def by_client(period: Period, totals: Revenue, base: str) -> list[dict]:
 def by_currency(period: Period, base: str) -> list[dict]:
     """Per currency: amounts as invoiced/paid and in the base currency (blank when no rate)."""
     code = func.coalesce(Currency.name, base)
+    I, P = current(ReportInvoiceDay), current(ReportPaymentDay)  # noqa: N806  (the daily roll-ups as they stand)
     inv = db.session.execute(
         rolled(I, code, count(I), func.sum(I.amount), in_base_sum(I, base), _unconverted(I, base))
         .where(*invoiced_in(I, period)).group_by(code)).all()
@@ -288,6 +288,7 @@ def outstanding(base: str | None = None) -> tuple[list[dict], list[str]]:
     """What clients owe now, per open status (Unpaid, Partially paid, Overdue): invoice totals less
     the payments recorded on them, in the base currency. Two GROUP BY queries."""
     base = base_currency() if base is None else base
+    I, P = current(ReportInvoiceDay), current(ReportPaymentDay)  # noqa: N806  (the daily roll-ups as they stand)
     where = [I.status.in_(open_statuses())]
     totals = {s: (_int(n), amount, unconverted) for s, n, amount, unconverted in db.session.execute(
         rolled(I, I.status, count(I), in_base_sum(I, base), _unconverted(I, base)).where(*where).group_by(I.status))}

@@ -35,8 +35,8 @@ from sqlalchemy import and_, func, literal, or_, select
 from crm.core.extensions import db
 from crm.core.models.base import money
 from crm.core.resources import api_value
-from crm.reports.models import ReportInvoiceDay as I, ReportPaymentDay as P
-from crm.reports.rollup import settle
+from crm.reports.models import ReportInvoiceDay, ReportPaymentDay
+from crm.reports.rollup import current, settle
 from crm.sales.models.clients import Client, Lead
 from crm.sales.models.documents import Contract, Estimate, Goal, GoalType, Invoice, InvoiceStatus
 
@@ -56,6 +56,7 @@ def _day_range(col, start: date, end: date):
 def _total_income(goal, start, end):
     """Payments received (in their invoice's currency, as recorded), from the daily roll-up of
     payments by their invoice's sale agent (crm/reports/rollup.py keeps it equal to the payments)."""
+    P = current(ReportPaymentDay)  # noqa: N806
     q = select(func.sum(P.amount)).where(P.day >= start, P.day <= end)
     if goal.staff_id:
         q = q.where(P.sale_agent == goal.staff_id)
@@ -103,6 +104,7 @@ def _estimates_converted(goal, start, end):
 
 def _invoiced_amount(goal, start, end):
     """Invoice totals (as issued), from the daily roll-up of invoices by sale agent and status."""
+    I = current(ReportInvoiceDay)  # noqa: N806
     q = select(func.sum(I.amount)).where(I.day >= start, I.day <= end, I.status.in_(INVOICED_STATUSES))
     if goal.staff_id:
         q = q.where(I.sale_agent == goal.staff_id)

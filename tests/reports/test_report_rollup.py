@@ -13,10 +13,20 @@ from tests.reports.test_reports import YEAR, build_sales
 
 
 def rollups():
-    """The roll-up tables (the list of built months aside)."""
+    """The roll-up tables (the list of built months and the pending moves aside)."""
     from crm import models
 
-    return [getattr(models, name) for name in models.report_rollup.__all__ if name != "ReportMonth"]
+    aside = ("ReportMonth", "ReportPending")
+    return [getattr(models, name) for name in models.report_rollup.__all__ if name not in aside]
+
+
+def folded() -> None:
+    """The pending moves folded into the daily roll-ups (what the job fold_report_rollups does)."""
+    from crm.reports.rollup import fold
+
+    db.session.rollback()
+    fold(db.session)
+    db.session.commit()
 
 
 def built_months() -> set:
@@ -44,6 +54,7 @@ def assert_rollups_fresh():
     from crm.reports.rollup import rebuild
 
     db.session.rollback()
+    folded()
     months = built_months()
     kept = {model: rollup_rows(model, months) for model in rollups()}
     assert all(rows for model, rows in kept.items() if "day" in model.__table__.c)
@@ -270,6 +281,11 @@ def test_monthly_rollups_serve_whole_months_and_follow_changes(app, admin_client
     r = api.patch(f"/api/v1/invoices/{ids[4]}", headers=h, json={
         "items": [{"description": "Consulting", "qty": "5", "rate": "60.00"}]})
     assert r.status_code == 200, r.get_json()
+    with app.app_context():  # read from the month's rows and the pending moves until they are folded
+        assert date(2026, 3, 1) in built_months()
+        for period in (year, odd):
+            assert_breakdowns_agree(admin_client, *period)
+    assert app.test_cli_runner().invoke(args=["crm", "cron", "fold_report_rollups"]).exit_code == 0
     with app.app_context():
         assert date(2026, 3, 1) not in built_months() and date(2026, 2, 1) in built_months()
         for period in (year, odd):
@@ -297,13 +313,18 @@ def test_each_change_writes_the_rollups_it_moves_and_no_more(app):
         eur = db.session.query(Currency).filter_by(name="EUR").one().id
 
     def writes_to(table: str, change) -> int:
+        """The moves the change's commit wrote for the roll-up ``table`` (before they are folded)."""
+        from sqlalchemy import func, select
+
+        from crm.reports.models import ReportPending
+
         with app.app_context():
-            with QueryCounter(db.engine) as sql:
-                change()
-                db.session.commit()
+            folded()
+            change()
+            db.session.commit()
+            moves = db.session.scalar(select(func.count()).where(ReportPending.rollup == table))
             assert_rollups_fresh()
-            return sum(1 for s in sql.statements if table in s
-                       and s.lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE")))
+            return moves
 
     def pay():  # a payment: the invoice goes from Unpaid to Partially paid; no invoiced line moves
         db.session.add(InvoicePayment(invoiceid=ids[3], amount=Decimal("10.00"), date=date(2026, 2, 25)))
@@ -355,6 +376,7 @@ def test_a_commit_moves_only_its_own_rollup_rows_however_busy_the_day(app):
         db.session.commit()
 
         def rows(model, key):
+            folded()
             return {k: (i, n, a) for k, i, n, a in db.session.execute(
                 select(getattr(model, key), model.id, model.count, model.amount).where(model.day == day)).all()}
 
@@ -452,6 +474,115 @@ def test_concurrent_commits_on_one_cell_keep_the_rollups_exact(app):
         return run(Invoice, invoice_id, "record_payment", staff, {"amount": "40.00", "paymentmode": mode_id})
 
     _, errors = at_once(app, pay, ids)
+    assert errors == {}
+    with app.app_context():
+        assert {i.status for i in db.session.query(Invoice).filter(Invoice.id.in_(ids))} == {3}
+        assert_rollups_fresh()
+
+
+def test_reports_read_the_moves_not_yet_folded_and_a_fold_changes_no_figure(app, admin_client):
+    """A commit writes its roll-up moves as pending rows; the report, the home page and a goal read
+    them with the daily rows, so what they show is the same before and after the fold."""
+    from sqlalchemy import func, select
+
+    from crm.catalog.models import PaymentMode
+    from crm.reports.models import ReportInvoiceDay, ReportPending
+    from crm.sales.models.documents import Invoice
+
+    with app.app_context():
+        build_sales()
+        db.session.add(PaymentMode(name="Cash"))
+        db.session.commit()
+        folded()
+        ids = {i.number: i.id for i in db.session.query(Invoice)}
+        mode = db.session.query(PaymentMode).filter_by(name="Cash").one().id
+        rows_before = db.session.scalar(select(func.count()).select_from(ReportInvoiceDay))
+
+    api, h = app.test_client(), api_token(app.test_client())
+    r = api.post(f"/api/v1/invoices/{ids[3]}/actions/record_payment", headers=h,
+                 json={"amount": "25.00", "paymentmode": mode, "date": "2026-05-04"})
+    assert r.status_code == 200, r.get_json()
+    with app.app_context():
+        pending = db.session.scalar(select(func.count()).select_from(ReportPending))
+        assert pending > 0  # the commit wrote moves, not the roll-up rows
+        assert db.session.scalar(select(func.count()).select_from(ReportInvoiceDay)) == rows_before
+        unfolded = assert_report_agrees(admin_client)
+        home = admin_client.get("/admin/").get_data(as_text=True)
+    assert Decimal(unfolded["figures"]["collected"]) > 0
+
+    result = app.test_cli_runner().invoke(args=["crm", "cron", "fold_report_rollups"])
+    assert result.exit_code == 0 and f"{pending} pending report roll-up move(s) folded" in result.output, \
+        result.output
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(ReportPending)) == 0
+        assert assert_report_agrees(admin_client) == unfolded
+        assert admin_client.get("/admin/").get_data(as_text=True) == home
+        assert_rollups_fresh()
+
+
+def test_commits_ask_for_a_fold_every_so_many_moves(app, monkeypatch):
+    """The pending moves do not pile up: every FOLD_EVERY moves a process writes, its commit asks
+    for the fold job, which runs after it (inline in the tests)."""
+    from sqlalchemy import func, select
+
+    from crm.reports import rollup
+    from crm.reports.models import ReportPending
+    from crm.sales.models.documents import Invoice
+
+    monkeypatch.setattr(rollup, "FOLD_EVERY", 2)
+    monkeypatch.setattr(rollup, "_written", [0])
+    with app.app_context():
+        build_sales()
+        db.session.commit()
+        folded()
+        inv = db.session.query(Invoice).filter_by(number=4).one()
+        rollup._written[0] = 0
+        inv.total = Decimal("444.00")  # one move in each of the two invoice roll-ups
+        db.session.commit()
+        assert db.session.scalar(select(func.count()).select_from(ReportPending)) == 0  # 2 moves: folded
+        assert rollup._written[0] == 0
+        assert_rollups_fresh()
+
+
+def test_folds_running_beside_concurrent_payments_keep_the_rollups_exact(app):
+    """Payments recorded at the same moment as folds (real concurrent sessions): nothing is
+    counted twice or lost, and after the last fold the roll-ups equal a rebuild."""
+    from crm.catalog.models import Currency, PaymentMode
+    from crm.core.models.settings import Staff
+    from crm.core.registry import run
+    from crm.reports.rollup import fold
+    from crm.sales.models.clients import Client
+    from crm.sales.models.documents import Invoice, ItemLine
+
+    n = 6
+    with app.app_context():
+        ron = Currency(name="RON", symbol="lei", isdefault=True)
+        client, mode = Client(company="Delta SRL"), PaymentMode(name="Cash")
+        db.session.add_all([ron, client, mode])
+        db.session.flush()
+        day = date.today()
+        invoices = [Invoice(clientid=client.userid, number=k, prefix="INV-", formatted_number=f"INV-{k:06d}",
+                            date=day, duedate=day, currency=ron.id, total=Decimal("100.00"),
+                            subtotal=Decimal("100.00"), total_tax=Decimal("0"), status=1,
+                            items=[ItemLine(description="Service", qty=Decimal("1"), rate=Decimal("100.00"))])
+                    for k in range(1, n + 1)]
+        db.session.add_all(invoices)
+        db.session.commit()
+        ids, mode_id = [i.id for i in invoices], str(mode.id)
+        admin_id = db.session.query(Staff.staffid).filter_by(admin=True).scalar()
+
+    def work(item, ready):
+        kind, invoice_id = item
+        ready()
+        if kind == "fold":
+            fold(db.session)
+            db.session.commit()
+            return None
+        staff = db.session.get(Staff, admin_id)
+        return run(Invoice, invoice_id, "record_payment", staff, {"amount": "40.00", "paymentmode": mode_id})
+
+    items = [("pay", i) for i in ids] + [("fold", k) for k in range(3)]
+    _, errors = at_once(app, work, items)
     assert errors == {}
     with app.app_context():
         assert {i.status for i in db.session.query(Invoice).filter(Invoice.id.in_(ids))} == {3}

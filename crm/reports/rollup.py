@@ -498,39 +498,49 @@ COUNTS = {"invoice": set(INVOICE_KEYS), "payment": PAYMENT_SIDE_KEYS, "item": IT
           "line": set(LINE_KEYS), "paid": set(PAYMENT_KEYS)}
 
 
-def _contributions(session, invoices=(), payments=(), payments_of=(), lines=(), lines_of=()) -> dict:
-    """What rows count in the roll-ups now, as {kind: {id: contribution}}: ``invoices``;
-    ``payments`` and the payments of the invoices ``payments_of`` (day, currency, rate, status,
-    sale agent, client, amount); ``lines`` and the lines of the invoices ``lines_of`` (day,
-    currency, rate, item, text, quantity, net). A row that counts nowhere is left out."""
+@cache  # built once: the ids are bound at each run (expanding IN), so only the rows read cost
+def _contribution_queries() -> dict:
+    """The statements reading contributions: {"invoice"|"payment"|"both": invoices and/or
+    payments (same columns, one statement), "line": invoiced lines}."""
     from crm.sales.models.documents import (  # cycle: models -> models.report_rollup -> reports.rollup
         Invoice,
         InvoicePayment,
         ItemLine,
     )
 
+    def ids(name):
+        return bindparam(name, expanding=True)
+
+    invoices = (select(literal("invoice"), Invoice.id, Invoice.date, Invoice.currency, own_rate(), Invoice.status,
+                       Invoice.sale_agent, Invoice.clientid, Invoice.total).where(Invoice.id.in_(ids("inv"))))
+    payments = (select(literal("payment"), InvoicePayment.id, InvoicePayment.date, Invoice.currency, own_rate(),
+                       Invoice.status, Invoice.sale_agent, Invoice.clientid, InvoicePayment.amount)
+                .join(Invoice, Invoice.id == InvoicePayment.invoiceid)
+                .where(or_(InvoicePayment.id.in_(ids("pay")), InvoicePayment.invoiceid.in_(ids("pay_of")))))
+    lines = (_invoiced_lines(ItemLine.id, Invoice.date, Invoice.currency, own_rate(), ItemLine.item_id, line_text(),
+                             ItemLine.qty, line_net())
+             .where(or_(ItemLine.id.in_(ids("lin")), ItemLine.rel_id.in_(ids("lin_of")))))
+    return {"invoice": invoices, "payment": payments, "both": union_all(invoices, payments), "line": lines}
+
+
+def _contributions(session, invoices=(), payments=(), payments_of=(), lines=(), lines_of=()) -> dict:
+    """What rows count in the roll-ups now, as {kind: {id: contribution}}: ``invoices``;
+    ``payments`` and the payments of the invoices ``payments_of`` (day, currency, rate, status,
+    sale agent, client, amount); ``lines`` and the lines of the invoices ``lines_of`` (day,
+    currency, rate, item, text, quantity, net). A row that counts nowhere is left out."""
+    queries = _contribution_queries()
     out = {kind: {} for kind in KINDS.values()}
     ids = [sorted(i) for i in (invoices, payments, payments_of, lines, lines_of)]
     for at in range(0, max(map(len, ids)), CHUNK):
         inv, pay, pay_of, lin, lin_of = (i[at:at + CHUNK] for i in ids)
-        money = []  # invoices and payments in one statement: same columns
-        if inv:
-            money.append(select(literal("invoice"), Invoice.id, Invoice.date, Invoice.currency, own_rate(),
-                                Invoice.status, Invoice.sale_agent, Invoice.clientid, Invoice.total)
-                         .where(Invoice.id.in_(inv)))
-        if pay or pay_of:
-            money.append(select(literal("payment"), InvoicePayment.id, InvoicePayment.date, Invoice.currency,
-                                own_rate(), Invoice.status, Invoice.sale_agent, Invoice.clientid, InvoicePayment.amount)
-                         .join(Invoice, Invoice.id == InvoicePayment.invoiceid)
-                         .where(or_(InvoicePayment.id.in_(pay), InvoicePayment.invoiceid.in_(pay_of))))
-        if money:
-            for kind, row_id, *c in session.connection().execute(money[0] if len(money) == 1 else union_all(*money)):
+        which = "both" if inv and (pay or pay_of) else "invoice" if inv else "payment" if pay or pay_of else None
+        if which:  # invoices and payments in one statement
+            rows = session.connection().execute(queries[which], {"inv": inv, "pay": pay, "pay_of": pay_of})
+            for kind, row_id, *c in rows:
                 out[kind][row_id] = tuple(c)
         if lin or lin_of:
-            q = _invoiced_lines(ItemLine.id, Invoice.date, Invoice.currency, own_rate(), ItemLine.item_id,
-                                line_text(), ItemLine.qty, line_net()).where(
-                or_(ItemLine.id.in_(lin), ItemLine.rel_id.in_(lin_of)))
-            out["line"].update((row_id, tuple(c)) for row_id, *c in session.connection().execute(q))
+            rows = session.connection().execute(queries["line"], {"lin": lin, "lin_of": lin_of})
+            out["line"].update((row_id, tuple(c)) for row_id, *c in rows)
     return out
 
 

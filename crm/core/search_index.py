@@ -114,7 +114,7 @@ def any_like(cols, pattern: str, like=lambda col, pattern: col.ilike(pattern)) -
         return likes
     by_table, rest = {}, []
     for c, cond in zip(cols, likes):
-        expr = c.expression
+        expr = getattr(c, "expression", c)
         tbl = getattr(expr, "table", None)
         searched = SEARCHED.get(getattr(tbl, "name", None))
         if searched and expr.name in searched[1]:

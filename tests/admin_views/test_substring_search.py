@@ -12,9 +12,9 @@ from tests.conftest import QueryCounter
 from tests.sales.test_sales_support import base_data, make_client, make_invoice
 
 
-def grid(client, resource, term) -> set[int]:
+def grid(client, resource, term, **args) -> set[int]:
     """The ids on the first page of the grid searched for ``term``."""
-    resp = client.get(f"/admin/{resource}/", query_string={"search": term})
+    resp = client.get(f"/admin/{resource}/", query_string={"search": term, **args})
     assert resp.status_code == 200, (term, resp.status_code)
     return {int(i) for i in re.findall(r'name="rowid"[^>]*value="(\d+)"', resp.get_data(as_text=True))}
 
@@ -51,6 +51,7 @@ def test_found_by_number_name_email_phone_and_client(admin_client, records):
     assert grid(admin_client, "invoices", "fjordline") == {r["invoice"]}  # by its client's name
     assert ("Invoice", r["invoice"]) in everywhere(admin_client, r["number"])
     assert grid(admin_client, "leads", "Quist") == {r["lead"]}
+    assert grid(admin_client, "leads", "Quist", sort=0) == {r["lead"]}  # sorted by a column: no keys first
     assert grid(admin_client, "leads", "OCTAVIAN@QUIST") == {r["lead"]}  # case-insensitive
     assert grid(admin_client, "leads", "918 273") == {r["lead"]}  # grid words are ANDed, each in one column
     assert grid(admin_client, "leads", "918 999") == set()

@@ -97,7 +97,7 @@ def _candidates(table_name: str, names: list[str], pattern: str):
     3+ characters of the pattern (between its % and _ wildcards) is in one of those columns. None
     when the pattern has no such run."""
     runs = [run for run in re.split(r"[%_]", pattern) if len(run) >= MIN_RUN]
-    if not runs:
+    if not runs or "\x00" in pattern:  # FTS5's query parser ends a string at a NUL (requests refuse it)
         return None
     fts = fts_name(table_name)
     query = "{%s} : (%s)" % (" ".join(names), " AND ".join(_quoted(run) for run in runs))

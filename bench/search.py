@@ -8,8 +8,9 @@ PostgreSQL, MariaDB or SQLite.
 --url defaults to postgresql+psycopg://postgres@127.0.0.1:5432/crm_bench,
 mysql+pymysql://root@127.0.0.1:3306/crm_bench?charset=utf8mb4 or sqlite:////tmp/crm_bench_search.sqlite
 (the database's name must contain "bench": it is dropped, created and migrated with Alembic, so
-PostgreSQL has the trigram indexes of migration srch2trgm0001), then filled in SQL by
-``INSERT ... SELECT`` from a table of the numbers 1..N (made from a cross join of digits, the same
+PostgreSQL has the trigram indexes of migration srch2trgm0001 and SQLite the FTS5 tables of
+srch3fts0001, which their triggers fill during the load, as fast as a rebuild after it), then
+filled in SQL by ``INSERT ... SELECT`` from a table of the numbers 1..N (made from a cross join of digits, the same
 statements on the three databases; not the ORM): clients with a contact each, invoices (one
 client each, numbered INV-0000001...) and leads (name, company, email, phone), then the
 planner's statistics (VACUUM ANALYZE, ANALYZE TABLE, ANALYZE). Each search runs through the Flask

@@ -5,6 +5,8 @@ from flask import current_app
 
 from alembic import context
 
+from crm.core import search_index
+
 # this is the Alembic Config object, which provides
 # access to the values within the .ini file in use.
 config = context.config
@@ -91,10 +93,11 @@ def run_migrations_online():
                 logger.info('No changes in schema detected.')
 
     conf_args = current_app.extensions['migrate'].configure_args
-    # PostgreSQL's trigram search indexes (migration srch2trgm0001) are of one database only, not
-    # in the models: autogenerate leaves them alone
+    # PostgreSQL's trigram search indexes (migration srch2trgm0001) and SQLite's FTS5 search tables
+    # (srch3fts0001) are of one database only, not in the models: autogenerate leaves them alone
     conf_args.setdefault("include_object", lambda obj, name, type_, reflected, compare_to: not (
-        type_ == "index" and (name or "").endswith("_trgm")))
+        (type_ == "index" and (name or "").endswith("_trgm"))
+        or (type_ == "table" and search_index.is_index_table(name or ""))))
     if conf_args.get("process_revision_directives") is None:
         conf_args["process_revision_directives"] = process_revision_directives
 

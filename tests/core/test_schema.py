@@ -6,6 +6,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import Numeric, inspect
 
+from crm.core import search_index
 from crm.core.extensions import db
 from crm.core.resources import status_enum
 from crm.models import all_models
@@ -75,12 +76,32 @@ def test_foreign_keys_are_real_and_indexed():
 def test_migrations_build_exactly_the_models(app, ctx):
     """`flask db upgrade` (run by the fixture) produced the schema the models declare."""
     with db.engine.connect() as conn:
-        # (PostgreSQL's trigram search indexes, of that database only, are not in the models)
-        skip_trgm = lambda obj, name, type_, reflected, other: not (  # noqa: E731
-            type_ == "index" and (name or "").endswith("_trgm"))
+        # (PostgreSQL's trigram search indexes and SQLite's FTS5 search tables, of that database
+        # only, are not in the models)
+        skip_search = lambda obj, name, type_, reflected, other: not (  # noqa: E731
+            (type_ == "index" and (name or "").endswith("_trgm"))
+            or (type_ == "table" and search_index.is_index_table(name or "")))
         diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": False,
-                                                                      "include_object": skip_trgm}), db.metadata)
+                                                                      "include_object": skip_search}), db.metadata)
     assert diff == []
+
+
+def test_search_tables_have_fts5_trigram_tables_on_sqlite(app, ctx):
+    """SQLite: each searched table has its FTS5 trigram table (with its shadow tables) and the
+    three triggers that keep it in step; the other databases have none."""
+    from sqlalchemy import text
+
+    with db.engine.connect() as conn:
+        if conn.dialect.name != "sqlite":
+            assert not any(search_index.is_index_table(t) for t in inspect(conn).get_table_names())
+            return
+        rows = conn.execute(text("SELECT type, name, sql FROM sqlite_master")).all()
+    sql = {name: stmt or "" for _type, name, stmt in rows}
+    for table, (_pk, cols) in search_index.SEARCHED.items():
+        fts = search_index.fts_name(table)
+        assert "tokenize='trigram'" in sql[fts] and f"content='{table}'" in sql[fts]
+        assert all(c in sql[fts] for c in cols)
+        assert {f"{fts}_insert", f"{fts}_delete", f"{fts}_update", f"{fts}_data", f"{fts}_idx"} <= set(sql)
 
 
 def test_search_columns_have_trigram_indexes_on_postgresql(app, ctx):

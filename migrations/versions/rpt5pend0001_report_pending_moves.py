@@ -1,7 +1,7 @@
 """report roll-up moves not yet folded: tblreport_pending
 
 Revision ID: rpt5pend0001
-Revises: srch2trgm0001
+Revises: srch3fts0001
 
 A commit writes what it moves in the daily roll-ups as rows of tblreport_pending (one INSERT) instead
 of reading, locking and updating the roll-up rows; a job folds them in, and the reports read both.
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "rpt5pend0001"
-down_revision = "srch2trgm0001"
+down_revision = "srch3fts0001"
 branch_labels = None
 depends_on = None
 

@@ -31,6 +31,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -142,17 +143,16 @@ def one_chain(api: Api, n: int, refs: dict, times: list) -> None:
     step()
     invoice_id = created(api.call("POST", f"/api/v1/proposals/{proposal}/actions/convert_to_invoice", {}), "invoices")
     step()
-    total = float(api_total := api.call("GET", f"/api/v1/invoices/{invoice_id}")["total"])
+    total = Decimal(api.call("GET", f"/api/v1/invoices/{invoice_id}")["total"])
     marks[-1] = time.perf_counter()  # the read of the total is not a step
-    first = round(total * 0.4, 2)
+    first = (total * Decimal("0.4")).quantize(Decimal("0.01"), ROUND_HALF_UP)
     api.call("POST", f"/api/v1/invoices/{invoice_id}/actions/record_payment",
-             {"amount": f"{first:.2f}", "paymentmode": refs["mode"]})
+             {"amount": str(first), "paymentmode": refs["mode"]})
     step()
     api.call("POST", f"/api/v1/invoices/{invoice_id}/actions/record_payment",
-             {"amount": f"{round(total - first, 2):.2f}", "paymentmode": refs["mode"]})
+             {"amount": str(total - first), "paymentmode": refs["mode"]})
     step()
     times.append([b - a for a, b in zip(marks, marks[1:])])
-    del api_total
 
 
 def outbox(db_file: Path) -> tuple[int, int, int]:

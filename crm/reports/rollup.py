@@ -324,6 +324,26 @@ def fold_report_rollups():
     return f"{folded} pending report roll-up move(s) folded"
 
 
+def differences(session) -> list[str]:
+    """The cells where a daily roll-up, read with its pending moves as the reports read it, differs
+    from its raw rows (empty: exact). Reads every raw row: a check (the load test), not a report."""
+    out = []
+    p = _pending()
+    for r in _rollups():
+        t, n = r.table, len(r.keys)
+        want = {tuple(row[:n]): tuple(row[n:]) for row in session.execute(r.source(None))}
+        both = union_all(select(*(t.c[c] for c in r.keys + r.sums)),
+                         select(*(p.c[c] for c in r.keys + r.sums)).where(p.c.rollup == t.name)).subquery()
+        got = {tuple(row[:n]): tuple(row[n:]) for row in session.execute(
+            select(*(both.c[k] for k in r.keys), *(func.sum(both.c[s]) for s in r.sums))
+            .group_by(*(both.c[k] for k in r.keys)))
+            if any(row[n:])}
+        for key in sorted(want.keys() | got.keys(), key=repr):
+            if tuple(v or 0 for v in want.get(key, ())) != tuple(v or 0 for v in got.get(key, ())):
+                out.append(f"{t.name} {key}: the raw rows say {want.get(key)}, the roll-up {got.get(key)}")
+    return out
+
+
 def current(day_model):
     """``day_model`` as it stands: its rows and the pending moves not folded into them yet (an
     alias of ``day_model``: read it as the table; sum its figures, as a row may come twice)."""

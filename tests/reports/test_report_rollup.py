@@ -8,6 +8,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from crm.core.extensions import db
+from crm.reports.rollup import differences
 from tests.conftest import QueryCounter, api_token, at_once
 from tests.reports.test_reports import YEAR, build_sales
 
@@ -596,4 +597,27 @@ def test_folds_running_beside_concurrent_payments_keep_the_rollups_exact(app):
     assert errors == {}
     with app.app_context():
         assert {i.status for i in db.session.query(Invoice).filter(Invoice.id.in_(ids))} == {3}
+        assert differences(db.session) == []  # as the reports read them, pending moves and all
         assert_rollups_fresh()
+
+
+def test_differences_name_a_cell_that_does_not_match_its_raw_rows(app):
+    """The load test's check: empty while roll-ups and raw rows agree, with moves pending or not;
+    a roll-up row changed behind the application's back is named."""
+    from sqlalchemy import update
+
+    from crm.reports.models import ReportInvoiceDay
+    from crm.sales.models.documents import Invoice
+
+    with app.app_context():
+        build_sales()
+        db.session.commit()
+        assert differences(db.session) == []
+        db.session.query(Invoice).filter_by(number=1).one().total = Decimal("1234.00")
+        db.session.commit()
+        assert differences(db.session) == []
+        folded()
+        db.session.execute(update(ReportInvoiceDay).values(count=ReportInvoiceDay.count + 1))
+        found = differences(db.session)
+        db.session.rollback()
+    assert found and all(f.startswith("tblreport_invoice_day ") for f in found)

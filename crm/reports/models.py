@@ -3,7 +3,8 @@
 One row per day and key: count and amount in the invoice's currency. The conversion to the base
 currency is left to the report (amount × the rate, as for a single invoice), so a currency's rate
 or the base currency can change without rebuilding anything. ``rate`` is the invoice's own rate
-(NULL when it has none or 0). Kept up to date by crm/reports/rollup.py on every commit."""
+(NULL when it has none or 0). Kept up to date by crm/reports/rollup.py: every commit writes what it
+moves (tblreport_pending), folded into these rows by a job; the reports read both."""
 from __future__ import annotations
 
 from datetime import date
@@ -140,7 +141,7 @@ class ReportPending(db.Model):
 # A client or an item breakdown over a year reads almost as many daily rows as raw ones (thousands
 # of clients and items, each on a few days). For whole months it reads these instead: the daily
 # rows summed per month. They are a cache of finished months: a month's rows count only while the
-# month is in tblreport_month; a commit touching a day of a finished month takes the month out of
+# month is in tblreport_month; a fold moving a day of a finished month takes the month out of
 # it (its days are read instead) until the job build_report_months sums it again.
 
 

@@ -155,10 +155,11 @@ def _chunks(items):
 
 
 def _serialise(session) -> None:
-    """One refresh (or month build) at a time, until this transaction ends: two commits moving
-    the same roll-up row must not both insert it. PostgreSQL: a transaction-level advisory lock.
-    MariaDB/MySQL, which have none: the row lock of an upsert of one tbloptions row (created by
-    the first refresh). SQLite has one writer at a time anyway."""
+    """The roll-up lock alone, until this transaction ends: one fold, rebuild or month build at a
+    time (two folds must not both insert a roll-up row), and no commit writing moves meanwhile
+    (``_share``). PostgreSQL: a transaction-level advisory lock. MariaDB/MySQL, which have none: the
+    row lock of an upsert of one tbloptions row (created by the first one). SQLite has one writer at
+    a time anyway."""
     dialect = session.get_bind().dialect.name
     if dialect == "postgresql":
         session.connection().execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCK})
@@ -248,8 +249,8 @@ def _apply(session, r: _Rollup, moves: dict, rows: dict) -> None:
 
 
 def _move(session, moves: list) -> None:
-    """Apply [(roll-up, {key: figures})] (the non-zero moves), then forget the finished months of
-    the days moved."""
+    """Apply [(roll-up, {key: figures})] (the non-zero moves) to the roll-up rows (a fold), then
+    forget the finished months of the days moved."""
     moves = [(r, m) for r, m in ((r, {k: v for k, v in m.items() if any(v)}) for r, m in moves) if m]
     if not moves:
         return
@@ -426,8 +427,9 @@ def build_months(session, today: date | None = None) -> int:
 
 
 def spanned(day_model, month_model, period):
-    """``day_model`` for ``period``, read from ``month_model`` for the whole built months it covers
-    and from ``day_model`` for its other days (an alias of ``day_model``: reports use it alike)."""
+    """``day_model`` for ``period``, read from ``month_model`` for the whole built months it covers,
+    from ``day_model`` for its other days, and the period's pending moves (an alias of ``day_model``:
+    reports use it alike, summing its figures)."""
     from sqlalchemy.orm import aliased
 
     from crm.reports.models import ReportMonth  # cycle: models -> models.report_rollup -> reports.rollup

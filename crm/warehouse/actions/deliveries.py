@@ -408,14 +408,19 @@ def restore_invoice(invoice, actor=None) -> int:
 
 def recheck_waiting(item_ids, actor=None) -> list[str]:
     """After stock came in: re-check the draft notes that were short of these items; notify the
-    owner of each that can now be approved. Returns their numbers."""
+    owner of each that can now be approved. Returns their numbers.
+
+    A note another transaction holds (being approved or edited right now) is skipped, not waited
+    for: that transaction holds the note and may be waiting for the lots this one just changed, so
+    waiting would deadlock; the approval checks the stock itself, and an edit re-checks the note."""
     if not item_ids:
         return []
+    short = (select(GoodsDeliveryDetail.goods_delivery_id)
+             .where(GoodsDeliveryDetail.commodity_code.in_(item_ids)).distinct())
     notes = db.session.execute(
-        select(GoodsDelivery).join(GoodsDeliveryDetail, GoodsDeliveryDetail.goods_delivery_id == GoodsDelivery.id)
-        .where(GoodsDelivery.approval == DRAFT, GoodsDelivery.flag_export_warehouse == 0,
-               GoodsDeliveryDetail.commodity_code.in_(item_ids))
-        .distinct().order_by(GoodsDelivery.id)).scalars().all()
+        select(GoodsDelivery).where(GoodsDelivery.id.in_(short), GoodsDelivery.approval == DRAFT,
+                                    GoodsDelivery.flag_export_warehouse == 0)
+        .order_by(GoodsDelivery.id).with_for_update(skip_locked=True)).scalars().all()
     ready = []
     for note in notes:
         db.session.flush()  # the stock just put in counts

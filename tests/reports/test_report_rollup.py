@@ -441,33 +441,40 @@ def test_a_rollup_row_that_went_wrong_is_mended_by_the_next_change(app):
         assert_rollups_fresh()
 
 
+def _unpaid_invoices_of_one_day(app, company: str, n: int = 6) -> tuple[list[int], str, int]:
+    """``n`` unpaid invoices of 100.00 RON of one client, dated today (the same roll-up cells), and
+    a payment mode: (invoice ids, payment mode id, the administrator's id)."""
+    from crm.catalog.models import Currency, PaymentMode
+    from crm.core.models.settings import Staff
+    from crm.sales.models.clients import Client
+    from crm.sales.models.documents import Invoice, ItemLine
+
+    with app.app_context():
+        ron = Currency(name="RON", symbol="lei", isdefault=True)
+        client, mode = Client(company=company), PaymentMode(name="Cash")
+        db.session.add_all([ron, client, mode])
+        db.session.flush()
+        day = date.today()
+        invoices = [Invoice(clientid=client.userid, number=k, prefix="INV-", formatted_number=f"INV-{k:06d}",
+                            date=day, duedate=day, currency=ron.id, total=Decimal("100.00"),
+                            subtotal=Decimal("100.00"), total_tax=Decimal("0"), status=1,
+                            items=[ItemLine(description="Service", qty=Decimal("1"), rate=Decimal("100.00"))])
+                    for k in range(1, n + 1)]
+        db.session.add_all(invoices)
+        db.session.commit()
+        return ([i.id for i in invoices], str(mode.id),
+                db.session.query(Staff.staffid).filter_by(admin=True).scalar())
+
+
 def test_concurrent_commits_on_one_cell_keep_the_rollups_exact(app):
     """Several people recording payments at the same moment for invoices of one client and one day
     (the same roll-up cells): every payment is recorded and the roll-ups equal a rebuild (real
     concurrent sessions)."""
-
-    from crm.catalog.models import Currency, PaymentMode
     from crm.core.models.settings import Staff
     from crm.core.registry import run
-    from crm.sales.models.clients import Client
-    from crm.sales.models.documents import Invoice, ItemLine
+    from crm.sales.models.documents import Invoice
 
-    n = 6
-    with app.app_context():
-        ron = Currency(name="RON", symbol="lei", isdefault=True)
-        client, mode = Client(company="Gamma SRL"), PaymentMode(name="Cash")
-        db.session.add_all([ron, client, mode])
-        db.session.flush()
-        day = date.today()
-        invoices = [Invoice(clientid=client.userid, number=n, prefix="INV-", formatted_number=f"INV-{n:06d}",
-                            date=day, duedate=day, currency=ron.id, total=Decimal("100.00"),
-                            subtotal=Decimal("100.00"), total_tax=Decimal("0"), status=1,
-                            items=[ItemLine(description="Service", qty=Decimal("1"), rate=Decimal("100.00"))])
-                    for n in range(1, n + 1)]
-        db.session.add_all(invoices)
-        db.session.commit()
-        ids, mode_id = [i.id for i in invoices], str(mode.id)
-        admin_id = db.session.query(Staff.staffid).filter_by(admin=True).scalar()
+    ids, mode_id, admin_id = _unpaid_invoices_of_one_day(app, "Gamma SRL")
 
     def pay(invoice_id, ready):
         staff = db.session.get(Staff, admin_id)
@@ -558,29 +565,12 @@ def test_commits_ask_for_a_fold_every_so_many_moves(app, monkeypatch):
 def test_folds_running_beside_concurrent_payments_keep_the_rollups_exact(app):
     """Payments recorded at the same moment as folds (real concurrent sessions): nothing is
     counted twice or lost, and after the last fold the roll-ups equal a rebuild."""
-    from crm.catalog.models import Currency, PaymentMode
     from crm.core.models.settings import Staff
     from crm.core.registry import run
     from crm.reports.rollup import fold
-    from crm.sales.models.clients import Client
-    from crm.sales.models.documents import Invoice, ItemLine
+    from crm.sales.models.documents import Invoice
 
-    n = 6
-    with app.app_context():
-        ron = Currency(name="RON", symbol="lei", isdefault=True)
-        client, mode = Client(company="Delta SRL"), PaymentMode(name="Cash")
-        db.session.add_all([ron, client, mode])
-        db.session.flush()
-        day = date.today()
-        invoices = [Invoice(clientid=client.userid, number=k, prefix="INV-", formatted_number=f"INV-{k:06d}",
-                            date=day, duedate=day, currency=ron.id, total=Decimal("100.00"),
-                            subtotal=Decimal("100.00"), total_tax=Decimal("0"), status=1,
-                            items=[ItemLine(description="Service", qty=Decimal("1"), rate=Decimal("100.00"))])
-                    for k in range(1, n + 1)]
-        db.session.add_all(invoices)
-        db.session.commit()
-        ids, mode_id = [i.id for i in invoices], str(mode.id)
-        admin_id = db.session.query(Staff.staffid).filter_by(admin=True).scalar()
+    ids, mode_id, admin_id = _unpaid_invoices_of_one_day(app, "Delta SRL")
 
     def work(item, ready):
         kind, invoice_id = item

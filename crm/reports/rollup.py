@@ -329,12 +329,10 @@ def differences(session) -> list[str]:
     """The cells where a daily roll-up, read with its pending moves as the reports read it, differs
     from its raw rows (empty: exact). Reads every raw row: a check (the load test), not a report."""
     out = []
-    p = _pending()
     for r in _rollups():
         t, n = r.table, len(r.keys)
         want = {tuple(row[:n]): tuple(row[n:]) for row in session.execute(r.source(None))}
-        both = union_all(select(*(t.c[c] for c in r.keys + r.sums)),
-                         select(*(p.c[c] for c in r.keys + r.sums)).where(p.c.rollup == t.name)).subquery()
+        both = _as_it_stands(t)
         got = {tuple(row[:n]): tuple(row[n:]) for row in session.execute(
             select(*(both.c[k] for k in r.keys), *(func.sum(both.c[s]) for s in r.sums))
             .group_by(*(both.c[k] for k in r.keys)))
@@ -345,15 +343,21 @@ def differences(session) -> list[str]:
     return out
 
 
+def _as_it_stands(table):
+    """A daily roll-up's rows and its pending moves, one UNION ALL subquery with the table's columns
+    (a key may come more than once: sum its figures)."""
+    p = _pending()
+    names = [c.name for c in table.c]
+    return union_all(select(*(table.c[n] for n in names)),
+                     select(*(p.c[n] for n in names)).where(p.c.rollup == table.name)).subquery()
+
+
 def current(day_model):
     """``day_model`` as it stands: its rows and the pending moves not folded into them yet (an
     alias of ``day_model``: read it as the table; sum its figures, as a row may come twice)."""
     from sqlalchemy.orm import aliased
 
-    t, p = day_model.__table__, _pending()
-    names = [c.name for c in t.c]
-    moves = select(*(p.c[n] for n in names)).where(p.c.rollup == t.name)
-    return aliased(day_model, union_all(select(*(t.c[n] for n in names)), moves).subquery(), adapt_on_names=True)
+    return aliased(day_model, _as_it_stands(day_model.__table__), adapt_on_names=True)
 
 
 # --- monthly roll-ups (crm/reports/models.py: a cache of finished months) --------------

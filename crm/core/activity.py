@@ -4,12 +4,13 @@ History lines (tblactivity_log, tbllead_activity_log, tblsales_activity) are onl
 never read back by the code that writes them, so they are not ORM objects: each is queued on
 the session and all of a transaction's lines go in with one multi-row INSERT per table just
 before it commits (after the business events' subscribers, which log too: the order of
-crm/core/commit_pipeline.py). A rollback drops them with the rest. A query of the ORM in the same
+crm/core/commit_pipeline.py); on PostgreSQL the tables' INSERTs are one statement (crm/core/bulk.py). A rollback drops them with the rest. A query of the ORM in the same
 transaction writes them first, so the transaction still sees its own history, as it did when
 they were flushed with the rest.
 """
 from __future__ import annotations
 
+from crm.core import bulk
 from crm.core.extensions import db
 from crm.core.models.records import ActivityLog
 
@@ -23,7 +24,7 @@ def queue_line(model, values: dict, id_of=None, id_column: str = "rel_id") -> No
 
 
 def write_queued(session) -> None:
-    """INSERT the queued lines, one statement per table (executemany)."""
+    """INSERT the queued lines: one statement per table, or one in all (:func:`bulk.insert_together`)."""
     queued = session.info.pop(_QUEUED, None)
     if not queued:
         return
@@ -34,9 +35,19 @@ def write_queued(session) -> None:
         if id_of is not None:
             values[id_column] = id_of.id
         by_table.setdefault(table, []).append(values)
-    connection = session.connection()
-    for table, rows in by_table.items():
-        connection.execute(table.insert(), rows)
+    bulk.insert_together(session.connection(), [_writer(table, rows) for table, rows in by_table.items()])
+
+
+_writers: dict = {}  # (table, its columns) -> bulk.InsertRows: three shapes of history line in all
+
+
+def _writer(table, rows: list) -> tuple:
+    rows = bulk.with_defaults(table, rows)  # (the date each line is written)
+    columns = tuple(sorted(set().union(*rows)))
+    writer = _writers.get((table, columns))
+    if writer is None:
+        writer = _writers[(table, columns)] = bulk.InsertRows(table, columns)
+    return writer, [{c: row.get(c) for c in columns} for row in rows]
 
 
 def _before_read(state) -> None:

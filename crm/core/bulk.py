@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Iterable, Sequence
 
-from sqlalchemy import Integer, Table, bindparam, case, func, select
+from sqlalchemy import Integer, Table, bindparam, case, func, literal, select
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from crm.core.extensions import db
@@ -54,17 +54,53 @@ class UpdateById:
 
 
 class InsertRows:
-    """``INSERT INTO table (<columns>)`` of many rows at once."""
+    """``INSERT INTO table (<columns>)`` of many rows at once. Every row gives every column: the
+    columns' Python-side defaults are not applied (:func:`with_defaults` fills them)."""
 
     def __init__(self, table: Table, columns: Sequence[str]):
         self.table, self.columns, self.name = table, tuple(columns), f"new_{table.name}"
         rows = arrays(self.name, {c: table.c[c].type for c in self.columns})
-        self.pg = table.insert().from_select(self.columns, select(*rows.c))
+        self.pg = table.insert().from_select(self.columns, select(*rows.c), include_defaults=False)
 
     def __call__(self, rows: Sequence[dict]) -> None:
-        if not rows:
-            return
-        if postgresql():
-            db.session.execute(self.pg, array_params(self.name, self.columns, rows))
-        else:
-            db.session.execute(self.table.insert(), [{c: row[c] for c in self.columns} for row in rows])
+        if rows:
+            insert_together(db.session.connection(), [(self, rows)])
+
+
+def with_defaults(table: Table, rows: Sequence[dict]) -> list[dict]:
+    """``rows`` with the Python-side scalar and callable defaults of the columns they leave out."""
+    missing = [c for c in table.c if c.default is not None and not c.default.is_sequence
+               and any(c.key not in row for row in rows)]
+    if not missing:
+        return list(rows)
+    filled = {c.key: c.default.arg(None) if c.default.is_callable else c.default.arg for c in missing}
+    return [{**filled, **row} for row in rows]
+
+
+_together: dict = {}  # (the tables' writers, the statement run with them) -> one PostgreSQL statement
+
+
+def insert_together(connection, writes: Sequence[tuple[InsertRows, Sequence[dict]]], then=None) -> None:
+    """The rows of several tables, and ``then`` (a SELECT whose result is not wanted, a lock for
+    instance), with as few round trips as the database allows. PostgreSQL: one statement, each
+    INSERT a data-modifying CTE (run to completion whether or not the statement reads it) under
+    ``then`` or ``SELECT 1``; its text depends only on which tables are written, so it is compiled
+    and prepared once. Elsewhere: one statement per table, then ``then``."""
+    writes = [(writer, rows) for writer, rows in writes if rows]
+    if connection.dialect.name != "postgresql":
+        for writer, rows in writes:
+            connection.execute(writer.table.insert(), [{c: row[c] for c in writer.columns} for row in rows])
+        if then is not None:
+            connection.execute(then)
+        return
+    if not writes and then is None:
+        return
+    key = (tuple(writer.name for writer, _ in writes), id(then))
+    stmt = _together.get(key)
+    if stmt is None:
+        ctes = [writer.pg.cte(f"wrote_{writer.table.name}") for writer, _ in writes]
+        stmt = _together[key] = (then if then is not None else select(literal(1))).add_cte(*ctes)
+    params: dict = {}
+    for writer, rows in writes:
+        params.update(array_params(writer.name, writer.columns, rows))
+    connection.execute(stmt, params)

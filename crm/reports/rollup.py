@@ -58,6 +58,7 @@ from sqlalchemy import (
     update,
 )
 
+from crm.core.bulk import InsertRows, insert_together
 from crm.core.extensions import db
 from crm.core.jobs.runner import job
 
@@ -172,12 +173,15 @@ def _serialise(session) -> None:
                                      .on_duplicate_key_update(value=""))
 
 
+_SHARE_PG = select(func.pg_advisory_xact_lock_shared(_LOCK))
+
+
 def _share(session) -> None:
     """The roll-up lock, shared with other commits writing moves, until this transaction ends: a
     fold, rebuild or month build (``_serialise``) waits for them and they for it."""
     dialect = session.get_bind().dialect.name
     if dialect == "postgresql":
-        session.connection().execute(text("SELECT pg_advisory_xact_lock_shared(:k)"), {"k": _LOCK})
+        session.connection().execute(_SHARE_PG)
     elif dialect in ("mysql", "mariadb"):
         from crm.core.models.settings import Option  # cycle: models -> models.report_rollup -> reports.rollup
 
@@ -275,8 +279,15 @@ def _pending():
 _written = [0]  # pending moves this process wrote since it last asked for a fold
 
 
+@cache
+def _pending_writer() -> InsertRows:
+    p = _pending()
+    return InsertRows(p, [c.name for c in p.c if c.name != "id"])
+
+
 def _journal(session, moves: list) -> None:
-    """Write [(roll-up, {key: figures})] (the non-zero moves) as pending rows, in one INSERT; every
+    """Write [(roll-up, {key: figures})] (the non-zero moves) as pending rows, in one INSERT (on
+    PostgreSQL the same statement takes the shared lock: one round trip); every
     ``FOLD_EVERY`` of them, ask for a fold after the commit."""
     p = _pending()
     blank = dict.fromkeys(c.name for c in p.c if c.name != "id")  # one shape for every row: one statement
@@ -284,8 +295,11 @@ def _journal(session, moves: list) -> None:
             for r, m in moves for key, figures in m.items() if any(figures)]
     if not rows:
         return
-    _share(session)
-    session.connection().execute(insert(p), rows)
+    if session.get_bind().dialect.name == "postgresql":  # the shared lock and the rows: one statement
+        insert_together(session.connection(), [(_pending_writer(), rows)], then=_SHARE_PG)
+    else:
+        _share(session)
+        session.connection().execute(insert(p), rows)
     _written[0] += len(rows)
     if _written[0] >= FOLD_EVERY:
         _written[0] = 0

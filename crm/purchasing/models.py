@@ -299,7 +299,8 @@ class PurchaseOrder(db.Model):
 
 class PurchaseOrderDetail(db.Model):
     __tablename__ = "tblpur_order_detail"
-    __crm__ = Resource(module="purchases", label="Purchase order lines")
+    # What was received of a line is counted by approving goods receipts (crm/warehouse), never entered.
+    __crm__ = Resource(module="purchases", label="Purchase order lines", action_owned=("wh_quantity_received",))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     pur_order: Mapped[int] = fk("tblpur_orders.id", nullable=False)

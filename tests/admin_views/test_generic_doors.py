@@ -308,3 +308,26 @@ def test_an_invoice_entered_by_hand_takes_its_due_date_and_addresses(app, client
         made = db.session.query(Invoice).order_by(Invoice.id.desc()).first()
         assert made.duedate == issued_on + timedelta(days=15)
         assert (made.billing_street, made.shipping_city) == ("Bd. Eroilor 10", "Turda")
+
+
+def test_what_was_delivered_or_received_of_a_line_is_counted_by_the_warehouse_never_entered(client, h, setup):
+    """A line's delivered quantity (approved delivery notes) and a purchase order line's received
+    quantity (approved goods receipts) are refused at the API; a line sent back as read passes."""
+    cid, _ = setup
+    line = {"description": "Audit", "qty": "2", "rate": "10"}
+    r = client.post("/api/v1/invoices", headers=h, json={"clientid": cid, "date": "2026-11-01", "duedate": "2099-01-01",
+                                                         "items": [{**line, "wh_delivered_quantity": "2"}]})
+    assert r.status_code == 422 and r.get_json()["field"] == "items.0.wh_delivered_quantity", r.get_json()
+    assert r.get_json()["error"] == "items.0.wh_delivered_quantity: written only by the system."
+    inv = _invoice(client, h, cid)
+    read = {k: v for k, v in inv["items"][0].items() if k not in ("id", "rel_id", "rel_type", "taxes")}
+    r = client.patch(f"/api/v1/invoices/{inv['id']}", headers=h, json={"items": [{**read, "wh_delivered_quantity": "1"}]})
+    assert r.status_code == 422 and r.get_json()["field"] == "items.0.wh_delivered_quantity"
+    r = client.patch(f"/api/v1/invoices/{inv['id']}", headers=h, json={"items": [read]})  # as read: "0.000"
+    assert r.status_code == 200 and r.get_json()["items"][0]["wh_delivered_quantity"] == "0.000"
+
+    vendor = client.post("/api/v1/pur_vendor", json={"company": "Vendor SRL"}, headers=h).get_json()["userid"]
+    r = client.post("/api/v1/pur_orders", headers=h, json={
+        "vendor": vendor, "pur_order_name": "Pallets",
+        "items": [{"quantity": "5", "unit_price": "3", "wh_quantity_received": "5"}]})
+    assert r.status_code == 422 and r.get_json()["field"] == "items.0.wh_quantity_received", r.get_json()

@@ -331,7 +331,8 @@ class ItemLine(db.Model):
     """tblitemable: one line of a proposal, estimate, invoice or credit note."""
 
     __tablename__ = "tblitemable"
-    __crm__ = Resource(module="invoices", label="Document lines")
+    # What was delivered of a line is counted by approving delivery notes (crm/warehouse), never entered.
+    __crm__ = Resource(module="invoices", label="Document lines", action_owned=("wh_delivered_quantity",))
     # A line belongs to one of several parents (Proposal/Estimate/Invoice.items), each with
     # delete-orphan: it is an orphan only when attached to none of them.
     __mapper_args__ = {"legacy_is_orphan": True}

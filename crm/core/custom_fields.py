@@ -7,10 +7,10 @@ Values are stored as text, as Perfex stores them: numbers as plain decimals, dat
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
-from flask import g, has_request_context
 from sqlalchemy import select
 
 from crm.core.extensions import db
@@ -24,6 +24,7 @@ from crm.core.models.settings import (  # noqa: F401
     options_of,
 )
 from crm.core.resources import primary_key
+from crm.core.shared import Shared
 
 # tblcustomfields.fieldto for each table that carries custom fields (Perfex's names).
 FIELDTO = {"tblleads": "leads", "tblclients": "customers", "tblproposals": "proposal",
@@ -36,22 +37,44 @@ def fieldto_of(model) -> str | None:
     return FIELDTO.get(getattr(model, "__tablename__", ""))
 
 
-def definitions(model) -> list:
-    """Active fields of ``model``'s table, in field order; cached for the request (one query)."""
+@dataclass(frozen=True)
+class Definition:
+    """An active custom field as the forms, grids and API use it: its tblcustomfields row, read once
+    and shared by the process's transactions (a plain record, never expired or written)."""
+
+    id: int
+    fieldto: str
+    name: str
+    slug: str
+    required: bool
+    type: str
+    options: str | None
+    field_order: int
+    show_on_table: bool
+
+    def __str__(self):
+        return self.name
+
+
+def _read_definitions(session) -> dict[str, tuple[Definition, ...]]:
+    out: dict[str, list] = {}
+    for f in session.scalars(select(CustomField).where(CustomField.active.is_(True))
+                             .order_by(CustomField.field_order, CustomField.id)):
+        out.setdefault(f.fieldto, []).append(Definition(f.id, f.fieldto, f.name, f.slug, bool(f.required), f.type,
+                                                        f.options, f.field_order, bool(f.show_on_table)))
+    return {fieldto: tuple(fields) for fieldto, fields in out.items()}
+
+
+# Every table's active fields, in field order: one query per process (crm/core/shared.py), not one per request.
+DEFINITIONS = Shared("custom_fields", _read_definitions, lambda: (CustomField,))
+
+
+def definitions(model) -> tuple[Definition, ...]:
+    """Active fields of ``model``'s table, in field order."""
     fieldto = fieldto_of(model)
     if fieldto is None:
-        return []
-    cache = g.setdefault("_crm_custom_fields", {}) if has_request_context() else {}
-    if fieldto not in cache:
-        cache[fieldto] = db.session.scalars(
-            select(CustomField).where(CustomField.fieldto == fieldto, CustomField.active.is_(True))
-            .order_by(CustomField.field_order, CustomField.id)).all()
-    return cache[fieldto]
-
-
-def forget_definitions() -> None:
-    if has_request_context():
-        g.pop("_crm_custom_fields", None)
+        return ()
+    return DEFINITIONS.get(db.session()).get(fieldto, ())
 
 
 def _blank(raw) -> bool:

@@ -126,6 +126,7 @@ def test_grid_shows_fields_marked_for_the_table_with_one_query_for_the_page(app,
         db.session.commit()
         engine = db.engine
     counts = {}
+    admin_client.get("/admin/leads/?page_size=5")  # the process reads the field definitions once, shared after
     for size in (20, 50):
         with QueryCounter(engine) as qc:
             r = admin_client.get(f"/admin/leads/?page_size={size}")
@@ -209,6 +210,7 @@ def test_api_list_loads_custom_fields_of_a_page_in_one_query(app, api_headers):
         engine = db.engine
     client = app.test_client()
     counts = {}
+    client.get("/api/v1/leads?page_size=5", headers=api_headers)  # the definitions: read once by the process
     for size in (10, 40):
         with QueryCounter(engine) as qc:
             r = client.get(f"/api/v1/leads?page_size={size}", headers=api_headers)

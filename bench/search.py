@@ -3,7 +3,7 @@
 PostgreSQL, MariaDB or SQLite.
 
     python bench/search.py [--db postgres|mariadb|sqlite] [--url URL] [--invoices 1000000] [--leads 200000]
-                           [--clients 20000] [--repeat 20] [--warmup 2] [--keep | --reuse]
+                           [--clients 20000] [--repeat 20] [--warmup 2] [--keep | --reuse] [--search URL ...]
 
 --url defaults to postgresql+psycopg://postgres@127.0.0.1:5432/crm_bench,
 mysql+pymysql://root@127.0.0.1:3306/crm_bench?charset=utf8mb4 or sqlite:////tmp/crm_bench_search.sqlite
@@ -216,7 +216,7 @@ def measure(app, args) -> bool:
     ok = True
     log(f"\n{os.cpu_count()} CPUs, load average {' '.join(f'{x:.2f}' for x in os.getloadavg())} before")
     log(f"\n{'search':<32}{'median ms':>10}{'p95 ms':>9}{'rows':>6}")
-    for what, url in SEARCHES:
+    for what, url in [(u, u) for u in args.search] if args.search else SEARCHES:
         times, body = [], ""
         for i in range(args.warmup + args.repeat):
             with app.app_context():
@@ -250,6 +250,9 @@ def main(argv=None) -> int:
     parser.add_argument("--max-median-ms", type=float, default=50.0)
     parser.add_argument("--keep", action="store_true", help="keep the filled database (and reuse it with --reuse)")
     parser.add_argument("--reuse", action="store_true", help="measure the database of an earlier --keep run")
+    parser.add_argument("--search", action="append", metavar="URL",
+                        help="measure this URL instead of the standard searches (repeatable), e.g. "
+                             "'/admin/invoices/?search=INV-0' or '/admin/search/?q=INV-01&format=json'")
     args = parser.parse_args(argv)
     url = args.url or DEFAULT_URLS[args.db]
     cleanup = (lambda: None) if args.reuse else fresh_database(url, args.force_drop)

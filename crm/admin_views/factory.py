@@ -286,11 +286,12 @@ class CrmModelView(StaffOnly, ModelView):
         index (a trigram index on PostgreSQL) where a join would read every row of the grid's
         table. Past RELATED_IDS ids the ids stay a subquery (correct, slower).
 
-        On SQLite the columns with an FTS5 trigram table are asked through it (crm/core/search_index.py),
-        except by the page of a grid searched newest first: that page is loaded by the keys its count
-        reads (get_list), or past the cap, a common term, by walking the newest rows testing the LIKE
-        (as before the index), where a plan led by the index would read and sort every match (3 s
-        for the invoices of "SRL" companies among 1,000,000)."""
+        On SQLite the columns with an FTS5 trigram table are asked through it (crm/core/search_index.py;
+        a term with more than its CANDIDATES candidates keeps the LIKE, whose scan stops at the
+        capped count), except by the page of a grid searched newest first: that page is loaded by
+        the keys its count reads (get_list), or past the cap, a common term, by walking the newest
+        rows testing the LIKE (as before the index), where a plan led by the index would read and
+        sort every match (3 s for the invoices of "SRL" companies among 1,000,000)."""
         related = [(f, p) for f, p in self._search_fields if p]
         if any(len(p) != 1 or p[0].property.direction.name != "MANYTOONE" for _f, p in related):
             return super()._apply_search(query, count_query, joins, count_joins, search)

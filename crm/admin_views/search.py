@@ -8,11 +8,12 @@ table's text columns that hold a number, a name, an email or a phone.
 
 Each table is asked first for the keys of its matches, at most PROBE + 1 of them in any order, and
 the newest of those: a term that few rows match is then found through the column indexes (the
-trigram indexes on PostgreSQL, the FTS5 trigram tables on SQLite), where ``ORDER BY id DESC LIMIT
-6`` alone lets PostgreSQL walk the primary key backwards testing every row (it reckons a match at
-least 1 row in 10,000, so a term that matches one lead in 200,000 cost 400 ms). The rows are then
-loaded by those keys. Past PROBE matches the term is common, and the newest are found by walking
-the primary key as before."""
+trigram indexes on PostgreSQL), where ``ORDER BY id DESC LIMIT 6`` alone lets PostgreSQL walk the
+primary key backwards testing every row (it reckons a match at least 1 row in 10,000, so a term
+that matches one lead in 200,000 cost 400 ms). The rows are then loaded by those keys. Past PROBE
+matches the term is common, and the newest are found by walking the primary key as before. On
+SQLite a table whose searched columns all have an FTS5 trigram table gives its newest matches
+straight from it, read newest first, whatever their number (crm/core/search_index.py)."""
 from __future__ import annotations
 
 import re
@@ -118,10 +119,10 @@ def newest_matches(stmt, pk, conditions, term: str) -> list | object:
     searched columns' indexes rather than walking the primary key. On PostgreSQL each column is
     asked on its own (UNION ALL): ORed, the planner prices ILIKE as a cheap operator and scans a
     table of 20,000 contacts testing five columns a row (40-50 ms) where each column's trigram
-    index answers in under a millisecond. On SQLite the indexed columns come as one condition
-    (their FTS5 table's candidates, then the LIKE on those rows: crm/core/search_index.py). A term
-    without three letters or digits in a row has no trigram to look up, and on MariaDB no index
-    serves the columns: one scan testing them all is then the cheapest."""
+    index answers in under a millisecond. A term without three letters or digits in a row has no
+    trigram to look up, on MariaDB no index serves the columns, and on SQLite this is asked only
+    where no FTS5 table does (search_index.newest_keys answers the others): one scan testing them
+    all is then the cheapest."""
     keys = stmt.with_only_columns(pk)
     if len(conditions) > 1 and re.search(r"[^\W_]{3}", term) and db.session.get_bind().dialect.name == "postgresql":
         found = union_all(*[keys.where(c) for c in conditions]).subquery()
@@ -148,14 +149,17 @@ def search(term: str, staff) -> list[Hit]:
             continue
         pk = getattr(model, primary_key(model))
         stmt = visible(select(model), staff, model)
-        # the keys: on SQLite through the columns' FTS5 trigram table (crm/core/search_index.py)
-        newest = newest_matches(stmt, pk, search_index.any_like(cols, pattern), term)
+        # on SQLite the newest keys straight from the columns' FTS5 trigram table when it has them
+        # all (crm/core/search_index.py); else the keys of the matches first
+        newest = search_index.newest_keys(stmt, pk, cols, pattern, PER_TABLE + 1)
+        if newest is None:
+            conditions = search_index.any_like(cols, pattern)
+            newest = newest_matches(stmt, pk, conditions, term)
         if not newest:
             continue
         # a common term: the newest rows walked testing the LIKE, where a plan led by the index
         # would read and sort every match
-        stmt = stmt.where(or_(*[c.ilike(pattern) for c in cols])) if newest is COMMON else \
-            select(model).where(pk.in_(newest))
+        stmt = stmt.where(or_(*conditions)) if newest is COMMON else select(model).where(pk.in_(newest))
         party = party_relationship(model)
         if party:  # the client's name in the same query (a join), not one query per result
             stmt = stmt.options(joinedload(getattr(model, party)))

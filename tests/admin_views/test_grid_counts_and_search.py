@@ -117,7 +117,8 @@ def test_a_search_past_the_cap_shows_the_cap_and_the_newest_page(app, admin_clie
     html, seen = _statements(app, admin_client, "/admin/clients/?search=counted")
     assert "List (3+)" in html and "Counted 06 SRL" in html and "Counted 00 SRL" in html
     assert html.index("Counted 06 SRL") < html.index("Counted 00 SRL")
-    assert not any(s.lower().startswith("select count(") for s in seen)
+    # (on SQLite the FTS5 index is asked how many candidates it has, up to search_index.CANDIDATES)
+    assert not any(s.lower().startswith("select count(") and "_fts" not in s for s in seen)
 
 
 def test_an_exact_count_past_the_probe_counts_them_all(app, admin_client, monkeypatch):

@@ -159,3 +159,46 @@ def test_a_search_of_three_characters_asks_the_index_on_sqlite(app, admin_client
     else:
         assert asked == []
     assert not any(" MATCH " in s for s in short_term.statements)
+
+
+@pytest.mark.parametrize("walked", [False, True], ids=["page-by-keys", "page-walked"])
+def test_a_term_with_more_candidates_than_asked_for_gives_the_likes_rows(app, admin_client, monkeypatch, walked):
+    """On SQLite a grid's term with more than search_index.CANDIDATES candidates is common: its LIKE
+    alone, whose scan stops early. Lowered here to 2: the rows and the capped count are still the
+    LIKE's (the page by the keys counted, or past them walked newest first); Ctrl+K reads the
+    newest from the index whatever their number, the candidates the LIKE refuses skipped."""
+    from crm.admin_views import factory
+    from crm.core import search_index
+    from crm.sales.models.clients import Lead
+
+    with app.app_context():
+        matching = [Lead(name=f"Wexford Lead {i}", email=f"lead{i}@wexford.example") for i in range(7)]
+        db.session.add_all(matching)
+        db.session.commit()
+        # newest: the index's candidates for "wexford lead", which the LIKE "%wexford%lead%" refuses
+        others = [Lead(name="Lead of Wexford"), Lead(name="Lead Nine", email="nine@wexford.example")]
+        db.session.add_all(others)
+        db.session.commit()
+        newest_five = sorted((lead.id for lead in matching), reverse=True)[:5]
+        both_words = {lead.id for lead in matching + others}  # the grid's words, each in one column
+        engine = db.engine
+    app.config["GRID_COUNT_CAP"] = 4
+    monkeypatch.setattr(search_index, "CANDIDATES", 2)
+    if walked:  # the grid reads fewer keys than the matches: its page walks the newest rows
+        monkeypatch.setattr(factory, "PROBE", 2)
+    try:
+        with QueryCounter(engine) as asked:
+            html = admin_client.get("/admin/leads/", query_string={"search": "wexford lead"}).get_data(as_text=True)
+            hits = everywhere(admin_client, "wexford lead")
+        exact = admin_client.get("/admin/leads/", query_string={"search": "wexford lead", "exact_count": 1})
+    finally:
+        app.config.pop("GRID_COUNT_CAP")
+    assert {int(i) for i in re.findall(r'name="rowid"[^>]*value="(\d+)"', html)} == both_words
+    assert "List (4+)" in html
+    assert "List (9)" in exact.get_data(as_text=True)
+    assert hits == {("Lead", i) for i in newest_five}
+    if engine.dialect.name == "sqlite":
+        # the grid asked the index (for 3 keys at most) and used the LIKE alone
+        assert any("tblleads_fts MATCH" in s and "LIMIT" in s for s in asked.statements)
+        assert not any("tblleads.id IN (" in s and " LIKE " in s for s in asked.statements)
+        assert any("ORDER BY tblleads_fts.rowid DESC" in s for s in asked.statements)  # Ctrl+K's newest

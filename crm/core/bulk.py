@@ -9,9 +9,10 @@ process).
 """
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Iterable, Sequence
 
-from sqlalchemy import Integer, Table, bindparam, case, func, literal, select
+from sqlalchemy import Integer, Numeric, Table, bindparam, case, func, literal, select
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from crm.core.extensions import db
@@ -27,9 +28,11 @@ def arrays(name: str, columns: dict):
     return func.unnest(*params).table_valued(*columns).render_derived(name=name)
 
 
-def array_params(name: str, columns: Iterable[str], rows: Sequence[dict]) -> dict[str, list]:
-    """The parameters of :func:`arrays` for these rows (dicts by column name)."""
-    return {f"{name}_{col}": [row[col] for row in rows] for col in columns}
+def array_params(name: str, columns: Iterable[str], rows: Sequence[dict], decimals=()) -> dict[str, list]:
+    """The parameters of :func:`arrays` for these rows (dicts by column name). The driver sends a
+    list of one type only: in the ``decimals`` columns an int (a sum that started at 0) is made a Decimal."""
+    return {f"{name}_{col}": [Decimal(v) if col in decimals and isinstance(v, int) else v
+                              for v in (row[col] for row in rows)] for col in columns}
 
 
 class UpdateById:
@@ -61,6 +64,7 @@ class InsertRows:
         self.table, self.columns, self.name = table, tuple(columns), f"new_{table.name}"
         rows = arrays(self.name, {c: table.c[c].type for c in self.columns})
         self.pg = table.insert().from_select(self.columns, select(*rows.c), include_defaults=False)
+        self.decimals = {c for c in self.columns if isinstance(table.c[c].type, Numeric)}
 
     def __call__(self, rows: Sequence[dict]) -> None:
         if rows:
@@ -102,5 +106,5 @@ def insert_together(connection, writes: Sequence[tuple[InsertRows, Sequence[dict
         stmt = _together[key] = (then if then is not None else select(literal(1))).add_cte(*ctes)
     params: dict = {}
     for writer, rows in writes:
-        params.update(array_params(writer.name, writer.columns, rows))
+        params.update(array_params(writer.name, writer.columns, rows, writer.decimals))
     connection.execute(stmt, params)

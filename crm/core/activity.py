@@ -4,9 +4,9 @@ History lines (tblactivity_log, tbllead_activity_log, tblsales_activity) are onl
 never read back by the code that writes them, so they are not ORM objects: each is queued on
 the session and all of a transaction's lines go in with one multi-row INSERT per table just
 before it commits (after the business events' subscribers, which log too: the order of
-crm/core/commit_pipeline.py); on PostgreSQL the tables' INSERTs are one statement (crm/core/bulk.py). A rollback drops them with the rest. A query of the ORM in the same
-transaction writes them first, so the transaction still sees its own history, as it did when
-they were flushed with the rest.
+crm/core/commit_pipeline.py); on PostgreSQL the tables' INSERTs are one statement (crm/core/bulk.py).
+A rollback drops them with the rest. A query of the ORM in the same transaction writes them first,
+so the transaction still sees its own history, as it did when they were flushed with the rest.
 """
 from __future__ import annotations
 

@@ -46,9 +46,12 @@ def _clone(row):
 
 def _queries(client, engine, url) -> tuple[int, str]:
     """The queries of one request for ``url``, once what a commit makes the app reload (its cached
-    options, the signed-in staff member) is loaded again by a first request."""
-    client.get(url)
-    with QueryCounter(engine) as qc:
+    options, the signed-in staff member) is loaded again by a first request. Each request has an
+    app context and session of its own, as on a server: in the test's session a request would find
+    what an earlier one loaded, or not, as the garbage collector had it (a lazy load more or less)."""
+    with client.application.app_context():
+        client.get(url)
+    with client.application.app_context(), QueryCounter(engine) as qc:
         resp = client.get(url)
     assert resp.status_code == 200, url
     return qc.count, resp.get_data(as_text=True)

@@ -32,7 +32,7 @@ INTERNAL = {"lost_reason", "from_form_id", "converted_from_lead", "project_id", 
             "isnotified", "cancel_overdue_reminders", "subtotal", "total_tax", "total", "sub_total",
             "total_money", "total_tax_money", "total_goods_money", "value_of_inventory", "total_amount",
             "total_after_discount", "number", "formatted_number", "prefix", "number_format", "uuid",
-            "rel_type_detail_id", "itemable_id", "wh_delivered_quantity", "wh_quantity_received"}
+            "rel_type_detail_id", "itemable_id"}
 INTERNAL_RE = re.compile(r"^efactura_|_notified$|^acceptance_|^date_?(created|added|add|c|create)$")
 # Columns a person rarely fills: in the folded "More" section of any form that has them.
 ADVANCED = ("recurring", "recurring_type", "custom_recurring", "cycles", "show_quantity_as", "exchange_rate",

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from flask import has_request_context, url_for
+from sqlalchemy import inspect
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.routing import BuildError
 from werkzeug.datastructures import MultiDict
@@ -121,6 +122,9 @@ def who_writes(model, key: str) -> str:
         return "set by the server (who created the record and when), never taken from a request"
     if kind == LINES:
         return "computed by the server from the lines"
+    written_by = inspect(model).columns[key].info.get("written_by")  # an action of another table (a line's parent)
+    if written_by:
+        return f"written only by {written_by}"
     names = ", ".join(a.name for a in actions_for(model))
     if not names:
         return "written only by the system"

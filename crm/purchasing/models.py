@@ -315,7 +315,8 @@ class PurchaseOrderDetail(db.Model):
     discount: Mapped[Decimal | None] = mapped_column(RATE)  # percent (Perfex discount_%)
     discount_money: Mapped[Decimal] = mapped_column(MONEY, default=Decimal("0"))
     total: Mapped[Decimal] = mapped_column(MONEY, default=Decimal("0"))
-    wh_quantity_received: Mapped[Decimal] = mapped_column(QTY, default=Decimal("0"), nullable=False)
+    wh_quantity_received: Mapped[Decimal] = mapped_column(QTY, default=Decimal("0"), nullable=False,
+                                                          info={"written_by": "approving a goods receipt of the order"})
 
     pur_order_rel = relationship("PurchaseOrder", back_populates="items")
     item = relationship("Item")

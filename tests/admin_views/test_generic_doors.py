@@ -318,7 +318,8 @@ def test_what_was_delivered_or_received_of_a_line_is_counted_by_the_warehouse_ne
     r = client.post("/api/v1/invoices", headers=h, json={"clientid": cid, "date": "2026-11-01", "duedate": "2099-01-01",
                                                          "items": [{**line, "wh_delivered_quantity": "2"}]})
     assert r.status_code == 422 and r.get_json()["field"] == "items.0.wh_delivered_quantity", r.get_json()
-    assert r.get_json()["error"] == "items.0.wh_delivered_quantity: written only by the system."
+    assert r.get_json()["error"] == ("items.0.wh_delivered_quantity: written only by approving "
+                                      "a delivery note of the invoice.")
     inv = _invoice(client, h, cid)
     read = {k: v for k, v in inv["items"][0].items() if k not in ("id", "rel_id", "rel_type", "taxes")}
     r = client.patch(f"/api/v1/invoices/{inv['id']}", headers=h, json={"items": [{**read, "wh_delivered_quantity": "1"}]})
@@ -331,3 +332,4 @@ def test_what_was_delivered_or_received_of_a_line_is_counted_by_the_warehouse_ne
         "vendor": vendor, "pur_order_name": "Pallets",
         "items": [{"quantity": "5", "unit_price": "3", "wh_quantity_received": "5"}]})
     assert r.status_code == 422 and r.get_json()["field"] == "items.0.wh_quantity_received", r.get_json()
+    assert "approving a goods receipt of the order" in r.get_json()["error"]

@@ -150,7 +150,8 @@ class Resource:
               creation time, set by the server from the signed-in staff member), :data:`ALWAYS_OWNED`
               (numbers, portal hashes, signatures, sent flags, stored files), and, on a document with
               lines, :data:`LINE_TOTALS` (computed from the lines). The generated form leaves them
-              out; the API shows them read-only and answers 422 naming the field and who writes it.
+              out; the API shows them read-only and answers 422 naming the field and who writes it (a
+              column written by another table's action says which: ``info={"written_by": ...}``).
               ``crm.core.resources.action_owned`` gives the whole set.
     module    the permission module (crm/core/permissions.py MODULES): ``<module>.<verb>`` keys govern the
               table in every door. Required: every table says where it belongs.

@@ -15,7 +15,7 @@ from decimal import Decimal
 
 from crm.catalog.models import Tax
 from crm.core import totals
-from crm.core.company import profile
+from crm.core.company import Profile, profile
 from crm.core.extensions import db
 from crm.core.models.base import money
 from crm.efactura import codes
@@ -141,32 +141,6 @@ class EDocument:
         return money(self.tax_total * (self.exchange_rate or Decimal(1)))
 
 
-@dataclass
-class Company:
-    """The seller, as the company profile gives it."""
-
-    name: str
-    cui: str | None
-    vat_registered: bool
-    trade_register: str | None
-    street: str | None
-    city: str | None
-    postal_zone: str | None
-    county: str | None
-    country: str
-    iban: str | None
-    email: str | None = None
-    phone: str | None = None
-
-    @classmethod
-    def from_profile(cls, currency: str | None = None) -> "Company":
-        """The company profile (crm/core/company.py), with the bank account of the invoice's currency."""
-        p = profile()
-        return cls(name=p.name, cui=p.cui, vat_registered=p.vat_registered, trade_register=p.trade_register,
-                   street=p.street, city=p.city, postal_zone=p.postal_code, county=p.county, country=p.country,
-                   iban=p.iban_for(currency), email=p.email, phone=p.phone)
-
-
 SETTINGS = "Company profile (/admin/company)"
 
 
@@ -213,7 +187,7 @@ def _address_checks(findings, record, prefix, country, county_raw, city, street,
     return county, city
 
 
-def company_party(company: Company, findings: list[Finding], use_vat_id: bool) -> Party:
+def company_party(company: Profile, findings: list[Finding], use_vat_id: bool) -> Party:
     if not company.name:
         findings.append(Finding(SETTINGS, "Legal name", "is empty"))
     if not company.cui:
@@ -224,7 +198,7 @@ def company_party(company: Company, findings: list[Finding], use_vat_id: bool) -
     country = codes.country_code(company.country)
     county, city = _address_checks(findings, SETTINGS, "Company ", country, company.county, company.city,
                                    company.street, (company.city, company.street))
-    party = Party(name=company.name or "", street=company.street, city=city, postal_zone=company.postal_zone,
+    party = Party(name=company.name or "", street=company.street, city=city, postal_zone=company.postal_code,
                   county=county, country=country, email=company.email, phone=company.phone)
     if company.vat_registered and use_vat_id:
         party.vat_id = f"RO{company.cui}" if company.cui else None
@@ -312,9 +286,11 @@ def _currency(invoice) -> tuple[str, Decimal | None]:
     return code, Decimal(rate) if rate else None
 
 
-def from_invoice(invoice, company: Company | None = None, taxes: _TaxLookup | None = None
+def from_invoice(invoice, company: Profile | None = None, taxes: _TaxLookup | None = None
                  ) -> tuple[EDocument, list[Finding]]:
-    company = company or Company.from_profile(_currency(invoice)[0])
+    """The invoice as e-Factura sees it, seller ``company`` (default: the company profile), and what
+    stops it being sent."""
+    company = company or profile()
     taxes = taxes or _TaxLookup()
     findings: list[Finding] = []
     name = str(invoice)
@@ -370,7 +346,7 @@ def from_invoice(invoice, company: Company | None = None, taxes: _TaxLookup | No
                                 "VAT in RON at the invoice's rate"))
     doc = EDocument(kind=kind, number=name, issue_date=invoice.date, due_date=invoice.duedate,
                     payment_terms=(invoice.terms or "").strip()[:300] or None, currency=currency,
-                    exchange_rate=rate, supplier=supplier, customer=customer, iban=company.iban, lines=lines)
+                    exchange_rate=rate, supplier=supplier, customer=customer, iban=company.iban_for(currency), lines=lines)
     if invoice.efactura_billing_reference:
         doc.billing_reference = invoice.efactura_billing_reference.strip()
         original = _invoice_by_number(doc.billing_reference)

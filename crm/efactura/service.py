@@ -20,6 +20,7 @@ from lxml import etree
 from sqlalchemy import or_, update
 
 from crm.core import options, storage
+from crm.core.company import profile
 from crm.core.extensions import db
 from crm.efactura import checks, document, ubl
 from crm.efactura.anaf import AnafClient, AnafError, jwt_expiry
@@ -65,7 +66,7 @@ def describe(findings: list[Finding], limit: int = 12) -> str:
 
 
 def company_cif() -> str | None:
-    return document.Company.from_profile().cui
+    return profile().cui
 
 
 def client() -> AnafClient:

@@ -13,6 +13,7 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 import requests
 
+from crm.core.company import Profile
 from crm.core.extensions import db
 from crm.efactura import document, samples, ubl
 from crm.efactura.anaf import jwt_expiry
@@ -328,9 +329,9 @@ def _supplier_invoice_xml(app) -> bytes:
         inv = samples.make_invoice(us, [("Tabla zincata", 10, "52.40", "TVA 21%", "buc", 0),
                                         ("Transport", 1, "150.00", "TVA 21%", None, 0)])
         db.session.commit()
-        vendor = document.Company(name="Furnizor Metal SRL", cui="14399840", vat_registered=True,
-                                  trade_register="J05/1/2001", street="Str. Fierului 2", city="Oradea",
-                                  postal_zone="410001", county="RO-BH", country="RO", iban=None)
+        vendor = Profile(name="Furnizor Metal SRL", cui="14399840", vat_registered=True,
+                         trade_register="J05/1/2001", street="Str. Fierului 2", city="Oradea", postal_code="410001",
+                         county="RO-BH", country="RO", email=None, phone=None, website=None, logo=None)
         doc, findings = document.from_invoice(inv, company=vendor)
         assert not [f for f in findings if f.fatal]
         xml = ubl.to_xml(doc)

@@ -252,6 +252,14 @@ class QueryCounter:
         event.remove(self.engine, "before_cursor_execute", self._on)
 
 
+def get_alone(client, url, **kwargs):
+    """``client.get`` in an app context (so a session) of its own, as on a server, even inside a test
+    that holds one: in the test's session a request finds what an earlier one loaded, or not, as
+    the garbage collector had it, and a query count would move by a lazy load."""
+    with client.application.app_context():
+        return client.get(url, **kwargs)
+
+
 @pytest.fixture(autouse=True)
 def _push_request_context():
     """Override pytest-flask's: a request context held open for the whole test would make every

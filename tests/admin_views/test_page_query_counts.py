@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import inspect
 
 from crm.core.extensions import db
-from tests.conftest import QueryCounter
+from tests.conftest import QueryCounter, get_alone
 
 MORE = 12
 
@@ -46,13 +46,10 @@ def _clone(row):
 
 def _queries(client, engine, url) -> tuple[int, str]:
     """The queries of one request for ``url``, once what a commit makes the app reload (its cached
-    options, the signed-in staff member) is loaded again by a first request. Each request has an
-    app context and session of its own, as on a server: in the test's session a request would find
-    what an earlier one loaded, or not, as the garbage collector had it (a lazy load more or less)."""
-    with client.application.app_context():
-        client.get(url)
-    with client.application.app_context(), QueryCounter(engine) as qc:
-        resp = client.get(url)
+    options, the signed-in staff member) is loaded again by a first request."""
+    get_alone(client, url)
+    with QueryCounter(engine) as qc:
+        resp = get_alone(client, url)
     assert resp.status_code == 200, url
     return qc.count, resp.get_data(as_text=True)
 

@@ -120,6 +120,10 @@ def badges(obj) -> list[tuple[str, str]]:
         rel = getattr(obj, fk_relationships(type(obj))["status"], None)
         if rel is not None:
             out.append((str(rel), "info"))
+    for flag, color in resource_of(type(obj)).flags.items():  # a lead's Lost, Junk
+        if getattr(obj, flag, False):
+            view = view or _view_of(type(obj))
+            out.append((_label(view, flag), color))
     return out
 
 

@@ -203,6 +203,7 @@ class CrmModelView(StaffOnly, ModelView):
     page_size = 20
     page_size_options = (20, 50, 100)
     where = None  # a fixed filter for views that show part of a table (opportunities)
+    crm_cell_kinds: dict = {}  # column -> "text" (cut to one line) or "when" (a date, never wrapped): row_cells_html
 
     # --- permissions -------------------------------------------------------------------
     def is_accessible(self):
@@ -589,9 +590,20 @@ class CrmModelView(StaffOnly, ModelView):
 
     @pass_context
     def row_cells_html(self, context, row, list_columns) -> Markup:
-        """A grid row's cells, in one call (Flask-Admin's template renders them cell by cell)."""
-        return Markup("".join(f'<td class="col-{escape(c)}">{escape(self.get_list_value(context, row, c))}</td>'
-                              for c, _name in list_columns))
+        """A grid row's cells, in one call (Flask-Admin's template renders them cell by cell). A text
+        cell (a text column, a linked record's name) stays on one line, cut with "…" where it is
+        wider than its column may grow (crm_base.html's .crm-text); its title holds the whole value."""
+        cells = []
+        for c, _name in list_columns:
+            value = self.get_list_value(context, row, c)
+            kind = self.crm_cell_kinds.get(c)
+            if kind == "text" and value not in (None, "") and not isinstance(value, Markup):
+                cells.append(f'<td class="col-{escape(c)} crm-text" title="{escape(value)}">{escape(value)}</td>')
+            elif kind == "when":
+                cells.append(f'<td class="col-{escape(c)} crm-when">{escape(value)}</td>')
+            else:
+                cells.append(f'<td class="col-{escape(c)}">{escape(value)}</td>')
+        return Markup("".join(cells))
 
     def row_actions_form(self, return_url) -> Markup:
         """The page's one hidden form the rows' POST buttons submit (its CSRF token)."""
@@ -616,6 +628,16 @@ class CrmModelView(StaffOnly, ModelView):
         resp = send_file(path, as_attachment=True, download_name=original_name(row.file_name))
         resp.headers["X-Content-Type-Options"] = "nosniff"
         return resp
+
+
+def _flagged(formatter, key, flags: dict, labels: dict):
+    """The status cell with the row's declared flags beside it (a lead's Lost, Junk: Resource.flags)."""
+    def fmt(view, context, model, name):
+        shown = formatter(view, context, model, name) if formatter else escape(getattr(model, key, None) or "")
+        marks = "".join(f' <span class="badge badge-{escape(color)}">{escape(labels.get(flag, flag))}</span>'
+                        for flag, color in flags.items() if getattr(model, flag, False))
+        return Markup(f"{shown}{marks}")
+    return fmt
 
 
 def _inline_lines(rel):
@@ -725,12 +747,21 @@ def build_view(model, *, endpoint=None, url=None, label=None, category=None, whe
 
     if model.__tablename__ in numbering.SERIES:  # a draft shows PREFIX + DRAFT until it is numbered
         formatters["formatted_number"] = lambda v, ctx, m, p: numbering.shown(m)
+    if res.flags and "status" in {c.key for c in cols}:  # a lead's Lost, Junk beside its status
+        status_key = fk_rels.get("status", "status")
+        formatters[status_key] = _flagged(formatters.get(status_key), status_key, res.flags, labels)
+    # how the grid's cells read (crm_base.html): text shown as it is (a text column, a linked record's
+    # name) on one line, cut with "…"; dates never wrapped
+    cell_kinds = {**{k: "text" for k in shown if k in mapper_rels and k not in formatters},
+                  **{c.key: "text" for c in cols if is_text(c) and c.key not in formatters},
+                  **{c.key: "when" for c in cols if is_date(c)}}
 
     attrs = {
         "crm": res,
         "where": staticmethod(where) if where is not None else None,
         "create_defaults": create_defaults or {},
         "column_list": shown,
+        "crm_cell_kinds": cell_kinds,
         "column_labels": labels,
         "column_formatters": formatters,
         "column_formatters_detail": formatters,

@@ -113,3 +113,53 @@ def test_invoice_grid_rows_show_open_main_action_and_menu(app, demo, live_url, p
     menu = first.locator(".dropdown-menu")
     assert menu.is_visible() and "PDF" in menu.inner_text()
     page.screenshot(path=str(SHOTS / "invoice-grid-menu.png"))
+
+
+def test_leads_grid_fits_a_1400px_window(app, demo, live_url, page):
+    """The sales manager's leads grid (every lead, each row's actions) has no sideways scroll at
+    1400 px; a cut value keeps its whole text in the cell's title."""
+    sign_in_as(page, live_url, "manager@crmconnect.test")
+    page.set_viewport_size({"width": 1400, "height": 900})
+    page.goto(f"{live_url}/admin/leads/")
+    table = page.locator("table.model-list")
+    assert page.locator("[data-testid=row-actions]").count() >= 5
+    widths = table.evaluate("t => [t.scrollWidth, t.parentElement.clientWidth, document.documentElement.scrollWidth,"
+                            " document.documentElement.clientWidth]")
+    assert widths[0] <= widths[1] and widths[2] <= widths[3], widths
+    # one line a row, each text cell cut where it is too long, with the whole value in its title
+    cells = page.locator("table.model-list td.crm-text")
+    assert cells.count() >= 20
+    cut = [c for c in cells.all() if c.evaluate("td => td.scrollWidth > td.clientWidth")]
+    assert cut and all(c.get_attribute("title") == c.inner_text().strip() for c in cut)
+    # lost and junk are badges beside the status
+    statuses = " ".join(page.locator("table.model-list td.col-status_rel").all_inner_texts())
+    assert "Lost" in statuses
+    page.screenshot(path=str(SHOTS / "leads-grid.png"))
+
+
+def test_lead_page_is_two_columns_at_desktop_width_and_one_on_a_narrow_screen(app, demo, live_url, page):
+    from crm.sales.models.clients import Lead, Note
+
+    with app.app_context():
+        lead = (db.session.query(Lead).join(Note, (Note.rel_type == "lead") & (Note.rel_id == Lead.id))
+                .filter(Lead.is_opportunity.is_(False), Lead.email.isnot(None)).order_by(Lead.id).first())
+        lead_id, name, email = lead.id, lead.name, lead.email
+    sign_in_as(page, live_url, "sdr@crmconnect.test")
+    page.set_viewport_size({"width": 1400, "height": 900})
+    page.goto(f"{live_url}/admin/leads/details/?id={lead_id}")
+    profile, timeline = page.locator("[data-testid=lead-profile]"), page.locator("[data-testid=lead-timeline]")
+    # the lead, how to reach them and what can be done on the left; its activity on the right
+    assert name in profile.locator("[data-testid=record-title]").inner_text()
+    assert email in profile.locator("[data-testid=lead-contact]").inner_text()
+    assert profile.locator("[data-testid=detail-actions] .btn-primary").is_visible()
+    assert profile.locator("[data-testid=next-reminder]").is_visible()
+    assert timeline.locator("[data-testid=activity-buttons]").is_visible()
+    assert timeline.locator("[data-testid=activity-entries] [data-kind=note]").count() >= 1
+    left, right = profile.bounding_box(), timeline.bounding_box()
+    assert right["x"] >= left["x"] + left["width"] - 1 and abs(right["y"] - left["y"]) < 2, (left, right)
+    page.screenshot(path=str(SHOTS / "lead-page.png"), full_page=True)
+    page.set_viewport_size({"width": 800, "height": 900})
+    left, right = profile.bounding_box(), timeline.bounding_box()
+    assert right["y"] >= left["y"] + left["height"] - 1 and abs(right["x"] - left["x"]) < 2, (left, right)
+    assert page.evaluate("document.documentElement.scrollWidth <= document.documentElement.clientWidth")
+    page.screenshot(path=str(SHOTS / "lead-page-narrow.png"), full_page=True)

@@ -170,6 +170,8 @@ class Resource:
     payments  the relationship holding its payments (listed on its page).
     main_actions  its actions in the order one is the main button of a row or page (the first that may run);
               without one: the first action that may run.
+    flags     yes/no columns that mark a row apart, with their badge colour (a lead's ``{"lost": "danger"}``):
+              shown as a badge beside its status in the grid and on its page, not as a column of their own.
     """
 
     label: str | None = None
@@ -191,6 +193,7 @@ class Resource:
     labels: dict = field(default_factory=dict)
     form: tuple = ()
     lookup: bool | None = None
+    flags: dict = field(default_factory=dict)
 
 
 __all__ = ["ALWAYS_OWNED", "LINE_TOTALS", "SERVER_SET", "BillingShipping", "FieldError", "MONEY", "QTY", "RATE", "UNIT_PRICE", "money", "unit_price", "StatusEnum", "status_column", "fk", "Resource",

@@ -1,6 +1,7 @@
 """Lead → customer and opportunity → proposal, through the grid, the API and the CLI."""
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from decimal import Decimal
 
@@ -139,3 +140,21 @@ def test_a_customer_opportunity_gets_a_customer_proposal_and_conversion_moves_le
     with app.app_context():
         p2 = db.session.query(Proposal).filter_by(formatted_number="PRO-000002").one()
         assert (p2.rel_type, p2.rel_id) == ("customer", db.session.query(Client).one().userid)
+
+
+def test_a_leads_website_is_a_link_only_to_a_web_address(app, admin_client, lead_id):
+    """A website typed on a public web form, an import or the API opens as http(s) from the lead's
+    page; one naming another scheme (a script) is shown as text, never as a link to click."""
+    from crm.sales.models.clients import Lead
+
+    page = admin_client.get(f"/admin/leads/details/?id={lead_id}").get_data(as_text=True)
+    assert 'href="http://popescu.ro"' in page
+    for hostile in ("javascript://%0aalert(document.cookie)", "JavaScript:alert(1)", "data:text/html,<b>x</b>"):
+        with app.app_context():
+            db.session.get(Lead, lead_id).website = hostile
+            db.session.commit()
+        page = admin_client.get(f"/admin/leads/details/?id={lead_id}").get_data(as_text=True)
+        site = page.split('data-field="website"', 1)[1].split("</dd>", 1)[0]
+        assert "<a" not in site and "alert" in site or "&lt;b&gt;" in site, site
+        links = re.findall(r'href="([^"]*)"', page)
+        assert not [h for h in links if "alert" in h or h.lower().startswith("data:")], links

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
-from urllib.parse import urlsplit
 
 from flask import g
 from markupsafe import Markup, escape
@@ -18,6 +17,7 @@ from sqlalchemy import select
 
 from crm.core.extensions import db
 from crm.core.labels import tax_label
+from crm.core.links import web_link
 
 
 def _decimal(value) -> Decimal | None:
@@ -108,21 +108,6 @@ def names_of(target, ids, name_columns) -> list[str]:
                          for row in db.session.execute(select(pk, *cols))}
     known = cache[target]
     return [known.get(i) or f"#{i} (removed)" for i in ids]
-
-
-def web_link(value) -> str | None:
-    """The address a typed website opens (``example.ro`` -> ``http://example.ro``), or None when it
-    names another scheme: a website comes from public web forms, and ``javascript://%0a...`` in a
-    link would run in the staff member's session when clicked."""
-    text = (value or "").strip()
-    if not text:
-        return None
-    scheme = urlsplit(text).scheme.lower()
-    if scheme in ("http", "https"):
-        return text
-    if not scheme or ("." in scheme and "://" not in text):  # example.ro, example.ro:8080
-        return f"http://{text}"
-    return None  # javascript:, data:, vbscript:, file://...
 
 
 def init_app(app) -> None:

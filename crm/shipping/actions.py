@@ -21,6 +21,7 @@ from crm.core.activity import log_activity
 from crm.core.documents import pdf_filename, render_pdf
 from crm.core.extensions import db
 from crm.core.jobs import enqueue, job
+from crm.core.links import web_link
 from crm.core.mail import queue_email, render_email
 from crm.core.mail.templates import DEFAULTS
 from crm.core.models.messaging import EmailOutbox
@@ -205,7 +206,7 @@ def book_awb(shipment_id: int) -> str:
     shipment.courier = COURIERS.get(shipment.courier_id, str(shipment.courier_id))
     shipment.service = options.get("innoship_service_id")
     shipment.price = Decimal(str(price["totalAmount"])) if price.get("totalAmount") is not None else None
-    shipment.currency, shipment.tracking_url = price.get("currency"), reply.get("trackPageUrl")
+    shipment.currency, shipment.tracking_url = price.get("currency"), web_link(reply.get("trackPageUrl"))
     shipment.status, shipment.error, shipment.next_attempt_at = S.CREATED.value, None, None
     log_activity(None, f"AWB {shipment.awb_number} ({shipment.courier}) booked for {pl}",
                  rel_type="packing_list", rel_id=pl.id)

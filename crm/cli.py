@@ -20,7 +20,7 @@ from crm.core.models.base import FieldError
 from crm.core.models.settings import Staff
 from crm.core.permissions import can_table, sees
 from crm.core.registry import ActionError, run
-from crm.core.resources import models_by_resource, resource_of
+from crm.core.resources import models_by_resource, refused_door, resource_of, writable
 from crm.core.roles import ensure_roles
 from crm.demo import load, public_base
 from crm.jobs.periodic import PERIODIC
@@ -121,8 +121,8 @@ def _write_record(resource, obj_id, params, as_email, json_data, verb):
     model = _model_of(resource)
     actor = _actor(as_email)
     res = resource_of(model)
-    if res.readonly:
-        _fail(f"{res.name} is read-only; it is written by actions.")
+    if not writable(model):
+        _fail(refused_door(model))
     if not can_table(actor, model, verb):
         _fail(f"{actor.email} may not {verb} {res.name}.")
     obj = db.session.get(model, obj_id) if obj_id is not None and obj_id <= INT_MAX else None

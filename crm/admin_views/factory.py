@@ -55,6 +55,7 @@ from crm.core.resources import (
     primary_key,
     resource_of,
     status_enum,
+    writable,
 )
 from crm.core.spreadsheet import safe_cell
 from crm.sales.views import line_editor
@@ -211,15 +212,15 @@ class CrmModelView(StaffOnly, ModelView):
 
     @property
     def can_create(self):
-        return not self.crm.readonly and can_table(current_user, self.model, "create")
+        return writable(self.model) and can_table(current_user, self.model, "create")
 
     @property
     def can_edit(self):
-        return not self.crm.readonly and can_table(current_user, self.model, "edit")
+        return writable(self.model) and can_table(current_user, self.model, "edit")
 
     @property
     def can_delete(self):
-        return not self.crm.readonly and can_table(current_user, self.model, "delete")
+        return writable(self.model) and can_table(current_user, self.model, "delete")
 
     @property
     def can_export(self):

@@ -34,7 +34,7 @@ from crm.core.models.settings import ApiToken
 from crm.core.permissions import can_table, sees, visible
 from crm.core.registry import ActionError, actions_for, run_outcome, who_writes
 from crm.core.resources import (
-    LINES, action_owned, columns, load_page, models_by_resource, primary_key, resource_of)
+    LINES, action_owned, columns, load_page, models_by_resource, primary_key, refused_door, resource_of, writable)
 from crm.models import all_models
 
 PREFIX = "/api/v1"
@@ -51,8 +51,8 @@ class CrmApi(Api):
             location_errors = next(iter(errors.values())) if len(errors) == 1 else errors
             field, msg = _first_error(location_errors)
             return error_response(error.code, f"{field}: {msg}", field, location_errors)
-        if error.code == 405 and (model := _model_for_path(request.path)) is not None and resource_of(model).readonly:
-            return error_response(405, f"{resource_of(model).name} is read-only: only its actions write it.")
+        if error.code == 405 and (model := _model_for_path(request.path)) is not None and not writable(model):
+            return error_response(405, refused_door(model))
         return error_response(error.code or 500, error.description or error.name)
 
 
@@ -258,7 +258,7 @@ def _register_resource(model):
     def read(obj_id):
         return get_or_404(obj_id)
 
-    if not res.readonly:  # a read-only table has no write door at all (nor one in the OpenAPI document)
+    if writable(model):  # a read-only table, or a document's lines, has no write door (nor one in the OpenAPI document)
         _register_writes(bp, model, Schema_, get_or_404)
     for adef in actions_for(model):
         _register_action(bp, model, adef)

@@ -57,6 +57,42 @@ def action_owned(model) -> dict[str, str]:
     return owned
 
 
+@lru_cache
+def written_with(model) -> tuple[str, ...]:
+    """The resources of the documents whose lines ``model`` holds (their ``lines``, or a line's own
+    nested rows such as its taxes); empty for any other table. Lines are written with their document
+    only (``items`` of POST/PATCH /api/v1/<document>, the document's form), so that its rules hold
+    for them too: totals computed from the lines, an issued or paid invoice frozen, what each area checks."""
+    found = []
+    if resource_of(model).own_door:
+        return ()
+    for doc in all_models():
+        lines = resource_of(doc).lines
+        if not lines:
+            continue
+        line = inspect(doc).relationships[lines].mapper.class_
+        if model is line or any(rel.mapper.class_ is model for rel in compositions(line)):
+            found.append(resource_name(doc))
+    return tuple(sorted(found))
+
+
+def writable(model) -> bool:
+    """Whether a generic door (the grid's forms, the API's POST/PATCH/PUT/DELETE, ``crm record``)
+    writes the table's rows: not a read-only table (only its actions write it), nor a document's lines."""
+    return not resource_of(model).readonly and not written_with(model)
+
+
+def refused_door(model) -> str:
+    """Why a generic door does not write ``model``'s rows, as a person reads it."""
+    documents = written_with(model)
+    if documents:
+        doors = [f"/api/v1/{name}/<id>" for name in documents]
+        doors = doors[0] if len(doors) == 1 else f"{', '.join(doors[:-1])} or {doors[-1]}"
+        return (f"{resource_name(model)} rows are lines of a document: send them as its items "
+                f"(PATCH {doors}).")
+    return f"{resource_name(model)} is read-only: only its actions write it."
+
+
 def primary_key(model) -> str:
     return inspect(model).primary_key[0].key
 

@@ -90,7 +90,7 @@ class PurchaseRequest(db.Model):
 
     __tablename__ = "tblpur_request"
     __crm__ = Resource(module="purchases", own=("requester",), label="Requests for quotation", category="Purchasing", url="purchase/purchase_request",
-                       lines="items", action_owned=("status",), main_actions=("approve", "request_quotations", "send_to_vendors"))
+                       lines="items", action_owned=("status", "pur_rq_code"), main_actions=("approve", "request_quotations", "send_to_vendors"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     pur_rq_code: Mapped[str | None] = mapped_column(String(100), index=True)
@@ -161,7 +161,7 @@ class PurchaseQuotation(db.Model):
 
     __tablename__ = "tblpur_estimates"
     __crm__ = Resource(module="purchases", own=("buyer", "addedfrom"), label="Vendor quotations", category="Purchasing", url="purchase/myquotations",
-                       lines="items", action_owned=("status",), party="vendor_rel",
+                       lines="items", action_owned=("status", "prefix"), party="vendor_rel",
                        main_actions=("accept", "create_purchase_order"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -252,7 +252,7 @@ class PurchaseOrder(db.Model):
 
     __tablename__ = "tblpur_orders"
     __crm__ = Resource(module="purchases", own=("buyer", "addedfrom"), label="Purchase orders", category="Purchasing", url="purchase/purchase_order",
-                       lines="items", action_owned=("status", "delivery_status"), party="vendor_rel",
+                       lines="items", action_owned=("status", "delivery_status", "pur_order_number"), party="vendor_rel",
                        main_actions=("approve", "send", "create_goods_receipt", "create_vendor_invoice"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -338,7 +338,7 @@ class VendorInvoice(db.Model):
 
     __tablename__ = "tblpur_invoices"
     __crm__ = Resource(module="vendor_invoices", own=("addedfrom",), label="Vendor invoices", category="Purchasing", url="purchase/myinvoices", lines="items",
-                       action_owned=("payment_status",), party="vendor_rel", payments="payments")
+                       action_owned=("payment_status", "invoice_number", "efactura_download_id"), party="vendor_rel", payments="payments")
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     number: Mapped[int | None] = mapped_column(Integer, index=True)

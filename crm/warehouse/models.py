@@ -61,6 +61,9 @@ class InventoryBalance(db.Model):
 
     __tablename__ = "tblinventory_manage"
     __crm__ = Resource(module="stock", label="Stock balances", category="Warehouse", url="warehouse/inventory_manage",
+                       # the sum of each lot's ledger rows: written only by the stock actions
+                       # (crm/warehouse/actions/stock.py), never set by hand
+                       readonly=True,
                        # physical lots; what orders hold is per warehouse x item (Stock reservations)
                        admin={"column_list": ["warehouse_id", "commodity_id", "inventory_number", "lot_number",
                                               "expiry_date", "date_manufacture", "purchase_price"],
@@ -170,7 +173,7 @@ class GoodsReceipt(db.Model):
 
     __tablename__ = "tblgoods_receipt"
     __crm__ = Resource(module="receipts", own=("addedfrom", "buyer_id"), label="Goods receipt notes", category="Warehouse", url="warehouse/manage_purchase",
-                       lines="items", action_owned=("approval",), party="supplier")
+                       lines="items", action_owned=("approval", "goods_receipt_code"), party="supplier")
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     goods_receipt_code: Mapped[str | None] = mapped_column(String(100), index=True)
@@ -265,7 +268,7 @@ class GoodsDelivery(db.Model):
 
     __tablename__ = "tblgoods_delivery"
     __crm__ = Resource(module="deliveries", own=("staff_id", "addedfrom"), label="Delivery notes", category="Warehouse", url="warehouse/manage_delivery",
-                       lines="items", action_owned=("approval", "delivery_status"), party="customer",
+                       lines="items", action_owned=("approval", "delivery_status", "goods_delivery_code"), party="customer",
                        main_actions=("check_stock", "approve", "create_packing_list"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -404,7 +407,7 @@ class PackingList(BillingShipping, db.Model):
 
     __tablename__ = "tblwh_packing_lists"
     __crm__ = Resource(module="deliveries", own=("staff_id",), label="Packing lists", category="Warehouse", url="warehouse/manage_packing_list",
-                       lines="items", action_owned=("approval", "delivery_status"), party="client",
+                       lines="items", action_owned=("approval", "delivery_status", "packing_list_number"), party="client",
                        main_actions=("approve", "create_awb", "mark_in_transit", "mark_delivered"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -569,7 +572,10 @@ class PhysicalInventory(db.Model):
 
 class PhysicalInventoryDetail(db.Model):
     __tablename__ = "tblwh_physical_inventory_detail"
-    __crm__ = Resource(module="stock", label="Physical inventory lines")
+    # Counted one by one (PATCH /api/v1/wh_physical_inventory_detail/<id>); what the books held and
+    # the lot counted are frozen by ``fill``: the approval posts counted - book to that lot.
+    __crm__ = Resource(module="stock", label="Physical inventory lines", own_door=True,
+                       action_owned=("book_quantity", "inventory_manage_id"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     physical_inventory_id: Mapped[int] = fk("tblwh_physical_inventory.id", nullable=False)

@@ -333,3 +333,134 @@ def test_what_was_delivered_or_received_of_a_line_is_counted_by_the_warehouse_ne
         "items": [{"quantity": "5", "unit_price": "3", "wh_quantity_received": "5"}]})
     assert r.status_code == 422 and r.get_json()["field"] == "items.0.wh_quantity_received", r.get_json()
     assert "approving a goods receipt of the order" in r.get_json()["error"]
+
+
+def test_a_documents_lines_are_written_only_with_their_document(client, h, setup, app):
+    """A line (or a line's tax) has no door of its own: added, changed or removed at
+    /api/v1/itemable, /api/v1/item_tax, /api/v1/pur_order_detail... or at its grid, it would escape
+    its document's rules (a paid invoice keeps its lines, totals come from the lines)."""
+    from crm.purchasing.models import PurchaseOrderDetail
+    from crm.sales.models.documents import Invoice, ItemLine, ItemTax
+
+    cid, mode = setup
+    inv = _invoice(client, h, cid)
+    assert _act(client, h, "invoices", inv["id"], "issue").status_code == 200
+    assert _act(client, h, "invoices", inv["id"], "record_payment", amount="100.00", paymentmode=mode).status_code == 200
+    line_id = inv["items"][0]["id"]
+    for method, url, payload in (
+            ("post", "/api/v1/itemable", {"rel_id": inv["id"], "rel_type": "invoice", "description": "Extra",
+                                          "qty": "1", "rate": "999"}),
+            ("patch", f"/api/v1/itemable/{line_id}", {"rate": "1"}),
+            ("put", f"/api/v1/itemable/{line_id}", {"rate": "1"}),
+            ("delete", f"/api/v1/itemable/{line_id}", None),
+            ("post", "/api/v1/item_tax", {"itemid": line_id, "rel_id": inv["id"], "rel_type": "invoice",
+                                          "taxrate": "19", "taxname": "VAT"})):
+        r = getattr(client, method)(url, headers=h, json=payload)
+        assert r.status_code == 405, (method, url, r.get_json())
+        assert "/api/v1/invoices/<id>" in r.get_json()["error"] and "items" in r.get_json()["error"], r.get_json()
+    vendor = client.post("/api/v1/pur_vendor", json={"company": "Vendor SRL"}, headers=h).get_json()["userid"]
+    po = client.post("/api/v1/pur_orders", headers=h, json={
+        "vendor": vendor, "pur_order_name": "Pallets", "items": [{"quantity": "5", "unit_price": "3"}]}).get_json()
+    r = client.patch(f"/api/v1/pur_order_detail/{po['items'][0]['id']}", headers=h, json={"quantity": "500"})
+    assert r.status_code == 405 and "/api/v1/pur_orders/<id>" in r.get_json()["error"]
+    # the spec offers no such door either
+    paths = client.get("/api/v1/openapi.json").get_json()["paths"]
+    assert set(paths["/api/v1/itemable"]) == {"get"}
+    assert set(paths["/api/v1/itemable/{obj_id}"]) - {"parameters"} == {"get"}
+    # the grid: no form of its own for a line
+    admin = app.test_client()
+    login(admin)
+    token = csrf_from(admin.get("/admin/invoices/").get_data(as_text=True))
+    assert admin.get("/admin/itemable/new/").status_code in (302, 403, 404)
+    for url, data in (("/admin/itemable/new/", {"rel_id": str(inv["id"]), "rel_type": "invoice", "description": "Extra",
+                                                "qty": "1", "rate": "999"}),
+                      (f"/admin/itemable/edit/?id={line_id}", {"description": "Audit", "qty": "1", "rate": "1"}),
+                      ("/admin/itemable/delete/", {"id": str(line_id)})):
+        r = admin.post(url, data={"csrf_token": token, **data})
+        assert r.status_code in (302, 403, 404), url
+    # the CLI's record commands, the API's path
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["crm", "record", "set", "itemable", str(line_id), "rate=1"])
+    assert result.exit_code == 1 and "lines of a document" in result.output, result.output
+    with app.app_context():
+        row = db.session.get(Invoice, inv["id"])
+        assert [(ln.description, ln.rate) for ln in row.items] == [("Audit", Decimal("100.0000"))]
+        assert row.total == Decimal("100.00") and db.session.query(ItemTax).count() == 0
+        assert db.session.query(ItemLine).count() == 1
+        assert db.session.get(PurchaseOrderDetail, po["items"][0]["id"]).quantity == Decimal("5.000")
+    # through its document, as before
+    r = client.patch(f"/api/v1/pur_orders/{po['id']}", headers=h, json={"items": [{"quantity": "6", "unit_price": "3"}]})
+    assert r.status_code == 200 and r.get_json()["items"][0]["quantity"] == "6.000"
+
+
+def test_stock_balances_are_written_only_by_the_stock_ledger(client, h, app):
+    """A balance is the sum of its ledger rows: no door sets one (receipts, deliveries, adjustments
+    and counts move stock through their actions)."""
+    from crm.catalog.models import Item
+    from crm.warehouse.models import InventoryBalance, StockTransaction, Warehouse
+
+    with app.app_context():
+        db.session.add_all([Warehouse(warehouse_code="WH1", warehouse_name="Main"), Item(description="Bolt")])
+        db.session.commit()
+        wh, item = db.session.query(Warehouse.warehouse_id).scalar(), db.session.query(Item.id).scalar()
+        db.session.add(InventoryBalance(warehouse_id=wh, commodity_id=item, inventory_number=Decimal("0")))
+        db.session.commit()
+        lot = db.session.query(InventoryBalance.id).scalar()
+    r = client.post("/api/v1/inventory_manage", headers=h, json={"warehouse_id": wh, "commodity_id": item,
+                                                                 "inventory_number": "1000"})
+    assert r.status_code == 405 and "read-only" in r.get_json()["error"]
+    assert client.patch(f"/api/v1/inventory_manage/{lot}", headers=h, json={"inventory_number": "5"}).status_code == 405
+    assert client.delete(f"/api/v1/inventory_manage/{lot}", headers=h).status_code == 405
+    admin = app.test_client()
+    login(admin)
+    assert admin.get("/admin/warehouse/inventory_manage/new/").status_code in (302, 403, 404)
+    token = csrf_from(admin.get("/admin/warehouse/inventory_manage/").get_data(as_text=True))
+    r = admin.post(f"/admin/warehouse/inventory_manage/edit/?id={lot}",
+                   data={"csrf_token": token, "warehouse": str(wh), "commodity": str(item), "inventory_number": "7"})
+    assert r.status_code in (302, 403, 404)
+    with app.app_context():
+        assert db.session.query(InventoryBalance).count() == 1
+        assert db.session.get(InventoryBalance, lot).inventory_number == 0
+        assert db.session.query(StockTransaction).count() == 0
+
+
+def test_numbers_sent_flags_and_ids_from_outside_are_refused_naming_the_field(client, h, setup, app):
+    """A document's number comes from its series (two documents never share one), a reminder or a
+    goal is told once (the job's flag), an e-Factura download id is ANAF's, a last login the server's."""
+    cid, _ = setup
+    vendor = client.post("/api/v1/pur_vendor", json={"company": "Vendor SRL"}, headers=h).get_json()["userid"]
+    me = client.get("/api/v1/staff", headers=h).get_json()[0]["staffid"]
+    attempts = [
+        ("/api/v1/goods_delivery", {"customer_code": cid, "goods_delivery_code": "XK000001"}, "goods_delivery_code"),
+        ("/api/v1/goods_receipt", {"goods_receipt_code": "NK000001"}, "goods_receipt_code"),
+        ("/api/v1/wh_packing_lists", {"clientid": cid, "packing_list_number": "PL000001"}, "packing_list_number"),
+        ("/api/v1/pur_request", {"pur_rq_name": "Bolts", "pur_rq_code": "#PR000001"}, "pur_rq_code"),
+        ("/api/v1/pur_orders", {"vendor": vendor, "pur_order_name": "Bolts", "pur_order_number": "#PO000001"},
+         "pur_order_number"),
+        ("/api/v1/pur_estimates", {"vendor": vendor, "prefix": "FAKE-"}, "prefix"),
+        ("/api/v1/pur_invoices", {"vendor": vendor, "invoice_number": "#PI000001"}, "invoice_number"),
+        ("/api/v1/pur_invoices", {"vendor": vendor, "efactura_download_id": "3001234567"}, "efactura_download_id"),
+        ("/api/v1/reminders", {"description": "Call back", "date": "2026-01-01T09:00:00", "rel_id": cid,
+                               "rel_type": "customer", "staff": me, "isnotified": True}, "isnotified"),
+        ("/api/v1/goals", {"subject": "Q4", "start_date": "2026-10-01", "end_date": "2026-12-31",
+                           "achievement": 10, "goal_type": 1, "notified": True}, "notified"),
+    ]
+    for url, payload, field in attempts:
+        r = client.post(url, headers=h, json=payload)
+        assert r.status_code == 422, (url, r.get_json())
+        assert r.get_json()["field"] == field and r.get_json()["error"].startswith(f"{field}: "), r.get_json()
+    r = client.patch(f"/api/v1/staff/{me}", headers=h, json={"last_login": "2001-01-01T00:00:00"})
+    assert r.status_code == 422 and r.get_json()["field"] == "last_login"
+    # left out, the series gives the number
+    r = client.post("/api/v1/pur_orders", headers=h, json={"vendor": vendor, "pur_order_name": "Bolts"})
+    assert r.status_code == 201 and r.get_json()["pur_order_number"], r.get_json()
+    # and the grid's forms do not offer them
+    admin = app.test_client()
+    login(admin)
+    for url, key in (("/admin/warehouse/manage_delivery/new/", "goods_delivery_code"),
+                     ("/admin/warehouse/manage_purchase/new/", "goods_receipt_code"),
+                     ("/admin/purchase/purchase_order/new/", "pur_order_number"),
+                     ("/admin/purchase/purchase_request/new/", "pur_rq_code"),
+                     ("/admin/purchase/myinvoices/new/", "invoice_number")):
+        page = admin.get(url)
+        assert page.status_code == 200 and f'name="{key}"' not in page.get_data(as_text=True), url

@@ -363,3 +363,33 @@ def test_fill_picks_the_group_and_items_by_name(app, admin_client, ctx):
     assert set(_lines(count_id)) == {("P-100", "L1"), ("P-100", "L2"), ("B-300", "B1")}
     r = admin_client.post(f"{BASE}/run-action/fill/{count_id}", data={"csrf_token": csrf_from(page), "items": "999999"})
     assert r.status_code == 422 and "There is no items #999999" in r.get_data(as_text=True)
+
+
+def test_a_lines_book_quantity_is_the_books_never_entered(app, admin_client, ctx):
+    """A count's lines take their counts one by one (the line's own door), but what the books held
+    when the lines were filled, and the lot a line counts, are the fill's: a book quantity sent lower
+    than the books would post the gap to stock as found goods at approval."""
+    ids = _stock()
+    headers = api_token(admin_client)
+    count_id = admin_client.post("/api/v1/wh_physical_inventory", json={"warehouse_id": ids["wh"]},
+                                 headers=headers).get_json()["id"]
+    assert admin_client.post(f"/api/v1/wh_physical_inventory/{count_id}/actions/fill", json={"items": "P-100"},
+                             headers=headers).status_code == 200
+    line = _lines(count_id)[("P-100", "L1")]
+    line_id, other_lot = line.id, _lines(count_id)[("P-100", "L2")].inventory_manage_id
+    for payload, field in (({"counted_quantity": "10", "book_quantity": "0"}, "book_quantity"),
+                           ({"inventory_manage_id": other_lot}, "inventory_manage_id")):
+        r = admin_client.patch(f"/api/v1/wh_physical_inventory_detail/{line_id}", json=payload, headers=headers)
+        assert r.status_code == 422 and r.get_json()["field"] == field, r.get_json()
+    r = admin_client.patch(f"/api/v1/wh_physical_inventory/{count_id}", headers=headers, json={
+        "items": [{"item": ids["jack"], "lot_number": "L9", "book_quantity": "-50", "counted_quantity": "0"}]})
+    assert r.status_code == 422 and r.get_json()["field"] == "items.0.book_quantity", r.get_json()
+    # the grid's line form does not offer them
+    page = admin_client.get(f"/admin/wh_physical_inventory_detail/edit/?id={line_id}").get_data(as_text=True)
+    assert 'name="book_quantity"' not in page and 'name="inventory_manage_id"' not in page
+    line = _lines(count_id)[("P-100", "L1")]
+    assert (line.book_quantity, line.counted_quantity, line.inventory_manage_id) == (Decimal("10"), None, line.inventory_manage_id)
+    # the count itself still goes through its line's door
+    r = admin_client.patch(f"/api/v1/wh_physical_inventory_detail/{line_id}", json={"counted_quantity": "9"},
+                           headers=headers)
+    assert r.status_code == 200 and r.get_json()["book_quantity"] == "10.000", r.get_json()

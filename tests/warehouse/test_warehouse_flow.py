@@ -578,3 +578,35 @@ def test_a_receipt_skips_a_waiting_note_another_transaction_holds(app, wh):
     with app.app_context():
         assert db.session.get(GoodsReceipt, gr).approval == 1
         assert db.session.get(GoodsDelivery, note_id).flag_export_warehouse == 0
+
+
+def test_an_approved_receipt_keeps_its_lines_at_every_door(app):
+    """Its goods are in stock as its lines say: a generic door neither replaces its lines nor
+    deletes it (the ledger rows name them); its description may still change."""
+    from crm.warehouse.models import GoodsReceipt
+    from tests.conftest import csrf_from, login
+    from tests.warehouse import warehouse_support as ws
+
+    with app.app_context():  # each request below in its own session, as on a server
+        wh, jack = ws.warehouse(), ws.item("P-100", "Pallet jack")
+        ws.receipt(wh, [(jack, "5", None, None, "10.00")], approve=True)
+        rid = db.session.query(GoodsReceipt.id).scalar()
+    client = app.test_client()
+    h = api_token(client)
+    r = client.patch(f"/api/v1/goods_receipt/{rid}", headers=h,
+                     json={"items": [{"commodity_code": jack, "quantities": "500", "unit_price": "10"}]})
+    assert r.status_code == 422 and r.get_json()["field"] == "items" and "Approved" in r.get_json()["error"], r.get_json()
+    r = client.patch(f"/api/v1/goods_receipt/{rid}", headers=h, json={"warehouse_id": None})
+    assert r.status_code == 422 and r.get_json()["field"] == "warehouse_id", r.get_json()
+    r = client.delete(f"/api/v1/goods_receipt/{rid}", headers=h)
+    assert r.status_code == 409 and "Approved" in r.get_json()["error"], r.get_json()
+    assert client.patch(f"/api/v1/goods_receipt/{rid}", headers=h, json={"description": "Dock 2"}).status_code == 200
+    admin = app.test_client()
+    login(admin)
+    token = csrf_from(admin.get("/admin/warehouse/manage_purchase/").get_data(as_text=True))
+    admin.post("/admin/warehouse/manage_purchase/delete/", data={"csrf_token": token, "id": str(rid)})
+    with app.app_context():
+        receipt = db.session.get(GoodsReceipt, rid)
+        assert receipt is not None and [(ln.quantities, ln.warehouse_id) for ln in receipt.items] == [(Decimal("5.000"), wh)]
+        assert receipt.warehouse_id == wh and receipt.description == "Dock 2" and ws.on_hand(jack) == Decimal("5")
+        ws.ledger_matches_balances()

@@ -128,7 +128,8 @@ class FieldError(ValueError):
 SERVER_SET = ("addedfrom", "datecreated", "dateadded", "created_at")  # creator and creation time
 ALWAYS_OWNED = ("number", "formatted_number", "hash", "sent", "datesend", "signed", "marked_as_signed",
                 "signature", "acceptance_firstname", "acceptance_lastname", "acceptance_email", "acceptance_date",
-                "acceptance_ip", "file_name", "stored_path", "label_path", "date_converted")
+                "acceptance_ip", "file_name", "stored_path", "label_path", "date_converted",
+                "isnotified", "notified")  # (a reminder's, a goal's: told once, by their job)
 LINE_TOTALS = ("subtotal", "total_tax", "total")  # a document's totals, computed from its lines
 
 
@@ -168,6 +169,9 @@ class Resource:
               True for a table with ``lines`` unless set False; set True for a document without lines.
     party     the relationship to the client or vendor the document is for (shown and linked in its header).
     payments  the relationship holding its payments (listed on its page).
+    own_door  a document's lines that also have a door of their own (a count's lines, each counted as it
+              is found); other lines are written only with their document (crm.core.resources.writable).
+              What only the actions write on them is declared ``action_owned`` as on any table.
     main_actions  its actions in the order one is the main button of a row or page (the first that may run);
               without one: the first action that may run.
     flags     yes/no columns that mark a row apart, with their badge colour (a lead's ``{"lost": "danger"}``):
@@ -190,6 +194,7 @@ class Resource:
     party: str | None = None
     payments: str | None = None
     main_actions: tuple[str, ...] = ()
+    own_door: bool = False
     labels: dict = field(default_factory=dict)
     form: tuple = ()
     lookup: bool | None = None

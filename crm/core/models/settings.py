@@ -57,6 +57,7 @@ class Role(db.Model):
 class Staff(UserMixin, db.Model):
     __tablename__ = "tblstaff"
     __crm__ = Resource(module="staff", own=("staffid",), label="Staff", category="Settings", url="staff", lookup=True,
+                       action_owned=("last_login",),  # set when they sign in
                        admin={"column_exclude_list": ["password", "session_version"],
                               "form_excluded_columns": ["password", "session_version"],
                               "column_details_exclude_list": ["password", "session_version"]})

@@ -9,12 +9,12 @@ from apispec.ext.marshmallow import MarshmallowPlugin
 from flask import g, jsonify, request
 from flask_smorest import Api, Blueprint as ApiBlueprint
 from marshmallow import RAISE, Schema, fields, validate
-from sqlalchemy import exists, select
+from sqlalchemy import exists, inspect, select
 from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import selectinload
 
 from crm.api.schemas import compositions, filter_schema_for, schema_for
-from crm.core import audit, custom_fields as cf, resources
+from crm.core import audit, custom_fields as cf, lines as doc_lines, resources
 from crm.core.auth import (
     TOKEN_MAX_AGE,
     authenticate,
@@ -150,7 +150,7 @@ def _build(model, data: dict, obj=None, path=""):
 
 
 def _build_rows(model, data: dict, obj=None, path=""):
-    """Create or update ``obj`` from validated data, replacing nested children wholesale.
+    """Create or update ``obj`` from validated data, its nested children by id (:func:`_build_lines`).
 
     Custom fields are checked before anything is built and written with the row (same transaction)."""
     custom = None
@@ -172,9 +172,7 @@ def _build_rows(model, data: dict, obj=None, path=""):
         except FieldError as exc:
             raise ApiError(422, f"{path}{exc.field}: {exc.message}", field=f"{path}{exc.field}") from None
     for key, rows in children.items():
-        rel = nested[key]
-        setattr(obj, key, [_build_rows(rel.mapper.class_, dict(row), path=f"{path}{key}.{i}.")
-                           for i, row in enumerate(rows or [])])
+        setattr(obj, key, _build_lines(nested[key], obj, rows, f"{path}{key}."))
     if not path:
         try:
             entered(obj, g.api_user)  # creator, totals, an invoice's status and freeze, the number
@@ -183,6 +181,24 @@ def _build_rows(model, data: dict, obj=None, path=""):
         _check_totals(model, obj, sent_totals)
     obj._crm_cf_pending = custom  # written by _commit, in the row's transaction
     return obj
+
+
+def _build_lines(rel, obj, rows, path):
+    """The children of ``obj`` in ``rel`` (a document's lines, a line's taxes) as sent: each sent
+    with its id updated in place, each without added, the others removed (crm/core/lines.py)."""
+    child = rel.mapper.class_
+    rows = [dict(row) for row in rows or []]
+    pk = primary_key(child)
+    order = doc_lines.order_column(rel)
+    if order is not None:  # a line sent without its position takes the one it is sent at
+        for i, row in enumerate(rows):
+            row.setdefault(order, i + 1)
+    stored = getattr(obj, rel.key) if inspect(obj).persistent else []
+    try:
+        return doc_lines.merge(child, stored, [row.pop(pk, None) for row in rows],
+                               lambda i, line: _build_rows(child, rows[i], line, path=f"{path}{i}."), path)
+    except FieldError as exc:
+        raise ApiError(422, f"{exc.field}: {exc.message}", field=exc.field) from None
 
 
 KEEPS_WHAT_IS_WRITTEN = ("sqlite", "postgresql")

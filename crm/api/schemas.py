@@ -1,7 +1,8 @@
 """Marshmallow schemas derived from the models (no hand-written field lists).
 
 Composition relationships (lines, and a line's taxes) are nested, so a document is read and
-written together with its ``items``. Status columns also dump their label as ``<col>_label``.
+written together with its ``items`` (a line sent back with its id is updated in place: crm/core/lines.py).
+Status columns also dump their label as ``<col>_label``.
 """
 from __future__ import annotations
 
@@ -97,7 +98,9 @@ def schema_for(model, prefix: str = "", exclude: tuple = ()) -> type[SQLAlchemyA
     excluded = tuple(c.key for c in columns(model) if c.key in SECRET) + tuple(exclude)
     meta = type("Meta", (), {
         "model": model, "include_fk": True, "include_relationships": False, "load_instance": False,
-        "sqla_session": db.session, "exclude": excluded, "dump_only": (pk,), "unknown": RAISE,
+        "sqla_session": db.session, "exclude": excluded, "unknown": RAISE,
+        # a nested line's id is sent back to update that line in place (crm/core/lines.py)
+        "dump_only": () if prefix else (pk,),
         "model_converter": _Converter,
     })
     attrs = {"Meta": meta}
@@ -125,6 +128,10 @@ def schema_for(model, prefix: str = "", exclude: tuple = ()) -> type[SQLAlchemyA
         if field is not None:
             words = label(model, c.key)
             field.metadata = {"title": words, "description": words, **field.metadata}
+    if prefix and (field := schema._declared_fields.get(pk)) is not None:
+        field.metadata = {**field.metadata, "description": (
+            "One of this document's lines, updated in place (it keeps its id and what the actions wrote on "
+            "it); without id: a new line. A line not sent is removed.")}
     # Action-owned columns are read-only in the OpenAPI document; a request that changes one is
     # refused by crm/api/__init__.py naming who writes it (sending the value it holds is harmless).
     for key in action_owned(model):

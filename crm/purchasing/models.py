@@ -316,7 +316,8 @@ class PurchaseOrderDetail(db.Model):
     discount_money: Mapped[Decimal] = mapped_column(MONEY, default=Decimal("0"))
     total: Mapped[Decimal] = mapped_column(MONEY, default=Decimal("0"))
     wh_quantity_received: Mapped[Decimal] = mapped_column(QTY, default=Decimal("0"), nullable=False,
-                                                          info={"written_by": "approving a goods receipt of the order"})
+                                                          info={"written_by": "approving a goods receipt of the order",
+                                                                "done_of": "quantity", "done": "received"})
 
     pur_order_rel = relationship("PurchaseOrder", back_populates="items")
     item = relationship("Item")

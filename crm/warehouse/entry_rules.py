@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from sqlalchemy import inspect
 
+from crm.core import lines as doc_lines
 from crm.core.entry import rules
 from crm.core.extensions import db
 from crm.core.models.base import FieldError
@@ -37,6 +38,8 @@ def refuse_settled_change(doc) -> None:
         for attr in inspect(doc).attrs:
             if attr.key not in NOTES and attr.history.has_changes():
                 raise _refused(doc, attr.key, state, "changed")
+        if doc_lines.changed(doc, "items"):  # a line updated in place (sent with its id)
+            raise _refused(doc, "items", state, "changed")
 
 
 def refuse_settled_removal(doc) -> None:

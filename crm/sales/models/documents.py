@@ -352,7 +352,8 @@ class ItemLine(db.Model):
     # Addition: a line discount in percent, taken off qty × rate (e-Factura line AllowanceCharge).
     discount_percent: Mapped[Decimal] = mapped_column(RATE, default=Decimal("0"), server_default="0")
     wh_delivered_quantity: Mapped[Decimal] = mapped_column(  # Warehouse module
-        QTY, default=Decimal("0"), info={"written_by": "approving a delivery note of the invoice"})
+        QTY, default=Decimal("0"), info={"written_by": "approving a delivery note of the invoice",
+                                        "done_of": "qty", "done": "delivered"})  # crm/core/lines.py
 
     __table_args__ = (Index("ix_tblitemable_rel_id_rel_type", "rel_id", "rel_type"),)
 

@@ -21,10 +21,12 @@ from wtforms.fields import DecimalField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
 from crm.catalog.models import Item, Tax
+from crm.core import lines as doc_lines
 from crm.core.documents import price_text
 from crm.core.extensions import db
 from crm.core.labels import tax_label
 from crm.core.limits import problem
+from crm.core.models.base import FieldError
 from crm.core.totals import compute, line_amount
 from crm.sales.models.documents import ItemLine, ItemTax
 
@@ -119,27 +121,33 @@ def line_errors(field) -> list[str]:
 
 
 def apply(doc, field) -> None:
-    """Make ``doc.items`` what the editor posted: same lines updated, new ones added, others deleted."""
-    existing = {ln.id: ln for ln in doc.items}
-    kept = []
-    for order, entry in enumerate(field.entries, 1):
-        data = entry.form
-        line_id = int(data.id.data) if str(data.id.data or "").isdigit() else None
-        line = existing.pop(line_id, None) if line_id is not None else None
-        if line is None:
-            line = ItemLine()
+    """Make ``doc.items`` what the editor posted: the lines it names by id updated in place, new ones
+    added, the others deleted, by the same rule as the API's ``items`` (crm/core/lines.py: a line
+    the warehouse delivered stays, with at least what was delivered)."""
+    entries = [entry.form for entry in field.entries]
+
+    def build(i, line):
+        data = entries[i]
+        line = line if line is not None else ItemLine()
         line.description = data.description.data.strip()
         line.long_description = data.long_description.data or None
         line.qty, line.rate = data.qty.data, data.rate.data
         line.unit = data.unit.data or None
         line.item_id = int(data.item_id.data) if str(data.item_id.data or "").isdigit() else None
-        line.item_order = order
+        line.item_order = i + 1
         wanted = [tuple(k.split("|", 1)) for k in data.taxes.data or []]
         have = [(t.taxname, f"{Decimal(t.taxrate):.2f}") for t in line.taxes]
         if have != wanted:
             line.taxes = [ItemTax(taxname=name, taxrate=Decimal(rate)) for name, rate in wanted]
-        kept.append(line)
-    doc.items = kept  # lines left out are orphans, deleted with their taxes
+        return line
+
+    sent = [int(d.id.data) if str(d.id.data or "").isdigit() else None for d in entries]
+    try:
+        doc.items = doc_lines.merge(ItemLine, doc.items, sent, build)  # lines left out: orphans, deleted with their taxes
+    except FieldError as exc:  # items.1.qty -> "Line 2, quantity", as the editor names its fields
+        parts = exc.field.split(".")
+        where = f"Line {int(parts[1]) + 1}, {LABELS.get(parts[2], parts[2])}" if len(parts) == 3 else "Lines"
+        raise FieldError(FIELD, f"{where}: {exc.message}") from None
 
 
 def _decimal(raw, default="0") -> Decimal:

@@ -1,7 +1,8 @@
 """What a generic door (the API's create and update, the grid's forms) does to a record once its
 fields are set, so that a record entered there keeps the rules the actions keep: the creator and
 creation time from the signed-in staff member, totals computed on the server, a number once it is
-not a draft, a note or reminder attached only to a record the staff member sees, and what each area declares for its own tables with ``rules`` (a new sales order or
+not a draft, a note or reminder attached only to a record the staff member sees, and what each area
+declares for its own tables with ``rules`` (a new sales order or
 invoice takes its client's addresses and the due date; an issued invoice is frozen; an invoice's
 status follows its payments: crm/sales/entry_rules.py).
 
@@ -93,8 +94,8 @@ def _check_target(record, actor) -> None:
         return  # attached to nothing (a proposal not yet for anyone)
     target = rel_type_models().get(rel_type or "")
     if target is None:
-        raise FieldError("rel_type", f"{rel_type!r} names no kind of record: give a table's API name "
-                                     "(leads, clients, invoices...) or lead, customer, proposal, estimate, invoice, contract.")
+        raise FieldError("rel_type", f"{rel_type!r} names no kind of record: give a table's API name (leads, "
+                                     "clients, invoices...) or lead, customer, proposal, estimate, invoice, contract.")
     name = resource_of(target).name
     if not may(actor, target, "view"):
         raise FieldError("rel_id", f"you may not view {name}, so nothing can be attached to one of them.", status=403)

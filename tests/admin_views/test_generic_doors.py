@@ -515,7 +515,8 @@ def test_a_note_or_reminder_is_attached_only_to_a_record_its_author_sees(client,
     # nor moved onto another's record
     r = client.patch(f"/api/v1/notes/{note_id}", headers=mine, json={"rel_id": their_id})
     assert r.status_code == 422 and r.get_json()["field"] == "rel_id"
-    assert client.patch(f"/api/v1/notes/{note_id}", headers=mine, json={"description": "Called back"}).status_code == 200
+    r = client.patch(f"/api/v1/notes/{note_id}", headers=mine, json={"description": "Called back"})
+    assert r.status_code == 200, r.get_json()
     # the grid's form and the CLI refuse it the same way
     grid = app.test_client()
     login(grid, "sdr2@test.example", "pass-1234")
@@ -529,7 +530,8 @@ def test_a_note_or_reminder_is_attached_only_to_a_record_its_author_sees(client,
                                                 "--as", "sdr2@test.example"])
     assert result.exit_code == 1 and "rel_id: no leads with id" in result.output, result.output
     with app.app_context():
-        assert [(n.rel_type, n.rel_id, n.description) for n in db.session.query(Note)] == [("lead", own_id, "Called back")]
+        notes = [(n.rel_type, n.rel_id, n.description) for n in db.session.query(Note)]
+        assert notes == [("lead", own_id, "Called back")]
         assert [(x.rel_type, x.rel_id) for x in db.session.query(Reminder)] == [("leads", own_id)]
 
 
@@ -654,3 +656,17 @@ def test_a_warehouse_documents_totals_are_computed_from_its_lines(client, h, app
     login(admin)
     page = admin.get("/admin/warehouse/manage_purchase/new/").get_data(as_text=True)
     assert 'name="total_money"' not in page and 'name="value_of_inventory"' not in page
+    # a receipt made from a purchase order by its action adds up the same way: its lines' tax included
+    from crm.purchasing.models import PurchaseOrder
+    from tests.warehouse.warehouse_support import item, purchase_order, vendor, warehouse
+
+    with app.app_context():
+        warehouse()
+        po_id = purchase_order(vendor(), [(item("A-1", "Gloves"), "10", "5.00")])
+        db.session.get(PurchaseOrder, po_id).items[0].tax = vat_id
+        db.session.commit()
+    assert _act(client, h, "pur_orders", po_id, "create_goods_receipt").status_code == 200
+    with app.app_context():
+        made = db.session.query(GoodsReceipt).filter_by(pr_order_id=po_id).one()
+        assert (made.total_goods_money, made.total_tax_money, made.total_money) == (
+            Decimal("50.00"), Decimal("9.50"), Decimal("59.50"))

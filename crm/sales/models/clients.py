@@ -114,7 +114,8 @@ class Lead(db.Model):
     address: Mapped[str | None] = mapped_column(String(255))
     assigned: Mapped[int | None] = fk("tblstaff.staffid")
     dateadded: Mapped[datetime] = mapped_column(DateTime, default=datetime.utcnow, index=True)
-    from_form_id: Mapped[int | None] = mapped_column(Integer, info={"written_by": "the web form that captured the lead"})
+    from_form_id: Mapped[int | None] = mapped_column(Integer,
+                                                     info={"written_by": "the web form that captured the lead"})
     status: Mapped[int | None] = fk("tblleads_status.id", ondelete="RESTRICT")
     source: Mapped[int | None] = fk("tblleads_sources.id", ondelete="RESTRICT")
     pipeline: Mapped[int | None] = fk("tblleads_pipelines.id", ondelete="RESTRICT")

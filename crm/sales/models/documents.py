@@ -102,7 +102,8 @@ class Proposal(_Acceptance, db.Model):
         admin={"column_list": ["formatted_number", "subject", "proposal_to", "total", "date", "open_till",
                                "status", "assigned", "datecreated"],
                "column_searchable_list": ["formatted_number", "subject", "proposal_to", "email"]},
-        action_owned=("status", "estimate_id", "invoice_id", "is_expiry_notified", "short_link"), rel_types=("proposal",),
+        action_owned=("status", "estimate_id", "invoice_id", "is_expiry_notified", "short_link"),
+        rel_types=("proposal",),
         main_actions=("send", "accept", "convert_to_estimate", "convert_to_invoice", "create_contract"),
     )
 

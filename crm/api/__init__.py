@@ -176,8 +176,8 @@ def _build_rows(model, data: dict, obj=None, path=""):
     if not path:
         try:
             entered(obj, g.api_user)  # creator, totals, an invoice's status and freeze, the number
-        except FieldError as exc:
-            raise ApiError(422, f"{exc.field}: {exc.message}", field=exc.field) from None
+        except FieldError as exc:  # 422, or 403 for a record the staff member may not see (rel_id)
+            raise ApiError(getattr(exc, "status", 422), f"{exc.field}: {exc.message}", field=exc.field) from None
         _check_totals(model, obj, sent_totals)
     obj._crm_cf_pending = custom  # written by _commit, in the row's transaction
     return obj

@@ -53,8 +53,33 @@ def action_owned(model) -> dict[str, str]:
     owned = {k: ACTIONS for k in (*ALWAYS_OWNED, *res.action_owned) if k in keys}
     if res.lines:
         owned.update({k: LINES for k in LINE_TOTALS if k in keys})
-    owned.update({k: SERVER for k in SERVER_SET if k in keys})
+    owned.update({k: LINES for k in res.totals if k in keys})
+    owned.update({k: SERVER for k in (*SERVER_SET, res.creator) if k in keys})
     return owned
+
+
+def creator_column(model) -> str | None:
+    """The column naming who created the row (``addedfrom`` or the table's declared ``creator``)."""
+    keys = {c.key for c in columns(model)}
+    creator = resource_of(model).creator or "addedfrom"
+    return creator if creator in keys else None
+
+
+def attaches_to_any(model) -> bool:
+    """A table whose rows point at a row of any table through ``rel_type`` + ``rel_id`` (notes,
+    reminders, a proposal's lead or client)."""
+    return {"rel_type", "rel_id"} <= {c.key for c in columns(model)}
+
+
+@lru_cache
+def rel_type_models() -> dict[str, type]:
+    """rel_type value -> the table it names: each table's resource name and its declared ``rel_types``."""
+    found = {}
+    for model in all_models():
+        res = resource_of(model)
+        for name in (res.name, *res.rel_types):
+            found.setdefault(name, model)
+    return found
 
 
 @lru_cache
@@ -78,8 +103,10 @@ def written_with(model) -> tuple[str, ...]:
 
 def writable(model) -> bool:
     """Whether a generic door (the grid's forms, the API's POST/PATCH/PUT/DELETE, ``crm record``)
-    writes the table's rows: not a read-only table (only its actions write it), nor a document's lines."""
-    return not resource_of(model).readonly and not written_with(model)
+    writes the table's rows: not a read-only table (only its actions write it), nor a document's lines, nor
+    rows written as part of another record (``Resource.written_as``)."""
+    res = resource_of(model)
+    return not res.readonly and not res.written_as and not written_with(model)
 
 
 def refused_door(model) -> str:
@@ -90,6 +117,8 @@ def refused_door(model) -> str:
         doors = doors[0] if len(doors) == 1 else f"{', '.join(doors[:-1])} or {doors[-1]}"
         return (f"{resource_name(model)} rows are lines of a document: send them as its items "
                 f"(PATCH {doors}).")
+    if resource_of(model).written_as:
+        return f"{resource_name(model)} rows are {resource_of(model).written_as}."
     return f"{resource_name(model)} is read-only: only its actions write it."
 
 

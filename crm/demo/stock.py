@@ -17,6 +17,7 @@ from crm.warehouse.models import (
     PhysicalInventory,
     Warehouse,
 )
+from crm.warehouse.totals import goods_receipt as receipt_totals
 from crm.demo.base import Demo
 
 
@@ -43,14 +44,10 @@ def opening_stock(d: Demo) -> None:
                                buyer_id=d.staff_id("Purchasing"), warehouse_id=warehouse.warehouse_id)
         for code, qty, _, _ in lines:
             item = d.items[code]
-            net = line_net(qty, item.purchase_price)
             receipt.items.append(GoodsReceiptDetail(
                 commodity_code=item.id, commodity_name=item.commodity_name, warehouse_id=warehouse.warehouse_id,
-                unit_id=item.unit_id, quantities=Decimal(qty), unit_price=item.purchase_price, tax=item.tax,
-                goods_money=net, tax_money=vat(net, item.tax_rel.taxrate)))
-        receipt.total_goods_money = receipt.value_of_inventory = sum(line.goods_money for line in receipt.items)
-        receipt.total_tax_money = sum(line.tax_money for line in receipt.items)
-        receipt.total_money = receipt.total_goods_money + receipt.total_tax_money
+                unit_id=item.unit_id, quantities=Decimal(qty), unit_price=item.purchase_price, tax=item.tax))
+        receipt_totals(receipt)  # goods, their tax and the total from the lines (crm/warehouse/totals.py)
         db.session.add(receipt)
         d.docs[key] = put_away(d, receipt, days, invoice_no, [(made, expires) for _, _, made, expires in lines])
 

@@ -173,7 +173,9 @@ class GoodsReceipt(db.Model):
 
     __tablename__ = "tblgoods_receipt"
     __crm__ = Resource(module="receipts", own=("addedfrom", "buyer_id"), label="Goods receipt notes", category="Warehouse", url="warehouse/manage_purchase",
-                       lines="items", action_owned=("approval", "goods_receipt_code"), party="supplier")
+                       lines="items", action_owned=("approval", "goods_receipt_code"), party="supplier",
+                       # computed from the lines: crm/warehouse/totals.py
+                       totals=("total_goods_money", "value_of_inventory", "total_tax_money", "total_money"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     goods_receipt_code: Mapped[str | None] = mapped_column(String(100), index=True)
@@ -269,6 +271,7 @@ class GoodsDelivery(db.Model):
     __tablename__ = "tblgoods_delivery"
     __crm__ = Resource(module="deliveries", own=("staff_id", "addedfrom"), label="Delivery notes", category="Warehouse", url="warehouse/manage_delivery",
                        lines="items", action_owned=("approval", "delivery_status", "goods_delivery_code"), party="customer",
+                       totals=("sub_total", "total_discount", "after_discount", "total_money"),  # warehouse/totals.py
                        main_actions=("check_stock", "approve", "create_packing_list"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -408,6 +411,7 @@ class PackingList(BillingShipping, db.Model):
     __tablename__ = "tblwh_packing_lists"
     __crm__ = Resource(module="deliveries", own=("staff_id",), label="Packing lists", category="Warehouse", url="warehouse/manage_packing_list",
                        lines="items", action_owned=("approval", "delivery_status", "packing_list_number"), party="client",
+                       totals=("subtotal", "discount_total", "total_after_discount", "total_amount"),
                        main_actions=("approve", "create_awb", "mark_in_transit", "mark_delivered"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -494,7 +498,7 @@ class LossAdjustment(db.Model):
 
     __tablename__ = "tblwh_loss_adjustment"
     __crm__ = Resource(module="stock", label="Loss & adjustments", category="Warehouse", url="warehouse/loss_adjustment",
-                       lines="items", action_owned=("status",))
+                       lines="items", action_owned=("status",), creator="addfrom")
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     type: Mapped[str] = status_column(LossAdjustmentType, default="loss")
@@ -630,6 +634,7 @@ class OrderReturn(db.Model):
     __tablename__ = "tblwh_order_returns"
     __crm__ = Resource(module="deliveries", own=("staff_id",), label="Client returns", category="Warehouse",
                        url="warehouse/manage_order_return_receipt", lines="items", action_owned=("approval",),
+                       totals=("subtotal", "total_amount"),  # crm/warehouse/totals.py
                        party="client")
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -10,7 +10,7 @@ import pytest
 
 from crm.core.extensions import db
 from tests.api.test_api import client, h  # noqa: F401 - the API client and its token
-from tests.conftest import api_token, csrf_from, login, make_staff
+from tests.conftest import api_token, csrf_from, login, make_role, make_staff
 
 DRAFT, UNPAID, PAID = 6, 1, 2
 
@@ -464,3 +464,209 @@ def test_numbers_sent_flags_and_ids_from_outside_are_refused_naming_the_field(cl
                      ("/admin/purchase/myinvoices/new/", "invoice_number")):
         page = admin.get(url)
         assert page.status_code == 200 and f'name="{key}"' not in page.get_data(as_text=True), url
+
+
+def _staff_with(app, email, permissions, role_name=None):
+    """A staff member of a role of their own holding exactly ``permissions``; returns (id, API headers)."""
+    with app.app_context():
+        role = make_role(role_name or f"Role of {email}", permissions)
+        staff = make_staff(email)
+        staff.role = role.roleid
+        db.session.commit()
+        staff_id = staff.staffid
+    return staff_id, api_token(app.test_client(), email, "pass-1234")
+
+
+def test_a_note_or_reminder_is_attached_only_to_a_record_its_author_sees(client, app, setup):
+    """A note, a reminder (any row with rel_type + rel_id) points at a record that exists, of a table the
+    staff member may view and, with "view own", one of their own: at the API, the grid and the CLI."""
+    from crm.sales.models.clients import Lead, Note, Reminder
+
+    cid, _ = setup
+    sdr, mine = _staff_with(app, "sdr2@test.example", {"leads.view_own", "leads.create", "leads.edit"})
+    with app.app_context():
+        other = make_staff("colleague@test.example")
+        own_lead = Lead(name="Mine", assigned=sdr)
+        their_lead = Lead(name="Theirs", assigned=other.staffid)
+        db.session.add_all([own_lead, their_lead])
+        db.session.commit()
+        own_id, their_id = own_lead.id, their_lead.id
+    when = "2026-12-01T09:00:00"
+    attempts = [  # (resource, payload, status, field)
+        ("notes", {"rel_type": "customer", "rel_id": cid, "description": "Peek"}, 403, "rel_id"),
+        ("reminders", {"rel_type": "customer", "rel_id": cid, "date": when, "staff": sdr}, 403, "rel_id"),
+        ("notes", {"rel_type": "lead", "rel_id": their_id, "description": "Peek"}, 422, "rel_id"),
+        ("reminders", {"rel_type": "lead", "rel_id": their_id, "date": when, "staff": sdr}, 422, "rel_id"),
+        ("notes", {"rel_type": "lead", "rel_id": 987654, "description": "Nowhere"}, 422, "rel_id"),
+        ("notes", {"rel_type": "spaceship", "rel_id": own_id, "description": "Nowhere"}, 422, "rel_type"),
+    ]
+    for resource, payload, status, field in attempts:
+        r = client.post(f"/api/v1/{resource}", headers=mine, json=payload)
+        assert r.status_code == status, (resource, payload, r.get_json())
+        assert r.get_json()["field"] == field and r.get_json()["error"].startswith(f"{field}: "), r.get_json()
+    assert "no leads with id" in client.post("/api/v1/notes", headers=mine, json=attempts[2][1]).get_json()["error"]
+    # on their own lead: written
+    r = client.post("/api/v1/notes", headers=mine, json={"rel_type": "lead", "rel_id": own_id, "description": "Called"})
+    assert r.status_code == 201, r.get_json()
+    note_id = r.get_json()["id"]
+    r = client.post("/api/v1/reminders", headers=mine, json={"rel_type": "leads", "rel_id": own_id, "date": when,
+                                                             "staff": sdr})
+    assert r.status_code == 201, r.get_json()
+    # nor moved onto another's record
+    r = client.patch(f"/api/v1/notes/{note_id}", headers=mine, json={"rel_id": their_id})
+    assert r.status_code == 422 and r.get_json()["field"] == "rel_id"
+    r = client.patch(f"/api/v1/notes/{note_id}", headers=mine, json={"description": "Called back"})
+    assert r.status_code == 200, r.get_json()
+    # the grid's form and the CLI refuse it the same way
+    grid = app.test_client()
+    login(grid, "sdr2@test.example", "pass-1234")
+    page = grid.get("/admin/notes/new/")
+    assert page.status_code == 200
+    r = grid.post("/admin/notes/new/", data={"csrf_token": csrf_from(page.get_data(as_text=True)),
+                                             "rel_type": "customer", "rel_id": str(cid), "description": "Peek"})
+    assert r.status_code == 422 and "rel_id" in r.get_data(as_text=True)
+    result = app.test_cli_runner().invoke(args=["crm", "record", "create", "notes", "rel_type=lead",
+                                                f"rel_id={their_id}", "description=Peek",
+                                                "--as", "sdr2@test.example"])
+    assert result.exit_code == 1 and "rel_id: no leads with id" in result.output, result.output
+    with app.app_context():
+        notes = [(n.rel_type, n.rel_id, n.description) for n in db.session.query(Note)]
+        assert notes == [("lead", own_id, "Called back")]
+        assert [(x.rel_type, x.rel_id) for x in db.session.query(Reminder)] == [("leads", own_id)]
+
+
+def test_creators_not_named_addedfrom_come_from_the_server(client, h, app, setup):
+    """A loss adjustment's addfrom and a reminder's creator: the signed-in staff member, never a request's."""
+    from crm.warehouse.models import LossAdjustment
+
+    cid, _ = setup
+    with app.app_context():
+        other = make_staff("other@test.example").staffid
+    me = client.get("/api/v1/staff?email=admin@test.example", headers=h).get_json()[0]["staffid"]
+    reminder = {"rel_type": "customer", "rel_id": cid, "date": "2026-12-01T09:00:00", "staff": other}
+    for url, payload, field in (("/api/v1/wh_loss_adjustment", {"type": "loss", "addfrom": other}, "addfrom"),
+                                ("/api/v1/reminders", {**reminder, "creator": other}, "creator")):
+        r = client.post(url, headers=h, json=payload)
+        assert r.status_code == 422 and r.get_json()["field"] == field and "server" in r.get_json()["error"], r.get_json()
+    loss = client.post("/api/v1/wh_loss_adjustment", headers=h, json={"type": "loss"}).get_json()
+    made = client.post("/api/v1/reminders", headers=h, json=reminder).get_json()
+    assert loss["addfrom"] == me and made["creator"] == me and made["staff"] == other  # whom to remind is chosen
+    r = client.patch(f"/api/v1/reminders/{made['id']}", headers=h, json={"creator": other})
+    assert r.status_code == 422 and r.get_json()["field"] == "creator"
+    admin = app.test_client()
+    login(admin)
+    page = admin.get("/admin/warehouse/loss_adjustment/new/").get_data(as_text=True)
+    assert 'name="addfrom"' not in page and 'name="added_by"' not in page
+    with app.app_context():
+        assert db.session.get(LossAdjustment, loss["id"]).addfrom == me
+
+
+def test_links_a_conversion_or_a_web_form_sets_are_refused_naming_the_field(client, h, app):
+    from crm.sales.models.clients import Client, Lead
+
+    lead = client.post("/api/v1/leads", headers=h, json={"name": "Ana"}).get_json()
+    r = client.post("/api/v1/clients", headers=h, json={"company": "Forged SRL", "leadid": lead["id"]})
+    assert r.status_code == 422 and r.get_json()["field"] == "leadid" and "convert" in r.get_json()["error"], r.get_json()
+    r = client.patch(f"/api/v1/leads/{lead['id']}", headers=h, json={"from_form_id": 3})
+    assert r.status_code == 422 and r.get_json()["field"] == "from_form_id" and "web form" in r.get_json()["error"]
+    with app.app_context():
+        assert db.session.query(Client).count() == 0 and db.session.get(Lead, lead["id"]).from_form_id is None
+
+
+def test_custom_field_values_are_written_only_with_their_record(client, h, app):
+    """tblcustomfieldsvalues has no door of its own: a value is written with its record (its form, the
+    custom_fields of its API), which checks the record's permissions and the field's type."""
+    from crm.core.models.settings import CustomField, CustomFieldValue
+    from crm.sales.models.clients import Lead
+
+    with app.app_context():
+        field = CustomField(fieldto="leads", name="Budget", slug="budget", type="input")
+        lead = Lead(name="Ana")
+        db.session.add_all([field, lead])
+        db.session.flush()
+        db.session.add(CustomFieldValue(relid=lead.id, fieldid=field.id, fieldto="leads", value="100"))
+        db.session.commit()
+        field_id, lead_id = field.id, lead.id
+        value_id = db.session.query(CustomFieldValue.id).scalar()
+    # a settings administrator with no permission on leads, and the administrator alike
+    _, settings_only = _staff_with(app, "settings@test.example", {"settings.view", "settings.create", "settings.edit",
+                                                                   "settings.delete"})
+    for headers in (settings_only, h):
+        r = client.post("/api/v1/customfieldsvalues", headers=headers,
+                        json={"relid": lead_id, "fieldid": field_id, "fieldto": "leads", "value": "999999"})
+        assert r.status_code == 405 and "custom_fields" in r.get_json()["error"], r.get_json()
+        assert client.patch(f"/api/v1/customfieldsvalues/{value_id}", headers=headers,
+                            json={"value": "1"}).status_code == 405
+        assert client.delete(f"/api/v1/customfieldsvalues/{value_id}", headers=headers).status_code == 405
+    admin = app.test_client()
+    login(admin)
+    assert admin.get("/admin/customfieldsvalues/new/").status_code in (302, 403, 404)
+    # with its record, as before
+    r = client.patch(f"/api/v1/leads/{lead_id}", headers=h, json={"custom_fields": {"budget": "250"}})
+    assert r.status_code == 200 and r.get_json()["custom_fields"]["budget"] == "250", r.get_json()
+    with app.app_context():
+        assert [v.value for v in db.session.query(CustomFieldValue)] == ["250"]
+
+
+def test_a_warehouse_documents_totals_are_computed_from_its_lines(client, h, app, setup):
+    """A goods receipt, delivery note, packing list or client return entered by hand: its totals are the
+    sum of its lines (a typed total that disagrees is refused naming it), as an invoice's are."""
+    from crm.catalog.models import Tax
+    from crm.warehouse.models import GoodsDelivery, GoodsReceipt, OrderReturn, PackingList
+
+    cid, _ = setup
+    with app.app_context():
+        db.session.add(Tax(name="VAT", taxrate=Decimal("19")))
+        db.session.commit()
+        vat_id = db.session.query(Tax.id).scalar()
+    receipt_lines = [{"quantities": "2", "unit_price": "10.005", "tax": vat_id}, {"quantities": "1", "unit_price": "5"}]
+    delivery_lines = [{"quantities": "3", "unit_price": "10", "discount": "10"}, {"quantities": "1", "unit_price": "7"}]
+    packing_lines = [{"quantity": "2", "unit_price": "10", "discount": "50"}]
+    return_lines = [{"quantity": "2", "unit_price": "100", "tax": vat_id}]
+    cases = [  # resource, body, typed total, expected totals
+        ("goods_receipt", {"items": receipt_lines}, "total_money",
+         {"total_goods_money": "25.01", "value_of_inventory": "25.01", "total_tax_money": "3.80", "total_money": "28.81"}),
+        ("goods_delivery", {"customer_code": cid, "shipping_fee": "4.00", "items": delivery_lines}, "sub_total",
+         {"sub_total": "37.00", "total_discount": "3.00", "after_discount": "34.00", "total_money": "38.00"}),
+        ("wh_packing_lists", {"clientid": cid, "items": packing_lines}, "total_amount",
+         {"subtotal": "20.00", "discount_total": "10.00", "total_after_discount": "10.00", "total_amount": "10.00"}),
+        ("wh_order_returns", {"company_id": cid, "items": return_lines}, "total_amount",
+         {"subtotal": "200.00", "total_amount": "238.00"}),
+    ]
+    for resource, body, typed, expected in cases:
+        r = client.post(f"/api/v1/{resource}", headers=h, json={**body, typed: "1000000.00"})
+        assert r.status_code == 422, (resource, r.get_json())
+        assert r.get_json()["field"] == typed and "lines" in r.get_json()["error"], r.get_json()
+        r = client.post(f"/api/v1/{resource}", headers=h, json=body)
+        assert r.status_code == 201, (resource, r.get_json())
+        assert {k: r.get_json()[k] for k in expected} == expected, resource
+        # a line's amount sent with it is the line's, recomputed
+        doc_id = r.get_json()["id"]
+        lines = [{**line, "quantities" if "quantities" in line else "quantity": "1"} for line in body["items"]]
+        r = client.patch(f"/api/v1/{resource}/{doc_id}", headers=h, json={"items": lines})
+        assert r.status_code == 200, r.get_json()
+        assert r.get_json()[typed] != expected[typed], resource
+    with app.app_context():
+        assert [d.total_money for d in db.session.query(GoodsReceipt)] == [Decimal("16.91")]  # 10.01 + 5.00 + 1.90 tax
+        assert db.session.query(GoodsDelivery).one().total_money == Decimal("20.00")  # 9.00 + 7.00 + fee 4.00
+        assert db.session.query(PackingList).one().total_amount == Decimal("5.00")
+        assert db.session.query(OrderReturn).one().total_amount == Decimal("119.00")
+    # the grid's forms do not offer them
+    admin = app.test_client()
+    login(admin)
+    page = admin.get("/admin/warehouse/manage_purchase/new/").get_data(as_text=True)
+    assert 'name="total_money"' not in page and 'name="value_of_inventory"' not in page
+    # a receipt made from a purchase order by its action adds up the same way: its lines' tax included
+    from crm.purchasing.models import PurchaseOrder
+    from tests.warehouse.warehouse_support import item, purchase_order, vendor, warehouse
+
+    with app.app_context():
+        warehouse()
+        po_id = purchase_order(vendor(), [(item("A-1", "Gloves"), "10", "5.00")])
+        db.session.get(PurchaseOrder, po_id).items[0].tax = vat_id
+        db.session.commit()
+    assert _act(client, h, "pur_orders", po_id, "create_goods_receipt").status_code == 200
+    with app.app_context():
+        made = db.session.query(GoodsReceipt).filter_by(pr_order_id=po_id).one()
+        assert (made.total_goods_money, made.total_tax_money, made.total_money) == (
+            Decimal("50.00"), Decimal("9.50"), Decimal("59.50"))

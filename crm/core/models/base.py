@@ -117,11 +117,12 @@ class BillingShipping:
 
 
 class FieldError(ValueError):
-    """A value a model refuses; ``field`` names the column so forms and the API can point at it."""
+    """A value a model refuses; ``field`` names the column so forms and the API can point at it.
+    ``status`` is what the API answers: 422, or 403 for a value that names what the person may not see."""
 
-    def __init__(self, field: str, message: str):
+    def __init__(self, field: str, message: str, status: int = 422):
         super().__init__(f"{field}: {message}")
-        self.field, self.message = field, message
+        self.field, self.message, self.status = field, message, status
 
 
 # Columns owned by the server or the actions on every table that has them (see Resource.action_owned).
@@ -176,6 +177,18 @@ class Resource:
               without one: the first action that may run.
     flags     yes/no columns that mark a row apart, with their badge colour (a lead's ``{"lost": "danger"}``):
               shown as a badge beside its status in the grid and on its page, not as a column of their own.
+    written_as  what the rows are part of, for a table written only with another record (a record's custom
+              field values): no generic door of its own (crm.core.resources.writable), the refusal says where
+              they are written; unlike ``readonly``, a change to them is audited (as its record's).
+    creator   the column naming the staff member who created the row, where it is not ``addedfrom`` (a loss
+              adjustment's ``addfrom``, a reminder's ``creator``): set by the server from the signed-in staff
+              member and owned like :data:`SERVER_SET`.
+    totals    columns computed from the lines besides :data:`LINE_TOTALS` (a goods receipt's ``total_money``,
+              a delivery note's ``sub_total``...): owned like them; the area's totals refresh computes them
+              (crm/core/totals.py ``refresh_with``).
+    rel_types the names a ``rel_type`` column gives this table besides its resource name (Perfex's ``lead``,
+              ``customer``, ``invoice``...): a note, reminder or proposal attached through a generic door
+              must point at a row of a table named so, that the staff member sees (crm/core/entry.py).
     """
 
     label: str | None = None
@@ -199,6 +212,10 @@ class Resource:
     form: tuple = ()
     lookup: bool | None = None
     flags: dict = field(default_factory=dict)
+    written_as: str | None = None
+    creator: str | None = None
+    totals: tuple[str, ...] = ()
+    rel_types: tuple[str, ...] = ()
 
 
 __all__ = ["ALWAYS_OWNED", "LINE_TOTALS", "SERVER_SET", "BillingShipping", "FieldError", "MONEY", "QTY", "RATE", "UNIT_PRICE", "money", "unit_price", "StatusEnum", "status_column", "fk", "Resource",

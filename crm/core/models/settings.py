@@ -300,7 +300,11 @@ class CustomField(db.Model):
 
 class CustomFieldValue(db.Model):
     __tablename__ = "tblcustomfieldsvalues"
-    __crm__ = Resource(module="settings", label="Custom field values")
+    # Written only with their record (its form, its API's custom_fields, crm/core/custom_fields.py), which
+    # checks the record's own permissions and the field's type; no generic door of their own.
+    __crm__ = Resource(module="settings", label="Custom field values",
+                       written_as="a record's custom fields: send them as its custom_fields "
+                                  "(PATCH /api/v1/<resource>/<id>) or on its form")
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     relid: Mapped[int] = mapped_column(Integer, index=True)

@@ -15,10 +15,10 @@ from crm.core import options
 from crm.core.extensions import db
 from crm.core.pickers import RecordField
 from crm.core.registry import ActionError, action
-from crm.core.totals import line_net
 from crm.purchasing.models import PurchaseOrder, PurchaseOrderDeliveryStatus, PurchaseOrderDetail, PurchaseOrderStatus
 from crm.warehouse.actions.goods_receipts import default_warehouse_id, warehouse_or_default, name_of, receipt_code
 from crm.warehouse.models import GoodsReceipt, GoodsReceiptDetail, Warehouse, WarehouseApproval
+from crm.warehouse.totals import goods_receipt as receipt_totals
 
 ZERO = Decimal("0")
 
@@ -52,12 +52,10 @@ def receipt_from_po(po: PurchaseOrder, warehouse_id: int | None, actor=None) -> 
         receipt.items.append(GoodsReceiptDetail(
             commodity_code=line.item_code, commodity_name=(item.commodity_name or item.description) if item else None,
             warehouse_id=warehouse_id, unit_id=line.unit_id, quantities=left, unit_price=line.unit_price or ZERO,
-            tax=line.tax, goods_money=line_net(left, line.unit_price),
-            pur_order_detail_id=line.id))
+            tax=line.tax, pur_order_detail_id=line.id))
     if not receipt.items:
         return None
-    receipt.total_goods_money = sum((i.goods_money for i in receipt.items), ZERO)
-    receipt.total_money = receipt.value_of_inventory = receipt.total_goods_money
+    receipt_totals(receipt)  # goods, their tax and the total, as at every door
     db.session.add(receipt)
     return receipt
 

@@ -91,8 +91,11 @@ class Lead(db.Model):
         },
         flags={"lost": "danger", "junk": "secondary"},
         main_actions=("convert_to_opportunity", "create_proposal", "convert_to_customer", "log_call"),
+        # from_form_id: the web form that captured it (crm/capture/web_forms.py); client_id and
+        # converted_from_lead: set by its conversions
         action_owned=("last_lead_status", "lost", "lost_reason", "junk", "is_opportunity", "last_status_change",
-                      "dateassigned", "client_id", "converted_from_lead"),
+                      "dateassigned", "client_id", "converted_from_lead", "from_form_id"),
+        rel_types=("lead",),
     )
 
     # The home page's "my new leads": one staff member's leads by date added.
@@ -111,7 +114,8 @@ class Lead(db.Model):
     address: Mapped[str | None] = mapped_column(String(255))
     assigned: Mapped[int | None] = fk("tblstaff.staffid")
     dateadded: Mapped[datetime] = mapped_column(DateTime, default=datetime.utcnow, index=True)
-    from_form_id: Mapped[int | None] = mapped_column(Integer)
+    from_form_id: Mapped[int | None] = mapped_column(Integer,
+                                                     info={"written_by": "the web form that captured the lead"})
     status: Mapped[int | None] = fk("tblleads_status.id", ondelete="RESTRICT")
     source: Mapped[int | None] = fk("tblleads_sources.id", ondelete="RESTRICT")
     pipeline: Mapped[int | None] = fk("tblleads_pipelines.id", ondelete="RESTRICT")
@@ -175,6 +179,8 @@ class Client(BillingShipping, db.Model):
         label="Clients", category="Sales", url="clients",
         admin={"column_list": ["company", "vat", "phonenumber", "city", "country", "active", "datecreated"],
                "column_searchable_list": ["company", "vat", "phonenumber"]},
+        action_owned=("leadid",),  # the lead it was converted from: set by the lead's convert_to_customer
+        rel_types=("customer",),
     )
 
     userid: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -192,7 +198,8 @@ class Client(BillingShipping, db.Model):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     # tblleads.client_id points back here; this side is added after both tables exist (use_alter).
     leadid: Mapped[int | None] = mapped_column(
-        ForeignKey("tblleads.id", ondelete="SET NULL", use_alter=True), index=True)
+        ForeignKey("tblleads.id", ondelete="SET NULL", use_alter=True), index=True,
+        info={"written_by": "converting the lead to a customer (POST /api/v1/leads/<id>/actions/convert_to_customer)"})
     default_currency: Mapped[int | None] = fk("tblcurrencies.id")
     addedfrom: Mapped[int | None] = fk("tblstaff.staffid")
 
@@ -252,7 +259,7 @@ class Note(db.Model):
 
 class Reminder(db.Model):
     __tablename__ = "tblreminders"
-    __crm__ = Resource(module="leads", own=("staff", "creator"), label="Reminders")
+    __crm__ = Resource(module="leads", own=("staff", "creator"), label="Reminders", creator="creator")
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     description: Mapped[str | None] = mapped_column(Text)

@@ -103,6 +103,7 @@ class Proposal(_Acceptance, db.Model):
                                "status", "assigned", "datecreated"],
                "column_searchable_list": ["formatted_number", "subject", "proposal_to", "email"]},
         action_owned=("status", "estimate_id", "invoice_id", "is_expiry_notified", "short_link"),
+        rel_types=("proposal",),
         main_actions=("send", "accept", "convert_to_estimate", "convert_to_invoice", "create_contract"),
     )
 
@@ -190,7 +191,7 @@ class Estimate(_BillingShipping, _Acceptance, db.Model):
                                "status", "sale_agent", "invoiceid"],
                "column_searchable_list": ["formatted_number", "reference_no"]},
         action_owned=("status", "prefix", "number_format", "invoiceid", "invoiced_date", "is_expiry_notified"),
-        party="client", main_actions=("send", "accept", "convert_to_invoice"),
+        rel_types=("estimate",), party="client", main_actions=("send", "accept", "convert_to_invoice"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -253,7 +254,7 @@ class Invoice(_BillingShipping, EfacturaInvoice, db.Model):
         admin={"column_list": ["formatted_number", "clientid", "total", "date", "duedate", "status", "sent",
                                "sale_agent", "efactura_status"],
                "column_searchable_list": ["formatted_number", "client.company"]},
-        party="client", payments="payments",
+        party="client", payments="payments", rel_types=("invoice",),
         main_actions=("issue", "record_payment", "send", "create_delivery_note", "efactura_send", "unmark_cancelled"),
         # The status follows the payments, due date and cancellation (crm/sales/actions/invoices.py).
         action_owned=("status", "prefix", "number_format", "last_overdue_reminder", "last_due_reminder",
@@ -471,7 +472,7 @@ class Contract(_Acceptance, db.Model):
         admin={"column_list": ["subject", "client", "contract_type", "contract_value", "datestart", "dateend",
                                "status", "signed"],
                "column_searchable_list": ["subject"]},
-        action_owned=("isexpirynotified", "proposal_id"),
+        action_owned=("isexpirynotified", "proposal_id"), rel_types=("contract",),
         document=True, party="client_rel", main_actions=("send_for_signature", "mark_signed"),
     )
 

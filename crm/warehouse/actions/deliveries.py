@@ -26,7 +26,6 @@ from crm.core.models.settings import Staff
 from crm.core.numbering import format_number, take_next
 from crm.core.pickers import RecordField
 from crm.core.registry import ActionError, action
-from crm.core.totals import line_net
 from crm.sales.models.documents import Invoice, InvoiceStatus, ItemLine
 from crm.warehouse.actions import reservations, stock
 from crm.warehouse.actions.goods_receipts import default_warehouse_id, warehouse_or_default
@@ -38,6 +37,7 @@ from crm.warehouse.models import (
     Warehouse,
     WarehouseApproval,
 )
+from crm.warehouse import totals as warehouse_totals
 
 ZERO = Decimal("0")
 DRAFT, APPROVED = WarehouseApproval.DRAFT.value, WarehouseApproval.APPROVED.value
@@ -231,12 +231,11 @@ def note_from_invoice(invoice, warehouse_id: int | None, actor=None) -> GoodsDel
         for wh, part in parts:
             note.items.append(GoodsDeliveryDetail(
                 commodity_code=line.item_id, commodity_name=line.description, warehouse_id=wh,
-                quantities=part, unit_price=line.rate or ZERO, total_money=line_net(part, line.rate),
-                total_after_discount=line_net(part, line.rate), invoice_line=line,
+                quantities=part, unit_price=line.rate or ZERO, invoice_line=line,
                 unit_id=getattr(item, "unit_id", None)))
     if not note.items:
         return None
-    note.sub_total = note.after_discount = note.total_money = sum((i.total_money for i in note.items), ZERO)
+    warehouse_totals.delivery_note(note)
     db.session.add(note)
     return note
 

@@ -17,7 +17,6 @@ from crm.core.extensions import db
 from crm.core.numbering import format_number, take_next
 from crm.core.registry import ActionError, action
 from crm.core.resources import page_loader, preload_collection
-from crm.core.totals import line_net
 from crm.warehouse.actions.deliveries import name_of
 from crm.warehouse.models import (
     GoodsDelivery,
@@ -27,6 +26,7 @@ from crm.warehouse.models import (
     PackingListStatus,
     WarehouseApproval,
 )
+from crm.warehouse import totals as warehouse_totals
 
 ZERO = Decimal("0")
 DRAFT, APPROVED = WarehouseApproval.DRAFT.value, WarehouseApproval.APPROVED.value
@@ -76,13 +76,12 @@ def packing_list_from(note: GoodsDelivery, actor, weight=None, width=None, heigh
         qty = _left(line)
         if qty <= 0:
             continue
-        amount = line_net(qty, line.unit_price)
         pl.items.append(PackingListDetail(
             delivery_detail_id=line.id, commodity_code=line.commodity_code, commodity_name=line.commodity_name,
-            quantity=qty, unit_id=line.unit_id, unit_price=line.unit_price or ZERO, sub_total=amount, tax=line.tax,
-            total_amount=amount, total_after_discount=amount, lot_number=line.lot_number, expiry_date=line.expiry_date))
+            quantity=qty, unit_id=line.unit_id, unit_price=line.unit_price or ZERO, tax=line.tax,
+            lot_number=line.lot_number, expiry_date=line.expiry_date))
         line.packing_qty = (line.packing_qty or ZERO) + qty
-    pl.subtotal = pl.total_after_discount = pl.total_amount = sum((i.total_amount for i in pl.items), ZERO)
+    warehouse_totals.packing_list(pl)
     db.session.add(pl)
     note.delivery_status = GoodsDeliveryStatus.READY_TO_DELIVER.value
     return pl

@@ -18,6 +18,7 @@ from sqlalchemy import DateTime, inspect
 
 from crm.core import numbering
 from crm.core.extensions import db
+from crm.core.lines import keep_handled
 from crm.core.models.base import SERVER_SET, FieldError
 from crm.core.permissions import may, sees
 from crm.core.resources import attaches_to_any, creator_column, rel_type_models, resource_of
@@ -52,6 +53,7 @@ def entered(record, actor=None) -> None:
         _stamp_creator(record, actor)
         if declared.new:
             declared.new(record)
+    keep_handled(record)  # a line the warehouse delivered or received stays, at least as much
     refresh_totals(record)
     if declared.entered:
         declared.entered(record)
@@ -64,6 +66,7 @@ def removing(record) -> None:
     declared = _RULES.get(type(record))
     if declared is not None and declared.removing:
         declared.removing(record)
+    keep_handled(record, removing=True)
 
 
 def _stamp_creator(record, actor) -> None:

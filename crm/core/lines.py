@@ -61,23 +61,56 @@ def merge(model, existing: Iterable, sent_ids: list, build: Callable, path: str 
                 raise FieldError(f"{path}{i}.{pk}", f"line #{line_id} is {why}; send a new line without its id.")
             seen.add(line_id)
         line = build(i, line)
-        for done_key, qty_key, verb in done:
-            already = getattr(line, done_key) or 0
-            if already and Decimal(getattr(line, qty_key) or 0) < already:
-                raise FieldError(f"{path}{i}.{qty_key}",
-                                 f"the warehouse already {verb} {_amount(already)} of this line, so its quantity "
-                                 f"cannot be less ({_amount(getattr(line, qty_key))} sent).")
+        _not_below_done(line, done, f"{path}{i}.")
         kept.append(line)
     for n, line in enumerate(existing, 1):
-        if getattr(line, pk) in seen:
-            continue
-        for done_key, _, verb in done:
-            already = getattr(line, done_key) or 0
-            if already:
-                raise FieldError(path.rstrip("."),
-                                 f"{_name(line, n)} cannot be removed: the warehouse already {verb} "
-                                 f"{_amount(already)} of it (send it with its id).")
+        if getattr(line, pk) not in seen:
+            _not_handled(line, n, done, path.rstrip("."), "removed", " (send it with its id)")
     return kept
+
+
+def _not_below_done(line, done, path: str) -> None:
+    for done_key, qty_key, verb in done:
+        already = getattr(line, done_key) or 0
+        if already and Decimal(getattr(line, qty_key) or 0) < already:
+            raise FieldError(f"{path}{qty_key}",
+                             f"the warehouse already {verb} {_amount(already)} of this line, so its quantity "
+                             f"cannot be less ({_amount(getattr(line, qty_key))} sent).")
+
+
+def _not_handled(line, n: int, done, field: str, verb_done: str, hint: str = "") -> None:
+    for done_key, _, verb in done:
+        already = getattr(line, done_key) or 0
+        if already:
+            raise FieldError(field, f"{_name(line, n)} cannot be {verb_done}: the warehouse already {verb} "
+                                    f"{_amount(already)} of it{hint}.")
+
+
+def keep_handled(record, removing: bool = False) -> None:
+    """What the warehouse did with a stored document's lines holds at every generic door, however
+    its lines were written (the API's items and the line editor through :func:`merge`, the grid's
+    inline line forms, which delete a line from the session): no handled line leaves the document,
+    none is set below what was handled, and a document with one is not deleted (``removing``).
+    Lines not loaded were not touched: nothing is read for them, except to delete."""
+    state = inspect(record)
+    if not state.persistent:
+        return
+    deleted = set(state.session.deleted) if state.session is not None else set()
+    for rel in compositions(type(record)):
+        done = done_columns(rel.mapper.class_)
+        if not done or (rel.key in state.unloaded and not removing):
+            continue
+        lines = list(getattr(record, rel.key) or [])
+        if removing:
+            for n, line in enumerate(lines, 1):
+                _not_handled(line, n, done, "id", "deleted with its document")
+            continue
+        gone = [*state.attrs[rel.key].history.deleted, *(line for line in lines if line in deleted)]
+        for n, line in enumerate(lines):
+            if line not in gone:
+                _not_below_done(line, done, f"{rel.key}.{n}.")
+        for n, line in enumerate(gone, 1):
+            _not_handled(line, n, done, rel.key, "removed")
 
 
 def order_column(rel) -> str | None:

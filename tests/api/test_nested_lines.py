@@ -275,3 +275,58 @@ def test_lines_sent_without_their_ids_do_not_reset_what_was_delivered(app, deliv
     assert _invoice_lines(app, ids["invoice"]) == before
     with app.app_context():
         assert db.session.query(GoodsDeliveryDetail.itemable_id).scalar() == ids["lines"][0]
+
+
+def test_a_document_with_delivered_lines_is_not_deleted_at_any_door(app, delivered):
+    """What the warehouse delivered names the invoice's lines: the invoice is not deleted through
+    the API or the grid while they stand (a delivery note's lines would point at nothing)."""
+    from crm.sales.models.documents import Invoice
+
+    client, h, ids = delivered
+    r = client.delete(f"/api/v1/invoices/{ids['invoice']}", headers=h)
+    assert r.status_code == 409, r.get_json()
+    assert "delivered 6" in r.get_json()["error"] and "Gloves" in r.get_json()["error"], r.get_json()
+    admin = app.test_client()
+    login(admin)
+    page = admin.get("/admin/invoices/").get_data(as_text=True)
+    admin.post("/admin/invoices/delete/", data={"id": str(ids["invoice"]), "csrf_token": csrf_from(page),
+                                                 "url": "/admin/invoices/"}, follow_redirects=True)
+    with app.app_context():
+        assert db.session.get(Invoice, ids["invoice"]) is not None
+    assert _invoice_lines(app, ids["invoice"])[0][3] == D("6")
+
+
+def test_the_grids_inline_line_forms_keep_what_was_received(app):
+    """A purchase order's lines in its grid form (Flask-Admin's inline forms): a received line is
+    not deleted there, nor its quantity set below what was received."""
+    from crm.purchasing.models import PurchaseOrder
+
+    client = app.test_client()
+    h = api_token(client)
+    with app.app_context():
+        wh = ws.warehouse()
+        gloves = ws.item("A-1", "Gloves")
+        po = ws.purchase_order(ws.vendor(), [(gloves, "10", "5.00")])
+    assert api(client, h, "pur_orders", po, "create_goods_receipt", warehouse_id=wh).status_code == 200
+    from crm.warehouse.models import GoodsReceipt
+
+    with app.app_context():
+        gr = db.session.query(GoodsReceipt).one()
+        gr.items[0].quantities = D("4")
+        for ln in gr.items:
+            ln.warehouse_id = ln.warehouse_id or wh
+        db.session.commit()
+        gr_id = gr.id
+    assert api(client, h, "goods_receipt", gr_id, "approve").status_code == 200
+    admin = app.test_client()
+    login(admin)
+    page = admin.get(f"/admin/purchase/purchase_order/edit/?id={po}").get_data(as_text=True)
+    data = form_of(page)
+    data["csrf_token"] = csrf_from(page)
+    quantity = next(k for k in data if re.fullmatch(r"items-0-quantity", k))
+    for change, words in (({quantity: "3"}, "received 4"), ({"del-items-0": "y"}, "received 4")):
+        r = admin.post(f"/admin/purchase/purchase_order/edit/?id={po}", data={**data, **change})
+        assert r.status_code == 422 and words in r.get_data(as_text=True), (change, r.status_code)
+        with app.app_context():
+            [line] = db.session.get(PurchaseOrder, po).items
+            assert (line.quantity, line.wh_quantity_received) == (D("10"), D("4"))

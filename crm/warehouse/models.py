@@ -498,7 +498,7 @@ class LossAdjustment(db.Model):
 
     __tablename__ = "tblwh_loss_adjustment"
     __crm__ = Resource(module="stock", label="Loss & adjustments", category="Warehouse", url="warehouse/loss_adjustment",
-                       lines="items", action_owned=("status",), creator="addfrom")
+                       lines="items", action_owned=("status",), creator="addfrom", own=("addfrom",))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     type: Mapped[str] = status_column(LossAdjustmentType, default="loss")

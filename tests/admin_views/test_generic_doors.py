@@ -545,12 +545,15 @@ def test_creators_not_named_addedfrom_come_from_the_server(client, h, app, setup
     me = client.get("/api/v1/staff?email=admin@test.example", headers=h).get_json()[0]["staffid"]
     reminder = {"rel_type": "customer", "rel_id": cid, "date": "2026-12-01T09:00:00", "staff": other}
     for url, payload, field in (("/api/v1/wh_loss_adjustment", {"type": "loss", "addfrom": other}, "addfrom"),
+                                ("/api/v1/wh_loss_adjustment", {"type": "loss", "date_create": "2020-01-01"},
+                                 "date_create"),
                                 ("/api/v1/reminders", {**reminder, "creator": other}, "creator")):
         r = client.post(url, headers=h, json=payload)
         assert r.status_code == 422 and r.get_json()["field"] == field and "server" in r.get_json()["error"], r.get_json()
     loss = client.post("/api/v1/wh_loss_adjustment", headers=h, json={"type": "loss"}).get_json()
     made = client.post("/api/v1/reminders", headers=h, json=reminder).get_json()
     assert loss["addfrom"] == me and made["creator"] == me and made["staff"] == other  # whom to remind is chosen
+    assert loss["date_create"] == date.today().isoformat()
     r = client.patch(f"/api/v1/reminders/{made['id']}", headers=h, json={"creator": other})
     assert r.status_code == 422 and r.get_json()["field"] == "creator"
     admin = app.test_client()

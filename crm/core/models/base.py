@@ -126,7 +126,7 @@ class FieldError(ValueError):
 
 
 # Columns owned by the server or the actions on every table that has them (see Resource.action_owned).
-SERVER_SET = ("addedfrom", "datecreated", "dateadded", "created_at")  # creator and creation time
+SERVER_SET = ("addedfrom", "datecreated", "dateadded", "created_at", "date_create")  # creator and creation time
 ALWAYS_OWNED = ("number", "formatted_number", "hash", "sent", "datesend", "signed", "marked_as_signed",
                 "signature", "acceptance_firstname", "acceptance_lastname", "acceptance_email", "acceptance_date",
                 "acceptance_ip", "file_name", "stored_path", "label_path", "date_converted",

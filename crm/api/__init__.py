@@ -125,8 +125,8 @@ def _refuse_action_owned(model, data: dict, obj, path="") -> dict:
     totals = {}
     for key in [k for k in data if k in owned]:
         value = data.pop(key)
-        if owned[key] == LINES:
-            totals[key] = value
+        if owned[key] == LINES:  # compared once computed; the stored one passes too (sent back as read)
+            totals[key] = (value, getattr(obj, key) if obj is not None else None)
             continue
         column = model.__table__.c[key]
         default = column.default.arg if column.default is not None and not callable(column.default.arg) else None
@@ -136,11 +136,19 @@ def _refuse_action_owned(model, data: dict, obj, path="") -> dict:
     return totals
 
 
-def _check_totals(model, obj, sent: dict) -> None:
-    for key, value in sent.items():
-        if value is not None and value != getattr(obj, key):
-            raise ApiError(422, f"{key}: {who_writes(model, key)} (they give {getattr(obj, key)}, not {value}).",
-                           field=key)
+def _check_totals(obj, sent: dict, path: str = "") -> None:
+    """The totals sent against those just computed, the lines' own amounts and their taxes' too: one
+    that is neither the computed one nor the one stored (a record read, edited and sent back) is
+    refused naming it, never quietly replaced."""
+    for key, (value, stored) in sent.items():
+        if value is not None and value != getattr(obj, key) and value != stored:
+            raise ApiError(422, f"{path}{key}: {who_writes(type(obj), key)} (they give {getattr(obj, key)}, "
+                                f"not {value}).", field=f"{path}{key}")
+    for rel in compositions(type(obj)):
+        for line in getattr(obj, rel.key) or []:
+            line_path, line_sent = line.__dict__.pop("_crm_sent_totals", (None, None))
+            if line_path is not None:
+                _check_totals(line, line_sent, line_path)
 
 
 def _build(model, data: dict, obj=None, path=""):
@@ -178,7 +186,9 @@ def _build_rows(model, data: dict, obj=None, path=""):
             entered(obj, g.api_user)  # creator, totals, an invoice's status and freeze, the number
         except FieldError as exc:  # 422, or 403 for a record the staff member may not see (rel_id)
             raise ApiError(getattr(exc, "status", 422), f"{exc.field}: {exc.message}", field=exc.field) from None
-        _check_totals(model, obj, sent_totals)
+        _check_totals(obj, sent_totals)
+    else:  # a line: its amounts are computed with its document's (entered), checked then
+        obj._crm_sent_totals = (path, sent_totals)
     obj._crm_cf_pending = custom  # written by _commit, in the row's transaction
     return obj
 

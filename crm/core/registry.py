@@ -24,7 +24,7 @@ from crm.core.extensions import db
 from crm.core.limits import INT_MAX, too_many_places
 from crm.core.numbering import SERIES, shown
 from crm.core.permissions import can, sees
-from crm.core.resources import LINES, SERVER, action_owned, primary_key, resource_name, resource_of
+from crm.core.resources import LINES, SERVER, action_owned, primary_key, resource_name, resource_of, written_with
 
 
 class ActionError(Exception):
@@ -121,6 +121,8 @@ def who_writes(model, key: str) -> str:
     if kind == SERVER:
         return "set by the server (who created the record and when), never taken from a request"
     if kind == LINES:
+        if written_with(model):  # a line's own amounts
+            return "computed by the server from the line's quantity, price, discount and tax"
         return "computed by the server from the lines"
     written_by = inspect(model).columns[key].info.get("written_by")  # an action of another table (a line's parent)
     if written_by:

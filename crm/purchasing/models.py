@@ -125,7 +125,8 @@ class PurchaseRequest(db.Model):
 
 class PurchaseRequestDetail(db.Model):
     __tablename__ = "tblpur_request_detail"
-    __crm__ = Resource(module="purchases", label="Request for quotation lines")
+    __crm__ = Resource(module="purchases", label="Request for quotation lines",
+                       totals=("into_money", "tax_value", "total"))  # purchase_common.line_totals
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     pur_request: Mapped[int] = fk("tblpur_request.id", nullable=False)
@@ -202,7 +203,7 @@ class PurchaseQuotation(db.Model):
 
 class PurchaseQuotationDetail(db.Model):
     __tablename__ = "tblpur_estimate_detail"
-    __crm__ = Resource(module="purchases", label="Vendor quotation lines")
+    __crm__ = Resource(module="purchases", label="Vendor quotation lines", totals=("into_money", "discount_money", "tax_value", "total"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     pur_estimate: Mapped[int] = fk("tblpur_estimates.id", nullable=False)
@@ -300,7 +301,8 @@ class PurchaseOrder(db.Model):
 class PurchaseOrderDetail(db.Model):
     __tablename__ = "tblpur_order_detail"
     # What was received of a line is counted by approving goods receipts (crm/warehouse), never entered.
-    __crm__ = Resource(module="purchases", label="Purchase order lines", action_owned=("wh_quantity_received",))
+    __crm__ = Resource(module="purchases", label="Purchase order lines", action_owned=("wh_quantity_received",),
+                       totals=("into_money", "discount_money", "tax_value", "total"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     pur_order: Mapped[int] = fk("tblpur_orders.id", nullable=False)
@@ -380,7 +382,7 @@ class VendorInvoice(db.Model):
 
 class VendorInvoiceDetail(db.Model):
     __tablename__ = "tblpur_invoice_details"
-    __crm__ = Resource(module="vendor_invoices", label="Vendor invoice lines")
+    __crm__ = Resource(module="vendor_invoices", label="Vendor invoice lines", totals=("into_money", "discount_money", "tax_value", "total"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     pur_invoice: Mapped[int] = fk("tblpur_invoices.id", nullable=False)

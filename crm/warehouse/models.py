@@ -211,7 +211,7 @@ class GoodsReceipt(db.Model):
 
 class GoodsReceiptDetail(db.Model):
     __tablename__ = "tblgoods_receipt_detail"
-    __crm__ = Resource(module="receipts", label="Goods receipt lines")
+    __crm__ = Resource(module="receipts", label="Goods receipt lines", totals=("goods_money", "tax_money"))  # warehouse/totals.py
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     goods_receipt_id: Mapped[int] = fk("tblgoods_receipt.id", nullable=False)
@@ -314,7 +314,8 @@ class GoodsDelivery(db.Model):
 
 class GoodsDeliveryDetail(db.Model):
     __tablename__ = "tblgoods_delivery_detail"
-    __crm__ = Resource(module="deliveries", label="Delivery note lines")
+    __crm__ = Resource(module="deliveries", label="Delivery note lines",
+                       totals=("total_money", "discount_money", "total_after_discount"))  # warehouse/totals.py
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     goods_delivery_id: Mapped[int] = fk("tblgoods_delivery.id", nullable=False)
@@ -452,7 +453,8 @@ class PackingList(BillingShipping, db.Model):
 
 class PackingListDetail(db.Model):
     __tablename__ = "tblwh_packing_list_details"
-    __crm__ = Resource(module="deliveries", label="Packing list lines")
+    __crm__ = Resource(module="deliveries", label="Packing list lines",
+                       totals=("sub_total", "discount_total", "total_after_discount", "total_amount"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     packing_list_id: Mapped[int] = fk("tblwh_packing_lists.id", nullable=False)
@@ -673,7 +675,8 @@ class OrderReturn(db.Model):
 
 class OrderReturnDetail(db.Model):
     __tablename__ = "tblwh_order_return_details"
-    __crm__ = Resource(module="deliveries", label="Client return lines")
+    __crm__ = Resource(module="deliveries", label="Client return lines",
+                       totals=("sub_total", "discount_total", "total_after_discount", "total_amount"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     order_return_id: Mapped[int] = fk("tblwh_order_returns.id", nullable=False)

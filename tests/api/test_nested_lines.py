@@ -330,3 +330,27 @@ def test_the_grids_inline_line_forms_keep_what_was_received(app):
         with app.app_context():
             [line] = db.session.get(PurchaseOrder, po).items
             assert (line.quantity, line.wh_quantity_received) == (D("10"), D("4"))
+
+
+def test_a_lines_amounts_are_computed_never_typed(app):
+    """A line's amount, discount and tax are the server's, from its quantity, price, discount and tax:
+    one sent different is refused naming it (never quietly replaced); the line as read passes."""
+    client = app.test_client()
+    h = api_token(client)
+    with app.app_context():
+        wh = ws.warehouse()
+        gloves = ws.item("A-1", "Gloves")
+        vendor = ws.vendor()
+    line = {"item_code": gloves, "quantity": "4", "unit_price": "2.50"}
+    for field, value in (("total", "999.00"), ("into_money", "1.00"), ("tax_value", "5.00")):
+        r = client.post("/api/v1/pur_orders", headers=h, json={"vendor": vendor, "items": [{**line, field: value}]})
+        assert r.status_code == 422 and r.get_json()["field"] == f"items.0.{field}", r.get_json()
+        assert "computed by the server from the line's quantity" in r.get_json()["error"], r.get_json()
+    r = client.post("/api/v1/goods_receipt", headers=h, json={"warehouse_id": wh, "items": [
+        {"commodity_code": gloves, "quantities": "2", "unit_price": "3", "goods_money": "60.00"}]})
+    assert r.status_code == 422 and r.get_json()["field"] == "items.0.goods_money", r.get_json()
+    made = client.post("/api/v1/pur_orders", headers=h, json={"vendor": vendor, "items": [line]}).get_json()
+    assert (made["items"][0]["into_money"], made["items"][0]["total"]) == ("10.00", "10.00"), made["items"]
+    items = _sent_back(made)
+    r = client.patch(f"/api/v1/pur_orders/{made['id']}", headers=h, json={"items": [{**items[0], "quantity": "5"}]})
+    assert r.status_code == 200 and r.get_json()["items"][0]["total"] == "12.50", r.get_json()

@@ -184,7 +184,8 @@ class Resource:
               adjustment's ``addfrom``, a reminder's ``creator``): set by the server from the signed-in staff
               member and owned like :data:`SERVER_SET`.
     totals    columns computed from the lines besides :data:`LINE_TOTALS` (a goods receipt's ``total_money``,
-              a delivery note's ``sub_total``...): owned like them; the area's totals refresh computes them
+              a delivery note's ``sub_total``...), or on a line from its quantity, price, discount and tax
+              (a purchase order line's ``total``): owned like them; the area's totals refresh computes them
               (crm/core/totals.py ``refresh_with``).
     rel_types the names a ``rel_type`` column gives this table besides its resource name (Perfex's ``lead``,
               ``customer``, ``invoice``...): a note, reminder or proposal attached through a generic door

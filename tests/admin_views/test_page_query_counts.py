@@ -35,11 +35,12 @@ def _clone(row):
     """A copy of ``row`` (its columns but the primary key), with copies of its own child rows (a line's
     taxes), added to the session."""
     mapper = inspect(type(row))
-    new = type(row)(**{a.key: getattr(row, a.key) for a in mapper.column_attrs
-                       if not any(c.primary_key for c in a.columns)})
-    for rel in mapper.relationships:
-        if rel.uselist and rel.cascade.delete_orphan and rel.direction.name == "ONETOMANY":
-            setattr(new, rel.key, [_clone(child) for child in getattr(row, rel.key)])
+    with db.session.no_autoflush:  # a half-made copy is not flushed while its children are read
+        new = type(row)(**{a.key: getattr(row, a.key) for a in mapper.column_attrs
+                           if not any(c.primary_key for c in a.columns)})
+        for rel in mapper.relationships:
+            if rel.uselist and rel.cascade.delete_orphan and rel.direction.name == "ONETOMANY":
+                setattr(new, rel.key, [_clone(child) for child in getattr(row, rel.key)])
     db.session.add(new)
     return new
 
